@@ -1,0 +1,1 @@
+"""The farm: turns sessions in the state store into supervised browsers, one per room."""

@@ -1,0 +1,139 @@
+"""avatarfarm's configuration: AVATARFARM_* environment variables and .env, validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "AVATARFARM_"
+
+# The simulated services' defaults. The fakes (fakes/zoom, fakes/liveavatar) start with the same values,
+# so `avatarfarm demo` and a plain `avatarfarm serve` need no credentials at all.
+SIM_ZOOM_API_BASE = "http://127.0.0.1:8801"
+SIM_ZOOM_SDK_KEY = "avatarfarm-sim-sdk-key"
+SIM_ZOOM_SDK_SECRET = "avatarfarm-sim-sdk-secret"
+SIM_ZOOM_OAUTH_CLIENT_ID = "avatarfarm-sim-oauth-client"
+SIM_ZOOM_OAUTH_CLIENT_SECRET = "avatarfarm-sim-oauth-secret"
+SIM_LIVEAVATAR_API_BASE = "http://127.0.0.1:8802"
+SIM_LIVEAVATAR_API_KEY = "avatarfarm-sim-liveavatar-key"
+
+LIVE_ZOOM_API_BASE = "https://api.zoom.us"
+LIVE_LIVEAVATAR_API_BASE = "https://api.liveavatar.com"
+
+# A bot (Chromium + bot page + WebRTC encode) measured around half a core and ~500 MiB on this class of machine.
+BOTS_PER_CORE = 2
+MIB_PER_BOT = 600
+
+
+class Mode(StrEnum):
+    sim = "sim"
+    live = "live"
+
+
+def default_max_bots() -> int:
+    """Per-node bot limit derived from the machine: the smaller of the CPU and the memory bound."""
+    cores = os.cpu_count() or 1
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES")
+        page_size = os.sysconf("SC_PAGE_SIZE")
+        mem_mib = pages * page_size // (1024 * 1024)
+    except (ValueError, OSError):
+        mem_mib = 4096
+    by_memory = max(1, (mem_mib - 1024) // MIB_PER_BOT)
+    return max(1, min(cores * BOTS_PER_CORE, by_memory))
+
+
+class Settings(BaseSettings):
+    """Every setting, with the embedded default: everything simulated, state under ./var."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    api_token: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8800
+    public_base_url: str | None = None
+    data_dir: Path = Path("./var")
+
+    zoom_mode: Mode = Mode.sim
+    zoom_sdk_key: str | None = None
+    zoom_sdk_secret: SecretStr | None = None
+    zoom_oauth_client_id: str | None = None
+    zoom_oauth_client_secret: SecretStr | None = None
+    zoom_api_base: str | None = None
+
+    liveavatar_mode: Mode = Mode.sim
+    liveavatar_api_key: SecretStr | None = None
+    liveavatar_api_base: str | None = None
+
+    max_bots: Annotated[int, Field(ge=1, le=1000)] = Field(default_factory=default_max_bots)
+    session_credit_budget: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _fill_mode_defaults(self) -> Self:
+        if self.zoom_mode is Mode.live:
+            missing = [
+                name
+                for name, value in (("ZOOM_SDK_KEY", self.zoom_sdk_key), ("ZOOM_SDK_SECRET", self.zoom_sdk_secret))
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"{ENV_PREFIX}{missing[0]} is required when {ENV_PREFIX}ZOOM_MODE=live")
+            self.zoom_api_base = self.zoom_api_base or LIVE_ZOOM_API_BASE
+        else:
+            self.zoom_sdk_key = self.zoom_sdk_key or SIM_ZOOM_SDK_KEY
+            self.zoom_sdk_secret = self.zoom_sdk_secret or SecretStr(SIM_ZOOM_SDK_SECRET)
+            self.zoom_oauth_client_id = self.zoom_oauth_client_id or SIM_ZOOM_OAUTH_CLIENT_ID
+            self.zoom_oauth_client_secret = self.zoom_oauth_client_secret or SecretStr(
+                SIM_ZOOM_OAUTH_CLIENT_SECRET
+            )
+            self.zoom_api_base = self.zoom_api_base or SIM_ZOOM_API_BASE
+        if self.liveavatar_mode is Mode.live:
+            if not self.liveavatar_api_key:
+                raise ValueError(f"{ENV_PREFIX}LIVEAVATAR_API_KEY is required when {ENV_PREFIX}LIVEAVATAR_MODE=live")
+            self.liveavatar_api_base = self.liveavatar_api_base or LIVE_LIVEAVATAR_API_BASE
+        else:
+            self.liveavatar_api_key = self.liveavatar_api_key or SecretStr(SIM_LIVEAVATAR_API_KEY)
+            self.liveavatar_api_base = self.liveavatar_api_base or SIM_LIVEAVATAR_API_BASE
+        for name in ("zoom_api_base", "liveavatar_api_base", "public_base_url"):
+            value = getattr(self, name)
+            if value is not None:
+                if not value.startswith(("http://", "https://")):
+                    raise ValueError(f"{ENV_PREFIX}{name.upper()} must start with http:// or https:// (got {value!r})")
+                setattr(self, name, value.rstrip("/"))
+        return self
+
+    @property
+    def base_url(self) -> str:
+        """Where browsers reach this server: the public base URL, else http://HOST:PORT."""
+        return self.public_base_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "avatarfarm.sqlite3"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; str() is one line naming it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line that names the offending variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = [str(part) for part in error.get("loc", ()) if part != "__root__"]
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        if loc:
+            name = ENV_PREFIX + loc[0].upper()
+            given = error.get("input")
+            shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+            raise SettingsError(f"{name}: {message}{shown}") from None
+        raise SettingsError(message) from None

@@ -1,0 +1,1 @@
+"""Durable state of avatarfarm: SQLite schema, migrations and a typed repository."""

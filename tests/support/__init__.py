@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: free ports, servers run in-process or as subprocesses, browsers, media files."""

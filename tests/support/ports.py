@@ -1,0 +1,20 @@
+"""Loopback ports chosen by the test, never fixed numbers."""
+
+from __future__ import annotations
+
+import socket
+
+
+def bound_socket() -> socket.socket:
+    """A listening-ready TCP socket on 127.0.0.1 with a kernel-chosen port (no race: it stays bound)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def free_port() -> int:
+    """A port that was free a moment ago, for servers started as subprocesses."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

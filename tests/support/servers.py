@@ -1,0 +1,92 @@
+"""Run ASGI apps in-process on the test's event loop, or CLI servers as subprocesses, on loopback only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+
+from tests.support.ports import bound_socket, free_port
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    base_url: str
+    port: int
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: object) -> AsyncIterator[RunningServer]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1:<kernel port> inside the running loop."""
+    sock = bound_socket()
+    port = int(sock.getsockname()[1])
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("uvicorn stopped before it started")
+            await asyncio.sleep(0.02)
+        yield RunningServer(base_url=f"http://127.0.0.1:{port}", port=port)
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(task, timeout=10)
+        sock.close()
+
+
+@contextlib.contextmanager
+def run_cli_server(
+    args: Sequence[str],
+    *,
+    health_path: str = "/healthz",
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Iterator[tuple[RunningServer, subprocess.Popen[bytes]]]:
+    """Start `avatarfarm <args> --port N` as a subprocess and wait until health_path answers 200.
+
+    The process is sent SIGTERM on exit (SIGKILL after 10 s) so that tests always stop it.
+    """
+    port = port or free_port()
+    cmd = [sys.executable, "-m", "api.cli", *args, "--port", str(port)]
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if proc.poll() is not None:
+                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}:\n{out}")
+            try:
+                if httpx.get(base_url + health_path, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{' '.join(cmd)} did not answer {health_path} within {timeout}s")
+            time.sleep(0.1)
+        yield RunningServer(base_url=base_url, port=port), proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
