@@ -1,0 +1,192 @@
+"""Typed records of the state store: what the repository returns and accepts (no raw rows leave state/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class SessionStatus(StrEnum):
+    active = "active"
+    ending = "ending"
+    ended = "ended"
+
+
+class RoomStatus(StrEnum):
+    """A room's status is its bot's state machine (DESIGN.md), plus `queued` before a bot exists."""
+
+    queued = "queued"
+    starting = "starting"
+    avatar_connecting = "avatar_connecting"
+    joining = "joining"
+    waiting_room = "waiting_room"
+    in_main_session = "in_main_session"
+    joining_breakout = "joining_breakout"
+    live = "live"
+    recovering = "recovering"
+    leaving = "leaving"
+    ended = "ended"
+    failed = "failed"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (RoomStatus.ended, RoomStatus.failed)
+
+
+class AvatarSessionStatus(StrEnum):
+    requested = "requested"
+    active = "active"
+    stopped = "stopped"
+    failed = "failed"
+
+
+class TranscriptRole(StrEnum):
+    student = "student"
+    avatar = "avatar"
+    professor = "professor"
+    system = "system"
+
+
+@dataclass(frozen=True)
+class Professor:
+    name: str
+    avatar_id: str
+    voice_id: str | None = None
+    teaching_style: str | None = None
+
+
+@dataclass(frozen=True)
+class Course:
+    name: str
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class Student:
+    name: str
+    background: str = ""
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """The Zoom meeting a session runs in: an existing one, or one to be created with a topic."""
+
+    number: str | None
+    passcode: str | None = None
+    topic: str | None = None
+    create: bool = False
+
+
+@dataclass(frozen=True)
+class NewRoom:
+    name: str
+    student: Student
+
+
+@dataclass(frozen=True)
+class NewSession:
+    meeting: Meeting
+    professor: Professor
+    course: Course
+    rooms: tuple[NewRoom, ...]
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Avatar minutes and vendor credits, summed over avatar sessions."""
+
+    minutes: float = 0.0
+    credits: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.minutes + other.minutes, self.credits + other.credits)
+
+
+@dataclass(frozen=True)
+class Room:
+    id: str
+    session_id: str
+    position: int
+    name: str
+    student: Student
+    status: RoomStatus
+    reason: str | None
+    reason_text: str | None
+    context_text: str | None
+    created_at: float
+    updated_at: float
+    live_since: float | None
+    ended_at: float | None
+    usage: Usage = field(default_factory=Usage)
+    avatar_live: bool = False
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    status: SessionStatus
+    meeting: Meeting
+    professor: Professor
+    course: Course
+    end_reason: str | None
+    created_at: float
+    updated_at: float
+    ended_at: float | None
+    rooms: tuple[Room, ...] = ()
+
+    @property
+    def usage(self) -> Usage:
+        total = Usage()
+        for room in self.rooms:
+            total = total + room.usage
+        return total
+
+
+@dataclass(frozen=True)
+class Bot:
+    id: str
+    room_id: str
+    attempt: int
+    status: str
+    node: str
+    end_reason: str | None
+    started_at: float
+    ended_at: float | None
+
+
+@dataclass(frozen=True)
+class AvatarSession:
+    id: str
+    room_id: str
+    bot_id: str | None
+    vendor_session_id: str | None
+    status: AvatarSessionStatus
+    created_at: float
+    started_at: float | None
+    stopped_at: float | None
+    minutes: float
+    credits: float
+    end_reason: str | None
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    time: float
+    session_id: str | None
+    room_id: str | None
+    kind: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    id: int
+    room_id: str
+    speaker: str
+    role: TranscriptRole
+    text: str
+    time: float
