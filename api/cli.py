@@ -1,14 +1,22 @@
-"""The `avatarfarm` command line: serve, demo, db, and sub-commands contributed by other packages."""
+"""The `avatarfarm` command line: serve, db, and sub-commands contributed by other packages (the fakes)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 from typing import Protocol, cast
 
+from pydantic import SecretStr
+
+from farm.settings import Settings, SettingsError, load_settings
+from state.migrations import SchemaError
+
 PLUGIN_GROUP = "avatarfarm.commands"
+GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 class CommandModule(Protocol):
@@ -21,9 +29,16 @@ class CommandModule(Protocol):
     def run(self, args: argparse.Namespace) -> int: ...
 
 
-def _plugin_commands() -> dict[str, CommandModule]:
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""
+
+
+def _plugin_commands(only: str | None = None) -> dict[str, CommandModule]:
+    """Load the contributed commands (just `only` when given, so other commands import nothing extra)."""
     commands: dict[str, CommandModule] = {}
     for ep in entry_points(group=PLUGIN_GROUP):
+        if only is not None and ep.name != only:
+            continue
         try:
             module = ep.load()
         except ImportError as exc:  # a broken plugin must not take the whole CLI down
@@ -33,23 +48,171 @@ def _plugin_commands() -> dict[str, CommandModule]:
     return commands
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    for name in ("host", "port", "data_dir"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        raise UsageError(f"configuration error: {exc}") from None
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.auth import ensure_api_token
+
+    settings = _settings(args)
+    _configure_logging(args.log_level)
+    token = ensure_api_token(settings)
+    if token.generated:
+        print(f"API token (shown once; kept in {token.source}):\n  {token.value}", flush=True)
+    settings = settings.model_copy(update={"api_token": SecretStr(token.value)})
+    app = create_app(settings)
+    print(
+        f"avatarfarm serving on http://{settings.host}:{settings.port}  "
+        f"(Zoom: {settings.zoom_mode.value} at {settings.zoom_api_base}; "
+        f"LiveAvatar: {settings.liveavatar_mode.value} at {settings.liveavatar_api_base})",
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        access_log=args.log_level == "debug",
+    )
+    return 0
+
+
+async def _db_migrate(settings: Settings) -> str:
+    import aiosqlite
+
+    from state.migrations import latest_version, migrate
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    async with aiosqlite.connect(settings.database_path, isolation_level=None) as conn:
+        await conn.execute("PRAGMA journal_mode = WAL")
+        before, after = await migrate(conn)
+    if before == after:
+        return f"{settings.database_path}: already at schema version {after} (latest {latest_version()})"
+    return f"{settings.database_path}: migrated from schema version {before} to {after}"
+
+
+async def _db_show(settings: Settings) -> str:
+    from state.database import Database
+    from state.repository import Repository
+
+    if not settings.database_path.exists():
+        raise UsageError(f"no database at {settings.database_path} yet (run `avatarfarm db migrate` or serve)")
+    db = await Database.open(settings.database_path, apply_migrations=False)
+    try:
+        repository = Repository(db)
+        counts = await repository.status_counts()
+        sessions = await repository.list_sessions(limit=10)
+        usage = await repository.total_usage()
+        lines = [
+            f"database        {settings.database_path}",
+            f"schema version  {await db.schema_version()}",
+            f"events          {await repository.last_event_id()}",
+            f"avatar usage    {usage.minutes:.1f} min, {usage.credits:.1f} credits",
+        ]
+        for kind in ("sessions", "rooms", "avatar_sessions"):
+            shown = ", ".join(f"{status} {n}" for status, n in sorted(counts[kind].items())) or "none"
+            lines.append(f"{kind:<15} {shown}")
+        if sessions:
+            lines.append("latest sessions:")
+        for session in sessions:
+            live = sum(room.status.value == "live" for room in session.rooms)
+            lines.append(
+                f"  {session.id}  {session.status.value:<7} {live}/{len(session.rooms)} rooms live  "
+                f"{session.professor.name} · {session.course.name}"
+            )
+        return "\n".join(lines)
+    finally:
+        await db.close()
+
+
+def _db(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        action = _db_migrate if args.db_command == "migrate" else _db_show
+        print(asyncio.run(action(settings)))
+    except SchemaError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; with `command` set to a built-in command, contributed commands are not loaded."""
     parser = argparse.ArgumentParser(
         prog="avatarfarm",
-        description="An AI clone of a professor in every Zoom breakout room.",
+        description="An AI clone of a professor in every Zoom breakout room. Settings come from AVATARFARM_* "
+        "environment variables and .env (see README); options given here win.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, module in sorted(_plugin_commands().items()):
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the REST API, the event stream and the farm (until Ctrl-C or SIGTERM)",
+        description="Run the REST API, the event stream and the farm on one event loop. Prints the API token "
+        "once when it is generated. Ctrl-C or SIGTERM leaves every meeting before exiting.",
+    )
+    serve.add_argument("--host", help="interface to listen on (AVATARFARM_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (AVATARFARM_PORT, default 8800)")
+    serve.add_argument("--data-dir", help="where the database and API token live (AVATARFARM_DATA_DIR, ./var)")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(handler=_serve)
+
+    db = sub.add_parser(
+        "db",
+        help="migrate or inspect the state database",
+        description="Work on the SQLite state database under AVATARFARM_DATA_DIR.",
+    )
+    db.add_argument("--data-dir", help="where the database lives (AVATARFARM_DATA_DIR, default ./var)")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("migrate", help="bring the database to the latest schema (creating it if needed)")
+    db_sub.add_parser("show", help="print the schema version, counts by status and the latest sessions")
+    db.set_defaults(handler=_db)
+
+    if command in ("serve", "db"):
+        return parser
+    for name, module in sorted(_plugin_commands(command if command in _plugin_names() else None).items()):
         plugin_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(plugin_parser)
         plugin_parser.set_defaults(handler=module.run)
     return parser
 
 
+def _plugin_names() -> set[str]:
+    return {ep.name for ep in entry_points(group=PLUGIN_GROUP)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    parser = build_parser(command)
     args = parser.parse_args(argv)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except UsageError as exc:
+        print(f"avatarfarm: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,9 +51,7 @@ def default_max_bots() -> int:
 class Settings(BaseSettings):
     """Every setting, with the embedded default: everything simulated, state under ./var."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     api_token: SecretStr | None = None
     host: str = "127.0.0.1"
@@ -90,9 +88,7 @@ class Settings(BaseSettings):
             self.zoom_sdk_key = self.zoom_sdk_key or SIM_ZOOM_SDK_KEY
             self.zoom_sdk_secret = self.zoom_sdk_secret or SecretStr(SIM_ZOOM_SDK_SECRET)
             self.zoom_oauth_client_id = self.zoom_oauth_client_id or SIM_ZOOM_OAUTH_CLIENT_ID
-            self.zoom_oauth_client_secret = self.zoom_oauth_client_secret or SecretStr(
-                SIM_ZOOM_OAUTH_CLIENT_SECRET
-            )
+            self.zoom_oauth_client_secret = self.zoom_oauth_client_secret or SecretStr(SIM_ZOOM_OAUTH_CLIENT_SECRET)
             self.zoom_api_base = self.zoom_api_base or SIM_ZOOM_API_BASE
         if self.liveavatar_mode is Mode.live:
             if not self.liveavatar_api_key:
@@ -119,6 +115,24 @@ class Settings(BaseSettings):
         return self.data_dir / "avatarfarm.sqlite3"
 
 
+def _describe(error: Any) -> str:
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number"
+    if kind in ("float_parsing", "float_type"):
+        return "must be a number"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "greater_than":
+        return f"must be more than {ctx.get('gt')}"
+    if kind == "enum":
+        return f"must be one of: {ctx.get('expected', '').replace(chr(39), '')}"
+    return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+
+
 class SettingsError(Exception):
     """A setting is missing or malformed; str() is one line naming it."""
 
@@ -130,7 +144,7 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = [str(part) for part in error.get("loc", ()) if part != "__root__"]
-        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        message = _describe(error)
         if loc:
             name = ENV_PREFIX + loc[0].upper()
             given = error.get("input")

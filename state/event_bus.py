@@ -37,13 +37,11 @@ class Subscription:
             return
         self.closed = True
         self._bus._remove(self)
-        # Wake the reader even when the queue is full.
-        while True:
-            try:
-                self._queue.put_nowait(None)
-                return
-            except asyncio.QueueFull:
-                self._queue.get_nowait()
+        # Drop whatever is queued: a reader resumes from the log after the last id it delivered, so nothing
+        # is lost, whereas delivering a queue that overflowed would skip events.
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)
 
     def close(self) -> None:
         self._end()
@@ -68,8 +66,8 @@ class EventBus:
     def __init__(self) -> None:
         self._subscriptions: list[Subscription] = []
 
-    def subscribe(self, session_id: str | None = None, maxsize: int = DEFAULT_QUEUE_SIZE) -> Subscription:
-        subscription = Subscription(self, session_id, maxsize)
+    def subscribe(self, session_id: str | None = None, maxsize: int | None = None) -> Subscription:
+        subscription = Subscription(self, session_id, maxsize or DEFAULT_QUEUE_SIZE)
         self._subscriptions.append(subscription)
         return subscription
 

@@ -228,10 +228,9 @@ async def test_a_lagging_listener_is_cut_off_not_blocking(repo: Repository, db: 
     session, _ = await repo.create_session(sample_session(rooms=3))
     assert slow.lagged and slow.closed
     assert db.bus.listeners == 0
-    received = []
-    while (event := await slow.get()) is not None:
-        received.append(event)
-    assert len(received) <= 2
+    # What it had queued is dropped (it resumes from the log by id), and it stays closed.
+    assert await slow.get() is None
+    assert await slow.get() is None
     other = db.bus.subscribe(session_id="ses_other")
     await repo.append_event("note", session_id=session.id)
     assert other._queue.empty()

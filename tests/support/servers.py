@@ -8,9 +8,11 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -46,6 +48,18 @@ async def serve_app(app: object) -> AsyncIterator[RunningServer]:
         sock.close()
 
 
+@dataclass(frozen=True)
+class CliServer:
+    base_url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def output(self) -> str:
+        """Everything the process printed so far (stdout and stderr)."""
+        return self.log_path.read_text(errors="replace")
+
+
 @contextlib.contextmanager
 def run_cli_server(
     args: Sequence[str],
@@ -54,39 +68,47 @@ def run_cli_server(
     port: int | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 30.0,
-) -> Iterator[tuple[RunningServer, subprocess.Popen[bytes]]]:
+    log_path: Path | None = None,
+) -> Iterator[CliServer]:
     """Start `avatarfarm <args> --port N` as a subprocess and wait until health_path answers 200.
 
-    The process is sent SIGTERM on exit (SIGKILL after 10 s) so that tests always stop it.
+    Output goes to `log_path` (a temporary file by default). The process gets SIGTERM on exit (SIGKILL
+    after 10 s), so tests always stop it.
     """
     port = port or free_port()
     cmd = [sys.executable, "-m", "api.cli", *args, "--port", str(port)]
-    proc = subprocess.Popen(
-        cmd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    if log_path is None:
+        handle, name = tempfile.mkstemp(prefix="avatarfarm-cli-", suffix=".log")
+        os.close(handle)
+        log_path = Path(name)
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+    server = CliServer(f"http://127.0.0.1:{port}", port, proc, log_path)
     deadline = time.monotonic() + timeout
     try:
         while True:
             if proc.poll() is not None:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}:\n{out}")
+                raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}:\n{server.output()}")
             try:
-                if httpx.get(base_url + health_path, timeout=1).status_code == 200:
+                if httpx.get(server.base_url + health_path, timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{' '.join(cmd)} did not answer {health_path} within {timeout}s")
             time.sleep(0.1)
-        yield RunningServer(base_url=base_url, port=port), proc
+        yield server
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+        stop_process(proc)
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
+    """SIGTERM, then SIGKILL after `timeout`; returns the exit status."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return int(proc.returncode)

@@ -1,0 +1,90 @@
+"""The FastAPI application factory: REST API, SSE, probes and metrics over one state store and one farm."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+
+from api import events_routes, health_routes, sessions_routes
+from api.auth import ensure_api_token, require_token
+from api.errors import install_error_handlers
+from api.farm_port import FarmManager
+from api.metrics import Metrics, MetricsMiddleware
+from farm.queued import QueuedFarm
+from farm.settings import Settings
+from state.database import Database
+from state.repository import Repository
+
+log = logging.getLogger("avatarfarm.api")
+
+FarmFactory = Callable[[Repository, Settings], FarmManager]
+
+DESCRIPTION = """\
+avatarfarm puts an AI clone of a professor into every Zoom breakout room: one supervised headless
+Chromium per room, with a LiveAvatar talking head as its camera and microphone.
+
+Every endpoint except `/healthz` and `/readyz` needs `Authorization: Bearer <API token>`.
+Errors always have the shape `{"error": code, "message": words, "detail": [{"field", "message"}]}`.
+"""
+
+
+def _queued_farm(repository: Repository, settings: Settings) -> FarmManager:
+    return QueuedFarm(repository)
+
+
+def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -> FastAPI:
+    metrics = Metrics()
+    make_farm = farm_factory or _queued_farm
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        token = ensure_api_token(settings)
+        if token.generated:
+            log.info("generated an API token, kept in %s", token.source)
+        database = await Database.open(settings.database_path)
+        repository = Repository(database)
+        farm = make_farm(repository, settings)
+        app.state.api_token = token.value
+        app.state.repository = repository
+        app.state.farm = farm
+        try:
+            await farm.start()
+            yield
+        finally:
+            try:
+                await farm.stop()
+            finally:
+                await database.close()
+
+    app = FastAPI(
+        # The API description is served to token holders only; there is no Swagger UI (it would load from a CDN).
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        title="avatarfarm",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "sessions", "description": "Sessions of a class and their breakout rooms."},
+            {"name": "events", "description": "Live state changes."},
+            {"name": "health", "description": "Probes and metrics."},
+        ],
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    app.include_router(health_routes.router)
+    app.include_router(sessions_routes.router, dependencies=[Depends(require_token)])
+    app.include_router(events_routes.router, dependencies=[Depends(require_token)])
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_token)])
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    return app

@@ -1,0 +1,72 @@
+"""The API token: read from AVATARFARM_API_TOKEN, else generated once and kept under DATA_DIR; checked on
+every request except the health probes."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Request
+
+from api.errors import ApiError
+from farm.settings import Settings
+
+TOKEN_FILE = "api_token"
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    value: str
+    generated: bool
+    source: str
+
+
+def token_path(settings: Settings) -> Path:
+    return settings.data_dir / TOKEN_FILE
+
+
+def ensure_api_token(settings: Settings) -> ApiToken:
+    """The configured token; else the one kept in DATA_DIR; else a new one written there (mode 0600)."""
+    if settings.api_token is not None and settings.api_token.get_secret_value():
+        return ApiToken(settings.api_token.get_secret_value(), False, "AVATARFARM_API_TOKEN")
+    path = token_path(settings)
+    if path.is_file():
+        stored = path.read_text(encoding="utf-8").strip()
+        if stored:
+            return ApiToken(stored, False, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return ApiToken(value, True, str(path))
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
+def check_token(presented: str | None, expected: str) -> None:
+    """Raise 401 unless `presented` equals `expected` (constant-time comparison)."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="avatarfarm"'}
+    if presented is None:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "This endpoint needs the API token: send the header 'Authorization: Bearer <token>'.",
+            headers=challenge,
+        )
+    if not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise ApiError(401, "unauthorized", "The API token is not valid for this server.", headers=challenge)
+
+
+async def require_token(request: Request) -> None:
+    """FastAPI dependency guarding the API routes."""
+    check_token(bearer_token(request), request.app.state.api_token)

@@ -1,0 +1,101 @@
+"""GET /api/events: Server-Sent Events of every state change, filterable by session, resumable by id.
+
+A stream first replays what the client missed (events after Last-Event-ID, from the event log), then
+follows live events from the bus. If the client is too slow for the bus, the stream goes back to the log
+instead of dropping events, so ids arrive gap-free and in order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+
+from api.deps import RepositoryDep
+from api.errors import invalid, not_found
+from api.schemas import ErrorOut, EventOut
+from state.models import Event
+from state.repository import Repository
+
+router = APIRouter(tags=["events"])
+
+REPLAY_BATCH = 500
+PING_SECONDS = 15
+RETRY_MS = 2000
+
+
+def _message(event: Event) -> ServerSentEvent:
+    return ServerSentEvent(
+        data=json.dumps(EventOut.of(event).model_dump(mode="json"), separators=(",", ":")),
+        id=str(event.id),
+        event=event.kind,
+        retry=RETRY_MS,
+    )
+
+
+async def _follow(
+    request: Request, repository: Repository, session_id: str | None, last_id: int
+) -> AsyncIterator[ServerSentEvent]:
+    bus = repository.db.bus
+    while True:
+        subscription = bus.subscribe(session_id)
+        try:
+            while True:
+                batch = await repository.events(after_id=last_id, session_id=session_id, limit=REPLAY_BATCH)
+                for event in batch:
+                    yield _message(event)
+                    last_id = event.id
+                if len(batch) < REPLAY_BATCH:
+                    break
+            async for event in subscription:
+                if event.id <= last_id:
+                    continue
+                yield _message(event)
+                last_id = event.id
+        finally:
+            subscription.close()
+        if not subscription.lagged or await request.is_disconnected():
+            return
+
+
+def _parse_id(value: str | None, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.isdigit():
+        raise invalid(name, "Must be the id of an event (a whole number).")
+    return int(value)
+
+
+@router.get(
+    "/api/events",
+    summary="Live events (Server-Sent Events)",
+    response_class=EventSourceResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "One SSE message per event; id = event id."},
+        401: {"model": ErrorOut},
+    },
+)
+async def events(
+    request: Request,
+    repository: RepositoryDep,
+    session: Annotated[str | None, Query(description="Only events of this session.")] = None,
+    since: Annotated[
+        str | None, Query(description="Replay events after this id (0 = from the start); default: only new ones.")
+    ] = None,
+    last_event_id: Annotated[str | None, Header(description="Sent by EventSource when it reconnects.")] = None,
+) -> EventSourceResponse:
+    if session is not None and await repository.get_session(session) is None:
+        raise not_found(f"session with id {session}")
+    start = _parse_id(last_event_id, "Last-Event-ID")
+    if start is None:
+        start = _parse_id(since, "since")
+    if start is None:
+        start = await repository.last_event_id()
+    return EventSourceResponse(
+        _follow(request, repository, session, start),
+        ping=PING_SECONDS,
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,46 @@
+"""Probes and metrics: /healthz (the process answers), /readyz (store and farm usable), /metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.auth import require_token
+from api.deps import FarmDep, RepositoryDep
+from api.metrics import Metrics
+from state.migrations import latest_version
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness: the server process answers")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: the state store and the farm can take work")
+async def readyz(repository: RepositoryDep, farm: FarmDep) -> JSONResponse:
+    problems: list[str] = []
+    try:
+        version = await repository.db.schema_version()
+        if version != latest_version():
+            problems.append(f"database schema is v{version}, expected v{latest_version()}")
+    except Exception as exc:  # any failure to read the store means not ready
+        problems.append(f"database unreadable: {type(exc).__name__}")
+    if not farm.is_ready():
+        problems.append("farm not ready")
+    if problems:
+        return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (text exposition format)",
+    dependencies=[Depends(require_token)],
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+async def metrics(request: Request, repository: RepositoryDep) -> Response:
+    registry: Metrics = request.app.state.metrics
+    return Response(await registry.render(repository), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,422 @@
+"""Request and response bodies of the REST API, validated at the edge with messages a professor understands."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from state import models
+
+MEETING_DIGITS = re.compile(r"^\d{9,11}$")
+IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+MAX_COMMAND_TEXT = 1000
+MAX_CONTEXT_TEXT = 20_000
+MAX_COURSE_CONTEXT = 100_000
+MAX_ROOMS_PER_REQUEST = 200
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused rather than silently ignored; surrounding spaces are trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ---- requests --------------------------------------------------------------------------------------------
+
+
+class MeetingIn(Strict):
+    """Either an existing meeting (`number`, optional `passcode`) or `create: true` with a `topic`."""
+
+    number: str | None = Field(
+        None,
+        description="Zoom meeting number, 9 to 11 digits; spaces and dashes are ignored.",
+        examples=["85746065432"],
+    )
+    passcode: str | None = Field(None, max_length=10, description="The meeting passcode, if it has one.")
+    create: bool | None = Field(None, description="Set to true to have avatarfarm create the meeting.")
+    topic: str | None = Field(None, min_length=1, max_length=200, description="Topic of the meeting to create.")
+
+    @field_validator("number")
+    @classmethod
+    def _meeting_number(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        digits = re.sub(r"[\s-]", "", value)
+        if not MEETING_DIGITS.match(digits):
+            raise ValueError("A Zoom meeting number has 9 to 11 digits, like 857 4606 5432.")
+        return digits
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if self.create:
+            if self.number is not None or self.passcode is not None:
+                raise ValueError("Give either an existing meeting's number and passcode, or create: true, not both.")
+            if not self.topic:
+                raise ValueError("A meeting to create needs a topic.")
+        else:
+            if self.create is False and self.number is None:
+                raise ValueError("Give the meeting's number, or set create: true to have one created.")
+            if self.number is None:
+                raise ValueError("Give the Zoom meeting number (9 to 11 digits), or set create: true.")
+            if self.topic is not None:
+                raise ValueError("A topic is only used when creating a meeting (create: true).")
+        return self
+
+
+class ProfessorIn(Strict):
+    name: str = Field(min_length=1, max_length=100, description="Shown as the bot's name in the meeting.")
+    avatar_id: str = Field(
+        min_length=1, max_length=100, pattern=IDENTIFIER, description="LiveAvatar avatar id of the professor's clone."
+    )
+    voice_id: str | None = Field(None, min_length=1, max_length=100, pattern=IDENTIFIER)
+    teaching_style: str | None = Field(None, max_length=2000, description="How the clone should teach.")
+
+
+class CourseIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    context: str = Field(
+        "", max_length=MAX_COURSE_CONTEXT, description="Course material the avatars may draw on (trimmed to fit)."
+    )
+
+
+class StudentIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    background: str = Field("", max_length=2000, description="What the avatar should know about the student.")
+
+
+class RoomIn(Strict):
+    name: str = Field(min_length=1, max_length=100, description="The breakout room's name in Zoom.")
+    student: StudentIn
+
+
+class SessionCreate(Strict):
+    meeting: MeetingIn
+    professor: ProfessorIn
+    course: CourseIn
+    rooms: list[RoomIn] = Field(min_length=1, max_length=MAX_ROOMS_PER_REQUEST)
+
+    @field_validator("rooms")
+    @classmethod
+    def _unique_room_names(cls, rooms: list[RoomIn]) -> list[RoomIn]:
+        seen: dict[str, str] = {}
+        for room in rooms:
+            key = room.name.casefold()
+            if key in seen:
+                raise ValueError(f"Room names must be unique: '{room.name}' appears more than once.")
+            seen[key] = room.name
+        return rooms
+
+    def to_new_session(self, *, idempotency_key: str | None, request_hash: str | None) -> models.NewSession:
+        return models.NewSession(
+            meeting=models.Meeting(
+                number=self.meeting.number,
+                passcode=self.meeting.passcode,
+                topic=self.meeting.topic,
+                create=bool(self.meeting.create),
+            ),
+            professor=models.Professor(**self.professor.model_dump()),
+            course=models.Course(**self.course.model_dump()),
+            rooms=tuple(models.NewRoom(room.name, models.Student(**room.student.model_dump())) for room in self.rooms),
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+        )
+
+
+class SayRequest(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Let's look at your second step again."}]})
+
+    text: str = Field(min_length=1, max_length=MAX_COMMAND_TEXT, description="Spoken verbatim by the avatar.")
+
+
+class ContextUpdate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "Focus on recursion today; the quiz covers base cases."}]}
+    )
+
+    text: str = Field(min_length=1, max_length=MAX_CONTEXT_TEXT, description="Extra instructions for this room.")
+
+
+SESSION_EXAMPLES: dict[str, Any] = {
+    "existing_meeting": {
+        "summary": "Clones in the breakout rooms of an existing meeting",
+        "value": {
+            "meeting": {"number": "85746065432", "passcode": "x7Yq2"},
+            "professor": {
+                "name": "Prof. Ada Lovelace",
+                "avatar_id": "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a",
+                "voice_id": "en-gb-warm",
+                "teaching_style": "Socratic; asks for the student's reasoning before giving hints.",
+            },
+            "course": {"name": "CS 101: Algorithms", "context": "Week 4: recursion, base cases, call stacks."},
+            "rooms": [
+                {"name": "Room 1", "student": {"name": "Grace", "background": "Strong in maths, new to Python."}},
+                {"name": "Room 2", "student": {"name": "Alan", "background": "Wants to go deeper into proofs."}},
+            ],
+        },
+    },
+    "create_meeting": {
+        "summary": "Have avatarfarm create the meeting",
+        "value": {
+            "meeting": {"create": True, "topic": "CS 101 office hours"},
+            "professor": {"name": "Prof. Ada Lovelace", "avatar_id": "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"},
+            "course": {"name": "CS 101: Algorithms", "context": ""},
+            "rooms": [{"name": "Room 1", "student": {"name": "Grace"}}],
+        },
+    },
+}
+
+
+# ---- responses -------------------------------------------------------------------------------------------
+
+
+def _time(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+
+
+class UsageOut(BaseModel):
+    minutes: float = Field(description="Avatar minutes so far.")
+    credits: float = Field(description="LiveAvatar credits so far.")
+
+    @classmethod
+    def of(cls, usage: models.Usage) -> UsageOut:
+        return cls(minutes=round(usage.minutes, 3), credits=round(usage.credits, 3))
+
+
+class StudentOut(BaseModel):
+    name: str
+    background: str
+
+
+class RoomOut(BaseModel):
+    id: str
+    name: str
+    status: models.RoomStatus
+    reason: str | None = Field(None, description="Why the room failed or ended, as a code.")
+    reason_text: str | None = Field(None, description="The same reason in words.")
+    student: StudentOut
+    avatar_live: bool
+    live_since: datetime | None
+    ended_at: datetime | None
+    context_updated: bool = Field(description="Whether instructions were added with PUT …/context.")
+    usage: UsageOut
+
+    @classmethod
+    def of(cls, room: models.Room) -> RoomOut:
+        return cls(
+            id=room.id,
+            name=room.name,
+            status=room.status,
+            reason=room.reason,
+            reason_text=room.reason_text,
+            student=StudentOut(name=room.student.name, background=room.student.background),
+            avatar_live=room.avatar_live,
+            live_since=_time(room.live_since),
+            ended_at=_time(room.ended_at),
+            context_updated=room.context_text is not None,
+            usage=UsageOut.of(room.usage),
+        )
+
+
+class MeetingOut(BaseModel):
+    number: str | None
+    topic: str | None
+    create: bool
+    passcode_set: bool = Field(description="The passcode itself is never returned.")
+
+
+class ProfessorOut(BaseModel):
+    name: str
+    avatar_id: str
+    voice_id: str | None
+    teaching_style: str | None
+
+
+class CourseOut(BaseModel):
+    name: str
+    context_characters: int
+
+
+class SummaryOut(BaseModel):
+    rooms_total: int
+    rooms_live: int
+    rooms_failed: int
+    avatars_live: int
+    minutes: float
+    credits: float
+    budget_left: float | None = Field(description="Credits left under AVATARFARM_SESSION_CREDIT_BUDGET, if set.")
+
+
+class SessionOut(BaseModel):
+    id: str
+    status: models.SessionStatus
+    meeting: MeetingOut
+    professor: ProfessorOut
+    course: CourseOut
+    rooms: list[RoomOut]
+    summary: SummaryOut
+    end_reason: str | None
+    created_at: datetime
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, session: models.Session, *, credit_budget: float | None) -> SessionOut:
+        usage = session.usage
+        return cls(
+            id=session.id,
+            status=session.status,
+            meeting=MeetingOut(
+                number=session.meeting.number,
+                topic=session.meeting.topic,
+                create=session.meeting.create,
+                passcode_set=bool(session.meeting.passcode),
+            ),
+            professor=ProfessorOut(
+                name=session.professor.name,
+                avatar_id=session.professor.avatar_id,
+                voice_id=session.professor.voice_id,
+                teaching_style=session.professor.teaching_style,
+            ),
+            course=CourseOut(name=session.course.name, context_characters=len(session.course.context)),
+            rooms=[RoomOut.of(room) for room in session.rooms],
+            summary=SummaryOut(
+                rooms_total=len(session.rooms),
+                rooms_live=sum(room.status is models.RoomStatus.live for room in session.rooms),
+                rooms_failed=sum(room.status is models.RoomStatus.failed for room in session.rooms),
+                avatars_live=sum(room.avatar_live for room in session.rooms),
+                minutes=round(usage.minutes, 3),
+                credits=round(usage.credits, 3),
+                budget_left=None if credit_budget is None else round(max(0.0, credit_budget - usage.credits), 3),
+            ),
+            end_reason=session.end_reason,
+            created_at=datetime.fromtimestamp(session.created_at, tz=UTC),
+            ended_at=_time(session.ended_at),
+        )
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionOut]
+
+
+class EventOut(BaseModel):
+    id: int
+    time: datetime
+    session_id: str | None
+    room_id: str | None
+    kind: str
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: models.Event) -> EventOut:
+        return cls(
+            id=event.id,
+            time=datetime.fromtimestamp(event.time, tz=UTC),
+            session_id=event.session_id,
+            room_id=event.room_id,
+            kind=event.kind,
+            detail=event.detail,
+        )
+
+
+class TranscriptLineOut(BaseModel):
+    speaker: str
+    role: models.TranscriptRole
+    text: str
+    time: datetime
+
+
+class BotOut(BaseModel):
+    id: str
+    attempt: int
+    status: str
+    node: str
+    end_reason: str | None
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class AvatarSessionOut(BaseModel):
+    id: str
+    vendor_session_id: str | None
+    status: models.AvatarSessionStatus
+    started_at: datetime | None
+    stopped_at: datetime | None
+    minutes: float
+    credits: float
+    end_reason: str | None
+
+
+class RoomDetail(RoomOut):
+    session_id: str
+    context_text: str | None
+    bots: list[BotOut]
+    avatar_sessions: list[AvatarSessionOut]
+    transcript: list[TranscriptLineOut]
+    events: list[EventOut]
+
+    @classmethod
+    def build(
+        cls,
+        room: models.Room,
+        *,
+        bots: list[models.Bot],
+        avatar_sessions: list[models.AvatarSession],
+        transcript: list[models.TranscriptLine],
+        events: list[models.Event],
+    ) -> RoomDetail:
+        return cls(
+            **RoomOut.of(room).model_dump(),
+            session_id=room.session_id,
+            context_text=room.context_text,
+            bots=[
+                BotOut(
+                    id=b.id,
+                    attempt=b.attempt,
+                    status=b.status,
+                    node=b.node,
+                    end_reason=b.end_reason,
+                    started_at=datetime.fromtimestamp(b.started_at, tz=UTC),
+                    ended_at=_time(b.ended_at),
+                )
+                for b in bots
+            ],
+            avatar_sessions=[
+                AvatarSessionOut(
+                    id=a.id,
+                    vendor_session_id=a.vendor_session_id,
+                    status=a.status,
+                    started_at=_time(a.started_at),
+                    stopped_at=_time(a.stopped_at),
+                    minutes=round(a.minutes, 3),
+                    credits=round(a.credits, 3),
+                    end_reason=a.end_reason,
+                )
+                for a in avatar_sessions
+            ],
+            transcript=[
+                TranscriptLineOut(
+                    speaker=t.speaker, role=t.role, text=t.text, time=datetime.fromtimestamp(t.time, tz=UTC)
+                )
+                for t in transcript
+            ],
+            events=[EventOut.of(e) for e in events],
+        )
+
+
+class CommandAccepted(BaseModel):
+    room_id: str
+    command: str
+    event_id: int = Field(description="Id of the event that records the command (see GET /api/events).")
+
+
+class ErrorItem(BaseModel):
+    field: str | None
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="A stable code: invalid_request, unauthorized, not_found, conflict, …")
+    message: str = Field(description="What went wrong, in words.")
+    detail: list[ErrorItem] = Field(default_factory=list)

@@ -1,0 +1,262 @@
+"""REST routes for sessions and their rooms: create, list, read, end, and the room commands."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, Query, Response, status
+
+from api.deps import FarmDep, RepositoryDep, SettingsDep
+from api.errors import ApiError, conflict, invalid, not_found
+from api.schemas import (
+    SESSION_EXAMPLES,
+    CommandAccepted,
+    ContextUpdate,
+    ErrorOut,
+    RoomDetail,
+    SayRequest,
+    SessionCreate,
+    SessionList,
+    SessionOut,
+)
+from farm.errors import FarmError, RoomNotReady
+from farm.settings import Settings
+from state.models import Room, RoomStatus, Session, SessionStatus
+from state.repository import IdempotencyConflict, Repository
+
+log = logging.getLogger("avatarfarm.api")
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "Missing or wrong API token."},
+    404: {"model": ErrorOut, "description": "No such session or room."},
+    409: {"model": ErrorOut, "description": "The session has ended, or the room cannot take this now."},
+    422: {"model": ErrorOut, "description": "The request is invalid; `detail` names each field."},
+}
+
+MAX_IDEMPOTENCY_KEY = 200
+
+
+def _out(session: Session, settings: Settings) -> SessionOut:
+    return SessionOut.of(session, credit_budget=settings.session_credit_budget)
+
+
+async def _session(repository: Repository, session_id: str) -> Session:
+    session = await repository.get_session(session_id)
+    if session is None:
+        raise not_found(f"session with id {session_id}")
+    return session
+
+
+async def _active_room(repository: Repository, session_id: str, room_id: str) -> tuple[Session, Room]:
+    session = await _session(repository, session_id)
+    room = next((r for r in session.rooms if r.id == room_id), None)
+    if room is None:
+        raise not_found(f"room with id {room_id} in session {session_id}")
+    if session.status is SessionStatus.ended:
+        raise conflict("This session has ended; start a new session to work with its rooms again.")
+    if session.status is SessionStatus.ending:
+        raise conflict("This session is ending; its rooms are leaving the meeting.")
+    return session, room
+
+
+def _require_live(room: Room) -> None:
+    if room.status is not RoomStatus.live:
+        raise conflict(f"Room '{room.name}' has no live avatar yet (its status is {room.status.value}).")
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SessionOut,
+    responses=ERRORS,
+    summary="Start a session: one avatar clone per breakout room",
+)
+async def create_session(
+    response: Response,
+    repository: RepositoryDep,
+    farm: FarmDep,
+    settings: SettingsDep,
+    body: Annotated[SessionCreate, Body(openapi_examples=SESSION_EXAMPLES)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="Retries with the same key and body return the first session instead of a new one.",
+            max_length=MAX_IDEMPOTENCY_KEY,
+        ),
+    ] = None,
+) -> SessionOut:
+    if len(body.rooms) > settings.max_bots:
+        raise invalid(
+            "rooms",
+            f"This farm can run at most {settings.max_bots} rooms at once (AVATARFARM_MAX_BOTS); "
+            f"you asked for {len(body.rooms)}.",
+        )
+    request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest() if idempotency_key else None
+    try:
+        session, created = await repository.create_session(
+            body.to_new_session(idempotency_key=idempotency_key, request_hash=request_hash)
+        )
+    except IdempotencyConflict:
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used for a different request; use a new key for a new session.",
+            field="Idempotency-Key",
+        ) from None
+    response.headers["Location"] = f"/api/sessions/{session.id}"
+    if created:
+        try:
+            await farm.start_session(session.id)
+        except FarmError as exc:
+            log.warning("farm could not start session %s: %s", session.id, exc)
+            await repository.append_event("session.start_failed", session_id=session.id, detail={"reason": str(exc)})
+        session = await _session(repository, session.id)
+    else:
+        response.headers["Idempotent-Replayed"] = "true"
+    return _out(session, settings)
+
+
+@router.get("", response_model=SessionList, responses=ERRORS, summary="List sessions, newest first")
+async def list_sessions(
+    repository: RepositoryDep,
+    settings: SettingsDep,
+    status_filter: Annotated[SessionStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> SessionList:
+    sessions = await repository.list_sessions(status=status_filter, limit=limit)
+    return SessionList(sessions=[_out(s, settings) for s in sessions])
+
+
+@router.get("/{session_id}", response_model=SessionOut, responses=ERRORS, summary="One session with its rooms")
+async def get_session(session_id: str, repository: RepositoryDep, settings: SettingsDep) -> SessionOut:
+    return _out(await _session(repository, session_id), settings)
+
+
+@router.delete(
+    "/{session_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SessionOut,
+    responses=ERRORS,
+    summary="End a session: every bot leaves and every avatar stops",
+)
+async def end_session(session_id: str, repository: RepositoryDep, farm: FarmDep, settings: SettingsDep) -> SessionOut:
+    session = await _session(repository, session_id)
+    if session.status is SessionStatus.ended:
+        raise conflict("This session has already ended.")
+    if session.status is SessionStatus.ending:
+        raise conflict("This session is already ending.")
+    await repository.begin_ending(session_id, "ended by the professor")
+    await farm.end_session(session_id)
+    return _out(await _session(repository, session_id), settings)
+
+
+@router.get(
+    "/{session_id}/rooms/{room_id}",
+    response_model=RoomDetail,
+    responses=ERRORS,
+    summary="One room: status, bot attempts, avatar sessions, transcript and timeline",
+)
+async def get_room(session_id: str, room_id: str, repository: RepositoryDep) -> RoomDetail:
+    session = await _session(repository, session_id)
+    room = next((r for r in session.rooms if r.id == room_id), None)
+    if room is None:
+        raise not_found(f"room with id {room_id} in session {session_id}")
+    return RoomDetail.build(
+        room,
+        bots=await repository.bots(room_id),
+        avatar_sessions=await repository.avatar_sessions(room_id),
+        transcript=await repository.transcript(room_id, limit=100),
+        events=await repository.recent_events(room_id=room_id, limit=100),
+    )
+
+
+async def _command(
+    repository: Repository, room: Room, command: str, detail: dict[str, object] | None = None
+) -> CommandAccepted:
+    event = await repository.append_event(
+        "room.command", room_id=room.id, detail={"command": command, **(detail or {})}
+    )
+    return CommandAccepted(room_id=room.id, command=command, event_id=event.id)
+
+
+def _farm_refused(exc: FarmError) -> ApiError:
+    if isinstance(exc, RoomNotReady):
+        return conflict(str(exc))
+    return ApiError(503, "farm_unavailable", str(exc))
+
+
+@router.post(
+    "/{session_id}/rooms/{room_id}/say",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CommandAccepted,
+    responses=ERRORS,
+    summary="Make the room's avatar say a text verbatim",
+)
+async def say(
+    session_id: str, room_id: str, body: SayRequest, repository: RepositoryDep, farm: FarmDep
+) -> CommandAccepted:
+    _, room = await _active_room(repository, session_id, room_id)
+    _require_live(room)
+    try:
+        await farm.say(room_id, body.text)
+    except FarmError as exc:
+        raise _farm_refused(exc) from None
+    return await _command(repository, room, "say", {"text": body.text})
+
+
+@router.post(
+    "/{session_id}/rooms/{room_id}/interrupt",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CommandAccepted,
+    responses=ERRORS,
+    summary="Stop the room's avatar mid-sentence",
+)
+async def interrupt(session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep) -> CommandAccepted:
+    _, room = await _active_room(repository, session_id, room_id)
+    _require_live(room)
+    try:
+        await farm.interrupt(room_id)
+    except FarmError as exc:
+        raise _farm_refused(exc) from None
+    return await _command(repository, room, "interrupt")
+
+
+@router.post(
+    "/{session_id}/rooms/{room_id}/restart",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CommandAccepted,
+    responses=ERRORS,
+    summary="Replace the room's bot with a fresh one",
+)
+async def restart(session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep) -> CommandAccepted:
+    _, room = await _active_room(repository, session_id, room_id)
+    accepted = await _command(repository, room, "restart")
+    try:
+        await farm.restart_room(room_id)
+    except FarmError as exc:
+        raise _farm_refused(exc) from None
+    return accepted
+
+
+@router.put(
+    "/{session_id}/rooms/{room_id}/context",
+    response_model=RoomDetail,
+    responses=ERRORS,
+    summary="Give the room's avatar extra instructions (applied live when the avatar is running)",
+)
+async def update_context(
+    session_id: str, room_id: str, body: ContextUpdate, repository: RepositoryDep, farm: FarmDep
+) -> RoomDetail:
+    _, room = await _active_room(repository, session_id, room_id)
+    # A live avatar takes the new context first, so a refusal leaves the stored context unchanged.
+    if room.status is RoomStatus.live:
+        try:
+            await farm.update_context(room_id, body.text)
+        except FarmError as exc:
+            raise _farm_refused(exc) from None
+    await repository.set_room_context(room_id, body.text)
+    return await get_room(session_id, room_id, repository)

@@ -1,0 +1,48 @@
+"""QueuedFarm: the FarmManager used while no browser farm is configured. Rooms stay `queued`.
+
+It is honest about having no bots: commands for a room are refused (the API answers 409), and ending a
+session ends its rooms at once, since there is nothing to leave.
+"""
+
+from __future__ import annotations
+
+from farm.errors import RoomNotReady
+from state.repository import Repository
+
+NO_BOT = "This room has no bot yet: no browser farm is running on this server, so rooms stay queued."
+
+
+class QueuedFarm:
+    def __init__(self, repository: Repository) -> None:
+        self._repository = repository
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def is_ready(self) -> bool:
+        return True
+
+    async def start_session(self, session_id: str) -> None:
+        await self._repository.append_event(
+            "session.queued", session_id=session_id, detail={"reason": "no browser farm is running on this server"}
+        )
+
+    async def end_session(self, session_id: str) -> None:
+        await self._repository.end_open_rooms(session_id, reason="session ended before a bot was started")
+
+    async def say(self, room_id: str, text: str) -> None:
+        raise RoomNotReady(NO_BOT)
+
+    async def interrupt(self, room_id: str) -> None:
+        raise RoomNotReady(NO_BOT)
+
+    async def restart_room(self, room_id: str) -> None:
+        await self._repository.append_event(
+            "room.restart_skipped", room_id=room_id, detail={"reason": "the room is still queued; nothing to restart"}
+        )
+
+    async def update_context(self, room_id: str, text: str) -> None:
+        return None

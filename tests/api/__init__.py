@@ -1,0 +1,1 @@
+"""Tests of the REST API, the event stream, probes and metrics."""

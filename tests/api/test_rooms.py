@@ -1,0 +1,138 @@
+"""Room commands: say, interrupt, restart, context; they reach the farm only when they can act."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from farm.errors import FarmError, RoomNotReady
+from state.models import RoomStatus, TranscriptRole
+from tests.api.conftest import Api
+
+
+async def _room(api: Api, rooms: int = 2) -> tuple[dict[str, Any], dict[str, Any], str]:
+    session = await api.create_session(rooms=rooms)
+    room = session["rooms"][0]
+    return session, room, f"/api/sessions/{session['id']}/rooms/{room['id']}"
+
+
+async def test_say_reaches_the_farm_when_the_room_is_live(api: Api) -> None:
+    _, room, base = await _room(api)
+    refused = await api.client.post(f"{base}/say", json={"text": "Hello"})
+    assert refused.status_code == 409
+    assert "no live avatar yet (its status is queued)" in refused.json()["message"]
+    assert "say" not in api.farm.names()
+    await api.make_live(room["id"])
+    response = await api.client.post(f"{base}/say", json={"text": "  What is a base case?  "})
+    assert response.status_code == 202
+    accepted = response.json()
+    assert accepted["command"] == "say" and accepted["room_id"] == room["id"]
+    assert ("say", (room["id"], "What is a base case?")) in api.farm.calls
+    event = (await api.repository.events(after_id=accepted["event_id"] - 1, room_id=room["id"]))[0]
+    assert (event.kind, event.detail) == ("room.command", {"command": "say", "text": "What is a base case?"})
+
+
+async def test_say_text_limits(api: Api) -> None:
+    _, room, base = await _room(api)
+    await api.make_live(room["id"])
+    too_long = await api.client.post(f"{base}/say", json={"text": "x" * 1001})
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"][0] == {
+        "field": "text",
+        "message": "Must be at most 1000 characters (this one has 1001).",
+    }
+    assert (await api.client.post(f"{base}/say", json={"text": "   "})).status_code == 422
+    assert (await api.client.post(f"{base}/say", json={"text": "x", "voice": "y"})).status_code == 422
+    assert (await api.client.post(f"{base}/say", json={"text": "x" * 1000})).status_code == 202
+    assert api.farm.names().count("say") == 1
+
+
+async def test_interrupt_and_restart(api: Api) -> None:
+    _, room, base = await _room(api)
+    assert (await api.client.post(f"{base}/interrupt")).status_code == 409
+    await api.make_live(room["id"])
+    assert (await api.client.post(f"{base}/interrupt")).status_code == 202
+    assert ("interrupt", (room["id"],)) in api.farm.calls
+    await api.repository.set_room_status(room["id"], RoomStatus.failed, reason="kicked")
+    restart = await api.client.post(f"{base}/restart")
+    assert restart.status_code == 202 and restart.json()["command"] == "restart"
+    assert ("restart_room", (room["id"],)) in api.farm.calls
+
+
+async def test_farm_refusals_become_409_or_503(api: Api) -> None:
+    _, room, base = await _room(api)
+    await api.make_live(room["id"])
+    api.farm.fail_with = RoomNotReady("The avatar is reconnecting; try again in a few seconds.")
+    response = await api.client.post(f"{base}/say", json={"text": "hi"})
+    assert response.status_code == 409
+    assert response.json()["message"] == "The avatar is reconnecting; try again in a few seconds."
+    api.farm.fail_with = FarmError("No browser node is reachable.")
+    response = await api.client.post(f"{base}/interrupt")
+    assert response.status_code == 503 and response.json()["error"] == "farm_unavailable"
+    commands = [e for e in await api.repository.recent_events(room_id=room["id"]) if e.kind == "room.command"]
+    assert commands == []
+
+
+async def test_context_is_stored_and_applied_live(api: Api) -> None:
+    _, room, base = await _room(api)
+    response = await api.client.put(f"{base}/context", json={"text": "Focus on base cases."})
+    assert response.status_code == 200
+    assert response.json()["context_text"] == "Focus on base cases."
+    assert response.json()["context_updated"] is True
+    assert "update_context" not in api.farm.names()
+    await api.make_live(room["id"])
+    await api.client.put(f"{base}/context", json={"text": "Now recursion depth."})
+    assert ("update_context", (room["id"], "Now recursion depth.")) in api.farm.calls
+    api.farm.fail_with = FarmError("No browser node is reachable.")
+    refused = await api.client.put(f"{base}/context", json={"text": "Not stored."})
+    assert refused.status_code == 503
+    detail = (await api.client.get(base)).json()
+    assert detail["context_text"] == "Now recursion depth."
+    assert (await api.client.put(f"{base}/context", json={"text": "x" * 20_001})).status_code == 422
+
+
+async def test_commands_on_an_ended_session_are_409(api: Api) -> None:
+    session, room, base = await _room(api)
+    await api.make_live(room["id"])
+    await api.client.delete(f"/api/sessions/{session['id']}")
+    before = len(api.farm.calls)
+    for method, path, body in (
+        ("POST", "say", {"text": "hi"}),
+        ("POST", "interrupt", None),
+        ("POST", "restart", None),
+        ("PUT", "context", {"text": "x"}),
+    ):
+        response = await api.client.request(method, f"{base}/{path}", json=body)
+        assert response.status_code == 409, path
+        assert "has ended" in response.json()["message"]
+    assert len(api.farm.calls) == before
+
+
+async def test_commands_on_an_unknown_room_are_404(api: Api) -> None:
+    session, _, _ = await _room(api)
+    response = await api.client.post(f"/api/sessions/{session['id']}/rooms/room_nope/say", json={"text": "hi"})
+    assert response.status_code == 404
+    other = await api.create_session(rooms=1)
+    foreign = f"/api/sessions/{session['id']}/rooms/{other['rooms'][0]['id']}"
+    assert (await api.client.get(foreign)).status_code == 404
+
+
+async def test_room_detail_has_attempts_avatar_sessions_transcript_and_timeline(api: Api) -> None:
+    _, room, base = await _room(api)
+    repo = api.repository
+    bot = await repo.start_bot(room["id"], node="local")
+    avatar = await repo.open_avatar_session(room["id"], bot_id=bot.id)
+    await repo.avatar_session_started(avatar.id, vendor_session_id="vendor-42")
+    await repo.record_avatar_usage(avatar.id, minutes=1.25, credits=4)
+    await repo.set_room_status(room["id"], RoomStatus.live)
+    await repo.add_transcript(room["id"], speaker="Student 1", role=TranscriptRole.student, text="Why recursion?")
+    detail = (await api.client.get(base)).json()
+    assert detail["status"] == "live" and detail["avatar_live"] is True and detail["live_since"]
+    assert [b["attempt"] for b in detail["bots"]] == [1]
+    assert detail["avatar_sessions"][0]["vendor_session_id"] == "vendor-42"
+    assert detail["usage"] == {"minutes": 1.25, "credits": 4.0}
+    assert detail["transcript"][0]["text"] == "Why recursion?"
+    kinds = [e["kind"] for e in detail["events"]]
+    assert kinds == ["room.status", "bot.started", "avatar.requested", "avatar.started", "room.status", "transcript"]
+    session = (await api.client.get(f"/api/sessions/{detail['session_id']}")).json()
+    assert session["summary"]["rooms_live"] == 1 and session["summary"]["avatars_live"] == 1
+    assert session["summary"]["credits"] == 4.0

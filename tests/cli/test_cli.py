@@ -1,0 +1,112 @@
+"""The command line: serve answers and stops cleanly, bad settings give one line, db migrate/show, --help."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from farm.settings import SIM_LIVEAVATAR_API_KEY, SIM_ZOOM_SDK_SECRET
+from tests.support.servers import run_cli_server
+
+
+def _cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AVATARFARM_")}
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+    )
+
+
+def test_serve_answers_prints_the_token_once_and_stops_on_sigterm(tmp_path: Path) -> None:
+    data = str(tmp_path / "var")
+    with run_cli_server(["serve", "--data-dir", data]) as server:
+        assert httpx.get(server.base_url + "/healthz").json() == {"status": "ok"}
+        token = (tmp_path / "var" / "api_token").read_text().strip()
+        listed = httpx.get(server.base_url + "/api/sessions", headers={"Authorization": f"Bearer {token}"})
+        assert listed.status_code == 200
+        server.process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal so the exit status says why it stopped.
+        assert server.process.wait(timeout=15) in (0, -signal.SIGTERM)
+        first_output = server.output()
+    assert "Application shutdown complete" in first_output
+    assert first_output.count(token) == 1
+    assert "API token (shown once" in first_output
+    for secret in (SIM_ZOOM_SDK_SECRET, SIM_LIVEAVATAR_API_KEY):
+        assert secret not in first_output
+    with run_cli_server(["serve", "--data-dir", data]) as server:
+        again = httpx.get(server.base_url + "/api/sessions", headers={"Authorization": f"Bearer {token}"})
+        assert again.status_code == 200
+    assert token not in server.output()
+    assert "API token" not in server.output()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("AVATARFARM_PORT", "abc", "AVATARFARM_PORT: must be a whole number"),
+        ("AVATARFARM_PORT", "99999", "AVATARFARM_PORT: must be at most 65535"),
+        ("AVATARFARM_ZOOM_MODE", "live", "AVATARFARM_ZOOM_SDK_KEY is required when AVATARFARM_ZOOM_MODE=live"),
+        ("AVATARFARM_LIVEAVATAR_MODE", "live", "AVATARFARM_LIVEAVATAR_API_KEY is required"),
+        ("AVATARFARM_LIVEAVATAR_MODE", "production", "AVATARFARM_LIVEAVATAR_MODE: must be one of: sim or live"),
+        ("AVATARFARM_MAX_BOTS", "0", "AVATARFARM_MAX_BOTS: must be at least 1"),
+        ("AVATARFARM_ZOOM_API_BASE", "api.zoom.us", "AVATARFARM_ZOOM_API_BASE must start with http"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_line(tmp_path: Path, variable: str, value: str, words: str) -> None:
+    result = _cli("serve", env={variable: value, "AVATARFARM_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("avatarfarm: configuration error: ")
+    assert words in lines[0]
+    assert result.stdout == ""
+    assert not (tmp_path / "avatarfarm.sqlite3").exists()
+
+
+def test_a_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("AVATARFARM_PORT=not-a-port\n")
+    result = _cli("serve", cwd=tmp_path)
+    assert result.returncode == 2 and "AVATARFARM_PORT" in result.stderr
+
+
+def test_db_migrate_and_show(tmp_path: Path) -> None:
+    data = str(tmp_path / "var")
+    missing = _cli("db", "--data-dir", data, "show")
+    assert missing.returncode == 2 and "no database" in missing.stderr
+    first = _cli("db", "--data-dir", data, "migrate")
+    assert first.returncode == 0 and "migrated from schema version 0 to 1" in first.stdout
+    again = _cli("db", "--data-dir", data, "migrate")
+    assert "already at schema version 1" in again.stdout
+    shown = _cli("db", "--data-dir", data, "show")
+    assert shown.returncode == 0
+    assert "schema version  1" in shown.stdout and "sessions        none" in shown.stdout
+
+
+def test_help_explains_each_command() -> None:
+    top = _cli("--help")
+    assert top.returncode == 0
+    for command in ("serve", "db"):
+        assert command in top.stdout
+    serve = _cli("serve", "--help")
+    assert "SIGTERM" in serve.stdout and "--port" in serve.stdout
+    db = _cli("db", "--help")
+    assert "migrate" in db.stdout and "show" in db.stdout
+
+
+def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
+    with run_cli_server(["serve", "--data-dir", str(tmp_path / "a")]) as server:
+        started = time.monotonic()
+        result = _cli("serve", "--data-dir", str(tmp_path / "b"), "--port", str(server.port))
+        assert result.returncode != 0
+        assert time.monotonic() - started < 30
