@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from farm.errors import FarmError
 from tests.api.conftest import Api, session_body
 
@@ -136,3 +138,14 @@ async def test_a_farm_refusal_on_start_keeps_the_session_and_says_so(api: Api) -
     events = await api.repository.events(session_id=response.json()["id"])
     assert events[-1].kind == "session.start_failed"
     assert events[-1].detail == {"reason": "No browser node is reachable."}
+
+
+async def test_concurrent_retries_with_one_key_make_one_session(api: Api) -> None:
+    headers = {"Idempotency-Key": "double-click"}
+    responses = await asyncio.gather(
+        *(api.client.post("/api/sessions", json=session_body(), headers=headers) for _ in range(5))
+    )
+    assert {r.status_code for r in responses} == {202}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert sum("idempotent-replayed" not in r.headers for r in responses) == 1
+    assert (await api.row_counts())["sessions"] == 1

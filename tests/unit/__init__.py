@@ -1,0 +1,1 @@
+"""Unit tests of small parts: settings, chromium choice."""
