@@ -1,0 +1,58 @@
+"""`avatarfarm fake-liveavatar`: run the simulated LiveAvatar service (blocking, until SIGTERM or Ctrl-C)."""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+from fakes.liveavatar.app import create_app
+from fakes.liveavatar.config import DEFAULT_ADMIN_TOKEN, DEFAULT_API_KEY, DEFAULT_PORT, FakeLiveAvatarConfig
+
+HELP = "Run a local LiveAvatar: REST API, web-SDK stand-in, talking avatar, limits and fault injection."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = FakeLiveAvatarConfig()
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="the X-API-KEY the service accepts")
+    parser.add_argument("--admin-token", default=DEFAULT_ADMIN_TOKEN, help="Bearer token of the /admin endpoints")
+    parser.add_argument("--public-base-url", default=None, help="base URL browsers use (default: as requested)")
+    parser.add_argument("--max-concurrent-sessions", type=int, default=defaults.max_concurrent_sessions)
+    parser.add_argument("--idle-timeout", type=float, default=defaults.idle_timeout_s, help="seconds")
+    parser.add_argument(
+        "--max-session-duration", type=int, default=defaults.max_session_duration_limit_s, help="tier limit, seconds"
+    )
+    parser.add_argument("--sandbox-duration", type=float, default=defaults.sandbox_duration_s, help="seconds")
+    parser.add_argument("--credits", type=float, default=defaults.initial_credits, help="starting credit balance")
+    parser.add_argument("--overage", action="store_true", help="never end sessions for lack of credits")
+    parser.add_argument(
+        "--seconds-per-billing-minute",
+        type=float,
+        default=defaults.seconds_per_billing_minute,
+        help="length of a billed 'minute' in seconds (shrink it for tests)",
+    )
+    parser.add_argument("--log-level", default="warning")
+
+
+def config_from_args(args: argparse.Namespace) -> FakeLiveAvatarConfig:
+    return FakeLiveAvatarConfig(
+        api_key=args.api_key,
+        admin_token=args.admin_token,
+        public_base_url=args.public_base_url,
+        max_concurrent_sessions=args.max_concurrent_sessions,
+        idle_timeout_s=args.idle_timeout,
+        max_session_duration_limit_s=args.max_session_duration,
+        sandbox_duration_s=args.sandbox_duration,
+        initial_credits=args.credits,
+        overage_enabled=args.overage,
+        seconds_per_billing_minute=args.seconds_per_billing_minute,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    app = create_app(config_from_args(args))
+    # uvicorn handles SIGINT/SIGTERM itself: it stops accepting, closes connections and runs the lifespan exit.
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    return 0
