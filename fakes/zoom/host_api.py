@@ -1,0 +1,433 @@
+"""Host controls under /fake (Bearer admin token): meetings, virtual participants, waiting room, breakout, roster."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from fakes.zoom import errors
+from fakes.zoom.breakout import BreakoutRoom
+from fakes.zoom.config import APP_ACCOUNT_ID, EXTERNAL_ACCOUNT_ID, SimUser
+from fakes.zoom.meetings import Meeting, MeetingSettings
+from fakes.zoom.participants import Participant
+from fakes.zoom.service import FakeZoomService, get_service
+
+
+def require_admin(
+    service: Annotated[FakeZoomService, Depends(get_service)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> FakeZoomService:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), service.config.admin_token.encode()):
+        raise HTTPException(401, "admin token required (Authorization: Bearer <token>)")
+    return service
+
+
+Service = Annotated[FakeZoomService, Depends(require_admin)]
+router = APIRouter(prefix="/fake")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BreakoutOptionsBody(_Body):
+    isAutoJoinRoom: bool | None = None
+    isBackToMainSessionEnabled: bool | None = None
+    isTimerEnabled: bool | None = None
+    timerDuration: int | None = None
+    isTimerAutoEnabled: bool | None = None
+    waitSeconds: int | None = None
+    isRoomSelectionEnabled: bool | None = None
+
+    def values(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class CreateMeetingBody(_Body):
+    number: str | None = None
+    topic: str = "avatarfarm simulated meeting"
+    passcode: str = ""
+    waiting_room: bool = False
+    # True: the meeting belongs to another Zoom account than the SDK app's (OBF or ZAK needed to join).
+    external_account: bool = False
+    # Owner (host) of the meeting, by user id or email; decides the account when given.
+    host_user: str | None = None
+    started: bool = True
+    join_before_host: bool = True
+    block_bots: bool = False
+    authenticated_only: bool = False
+    force_join_error: int | None = None
+    audio_playback: Literal["split", "webaudio", "element"] = "split"
+    breakout_rooms: list[str] = Field(default_factory=list)
+    breakout_options: BreakoutOptionsBody = Field(default_factory=BreakoutOptionsBody)
+
+
+class UpdateMeetingBody(_Body):
+    topic: str | None = None
+    passcode: str | None = None
+    waiting_room: bool | None = None
+    join_before_host: bool | None = None
+    block_bots: bool | None = None
+    authenticated_only: bool | None = None
+    force_join_error: int | None = None
+    audio_playback: Literal["split", "webaudio", "element"] | None = None
+    breakout_options: BreakoutOptionsBody | None = None
+
+
+class VirtualParticipantBody(_Body):
+    name: str = Field(min_length=1)
+    host: bool = False
+    cohost: bool = False
+    email: str = ""
+    # The Zoom user this participant is (e.g. the professor who authorized OBF bots).
+    zoom_user_id: str | None = None
+
+
+class WhoBody(_Body):
+    user_id: int | None = None
+    name: str | None = None
+
+
+class RoomTargetBody(WhoBody):
+    room: str
+    email: str | None = None
+
+
+class OpenBreakoutBody(_Body):
+    options: BreakoutOptionsBody = Field(default_factory=BreakoutOptionsBody)
+
+
+class CloseBreakoutBody(_Body):
+    wait_seconds: float | None = None
+
+
+class CreateUserBody(_Body):
+    email: str
+    first_name: str = "Sim"
+    last_name: str = "User"
+    user_id: str | None = None
+    external_account: bool = True
+
+
+def _meeting(service: FakeZoomService, number: str) -> Meeting:
+    meeting = service.meetings.get(number)
+    if meeting is None:
+        raise HTTPException(404, f"meeting {number} does not exist")
+    return meeting
+
+
+def _who(meeting: Meeting, body: WhoBody) -> Participant:
+    p = meeting.find(body.user_id) if body.user_id is not None else None
+    if p is None and body.name:
+        p = meeting.find_by_name(body.name)
+    if p is None:
+        raise HTTPException(404, "no such participant in this meeting")
+    return p
+
+
+def _room(meeting: Meeting, id_or_name: str) -> BreakoutRoom:
+    room = meeting.breakout.find(id_or_name)
+    if room is None:
+        raise HTTPException(404, f"no breakout room {id_or_name!r}")
+    return room
+
+
+def _conflict(failure: errors.OperationFailure) -> HTTPException:
+    return HTTPException(409, failure.reason or failure.type)
+
+
+def meeting_view(meeting: Meeting) -> dict[str, Any]:
+    settings = meeting.settings
+    return {
+        "number": meeting.number,
+        "uuid": meeting.uuid,
+        "topic": settings.topic,
+        "passcode": settings.passcode,
+        "account_id": meeting.account_id,
+        "external_account": meeting.account_id != APP_ACCOUNT_ID,
+        "host_user_id": meeting.host_user_id,
+        "started": meeting.started,
+        "waiting_room": settings.waiting_room,
+        "join_before_host": settings.join_before_host,
+        "block_bots": settings.block_bots,
+        "authenticated_only": settings.authenticated_only,
+        "force_join_error": settings.force_join_error,
+        "audio_playback": settings.audio_playback,
+        "breakout": {
+            "status": int(meeting.breakout.status),
+            "options": meeting.breakout.options.sdk_view(),
+            "rooms": [{"id": r.room_id, "name": r.name} for r in meeting.breakout.rooms],
+        },
+        "participant_count": len(meeting.participants),
+    }
+
+
+def roster_view(meeting: Meeting) -> dict[str, Any]:
+    now = time.time()
+    names = {p.user_id: p.name for p in meeting.participants.values()}
+    people = []
+    for p in meeting.participants.values():
+        room = meeting.breakout.by_id(p.room_id)
+        assigned = meeting.breakout.by_id(meeting.breakout.assigned.get(p.user_id))
+        report = p.media_report or {}
+        receiving = []
+        for entry in report.get("receiving") or []:
+            if isinstance(entry, dict):
+                receiving.append({**entry, "name": names.get(_int(entry.get("userId")), entry.get("name", ""))})
+        people.append(
+            {
+                "user_id": p.user_id,
+                "name": p.name,
+                "email": p.email,
+                "zoom_user_id": p.zoom_user_id,
+                "is_host": p.is_host,
+                "is_cohost": p.is_cohost,
+                "virtual": p.virtual,
+                "bot_authorized_by": p.authorized_by,
+                "location": "waiting_room" if p.on_hold else ("breakout" if room else "main"),
+                "room": {"id": room.room_id, "name": room.name} if room else None,
+                "assigned_room": {"id": assigned.room_id, "name": assigned.name} if assigned else None,
+                "breakout_status": meeting.user_status(p),
+                "audio": p.audio,
+                "muted": p.muted,
+                "video": p.video,
+                "media": {
+                    "age_s": round(now - p.media_reported_at, 2) if p.media_reported_at else None,
+                    "sending": report.get("sending"),
+                    "receiving": receiving,
+                },
+            }
+        )
+    return {"meeting": meeting_view(meeting), "participants": people}
+
+
+def _int(value: object) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return -1
+
+
+@router.post("/meetings", status_code=201)
+async def create_meeting(body: CreateMeetingBody, service: Service) -> dict[str, Any]:
+    if body.host_user:
+        host = service.users.find(body.host_user)
+        if host is None:
+            raise HTTPException(404, f"no user {body.host_user!r}")
+    else:
+        wanted = EXTERNAL_ACCOUNT_ID if body.external_account else APP_ACCOUNT_ID
+        host = next((u for u in service.users.all() if u.account_id == wanted), None)
+        if host is None:
+            raise HTTPException(409, f"no user in account {wanted}")
+    if body.force_join_error is not None:
+        _check_code(body.force_join_error)
+    settings = MeetingSettings(
+        topic=body.topic,
+        passcode=body.passcode,
+        waiting_room=body.waiting_room,
+        join_before_host=body.join_before_host,
+        block_bots=body.block_bots,
+        authenticated_only=body.authenticated_only,
+        force_join_error=body.force_join_error,
+        audio_playback=body.audio_playback,
+    )
+    try:
+        meeting = service.meetings.create(
+            account_id=host.account_id,
+            host_user_id=host.user_id,
+            number=body.number,
+            settings=settings,
+            rooms=body.breakout_rooms,
+            started=body.started,
+        )
+        meeting.breakout.options.update(body.breakout_options.values())
+    except ValueError as exc:
+        raise HTTPException(409 if "exists" in str(exc) else 422, str(exc)) from None
+    return meeting_view(meeting)
+
+
+def _check_code(code: int) -> None:
+    try:
+        errors.refusal_for_code(code)
+    except KeyError:
+        known = sorted({r.error_code for r in errors.ALL_REFUSALS})
+        raise HTTPException(422, f"force_join_error must be one of {known}") from None
+
+
+@router.get("/meetings")
+async def list_meetings(service: Service) -> list[dict[str, Any]]:
+    return [meeting_view(m) for m in service.meetings.all()]
+
+
+@router.get("/meetings/{number}")
+async def get_meeting(number: str, service: Service) -> dict[str, Any]:
+    return meeting_view(_meeting(service, number))
+
+
+@router.patch("/meetings/{number}")
+async def update_meeting(number: str, body: UpdateMeetingBody, service: Service) -> dict[str, Any]:
+    meeting = _meeting(service, number)
+    values = body.model_dump(exclude_unset=True)
+    options = values.pop("breakout_options", None)
+    if values.get("force_join_error") is not None:
+        _check_code(values["force_join_error"])
+    meeting.settings.update(values)
+    if options:
+        meeting.breakout.options.update({k: v for k, v in options.items() if v is not None})
+    meeting.publish()
+    return meeting_view(meeting)
+
+
+@router.delete("/meetings/{number}", status_code=204)
+async def delete_meeting(number: str, service: Service) -> None:
+    if service.meetings.delete(number) is None:
+        raise HTTPException(404, f"meeting {number} does not exist")
+
+
+@router.post("/meetings/{number}/start")
+async def start_meeting(number: str, service: Service) -> dict[str, Any]:
+    meeting = _meeting(service, number)
+    meeting.start()
+    return meeting_view(meeting)
+
+
+@router.post("/meetings/{number}/end")
+async def end_meeting(number: str, service: Service) -> dict[str, Any]:
+    meeting = _meeting(service, number)
+    meeting.end()
+    return meeting_view(meeting)
+
+
+@router.post("/meetings/{number}/participants", status_code=201)
+async def add_virtual_participant(number: str, body: VirtualParticipantBody, service: Service) -> dict[str, Any]:
+    meeting = _meeting(service, number)
+    if body.zoom_user_id is not None and service.users.find(body.zoom_user_id) is None:
+        raise HTTPException(404, f"no user {body.zoom_user_id!r}")
+    user = service.users.find(body.zoom_user_id)
+    p = Participant(
+        user_id=0,
+        name=body.name,
+        email=body.email or (user.email if user else ""),
+        zoom_user_id=user.user_id if user else None,
+        is_host=body.host,
+        is_cohost=body.cohost,
+        on_hold=meeting.settings.waiting_room and not (body.host or body.cohost),
+        audio="computer",
+        muted=True,
+    )
+    if body.host and not meeting.started:
+        meeting.start()
+    meeting.add(p)
+    return {"user_id": p.user_id, "name": p.name, "on_hold": p.on_hold, "is_host": p.is_host}
+
+
+@router.delete("/meetings/{number}/participants/{user_id}", status_code=204)
+async def remove_participant(number: str, user_id: int, service: Service) -> None:
+    """The participant leaves (as when they close Zoom); its client, if any, sees `Closed` 'user request'."""
+    meeting = _meeting(service, number)
+    p = _who(meeting, WhoBody(user_id=user_id))
+    meeting.remove(p, errors.CLOSED_USER_REQUEST)
+
+
+@router.post("/meetings/{number}/admit")
+async def admit_participant(number: str, body: WhoBody, service: Service) -> dict[str, Any]:
+    meeting = _meeting(service, number)
+    if body.user_id is None and body.name is None:
+        for p in [q for q in meeting.participants.values() if q.on_hold]:
+            meeting.admit(p)
+    else:
+        meeting.admit(_who(meeting, body))
+    return roster_view(meeting)
+
+
+@router.post("/meetings/{number}/hold")
+async def hold_participant(number: str, body: WhoBody, service: Service) -> dict[str, Any]:
+    """Send a participant back to the waiting room."""
+    meeting = _meeting(service, number)
+    meeting.put_on_hold(_who(meeting, body))
+    return roster_view(meeting)
+
+
+@router.post("/meetings/{number}/kick")
+async def kick_participant(number: str, body: WhoBody, service: Service) -> dict[str, Any]:
+    meeting = _meeting(service, number)
+    meeting.remove(_who(meeting, body), errors.CLOSED_KICKED)
+    return roster_view(meeting)
+
+
+@router.post("/meetings/{number}/breakout/open")
+async def open_breakout(number: str, body: OpenBreakoutBody, service: Service) -> dict[str, Any]:
+    meeting = _meeting(service, number)
+    try:
+        meeting.open_breakout(body.options.values())
+    except errors.OperationFailure as failure:
+        raise _conflict(failure) from None
+    return roster_view(meeting)
+
+
+@router.post("/meetings/{number}/breakout/close")
+async def close_breakout(number: str, body: CloseBreakoutBody, service: Service) -> dict[str, Any]:
+    meeting = _meeting(service, number)
+    try:
+        meeting.close_breakout(body.wait_seconds)
+    except errors.OperationFailure as failure:
+        raise _conflict(failure) from None
+    return roster_view(meeting)
+
+
+@router.post("/meetings/{number}/breakout/assign")
+async def assign_participant(number: str, body: RoomTargetBody, service: Service) -> dict[str, Any]:
+    """Assign a participant to a room (an invitation, or a move when rooms auto-join).
+
+    With `name` or `email` of someone not (yet) in the meeting, the assignment waits for them to join.
+    """
+    meeting = _meeting(service, number)
+    room = _room(meeting, body.room)
+    p = meeting.find(body.user_id) if body.user_id is not None else None
+    if p is None and body.name:
+        p = meeting.find_by_name(body.name)
+    if p is None:
+        key = body.email or body.name
+        if not key:
+            raise HTTPException(404, "no such participant in this meeting")
+        meeting.preassign(key, room)
+    else:
+        meeting.assign(p, room)
+    return roster_view(meeting)
+
+
+@router.post("/meetings/{number}/breakout/move")
+async def move_participant(number: str, body: RoomTargetBody, service: Service) -> dict[str, Any]:
+    meeting = _meeting(service, number)
+    room = _room(meeting, body.room)
+    try:
+        meeting.move(_who(meeting, body), room)
+    except errors.OperationFailure as failure:
+        raise _conflict(failure) from None
+    return roster_view(meeting)
+
+
+@router.get("/meetings/{number}/roster")
+async def roster(number: str, service: Service) -> dict[str, Any]:
+    return roster_view(_meeting(service, number))
+
+
+@router.post("/users", status_code=201)
+async def create_user(body: CreateUserBody, service: Service) -> dict[str, Any]:
+    user = SimUser(
+        user_id=body.user_id or "sim-" + body.email.split("@")[0].lower(),
+        email=body.email,
+        first_name=body.first_name,
+        last_name=body.last_name,
+        account_id=EXTERNAL_ACCOUNT_ID if body.external_account else APP_ACCOUNT_ID,
+    )
+    try:
+        service.users.add(user)
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from None
+    return {"id": user.user_id, "email": user.email, "account_id": user.account_id}

@@ -1,0 +1,374 @@
+"""The SDK stand-in's WebSocket: join, meeting state pushed to clients, client requests, WebRTC relay, media reports.
+
+Protocol (JSON text frames). Client -> service: `join`, `request` {id, method, params}, `media`
+{audio, muted, video}, `stats` {report}, `signal` {to, data}. Service -> client: `state` (the client's view of
+the meeting), `joined`, `join_failed` {errorCode, reason}, `response` {id, ok, error}, `event` {name, payload},
+`signal` {from, data}, `remote-mute` {mute}, `closed` {reason}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from fakes.zoom import errors
+from fakes.zoom.admission import JoinRequest, admit
+from fakes.zoom.meetings import Meeting
+from fakes.zoom.participants import Participant
+from fakes.zoom.service import FakeZoomService
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+class SocketOutbox:
+    """Messages queued for one socket; `close()` lets the writer flush them, then close the socket."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.closed = False
+
+    def send(self, message: dict[str, Any]) -> None:
+        if not self.closed:
+            self.queue.put_nowait(message)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.queue.put_nowait(None)
+
+
+async def _write(ws: WebSocket, outbox: SocketOutbox) -> None:
+    while True:
+        message = await outbox.queue.get()
+        if message is None:
+            with contextlib.suppress(Exception):
+                await ws.close(code=1000)
+            return
+        await ws.send_json(message)
+
+
+@router.websocket("/sdk/ws")
+async def signalling(ws: WebSocket) -> None:
+    service: FakeZoomService = ws.app.state.fake_zoom
+    # Pages of any origin may connect (the bot page lives on another origin), as with Zoom's own servers.
+    await ws.accept()
+    outbox = SocketOutbox()
+    writer = asyncio.create_task(_write(ws, outbox))
+    session = _Session(service, outbox)
+    try:
+        while not outbox.closed:
+            message = await ws.receive_json()
+            if isinstance(message, dict):
+                session.handle(message)
+    except (WebSocketDisconnect, RuntimeError, ValueError):
+        pass
+    finally:
+        session.disconnected()
+        outbox.close()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(writer, timeout=5)
+
+
+class _Session:
+    """One client connection: not joined, then bound to one participant of one meeting."""
+
+    def __init__(self, service: FakeZoomService, outbox: SocketOutbox) -> None:
+        self.service = service
+        self.outbox = outbox
+        self.meeting: Meeting | None = None
+        self.participant: Participant | None = None
+
+    def handle(self, message: dict[str, Any]) -> None:
+        op = message.get("op")
+        if op == "join":
+            self._join(message)
+            return
+        meeting, p = self.meeting, self.participant
+        if meeting is None or p is None or p.user_id not in meeting.participants:
+            if op == "request":
+                self._respond(message, errors.STATE_CLOSED)
+            return
+        if op == "request":
+            self._request(meeting, p, message)
+        elif op == "signal":
+            target = meeting.find(_int(message.get("to")))
+            if target is not None and meeting.relay_allowed(p, target):
+                target.send({"op": "signal", "from": p.user_id, "data": message.get("data")})
+        elif op == "media":
+            meeting.update_media_state(
+                p,
+                audio="computer" if message.get("audio") else "",
+                muted=bool(message.get("muted", True)),
+                video=bool(message.get("video")),
+            )
+        elif op == "stats":
+            report = message.get("report")
+            if isinstance(report, dict):
+                meeting.record_media_report(p, report)
+
+    def disconnected(self) -> None:
+        if self.meeting is not None and self.participant is not None:
+            self.meeting.remove(self.participant, None)
+
+    def _join(self, message: dict[str, Any]) -> None:
+        if self.participant is not None:
+            self.outbox.send({"op": "join_failed", "errorCode": 5012, "reason": "Duplicated join operation"})
+            return
+        request = JoinRequest(
+            meeting_number=_str(message.get("meetingNumber")),
+            user_name=_str(message.get("userName")),
+            signature=_str(message.get("signature")),
+            password=_str(message.get("password")),
+            user_email=_str(message.get("userEmail")),
+            customer_key=_str(message.get("customerKey")),
+            zak=_str(message.get("zak")),
+            obf_token=_str(message.get("obfToken")),
+            recording_token=_str(message.get("recordingToken")),
+            automated=bool(message.get("automated")),
+        )
+        service = self.service
+        try:
+            meeting, participant = admit(
+                request,
+                config=service.config,
+                meetings=service.meetings,
+                credentials=service.credentials,
+                users=service.users,
+            )
+        except errors.JoinRefusal as refusal:
+            log.info("join refused for %r: %s %s", request.user_name, refusal.error_code, refusal.reason)
+            self.outbox.send({"op": "join_failed", **refusal.payload()})
+            return
+        older = meeting.find_duplicate(participant.name, participant.email, participant.zoom_user_id)
+        if older is not None:
+            meeting.remove(older, errors.CLOSED_DUPLICATED)
+        participant.outbox = self.outbox
+        self.meeting, self.participant = meeting, participant
+        meeting.add(participant)
+        participant.send({"op": "joined", "userId": participant.user_id})
+
+    def _request(self, meeting: Meeting, p: Participant, message: dict[str, Any]) -> None:
+        method = _str(message.get("method"))
+        params = message.get("params")
+        params = params if isinstance(params, dict) else {}
+        handler = _HANDLERS.get(method)
+        if handler is None:
+            self._respond(message, errors.OperationFailure("INVALID_OPERATION", f"unsupported: {method}", 2))
+            return
+        if p.on_hold and method not in ("leaveMeeting",):
+            self._respond(message, errors.STATE_ON_HOLD)
+            return
+        try:
+            after = handler(meeting, p, params)
+        except errors.OperationFailure as failure:
+            self._respond(message, failure)
+            return
+        except (ValueError, KeyError, TypeError) as exc:
+            self._respond(message, errors.OperationFailure("INVALID_PARAMETERS", str(exc), 4003))
+            return
+        self._respond(message, None)
+        if after is not None:
+            after()
+
+    def _respond(self, message: dict[str, Any], failure: errors.OperationFailure | None) -> None:
+        response: dict[str, Any] = {"op": "response", "id": message.get("id"), "ok": failure is None}
+        if failure is not None:
+            response["error"] = failure.payload()
+        self.outbox.send(response)
+
+
+# A handler checks and performs a request; it may return a callable to run after the response is sent
+# (for actions that close the requester's own session).
+Handler = Callable[[Meeting, Participant, dict[str, Any]], Callable[[], None] | None]
+
+
+def _require_host(p: Participant) -> None:
+    if not p.is_host:
+        raise errors.HOST_ONLY
+
+
+def _require_manager(p: Participant) -> None:
+    if not p.is_manager:
+        raise errors.HOST_OR_COHOST_ONLY
+
+
+def _target(meeting: Meeting, params: dict[str, Any]) -> Participant:
+    target = meeting.find(_int(params.get("userId")))
+    if target is None:
+        raise errors.USER_NOT_FOUND
+    return target
+
+
+def _leave(meeting: Meeting, p: Participant, params: dict[str, Any]) -> Callable[[], None]:
+    new_host = _target(meeting, params) if p.is_host and params.get("userId") is not None else None
+
+    def leave() -> None:
+        if new_host is not None:
+            meeting.set_host(new_host)
+        meeting.remove(p, errors.CLOSED_USER_REQUEST)
+
+    return leave
+
+
+def _end(meeting: Meeting, p: Participant, params: dict[str, Any]) -> Callable[[], None]:
+    _require_host(p)
+    return meeting.end
+
+
+def _mute(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    mute = bool(params.get("mute"))
+    if params.get("userId") in (None, p.user_id):
+        meeting.update_media_state(p, audio=p.audio, muted=mute, video=p.video)
+        return
+    _require_manager(p)
+    target = _target(meeting, params)
+    target.send({"op": "remote-mute", "mute": mute})
+
+
+def _mute_all(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    _require_manager(p)
+    for target in meeting.participants.values():
+        if target is not p:
+            target.send({"op": "remote-mute", "mute": bool(params.get("muteAll"))})
+
+
+def _admit(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    _require_manager(p)
+    meeting.admit(_target(meeting, params))
+
+
+def _admit_all(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    _require_manager(p)
+    for target in [q for q in meeting.participants.values() if q.on_hold]:
+        meeting.admit(target)
+
+
+def _put_on_hold(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    _require_manager(p)
+    target = _target(meeting, params)
+    if params.get("hold", True):
+        meeting.put_on_hold(target)
+    else:
+        meeting.admit(target)
+
+
+def _expel(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    _require_manager(p)
+    target = _target(meeting, params)
+    meeting.remove(target, errors.CLOSED_KICKED)
+
+
+def _make_host(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    _require_host(p)
+    meeting.set_host(_target(meeting, params))
+
+
+def _set_cohost(value: bool) -> Handler:
+    def handler(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+        _require_host(p)
+        _target(meeting, params).is_cohost = value
+        meeting.publish()
+
+    return handler
+
+
+def _rename(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    target = _target(meeting, params) if params.get("userId") not in (None, p.user_id) else p
+    if target is not p:
+        _require_manager(p)
+    name = _str(params.get("newName")).strip()
+    if not name:
+        raise errors.OperationFailure("INVALID_PARAMETERS", "parameter cannot be empty", 4003)
+    target.name = name
+    meeting.publish()
+
+
+def _join_room(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    meeting.join_room(p, _str(params.get("roomId")))
+
+
+def _leave_room(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    meeting.leave_room(p)
+
+
+def _broadcast(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    _require_manager(p)
+    content = _str(params.get("content"))
+    if not content:
+        raise errors.OperationFailure("INVALID_PARAMETERS", "parameter cannot be empty", 4003)
+    for target in meeting.participants.values():
+        if not target.on_hold:
+            target.send({"op": "event", "name": "broadcast-message", "payload": {"message": content}})
+
+
+def _open_rooms(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    _require_manager(p)
+    rooms = params.get("rooms") or []
+    for room in rooms if isinstance(rooms, list) else []:
+        name = _str(room.get("name") or room.get("roomName")) if isinstance(room, dict) else ""
+        room_id = _str(room.get("roomId")) if isinstance(room, dict) else ""
+        if name and meeting.breakout.find(room_id or name) is None:
+            meeting.breakout.add_room(name)
+    options = params.get("options")
+    meeting.open_breakout(options if isinstance(options, dict) else None)
+
+
+def _close_rooms(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    _require_manager(p)
+    meeting.close_breakout()
+
+
+def _assign(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    _require_manager(p)
+    room = meeting.breakout.by_id(_str(params.get("targetRoomId")))
+    if room is None:
+        raise errors.BO_ROOM_ID_WRONG
+    meeting.assign(_target(meeting, params), room)
+
+
+def _move(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
+    _require_manager(p)
+    room = meeting.breakout.by_id(_str(params.get("targetRoomId")))
+    if room is None:
+        raise errors.BO_ROOM_ID_WRONG
+    meeting.move(_target(meeting, params), room)
+
+
+_HANDLERS: dict[str, Handler] = {
+    "leaveMeeting": _leave,
+    "endMeeting": _end,
+    "mute": _mute,
+    "muteAll": _mute_all,
+    "admit": _admit,
+    "admitAll": _admit_all,
+    "putOnHold": _put_on_hold,
+    "expel": _expel,
+    "makeHost": _make_host,
+    "makeCoHost": _set_cohost(True),
+    "revokeCoHost": _set_cohost(False),
+    "rename": _rename,
+    "joinBreakoutRoom": _join_room,
+    "leaveBreakoutRoom": _leave_room,
+    "openBreakoutRooms": _open_rooms,
+    "broadcast": _broadcast,
+    "closeAllBreakoutRooms": _close_rooms,
+    "assignUserToRoom": _assign,
+    "moveUserToBreakoutRoom": _move,
+}
+
+
+def _str(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _int(value: object) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return -1

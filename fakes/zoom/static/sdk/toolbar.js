@@ -1,0 +1,78 @@
+// toolbar.js: the meeting UI rendered into zoomAppRoot: status line, and the toolbar whose buttons carry the
+// real SDK's labels ("Join Audio", "Mute"/"Unmute", "Start Video"/"Stop Video", "Leave").
+
+class Toolbar {
+  constructor(actions) {
+    this.actions = actions;
+    this.container = null;
+    this.status = null;
+    this.bar = null;
+    this.buttons = {};
+  }
+
+  mount(root) {
+    this.container = document.createElement('div');
+    this.container.className = 'fz-app';
+    this.container.dataset.fakezoom = 'root';
+    this.container.style.cssText = 'font:14px sans-serif;color:#eee;background:#222;padding:4px';
+    this.status = document.createElement('div');
+    this.status.className = 'fz-status';
+    this.status.setAttribute('role', 'status');
+    this.bar = document.createElement('div');
+    this.bar.className = 'fz-toolbar';
+    this.bar.setAttribute('role', 'toolbar');
+    this.bar.style.cssText = 'display:none;gap:6px;padding:6px 0';
+    this.buttons.audio = this.button('fz-audio-button', () => this.actions.audio());
+    this.buttons.video = this.button('fz-video-button', () => this.actions.video());
+    this.buttons.leave = this.button('fz-leave-button', () => this.actions.leave());
+    this.buttons.leave.textContent = LABELS.leave;
+    this.buttons.leave.setAttribute('aria-label', LABELS.leave);
+    root.append(this.container);
+    this.container.append(this.status);
+    return this.container;
+  }
+
+  finishMount() {
+    this.container.append(this.bar);
+  }
+
+  button(className, onClick) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = className;
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      Promise.resolve(onClick())
+        .catch((error) => console.warn('[fake zoom] toolbar action failed', error))
+        .finally(() => {
+          button.disabled = false;
+        });
+    });
+    this.bar.append(button);
+    return button;
+  }
+
+  static label(button, text) {
+    if (button.textContent !== text) {
+      button.textContent = text;
+      button.setAttribute('aria-label', text);
+      button.title = text;
+    }
+  }
+
+  render({ joined, onHold, audioJoined, muted, videoOn, statusText }) {
+    if (!this.container) return;
+    this.status.textContent = statusText || '';
+    this.bar.style.display = joined ? 'flex' : 'none';
+    const media = joined && !onHold;
+    this.buttons.audio.style.display = media ? '' : 'none';
+    this.buttons.video.style.display = media ? '' : 'none';
+    Toolbar.label(this.buttons.audio, !audioJoined ? LABELS.joinAudio : muted ? LABELS.unmute : LABELS.mute);
+    Toolbar.label(this.buttons.video, videoOn ? LABELS.stopVideo : LABELS.startVideo);
+  }
+
+  unmount() {
+    if (this.container) this.container.remove();
+    this.container = null;
+  }
+}
