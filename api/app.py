@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from api import events_routes, health_routes, sessions_routes
+from api import bot_page_routes, events_routes, health_routes, sessions_routes
 from api.auth import ensure_api_token, require_token
 from api.errors import install_error_handlers
 from api.farm_port import FarmManager
 from api.metrics import Metrics, MetricsMiddleware
+from farm.bot_tickets import BotTickets
 from farm.queued import QueuedFarm
 from farm.settings import Settings
 from state.database import Database
@@ -21,7 +22,7 @@ from state.repository import Repository
 
 log = logging.getLogger("avatarfarm.api")
 
-FarmFactory = Callable[[Repository, Settings], FarmManager]
+FarmFactory = Callable[[Repository, Settings, BotTickets], FarmManager]
 
 DESCRIPTION = """\
 avatarfarm puts an AI clone of a professor into every Zoom breakout room: one supervised headless
@@ -32,13 +33,14 @@ Errors always have the shape `{"error": code, "message": words, "detail": [{"fie
 """
 
 
-def _queued_farm(repository: Repository, settings: Settings) -> FarmManager:
+def _queued_farm(repository: Repository, settings: Settings, tickets: BotTickets) -> FarmManager:
     return QueuedFarm(repository)
 
 
 def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -> FastAPI:
     metrics = Metrics()
     make_farm = farm_factory or _queued_farm
+    tickets = BotTickets()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,7 +49,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
             log.info("generated an API token, kept in %s", token.source)
         database = await Database.open(settings.database_path)
         repository = Repository(database)
-        farm = make_farm(repository, settings)
+        farm = make_farm(repository, settings, tickets)
         app.state.api_token = token.value
         app.state.repository = repository
         app.state.farm = farm
@@ -77,8 +79,11 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.bot_tickets = tickets
     install_error_handlers(app)
     app.include_router(health_routes.router)
+    app.include_router(bot_page_routes.router)
+    bot_page_routes.mount_static(app)
     app.include_router(sessions_routes.router, dependencies=[Depends(require_token)])
     app.include_router(events_routes.router, dependencies=[Depends(require_token)])
     app.add_middleware(MetricsMiddleware, metrics=metrics)

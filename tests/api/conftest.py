@@ -141,7 +141,7 @@ async def api(tmp_path: Path, farm_choice: FarmChoice) -> AsyncIterator[Api]:
     settings = make_settings(tmp_path)
     farms: list[Any] = []
 
-    def factory(repository: Repository, _: Settings) -> Any:
+    def factory(repository: Repository, *_: Any) -> Any:
         farms.append(farm_choice(repository))
         return farms[-1]
 

@@ -22,7 +22,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[tuple[str, Any]]:
-    app = create_app(make_settings(tmp_path), farm_factory=lambda repo, _: RecordingFarm(repo))
+    app = create_app(make_settings(tmp_path), farm_factory=lambda repo, *_: RecordingFarm(repo))
     async with serve_app(app) as running:
         yield running.base_url, app
 
@@ -115,7 +115,7 @@ async def test_a_slow_listener_falls_back_to_the_log_without_gaps(
 ) -> None:
     monkeypatch.setattr(event_bus, "DEFAULT_QUEUE_SIZE", 3)
     monkeypatch.setattr(events_routes, "REPLAY_BATCH", 4)
-    app = create_app(make_settings(tmp_path), farm_factory=lambda repo, _: RecordingFarm(repo))
+    app = create_app(make_settings(tmp_path), farm_factory=lambda repo, *_: RecordingFarm(repo))
     async with app.router.lifespan_context(app):
         repository = app.state.repository
         stream = events_routes._follow(_ConnectedRequest(), repository, None, 0)  # type: ignore[arg-type]

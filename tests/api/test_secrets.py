@@ -21,7 +21,7 @@ SECRETS = {
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(make_settings(tmp_path, **SECRETS), farm_factory=lambda repo, _: RecordingFarm(repo))
+    app = create_app(make_settings(tmp_path, **SECRETS), farm_factory=lambda repo, *_: RecordingFarm(repo))
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),

@@ -1,0 +1,127 @@
+"""Serves each bot's page at its one-time URL (/bot/{ticket}), the page's own scripts, and the vendor SDKs
+from bot_page/node_modules, all with the headers that make the page cross-origin isolated.
+
+No bearer token here: the ticket is the credential for the page, and the scripts are public code.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from functools import cache
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from farm.bot_page_config import EVENTS_SHIM_PATH, NPM_PATH, ZOOM_DIST_PATH
+from farm.bot_tickets import BotTickets
+
+BOT_PAGE_DIR = Path(__file__).resolve().parents[1] / "bot_page"
+NODE_MODULES = BOT_PAGE_DIR / "node_modules"
+ASSETS_PATH = "/bot-assets"
+
+mimetypes.add_type("application/wasm", ".wasm")
+mimetypes.add_type("text/javascript", ".mjs")
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+ASSET_HEADERS = {
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+EXPIRED = """<!doctype html><meta charset="utf-8"><title>avatarfarm</title>
+<p>This bot link has expired or was already used. Bot links work once, within a minute.</p>"""
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(BOT_PAGE_DIR / "templates"),
+        autoescape=select_autoescape(["html"]),
+        auto_reload=False,
+    )
+
+
+@router.get("/bot/{ticket}", response_class=HTMLResponse)
+async def bot_page(ticket: str, request: Request) -> HTMLResponse:
+    tickets: BotTickets = request.app.state.bot_tickets
+    config = tickets.redeem(ticket)
+    if config is None:
+        return HTMLResponse(EXPIRED, status_code=404, headers=PAGE_HEADERS)
+    html = (
+        _templates()
+        .get_template("bot.html")
+        .render(
+            config=config,
+            assets_url=ASSETS_PATH,
+            zoom_scripts=config["zoom"]["scripts"],
+            import_map=config["liveavatar"].get("import_map"),
+        )
+    )
+    return HTMLResponse(html, headers=PAGE_HEADERS)
+
+
+@cache
+def _events_shim() -> str:
+    """Node's `events` package (CommonJS) as an ES module, the one bare import of LiveAvatar's ESM bundle."""
+    source = (NODE_MODULES / "events" / "events.js").read_text(encoding="utf-8")
+    return (
+        "const module = { exports: {} };\nconst exports = module.exports;\n"
+        f"{source}\n"
+        "export default module.exports;\n"
+        "export const EventEmitter = module.exports.EventEmitter;\n"
+        "export const once = module.exports.once;\n"
+    )
+
+
+@router.get(EVENTS_SHIM_PATH)
+async def events_shim() -> Response:
+    return Response(_events_shim(), media_type="text/javascript", headers=ASSET_HEADERS)
+
+
+class IsolationHeaders:
+    """Adds the cross-origin isolation headers to static files (StaticFiles cannot)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend((k.lower().encode(), v.encode()) for k, v in ASSET_HEADERS.items())
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def mount_static(app: object) -> None:
+    """Mount the page's scripts and the vendor SDKs (only what exists: node_modules may not be installed).
+
+    Also reads the template and the events shim now, so requests never touch the disk on the event loop.
+    """
+    _templates().get_template("bot.html")
+    if (NODE_MODULES / "events" / "events.js").is_file():
+        _events_shim()
+    mounts = [
+        (f"{ASSETS_PATH}/js", BOT_PAGE_DIR / "js", "bot-js"),
+        (f"{ASSETS_PATH}/static", BOT_PAGE_DIR / "static", "bot-static"),
+    ]
+    if (NODE_MODULES / "@zoom" / "meetingsdk" / "dist").is_dir():
+        mounts.append((ZOOM_DIST_PATH, NODE_MODULES / "@zoom" / "meetingsdk" / "dist", "vendor-zoom"))
+    if NODE_MODULES.is_dir():
+        mounts.append((NPM_PATH, NODE_MODULES, "vendor-npm"))
+    for path, directory, name in mounts:
+        app.mount(path, IsolationHeaders(StaticFiles(directory=directory)), name=name)  # type: ignore[attr-defined]

@@ -1,0 +1,70 @@
+// Reports to the farm through the Playwright binding window.avatarfarmReport: every state transition,
+// events (transcripts, avatar talking, breakout moves), and a heartbeat every 2 s with media stats and,
+// every 5 s, a small JPEG thumbnail of what the bot sends as its camera.
+//
+// Message shapes (all JSON):
+//   {type: "state", state, reason?, reason_text?, detail?, at}
+//   {type: "event", kind, detail, at}
+//   {type: "heartbeat", state, stats, thumbnail?, at}
+// Without the binding (a person opening the page by hand) messages go to the console. The last 200 are kept
+// in window.__avatarfarmReports for debugging.
+
+const KEEP = 200;
+
+export class Reporter {
+  constructor(bridge, { heartbeatMs = 2000, thumbnailMs = 5000 } = {}) {
+    this.bridge = bridge;
+    this.heartbeatMs = heartbeatMs;
+    this.thumbnailMs = thumbnailMs;
+    this.lastThumbnailAt = 0;
+    this.timer = null;
+    this.extra = () => ({});
+    this.currentState = null;
+    window.__avatarfarmReports = window.__avatarfarmReports || [];
+  }
+
+  send(message) {
+    const stamped = { ...message, at: Date.now() };
+    const log = window.__avatarfarmReports;
+    log.push(stamped);
+    if (log.length > KEEP) log.splice(0, log.length - KEEP);
+    if (typeof window.avatarfarmReport === "function") {
+      Promise.resolve(window.avatarfarmReport(stamped)).catch(() => {});
+    } else {
+      console.info("avatarfarm report", JSON.stringify(stamped).slice(0, 500));
+    }
+  }
+
+  state(state, { reason = null, reasonText = null, detail = {} } = {}) {
+    this.currentState = state;
+    this.send({ type: "state", state, reason, reason_text: reasonText, detail });
+  }
+
+  event(kind, detail = {}) {
+    this.send({ type: "event", kind, detail });
+  }
+
+  async heartbeat() {
+    const stats = { ...(await this.bridge.stats()), ...this.extra() };
+    const message = { type: "heartbeat", state: this.currentState, stats };
+    const now = Date.now();
+    if (now - this.lastThumbnailAt >= this.thumbnailMs) {
+      message.thumbnail = this.bridge.thumbnail(160);
+      this.lastThumbnailAt = now;
+    }
+    this.send(message);
+  }
+
+  start(extra) {
+    if (extra) this.extra = extra;
+    this.stop();
+    const beat = () => this.heartbeat().catch((error) => console.warn("avatarfarm heartbeat failed", error));
+    beat();
+    this.timer = setInterval(beat, this.heartbeatMs);
+  }
+
+  stop() {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,112 @@
+// The bot's states and failure reasons (DESIGN.md), and how vendor refusals map to reasons.
+// No retry loop lives in the page: a failure is reported with its reason, and the farm decides.
+
+export const State = Object.freeze({
+  starting: "starting",
+  avatar_connecting: "avatar_connecting",
+  joining: "joining",
+  waiting_room: "waiting_room",
+  in_main_session: "in_main_session",
+  joining_breakout: "joining_breakout",
+  live: "live",
+  leaving: "leaving",
+  ended: "ended",
+  failed: "failed",
+});
+
+export const TERMINAL = new Set([State.ended, State.failed]);
+
+// Zoom `connection-change` Fail codes (join refusals) -> reason.
+const FAIL_CODES = new Map([
+  [-3000, "zoom_unreachable"],
+  [3712, "bad_signature"],
+  [3705, "bad_signature"],
+  [3706, "meeting_not_found"],
+  [3001, "meeting_not_found"],
+  [3008, "meeting_not_started"],
+  [3004, "bad_passcode"],
+  [3707, "bad_passcode"],
+  [4011, "cross_account_not_allowed"],
+  [4012, "anonymous_join_refused"],
+  [4013, "obf_required"],
+  [4014, "obf_invalid"],
+  [4015, "obf_wrong_meeting"],
+  [4017, "authorizer_absent"],
+  [4018, "credentials_conflict"],
+  [4019, "authorizer_left"],
+]);
+
+// The same refusals recognised by their words, for codes this table does not know.
+const FAIL_WORDS = [
+  [/bot|automated|rtms/i, "blocked_as_bot"],
+  [/appkey|signature|jwt|sdkkey/i, "bad_signature"],
+  [/passcode|password/i, "bad_passcode"],
+  [/no obftoken/i, "obf_required"],
+  [/obftoken does not match/i, "obf_wrong_meeting"],
+  [/obftoken/i, "obf_invalid"],
+  [/authorized user not in meeting|owner is not in the meeting/i, "authorizer_absent"],
+  [/cross account|external zoom account|published on zoom marketplace/i, "cross_account_not_allowed"],
+  [/anonymous/i, "anonymous_join_refused"],
+  [/not (been )?started|has not started/i, "meeting_not_started"],
+  [/does not exist|not exist|meeting number is (wrong|invalid)|invalid meeting/i, "meeting_not_found"],
+  [/duplicat/i, "duplicated_session"],
+];
+
+// Zoom `connection-change` Closed reasons -> reason.
+const CLOSED_REASONS = new Map([
+  ["kicked by host", "kicked"],
+  ["ended by host", "meeting_ended"],
+  ["free meeting ended", "meeting_ended"],
+  ["RSGW ended", "meeting_ended"],
+  ["duplicated session", "duplicated_session"],
+  ["bot user kicked due to master leaving", "authorizer_left"],
+  ["user request", "left"],
+  ["archive failed", "archive_failed"],
+]);
+
+export const REASON_TEXT = Object.freeze({
+  bad_signature: "Zoom refused the meeting signature (check the SDK key and secret).",
+  bad_passcode: "The meeting passcode is wrong.",
+  meeting_not_found: "There is no Zoom meeting with this number.",
+  meeting_not_started: "The meeting has not started yet.",
+  cross_account_not_allowed: "The meeting belongs to another Zoom account; the app must be published for that.",
+  anonymous_join_refused: "Zoom does not allow anonymous joins for this app.",
+  obf_required: "The meeting belongs to another Zoom account: the professor must authorize avatarfarm (OBF token).",
+  obf_invalid: "Zoom rejected the on-behalf-of (OBF) token.",
+  obf_wrong_meeting: "The on-behalf-of (OBF) token was issued for another meeting.",
+  authorizer_absent: "The professor who authorized the bot is not in the meeting yet.",
+  authorizer_left: "The professor who authorized the bot left the meeting, so Zoom removed the bot.",
+  credentials_conflict: "Zoom reported a conflict with the login credentials.",
+  blocked_as_bot: "Zoom refused the join: the meeting does not allow automated participants.",
+  duplicated_session: "Another session with the same identity joined the meeting.",
+  kicked: "The host removed the bot from the meeting.",
+  meeting_ended: "The host ended the meeting.",
+  left: "The bot left the meeting.",
+  archive_failed: "Zoom closed the meeting (archiving failed).",
+  meeting_closed: "Zoom closed the connection.",
+  meeting_error: "Zoom refused the join.",
+  zoom_unreachable: "Could not reach Zoom's servers.",
+  avatar_unavailable: "The avatar service could not start a session.",
+  platform_unsupported: "This browser lacks what the Zoom SDK needs.",
+  page_error: "The bot page failed.",
+});
+
+export function failReason({ errorCode, reason }) {
+  const byCode = FAIL_CODES.get(Number(errorCode));
+  if (byCode) return byCode;
+  const text = String(reason ?? "");
+  for (const [pattern, code] of FAIL_WORDS) if (pattern.test(text)) return code;
+  return "meeting_error";
+}
+
+export function closedReason(reason) {
+  const text = String(reason ?? "");
+  if (CLOSED_REASONS.has(text)) return CLOSED_REASONS.get(text);
+  if (text.includes("4019")) return "authorizer_left";
+  return "meeting_closed";
+}
+
+export function reasonText(reason, vendorWords) {
+  const base = REASON_TEXT[reason] ?? "The bot stopped.";
+  return vendorWords ? `${base} (Zoom: ${vendorWords})` : base;
+}

@@ -1,0 +1,116 @@
+"""What a bot's page is told: names, the compositor size, short-lived credentials and where each SDK comes from.
+
+The Zoom SDK secret, the LiveAvatar API key and OAuth tokens never go in here: only the meeting JWT, an OBF
+token or ZAK when needed, and the LiveAvatar session token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from farm.settings import Mode, Settings
+
+# Where avatarfarm serves the vendor SDKs from bot_page/node_modules (api/vendor_routes.py).
+ZOOM_DIST_PATH = "/vendor/zoom"
+NPM_PATH = "/vendor/npm"
+EVENTS_SHIM_PATH = "/vendor/shims/events.mjs"
+ZOOM_VENDOR_SCRIPTS = (
+    "lib/vendor/react.min.js",
+    "lib/vendor/react-dom.min.js",
+    "lib/vendor/redux.min.js",
+    "lib/vendor/redux-thunk.min.js",
+    "lib/vendor/lodash.min.js",
+    "zoom-meeting-embedded-ES5.min.js",
+)
+LIVEAVATAR_MODULE = "@heygen/liveavatar-web-sdk/dist/index.esm.js"
+
+# The fakes serve their SDK stand-ins at these paths of their base URLs.
+SIM_ZOOM_SDK_PATH = "/sdk/zoomus-websdk-embedded.js"
+SIM_LIVEAVATAR_SDK_PATH = "/sdk/liveavatar-web-sdk.js"
+
+DEFAULT_COMPOSITOR = {"width": 640, "height": 360, "fps": 25}
+
+
+@dataclass(frozen=True)
+class SdkSources:
+    zoom_scripts: tuple[str, ...]
+    zoom_asset_path: str | None
+    liveavatar_module: str
+    import_map: dict[str, Any] | None
+    # Script URL fragments whose audio is the avatar's own voice (never fed back as meeting audio).
+    avatar_script_fragments: tuple[str, ...]
+
+
+def sdk_sources(settings: Settings) -> SdkSources:
+    base = settings.base_url
+    if settings.zoom_mode is Mode.live:
+        zoom_scripts = tuple(f"{base}{ZOOM_DIST_PATH}/{path}" for path in ZOOM_VENDOR_SCRIPTS)
+        asset_path: str | None = f"{base}{ZOOM_DIST_PATH}/lib/av"
+    else:
+        zoom_scripts = (f"{settings.zoom_api_base}{SIM_ZOOM_SDK_PATH}",)
+        asset_path = None
+    if settings.liveavatar_mode is Mode.live:
+        module = f"{base}{NPM_PATH}/{LIVEAVATAR_MODULE}"
+        import_map: dict[str, Any] | None = {"imports": {"events": f"{base}{EVENTS_SHIM_PATH}"}}
+        fragments: tuple[str, ...] = (f"{NPM_PATH}/@heygen/",)
+    else:
+        module = f"{settings.liveavatar_api_base}{SIM_LIVEAVATAR_SDK_PATH}"
+        import_map = None
+        fragments = (f"{settings.liveavatar_api_base}/sdk/",)
+    return SdkSources(zoom_scripts, asset_path, module, import_map, fragments)
+
+
+@dataclass(frozen=True)
+class BotCredentials:
+    """Short-lived credentials minted for one bot attempt."""
+
+    meeting_signature: str
+    liveavatar_session_token: str
+    obf_token: str | None = None
+    zak: str | None = None
+
+
+def bot_page_config(
+    settings: Settings,
+    *,
+    bot_id: str,
+    room_id: str,
+    room_name: str,
+    professor_name: str,
+    meeting_number: str,
+    passcode: str | None,
+    credentials: BotCredentials,
+    compositor: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    sources = sdk_sources(settings)
+    return {
+        "bot_id": bot_id,
+        "room_id": room_id,
+        "room_name": room_name,
+        "professor_name": professor_name,
+        "compositor": {**DEFAULT_COMPOSITOR, **(compositor or {})},
+        "heartbeat_ms": 2000,
+        "thumbnail_ms": 5000,
+        "zoom": {
+            "scripts": list(sources.zoom_scripts),
+            "asset_path": sources.zoom_asset_path,
+            "language": "en-US",
+            "meeting_number": meeting_number,
+            "password": passcode or "",
+            "user_name": f"{professor_name} (AI) · {room_name}",
+            "signature": credentials.meeting_signature,
+            "obf_token": credentials.obf_token,
+            "zak": credentials.zak,
+            "breakout_room": room_name,
+            "poll_ms": 1000,
+        },
+        "liveavatar": {
+            "sdk_url": sources.liveavatar_module,
+            "import_map": sources.import_map,
+            "api_url": settings.liveavatar_api_base,
+            "session_token": credentials.liveavatar_session_token,
+            "keep_alive_ms": 60_000,
+            "exclude_audio_from": list(sources.avatar_script_fragments),
+        },
+    }
