@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import signal
+from types import FrameType
 
 import uvicorn
 
@@ -54,6 +56,16 @@ def run(args: argparse.Namespace) -> int:
         app_published=not args.app_unpublished,
         public_base_url=args.public_base_url,
     )
-    # uvicorn handles SIGTERM and Ctrl-C itself: it stops accepting, closes the sockets, runs the lifespan end.
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level=args.log_level)
+    # uvicorn catches SIGTERM / Ctrl-C, shuts down gracefully, then re-raises the signal to the handler that was
+    # installed before it started; with this no-op handler there, a requested stop ends with exit status 0.
+    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        uvicorn.run(create_app(config), host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    return None

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fakes.zoom import errors
 from fakes.zoom.breakout import BreakoutRoom
 from fakes.zoom.config import APP_ACCOUNT_ID, EXTERNAL_ACCOUNT_ID, SimUser
-from fakes.zoom.meetings import Meeting, MeetingSettings
+from fakes.zoom.meetings import Meeting, MeetingExists, MeetingSettings
 from fakes.zoom.participants import Participant
 from fakes.zoom.service import FakeZoomService, get_service
 
@@ -243,11 +243,13 @@ async def create_meeting(body: CreateMeetingBody, service: Service) -> dict[str,
             number=body.number,
             settings=settings,
             rooms=body.breakout_rooms,
+            room_options=body.breakout_options.values(),
             started=body.started,
         )
-        meeting.breakout.options.update(body.breakout_options.values())
+    except MeetingExists as exc:
+        raise HTTPException(409, str(exc)) from None
     except ValueError as exc:
-        raise HTTPException(409 if "exists" in str(exc) else 422, str(exc)) from None
+        raise HTTPException(422, str(exc)) from None
     return meeting_view(meeting)
 
 
@@ -272,7 +274,8 @@ async def get_meeting(number: str, service: Service) -> dict[str, Any]:
 @router.patch("/meetings/{number}")
 async def update_meeting(number: str, body: UpdateMeetingBody, service: Service) -> dict[str, Any]:
     meeting = _meeting(service, number)
-    values = body.model_dump(exclude_unset=True)
+    # null clears force_join_error; for the other settings it means "unchanged".
+    values = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k == "force_join_error"}
     options = values.pop("breakout_options", None)
     if values.get("force_join_error") is not None:
         _check_code(values["force_join_error"])

@@ -457,6 +457,10 @@ class Meeting:
             p.send({"op": "event", "name": "connection-change", "payload": {"state": "Connected"}})
 
 
+class MeetingExists(ValueError):
+    """A meeting with that number exists already."""
+
+
 class MeetingDirectory:
     """All meetings of the service, by number."""
 
@@ -478,15 +482,17 @@ class MeetingDirectory:
         number: str | None = None,
         settings: MeetingSettings | None = None,
         rooms: Iterable[str] = (),
+        room_options: dict[str, Any] | None = None,
         started: bool = False,
     ) -> Meeting:
+        """A new meeting; raises MeetingExists, or ValueError for bad values (nothing is stored then)."""
         if number is None:
             number = self._new_number()
         number = str(number).replace(" ", "")
         if not number.isdigit() or not 9 <= len(number) <= 11:
             raise ValueError("meeting number must have 9 to 11 digits")
         if number in self._meetings:
-            raise ValueError(f"meeting {number} exists already")
+            raise MeetingExists(f"meeting {number} exists already")
         meeting = Meeting(
             number=number,
             account_id=account_id,
@@ -497,6 +503,7 @@ class MeetingDirectory:
         )
         for name in rooms:
             meeting.breakout.add_room(name)
+        meeting.breakout.options.update(room_options or {})
         self._meetings[number] = meeting
         return meeting
 

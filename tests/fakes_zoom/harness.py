@@ -173,10 +173,12 @@ class SignallingClient:
             self.closed = True
             self.arrived.set()
 
-    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool], within: float = 20) -> dict[str, Any]:
-        """The first message (already received or still to come) that matches; fails after `within` s."""
+    async def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], within: float = 20, since: int = 0
+    ) -> dict[str, Any]:
+        """The first message from index `since` on (received or still to come) that matches."""
         deadline = asyncio.get_running_loop().time() + within
-        seen = 0
+        seen = since
         while True:
             for message in self.messages[seen:]:
                 if predicate(message):
@@ -217,12 +219,16 @@ class SignallingClient:
     def events(self, name: str) -> list[Any]:
         return [m["payload"] for m in self.messages if m["op"] == "event" and m["name"] == name]
 
-    async def wait_event(self, name: str, predicate: Callable[[Any], bool] = lambda _: True) -> Any:
-        message = await self.wait_for(lambda m: m["op"] == "event" and m["name"] == name and predicate(m["payload"]))
+    async def wait_event(self, name: str, predicate: Callable[[Any], bool] = lambda _: True, since: int = 0) -> Any:
+        message = await self.wait_for(
+            lambda m: m["op"] == "event" and m["name"] == name and predicate(m["payload"]), since=since
+        )
         return message["payload"]
 
     async def wait_state(self, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        return await self.wait_for(lambda m: m["op"] == "state" and predicate(m))
+        """The current state if it matches, else the next state that does."""
+        last = max((i for i, m in enumerate(self.messages) if m["op"] == "state"), default=0)
+        return await self.wait_for(lambda m: m["op"] == "state" and predicate(m), since=last)
 
     async def close(self) -> None:
         await self.connection.close()
