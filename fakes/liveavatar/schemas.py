@@ -60,7 +60,8 @@ class AvatarPersona(_Body):
     voice_id: UUID | None = None
     context_id: UUID | None = None
     language: str = "en"
-    voice_settings: Annotated[ElevenLabsVoiceSettings | FishVoiceSettings, Field(discriminator="provider")] | None = (
+    # ElevenLabs unless "provider": "fish" (the tag may be omitted for ElevenLabs).
+    voice_settings: Annotated[ElevenLabsVoiceSettings | FishVoiceSettings, Field(union_mode="left_to_right")] | None = (
         None
     )
     stt_config: SttConfig | None = None

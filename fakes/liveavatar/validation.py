@@ -33,6 +33,8 @@ def validate(adapter: TypeAdapter[T], data: Any) -> T:
         for details in exc.errors(include_url=False):
             error: dict[str, Any] = dict(details)
             error["loc"] = ["body", *details.get("loc", ())]
+            if details["type"] == "union_tag_invalid":  # point at the tag field, e.g. "mode"
+                error["loc"].append(str(details.get("ctx", {}).get("discriminator", "")).strip("'"))
             if "ctx" in error:
                 error["ctx"] = {key: str(value) for key, value in error["ctx"].items()}
             errors.append(error)

@@ -19,3 +19,17 @@ def padded_speech_wav(text: str, path: Path, *, lead_s: float = 1.0, tail_s: flo
         out.setparams(params)
         out.writeframes(silence * int(params.framerate * lead_s) + frames + silence * int(params.framerate * tail_s))
     return path
+
+
+def speech_pcm_16k(text: str, directory: Path, *, voice: str = "en-us+klatt") -> bytes:
+    """`text` spoken by espeak-ng as 16 kHz mono int16 PCM, what the stand-in sends for one utterance."""
+    import numpy as np
+
+    wav = speech_wav(text, directory / "utterance.wav", voice=voice)
+    with wave.open(str(wav), "rb") as source:
+        rate = source.getframerate()
+        samples = np.frombuffer(source.readframes(source.getnframes()), dtype=np.int16).astype(np.float64)
+    count = round(len(samples) * 16_000 / rate)
+    spectrum = np.fft.rfft(samples)[: count // 2 + 1]
+    resampled = np.fft.irfft(spectrum, count) * (count / len(samples))
+    return bytes(np.clip(resampled, -32768, 32767).astype(np.int16).tobytes())
