@@ -372,8 +372,20 @@ class Meeting:
             "meeting": self.info_view(),
             "breakout": self._breakout_view(p),
             "media": {"room": room_key, "peers": peers, "audioPlayback": self.settings.audio_playback},
+            # bot userId -> userId of the participant who authorized it (getBotAuthorizedUserInfoByUserId).
+            "botAuthorizers": self._bot_authorizers(),
             "hints": {kind: {str(k): v for k, v in values.items()} for kind, values in (hints or {}).items()},
         }
+
+    def _bot_authorizers(self) -> dict[str, int]:
+        relations = {}
+        for bot in self.participants.values():
+            if bot.authorized_by is None:
+                continue
+            owner = next((q for q in self.participants.values() if q.zoom_user_id == bot.authorized_by), None)
+            if owner is not None:
+                relations[str(bot.user_id)] = owner.user_id
+        return relations
 
     def info_view(self) -> dict[str, Any]:
         return {

@@ -675,16 +675,18 @@ class EmbeddedClient {
   }
 
   getBotAuthorizedUserInfoByUserId(userId) {
-    const list = this.getAttendeeslist();
-    const bot = list.find((p) => p.userId === userId && p.isBotUser);
-    return (bot && list.find((p) => !p.isBotUser && p.userName === bot.botAuthorizerName)) || null;
+    const core = this[CORE];
+    const owner = core.snapshot && core.phase === 'joined' ? core.snapshot.botAuthorizers[userId] : undefined;
+    return this.getAttendeeslist().find((p) => p.userId === owner) || null;
   }
 
   getAuthorizedBotListByUserId(userId) {
+    const core = this[CORE];
+    if (!core.snapshot || core.phase !== 'joined') return null;
     const list = this.getAttendeeslist();
-    const user = list.find((p) => p.userId === userId);
-    if (!user) return null;
-    const bots = list.filter((p) => p.isBotUser && p.botAuthorizerName === user.userName);
+    const bots = Object.entries(core.snapshot.botAuthorizers)
+      .filter(([, owner]) => owner === userId)
+      .map(([bot]) => list.find((p) => p.userId === Number(bot)) || null);
     return bots.length ? bots : null;
   }
 
