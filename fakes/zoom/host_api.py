@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException
@@ -14,6 +13,7 @@ from fakes.zoom.breakout import BreakoutRoom
 from fakes.zoom.config import APP_ACCOUNT_ID, EXTERNAL_ACCOUNT_ID, SimUser
 from fakes.zoom.meetings import Meeting, MeetingExists, MeetingSettings
 from fakes.zoom.participants import Participant
+from fakes.zoom.roster import meeting_view, roster_view
 from fakes.zoom.service import FakeZoomService, get_service
 
 
@@ -139,78 +139,6 @@ def _room(meeting: Meeting, id_or_name: str) -> BreakoutRoom:
 
 def _conflict(failure: errors.OperationFailure) -> HTTPException:
     return HTTPException(409, failure.reason or failure.type)
-
-
-def meeting_view(meeting: Meeting) -> dict[str, Any]:
-    settings = meeting.settings
-    return {
-        "number": meeting.number,
-        "uuid": meeting.uuid,
-        "topic": settings.topic,
-        "passcode": settings.passcode,
-        "account_id": meeting.account_id,
-        "external_account": meeting.account_id != APP_ACCOUNT_ID,
-        "host_user_id": meeting.host_user_id,
-        "started": meeting.started,
-        "waiting_room": settings.waiting_room,
-        "join_before_host": settings.join_before_host,
-        "block_bots": settings.block_bots,
-        "authenticated_only": settings.authenticated_only,
-        "force_join_error": settings.force_join_error,
-        "audio_playback": settings.audio_playback,
-        "breakout": {
-            "status": int(meeting.breakout.status),
-            "options": meeting.breakout.options.sdk_view(),
-            "rooms": [{"id": r.room_id, "name": r.name} for r in meeting.breakout.rooms],
-        },
-        "participant_count": len(meeting.participants),
-    }
-
-
-def roster_view(meeting: Meeting) -> dict[str, Any]:
-    now = time.time()
-    names = {p.user_id: p.name for p in meeting.participants.values()}
-    people = []
-    for p in meeting.participants.values():
-        room = meeting.breakout.by_id(p.room_id)
-        assigned = meeting.breakout.by_id(meeting.breakout.assigned.get(p.user_id))
-        report = p.media_report or {}
-        receiving = []
-        for entry in report.get("receiving") or []:
-            if isinstance(entry, dict):
-                receiving.append({**entry, "name": names.get(_int(entry.get("userId")), entry.get("name", ""))})
-        people.append(
-            {
-                "user_id": p.user_id,
-                "name": p.name,
-                "email": p.email,
-                "zoom_user_id": p.zoom_user_id,
-                "is_host": p.is_host,
-                "is_cohost": p.is_cohost,
-                "virtual": p.virtual,
-                "bot_authorized_by": p.authorized_by,
-                "location": "waiting_room" if p.on_hold else ("breakout" if room else "main"),
-                "room": {"id": room.room_id, "name": room.name} if room else None,
-                "assigned_room": {"id": assigned.room_id, "name": assigned.name} if assigned else None,
-                "breakout_status": meeting.user_status(p),
-                "audio": p.audio,
-                "muted": p.muted,
-                "video": p.video,
-                "media": {
-                    "age_s": round(now - p.media_reported_at, 2) if p.media_reported_at else None,
-                    "sending": report.get("sending"),
-                    "receiving": receiving,
-                },
-            }
-        )
-    return {"meeting": meeting_view(meeting), "participants": people}
-
-
-def _int(value: object) -> int:
-    try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return -1
 
 
 @router.post("/meetings", status_code=201)

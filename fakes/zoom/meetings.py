@@ -26,6 +26,7 @@ from fakes.zoom.breakout import (
     BreakoutRoom,
     BreakoutStatus,
 )
+from fakes.zoom.client_state import state_for
 from fakes.zoom.participants import Participant
 
 AUDIO_PLAYBACK_MODES = ("split", "webaudio", "element")
@@ -354,92 +355,10 @@ class Meeting:
     # ----- what clients see
 
     def publish(self, hints: Hints | None = None) -> None:
+        """Send every connected client its view of the meeting (see client_state.py)."""
         for p in self.participants.values():
             if p.outbox is not None:
-                p.send(self.state_for(p, hints or {}))
-
-    def state_for(self, p: Participant, hints: Hints | None = None) -> dict[str, Any]:
-        room_key = self.media_room(p)
-        peers = [
-            {"userId": q.user_id, "userName": q.name}
-            for q in self.participants.values()
-            if q is not p and not q.virtual and room_key is not None and self.media_room(q) == room_key
-        ]
-        return {
-            "op": "state",
-            "self": p.sdk_view(),
-            "participants": [q.sdk_view() for q in self._visible_to(p)],
-            "meeting": self.info_view(),
-            "breakout": self._breakout_view(p),
-            "media": {"room": room_key, "peers": peers, "audioPlayback": self.settings.audio_playback},
-            # bot userId -> userId of the participant who authorized it (getBotAuthorizedUserInfoByUserId).
-            "botAuthorizers": self._bot_authorizers(),
-            "hints": {kind: {str(k): v for k, v in values.items()} for kind, values in (hints or {}).items()},
-        }
-
-    def _bot_authorizers(self) -> dict[str, int]:
-        relations = {}
-        for bot in self.participants.values():
-            if bot.authorized_by is None:
-                continue
-            owner = next((q for q in self.participants.values() if q.zoom_user_id == bot.authorized_by), None)
-            if owner is not None:
-                relations[str(bot.user_id)] = owner.user_id
-        return relations
-
-    def info_view(self) -> dict[str, Any]:
-        return {
-            "meetingNumber": int(self.number),
-            "password": self.settings.passcode,
-            "telPwd": "",
-            "meetingTopic": self.settings.topic,
-            "meetingId": self.uuid,
-        }
-
-    def _visible_to(self, p: Participant) -> list[Participant]:
-        if p.on_hold:
-            return [p]
-        return [
-            q
-            for q in self.participants.values()
-            if q is p or (q.on_hold and p.is_manager) or (not q.on_hold and q.room_id == p.room_id)
-        ]
-
-    def _breakout_view(self, p: Participant) -> dict[str, Any]:
-        bo = self.breakout
-        show_attendees = p.is_manager or bo.options.isRoomSelectionEnabled
-        rooms = []
-        for room in bo.rooms:
-            attendees = []
-            if show_attendees:
-                for q in self.participants.values():
-                    if q.is_host or q.on_hold:
-                        continue
-                    if q.room_id == room.room_id or (q.room_id is None and bo.assigned.get(q.user_id) == room.room_id):
-                        attendees.append(
-                            {
-                                "userId": q.user_id,
-                                "displayName": q.name,
-                                "avatar": "",
-                                "isInRoom": q.room_id == room.room_id,
-                                "userGuid": q.guid,
-                            }
-                        )
-            rooms.append({"roomId": room.room_id, "name": room.name, "attendeeList": attendees})
-        current = bo.by_id(p.room_id) or (bo.by_id(bo.assigned.get(p.user_id)) if bo.is_open else None)
-        status = self.user_status(p)
-        options = bo.options.sdk_view()
-        return {
-            "status": int(bo.status),
-            "options": options,
-            "rooms": rooms,
-            "current": {
-                "attendeeStatus": status,
-                "name": current.name if current else "",
-                "roomId": current.room_id if current else "",
-            },
-            "userStatus": status,
-        }
+                p.send(state_for(self, p, hints or {}))
 
     def _broadcast_event(self, name: str, payload: Any) -> None:
         for p in self.participants.values():

@@ -184,7 +184,15 @@ async def test_mute_silences_and_leaving_stops_media(
     speaker = await open_participant(chromium, zoom, number, "name=Dana&video=0")
     listener = await open_participant(chromium, zoom, number, "name=Eve&video=0")
     try:
-        await until(zoom, number, lambda m: hears(m.received("Eve", "Dana")), "Eve hears Dana")
+        media = await until(zoom, number, lambda m: hears(m.received("Eve", "Dana")), "Eve hears Dana")
+        dana = media.people["Dana"]["user_id"]
+        speakers = await listener.wait_for_function(
+            """(id) => window.fakeZoomParticipant.events.find(
+                 (e) => e.name === 'active-speaker' && e.payload[0].userId === id)""",
+            arg=dana,
+            timeout=30_000,
+        )
+        assert (await speakers.json_value())["payload"] == [{"userId": dana, "displayName": "Dana"}]
         await speaker.get_by_role("button", name="Mute").click()
         media = await until(
             zoom,

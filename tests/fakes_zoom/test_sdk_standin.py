@@ -278,3 +278,54 @@ def _has_exact(constraints: dict[str, Any]) -> bool:
 async def _media_on(zoom: FakeZoom, number: str) -> dict[str, Any] | None:
     person = await zoom.person(number, "Avatar")
     return person if person["video"] and person["audio"] else None
+
+
+async def test_es_module_and_web_endpoint_override(
+    chromium: Browser, app_origin: RunningServer, module_zoom: FakeZoom, meeting_number: str
+) -> None:
+    await module_zoom.create_meeting(number=meeting_number)
+    context = await chromium.new_context()
+    try:
+        page = await context.new_page()
+        await page.goto(f"{app_origin.base_url}/app?sdk=data:text/javascript,")
+        joined = await page.evaluate(
+            """async ([url, signature, number]) => {
+                 const ZoomMtgEmbedded = (await import(url)).default;
+                 const client = ZoomMtgEmbedded.createClient();
+                 const states = [];
+                 const root = document.getElementById('zoom-root');
+                 client.on('connection-change', (p) => states.push(p.state));
+                 // A wrong endpoint first: the join cannot reach a service.
+                 await client.init({ zoomAppRoot: root, webEndpoint: 'http://127.0.0.1:9' });
+                 const failure = await client.join({ signature, meetingNumber: number, userName: 'M' }).catch((e) => e);
+                 await client.init({ zoomAppRoot: root, webEndpoint: new URL(url).origin });
+                 await client.join({ signature, meetingNumber: number, userName: 'M' });
+                 return { failure, states, user: client.getCurrentUser().userName };
+               }""",
+            [f"{module_zoom.base_url}/sdk/embedded.mjs", meeting_jwt(meeting_number), meeting_number],
+        )
+        assert joined["failure"] == {
+            "type": "JOIN_MEETING_FAILED",
+            "errorCode": 3622,
+            "reason": "Could not connect to Web Server error.",
+        }
+        assert joined["states"] == ["Fail", "Connected"]
+        assert joined["user"] == "M"
+    finally:
+        await context.close()
+
+
+async def test_failover_when_the_service_goes_away(chromium: Browser, app_origin: RunningServer) -> None:
+    from tests.fakes_zoom.harness import running_fake_zoom
+
+    async with running_fake_zoom() as zoom:
+        await zoom.create_meeting(number="85746060001")
+        app = await AppPage.open(chromium, app_origin, zoom)
+        assert (await app.join("85746060001", "Avatar"))["ok"] is True
+    try:
+        # The service stopped without closing the meeting: the SDK reports a failover and keeps trying.
+        assert await app.wait_connection("Reconnecting") == {"state": "Reconnecting", "reason": "failover"}
+        assert (await app.call("mute", True))["error"]["reason"] == "reconnecting"
+        assert [e["state"] for e in await app.connection_states()].count("Fail") == 0
+    finally:
+        await app.close()

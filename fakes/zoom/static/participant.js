@@ -48,8 +48,11 @@
     }
   }
 
+  for (const name of ['user-added', 'user-updated', 'user-removed', 'room-state-change', 'active-speaker']) {
+    client.on(name, (payload) => window.fakeZoomParticipant.events.push({ name, payload }));
+  }
   client.on('connection-change', (payload) => {
-    window.fakeZoomParticipant.events.push(payload);
+    window.fakeZoomParticipant.events.push({ name: 'connection-change', payload });
     if (payload.state === 'Closed') setState('closed', payload.reason);
     else if (payload.state === 'Fail') setState('failed', `${payload.errorCode} ${payload.reason}`);
     else if (payload.state === 'Reconnecting') setState('reconnecting', payload.reason);

@@ -22,6 +22,7 @@ class ClientCore {
     this.snapshot = null;
     this.joinArgs = null;
     this.joinWaiter = null;
+    this.quietJoin = false;
     this.signalling = null;
     this.playback = new Playback();
     this.mesh = new PeerMesh({
@@ -99,8 +100,10 @@ class ClientCore {
     return '';
   }
 
-  async connectAndJoin() {
+  // quiet: a failover rejoin, which reports no `Fail` of its own.
+  async connectAndJoin(quiet = false) {
     const args = this.joinArgs;
+    this.quietJoin = quiet;
     const signalling = new Signalling(
       this.baseUrl,
       (message) => this.onMessage(signalling, message),
@@ -113,7 +116,7 @@ class ClientCore {
       this.signalling = null;
       this.phase = 'initialized';
       const payload = { errorCode: 3622, reason: 'Could not connect to Web Server error.' };
-      this.emitter.emit('connection-change', { state: 'Fail', ...payload });
+      if (!quiet) this.emitter.emit('connection-change', { state: 'Fail', ...payload });
       throw { type: 'JOIN_MEETING_FAILED', ...payload };
     }
     const joined = new Promise((resolve, reject) => {
@@ -187,7 +190,7 @@ class ClientCore {
     if (signalling) signalling.close();
     this.phase = 'initialized';
     this.snapshot = null;
-    this.emitter.emit('connection-change', { state: 'Fail', ...payload });
+    if (!this.quietJoin) this.emitter.emit('connection-change', { state: 'Fail', ...payload });
     if (this.joinWaiter) this.joinWaiter.reject({ type: 'JOIN_MEETING_FAILED', ...payload });
     this.joinWaiter = null;
   }
@@ -209,21 +212,19 @@ class ClientCore {
   async failover() {
     for (let attempt = 0; attempt < 10; attempt++) {
       await sleep(1000);
-      if (this.phase !== 'joined' || !this.reconnecting) return;
+      if (!this.reconnecting) return; // left, closed or destroyed meanwhile
       this.phase = 'joining';
       this.snapshot = null;
       try {
-        await this.connectAndJoin();
-        return;
+        await this.connectAndJoin(true);
+        return; // onJoined reported Connected
       } catch (error) {
-        if (error && error.errorCode !== 3622) {
-          this.close({ state: 'Closed', reason: 'unknown reason: 0' }, false);
-          return;
-        }
-        this.phase = 'joined';
+        if (!error || error.errorCode !== 3622) break; // the service is back but refuses us
       }
     }
-    this.close({ state: 'Closed', reason: 'unknown reason: 0' }, false);
+    if (!this.reconnecting) return;
+    this.phase = 'joined';
+    this.close({ state: 'Closed', reason: 'unknown reason: 0' });
   }
 
   // ----- state from the service
