@@ -66,7 +66,7 @@ async def signalling(ws: WebSocket) -> None:
             message = await ws.receive_json()
             if isinstance(message, dict):
                 session.handle(message)
-    except (WebSocketDisconnect, RuntimeError, ValueError):
+    except (WebSocketDisconnect, RuntimeError, ValueError, KeyError):
         pass
     finally:
         session.disconnected()
