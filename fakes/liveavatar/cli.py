@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import signal
+from types import FrameType
 
 import uvicorn
 
@@ -19,13 +21,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="the X-API-KEY the service accepts")
     parser.add_argument("--admin-token", default=DEFAULT_ADMIN_TOKEN, help="Bearer token of the /admin endpoints")
     parser.add_argument("--public-base-url", default=None, help="base URL browsers use (default: as requested)")
-    parser.add_argument("--max-concurrent-sessions", type=int, default=defaults.max_concurrent_sessions)
-    parser.add_argument("--idle-timeout", type=float, default=defaults.idle_timeout_s, help="seconds")
     parser.add_argument(
-        "--max-session-duration", type=int, default=defaults.max_session_duration_limit_s, help="tier limit, seconds"
+        "--max-concurrent-sessions",
+        type=int,
+        default=defaults.max_concurrent_sessions,
+        help=f"live sessions at once before start answers 429 (default {defaults.max_concurrent_sessions})",
     )
-    parser.add_argument("--sandbox-duration", type=float, default=defaults.sandbox_duration_s, help="seconds")
-    parser.add_argument("--credits", type=float, default=defaults.initial_credits, help="starting credit balance")
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=defaults.idle_timeout_s,
+        help=f"seconds without keep-alive or interaction before IDLE_TIMEOUT (default {defaults.idle_timeout_s:g})",
+    )
+    parser.add_argument(
+        "--max-session-duration",
+        type=int,
+        default=defaults.max_session_duration_limit_s,
+        help="the tier's max_session_duration limit, also the default, in seconds "
+        f"(default {defaults.max_session_duration_limit_s})",
+    )
+    parser.add_argument(
+        "--sandbox-duration",
+        type=float,
+        default=defaults.sandbox_duration_s,
+        help=f"seconds a sandbox session lasts (default {defaults.sandbox_duration_s:g})",
+    )
+    parser.add_argument(
+        "--credits",
+        type=float,
+        default=defaults.initial_credits,
+        help=f"starting credit balance (default {defaults.initial_credits:g})",
+    )
     parser.add_argument("--overage", action="store_true", help="never end sessions for lack of credits")
     parser.add_argument(
         "--seconds-per-billing-minute",
@@ -33,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.seconds_per_billing_minute,
         help="length of a billed 'minute' in seconds (shrink it for tests)",
     )
-    parser.add_argument("--log-level", default="warning")
+    parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
 
 
 def config_from_args(args: argparse.Namespace) -> FakeLiveAvatarConfig:
@@ -53,6 +79,16 @@ def config_from_args(args: argparse.Namespace) -> FakeLiveAvatarConfig:
 
 def run(args: argparse.Namespace) -> int:
     app = create_app(config_from_args(args))
-    # uvicorn handles SIGINT/SIGTERM itself: it stops accepting, closes connections and runs the lifespan exit.
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    # uvicorn handles SIGINT/SIGTERM itself (stop accepting, close connections, run the lifespan exit) and then
+    # re-raises the signal to whatever handler was installed before it; a no-op one makes a requested stop exit 0.
+    previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    return None

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -108,6 +109,9 @@ class SessionAgent:
         await self._send({"type": "avatar.state", "state": self.state})
         if self._worker is None:
             self._worker = asyncio.create_task(self._speak_loop())
+            # Start the recogniser and build this session's boosted model before the first student speaks.
+            vocabulary = self.session.context.vocabulary_text() if self.session.context else ""
+            self._spawn(self.recognizer.prepare(vocabulary))
         if not self._opening_done:
             self._opening_done = True
             context = self.session.context
@@ -318,9 +322,17 @@ class SessionAgent:
             return
         self.registry.touch(self.session)
         await self.emit("user.speak_ended")
-        task = asyncio.create_task(self._understand(bytes(audio)))
+        self._spawn(self._understand(bytes(audio)))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None and not self._closed:
+            log.error("speech recognition failed", exc_info=task.exception())
 
     async def _understand(self, pcm: bytes) -> None:
         vocabulary = self.session.context.vocabulary_text() if self.session.context else ""

@@ -130,9 +130,6 @@ async def create_session_token(request: Request, service: Service) -> JSONRespon
         start_session_data=start_session_data,
     )
     token = service.tokens.session_token(session.id, start_session_data, config.wall_clock(), config.token_ttl_s)
-    if context is not None:
-        # Build the recogniser's boosted model now, not when the first student speaks.
-        await service.recognizer.prepare(context.vocabulary_text())
     return ok({"session_id": session.id, "session_token": token})
 
 

@@ -9,8 +9,10 @@ from pathlib import Path
 from tests.support.media import speech_wav
 
 
-def padded_speech_wav(text: str, path: Path, *, lead_s: float = 1.0, tail_s: float = 2.5) -> Path:
-    raw = speech_wav(text, path.with_suffix(".raw.wav"))
+def padded_speech_wav(
+    text: str, path: Path, *, voice: str = "en-us+klatt", lead_s: float = 1.0, tail_s: float = 2.5
+) -> Path:
+    raw = speech_wav(text, path.with_suffix(".raw.wav"), voice=voice)
     with wave.open(str(raw), "rb") as source:
         params = source.getparams()
         frames = source.readframes(source.getnframes())

@@ -3,6 +3,7 @@ everything it emits, plus helpers to measure the attached stream's picture and s
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,7 +18,7 @@ from tests.support.servers import RunningServer, serve_app
 ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
 
 HARNESS_HTML = """<!doctype html>
-<html><head><meta charset="utf-8"><title>avatar harness</title></head>
+<html><head><meta charset="utf-8"><title>avatar harness</title>IMPORT_MAP</head>
 <body>
 <video id="avatar" autoplay playsinline style="width:320px"></video>
 <script type="module">
@@ -92,14 +93,24 @@ window.harnessReady = true;
 """
 
 
-async def _harness(request: Request) -> Response:
-    return HTMLResponse(HARNESS_HTML, headers=ISOLATION_HEADERS)
-
-
 @asynccontextmanager
-async def harness_server() -> AsyncIterator[RunningServer]:
-    """Serves /harness.html from its own origin, with COOP/COEP so the page is crossOriginIsolated."""
-    app = Starlette(routes=[Route("/harness.html", _harness)])
+async def harness_server(
+    import_map: dict[str, str] | None = None, routes: list[Route] | None = None
+) -> AsyncIterator[RunningServer]:
+    """Serves /harness.html from its own origin, with COOP/COEP so the page is crossOriginIsolated.
+
+    `import_map` maps bare module names for the page (e.g. {"events": "/vendor/events.mjs"}); `routes` adds
+    more endpoints to the same origin (e.g. vendored SDK files).
+    """
+    map_tag = ""
+    if import_map:
+        map_tag = f'<script type="importmap">{json.dumps({"imports": import_map})}</script>'
+    html = HARNESS_HTML.replace("IMPORT_MAP", map_tag)
+
+    async def harness(request: Request) -> Response:
+        return HTMLResponse(html, headers=ISOLATION_HEADERS)
+
+    app = Starlette(routes=[Route("/harness.html", harness), *(routes or [])])
     async with serve_app(app) as server:
         yield server
 

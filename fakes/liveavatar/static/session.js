@@ -424,7 +424,7 @@ export class ElevenLabsAgentSessionError extends Error {
 
 // Present for import compatibility; fakes/liveavatar simulates no ElevenLabs agent.
 export class ElevenLabsAgentSession extends LiveAvatarSession {
-  sendElevenLabsAgentCommand() {
+  sendElevenLabsAgentCommand(payload, options) {
     throw new ElevenLabsAgentSessionError("fakes/liveavatar does not simulate ElevenLabs agents");
   }
 
@@ -444,15 +444,15 @@ export class ElevenLabsAgentSession extends LiveAvatarSession {
     return this.sendElevenLabsAgentCommand({ elevenlabs_event_type: "client_tool_result", data: args });
   }
 
-  message() {
+  message(_message) {
     throw new ElevenLabsAgentSessionError("message() is not supported on ElevenLabsAgentSession");
   }
 
-  repeat() {
+  repeat(_message) {
     throw new ElevenLabsAgentSessionError("repeat() is not supported on ElevenLabsAgentSession");
   }
 
-  repeatAudio() {
+  repeatAudio(_audio) {
     throw new ElevenLabsAgentSessionError("repeatAudio() is not supported on ElevenLabsAgentSession");
   }
 }
