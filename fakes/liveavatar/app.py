@@ -15,7 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fakes.liveavatar import admin_api, livekit_stub, media_socket, rest_api
+from fakes.liveavatar import admin_api, lite_socket, livekit_stub, media_socket, rest_api
 from fakes.liveavatar.config import FakeLiveAvatarConfig
 from fakes.liveavatar.envelope import BusinessError, error_response
 from fakes.liveavatar.faults import FaultMiddleware
@@ -100,6 +100,7 @@ def create_app(config: FakeLiveAvatarConfig | None = None) -> FastAPI:
     app.include_router(rest_api.router)
     app.include_router(admin_api.router)
     app.include_router(media_socket.router)
+    app.include_router(lite_socket.router)
     app.include_router(livekit_stub.router)
     app.mount("/sdk", StaticFiles(directory=STATIC_DIR), name="sdk")
     return app

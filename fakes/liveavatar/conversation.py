@@ -21,14 +21,14 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fakes.liveavatar.replies import SocraticTutor
 from fakes.liveavatar.sessions import AvatarSession, SessionRegistry, StopReason
 from fakes.liveavatar.stt import SpeechRecognizer
-from fakes.liveavatar.tts import SpeechSynthesisError, Synthesizer
+from fakes.liveavatar.tts import Speech, SpeechSynthesisError, Synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,11 @@ class MediaChannel(Protocol):
 class SpeakJob:
     text: str
     source_event_id: str | None
+    # LITE: audio the client sent instead of text to synthesise, and its own start/end notifications.
+    pcm: bytes | None = None
+    sample_rate: int = 0
+    on_started: Callable[[], Awaitable[None]] | None = None
+    on_ended: Callable[[bool], Awaitable[None]] | None = None  # argument: interrupted
 
 
 class SessionAgent:
@@ -259,17 +264,35 @@ class SessionAgent:
                 await self._current
             self._current = None
 
+    async def play_audio(
+        self,
+        pcm: bytes,
+        sample_rate: int,
+        on_started: Callable[[], Awaitable[None]],
+        on_ended: Callable[[bool], Awaitable[None]],
+    ) -> None:
+        """LITE: lip-sync audio the client sent (queued like any other utterance)."""
+        self.registry.touch(self.session)
+        await self._queue.put(SpeakJob("", None, pcm, sample_rate, on_started, on_ended))
+
     async def _speak(self, job: SpeakJob) -> None:
-        try:
-            speech = await self.synthesizer.synthesize(
-                job.text, voice=self.session.voice.espeak_voice, speed=self.session.voice_speed
-            )
-        except SpeechSynthesisError:
-            log.exception("speech synthesis failed")
-            return
+        if job.pcm is not None:
+            speech = Speech(job.pcm, job.sample_rate)
+        else:
+            try:
+                speech = await self.synthesizer.synthesize(
+                    job.text, voice=self.session.voice.espeak_voice, speed=self.session.voice_speed
+                )
+            except SpeechSynthesisError:
+                log.exception("speech synthesis failed")
+                return
         loop = asyncio.get_running_loop()
         utterance_id = str(uuid.uuid4())
-        await self.emit("avatar.speak_started", job.source_event_id)
+        interrupted = False
+        if job.on_started is not None:
+            await job.on_started()
+        else:
+            await self.emit("avatar.speak_started", job.source_event_id)
         await self._set_state("speaking")
         self.registry.touch(self.session)
         await self._send(
@@ -288,10 +311,14 @@ class SessionAgent:
             if remaining > 0:
                 await asyncio.sleep(remaining)
         except asyncio.CancelledError:
+            interrupted = True
             await self._send({"type": "audio.stop", "utterance_id": utterance_id})
             raise
         finally:
-            await self.emit("avatar.speak_ended", job.source_event_id)
+            if job.on_ended is not None:
+                await job.on_ended(interrupted)
+            else:
+                await self.emit("avatar.speak_ended", job.source_event_id)
             await self._set_state("idle")
             self.registry.touch(self.session)
 

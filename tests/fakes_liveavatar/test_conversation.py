@@ -186,3 +186,40 @@ async def test_the_media_socket_checks_its_token_and_session(fake: Fake) -> None
     assert await closed_with(url.split("&token=")[0] + "&token=" + other["livekit_client_token"]) == 4404
     await fake.bearer("POST", "/v1/sessions/stop", live["session_token"])
     assert await closed_with(url) == 4410
+
+
+async def test_lite_mode_plays_the_clients_audio_and_reports_speaking(fake: Fake, tmp_path: Path) -> None:
+    import base64
+    import json
+
+    import numpy as np
+    from websockets.asyncio.client import connect
+
+    live = await fake.started(mode="LITE", avatar_persona=None)
+    pcm16k = np.frombuffer(speech_pcm_16k("This audio comes from my own agent.", tmp_path), dtype=np.int16)
+    pcm24k = np.interp(np.linspace(0, len(pcm16k) - 1, len(pcm16k) * 3 // 2), np.arange(len(pcm16k)), pcm16k)
+    audio = base64.b64encode(pcm24k.astype(np.int16).tobytes()).decode()
+    async with media_client(live["media_url"]) as page, connect(live["ws_url"]) as lite:
+        assert json.loads(await lite.recv())["state"] == "connected"
+        for offset in range(0, len(audio), 64_000):
+            await lite.send(
+                json.dumps({"type": "agent.speak", "event_id": "speak-1", "audio": audio[offset : offset + 64_000]})
+            )
+        await lite.send(json.dumps({"type": "agent.speak_end", "event_id": "speak-1"}))
+        started = json.loads(await asyncio.wait_for(lite.recv(), 20))
+        assert started == {"type": "agent.speak_started", "event_id": "speak-1"}
+        ended = json.loads(await asyncio.wait_for(lite.recv(), 20))
+        assert ended == {"type": "agent.speak_ended", "event_id": "speak-1"}
+        begin = page.messages("audio.begin")[0]
+        assert begin["sample_rate"] == 24_000
+        assert page.audio_bytes[begin["utterance_id"]] == len(pcm24k) * 2
+        assert page.events("avatar.speak_started") == []  # LITE reports on its own socket
+
+        await lite.send(json.dumps({"type": "agent.speak", "event_id": "speak-2", "audio": audio}))
+        await lite.send(json.dumps({"type": "agent.speak_end", "event_id": "speak-2"}))
+        assert json.loads(await asyncio.wait_for(lite.recv(), 20))["type"] == "agent.speak_started"
+        await lite.send(json.dumps({"type": "agent.interrupt"}))
+        interrupted = json.loads(await asyncio.wait_for(lite.recv(), 20))
+        assert interrupted == {"type": "agent.speak_interrupted", "event_id": "speak-2"}
+        await lite.send("not json")
+        assert json.loads(await asyncio.wait_for(lite.recv(), 20))["type"] == "error"

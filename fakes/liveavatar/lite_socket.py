@@ -1,0 +1,95 @@
+"""LITE mode's WebSocket (`ws_url` of the start response): the client sends the avatar's audio, the avatar
+lip-syncs it (here: plays it on the page's avatar stream) and reports speaking events.
+
+Commands (JSON with "type"): agent.speak {audio: base64 PCM16 mono 24 kHz, event_id}, agent.speak_end {event_id},
+agent.interrupt, agent.start_listening, agent.stop_listening, session.keep_alive.
+Events: session.state_updated {state: "connected"} on connect, agent.speak_started, agent.speak_ended,
+agent.speak_interrupted (their event_id is the speak's event_id, which the web SDK passes on), error {message}.
+The fake buffers one speak's chunks until agent.speak_end, then plays them (LiveAvatar starts while chunks are
+still arriving). Messages over 1 MB are refused with an error event, as documented.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from fakes.liveavatar.service import get_service
+from fakes.liveavatar.tokens import TokenError
+
+router = APIRouter()
+
+LITE_SAMPLE_RATE = 24_000
+MAX_MESSAGE_BYTES = 1_000_000
+
+
+@router.websocket("/v1/ws/lite")
+async def lite(websocket: WebSocket, session_id: str = "", token: str = "") -> None:
+    service = get_service(websocket)
+    await websocket.accept()
+    try:
+        claims = service.tokens.verify(token, "client", service.config.wall_clock())
+    except TokenError as exc:
+        await websocket.close(4401, f"invalid token: {exc}"[:120])
+        return
+    session = service.registry.get(session_id)
+    agent = service.agents.get(session_id)
+    if session is None or claims.get("session_id") != session.id or agent is None or session.mode != "LITE":
+        await websocket.close(4404, "no live LITE session")
+        return
+
+    async def send(message: dict[str, Any]) -> None:
+        with contextlib.suppress(Exception):
+            await websocket.send_text(json.dumps({"event_id": str(uuid.uuid4()), **message}))
+
+    await send({"type": "session.state_updated", "state": "connected"})
+    buffers: dict[str, bytearray] = {}
+    try:
+        while True:
+            raw = await websocket.receive_text()
+            if len(raw) > MAX_MESSAGE_BYTES:
+                await send({"type": "error", "message": "message larger than 1 MB"})
+                continue
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                await send({"type": "error", "message": "not JSON"})
+                continue
+            if not isinstance(message, dict):
+                continue
+            kind, event_id = message.get("type"), str(message.get("event_id") or uuid.uuid4())
+            service.registry.touch(session)
+            if kind == "agent.speak":
+                try:
+                    buffers.setdefault(event_id, bytearray()).extend(base64.b64decode(message.get("audio") or ""))
+                except (binascii.Error, ValueError):
+                    await send({"type": "error", "message": "audio is not base64"})
+            elif kind == "agent.speak_end":
+                pcm = bytes(buffers.pop(event_id, b""))
+                if pcm:
+                    await agent.play_audio(
+                        pcm[: len(pcm) // 2 * 2],
+                        LITE_SAMPLE_RATE,
+                        on_started=lambda speak=event_id: send({"type": "agent.speak_started", "event_id": speak}),
+                        on_ended=lambda interrupted, speak=event_id: send(
+                            {
+                                "type": "agent.speak_interrupted" if interrupted else "agent.speak_ended",
+                                "event_id": speak,
+                            }
+                        ),
+                    )
+            elif kind == "agent.interrupt":
+                buffers.clear()
+                await agent.handle_command({"event_type": "avatar.interrupt"})
+            elif kind == "agent.start_listening":
+                await agent.handle_command({"event_type": "avatar.start_listening"})
+            elif kind == "agent.stop_listening":
+                await agent.handle_command({"event_type": "avatar.stop_listening"})
+    except WebSocketDisconnect:
+        pass
