@@ -142,12 +142,12 @@ class Meeting:
                 break
         if p.is_host:
             self.started = True
-        moved: list[tuple[Participant, str, dict[str, Any]]] = []
         room = self.breakout.by_id(self.breakout.assigned.get(p.user_id))
-        if room is not None and self.breakout.status is BreakoutStatus.IN_PROGRESS and not p.on_hold:
-            if self.breakout.options.isAutoJoinRoom:
-                p.room_id = room.room_id
-        self._transition(moved, {"added": {p.user_id: ""}}, skip_connected={p.user_id})
+        auto_join = self.breakout.options.isAutoJoinRoom and self.breakout.status is BreakoutStatus.IN_PROGRESS
+        if room is not None and auto_join and not p.on_hold:
+            # A late joiner assigned to an auto-join room lands directly in it.
+            p.room_id = room.room_id
+        self.publish({"added": {p.user_id: ""}})
         return p
 
     def remove(self, p: Participant, closed_reason: str | None) -> None:
@@ -369,7 +369,6 @@ class Meeting:
         self,
         moved: Iterable[tuple[Participant, str, dict[str, Any]]],
         hints: Hints,
-        skip_connected: set[int] | None = None,
     ) -> None:
         """Reconnecting for every moved client, then everyone's new state, then Connected for the moved."""
         moved = list(moved)
@@ -383,8 +382,6 @@ class Meeting:
             )
         self.publish(hints)
         for p, _, _ in moved:
-            if skip_connected and p.user_id in skip_connected:
-                continue
             p.send({"op": "event", "name": "connection-change", "payload": {"state": "Connected"}})
 
 
