@@ -16,6 +16,7 @@ import binascii
 import contextlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -73,17 +74,7 @@ async def lite(websocket: WebSocket, session_id: str = "", token: str = "") -> N
             elif kind == "agent.speak_end":
                 pcm = bytes(buffers.pop(event_id, b""))
                 if pcm:
-                    await agent.play_audio(
-                        pcm[: len(pcm) // 2 * 2],
-                        LITE_SAMPLE_RATE,
-                        on_started=lambda speak=event_id: send({"type": "agent.speak_started", "event_id": speak}),
-                        on_ended=lambda interrupted, speak=event_id: send(
-                            {
-                                "type": "agent.speak_interrupted" if interrupted else "agent.speak_ended",
-                                "event_id": speak,
-                            }
-                        ),
-                    )
+                    await agent.play_audio(pcm[: len(pcm) // 2 * 2], LITE_SAMPLE_RATE, *_notifiers(send, event_id))
             elif kind == "agent.interrupt":
                 buffers.clear()
                 await agent.handle_command({"event_type": "avatar.interrupt"})
@@ -93,3 +84,17 @@ async def lite(websocket: WebSocket, session_id: str = "", token: str = "") -> N
                 await agent.handle_command({"event_type": "avatar.stop_listening"})
     except WebSocketDisconnect:
         pass
+
+
+def _notifiers(
+    send: Callable[[dict[str, Any]], Awaitable[None]], speak_id: str
+) -> tuple[Callable[[], Awaitable[None]], Callable[[bool], Awaitable[None]]]:
+    """The speak's start and end (or interruption) events, carrying the speak's own event_id."""
+
+    async def started() -> None:
+        await send({"type": "agent.speak_started", "event_id": speak_id})
+
+    async def ended(interrupted: bool) -> None:
+        await send({"type": "agent.speak_interrupted" if interrupted else "agent.speak_ended", "event_id": speak_id})
+
+    return started, ended
