@@ -203,6 +203,10 @@ async def test_voice_chat_hears_a_sentence_through_the_microphone(fake: Fake, tm
 
         await page.evaluate("session.voiceChat.mute()")
         assert await page.evaluate("session.voiceChat.isMuted") is True
+        await page.evaluate("session.voiceChat.unmute()")
+        assert await page.evaluate("session.voiceChat.isMuted") is False
+        assert await page.evaluate("([id]) => session.voiceChat.setDevice(id)", [device]) is True
+        assert len(await page.evaluate("window.microphoneRequests")) == 2
         transcript = (await fake.api("GET", f"/v1/sessions/{token['session_id']}/transcript")).json()["data"]
         roles = [entry["role"] for entry in transcript["transcript_data"]]
         assert roles[:2] == ["user", "avatar"]
@@ -211,3 +215,31 @@ async def test_voice_chat_hears_a_sentence_through_the_microphone(fake: Fake, tm
 async def _ended_with(fake: Fake, session_id: str, reason: str) -> bool:
     session = await fake.session(session_id)
     return bool(session["end_reason"] == reason)
+
+
+TONE_BASE64 = """
+(() => {
+  const samples = new Int16Array(24000);
+  for (let i = 0; i < samples.length; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 24000));
+  const bytes = new Uint8Array(samples.buffer);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+})()
+"""
+
+
+async def test_lite_mode_repeat_audio_through_the_ws_url(fake: Fake) -> None:
+    token = await fake.token(mode="LITE", avatar_persona=None, video_settings={"quality": "low"})
+    async with harness_server() as harness, chromium() as browser:
+        page = await open_harness(browser, harness, sdk_url(fake))
+        await page.evaluate(START, [token["session_token"], {"apiUrl": fake.base_url}])
+        assert await page.evaluate("session.mode") == "LITE"
+        error = await page.evaluate("(() => { try { session.repeat('hi'); } catch (e) { return e.message; } })()")
+        assert error == "Not permitted in LITE mode"
+        await page.evaluate(f"session.repeatAudio({TONE_BASE64})")
+        started = await wait_event(page, "avatar.speak_started")
+        assert started[0]["payload"]["event_type"] == "avatar.speak_started"
+        assert await page.evaluate("harness.audioPeak(500)") > 0.02
+        ended = await wait_event(page, "avatar.speak_ended")
+        assert ended[0]["payload"]["event_id"] == started[0]["payload"]["event_id"]
