@@ -73,12 +73,12 @@ async def bot_page(ticket: str, request: Request) -> HTMLResponse:
 
 
 @cache
-def _events_shim() -> str:
+def events_shim_source() -> str:
     """Node's `events` package (CommonJS) as an ES module, the one bare import of LiveAvatar's ESM bundle."""
     source = (NODE_MODULES / "events" / "events.js").read_text(encoding="utf-8")
     return (
-        "const module = { exports: {} };\nconst exports = module.exports;\n"
-        f"{source}\n"
+        "const module = { exports: {} };\n"
+        f"(function (module, exports) {{\n{source}\n}})(module, module.exports);\n"
         "export default module.exports;\n"
         "export const EventEmitter = module.exports.EventEmitter;\n"
         "export const once = module.exports.once;\n"
@@ -87,7 +87,7 @@ def _events_shim() -> str:
 
 @router.get(EVENTS_SHIM_PATH)
 async def events_shim() -> Response:
-    return Response(_events_shim(), media_type="text/javascript", headers=ASSET_HEADERS)
+    return Response(events_shim_source(), media_type="text/javascript", headers=ASSET_HEADERS)
 
 
 class IsolationHeaders:
@@ -114,7 +114,7 @@ def mount_static(app: object) -> None:
     """
     _templates().get_template("bot.html")
     if (NODE_MODULES / "events" / "events.js").is_file():
-        _events_shim()
+        events_shim_source()
     mounts = [
         (f"{ASSETS_PATH}/js", BOT_PAGE_DIR / "js", "bot-js"),
         (f"{ASSETS_PATH}/static", BOT_PAGE_DIR / "static", "bot-static"),

@@ -133,12 +133,14 @@ async function main() {
   }
 
   setState(State.joining);
-  if (!window.ZoomMtgEmbedded) {
+  // The CDN-style build and the fake's stand-in define ZoomMtgEmbedded; the UMD bundle names it ReactWidgets.
+  const zoomSdk = window.ZoomMtgEmbedded ?? window.ReactWidgets;
+  if (!zoomSdk) {
     fail("meeting_error", "the Zoom Meeting SDK did not load");
     return;
   }
   meeting = new ZoomMeeting({
-    sdk: window.ZoomMtgEmbedded,
+    sdk: zoomSdk,
     root: document.getElementById("zoom-root"),
     config: config.zoom,
     onPhase: onMeetingPhase,

@@ -223,7 +223,10 @@
       ownElements.add(video);
       video.muted = true; // its voice goes out through the microphone graph, never to the page's speakers
       watchAvatarFrames(video);
-      for (const type of ["loadedmetadata", "playing", "emptied"]) video.addEventListener(type, wireAvatarAudio);
+      if (!watchedElements.has(video)) {
+        watchedElements.add(video);
+        for (const type of ["loadedmetadata", "playing", "emptied"]) video.addEventListener(type, wireAvatarAudio);
+      }
     }
     wireAvatarAudio();
   }
@@ -307,11 +310,12 @@
       return;
     }
     if (tap) original.disconnect.call(tap.source);
-    if (stream && stream.getAudioTracks().length === 0) return;
+    const input = stream ?? (typeof element.captureStream === "function" ? element.captureStream() : null);
+    if (!input || input.getAudioTracks().length === 0) return; // tapped again once it plays sound
     audio();
     let source;
     try {
-      source = stream ? ctx.createMediaStreamSource(stream) : ctx.createMediaStreamSource(element.captureStream());
+      source = ctx.createMediaStreamSource(input);
     } catch (error) {
       console.warn("avatarfarm: media element tap failed", error);
       return;

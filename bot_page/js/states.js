@@ -20,12 +20,15 @@ export const TERMINAL = new Set([State.ended, State.failed]);
 const FAIL_CODES = new Map([
   [-3000, "zoom_unreachable"],
   [3712, "bad_signature"],
+  [3704, "bad_signature"],
   [3705, "bad_signature"],
+  [3708, "bad_signature"],
   [3706, "meeting_not_found"],
+  [3610, "meeting_not_found"],
   [3001, "meeting_not_found"],
-  [3008, "meeting_not_started"],
   [3004, "bad_passcode"],
-  [3707, "bad_passcode"],
+  [3623, "zak_invalid"],
+  [3008, "meeting_not_started"],
   [4011, "cross_account_not_allowed"],
   [4012, "anonymous_join_refused"],
   [4013, "obf_required"],
@@ -34,6 +37,9 @@ const FAIL_CODES = new Map([
   [4017, "authorizer_absent"],
   [4018, "credentials_conflict"],
   [4019, "authorizer_left"],
+  [4004, "meeting_ended"],
+  [4005, "meeting_full"],
+  [4006, "meeting_locked"],
 ]);
 
 // The same refusals recognised by their words, for codes this table does not know.
@@ -85,6 +91,9 @@ export const REASON_TEXT = Object.freeze({
   archive_failed: "Zoom closed the meeting (archiving failed).",
   meeting_closed: "Zoom closed the connection.",
   meeting_error: "Zoom refused the join.",
+  zak_invalid: "Zoom rejected the ZAK token.",
+  meeting_full: "The meeting is full.",
+  meeting_locked: "The meeting is locked.",
   zoom_unreachable: "Could not reach Zoom's servers.",
   avatar_unavailable: "The avatar service could not start a session.",
   platform_unsupported: "This browser lacks what the Zoom SDK needs.",
@@ -92,9 +101,11 @@ export const REASON_TEXT = Object.freeze({
 });
 
 export function failReason({ errorCode, reason }) {
+  const text = String(reason ?? "");
+  // Zoom's bot refusal ships without a code of its own (it comes with the generic 200), so words go first.
+  if (/detected you may be a bot|automated bots/i.test(text)) return "blocked_as_bot";
   const byCode = FAIL_CODES.get(Number(errorCode));
   if (byCode) return byCode;
-  const text = String(reason ?? "");
   for (const [pattern, code] of FAIL_WORDS) if (pattern.test(text)) return code;
   return "meeting_error";
 }
@@ -106,7 +117,11 @@ export function closedReason(reason) {
   return "meeting_closed";
 }
 
+const AVATAR_REASONS = new Set(["avatar_unavailable"]);
+
 export function reasonText(reason, vendorWords) {
   const base = REASON_TEXT[reason] ?? "The bot stopped.";
-  return vendorWords ? `${base} (Zoom: ${vendorWords})` : base;
+  if (!vendorWords) return base;
+  const source = AVATAR_REASONS.has(reason) ? "LiveAvatar" : reason === "page_error" ? "page" : "Zoom";
+  return `${base} (${source}: ${vendorWords})`;
 }

@@ -138,9 +138,7 @@ class SessionAgent:
         if channel is not None:
             with contextlib.suppress(Exception):
                 await channel.close(1000, f"session ended: {reason.value}")
-        for task in [self._worker, *self._tasks]:
-            if task is not None:
-                task.cancel()
+        await self._cancel([self._worker, *self._tasks])
 
     async def disconnect(self) -> None:
         """Drop the page's connection without ending the session (the service is shutting down)."""
@@ -149,9 +147,15 @@ class SessionAgent:
         if channel is not None:
             with contextlib.suppress(Exception):
                 await channel.close(1001, "service shutting down")
-        for task in [self._worker, self._current, *self._tasks]:
-            if task is not None:
-                task.cancel()
+        await self._cancel([self._worker, self._current, *self._tasks])
+
+    @staticmethod
+    async def _cancel(tasks: list[asyncio.Task[Any] | None]) -> None:
+        """Cancel the session's tasks and wait for them, so none outlives the service's event loop."""
+        pending = [t for t in tasks if t is not None and t is not asyncio.current_task() and not t.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     # -- output ---------------------------------------------------------------------------------------------
 
@@ -260,9 +264,15 @@ class SessionAgent:
         while True:
             job = await self._queue.get()
             self._current = asyncio.create_task(self._speak(job))
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._current
-            self._current = None
+            except asyncio.CancelledError:
+                # An interrupt cancels only the utterance; a cancellation of this loop itself must end it.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
+            finally:
+                self._current = None
 
     async def play_audio(
         self,

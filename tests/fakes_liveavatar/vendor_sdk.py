@@ -4,9 +4,9 @@ The package's `dist/index.esm.js` bundles livekit-client and webrtc-issue-detect
 bare specifier "events" (Node's EventEmitter, published as CommonJS). So a page needs:
   * dist/index.esm.js served as a JavaScript module, and
   * an import map {"events": "<url of an ES-module wrapper of events/events.js>"}.
-The wrapper is generated here: the CommonJS source inside a function given `module` and `exports`, re-exported
-as `default` and `EventEmitter`. (lib/index.esm.js would instead need livekit-client's ESM build and a CommonJS
-wrapper for webrtc-issue-detector too.)
+The wrapper is the product's own (api.bot_page_routes.events_shim_source): the CommonJS source inside a function
+given `module` and `exports`, re-exported as `default` and `EventEmitter`. (lib/index.esm.js would instead need
+livekit-client's ESM build and a CommonJS wrapper for webrtc-issue-detector too.)
 """
 
 from __future__ import annotations
@@ -17,25 +17,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.bot_page_routes import events_shim_source
+
 NODE_MODULES = Path(__file__).resolve().parents[2] / "bot_page" / "node_modules"
 SDK_BUNDLE = NODE_MODULES / "@heygen" / "liveavatar-web-sdk" / "dist" / "index.esm.js"
-EVENTS_CJS = NODE_MODULES / "events" / "events.js"
 IMPORT_MAP = {"events": "/vendor/events.mjs"}
 SDK_PATH = "/vendor/liveavatar-web-sdk.mjs"
 _JS = "text/javascript; charset=utf-8"
-
-
-def events_as_module() -> str:
-    source = EVENTS_CJS.read_text(encoding="utf-8")
-    return (
-        "const module = { exports: {} };\n"
-        "(function (module, exports) {\n"
-        f"{source}\n"
-        "})(module, module.exports);\n"
-        "export default module.exports;\n"
-        "export const EventEmitter = module.exports.EventEmitter;\n"
-        "export const once = module.exports.once;\n"
-    )
 
 
 def vendor_routes() -> list[Route]:
@@ -43,6 +31,6 @@ def vendor_routes() -> list[Route]:
         return Response(SDK_BUNDLE.read_bytes(), media_type=_JS)
 
     async def events(request: Request) -> Response:
-        return Response(events_as_module(), media_type=_JS)
+        return Response(events_shim_source(), media_type=_JS)
 
     return [Route(SDK_PATH, sdk), Route("/vendor/events.mjs", events)]

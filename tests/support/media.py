@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import wave
 from pathlib import Path
 
 import numpy as np
 
 
-def speech_wav(text: str, path: Path, *, voice: str = "en-us", words_per_minute: int = 150) -> Path:
-    """Write `text` spoken by espeak-ng as a 16-bit mono WAV (what Chromium's fake audio capture needs)."""
+def speech_wav(
+    text: str,
+    path: Path,
+    *,
+    voice: str = "en-us",
+    words_per_minute: int = 150,
+    silence_after: float = 0.0,
+) -> Path:
+    """Write `text` spoken by espeak-ng as a 16-bit mono WAV (what Chromium's fake audio capture needs).
+
+    `silence_after` seconds of silence are appended: Chromium loops the file, so this separates utterances.
+    """
     espeak = shutil.which("espeak-ng")
     if espeak is None:
         raise RuntimeError("espeak-ng is not installed (make setup installs it)")
@@ -19,6 +30,14 @@ def speech_wav(text: str, path: Path, *, voice: str = "en-us", words_per_minute:
         check=True,
         capture_output=True,
     )
+    if silence_after > 0:
+        with wave.open(str(path), "rb") as source:
+            params = source.getparams()
+            frames = source.readframes(source.getnframes())
+        padding = b"\x00" * (int(params.framerate * silence_after) * params.sampwidth * params.nchannels)
+        with wave.open(str(path), "wb") as target:
+            target.setparams(params)
+            target.writeframes(frames + padding)
     return path
 
 

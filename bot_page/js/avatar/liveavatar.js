@@ -92,10 +92,20 @@ export class LiveAvatar {
   disconnected(session, reason) {
     if (session !== this.session) return;
     this.clearKeepAlive();
+    this.detachMedia();
     const wasReady = this.ready;
     this.ready = false;
     this.talking = false;
     if (!this.stopping && wasReady) this.onDropped(String(reason));
+  }
+
+  /** The compositor goes back to its placeholder; the outbound tracks themselves never change. */
+  detachMedia() {
+    this.bridge.setAvatarVideo(null);
+    const stream = this.video.srcObject;
+    this.video.srcObject = null;
+    if (stream instanceof MediaStream) for (const track of stream.getTracks()) track.stop();
+    this.bridge.wireAvatarAudio();
   }
 
   clearKeepAlive() {
@@ -127,6 +137,7 @@ export class LiveAvatar {
     this.clearKeepAlive();
     const session = this.session;
     this.ready = false;
+    this.detachMedia();
     if (!session) return;
     try {
       await session.stop();

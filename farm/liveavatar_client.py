@@ -1,0 +1,151 @@
+"""The LiveAvatar REST client the farm uses with its API key: contexts, session tokens (FULL mode), stop,
+keep-alive and the list of active sessions (for the reaper). The key never leaves this module's requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from farm.vendor_http import TIMEOUT, VendorError, send, with_retries
+
+VENDOR = "LiveAvatar"
+SUCCESS = 1000
+STOP_REASONS = frozenset(
+    {
+        "UNKNOWN",
+        "USER_DISCONNECTED",
+        "SERVER_ERROR",
+        "IDLE_TIMEOUT",
+        "NO_CREDITS",
+        "USER_CLOSED",
+        "AVATAR_DELETED",
+        "MAX_DURATION_REACHED",
+        "ZOMBIE_SESSION_REAP",
+        "AGENT_HANG_UP",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SessionToken:
+    session_id: str
+    token: str
+
+
+@dataclass(frozen=True)
+class VendorSession:
+    id: str
+    status: str | None
+    end_reason: str | None
+    credits_consumed: float
+    duration: float
+
+
+class LiveAvatarClient:
+    def __init__(self, base_url: str, api_key: str, *, attempts: int = 4, max_wait: float = 8.0) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, headers={"X-API-KEY": api_key}, timeout=TIMEOUT)
+        self._attempts = attempts
+        self._max_wait = max_wait
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        async def once() -> Any:
+            response = await send(self._client, VENDOR, method, path, **kwargs)
+            return self._data(method, path, response)
+
+        return await with_retries(once, attempts=self._attempts, max_wait=self._max_wait)
+
+    @staticmethod
+    def _data(method: str, path: str, response: httpx.Response) -> Any:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400 or not isinstance(body, dict) or body.get("code") != SUCCESS:
+            message = ""
+            if isinstance(body, dict):
+                message = str(body.get("message") or body.get("detail") or "")
+            message = message or response.text[:200] or response.reason_phrase
+            code = body.get("code") if isinstance(body, dict) else None
+            raise VendorError(
+                VENDOR,
+                f"{method} {path} answered {response.status_code}: {message}",
+                status=response.status_code,
+                code=code,
+            )
+        return body.get("data")
+
+    async def create_context(self, *, name: str, prompt: str, opening_text: str) -> str:
+        data = await self._call(
+            "POST", "/v1/contexts", json={"name": name, "prompt": prompt, "opening_text": opening_text}
+        )
+        return str(data["id"])
+
+    async def update_context(self, context_id: str, *, prompt: str, opening_text: str | None = None) -> None:
+        body: dict[str, Any] = {"prompt": prompt}
+        if opening_text is not None:
+            body["opening_text"] = opening_text
+        await self._call("PATCH", f"/v1/contexts/{context_id}", json=body)
+
+    async def delete_context(self, context_id: str) -> None:
+        await self._call("DELETE", f"/v1/contexts/{context_id}")
+
+    async def session_token(
+        self,
+        *,
+        avatar_id: str,
+        context_id: str | None,
+        voice_id: str | None = None,
+        quality: str = "medium",
+        max_session_duration: int | None = None,
+        is_sandbox: bool = False,
+    ) -> SessionToken:
+        persona: dict[str, Any] = {"language": "en"}
+        if context_id:
+            persona["context_id"] = context_id
+        if voice_id:
+            persona["voice_id"] = voice_id
+        body: dict[str, Any] = {
+            "mode": "FULL",
+            "avatar_id": avatar_id,
+            "avatar_persona": persona,
+            "is_sandbox": is_sandbox,
+            "video_settings": {"quality": quality, "encoding": "VP8"},
+            "interactivity_type": "CONVERSATIONAL",
+        }
+        if max_session_duration:
+            body["max_session_duration"] = max_session_duration
+        data = await self._call("POST", "/v1/sessions/token", json=body)
+        return SessionToken(session_id=str(data["session_id"]), token=str(data["session_token"]))
+
+    async def stop_session(self, session_id: str, reason: str = "USER_CLOSED") -> None:
+        if reason not in STOP_REASONS:
+            raise ValueError(f"unknown LiveAvatar stop reason {reason!r}")
+        await self._call("POST", "/v1/sessions/stop", json={"session_id": session_id, "reason": reason})
+
+    async def session(self, session_id: str) -> VendorSession:
+        return _vendor_session(await self._call("GET", f"/v1/sessions/{session_id}"))
+
+    async def active_sessions(self) -> list[VendorSession]:
+        sessions: list[VendorSession] = []
+        page = 1
+        while True:
+            data = await self._call("GET", "/v1/sessions", params={"type": "active", "page": page, "page_size": 100})
+            sessions.extend(_vendor_session(item) for item in data.get("results", []))
+            if not data.get("next"):
+                return sessions
+            page += 1
+
+
+def _vendor_session(item: dict[str, Any]) -> VendorSession:
+    return VendorSession(
+        id=str(item["id"]),
+        status=item.get("status"),
+        end_reason=item.get("end_reason"),
+        credits_consumed=float(item.get("credits_consumed") or 0),
+        duration=float(item.get("duration") or 0),
+    )

@@ -1,0 +1,158 @@
+"""A bot page on the fakes goes live in its breakout room, is seen and heard there, hears the student, and keeps
+its camera flowing through an avatar drop and restart."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from farm.settings import SIM_LIVEAVATAR_API_KEY
+from tests.bot_page.harness import Stack, running_stack, wait_until
+from tests.fakes_zoom.harness import SDK_SECRET
+
+pytestmark = pytest.mark.browser
+
+BOT_NAME = "Prof. Ada (AI) · Room 1"
+
+
+async def _sent(stack: Stack, number: str, student: str) -> dict[str, object]:
+    stream = await stack.receiving(number, student, "Prof. Ada")
+    return stream or {}
+
+
+async def test_assigned_bot_goes_live_is_seen_heard_and_hears_the_student(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        number = await stack.meeting()
+        bot = await stack.launch_bot(number)
+        await bot.wait_state("in_main_session")
+        await stack.student(number, "Grace", room="Room 1", says="what is a base case in recursion")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/assign", name=BOT_NAME, room="Room 1")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/assign", name="Grace", room="Room 1")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/open")
+        live = await bot.wait_state("live")
+        assert live["detail"]["room"] == "Room 1"
+        assert bot.states() == [
+            "starting",
+            "avatar_connecting",
+            "joining",
+            "in_main_session",
+            "joining_breakout",
+            "live",
+        ]
+
+        # The student sees the bot's camera: moving, not black.
+        async def sees_video() -> bool:
+            stream = await _sent(stack, number, "Grace")
+            return (
+                bool(stream.get("videoFps", 0)) and bool(stream.get("videoChanging")) and not stream.get("videoBlack")
+            )
+
+        await _poll(sees_video, 30, "Grace to see the bot's video")
+
+        # The avatar speaks; the student hears it.
+        await bot.call("(text) => window.avatarfarm.say(text)", "Good afternoon Grace, let us think about recursion.")
+
+        async def hears_avatar() -> bool:
+            stream = await _sent(stack, number, "Grace")
+            return float(stream.get("audioPeak", 0) or 0) > 0.02
+
+        await _poll(hears_avatar, 30, "Grace to hear the avatar")
+        assert any(e.get("talking") for e in bot.events("avatar.talking"))
+
+        # The student's speech reaches the avatar through the Meeting Audio device.
+        await bot.wait_event("student.speaking", lambda d: d.get("speaking") is True, within=60)
+        await bot.wait_event(
+            "transcript",
+            lambda d: d.get("role") == "student" and any(w in d.get("text", "") for w in ("recursion", "base")),
+            within=90,
+        )
+
+        # Heartbeats carry media stats and a thumbnail of the outbound camera.
+        await wait_until(lambda: any("thumbnail" in h for h in bot.heartbeats()), 15, "a heartbeat thumbnail")
+        beat = bot.heartbeats()[-1]["stats"]
+        assert beat["state"] == "live" and beat["room"] == "Room 1" and beat["avatar_ready"] is True
+        assert beat["compositor"]["width"] == 640 and beat["compositor"]["fps"] >= 10
+        thumbnail = next(h["thumbnail"] for h in bot.heartbeats() if "thumbnail" in h)
+        assert thumbnail.startswith("data:image/jpeg;base64,")
+
+        # Nothing secret in the page, its requests or its console; no host but ours.
+        html = await bot.call("() => document.documentElement.outerHTML")
+        console = " ".join(str(detail) for _, detail in bot.notices)
+        for secret in (SDK_SECRET, SIM_LIVEAVATAR_API_KEY, stack.settings.liveavatar_api_key.get_secret_value()):
+            assert secret not in html and secret not in console
+            assert all(secret not in url for url in bot.requests)
+        ours = {urlparse(u).netloc for u in (stack.api_url, stack.zoom.base_url, stack.liveavatar_url)}
+        assert {urlparse(u).netloc for u in bot.requests if u.startswith("http")} <= ours
+
+
+async def test_self_selected_room(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        number = await stack.meeting(breakout_options={"isRoomSelectionEnabled": True})
+        bot = await stack.launch_bot(number, room="Room 2")
+        await bot.wait_state("in_main_session")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/open")
+        live = await bot.wait_state("live")
+        assert live["detail"]["room"] == "Room 2"
+        assert any(e.get("how") == "self-select" for e in bot.events("meeting.breakout_joined"))
+        person = await stack.zoom.person(number, "Prof. Ada (AI) · Room 2")
+        assert person["location"] == "breakout" and person["room"]["name"] == "Room 2"
+
+
+async def test_avatar_drop_and_restart_never_stops_the_camera(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        number = await stack.meeting(breakout_options={"isAutoJoinRoom": True})
+        bot = await stack.launch_bot(number)
+        await stack.student(number, "Alan", room="Room 1")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/assign", name=BOT_NAME, room="Room 1")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/assign", name="Alan", room="Room 1")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/open")
+        await bot.wait_state("live")
+
+        async def fps() -> float:
+            return float((await _sent(stack, number, "Alan")).get("videoFps", 0) or 0)
+
+        await _poll(lambda: _positive(fps), 30, "Alan to receive the bot's video")
+        samples: list[float] = []
+        stop = asyncio.Event()
+
+        async def sample() -> None:
+            while not stop.is_set():
+                samples.append(await fps())
+                await asyncio.sleep(0.5)
+
+        sampler = asyncio.create_task(sample())
+        await stack.liveavatar_admin.post(
+            f"/admin/sessions/{bot.vendor_session_id}/stop", json={"reason": "SERVER_ERROR"}
+        )
+        await bot.wait_event("avatar.dropped", lambda d: True, within=20)
+        assert (await bot.bridge_stats())["avatar_playing"] is False  # the placeholder is drawn meanwhile
+        await asyncio.sleep(2)
+        _, token = await stack.new_avatar_token()
+        status = await bot.call("(token) => window.avatarfarm.restartAvatar(token)", token)
+        assert status["avatar"]["ready"] is True and status["state"] == "live"
+        await _poll(lambda: _playing(bot), 20, "the compositor to draw the new avatar")
+        await asyncio.sleep(2)
+        stop.set()
+        await sampler
+        assert len(samples) >= 8
+        assert min(samples) > 0, samples
+        assert bot.last_state()["state"] == "live"
+
+
+async def _positive(measure) -> bool:  # type: ignore[no-untyped-def]
+    return bool(await measure() > 0)
+
+
+async def _playing(bot) -> bool:  # type: ignore[no-untyped-def]
+    return bool((await bot.bridge_stats())["avatar_playing"])
+
+
+async def _poll(check, within: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
+        await asyncio.sleep(0.25)

@@ -1,0 +1,53 @@
+"""The real vendor SDKs in the bot page, as far as they run offline: which SDK loads is the only difference
+between sim and live mode, and each real SDK fails at the network with a clear reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from farm.settings import Mode
+from tests.bot_page.harness import running_stack
+
+pytestmark = pytest.mark.browser
+
+
+async def test_real_zoom_component_view_loads_from_our_assets_and_fails_join_clearly(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, zoom_mode=Mode.live) as stack:
+        number = await stack.meeting()
+        bot = await stack.launch_bot(number)
+        failed = await bot.wait_state("failed", within=90)
+        assert failed["reason"] == "zoom_unreachable", failed
+        assert "reach Zoom" in failed["reason_text"] and "connection error" in failed["reason_text"]
+        assert bot.states() == ["starting", "avatar_connecting", "joining", "failed"]
+        ours = urlparse(stack.api_url).netloc
+        assets = [u for u in bot.requests if "/vendor/zoom/" in u]
+        assert any(u.endswith("zoom-meeting-embedded-ES5.min.js") for u in assets)
+        assert all(urlparse(u).netloc == ours for u in assets)
+        foreign = {urlparse(u).netloc for u in bot.requests if u.startswith("http")} - {
+            ours,
+            urlparse(stack.liveavatar_url).netloc,
+        }
+        # Only Zoom's own signalling endpoint is tried (and unreachable here); no asset comes from a CDN.
+        assert foreign <= {"zoom.us"}, foreign
+        assert await bot.call("() => crossOriginIsolated") is True
+
+
+async def test_real_liveavatar_sdk_passes_the_rest_start_and_fails_at_livekit(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, liveavatar_mode=Mode.live) as stack:
+        await stack.liveavatar_admin.delete("/admin/calls")
+        number = await stack.meeting()
+        bot = await stack.launch_bot(number)
+        failed = await bot.wait_state("failed", within=90)
+        assert failed["reason"] == "avatar_unavailable", failed
+        assert bot.states() == ["starting", "avatar_connecting", "failed"]
+        # The SDK got through the REST step and failed at the media connection, in words.
+        assert "livekit" in failed["reason_text"].lower() or "connect" in failed["reason_text"].lower()
+        calls = (await stack.liveavatar_admin.get("/admin/calls", params={"path": "/v1/sessions/start"})).json()
+        starts = [c for c in calls["data"] if c["method"] == "POST"]
+        assert len(starts) == 1 and starts[0]["status"] == 201 and starts[0]["auth"] == "bearer"
+        sdk = [u for u in bot.requests if "liveavatar-web-sdk" in u]
+        assert sdk and all(urlparse(u).netloc == urlparse(stack.api_url).netloc for u in sdk)
+        assert any(u.endswith("/vendor/shims/events.mjs") for u in bot.requests)
