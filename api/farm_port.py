@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from farm.errors import FarmError, RoomNotReady
+from farm.live_media import LiveMedia
 
-__all__ = ["FarmError", "FarmManager", "RoomNotReady"]
+__all__ = ["FarmError", "FarmManager", "LiveMedia", "RoomNotReady"]
 
 
 class FarmManager(Protocol):
@@ -37,6 +38,12 @@ class FarmManager(Protocol):
 
     async def restart_room(self, room_id: str) -> None:
         """Replace the room's bot with a fresh one."""
+
+    async def leave_room(self, room_id: str) -> None:
+        """The room's bot leaves the meeting and its avatar stops; the room ends (the session goes on)."""
+
+    def live_media(self, room_id: str) -> LiveMedia | None:
+        """The room's latest media picture from its bot's heartbeats, if it has a bot."""
 
     async def update_context(self, room_id: str, text: str) -> None:
         """Give the room's live avatar new instructions (already stored on the room)."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from farm.live_media import LiveMedia
 from state import models
 
 MEETING_DIGITS = re.compile(r"^\d{9,11}$")
@@ -190,6 +192,44 @@ class StudentOut(BaseModel):
     background: str
 
 
+class MediaOut(BaseModel):
+    """The room's latest heartbeat: what its bot sends and hears (absent while the room has no bot)."""
+
+    updated_at: datetime
+    outbound_fps: float = Field(description="Frames per second the bot's camera sends.")
+    width: int
+    height: int
+    level_out: float = Field(description="Loudness of the avatar's voice going out (RMS, 0..1).")
+    level_in: float = Field(description="Loudness of the room's audio reaching the avatar (RMS, 0..1).")
+    avatar_ready: bool
+    avatar_talking: bool
+    people_in_room: int
+    thumbnail_url: str | None = Field(description="Latest JPEG of what the bot sends as its camera.")
+
+    @classmethod
+    def of(cls, media: LiveMedia | None, thumbnail_url: str) -> MediaOut | None:
+        if media is None:
+            return None
+        stats = media.stats
+        compositor = stats.get("compositor") or {}
+        outbound = stats.get("outbound_video") or {}
+        return cls(
+            updated_at=datetime.fromtimestamp(media.updated_at, tz=UTC),
+            outbound_fps=float(outbound.get("fps") or compositor.get("fps") or 0),
+            width=int(outbound.get("width") or compositor.get("width") or 0),
+            height=int(outbound.get("height") or compositor.get("height") or 0),
+            level_out=round(float(stats.get("level_out") or 0), 4),
+            level_in=round(float(stats.get("level_in") or 0), 4),
+            avatar_ready=bool(stats.get("avatar_ready")),
+            avatar_talking=bool(stats.get("avatar_talking")),
+            people_in_room=int(stats.get("humans_in_room") or 0),
+            thumbnail_url=f"{thumbnail_url}?t={int(media.thumbnail_at * 1000)}" if media.thumbnail_at else None,
+        )
+
+
+MediaLookup = Callable[[str], "LiveMedia | None"]
+
+
 class RoomOut(BaseModel):
     id: str
     name: str
@@ -202,9 +242,11 @@ class RoomOut(BaseModel):
     ended_at: datetime | None
     context_updated: bool = Field(description="Whether instructions were added with PUT …/context.")
     usage: UsageOut
+    media: MediaOut | None = Field(None, description="Live media of the room's bot, from its heartbeats.")
 
     @classmethod
-    def of(cls, room: models.Room) -> RoomOut:
+    def of(cls, room: models.Room, media: MediaLookup | None = None) -> RoomOut:
+        thumbnail = f"/api/sessions/{room.session_id}/rooms/{room.id}/thumbnail"
         return cls(
             id=room.id,
             name=room.name,
@@ -217,6 +259,7 @@ class RoomOut(BaseModel):
             ended_at=_time(room.ended_at),
             context_updated=room.context_text is not None,
             usage=UsageOut.of(room.usage),
+            media=MediaOut.of(media(room.id), thumbnail) if media else None,
         )
 
 
@@ -262,7 +305,9 @@ class SessionOut(BaseModel):
     ended_at: datetime | None
 
     @classmethod
-    def of(cls, session: models.Session, *, credit_budget: float | None) -> SessionOut:
+    def of(
+        cls, session: models.Session, *, credit_budget: float | None, media: MediaLookup | None = None
+    ) -> SessionOut:
         usage = session.usage
         return cls(
             id=session.id,
@@ -280,7 +325,7 @@ class SessionOut(BaseModel):
                 teaching_style=session.professor.teaching_style,
             ),
             course=CourseOut(name=session.course.name, context_characters=len(session.course.context)),
-            rooms=[RoomOut.of(room) for room in session.rooms],
+            rooms=[RoomOut.of(room, media) for room in session.rooms],
             summary=SummaryOut(
                 rooms_total=len(session.rooms),
                 rooms_live=sum(room.status is models.RoomStatus.live for room in session.rooms),
@@ -361,13 +406,14 @@ class RoomDetail(RoomOut):
         cls,
         room: models.Room,
         *,
+        media: MediaLookup | None,
         bots: list[models.Bot],
         avatar_sessions: list[models.AvatarSession],
         transcript: list[models.TranscriptLine],
         events: list[models.Event],
     ) -> RoomDetail:
         return cls(
-            **RoomOut.of(room).model_dump(),
+            **RoomOut.of(room, media).model_dump(),
             session_id=room.session_id,
             context_text=room.context_text,
             bots=[

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Header, Query, Response, status
 
 from api.deps import FarmDep, RepositoryDep, SettingsDep
 from api.errors import ApiError, conflict, invalid, not_found
+from api.farm_port import FarmManager
 from api.schemas import (
     SESSION_EXAMPLES,
     CommandAccepted,
@@ -40,8 +41,8 @@ ERRORS: dict[int | str, dict[str, object]] = {
 MAX_IDEMPOTENCY_KEY = 200
 
 
-def _out(session: Session, settings: Settings) -> SessionOut:
-    return SessionOut.of(session, credit_budget=settings.session_credit_budget)
+def _out(session: Session, settings: Settings, farm: FarmManager) -> SessionOut:
+    return SessionOut.of(session, credit_budget=settings.session_credit_budget, media=farm.live_media)
 
 
 async def _session(repository: Repository, session_id: str) -> Session:
@@ -49,6 +50,14 @@ async def _session(repository: Repository, session_id: str) -> Session:
     if session is None:
         raise not_found(f"session with id {session_id}")
     return session
+
+
+async def _room(repository: Repository, session_id: str, room_id: str) -> Room:
+    session = await _session(repository, session_id)
+    room = next((r for r in session.rooms if r.id == room_id), None)
+    if room is None:
+        raise not_found(f"room with id {room_id} in session {session_id}")
+    return room
 
 
 async def _active_room(repository: Repository, session_id: str, room_id: str) -> tuple[Session, Room]:
@@ -117,23 +126,24 @@ async def create_session(
         session = await _session(repository, session.id)
     else:
         response.headers["Idempotent-Replayed"] = "true"
-    return _out(session, settings)
+    return _out(session, settings, farm)
 
 
 @router.get("", response_model=SessionList, responses=ERRORS, summary="List sessions, newest first")
 async def list_sessions(
     repository: RepositoryDep,
     settings: SettingsDep,
+    farm: FarmDep,
     status_filter: Annotated[SessionStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SessionList:
     sessions = await repository.list_sessions(status=status_filter, limit=limit)
-    return SessionList(sessions=[_out(s, settings) for s in sessions])
+    return SessionList(sessions=[_out(s, settings, farm) for s in sessions])
 
 
 @router.get("/{session_id}", response_model=SessionOut, responses=ERRORS, summary="One session with its rooms")
-async def get_session(session_id: str, repository: RepositoryDep, settings: SettingsDep) -> SessionOut:
-    return _out(await _session(repository, session_id), settings)
+async def get_session(session_id: str, repository: RepositoryDep, settings: SettingsDep, farm: FarmDep) -> SessionOut:
+    return _out(await _session(repository, session_id), settings, farm)
 
 
 @router.delete(
@@ -151,7 +161,7 @@ async def end_session(session_id: str, repository: RepositoryDep, farm: FarmDep,
         raise conflict("This session is already ending.")
     await repository.begin_ending(session_id, "ended by the professor")
     await farm.end_session(session_id)
-    return _out(await _session(repository, session_id), settings)
+    return _out(await _session(repository, session_id), settings, farm)
 
 
 @router.get(
@@ -160,13 +170,11 @@ async def end_session(session_id: str, repository: RepositoryDep, farm: FarmDep,
     responses=ERRORS,
     summary="One room: status, bot attempts, avatar sessions, transcript and timeline",
 )
-async def get_room(session_id: str, room_id: str, repository: RepositoryDep) -> RoomDetail:
-    session = await _session(repository, session_id)
-    room = next((r for r in session.rooms if r.id == room_id), None)
-    if room is None:
-        raise not_found(f"room with id {room_id} in session {session_id}")
+async def get_room(session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep) -> RoomDetail:
+    room = await _room(repository, session_id, room_id)
     return RoomDetail.build(
         room,
+        media=farm.live_media,
         bots=await repository.bots(room_id),
         avatar_sessions=await repository.avatar_sessions(room_id),
         transcript=await repository.transcript(room_id, limit=100),
@@ -259,4 +267,37 @@ async def update_context(
         except FarmError as exc:
             raise _farm_refused(exc) from None
     await repository.set_room_context(room_id, body.text)
-    return await get_room(session_id, room_id, repository)
+    return await get_room(session_id, room_id, repository, farm)
+
+
+@router.post(
+    "/{session_id}/rooms/{room_id}/leave",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CommandAccepted,
+    responses=ERRORS,
+    summary="The room's bot leaves the meeting and its avatar stops (the rest of the session goes on)",
+)
+async def leave(session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep) -> CommandAccepted:
+    _, room = await _active_room(repository, session_id, room_id)
+    if room.status.terminal:
+        raise conflict(f"Room '{room.name}' has already {room.status.value}.")
+    accepted = await _command(repository, room, "leave")
+    try:
+        await farm.leave_room(room_id)
+    except FarmError as exc:
+        raise _farm_refused(exc) from None
+    return accepted
+
+
+@router.get(
+    "/{session_id}/rooms/{room_id}/thumbnail",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}, "description": "What the bot sends as its camera."}, **ERRORS},
+    summary="The latest thumbnail of the room's outbound camera (JPEG)",
+)
+async def thumbnail(session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep) -> Response:
+    room = await _room(repository, session_id, room_id)
+    media = farm.live_media(room.id)
+    if media is None or media.thumbnail_jpeg is None:
+        raise not_found(f"thumbnail for room '{room.name}' yet")
+    return Response(media.thumbnail_jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

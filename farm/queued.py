@@ -7,9 +7,12 @@ session ends its rooms at once, since there is nothing to leave.
 from __future__ import annotations
 
 from farm.errors import RoomNotReady
+from farm.live_media import LiveMedia
+from state.models import RoomStatus
 from state.repository import Repository
 
 NO_BOT = "This room has no bot yet: no browser farm is running on this server, so rooms stay queued."
+LEFT_QUEUE = "Taken out of the queue by the professor before a bot started."
 
 
 class QueuedFarm:
@@ -45,4 +48,10 @@ class QueuedFarm:
         )
 
     async def update_context(self, room_id: str, text: str) -> None:
+        return None
+
+    async def leave_room(self, room_id: str) -> None:
+        await self._repository.set_room_status(room_id, RoomStatus.ended, reason="left", reason_text=LEFT_QUEUE)
+
+    def live_media(self, room_id: str) -> LiveMedia | None:
         return None

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from farm.errors import FarmError
+from farm.live_media import LiveMedia, LiveMediaStore
 from farm.queued import QueuedFarm
 from farm.settings import Settings, load_settings
 from state.models import RoomStatus
@@ -31,6 +32,7 @@ class RecordingFarm:
     ready: bool = True
     fail_with: Exception | None = None
     end_immediately: bool = True
+    media: LiveMediaStore = field(default_factory=LiveMediaStore)
 
     async def start(self) -> None:
         self.calls.append(("start", ()))
@@ -65,6 +67,13 @@ class RecordingFarm:
 
     async def update_context(self, room_id: str, text: str) -> None:
         await self._record("update_context", room_id, text)
+
+    async def leave_room(self, room_id: str) -> None:
+        await self._record("leave_room", room_id)
+        await self.repository.set_room_status(room_id, RoomStatus.ended, reason="left")
+
+    def live_media(self, room_id: str) -> LiveMedia | None:
+        return self.media.get(room_id)
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from farm.errors import FarmError, RoomNotReady
@@ -136,3 +137,46 @@ async def test_room_detail_has_attempts_avatar_sessions_transcript_and_timeline(
     session = (await api.client.get(f"/api/sessions/{detail['session_id']}")).json()
     assert session["summary"]["rooms_live"] == 1 and session["summary"]["avatars_live"] == 1
     assert session["summary"]["credits"] == 4.0
+
+
+JPEG = "data:image/jpeg;base64," + base64.b64encode(b"\xff\xd8\xff\xe0fake-jpeg-bytes").decode()
+
+
+async def test_leave_one_room_while_the_session_goes_on(api: Api) -> None:
+    session, room, base = await _room(api, rooms=2)
+    response = await api.client.post(f"{base}/leave")
+    assert response.status_code == 202 and response.json()["command"] == "leave"
+    assert ("leave_room", (room["id"],)) in api.farm.calls
+    fetched = (await api.client.get(f"/api/sessions/{session['id']}")).json()
+    assert fetched["status"] == "active"
+    assert [r["status"] for r in fetched["rooms"]] == ["ended", "queued"]
+    again = await api.client.post(f"{base}/leave")
+    assert again.status_code == 409 and "already ended" in again.json()["message"]
+
+
+async def test_live_media_and_thumbnail_from_heartbeats(api: Api) -> None:
+    session, room, base = await _room(api)
+    assert (await api.client.get(f"{base}/thumbnail")).status_code == 404
+    assert (await api.client.get(base)).json()["media"] is None
+    stats = {
+        "compositor": {"fps": 25, "width": 640, "height": 360},
+        "outbound_video": {"fps": 24.5, "width": 640, "height": 360, "framesSent": 900},
+        "level_out": 0.12,
+        "level_in": 0.03,
+        "avatar_ready": True,
+        "avatar_talking": True,
+        "humans_in_room": 2,
+    }
+    api.farm.media.record(room["id"], stats, JPEG, now=1_800_000_000.0)
+    media = (await api.client.get(base)).json()["media"]
+    assert media["outbound_fps"] == 24.5 and media["width"] == 640 and media["people_in_room"] == 2
+    assert media["avatar_talking"] is True and media["level_out"] == 0.12
+    assert media["thumbnail_url"] == f"{base}/thumbnail?t=1800000000000"
+    image = await api.client.get(media["thumbnail_url"])
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+    assert image.content.startswith(b"\xff\xd8")
+    listed = (await api.client.get(f"/api/sessions/{session['id']}")).json()["rooms"][0]["media"]
+    assert listed["outbound_fps"] == 24.5
+    # A heartbeat without a thumbnail keeps the last one; a broken one is ignored.
+    api.farm.media.record(room["id"], stats, "data:image/jpeg;base64,!!!", now=1_800_000_002.0)
+    assert (await api.client.get(base)).json()["media"]["thumbnail_url"].endswith("t=1800000000000")
