@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, async_playwright
 
 from farm.chromium import base_args, chromium_executable
+from farm.orphans import owner_marker
 
 log = logging.getLogger("avatarfarm.farm")
 
@@ -84,30 +85,115 @@ class BrowserNode(Protocol):
     ) -> BotBrowser: ...
 
 
+class _Dispatch:
+    """Routes a prepared browser's reports and notices to the bot that takes it (set when taken)."""
+
+    def __init__(self) -> None:
+        self.on_report: ReportHandler | None = None
+        self.on_notice: NoticeHandler | None = None
+
+    async def report(self, _source: Any, message: Any) -> None:
+        if self.on_report is not None and isinstance(message, dict):
+            result = self.on_report(message)
+            if asyncio.iscoroutine(result):
+                await result
+
+    def notice(self, kind: str, detail: dict[str, Any]) -> None:
+        if self.on_notice is not None:
+            self.on_notice(kind, detail)
+
+
+@dataclass
+class _Prepared:
+    browser: Browser
+    context: BrowserContext
+    page: Page
+    closed: asyncio.Event
+    dispatch: _Dispatch
+
+
 class LocalBrowserNode:
-    """Launches one headless Chromium per bot on this machine."""
+    """Launches one headless Chromium per bot on this machine, optionally from a warm pool of browsers that
+    are already running with the media bridge installed (a bot then only has to load its page)."""
 
     def __init__(self, name: str = "local", *, extra_args: tuple[str, ...] = ()) -> None:
         self.name = name
         self.extra_args = extra_args
         self._playwright: Playwright | None = None
+        self._pool: list[_Prepared] = []
+        self._pool_size = 0
+        self._refilling: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self._playwright is None:
             self._playwright = await async_playwright().start()
 
     async def stop(self) -> None:
+        self._pool_size = 0
+        if self._refilling is not None:
+            self._refilling.cancel()
+            with contextlib.suppress(BaseException):
+                await self._refilling
+        pool, self._pool = self._pool, []
+        for prepared in pool:
+            with contextlib.suppress(Exception):
+                await prepared.browser.close()
         if self._playwright is not None:
             playwright, self._playwright = self._playwright, None
             with contextlib.suppress(Exception):
                 await playwright.stop()
 
+    @property
+    def warm(self) -> int:
+        return sum(1 for p in self._pool if not p.closed.is_set())
+
+    async def prewarm(self, size: int) -> None:
+        """Keep `size` browsers launched and ready; returns once they are."""
+        self._pool_size = size
+        await self._refill()
+
+    async def _refill(self) -> None:
+        self._pool = [p for p in self._pool if not p.closed.is_set()]
+        while len(self._pool) < self._pool_size:
+            self._pool.append(await self._prepare())
+
+    def _refill_later(self) -> None:
+        if self._pool_size and (self._refilling is None or self._refilling.done()):
+            self._refilling = asyncio.create_task(self._refill(), name="warm pool refill")
+
     def launch_options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"headless": True, "args": [*base_args(), *BOT_ARGS, *self.extra_args]}
+        args = [*base_args(), *BOT_ARGS, *self.extra_args, owner_marker()]
+        options: dict[str, Any] = {"headless": True, "args": args}
         executable = chromium_executable()
         if executable:
             options["executable_path"] = executable
         return options
+
+    async def _prepare(self) -> _Prepared:
+        await self.start()
+        assert self._playwright is not None
+        browser = await self._playwright.chromium.launch(**self.launch_options())
+        closed = asyncio.Event()
+        dispatch = _Dispatch()
+
+        def disconnected(_: Browser) -> None:
+            closed.set()
+            dispatch.notice("browser.disconnected", {})
+
+        browser.on("disconnected", disconnected)
+        try:
+            context = await browser.new_context(viewport={"width": 1280, "height": 720})
+            await context.add_init_script(media_bridge_source())
+            await context.expose_binding(REPORT_BINDING, dispatch.report)
+            page = await context.new_page()
+            page.on("crash", lambda _: dispatch.notice("page.crashed", {}))
+            page.on("pageerror", lambda error: dispatch.notice("page.error", {"message": str(error)[:500]}))
+            page.on("console", lambda message: _console(message, dispatch.notice))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await browser.close()
+            raise
+        return _Prepared(browser, context, page, closed, dispatch)
 
     async def open_bot(
         self,
@@ -118,40 +204,26 @@ class LocalBrowserNode:
         on_notice: NoticeHandler,
         before_load: ContextHook | None = None,
     ) -> BotBrowser:
-        """Launch a Chromium and load the bot page at `url`; `before_load` may watch the context first."""
-        await self.start()
-        assert self._playwright is not None
-        browser = await self._playwright.chromium.launch(**self.launch_options())
-        closed = asyncio.Event()
-
-        def disconnected(_: Browser) -> None:
-            closed.set()
-            on_notice("browser.disconnected", {})
-
-        browser.on("disconnected", disconnected)
+        """A Chromium (from the warm pool when one is ready) loading the bot page at `url`."""
+        prepared = None
+        while self._pool and prepared is None:
+            candidate = self._pool.pop(0)
+            if not candidate.closed.is_set():
+                prepared = candidate
+        self._refill_later()
+        if prepared is None:
+            prepared = await self._prepare()
+        prepared.dispatch.on_report = on_report
+        prepared.dispatch.on_notice = on_notice
+        if before_load is not None:
+            before_load(prepared.context)
         try:
-            context = await browser.new_context(viewport={"width": 1280, "height": 720})
-            await context.add_init_script(media_bridge_source())
-
-            async def report(_source: Any, message: Any) -> None:
-                if isinstance(message, dict):
-                    result = on_report(message)
-                    if asyncio.iscoroutine(result):
-                        await result
-
-            await context.expose_binding(REPORT_BINDING, report)
-            if before_load is not None:
-                before_load(context)
-            page = await context.new_page()
-            page.on("crash", lambda _: on_notice("page.crashed", {}))
-            page.on("pageerror", lambda error: on_notice("page.error", {"message": str(error)[:500]}))
-            page.on("console", lambda message: _console(message, on_notice))
-            await page.goto(url, wait_until="domcontentloaded")
+            await prepared.page.goto(url, wait_until="domcontentloaded")
         except BaseException:
             with contextlib.suppress(Exception):
-                await browser.close()
+                await prepared.browser.close()
             raise
-        return BotBrowser(name, browser, context, page, closed)
+        return BotBrowser(name, prepared.browser, prepared.context, prepared.page, prepared.closed)
 
 
 def _console(message: ConsoleMessage, on_notice: NoticeHandler) -> None:

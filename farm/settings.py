@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +23,7 @@ SIM_LIVEAVATAR_API_BASE = "http://127.0.0.1:8802"
 SIM_LIVEAVATAR_API_KEY = "avatarfarm-sim-liveavatar-key"
 
 LIVE_ZOOM_API_BASE = "https://api.zoom.us"
+LIVE_ZOOM_OAUTH_BASE = "https://zoom.us"
 LIVE_LIVEAVATAR_API_BASE = "https://api.liveavatar.com"
 
 # A bot (Chromium + bot page + WebRTC encode) measured around half a core and ~500 MiB on this class of machine.
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     zoom_oauth_client_id: str | None = None
     zoom_oauth_client_secret: SecretStr | None = None
     zoom_api_base: str | None = None
+    zoom_oauth_base: str | None = None
 
     liveavatar_mode: Mode = Mode.sim
     liveavatar_api_key: SecretStr | None = None
@@ -72,6 +74,13 @@ class Settings(BaseSettings):
 
     max_bots: Annotated[int, Field(ge=1, le=1000)] = Field(default_factory=default_max_bots)
     session_credit_budget: Annotated[float, Field(gt=0)] | None = None
+
+    launch_concurrency: Annotated[int, Field(ge=1, le=64)] = 2
+    warm_pool: Annotated[int, Field(ge=0, le=64)] = 0
+    retry_budget: Annotated[int, Field(ge=0, le=100)] = 3
+    empty_room_minutes: Annotated[float, Field(gt=0)] = 10.0
+    max_room_minutes: Annotated[float, Field(gt=0)] = 180.0
+    avatar_quality: Literal["very_high", "high", "medium", "low"] = "medium"
 
     @model_validator(mode="after")
     def _fill_mode_defaults(self) -> Self:
@@ -84,12 +93,14 @@ class Settings(BaseSettings):
             if missing:
                 raise ValueError(f"{ENV_PREFIX}{missing[0]} is required when {ENV_PREFIX}ZOOM_MODE=live")
             self.zoom_api_base = self.zoom_api_base or LIVE_ZOOM_API_BASE
+            self.zoom_oauth_base = self.zoom_oauth_base or LIVE_ZOOM_OAUTH_BASE
         else:
             self.zoom_sdk_key = self.zoom_sdk_key or SIM_ZOOM_SDK_KEY
             self.zoom_sdk_secret = self.zoom_sdk_secret or SecretStr(SIM_ZOOM_SDK_SECRET)
             self.zoom_oauth_client_id = self.zoom_oauth_client_id or SIM_ZOOM_OAUTH_CLIENT_ID
             self.zoom_oauth_client_secret = self.zoom_oauth_client_secret or SecretStr(SIM_ZOOM_OAUTH_CLIENT_SECRET)
             self.zoom_api_base = self.zoom_api_base or SIM_ZOOM_API_BASE
+            self.zoom_oauth_base = self.zoom_oauth_base or self.zoom_api_base
         if self.liveavatar_mode is Mode.live:
             if not self.liveavatar_api_key:
                 raise ValueError(f"{ENV_PREFIX}LIVEAVATAR_API_KEY is required when {ENV_PREFIX}LIVEAVATAR_MODE=live")
@@ -97,7 +108,7 @@ class Settings(BaseSettings):
         else:
             self.liveavatar_api_key = self.liveavatar_api_key or SecretStr(SIM_LIVEAVATAR_API_KEY)
             self.liveavatar_api_base = self.liveavatar_api_base or SIM_LIVEAVATAR_API_BASE
-        for name in ("zoom_api_base", "liveavatar_api_base", "public_base_url"):
+        for name in ("zoom_api_base", "zoom_oauth_base", "liveavatar_api_base", "public_base_url"):
             value = getattr(self, name)
             if value is not None:
                 if not value.startswith(("http://", "https://")):

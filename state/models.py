@@ -122,6 +122,7 @@ class Room:
     ended_at: float | None
     usage: Usage = field(default_factory=Usage)
     avatar_live: bool = False
+    avatar_context_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,18 @@ class AvatarSession:
     minutes: float
     credits: float
     end_reason: str | None
+
+
+@dataclass(frozen=True)
+class ZoomGrant:
+    """A Zoom user's OAuth grant to avatarfarm (secret: never leaves the server)."""
+
+    user_id: str
+    email: str | None
+    refresh_token: str
+    access_token: str | None
+    access_expires_at: float | None
+    updated_at: float
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from state.models import (
     TranscriptLine,
     TranscriptRole,
     Usage,
+    ZoomGrant,
 )
 
 
@@ -72,6 +73,7 @@ def _room(row: sqlite3.Row) -> Room:
         ended_at=row["ended_at"],
         usage=Usage(float(row["usage_minutes"]), float(row["usage_credits"])),
         avatar_live=bool(row["avatar_live"]),
+        avatar_context_id=row["avatar_context_id"],
     )
 
 
@@ -650,3 +652,86 @@ class Repository:
         if row is None:
             raise NotFound(f"avatar session {avatar_session_id}")
         return row
+
+    # ---- the meeting and avatar contexts -------------------------------------------------------------------
+
+    async def set_meeting(self, session_id: str, *, number: str, passcode: str | None) -> Session:
+        """Record the meeting created for a session that asked for one."""
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE sessions SET meeting_number = ?, meeting_passcode = ?, updated_at = ? WHERE id = ?",
+                (number, passcode, tx.now, session_id),
+            )
+            if not changed:
+                raise NotFound(f"session {session_id}")
+            await tx.append_event("session.meeting_created", session_id=session_id, detail={"meeting": number})
+            session = await self._load_session(tx, session_id)
+        assert session is not None
+        return session
+
+    async def set_avatar_context(self, room_id: str, context_id: str | None) -> None:
+        async with self.db.transaction() as tx:
+            if not await tx.execute("UPDATE rooms SET avatar_context_id = ? WHERE id = ?", (context_id, room_id)):
+                raise NotFound(f"room {room_id}")
+
+    async def open_bots(self) -> list[Bot]:
+        """Bot attempts that never recorded an end (their manager died)."""
+        async with self.db.snapshot() as reader:
+            rows = await reader.fetchall("SELECT * FROM bots WHERE ended_at IS NULL ORDER BY started_at")
+        return [_bot(r) for r in rows]
+
+    async def avatar_session_assigned(self, avatar_session_id: str, *, vendor_session_id: str) -> AvatarSession:
+        """The vendor gave the session its id (a token was minted); it is billed once the page starts it."""
+        async with self.db.transaction() as tx:
+            await self._avatar_row(tx, avatar_session_id)
+            await tx.execute(
+                "UPDATE avatar_sessions SET vendor_session_id = ? WHERE id = ?", (vendor_session_id, avatar_session_id)
+            )
+            updated = await tx.fetchone("SELECT * FROM avatar_sessions WHERE id = ?", (avatar_session_id,))
+        assert updated is not None
+        return _avatar_session(updated)
+
+    # ---- Zoom OAuth grants (secret) ------------------------------------------------------------------------
+
+    async def save_zoom_grant(
+        self,
+        *,
+        user_id: str,
+        email: str | None,
+        refresh_token: str,
+        access_token: str | None,
+        access_expires_at: float | None,
+    ) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                """INSERT INTO zoom_grants (user_id, email, refresh_token, access_token, access_expires_at,
+                       created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (user_id) DO UPDATE SET email = excluded.email,
+                       refresh_token = excluded.refresh_token, access_token = excluded.access_token,
+                       access_expires_at = excluded.access_expires_at, updated_at = excluded.updated_at""",
+                (user_id, email, refresh_token, access_token, access_expires_at, tx.now, tx.now),
+            )
+            await tx.append_event("zoom.authorized", detail={"user_id": user_id, "email": email})
+
+    async def zoom_grant(self) -> ZoomGrant | None:
+        """The most recently updated grant (one professor per server)."""
+        async with self.db.snapshot() as reader:
+            row = await reader.fetchone("SELECT * FROM zoom_grants ORDER BY updated_at DESC LIMIT 1")
+        if row is None:
+            return None
+        return ZoomGrant(
+            user_id=row["user_id"],
+            email=row["email"],
+            refresh_token=row["refresh_token"],
+            access_token=row["access_token"],
+            access_expires_at=row["access_expires_at"],
+            updated_at=row["updated_at"],
+        )
+
+    async def forget_zoom_grant(self, user_id: str) -> bool:
+        async with self.db.transaction() as tx:
+            removed = await tx.execute("DELETE FROM zoom_grants WHERE user_id = ?", (user_id,))
+            if removed:
+                await tx.append_event("zoom.forgotten", detail={"user_id": user_id})
+        return bool(removed)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -27,9 +28,12 @@ class RunningServer:
 
 
 @contextlib.asynccontextmanager
-async def serve_app(app: object) -> AsyncIterator[RunningServer]:
-    """Serve an ASGI app with uvicorn on 127.0.0.1:<kernel port> inside the running loop."""
-    sock = bound_socket()
+async def serve_app(app: object, sock: socket.socket | None = None) -> AsyncIterator[RunningServer]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1:<kernel port> inside the running loop.
+
+    Pass `sock` (from bound_socket()) when the app must know its own URL before it starts.
+    """
+    sock = sock or bound_socket()
     port = int(sock.getsockname()[1])
     config = uvicorn.Config(app, log_level="warning", lifespan="on")  # type: ignore[arg-type]
     server = uvicorn.Server(config)

@@ -1,0 +1,57 @@
+"""Bot slots on this node: at most MAX_BOTS bots at once; rooms beyond that wait in order (first come, first
+served) and are told how many rooms are ahead of them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+
+class Capacity:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._free = size
+        self._waiting: list[tuple[str, asyncio.Future[None]]] = []
+        self._running: set[str] = set()
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    @property
+    def queued(self) -> list[str]:
+        return [room for room, _ in self._waiting]
+
+    def _wake(self) -> None:
+        while self._free > 0 and self._waiting:
+            _, future = self._waiting.pop(0)
+            if not future.done():
+                self._free -= 1
+                future.set_result(None)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, room_id: str, *, on_wait: Callable[[int], Awaitable[None]]) -> AsyncIterator[None]:
+        """Hold a bot slot for the block; while none is free, wait in line (on_wait gets the rooms ahead)."""
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+        else:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiting.append((room_id, future))
+            await on_wait(len(self._waiting) - 1)
+            try:
+                await future
+            except asyncio.CancelledError:
+                if future.done() and not future.cancelled():
+                    self._free += 1  # granted while being cancelled: give it back
+                else:
+                    self._waiting = [(r, f) for r, f in self._waiting if f is not future]
+                self._wake()
+                raise
+        self._running.add(room_id)
+        try:
+            yield
+        finally:
+            self._running.discard(room_id)
+            self._free += 1
+            self._wake()

@@ -1,0 +1,313 @@
+"""The farm manager (the API's FarmManager): one RoomRunner per room, bounded by the node's bot slots, plus
+the background work that keeps it honest — the reaper of vendor sessions nobody owns, the usage meter and
+its credit budget, and start-up reconciliation after a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from farm.bot_tickets import BotTickets
+from farm.browser_node import BrowserNode, LocalBrowserNode
+from farm.capacity import Capacity
+from farm.errors import FarmError, RoomNotReady
+from farm.live_media import LiveMedia, LiveMediaStore
+from farm.liveavatar_client import LiveAvatarClient
+from farm.orphans import kill_orphaned_browsers
+from farm.room_runner import FarmServices, RoomRunner, run_with_timeout
+from farm.settings import Settings
+from farm.vendor_http import VendorError
+from farm.zoom_client import ZoomClient, ZoomNotAuthorized
+from state.models import AvatarSessionStatus, RoomStatus, SessionStatus
+from state.repository import Repository
+
+log = logging.getLogger("avatarfarm.farm")
+
+REAPER_INTERVAL_SECONDS = 60.0
+METER_INTERVAL_SECONDS = 30.0
+SHUTDOWN_SECONDS = 9.0
+COMMAND_TIMEOUT_SECONDS = 10.0
+
+
+class Farm:
+    def __init__(
+        self,
+        repository: Repository,
+        settings: Settings,
+        tickets: BotTickets,
+        *,
+        node: BrowserNode | None = None,
+        liveavatar: LiveAvatarClient | None = None,
+        zoom: ZoomClient | None = None,
+        reaper_interval: float = REAPER_INTERVAL_SECONDS,
+        meter_interval: float = METER_INTERVAL_SECONDS,
+    ) -> None:
+        api_key = settings.liveavatar_api_key.get_secret_value() if settings.liveavatar_api_key else ""
+        self.services = FarmServices(
+            repository=repository,
+            settings=settings,
+            node=node or LocalBrowserNode(),
+            liveavatar=liveavatar or LiveAvatarClient(settings.liveavatar_api_base or "", api_key),
+            zoom=zoom if zoom is not None else _zoom_client(repository, settings),
+            tickets=tickets,
+            media=LiveMediaStore(),
+            capacity=Capacity(settings.max_bots),
+            launching=asyncio.Semaphore(settings.launch_concurrency),
+            retry_budget=settings.retry_budget,
+            empty_room_seconds=settings.empty_room_minutes * 60.0,
+            max_room_seconds=settings.max_room_minutes * 60.0,
+        )
+        self.repository = repository
+        self._runners: dict[str, RoomRunner] = {}
+        self._background: list[asyncio.Task[None]] = []
+        self._reaper_interval = reaper_interval
+        self._meter_interval = meter_interval
+        self._budget_spent: set[str] = set()
+        self._ready = False
+
+    # ---- lifecycle ------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        killed = kill_orphaned_browsers()
+        if killed:
+            log.warning("killed %d browser(s) left by a previous manager", len(killed))
+            await self.repository.append_event("farm.orphans_killed", detail={"pids": killed})
+        await self.services.node.start()
+        await self._reconcile()
+        self._background = [
+            asyncio.create_task(self._every(self._reaper_interval, self.reap), name="reaper"),
+            asyncio.create_task(self._every(self._meter_interval, self.meter), name="usage meter"),
+        ]
+        warm = self.services.settings.warm_pool
+        if warm and isinstance(self.services.node, LocalBrowserNode):
+            await self.services.node.prewarm(warm)
+        self._ready = True
+
+    async def stop(self) -> None:
+        """Leave every meeting and stop every avatar, within SHUTDOWN_SECONDS; rooms stay wanted."""
+        self._ready = False
+        for task in self._background:
+            task.cancel()
+        runners = list(self._runners.values())
+        for runner in runners:
+            runner.request("shutdown")
+        await run_with_timeout([runner.wait() for runner in runners], SHUTDOWN_SECONDS)
+        for runner in runners:
+            await runner.cancel()
+        await self.services.node.stop()
+        await self.services.liveavatar.aclose()
+        if self.services.zoom is not None:
+            await self.services.zoom.aclose()
+
+    def is_ready(self) -> bool:
+        return self._ready
+
+    async def _every(self, seconds: float, job: Any) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:
+                log.exception("farm background job %s failed", getattr(job, "__name__", job))
+
+    # ---- sessions and rooms ---------------------------------------------------------------------------------
+
+    async def _launch(self, session_id: str, room_id: str, *, first_status_reason: str | None = None) -> None:
+        if room_id in self._runners:
+            return
+        session = await self.repository.require_session(session_id)
+        room = next(r for r in session.rooms if r.id == room_id)
+        if room_id in self._runners:  # launched while we read
+            return
+        runner = RoomRunner(self.services, session, room, on_done=self._forget)
+        self._runners[room_id] = runner
+        runner.start(first_status_reason)
+
+    def _pending(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.append(task)
+        task.add_done_callback(lambda t: self._background.remove(t) if t in self._background else None)
+
+    def _forget(self, room_id: str) -> None:
+        self._runners.pop(room_id, None)
+
+    async def start_session(self, session_id: str) -> None:
+        session = await self.repository.require_session(session_id)
+        if session.meeting.number is None:
+            try:
+                await self._create_meeting(session_id)
+            except (FarmError, VendorError, ZoomNotAuthorized) as exc:
+                for room in session.rooms:
+                    await self.repository.set_room_status(
+                        room.id, RoomStatus.failed, reason="meeting_not_created", reason_text=str(exc)
+                    )
+                return
+        for room in session.rooms:
+            await self._launch(session_id, room.id)
+
+    async def _create_meeting(self, session_id: str) -> None:
+        zoom = self.services.zoom
+        if zoom is None:
+            raise FarmError("Creating meetings needs Zoom OAuth credentials (AVATARFARM_ZOOM_OAUTH_CLIENT_ID).")
+        session = await self.repository.require_session(session_id)
+        created = await zoom.create_meeting(
+            topic=session.meeting.topic or session.course.name, rooms=[room.name for room in session.rooms]
+        )
+        await self.repository.set_meeting(session_id, number=created.number, passcode=created.passcode)
+
+    def _runners_of(self, session_id: str) -> list[RoomRunner]:
+        return [r for r in self._runners.values() if r.session.id == session_id]
+
+    async def end_session(self, session_id: str) -> None:
+        for runner in self._runners_of(session_id):
+            runner.request("session_ended")
+        self._pending(self._finish_ending(session_id))
+
+    async def _finish_ending(self, session_id: str) -> None:
+        runners = self._runners_of(session_id)
+        await run_with_timeout([runner.wait() for runner in runners], 30.0)
+        for runner in runners:
+            await runner.cancel()
+        await self.repository.end_open_rooms(session_id, reason="session_ended")
+
+    def _runner(self, room_id: str) -> RoomRunner:
+        runner = self._runners.get(room_id)
+        if runner is None or runner.browser is None:
+            raise RoomNotReady("This room's bot is not running right now.")
+        return runner
+
+    async def _page(self, room_id: str, expression: str, arg: Any = None) -> Any:
+        runner = self._runner(room_id)
+        assert runner.browser is not None
+        try:
+            async with asyncio.timeout(COMMAND_TIMEOUT_SECONDS):
+                return await runner.browser.evaluate(expression, arg)
+        except TimeoutError:
+            raise RoomNotReady("The room's bot did not answer in time; try again.") from None
+        except Exception as exc:  # the page refused (e.g. the avatar is reconnecting)
+            message = str(exc).splitlines()[0][:200]
+            raise RoomNotReady(f"The room's bot could not do that now: {message}") from None
+
+    async def say(self, room_id: str, text: str) -> None:
+        await self._page(room_id, "(text) => window.avatarfarm.say(text)", text)
+
+    async def interrupt(self, room_id: str) -> None:
+        await self._page(room_id, "() => window.avatarfarm.interrupt()")
+
+    async def restart_room(self, room_id: str) -> None:
+        runner = self._runners.get(room_id)
+        if runner is not None:
+            runner.request("restart")
+            return
+        room = await self.repository.get_room(room_id)
+        if room is None:
+            raise FarmError("No such room.")
+        await self._launch(room.session_id, room_id, first_status_reason="restart_requested")
+
+    async def leave_room(self, room_id: str) -> None:
+        runner = self._runners.get(room_id)
+        if runner is not None:
+            runner.request("leave")
+            if runner.browser is None:  # waiting for a slot or backing off: nothing to leave
+                await runner.cancel()
+                await self.repository.set_room_status(room_id, RoomStatus.ended, reason="left")
+            return
+        await self.repository.set_room_status(room_id, RoomStatus.ended, reason="left")
+
+    async def update_context(self, room_id: str, text: str) -> None:
+        runner = self._runners.get(room_id)
+        if runner is None:
+            return
+        try:
+            await runner.update_context(text)
+        except VendorError as exc:
+            raise FarmError(f"LiveAvatar refused the new instructions: {exc.message}") from None
+        runner.refresh_avatar()
+
+    def live_media(self, room_id: str) -> LiveMedia | None:
+        return self.services.media.get(room_id)
+
+    # ---- reconciliation, reaper, meter ----------------------------------------------------------------------
+
+    async def _reconcile(self) -> None:
+        """After a restart (clean or not): close what the old manager left open, relaunch what is wanted."""
+        repo = self.repository
+        for bot in await repo.open_bots():
+            await repo.finish_bot(bot.id, status="lost", end_reason="the manager stopped before this bot ended")
+        await self.reap()
+        for session in await repo.list_sessions(status=SessionStatus.ending, limit=1000):
+            await repo.end_open_rooms(session.id, reason="session_ended")
+        for session in await repo.list_sessions(status=SessionStatus.active, limit=1000):
+            for room in session.rooms:
+                if not room.status.terminal:
+                    await self._launch(session.id, room.id, first_status_reason="server_restart")
+
+    async def reap(self) -> None:
+        """Stop vendor sessions that no running bot owns, and close the rows of sessions that ended."""
+        client = self.services.liveavatar
+        owned = set(self.services.owned_vendor_sessions)
+        try:
+            active = await client.active_sessions()
+        except VendorError as exc:
+            log.warning("reaper could not list LiveAvatar sessions: %s", exc)
+            return
+        reaped = []
+        for vendor in active:
+            if vendor.id not in owned:
+                with contextlib.suppress(VendorError):
+                    await client.stop_session(vendor.id, "ZOMBIE_SESSION_REAP")
+                    reaped.append(vendor.id)
+        for row in await self.repository.open_avatar_sessions():
+            if row.vendor_session_id in owned:
+                continue
+            minutes = credits = None
+            if row.vendor_session_id:
+                with contextlib.suppress(VendorError):
+                    usage = await client.session(row.vendor_session_id)
+                    minutes, credits = usage.duration / 60.0, usage.credits_consumed
+            await self.repository.close_avatar_session(
+                row.id, status=AvatarSessionStatus.stopped, end_reason="reaped", minutes=minutes, credits=credits
+            )
+        if reaped:
+            await self.repository.append_event("farm.reaped", detail={"vendor_sessions": reaped})
+
+    async def meter(self) -> None:
+        """Refresh minutes and credits of live avatars from the vendor; enforce the session credit budget."""
+        client = self.services.liveavatar
+        for row in await self.repository.open_avatar_sessions():
+            if row.vendor_session_id and row.status is AvatarSessionStatus.active:
+                with contextlib.suppress(VendorError):
+                    usage = await client.session(row.vendor_session_id)
+                    await self.repository.record_avatar_usage(
+                        row.id, minutes=usage.duration / 60.0, credits=usage.credits_consumed
+                    )
+        budget = self.services.settings.session_credit_budget
+        if budget is None:
+            return
+        for session in await self.repository.list_sessions(status=SessionStatus.active, limit=1000):
+            if session.id in self._budget_spent or session.usage.credits < budget:
+                continue
+            self._budget_spent.add(session.id)
+            await self.repository.append_event(
+                "session.budget_reached",
+                session_id=session.id,
+                detail={"credits": round(session.usage.credits, 3), "budget": budget},
+            )
+            for runner in self._runners_of(session.id):
+                runner.request("budget_reached")
+
+
+def _zoom_client(repository: Repository, settings: Settings) -> ZoomClient | None:
+    if not settings.zoom_oauth_client_id or settings.zoom_oauth_client_secret is None:
+        return None
+    return ZoomClient(
+        repository,
+        api_base=settings.zoom_api_base or "",
+        oauth_base=settings.zoom_oauth_base or settings.zoom_api_base or "",
+        client_id=settings.zoom_oauth_client_id,
+        client_secret=settings.zoom_oauth_client_secret.get_secret_value(),
+        redirect_uri=f"{settings.base_url}/api/zoom/callback",
+    )

@@ -1,0 +1,124 @@
+"""What the farm does after a bot attempt ends, per cause: relaunch (with backoff and a budget), retry with
+an OBF token, or stop for good — and the words the professor reads.
+
+Causes come from the farm (crashed, hung, launch_failed, …) or from the page's failure reasons
+(bot_page/js/states.js).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tenacity import RetryCallState, wait_random_exponential
+
+from state.models import RoomStatus
+
+
+class Action(StrEnum):
+    relaunch = "relaunch"
+    relaunch_with_obf = "relaunch_with_obf"
+    stop = "stop"
+
+
+# Refusals that a second try cannot change: say why and stop.
+NEVER_AGAIN = frozenset(
+    {
+        "kicked",
+        "bad_signature",
+        "bad_passcode",
+        "meeting_not_found",
+        "blocked_as_bot",
+        "obf_invalid",
+        "obf_wrong_meeting",
+        "cross_account_not_allowed",
+        "anonymous_join_refused",
+        "credentials_conflict",
+        "duplicated_session",
+        "zak_invalid",
+        "meeting_locked",
+        "meeting_full",
+        "platform_unsupported",
+    }
+)
+# Normal ends: the room is over, not broken.
+FINISHED = frozenset(
+    {"meeting_ended", "authorizer_left", "left", "room_empty", "max_duration", "budget_reached", "session_ended"}
+)
+
+WORDS = {
+    "crashed": "The bot's browser crashed.",
+    "hung": "The bot stopped answering (no heartbeat for 10 seconds).",
+    "launch_failed": "The bot's browser could not be started.",
+    "avatar_unavailable": "The avatar service could not start a session.",
+    "avatar_lost": "The avatar kept dropping out.",
+    "zoom_unreachable": "Could not reach Zoom.",
+    "meeting_closed": "Zoom closed the connection.",
+    "meeting_not_started": "The meeting has not started yet.",
+    "authorizer_absent": "The professor who authorized the bot is not in the meeting yet.",
+    "obf_required": "The meeting belongs to another Zoom account: the professor must connect Zoom to avatarfarm.",
+    "left": "The bot left the meeting as asked.",
+    "room_empty": "Nobody was left in the room, so the bot left.",
+    "max_duration": "The room reached its maximum duration, so the bot left.",
+    "budget_reached": "The session's credit budget is spent, so the avatars were stopped.",
+    "session_ended": "The session ended.",
+    "meeting_ended": "The host ended the meeting.",
+    "authorizer_left": "The professor who authorized the bot left the meeting, so Zoom removed the bot.",
+    "restart_requested": "Restarted on request.",
+    "server_restart": "The server restarted; the room is being relaunched.",
+}
+
+_BACKOFF = wait_random_exponential(multiplier=1.0, max=30.0)
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with full jitter (tenacity's): up to 1, 2, 4, … 30 seconds."""
+    state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+    state.attempt_number = max(1, attempt)
+    return float(_BACKOFF(state))
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    status: RoomStatus
+    reason: str
+    reason_text: str
+    delay: float = 0.0
+
+
+def words(reason: str, page_words: str | None = None) -> str:
+    return page_words or WORDS.get(reason, f"The bot stopped ({reason}).")
+
+
+def decide(
+    reason: str,
+    *,
+    page_words: str | None,
+    failures: int,
+    budget: int,
+    obf_tried: bool,
+    can_get_obf: bool,
+) -> Decision:
+    """`failures` counts consecutive failed attempts including this one."""
+    text = words(reason, page_words)
+    if reason in FINISHED:
+        return Decision(Action.stop, RoomStatus.ended, reason, text)
+    if reason in NEVER_AGAIN:
+        return Decision(Action.stop, RoomStatus.failed, reason, text)
+    if reason == "obf_required":
+        if can_get_obf and not obf_tried:
+            return Decision(
+                Action.relaunch_with_obf, RoomStatus.recovering, reason, "Joining on the professor's behalf (OBF)."
+            )
+        return Decision(Action.stop, RoomStatus.failed, reason, text)
+    if reason == "restart_requested":
+        return Decision(Action.relaunch, RoomStatus.recovering, reason, text)
+    if failures > budget:
+        return Decision(
+            Action.stop,
+            RoomStatus.failed,
+            reason,
+            f"Gave up after {failures} attempts. Last problem: {text}",
+        )
+    return Decision(Action.relaunch, RoomStatus.recovering, reason, text, delay=backoff_seconds(failures))

@@ -1,0 +1,162 @@
+"""The Zoom REST/OAuth client: the professor's OAuth grant (authorization code, rotating refresh tokens), OBF
+tokens for joining meetings of other accounts on the professor's behalf, and meeting creation with breakout
+rooms. Tokens live in the state store and never leave the server."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from farm.vendor_http import TIMEOUT, VendorError, send, with_retries
+from state.repository import Repository
+
+VENDOR = "Zoom"
+REFRESH_MARGIN_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class CreatedMeeting:
+    number: str
+    passcode: str | None
+    join_url: str | None
+
+
+class ZoomNotAuthorized(Exception):
+    """No professor has authorized avatarfarm with Zoom yet (needed for OBF tokens and creating meetings)."""
+
+
+class ZoomClient:
+    def __init__(
+        self,
+        repository: Repository,
+        *,
+        api_base: str,
+        oauth_base: str,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str,
+    ) -> None:
+        self._repository = repository
+        self._oauth_base = oauth_base
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self.redirect_uri = redirect_uri
+        self._api = httpx.AsyncClient(base_url=api_base, timeout=TIMEOUT)
+        self._oauth = httpx.AsyncClient(base_url=oauth_base, timeout=TIMEOUT, auth=(client_id, client_secret))
+
+    async def aclose(self) -> None:
+        await self._api.aclose()
+        await self._oauth.aclose()
+
+    def authorize_url(self, state: str) -> str:
+        query = urlencode(
+            {"response_type": "code", "client_id": self._client_id, "redirect_uri": self.redirect_uri, "state": state}
+        )
+        return f"{self._oauth_base}/oauth/authorize?{query}"
+
+    async def _json(self, response: httpx.Response, what: str) -> Any:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            message = body.get("reason") or body.get("message") if isinstance(body, dict) else None
+            raise VendorError(
+                VENDOR,
+                f"{what} answered {response.status_code}: {message or response.text[:200]}",
+                status=response.status_code,
+                code=body.get("code") if isinstance(body, dict) else None,
+            )
+        return body
+
+    async def _token(self, form: dict[str, str]) -> dict[str, Any]:
+        async def once() -> Any:
+            response = await send(self._oauth, VENDOR, "POST", "/oauth/token", data=form)
+            return await self._json(response, "the OAuth token endpoint")
+
+        tokens: dict[str, Any] = await with_retries(once)
+        return tokens
+
+    async def complete_authorization(self, code: str) -> str:
+        """Exchange an authorization code for tokens, store the grant, and return the user's email or id."""
+        tokens = await self._token(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri}
+        )
+        access = str(tokens["access_token"])
+        me = await self._get("/v2/users/me", access)
+        await self._repository.save_zoom_grant(
+            user_id=str(me["id"]),
+            email=me.get("email"),
+            refresh_token=str(tokens["refresh_token"]),
+            access_token=access,
+            access_expires_at=time.time() + float(tokens.get("expires_in", 3600)),
+        )
+        return str(me.get("email") or me["id"])
+
+    async def _access_token(self) -> str:
+        grant = await self._repository.zoom_grant()
+        if grant is None:
+            raise ZoomNotAuthorized(
+                "No professor has connected Zoom to avatarfarm yet: open /api/zoom/authorize and sign in once."
+            )
+        if grant.access_token and (grant.access_expires_at or 0) > time.time() + REFRESH_MARGIN_SECONDS:
+            return grant.access_token
+        tokens = await self._token({"grant_type": "refresh_token", "refresh_token": grant.refresh_token})
+        access = str(tokens["access_token"])
+        await self._repository.save_zoom_grant(
+            user_id=grant.user_id,
+            email=grant.email,
+            refresh_token=str(tokens.get("refresh_token") or grant.refresh_token),  # refresh tokens rotate
+            access_token=access,
+            access_expires_at=time.time() + float(tokens.get("expires_in", 3600)),
+        )
+        return access
+
+    async def _get(self, path: str, access: str, **params: Any) -> Any:
+        async def once() -> Any:
+            response = await send(
+                self._api, VENDOR, "GET", path, params=params, headers={"Authorization": f"Bearer {access}"}
+            )
+            return await self._json(response, f"GET {path}")
+
+        return await with_retries(once)
+
+    async def obf_token(self, meeting_number: str) -> str:
+        """A fresh on-behalf-of token of the authorizing professor, bound to this meeting (single use)."""
+        access = await self._access_token()
+        body = await self._get("/v2/users/me/token", access, type="onbehalf", meeting_id=meeting_number)
+        return str(body["token"])
+
+    async def create_meeting(self, *, topic: str, rooms: list[str], passcode: str | None = None) -> CreatedMeeting:
+        access = await self._access_token()
+        payload: dict[str, Any] = {
+            "topic": topic,
+            "type": 2,
+            "settings": {
+                "join_before_host": True,
+                "waiting_room": False,
+                "breakout_room": {"enable": True, "rooms": [{"name": name, "participants": []} for name in rooms]},
+            },
+        }
+        if passcode:
+            payload["password"] = passcode
+
+        async def once() -> Any:
+            response = await send(
+                self._api,
+                VENDOR,
+                "POST",
+                "/v2/users/me/meetings",
+                json=payload,
+                headers={"Authorization": f"Bearer {access}"},
+            )
+            return await self._json(response, "POST /v2/users/me/meetings")
+
+        body = await with_retries(once)
+        return CreatedMeeting(
+            number=str(body["id"]), passcode=body.get("password") or None, join_url=body.get("join_url")
+        )

@@ -1,0 +1,1 @@
+"""Tests of the farm: credentials, context, recovery, capacity, money, restarts, the demo."""

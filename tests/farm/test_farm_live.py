@@ -1,0 +1,81 @@
+"""The farm on the fakes, over REST: a class goes live, a crashed browser comes back, an avatar drop only
+restarts the avatar, ending a session leaves and stops everything."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from farm.orphans import MARKER
+from tests.farm.harness import running_farm
+
+pytestmark = pytest.mark.browser
+
+ROOMS = ["Room 1", "Room 2", "Room 3"]
+
+
+def _chromium_main_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            marker = f"{MARKER}{os.getpid()}".encode()
+            if marker in argv and not any(a.startswith(b"--type=") for a in argv):
+                pids.append(int(entry.name))
+    return pids
+
+
+async def test_a_three_room_class_goes_live_and_ends_cleanly(tmp_path: Path) -> None:
+    async with running_farm(tmp_path) as stack:
+        number = await stack.meeting(ROOMS)
+        created = await stack.start(number, ROOMS)
+        assert {r["status"] for r in created["rooms"]} <= {"queued", "starting"}
+        session = await stack.wait_all_live(created["id"])
+        assert session["summary"]["rooms_live"] == 3
+        bots = await stack.bots_in_meeting(number)
+        assert sorted(p["room"]["name"] for p in bots) == ROOMS
+        assert len(await stack.vendor_active()) == 3
+        detail = (await stack.client.get(f"/api/sessions/{created['id']}/rooms/{created['rooms'][0]['id']}")).json()
+        assert [b["attempt"] for b in detail["bots"]] == [1]
+        assert detail["avatar_sessions"][0]["status"] == "active"
+        await asyncio.sleep(3)
+        media = (await stack.session(created["id"]))["rooms"][0]["media"]
+        assert media is not None and media["outbound_fps"] > 0 and media["avatar_ready"] is True
+
+        ended = await stack.client.delete(f"/api/sessions/{created['id']}")
+        assert ended.status_code == 202
+        await stack.wait_rooms(created["id"], lambda rooms: all(r["status"] == "ended" for r in rooms), 30, "ended")
+        assert (await stack.session(created["id"]))["status"] == "ended"
+        assert await stack.vendor_active() == []
+        assert await stack.bots_in_meeting(number) == []
+        assert _chromium_main_pids() == []
+        rows = (await stack.client.get(f"/api/sessions/{created['id']}/rooms/{created['rooms'][0]['id']}")).json()
+        assert all(a["status"] == "stopped" for a in rows["avatar_sessions"])
+
+
+async def test_kill_9_of_a_bot_browser_brings_the_room_back_without_leaks(tmp_path: Path) -> None:
+    async with running_farm(tmp_path) as stack:
+        number = await stack.meeting(["Room 1"])
+        created = await stack.start(number, ["Room 1"])
+        room_id = created["rooms"][0]["id"]
+        await stack.wait_all_live(created["id"])
+        [pid] = _chromium_main_pids()
+        os.kill(pid, signal.SIGKILL)
+        await stack.wait_rooms(
+            created["id"], lambda rooms: rooms[0]["status"] == "recovering", 20, "the room to be recovering"
+        )
+        await stack.wait_all_live(created["id"])
+        detail = (await stack.client.get(f"/api/sessions/{created['id']}/rooms/{room_id}")).json()
+        assert [b["attempt"] for b in detail["bots"]] == [1, 2]
+        assert detail["bots"][0]["end_reason"] == "crashed"
+        assert [a["status"] for a in detail["avatar_sessions"]] == ["stopped", "active"]
+        assert len(await stack.vendor_active()) == 1
+        assert len(await stack.bots_in_meeting(number)) == 1
+        assert len(_chromium_main_pids()) == 1
