@@ -73,6 +73,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from api.auth import ensure_api_token
+    from farm.factory import browser_farm
 
     settings = _settings(args)
     _configure_logging(args.log_level)
@@ -80,7 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
     if token.generated:
         print(f"API token (shown once; kept in {token.source}):\n  {token.value}", flush=True)
     settings = settings.model_copy(update={"api_token": SecretStr(token.value)})
-    app = create_app(settings)
+    app = create_app(settings, farm_factory=browser_farm)
     print(
         f"avatarfarm serving on http://{settings.host}:{settings.port}  "
         f"(Zoom: {settings.zoom_mode.value} at {settings.zoom_api_base}; "

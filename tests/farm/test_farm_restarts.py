@@ -1,0 +1,175 @@
+"""The manager as a real process: SIGKILL and restart reconciles without duplicates or leaks; SIGTERM leaves
+every meeting and stops every avatar within 10 seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from farm.liveavatar_client import LiveAvatarClient
+from farm.orphans import MARKER
+from tests.fakes_zoom.harness import SDK_KEY, SDK_SECRET, FakeZoom, running_fake_zoom
+from tests.farm.harness import LA_API_KEY, TOKEN, liveavatar_server, session_request
+from tests.support.ports import free_port
+
+pytestmark = pytest.mark.browser
+
+ROOMS = ["Room 1", "Room 2"]
+
+
+def _browsers_of(pid: int) -> list[int]:
+    found = []
+    marker = f"{MARKER}{pid}".encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if marker in argv:
+                found.append(int(entry.name))
+    return found
+
+
+class Manager:
+    """`avatarfarm serve` in a subprocess, on a fixed port and data dir so that it can be restarted."""
+
+    def __init__(self, tmp_path: Path, zoom_url: str, la_url: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp_path / "serve.log"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("AVATARFARM_")},
+            "AVATARFARM_DATA_DIR": str(tmp_path / "var"),
+            "AVATARFARM_PORT": str(self.port),
+            "AVATARFARM_API_TOKEN": TOKEN,
+            "AVATARFARM_ZOOM_API_BASE": zoom_url,
+            "AVATARFARM_ZOOM_SDK_KEY": SDK_KEY,
+            "AVATARFARM_ZOOM_SDK_SECRET": SDK_SECRET,
+            "AVATARFARM_LIVEAVATAR_API_BASE": la_url,
+            "AVATARFARM_LIVEAVATAR_API_KEY": LA_API_KEY,
+            "AVATARFARM_AVATAR_QUALITY": "low",
+        }
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "api.cli", "serve", env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 30
+        async with httpx.AsyncClient() as client:
+            while True:
+                assert self.process.returncode is None, self.log.read_text()
+                try:
+                    if (await client.get(f"{self.url}/readyz")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, self.log.read_text()
+                await asyncio.sleep(0.1)
+
+    def stop(self, sig: signal.Signals) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+
+    async def exited(self, within: float) -> int:
+        assert self.process is not None
+        return await asyncio.wait_for(self.process.wait(), within)
+
+
+@asynccontextmanager
+async def class_on_a_manager(tmp_path: Path) -> AsyncIterator[tuple[FakeZoom, str, Manager, str, str]]:
+    async with running_fake_zoom() as zoom, liveavatar_server() as (la_url, _admin):
+        manager = Manager(tmp_path, zoom.base_url, la_url)
+        try:
+            await manager.start()
+            created = await zoom.create_meeting(
+                passcode="pw123", breakout_rooms=ROOMS, breakout_options={"isRoomSelectionEnabled": True}
+            )
+            number = str(created["number"])
+            await zoom.add_virtual(number, name="Host", host=True)
+            await zoom.post(f"/fake/meetings/{number}/breakout/open")
+            async with httpx.AsyncClient(base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+                response = await api.post("/api/sessions", json=session_request(number, ROOMS))
+                assert response.status_code == 202, response.text
+                session_id = response.json()["id"]
+                await _all_live(api, session_id)
+            yield zoom, la_url, manager, number, session_id
+        finally:
+            if manager.process is not None and manager.process.returncode is None:
+                manager.process.kill()
+                await manager.process.wait()
+            for pid in _browsers_of(manager.process.pid if manager.process else 0):
+                os.kill(pid, signal.SIGKILL)
+
+
+async def _all_live(api: httpx.AsyncClient, session_id: str, within: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + within
+    while True:
+        session: dict[str, Any] = (await api.get(f"/api/sessions/{session_id}")).json()
+        if all(room["status"] == "live" for room in session["rooms"]):
+            return session
+        assert time.monotonic() < deadline, [(r["name"], r["status"], r["reason_text"]) for r in session["rooms"]]
+        await asyncio.sleep(0.25)
+
+
+async def _active_vendor_sessions(la_url: str) -> list[str]:
+    client = LiveAvatarClient(la_url, LA_API_KEY, attempts=1)
+    try:
+        return [s.id for s in await client.active_sessions()]
+    finally:
+        await client.aclose()
+
+
+async def _bots(zoom: FakeZoom, number: str) -> list[str]:
+    return [p["name"] for p in (await zoom.roster(number))["participants"] if "(AI)" in p["name"]]
+
+
+async def test_sigkill_then_restart_reconciles_without_duplicates_or_leaks(tmp_path: Path) -> None:
+    async with class_on_a_manager(tmp_path) as (zoom, la_url, manager, number, session_id):
+        assert manager.process is not None
+        old_pid = manager.process.pid
+        before = set(await _active_vendor_sessions(la_url))
+        assert len(before) == 2
+        manager.stop(signal.SIGKILL)
+        await manager.exited(10)
+        await manager.start()
+        async with httpx.AsyncClient(base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+            session = await _all_live(api, session_id)
+            for room in session["rooms"]:
+                detail = (await api.get(f"/api/sessions/{session_id}/rooms/{room['id']}")).json()
+                assert detail["bots"][0]["status"] == "lost"
+                assert [a["status"] for a in detail["avatar_sessions"]] == ["stopped", "active"]
+        assert sorted(await _bots(zoom, number)) == sorted(f"Prof. Ada (AI) · {r}" for r in ROOMS)
+        after = set(await _active_vendor_sessions(la_url))
+        assert len(after) == 2 and not (after & before)  # the old avatars were reaped, none leaked
+        assert _browsers_of(old_pid) == []  # no browser of the killed manager survives
+
+
+async def test_sigterm_leaves_every_meeting_and_stops_every_avatar_within_10s(tmp_path: Path) -> None:
+    async with class_on_a_manager(tmp_path) as (zoom, la_url, manager, number, session_id):
+        assert manager.process is not None
+        pid = manager.process.pid
+        started = time.monotonic()
+        manager.stop(signal.SIGTERM)
+        await manager.exited(12)
+        assert time.monotonic() - started < 10.5
+        assert await _bots(zoom, number) == []
+        assert await _active_vendor_sessions(la_url) == []
+        assert _browsers_of(pid) == []
+        # The class is still wanted: a restart relaunches it.
+        await manager.start()
+        async with httpx.AsyncClient(base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+            await _all_live(api, session_id)
