@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from api import bot_page_routes, events_routes, health_routes, sessions_routes
+from api import bot_page_routes, events_routes, health_routes, sessions_routes, zoom_routes
 from api.auth import ensure_api_token, require_token
+from api.dashboard import routes as dashboard_routes
 from api.errors import install_error_handlers
 from api.farm_port import FarmManager
 from api.metrics import Metrics, MetricsMiddleware
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
         openapi_tags=[
             {"name": "sessions", "description": "Sessions of a class and their breakout rooms."},
             {"name": "events", "description": "Live state changes."},
+            {"name": "zoom", "description": "Connecting the professor's Zoom account (OBF, meeting creation)."},
             {"name": "health", "description": "Probes and metrics."},
         ],
     )
@@ -86,6 +88,8 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
     bot_page_routes.mount_static(app)
     app.include_router(sessions_routes.router, dependencies=[Depends(require_token)])
     app.include_router(events_routes.router, dependencies=[Depends(require_token)])
+    app.include_router(zoom_routes.router)
+    dashboard_routes.install(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_token)])

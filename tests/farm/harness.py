@@ -22,7 +22,14 @@ from farm.liveavatar_client import LiveAvatarClient
 from farm.manager import Farm
 from farm.settings import Settings, load_settings
 from state.repository import Repository
-from tests.fakes_zoom.harness import SDK_KEY, SDK_SECRET, FakeZoom, running_fake_zoom
+from tests.fakes_zoom.harness import (
+    OAUTH_CLIENT_ID,
+    OAUTH_CLIENT_SECRET,
+    SDK_KEY,
+    SDK_SECRET,
+    FakeZoom,
+    running_fake_zoom,
+)
 from tests.support.ports import bound_socket
 from tests.support.servers import serve_app
 
@@ -78,6 +85,16 @@ class FarmStack:
         created: dict[str, Any] = response.json()
         return created
 
+    async def connect_zoom(self, user: str) -> str:
+        """The professor's OAuth consent, as a browser would do it; returns the callback page's text."""
+        authorize = await self.client.post("/api/zoom/authorize")
+        assert authorize.status_code == 200, authorize.text
+        async with httpx.AsyncClient(follow_redirects=True, timeout=30) as browser:
+            # The fake approves at once for `user` (a real professor would click "Allow").
+            page = await browser.get(f"{authorize.json()['authorize_url']}&user={user}")
+        assert page.status_code == 200, page.text
+        return page.text
+
     async def session(self, session_id: str) -> dict[str, Any]:
         response = await self.client.get(f"/api/sessions/{session_id}")
         assert response.status_code == 200, response.text
@@ -123,6 +140,8 @@ def farm_settings(data_dir: Path, zoom_url: str, liveavatar_url: str, api_url: s
         "zoom_api_base": zoom_url,
         "zoom_sdk_key": SDK_KEY,
         "zoom_sdk_secret": SDK_SECRET,
+        "zoom_oauth_client_id": OAUTH_CLIENT_ID,
+        "zoom_oauth_client_secret": OAUTH_CLIENT_SECRET,
         "liveavatar_api_base": liveavatar_url,
         "liveavatar_api_key": LA_API_KEY,
         "max_bots": 6,
