@@ -364,9 +364,7 @@ class RoomRunner:
             if kind == "command":
                 return await self._obey(attempt, message["command"])
             if kind == "avatar_refresh":
-                if attempt.vendor_session is not None:
-                    await self._close_avatar(attempt, "context updated")
-                    await self._restart_avatar(attempt, "context updated", record_drop=False)
+                await self._refresh_avatar(attempt)
                 continue
             if kind == "notice":
                 outcome = await self._notice(attempt, message)
@@ -449,12 +447,11 @@ class RoomRunner:
             return await self._leave_page(attempt, "room_empty")
         return None
 
-    async def _restart_avatar(self, attempt: _Attempt, vendor_reason: str, *, record_drop: bool = True) -> None:
+    async def _restart_avatar(self, attempt: _Attempt, vendor_reason: str) -> None:
         """Only the avatar dropped: a new avatar session in the same page; the meeting connection stays."""
         repo = self.s.repository
-        if record_drop:
-            await repo.append_event("avatar.dropped", room_id=self.room_id, detail={"reason": vendor_reason})
-            await self._close_avatar(attempt, f"dropped: {vendor_reason}", stop_vendor=False)
+        await repo.append_event("avatar.dropped", room_id=self.room_id, detail={"reason": vendor_reason})
+        await self._close_avatar(attempt, f"dropped: {vendor_reason}", stop_vendor=False)
         while attempt.avatar_restarts < AVATAR_RESTART_BUDGET:
             attempt.avatar_restarts += 1
             try:
@@ -493,6 +490,11 @@ class RoomRunner:
         row, vendor = attempt.avatar_row, attempt.vendor_session
         attempt.avatar_row = None
         attempt.vendor_session = None
+        await self._close_avatar_row(row, vendor, end_reason, stop_vendor=stop_vendor, failed=failed)
+
+    async def _close_avatar_row(
+        self, row: str | None, vendor: str | None, end_reason: str, *, stop_vendor: bool = True, failed: bool = False
+    ) -> None:
         if vendor is not None:
             if stop_vendor:
                 with contextlib.suppress(VendorError):
@@ -512,6 +514,23 @@ class RoomRunner:
             minutes=minutes,
             credits=credits,
         )
+
+    async def _refresh_avatar(self, attempt: _Attempt) -> None:
+        """A new avatar session with the room's new instructions. The page stops the old one itself (a client
+        stop is not a drop), then the old row is closed."""
+        if attempt.vendor_session is None or attempt.browser is None:
+            return
+        old_row, old_vendor = attempt.avatar_row, attempt.vendor_session
+        attempt.avatar_row = attempt.vendor_session = None
+        try:
+            token = await self._new_avatar(attempt)
+            await attempt.browser.evaluate("(token) => window.avatarfarm.restartAvatar(token)", token)
+            await self.s.repository.append_event("avatar.refreshed", room_id=self.room_id, detail={})
+        except Exception as exc:  # the room keeps going; a failed avatar start is handled like a drop
+            log.warning("avatar refresh for room %s failed: %s", self.room_id, exc)
+            attempt.reports.put_nowait(("report", {"type": "event", "kind": "avatar.dropped", "detail": {}}))
+        finally:
+            await self._close_avatar_row(old_row, old_vendor, "context updated")
 
     async def _clean_up(self, attempt: _Attempt, outcome: Outcome) -> None:
         if attempt.browser is not None:

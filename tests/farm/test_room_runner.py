@@ -1,0 +1,250 @@
+"""The room runner's supervision and policy, with a scripted browser node (no Chromium): missing heartbeats,
+crash loops and the budget, refusals that must not be retried, auto-leave, console lines as events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from farm.bot_tickets import BotTickets
+from farm.browser_node import NoticeHandler, ReportHandler
+from farm.capacity import Capacity
+from farm.live_media import LiveMediaStore
+from farm.liveavatar_client import LiveAvatarClient
+from farm.room_runner import FarmServices, RoomRunner
+from state.database import Database
+from state.models import Course, Meeting, NewRoom, NewSession, Professor, RoomStatus, Student
+from state.repository import Repository
+from tests.farm.harness import AVATAR_ADA, LA_API_KEY, farm_settings, liveavatar_server
+
+
+@dataclass
+class ScriptedBrowser:
+    on_report: ReportHandler
+    on_notice: NoticeHandler
+    calls: list[str] = field(default_factory=list)
+    closed: bool = False
+
+    def report(self, message: dict[str, Any]) -> None:
+        self.on_report(message)
+
+    def state(self, state: str, **extra: Any) -> None:
+        self.report({"type": "state", "state": state, "detail": {}, **extra})
+
+    def heartbeat(self, humans: int = 1) -> None:
+        self.report({"type": "heartbeat", "state": "live", "stats": {"humans_in_room": humans}})
+
+    async def evaluate(self, expression: str, arg: Any = None) -> Any:
+        self.calls.append(expression)
+        if "leave" in expression:
+            self.state("leaving")
+            self.state("ended")
+        return {"state": "ended"}
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class ScriptedNode:
+    name = "scripted"
+
+    def __init__(self) -> None:
+        self.bots: list[ScriptedBrowser] = []
+        self.opened = asyncio.Event()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def open_bot(
+        self, name: str, url: str, *, on_report: ReportHandler, on_notice: NoticeHandler, before_load: Any = None
+    ) -> Any:
+        assert "/bot/" in url
+        bot = ScriptedBrowser(on_report, on_notice)
+        self.bots.append(bot)
+        self.opened.set()
+        return bot
+
+    async def next_bot(self, count: int) -> ScriptedBrowser:
+        for _ in range(400):
+            if len(self.bots) >= count:
+                return self.bots[count - 1]
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"bot {count} was never launched")
+
+
+@dataclass
+class Rig:
+    services: FarmServices
+    node: ScriptedNode
+    repository: Repository
+    room_id: str
+    runner: RoomRunner
+
+    async def status(self) -> tuple[RoomStatus, str | None, str | None]:
+        room = await self.repository.get_room(self.room_id)
+        assert room is not None
+        return room.status, room.reason, room.reason_text
+
+    async def wait_status(self, status: RoomStatus, within: float = 20) -> tuple[RoomStatus, str | None, str | None]:
+        for _ in range(int(within / 0.05)):
+            current = await self.status()
+            if current[0] is status:
+                return current
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"room never became {status}: {await self.status()}")
+
+
+@pytest.fixture
+async def rig_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    db = await Database.open(tmp_path / "runner.sqlite3")
+    repository = Repository(db)
+    rigs: list[Rig] = []
+    async with liveavatar_server() as (la_url, _admin):
+        client = LiveAvatarClient(la_url, LA_API_KEY, attempts=1)
+
+        async def make(**options: Any) -> Rig:
+            settings = farm_settings(tmp_path / "var", "http://127.0.0.1:9", la_url, "http://127.0.0.1:9")
+            node = ScriptedNode()
+            services = FarmServices(
+                repository=repository,
+                settings=settings,
+                node=node,  # type: ignore[arg-type]
+                liveavatar=client,
+                zoom=None,
+                tickets=BotTickets(),
+                media=LiveMediaStore(),
+                capacity=Capacity(2),
+                launching=asyncio.Semaphore(2),
+                **options,
+            )
+            session, _ = await repository.create_session(
+                NewSession(
+                    meeting=Meeting(number="85746065432", passcode="pw"),
+                    professor=Professor(name="Prof. Ada", avatar_id=AVATAR_ADA),
+                    course=Course(name="CS 101"),
+                    rooms=(NewRoom("Room 1", Student("Grace")),),
+                )
+            )
+            room = session.rooms[0]
+            runner = RoomRunner(services, session, room, on_done=lambda _: None)
+            rig = Rig(services, node, repository, room.id, runner)
+            rigs.append(rig)
+            runner.start()
+            return rig
+
+        yield make
+        for rig in rigs:
+            await rig.runner.cancel()
+        await client.aclose()
+    await db.close()
+
+
+async def _go_live(bot: ScriptedBrowser) -> None:
+    for state in ("starting", "avatar_connecting", "joining", "in_main_session", "joining_breakout", "live"):
+        bot.state(state)
+    bot.heartbeat()
+
+
+async def test_a_bot_without_heartbeats_is_relaunched(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory(heartbeat_timeout=0.6)
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    _, reason, text = await rig.wait_status(RoomStatus.recovering)
+    assert reason == "hung" and text and "no heartbeat" in text
+    assert bot.closed
+    second = await rig.node.next_bot(2)
+    await _go_live(second)
+    await rig.wait_status(RoomStatus.live)
+    bots = await rig.repository.bots(rig.room_id)
+    assert [(b.attempt, b.end_reason) for b in bots] == [(1, "hung"), (2, None)]
+    second.heartbeat()
+
+
+async def test_a_crash_loop_spends_the_budget_and_says_why(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory(retry_budget=2)
+    for attempt in (1, 2, 3):
+        bot = await rig.node.next_bot(attempt)
+        bot.on_notice("browser.disconnected", {})
+    _, reason, text = await rig.wait_status(RoomStatus.failed, within=30)
+    assert reason == "crashed"
+    assert text == "Gave up after 3 attempts. Last problem: The bot's browser crashed."
+    avatars = await rig.repository.avatar_sessions(rig.room_id)
+    assert len(avatars) == 3 and all(a.status.value == "stopped" for a in avatars)
+    assert len(rig.node.bots) == 3
+
+
+async def test_a_refusal_that_cannot_change_is_not_retried(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    bot.state("joining")
+    bot.state("failed", reason="kicked", reason_text="The host removed the bot from the meeting.")
+    _, reason, text = await rig.wait_status(RoomStatus.failed)
+    assert (reason, text) == ("kicked", "The host removed the bot from the meeting.")
+    await asyncio.sleep(0.5)
+    assert len(rig.node.bots) == 1
+
+
+async def test_an_empty_room_is_left(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory(empty_room_seconds=0.3)
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    for _ in range(6):
+        bot.heartbeat(humans=0)
+        await asyncio.sleep(0.1)
+    _, reason, _ = await rig.wait_status(RoomStatus.ended)
+    assert reason == "room_empty"
+    assert any("leave" in call for call in bot.calls)
+
+
+async def test_the_maximum_duration_is_enforced(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory(max_room_seconds=0.2)
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await asyncio.sleep(0.3)
+    bot.heartbeat()
+    _, reason, _ = await rig.wait_status(RoomStatus.ended)
+    assert reason == "max_duration"
+
+
+async def test_console_lines_and_page_errors_become_room_events(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    bot.on_notice("page.console", {"level": "error", "text": "Failed to load resource"})
+    bot.on_notice("page.error", {"message": "TypeError: x is undefined"})
+    bot.report({"type": "event", "kind": "transcript", "detail": {"role": "student", "text": "What is a base case?"}})
+    for _ in range(100):
+        kinds = [e.kind for e in await rig.repository.recent_events(room_id=rig.room_id)]
+        if "bot.page.error" in kinds and "transcript" in kinds:
+            break
+        await asyncio.sleep(0.05)
+    assert "bot.page.console" in kinds and "bot.page.error" in kinds
+    [line] = await rig.repository.transcript(rig.room_id)
+    assert (line.speaker, line.role.value, line.text) == ("Grace", "student", "What is a base case?")
+
+
+async def test_leave_and_restart_commands(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    rig.runner.request("restart")
+    second = await rig.node.next_bot(2)
+    await _go_live(second)
+    await rig.wait_status(RoomStatus.live)
+    rig.runner.request("leave")
+    _, reason, _ = await rig.wait_status(RoomStatus.ended)
+    assert reason == "left"
+    bots = await rig.repository.bots(rig.room_id)
+    assert [b.end_reason for b in bots] == ["restart_requested", "left"]
+    assert await rig.repository.open_avatar_sessions() == []
