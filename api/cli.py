@@ -16,6 +16,7 @@ from farm.settings import Settings, SettingsError, load_settings
 from state.migrations import SchemaError
 
 PLUGIN_GROUP = "avatarfarm.commands"
+BUILT_IN = ("serve", "db", "demo")
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
@@ -189,7 +190,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     db_sub.add_parser("show", help="print the schema version, counts by status and the latest sessions")
     db.set_defaults(handler=_db)
 
-    if command in ("serve", "db"):
+    from api import demo
+
+    demo_parser = sub.add_parser("demo", help=demo.HELP, description=demo.HELP)
+    demo.add_arguments(demo_parser)
+    demo_parser.set_defaults(handler=demo.run)
+
+    if command in BUILT_IN:
         return parser
     for name, module in sorted(_plugin_commands(command if command in _plugin_names() else None).items()):
         plugin_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)

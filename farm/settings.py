@@ -16,7 +16,7 @@ ENV_PREFIX = "AVATARFARM_"
 # so `avatarfarm demo` and a plain `avatarfarm serve` need no credentials at all.
 SIM_ZOOM_API_BASE = "http://127.0.0.1:8801"
 SIM_ZOOM_SDK_KEY = "avatarfarm-sim-sdk-key"
-SIM_ZOOM_SDK_SECRET = "avatarfarm-sim-sdk-secret"
+SIM_ZOOM_SDK_SECRET = "avatarfarm-sim-sdk-secret-0123456789"
 SIM_ZOOM_OAUTH_CLIENT_ID = "avatarfarm-sim-oauth-client"
 SIM_ZOOM_OAUTH_CLIENT_SECRET = "avatarfarm-sim-oauth-secret"
 SIM_LIVEAVATAR_API_BASE = "http://127.0.0.1:8802"

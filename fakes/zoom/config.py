@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 # the fakes import nothing of the product).
 DEFAULT_PORT = 8801
 DEFAULT_SDK_KEY = "avatarfarm-sim-sdk-key"
-DEFAULT_SDK_SECRET = "avatarfarm-sim-sdk-secret"
+DEFAULT_SDK_SECRET = "avatarfarm-sim-sdk-secret-0123456789"
 DEFAULT_ADMIN_TOKEN = "avatarfarm-sim-admin"
 DEFAULT_OAUTH_CLIENT_ID = "avatarfarm-sim-oauth-client"
 DEFAULT_OAUTH_CLIENT_SECRET = "avatarfarm-sim-oauth-secret"

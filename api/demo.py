@@ -1,0 +1,277 @@
+"""`avatarfarm demo`: a whole class on a laptop, simulated end to end.
+
+It starts the fake Zoom and the fake LiveAvatar (as `avatarfarm fake-zoom` / `fake-liveavatar` processes),
+then the farm with its API, creates a meeting with N breakout rooms as its host would, starts a session over
+the farm's own REST API, shows the deployment as it happens, and prints where to look and how to join as a
+student. Ctrl-C leaves every meeting, stops every avatar and stops the fakes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import httpx
+import uvicorn
+from pydantic import SecretStr
+
+from api.app import create_app
+from api.auth import ensure_api_token
+from farm.factory import browser_farm
+from farm.settings import Settings, load_settings
+
+SIM_ADMIN_TOKEN = "avatarfarm-sim-admin"
+DEMO_AVATAR = "3b8f0c1e-5a52-4f43-a0a4-6e6f1c2d9b10"  # "Ada" in the fake LiveAvatar's catalogue
+PASSCODE = "demo123"
+STUDENTS = ["Grace", "Alan", "Katherine", "Edsger", "Barbara", "Donald", "Frances", "John"]
+
+
+@dataclass
+class Service:
+    name: str
+    url: str
+    process: asyncio.subprocess.Process
+
+
+class _Watched(Protocol):
+    @property
+    def returncode(self) -> int | None: ...
+
+
+STARTUP_SECONDS = 30.0
+
+
+async def _wait_healthy(url: str, process: _Watched, name: str) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    async with httpx.AsyncClient(timeout=2) as client:
+        while True:
+            if process.returncode is not None:
+                raise RuntimeError(f"{name} exited with status {process.returncode} (is its port already in use?)")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{url}/healthz")).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start within {STARTUP_SECONDS:.0f}s")
+            await asyncio.sleep(0.2)
+
+
+async def _start_fake(command: str, port: int) -> Service:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "api.cli",
+        command,
+        "--port",
+        str(port),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,  # Ctrl-C reaches the demo, which then stops the fakes in order
+    )
+    url = f"http://127.0.0.1:{port}"
+    await _wait_healthy(url, process, command)
+    return Service(command, url, process)
+
+
+async def _stop(service: Service) -> None:
+    if service.process.returncode is None:
+        service.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(service.process.wait(), 10)
+        except TimeoutError:
+            service.process.kill()
+            await service.process.wait()
+
+
+async def _create_meeting(zoom_url: str, rooms: list[str]) -> str:
+    async with httpx.AsyncClient(
+        base_url=zoom_url, headers={"Authorization": f"Bearer {SIM_ADMIN_TOKEN}"}, timeout=10
+    ) as host:
+        created = await host.post(
+            "/fake/meetings",
+            json={
+                "topic": "avatarfarm demo: CS 101 tutorial",
+                "passcode": PASSCODE,
+                "breakout_rooms": rooms,
+                "breakout_options": {"isRoomSelectionEnabled": True, "isBackToMainSessionEnabled": True},
+            },
+        )
+        created.raise_for_status()
+        number = str(created.json()["number"])
+        (
+            await host.post(f"/fake/meetings/{number}/participants", json={"name": "Professor (host)", "host": True})
+        ).raise_for_status()
+        (await host.post(f"/fake/meetings/{number}/breakout/open", json={})).raise_for_status()
+    return number
+
+
+def _session_body(number: str, rooms: list[str]) -> dict[str, Any]:
+    return {
+        "meeting": {"number": number, "passcode": PASSCODE},
+        "professor": {
+            "name": "Prof. Ada Lovelace",
+            "avatar_id": DEMO_AVATAR,
+            "teaching_style": "Socratic and warm; asks for the student's reasoning before giving hints.",
+        },
+        "course": {
+            "name": "CS 101: Recursion",
+            "context": "Recursion solves a problem through smaller instances of itself. Every recursive function "
+            "needs a base case that stops it and a recursive step that moves toward the base case. The call "
+            "stack holds each pending call; forgetting the base case overflows it.",
+        },
+        "rooms": [
+            {"name": room, "student": {"name": STUDENTS[i % len(STUDENTS)], "background": "First-year student."}}
+            for i, room in enumerate(rooms)
+        ],
+    }
+
+
+def _bar(live: int, total: int, width: int = 24) -> str:
+    filled = round(width * live / total) if total else width
+    return "#" * filled + "-" * (width - filled)
+
+
+async def _follow_deployment(
+    api: httpx.AsyncClient, session_id: str, total: int, within: float, stop: asyncio.Event
+) -> bool:
+    started = time.monotonic()
+    seen: dict[str, str] = {}
+    while time.monotonic() - started < within and not stop.is_set():
+        session = (await api.get(f"/api/sessions/{session_id}")).json()
+        for room in session["rooms"]:
+            status = room["status"]
+            if seen.get(room["name"]) != status:
+                seen[room["name"]] = status
+                note = (
+                    f" — {room['reason_text']}"
+                    if room.get("reason_text") and status in ("failed", "recovering")
+                    else ""
+                )
+                print(f"  {time.monotonic() - started:5.1f}s  {room['name']:<10} {status}{note}", flush=True)
+        live = session["summary"]["rooms_live"]
+        if live == total:
+            print(f"  [{_bar(live, total)}] {live}/{total} rooms live in {time.monotonic() - started:.1f}s", flush=True)
+            return True
+        if all(room["status"] in ("failed", "ended") for room in session["rooms"]):
+            return False
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def run_demo(args: argparse.Namespace) -> int:
+    rooms = [f"Room {i + 1}" for i in range(args.rooms)]
+    data_dir = Path(args.data_dir)
+    print(f"avatarfarm demo: {len(rooms)} breakout rooms, everything simulated on this machine", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    zoom = await _start_fake("fake-zoom", args.zoom_port)
+    services = [zoom]
+    server: uvicorn.Server | None = None
+    serving: asyncio.Task[None] | None = None
+    try:
+        liveavatar = await _start_fake("fake-liveavatar", args.liveavatar_port)
+        services.append(liveavatar)
+        print(f"  fake Zoom        {zoom.url}\n  fake LiveAvatar  {liveavatar.url}", flush=True)
+        settings: Settings = load_settings(
+            data_dir=data_dir,
+            port=args.port,
+            zoom_api_base=zoom.url,
+            liveavatar_api_base=liveavatar.url,
+            max_bots=max(len(rooms), 1),
+            avatar_quality="low",
+        )
+        token = ensure_api_token(settings)
+        settings = settings.model_copy(update={"api_token": SecretStr(token.value)})
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings, farm_factory=browser_farm),
+                host=settings.host,
+                port=settings.port,
+                log_level="warning",
+                timeout_graceful_shutdown=10,
+            )
+        )
+        # The demo handles Ctrl-C itself (to stop the fakes after the farm): uvicorn must not take the signals.
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+        serving = asyncio.create_task(server.serve())
+        await _wait_healthy(settings.base_url, _AliveProcess(serving), "the farm")
+        number = await _create_meeting(zoom.url, rooms)
+        print(f"  meeting          {number} (passcode {PASSCODE}), breakout rooms open", flush=True)
+        async with httpx.AsyncClient(
+            base_url=settings.base_url, headers={"Authorization": f"Bearer {token.value}"}, timeout=30
+        ) as api:
+            created = await api.post("/api/sessions", json=_session_body(number, rooms))
+            created.raise_for_status()
+            session_id = created.json()["id"]
+            print(f"Deploying {len(rooms)} avatar bots (session {session_id}):", flush=True)
+            all_live = await _follow_deployment(api, session_id, len(rooms), args.timeout, stop)
+        print()
+        print(f"Dashboard:  {settings.base_url}/dashboard")
+        print(f"API token:  {token.value}")
+        print(
+            f"REST API:   curl -H 'Authorization: Bearer {token.value}' {settings.base_url}/api/sessions/{session_id}"
+        )
+        print("Join as a student (uses this browser's camera and microphone):")
+        for i, room in enumerate(rooms):
+            name = quote(STUDENTS[i % len(STUDENTS)] + " (you)")
+            print(f"  {room:<8} {zoom.url}/join/{number}?name={name}&room={quote(room)}&pwd={PASSCODE}")
+        print("Everything is live. Ctrl-C stops the demo." if all_live else "Some rooms did not go live (see above).")
+        sys.stdout.flush()
+        if args.exit_when_live:
+            return 0 if all_live else 1
+        await stop.wait()
+        print("\nStopping: every bot leaves its meeting and every avatar stops…", flush=True)
+        return 0
+    finally:
+        if server is not None and serving is not None:
+            server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(serving, 15)
+        for service in reversed(services):
+            await _stop(service)
+        print("Demo stopped.", flush=True)
+
+
+class _AliveProcess:
+    """Lets _wait_healthy watch an in-process server task like a subprocess."""
+
+    def __init__(self, task: asyncio.Task[None]) -> None:
+        self._task = task
+
+    @property
+    def returncode(self) -> int | None:
+        return 1 if self._task.done() else None
+
+
+HELP = "run a simulated class: fake Zoom, fake LiveAvatar and the farm, with N rooms going live (Ctrl-C stops)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rooms", type=int, default=3, help="breakout rooms, one avatar each (default 3)")
+    parser.add_argument("--port", type=int, default=8800, help="the farm's port (default 8800)")
+    parser.add_argument("--zoom-port", type=int, default=8801, help="the fake Zoom's port (default 8801)")
+    parser.add_argument("--liveavatar-port", type=int, default=8802, help="the fake LiveAvatar's port (default 8802)")
+    parser.add_argument("--data-dir", default=os.environ.get("AVATARFARM_DATA_DIR", "var/demo"), help="state directory")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for every room to go live")
+    parser.add_argument("--exit-when-live", action="store_true", help="stop once every room is live (for scripts)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.rooms <= 20:
+        print("avatarfarm: --rooms must be between 1 and 20", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(run_demo(args))
+    except RuntimeError as exc:
+        print(f"avatarfarm demo: {exc}", file=sys.stderr)
+        return 1
