@@ -116,9 +116,12 @@ class LocalBrowserNode:
     """Launches one headless Chromium per bot on this machine, optionally from a warm pool of browsers that
     are already running with the media bridge installed (a bot then only has to load its page)."""
 
-    def __init__(self, name: str = "local", *, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, name: str = "local", *, extra_args: tuple[str, ...] = (), bot_args: tuple[str, ...] = BOT_ARGS
+    ) -> None:
         self.name = name
         self.extra_args = extra_args
+        self.bot_args = bot_args
         self._playwright: Playwright | None = None
         self._pool: list[_Prepared] = []
         self._pool_size = 0
@@ -162,7 +165,7 @@ class LocalBrowserNode:
             self._refilling = asyncio.create_task(self._refill(), name="warm pool refill")
 
     def launch_options(self) -> dict[str, Any]:
-        args = [*base_args(), *BOT_ARGS, *self.extra_args, owner_marker()]
+        args = [*base_args(), *self.bot_args, *self.extra_args, owner_marker()]
         options: dict[str, Any] = {"headless": True, "args": args}
         executable = chromium_executable()
         if executable:

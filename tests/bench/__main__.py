@@ -1,0 +1,263 @@
+"""`make bench`: how fast and how heavy the farm is, on the fakes, on this machine.
+
+Measures, as medians over several runs:
+  * time from POST /api/sessions to every room live (1 and 3 rooms);
+  * CPU (cores) and memory (PSS) per bot in steady state, with and without --in-process-gpu;
+  * the frame rate a participant receives from a bot, and say-to-hear latency (REST `say` until the
+    participant's browser hears the avatar's voice);
+  * recovery time after `kill -9` of a bot's browser (until the room is live again).
+Writes bench/results.json and the table between the bench markers in README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from farm.browser_node import BOT_ARGS, LocalBrowserNode
+from tests.bench.process_stats import bot_trees, cpu_seconds, pss_mib
+from tests.farm.harness import FarmStack, running_farm
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "tests" / "bench" / "results.json"
+README = ROOT / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+async def _until(check: Callable[[], Awaitable[bool]], within: float) -> float:
+    started = time.monotonic()
+    while not await check():
+        if time.monotonic() - started > within:
+            raise TimeoutError(f"not reached within {within}s")
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
+
+
+async def _all_live(stack: FarmStack, session_id: str) -> bool:
+    session = await stack.session(session_id)
+    return all(room["status"] == "live" for room in session["rooms"])
+
+
+def _live(stack: FarmStack, session_id: str) -> Callable[[], Awaitable[bool]]:
+    return lambda: _all_live(stack, session_id)
+
+
+async def time_to_live(rooms: int, runs: int) -> list[float]:
+    names = [f"Room {i + 1}" for i in range(rooms)]
+    samples = []
+    for run in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            async with running_farm(Path(tmp)) as stack:
+                number = await stack.meeting(names)
+                started = time.monotonic()
+                created = await stack.start(number, names)
+                await _until(_live(stack, created["id"]), 180)
+                samples.append(time.monotonic() - started)
+        say(f"  {rooms} room(s), run {run + 1}/{runs}: all live after {samples[-1]:.2f}s")
+    return samples
+
+
+async def footprint(rooms: int, seconds: float, bot_args: tuple[str, ...]) -> dict[str, float]:
+    names = [f"Room {i + 1}" for i in range(rooms)]
+    with tempfile.TemporaryDirectory() as tmp:
+        options = {"node": LocalBrowserNode("bench", bot_args=bot_args)}
+        async with running_farm(Path(tmp), farm_options=options) as stack:
+            number = await stack.meeting(names)
+            created = await stack.start(number, names)
+            await _until(_live(stack, created["id"]), 180)
+            await asyncio.sleep(5)  # settle
+            trees = bot_trees()
+            pids = [pid for tree in trees for pid in tree]
+            before, t0 = cpu_seconds(pids), time.monotonic()
+            await asyncio.sleep(seconds)
+            cores = (cpu_seconds(pids) - before) / (time.monotonic() - t0)
+            memory = pss_mib(pids)
+    return {"bots": len(trees), "cores_per_bot": cores / len(trees), "pss_mib_per_bot": memory / len(trees)}
+
+
+STUDENT_PROBE = """
+async (name) => {
+  const tile = [...document.querySelectorAll('.fz-tile')].find(t => (t.textContent || '').includes(name));
+  const audio = tile && document.querySelector(`audio[data-user-id="${tile.dataset.userId}"]`);
+  const stream = audio && audio.srcObject;
+  if (!stream || !stream.getAudioTracks().length) return false;
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 512;
+  context.createMediaStreamSource(new MediaStream(stream.getAudioTracks())).connect(analyser);
+  const data = new Float32Array(analyser.fftSize);
+  window.__heard = [];
+  setInterval(() => {
+    analyser.getFloatTimeDomainData(data);
+    let sum = 0; for (const v of data) sum += v * v;
+    window.__heard.push([Date.now(), Math.sqrt(sum / data.length)]);
+    if (window.__heard.length > 3000) window.__heard.shift();
+  }, 10);
+  return true;
+}
+"""
+
+
+async def media_and_latency(runs: int) -> dict[str, Any]:
+    from playwright.async_api import async_playwright
+
+    from tests.support.browsers import launch_options
+    from tests.support.media import moving_y4m
+
+    fps, latencies = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        async with running_farm(Path(tmp)) as stack, async_playwright() as playwright:
+            number = await stack.meeting(["Room 1"])
+            created = await stack.start(number, ["Room 1"])
+            await _until(_live(stack, created["id"]), 180)
+            browser = await playwright.chromium.launch(**launch_options(fake_video=moving_y4m(Path(tmp) / "s.y4m")))
+            page = await browser.new_page()
+            await page.goto(f"{stack.zoom.base_url}/join/{number}?name=Listener&room=Room%201&pwd=pw123&audio=0")
+            room_base = f"/api/sessions/{created['id']}/rooms/{created['rooms'][0]['id']}"
+
+            async def listening() -> bool:
+                return bool(await page.evaluate(STUDENT_PROBE, "Prof. Ada"))
+
+            await _until(listening, 60)
+            await asyncio.sleep(4)  # the opening greeting ends
+            for run in range(runs):
+                await page.evaluate("() => { window.__heard = []; }")
+                await asyncio.sleep(1.5)
+                sent = time.time() * 1000
+                response = await stack.client.post(f"{room_base}/say", json={"text": "Let us look at the base case."})
+                assert response.status_code == 202, response.text
+
+                async def heard(sent: float = sent) -> bool:
+                    samples = await page.evaluate("() => window.__heard")
+                    return any(t >= sent and level > 0.02 for t, level in samples)
+
+                await _until(heard, 30)
+                samples = await page.evaluate("() => window.__heard")
+                onset = next(t for t, level in samples if t >= sent and level > 0.02)
+                latencies.append((onset - sent) / 1000)
+                person = await stack.zoom.person(number, "Listener")
+                stream = next(s for s in person["media"]["receiving"] if s["name"].startswith("Prof. Ada"))
+                fps.append(float(stream["videoFps"]))
+                say(f"  say-to-hear run {run + 1}/{runs}: {latencies[-1]:.2f}s; receiving {fps[-1]:.0f} fps")
+                await asyncio.sleep(4)
+            await browser.close()
+    return {"fps": fps, "say_to_hear_s": latencies}
+
+
+async def recovery(runs: int) -> list[float]:
+    samples = []
+    with tempfile.TemporaryDirectory() as tmp:
+        async with running_farm(Path(tmp)) as stack:
+            number = await stack.meeting(["Room 1"])
+            created = await stack.start(number, ["Room 1"])
+            for run in range(runs):
+                await _until(_live(stack, created["id"]), 180)
+                await asyncio.sleep(2)
+                [tree] = bot_trees()
+                killed = time.monotonic()
+                os.kill(tree[0], signal.SIGKILL)
+
+                async def recovering() -> bool:
+                    return (await stack.session(created["id"]))["rooms"][0]["status"] != "live"
+
+                await _until(recovering, 30)
+                await _until(_live(stack, created["id"]), 180)
+                samples.append(time.monotonic() - killed)
+                say(f"  recovery run {run + 1}/{runs}: live again {samples[-1]:.2f}s after kill -9")
+    return samples
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _table(results: dict[str, Any]) -> str:
+    m = results["metrics"]
+    rows = [
+        ("POST /api/sessions → 1 room live", f"{m['time_to_live_1']['median_s']:.1f} s", "median of runs"),
+        ("POST /api/sessions → 3 rooms live", f"{m['time_to_live_3']['median_s']:.1f} s", "median of runs"),
+        ("CPU per bot (steady, --in-process-gpu)", f"{m['footprint']['cores_per_bot']:.2f} cores", "3 live bots"),
+        (
+            "CPU per bot (steady, separate GPU process)",
+            f"{m['footprint_gpu_process']['cores_per_bot']:.2f} cores",
+            "3 live bots",
+        ),
+        ("Memory (PSS) per bot", f"{m['footprint']['pss_mib_per_bot']:.0f} MiB", "3 live bots"),
+        ("Frames per second at a participant", f"{_median(m['media']['fps']):.0f} fps", "640×360 sent at 25 fps"),
+        (
+            "Say-to-hear latency at a participant",
+            f"{_median(m['media']['say_to_hear_s']):.2f} s",
+            "REST say → audible, incl. TTS",
+        ),
+        ("Recovery after kill -9 of a bot's browser", f"{_median(m['recovery_s']):.1f} s", "until live again"),
+    ]
+    header = f"Measured on {results['machine']} ({results['date']}), `make bench`:\n\n"
+    lines = ["| measure | median | notes |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return header + "\n".join(lines) + "\n"
+
+
+def _write_readme(table: str) -> None:
+    text = README.read_text(encoding="utf-8")
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        README.write_text(f"{head}{START}\n{table}{END}{tail}", encoding="utf-8")
+
+
+async def main(runs: int) -> dict[str, Any]:
+    say(f"benchmark: {runs} run(s) per measure")
+    metrics: dict[str, Any] = {}
+    for rooms in (1, 3):
+        say(f"time from POST /api/sessions to {rooms} room(s) live")
+        samples = await time_to_live(rooms, runs)
+        metrics[f"time_to_live_{rooms}"] = {"samples_s": samples, "median_s": _median(samples)}
+    say("steady-state CPU and memory per bot (3 bots, 15 s)")
+    metrics["footprint"] = await footprint(3, 15, BOT_ARGS)
+    say(f"  {metrics['footprint']}")
+    without = tuple(arg for arg in BOT_ARGS if arg != "--in-process-gpu")
+    metrics["footprint_gpu_process"] = await footprint(3, 15, without)
+    say(f"  without --in-process-gpu: {metrics['footprint_gpu_process']}")
+    say("participant frame rate and say-to-hear latency")
+    metrics["media"] = await media_and_latency(runs)
+    say("recovery after kill -9 of a bot's browser")
+    metrics["recovery_s"] = await recovery(runs)
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}",
+        "runs": runs,
+        "metrics": metrics,
+    }
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--runs", type=int, default=3, help="runs per measure (medians are reported)")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
+    args = parser.parse_args()
+    results = asyncio.run(main(args.runs))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    table = _table(results)
+    print("\n" + table)
+    if not args.no_readme:
+        _write_readme(table)
+    say(f"results written to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    cli()
