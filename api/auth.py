@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fastapi import Request
 
+from api.dashboard.session_cookie import check_cookie, has_session_cookie
 from api.errors import ApiError
 from farm.settings import Settings
 
@@ -68,5 +69,10 @@ def check_token(presented: str | None, expected: str) -> None:
 
 
 async def require_token(request: Request) -> None:
-    """FastAPI dependency guarding the API routes."""
-    check_token(bearer_token(request), request.app.state.api_token)
+    """FastAPI dependency guarding the API routes: the bearer token, or else the dashboard's sign-in cookie
+    (which needs its CSRF token on requests that change state)."""
+    presented = bearer_token(request)
+    if presented is None and has_session_cookie(request):
+        check_cookie(request)
+        return
+    check_token(presented, request.app.state.api_token)

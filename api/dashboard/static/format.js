@@ -1,0 +1,100 @@
+// How the dashboard puts things into words and colours: room states, durations, numbers, timeline events.
+
+const STATUS_WORDS = {
+  queued: "Queued",
+  starting: "Starting the bot",
+  avatar_connecting: "Connecting the avatar",
+  joining: "Joining the meeting",
+  waiting_room: "In the waiting room",
+  in_main_session: "In the main session",
+  joining_breakout: "Joining the breakout room",
+  live: "Live",
+  recovering: "Recovering",
+  leaving: "Leaving",
+  ended: "Ended",
+  failed: "Failed",
+};
+
+export function statusWords(status) {
+  return STATUS_WORDS[status] ?? String(status);
+}
+
+/** Whether the room's avatar is in the meeting: an active avatar session whose picture the bot reports ready. */
+export function avatarPresent(room) {
+  return Boolean(room.avatar_live) && (!room.media || Boolean(room.media.avatar_ready));
+}
+
+/** green: live with avatar; yellow: pending, waiting room or no avatar; red: failed; grey: ended. */
+export function colourOf(room) {
+  if (room.status === "ended") return "grey";
+  if (room.status === "failed") return "red";
+  if (room.status === "live" && avatarPresent(room)) return "green";
+  return "yellow";
+}
+
+export function stateLine(room) {
+  if (room.status === "live") return avatarPresent(room) ? "Live with avatar" : "Live, no avatar";
+  return statusWords(room.status);
+}
+
+export function reasonWords(room) {
+  return room.reason_text || (room.reason ? String(room.reason).replaceAll("_", " ") : "");
+}
+
+export function duration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+
+export function timeInRoom(room, now = Date.now()) {
+  if (room.status !== "live" || !room.live_since) return "–";
+  return duration((now - Date.parse(room.live_since)) / 1000);
+}
+
+export function number(value, digits = 1) {
+  return Number(value ?? 0).toLocaleString("en", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function clock(iso) {
+  const date = new Date(iso);
+  return date.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+export function level(value) {
+  return `${Math.round(Math.min(1, Math.max(0, Number(value) || 0)) * 100)} %`;
+}
+
+/** One event of the room's timeline in words. */
+export function eventWords(event) {
+  const d = event.detail ?? {};
+  switch (event.kind) {
+    case "room.status": {
+      const words = `${statusWords(d.status)}${d.previous ? ` (was ${statusWords(d.previous).toLowerCase()})` : ""}`;
+      const why = d.reason_text || d.reason;
+      return why ? `${words}: ${why}` : words;
+    }
+    case "room.command":
+      return d.command === "say" ? `Command: say “${d.text ?? ""}”` : `Command: ${d.command}`;
+    case "room.context_updated":
+      return `Instructions updated (${d.characters ?? 0} characters)`;
+    case "bot.started":
+      return `Bot started (attempt ${d.attempt ?? "?"})`;
+    case "bot.ended":
+      return `Bot ended${d.reason ? `: ${d.reason}` : ""}`;
+    case "avatar.requested":
+      return "Avatar requested";
+    case "avatar.started":
+      return "Avatar started";
+    case "avatar.stopped":
+      return `Avatar stopped${d.reason ? `: ${d.reason}` : ""}`;
+    case "transcript":
+      return `${d.speaker ?? d.role ?? "Someone"}: ${d.text ?? ""}`;
+    default: {
+      const why = d.reason_text || d.reason || d.message;
+      return why ? `${event.kind}: ${why}` : event.kind;
+    }
+  }
+}

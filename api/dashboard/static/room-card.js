@@ -1,0 +1,272 @@
+// One room of the grid: name, student, live thumbnail, state in colour, avatar and talking indicators, time in
+// the room, credits; it expands to the room's controls, media stats, live transcript and timeline of events.
+
+import { api } from "./api.js";
+import { el, fact, setText } from "./dom.js";
+import { avatarPresent, clock, colourOf, eventWords, level, number, reasonWords, stateLine, timeInRoom } from "./format.js";
+
+export class RoomCard {
+  constructor(sessionId, room) {
+    this.sessionId = sessionId;
+    this.room = room;
+    this.expanded = false;
+    this.detailTimer = null;
+    this.path = `/api/sessions/${encodeURIComponent(sessionId)}/rooms/${encodeURIComponent(room.id)}`;
+    this.build();
+    this.update(room);
+  }
+
+  build() {
+    const id = `room-${this.room.id}`;
+    this.nameNode = el("h3", { class: "room-name", id: `${id}-name` });
+    this.studentNode = el("span", { class: "student-name" });
+    this.image = el("img", { class: "thumb-img", alt: "", width: 160, height: 90, hidden: true });
+    this.noPicture = el("span", { class: "thumb-empty", text: "No picture yet" });
+    this.avatarBadge = el("span", { class: "indicator avatar" });
+    this.talkingBadge = el("span", { class: "indicator talking" });
+    this.stateText = el("span", { class: "state-text" });
+    this.reasonNode = el("p", { class: "reason", hidden: true });
+    const time = fact("In the room", "time-in-room");
+    const credits = fact("Credits", "credits");
+    this.timeNode = time.value;
+    this.creditsNode = credits.value;
+    this.expandButton = el("button", {
+      type: "button",
+      class: "expand",
+      "aria-expanded": "false",
+      "aria-controls": `${id}-details`,
+      text: "Details and controls",
+    });
+    this.expandButton.addEventListener("click", () => this.toggle());
+    this.details = this.buildDetails(`${id}-details`);
+    this.node = el(
+      "li",
+      { class: "room-card", "data-room-id": this.room.id },
+      el(
+        "article",
+        { "aria-labelledby": `${id}-name` },
+        el(
+          "div",
+          { class: "card-main" },
+          el("div", { class: "thumb" }, this.image, this.noPicture),
+          el(
+            "div",
+            { class: "card-text" },
+            this.nameNode,
+            el("p", { class: "student" }, "Student: ", this.studentNode),
+            el("p", { class: "state" }, el("span", { class: "state-dot", "aria-hidden": "true" }), this.stateText),
+            this.reasonNode,
+            el("p", { class: "indicators" }, this.avatarBadge, this.talkingBadge),
+            el("dl", { class: "room-facts" }, time.node, credits.node),
+            this.expandButton,
+          ),
+        ),
+        this.details,
+      ),
+    );
+  }
+
+  buildDetails(id) {
+    const sayId = `${id}-say`;
+    const contextId = `${id}-context`;
+    this.sayInput = el("input", { id: sayId, type: "text", maxlength: 1000, autocomplete: "off" });
+    const sayForm = el(
+      "form",
+      { class: "say-form" },
+      el("label", { for: sayId, text: "Say (the avatar speaks it word for word)" }),
+      el("div", { class: "inline" }, this.sayInput, el("button", { type: "submit", text: "Say" })),
+    );
+    sayForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = this.sayInput.value.trim();
+      this.command("say", "POST", "/say", { text }, () => {
+        this.sayInput.value = "";
+      });
+    });
+    const button = (label, className, action) => {
+      const node = el("button", { type: "button", class: className, text: label });
+      node.addEventListener("click", action);
+      return node;
+    };
+    this.contextInput = el("textarea", { id: contextId, rows: 2, maxlength: 20000 });
+    const contextForm = el(
+      "form",
+      { class: "context-form" },
+      el("label", { for: contextId, text: "Instructions for this room's avatar" }),
+      this.contextInput,
+      el("button", { type: "submit", text: "Update instructions" }),
+    );
+    contextForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.command("instructions", "PUT", "/context", { text: this.contextInput.value.trim() });
+    });
+    this.controlStatus = el("p", { class: "control-status", role: "status" });
+    const stats = [
+      ["Camera out", "stat-video"],
+      ["Voice out", "stat-level-out"],
+      ["Room audio in", "stat-level-in"],
+      ["People in the room", "stat-people"],
+      ["Avatar", "stat-avatar"],
+      ["Last heartbeat", "stat-updated"],
+    ].map(([label, className]) => fact(label, className));
+    this.stats = Object.fromEntries(stats.map((s) => [s.value.className, s.value]));
+    this.transcript = el("ol", { class: "transcript", role: "log", "aria-label": "Transcript" });
+    this.timeline = el("ol", { class: "timeline", "aria-label": "Timeline of events" });
+    return el(
+      "div",
+      { class: "room-details", id, hidden: true },
+      el(
+        "section",
+        { class: "controls", "aria-label": "Controls" },
+        el("h4", { text: "Controls" }),
+        sayForm,
+        el(
+          "div",
+          { class: "buttons" },
+          button("Interrupt", "interrupt", () => this.command("interrupt", "POST", "/interrupt")),
+          button("Restart the bot", "restart", () => this.command("restart", "POST", "/restart")),
+          button("Leave the room", "leave danger", () => this.command("leave", "POST", "/leave")),
+        ),
+        contextForm,
+        this.controlStatus,
+      ),
+      el("section", { class: "media" }, el("h4", { text: "Media" }), el("dl", { class: "media-stats" }, ...stats.map((s) => s.node))),
+      el("section", { class: "transcript-box" }, el("h4", { text: "Transcript" }), this.transcript),
+      el("section", { class: "timeline-box" }, el("h4", { text: "Timeline" }), this.timeline),
+    );
+  }
+
+  update(room) {
+    this.room = room;
+    const colour = colourOf(room);
+    this.node.dataset.status = room.status;
+    this.node.dataset.colour = colour;
+    this.node.className = `room-card colour-${colour}${this.expanded ? " expanded" : ""}`;
+    setText(this.nameNode, room.name);
+    setText(this.studentNode, room.student?.name ?? "");
+    setText(this.stateText, stateLine(room));
+    const reason = room.status === "failed" || room.status === "ended" ? reasonWords(room) : "";
+    setText(this.reasonNode, reason);
+    this.reasonNode.hidden = !reason;
+    const present = avatarPresent(room);
+    const talking = present && Boolean(room.media?.avatar_talking);
+    this.avatarBadge.dataset.on = String(present);
+    setText(this.avatarBadge, present ? "Avatar present" : "No avatar");
+    this.talkingBadge.dataset.on = String(talking);
+    setText(this.talkingBadge, talking ? "Talking" : "Not talking");
+    const thumbnail = room.media?.thumbnail_url ?? null;
+    if (thumbnail) {
+      if (this.image.getAttribute("src") !== thumbnail) this.image.setAttribute("src", thumbnail);
+      this.image.alt = `What the bot in ${room.name} sends as its camera`;
+      this.image.hidden = false;
+      this.noPicture.hidden = true;
+    } else {
+      this.image.hidden = true;
+      this.noPicture.hidden = false;
+    }
+    setText(this.creditsNode, number(room.usage?.credits, 2));
+    this.tick();
+    if (this.expanded) this.renderMedia();
+  }
+
+  applyStatus(detail) {
+    if (!detail?.status) return;
+    this.update({ ...this.room, status: detail.status, reason: detail.reason ?? null, reason_text: detail.reason_text ?? null });
+  }
+
+  tick(now = Date.now()) {
+    setText(this.timeNode, timeInRoom(this.room, now));
+  }
+
+  renderMedia() {
+    const media = this.room.media;
+    const s = this.stats;
+    if (!media) {
+      for (const node of Object.values(s)) setText(node, "–");
+      setText(s["stat-updated"], "no heartbeat yet");
+      return;
+    }
+    setText(s["stat-video"], `${number(media.outbound_fps, 0)} fps · ${media.width}×${media.height}`);
+    setText(s["stat-level-out"], level(media.level_out));
+    setText(s["stat-level-in"], level(media.level_in));
+    setText(s["stat-people"], String(media.people_in_room));
+    setText(s["stat-avatar"], `${media.avatar_ready ? "ready" : "not ready"}, ${media.avatar_talking ? "talking" : "quiet"}`);
+    setText(s["stat-updated"], clock(media.updated_at));
+  }
+
+  async toggle() {
+    this.expanded = !this.expanded;
+    this.expandButton.setAttribute("aria-expanded", String(this.expanded));
+    this.details.hidden = !this.expanded;
+    this.node.classList.toggle("expanded", this.expanded);
+    if (this.expanded) {
+      this.renderMedia();
+      await this.loadDetails();
+    }
+  }
+
+  onEvent(event) {
+    if (!this.expanded) return;
+    clearTimeout(this.detailTimer);
+    this.detailTimer = setTimeout(() => this.loadDetails(), 150);
+  }
+
+  async loadDetails() {
+    let detail;
+    try {
+      detail = await api(this.path);
+    } catch (problem) {
+      setText(this.controlStatus, problem.message);
+      return;
+    }
+    this.update({ ...this.room, ...detail });
+    this.renderTranscript(detail.transcript ?? []);
+    this.renderTimeline(detail.events ?? []);
+    if (detail.context_text && document.activeElement !== this.contextInput && !this.contextInput.value) {
+      this.contextInput.value = detail.context_text;
+    }
+  }
+
+  renderTranscript(lines) {
+    const items = lines.map((line) =>
+      el(
+        "li",
+        { class: `line role-${line.role}` },
+        el("time", { datetime: line.time, text: clock(line.time) }),
+        " ",
+        el("span", { class: "speaker", text: line.speaker }),
+        ": ",
+        el("span", { class: "text", text: line.text }),
+      ),
+    );
+    if (items.length === 0) items.push(el("li", { class: "empty", text: "Nothing said yet." }));
+    this.transcript.replaceChildren(...items);
+  }
+
+  renderTimeline(events) {
+    const newest = [...events].sort((a, b) => b.id - a.id);
+    const items = newest.map((event) =>
+      el(
+        "li",
+        { "data-kind": event.kind, "data-event-id": event.id },
+        el("time", { datetime: event.time, text: clock(event.time) }),
+        " ",
+        el("span", { class: "what", text: eventWords(event) }),
+      ),
+    );
+    this.timeline.replaceChildren(...items);
+  }
+
+  async command(name, method, suffix, body, onDone = () => {}) {
+    setText(this.controlStatus, `Sending ${name}…`);
+    try {
+      await api(this.path + suffix, { method, body });
+      setText(this.controlStatus, `${name[0].toUpperCase()}${name.slice(1)} sent.`);
+      onDone();
+    } catch (problem) {
+      const detail = problem.detail?.[0]?.message;
+      setText(this.controlStatus, detail && problem.status === 422 ? detail : problem.message);
+    }
+    if (this.expanded) this.loadDetails();
+  }
+}
