@@ -43,6 +43,12 @@ async def test_every_control_reaches_the_farm(signed_in: Dashboard, server: Dash
     await farm.transcript(ids["Room 1"], "Grace", TranscriptRole.student, "Is n == 0 the base case?")
     await room.expect_transcript_line("Grace: Is n == 0 the base case?")
 
+    # The timeline speaks the real farm's events in words, and leaves the bot page's console lines out.
+    await server.repository.append_event("bot.page.console", room_id=ids["Room 1"], detail={"text": "console noise"})
+    await server.repository.append_event("avatar.dropped", room_id=ids["Room 1"], detail={"reason": "vendor_timeout"})
+    await room.expect_timeline_entry("Avatar dropped: vendor_timeout; restarting it")
+    await expect(room.timeline.filter(has_text="console noise")).to_have_count(0)
+
     await room.leave()
     assert farm.calls_named("leave_room") == [(ids["Room 1"],)]
     await room.expect_state("ended", "grey")

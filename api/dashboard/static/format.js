@@ -67,6 +67,11 @@ export function level(value) {
   return `${Math.round(Math.min(1, Math.max(0, Number(value) || 0)) * 100)} %`;
 }
 
+/** Events a professor does not need in the room's timeline (the bot page's console lines). */
+export function inTimeline(event) {
+  return event.kind !== "bot.page.console";
+}
+
 /** One event of the room's timeline in words. */
 export function eventWords(event) {
   const d = event.detail ?? {};
@@ -90,6 +95,24 @@ export function eventWords(event) {
       return "Avatar started";
     case "avatar.stopped":
       return `Avatar stopped${d.reason ? `: ${d.reason}` : ""}`;
+    case "avatar.dropped":
+      return `Avatar dropped${d.reason ? `: ${d.reason}` : ""}; restarting it`;
+    case "avatar.restarted":
+      return "Avatar restarted";
+    case "avatar.refreshed":
+      return "Avatar refreshed with the new instructions";
+    case "bot.meeting.breakout_joined":
+      return `Joined the breakout room${d.room ? ` ${d.room}` : ""}`;
+    case "bot.meeting.breakout_refused":
+      return `Could not join the breakout room${d.reason ? `: ${d.reason}` : ""}`;
+    case "bot.meeting.reconnecting":
+      return "Meeting connection lost; reconnecting";
+    case "bot.page.error":
+      return `Bot page error: ${d.message ?? ""}`;
+    case "bot.page.console":
+      return `Bot console (${d.level ?? "log"}): ${d.text ?? ""}`;
+    case "room.restart_skipped":
+      return `Restart skipped${d.reason ? `: ${d.reason}` : ""}`;
     case "transcript":
       return `${d.speaker ?? d.role ?? "Someone"}: ${d.text ?? ""}`;
     default: {

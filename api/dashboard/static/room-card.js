@@ -3,7 +3,18 @@
 
 import { api } from "./api.js";
 import { el, fact, setText } from "./dom.js";
-import { avatarPresent, clock, colourOf, eventWords, level, number, reasonWords, stateLine, timeInRoom } from "./format.js";
+import {
+  avatarPresent,
+  clock,
+  colourOf,
+  eventWords,
+  inTimeline,
+  level,
+  number,
+  reasonWords,
+  stateLine,
+  timeInRoom,
+} from "./format.js";
 
 export class RoomCard {
   constructor(sessionId, room) {
@@ -244,7 +255,7 @@ export class RoomCard {
   }
 
   renderTimeline(events) {
-    const newest = [...events].sort((a, b) => b.id - a.id);
+    const newest = events.filter(inTimeline).sort((a, b) => b.id - a.id);
     const items = newest.map((event) =>
       el(
         "li",

@@ -3,33 +3,33 @@
 // answered with an error), this reopens the stream with ?since=<last id seen>, with a growing pause.
 
 // Events are named by their kind; EventSource only delivers names it listens for. Kinds not listed here still
-// move Last-Event-ID along, and the page's periodic refresh picks up what they changed.
+// move Last-Event-ID along, and the page's periodic refresh picks up what they changed. The bot page's console
+// lines (bot.page.console) are left out on purpose: they are many and change nothing on screen.
 export const EVENT_KINDS = [
   "session.created",
+  "session.queued",
   "session.ending",
   "session.ended",
   "session.start_failed",
   "session.meeting_created",
+  "session.budget_reached",
   "room.status",
   "room.command",
   "room.context_updated",
+  "room.restart_skipped",
   "bot.started",
   "bot.ended",
+  "bot.page.error",
+  "bot.meeting.breakout_joined",
+  "bot.meeting.breakout_refused",
+  "bot.meeting.reconnecting",
   "avatar.requested",
   "avatar.started",
   "avatar.stopped",
-  "avatar.ready",
   "avatar.dropped",
-  "avatar.restarting",
-  "avatar.talking",
+  "avatar.restarted",
+  "avatar.refreshed",
   "transcript",
-  "breakout.joined",
-  "meeting.connection",
-  "meeting.reconnecting",
-  "meeting.breakout_joined",
-  "student.speaking",
-  "page.error",
-  "budget.exceeded",
   "note",
 ];
 
