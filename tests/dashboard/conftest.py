@@ -1,5 +1,8 @@
 """Fixtures of the dashboard tests: the API app with a ScriptedFarm, served by uvicorn on loopback behind a
-StreamCutter; a headless Chromium; a page object. Sessions are created over REST with the bearer token."""
+StreamCutter; a headless Chromium; a page object. Sessions are created over REST with the bearer token.
+
+One Chromium serves the whole run (each test gets its own browser context, so its own cookies): the tests
+and these fixtures run on the session's event loop (`LOOP`, see `pytestmark` in each test module)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
 
@@ -56,7 +60,10 @@ class DashboardServer:
         return {room["name"]: room["id"] for room in session["rooms"]}
 
 
-@pytest.fixture
+LOOP = "session"
+
+
+@pytest_asyncio.fixture(loop_scope=LOOP)
 async def server(tmp_path: Path) -> AsyncIterator[DashboardServer]:
     settings = make_settings(tmp_path)
     farms: list[ScriptedFarm] = []
@@ -74,7 +81,7 @@ async def server(tmp_path: Path) -> AsyncIterator[DashboardServer]:
             yield DashboardServer(running.base_url, app, settings, farms[0], cutter, client)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="session", loop_scope=LOOP)
 async def chromium() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(**launch_options())
@@ -84,7 +91,7 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope=LOOP)
 async def page(chromium: Browser) -> AsyncIterator[Page]:
     context = await chromium.new_context(viewport={"width": 1400, "height": 900})
     page = await context.new_page()
@@ -102,7 +109,7 @@ def dashboard(page: Page, server: DashboardServer) -> Dashboard:
     return Dashboard(page, server.base_url)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope=LOOP)
 async def signed_in(dashboard: Dashboard, server: DashboardServer) -> Dashboard:
     await dashboard.sign_in(server.token)
     return dashboard

@@ -11,7 +11,7 @@ from playwright.async_api import Page, expect
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 AUDIT = """() => {
   const problems = [];

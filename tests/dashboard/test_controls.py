@@ -10,7 +10,7 @@ from state.models import RoomStatus, TranscriptRole
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import TIMEOUT_MS, Dashboard
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def test_every_control_reaches_the_farm(signed_in: Dashboard, server: DashboardServer) -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import pytest_asyncio
 from playwright.async_api import Page
 
 from api.dashboard import session_cookie
@@ -18,8 +19,10 @@ from tests.dashboard.pages import Dashboard
 SIGN_IN_FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 CSRF_META = re.compile(r'name="avatarfarm-csrf" content="([^"]+)"')
 
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-@pytest.fixture
+
+@pytest_asyncio.fixture(loop_scope="session")
 async def browser_like(server: DashboardServer) -> AsyncIterator[httpx.AsyncClient]:
     """A client that signs in through the form, as a browser does (cookies kept between requests)."""
     async with httpx.AsyncClient(base_url=server.base_url, follow_redirects=False) as client:

@@ -14,7 +14,7 @@ from state.models import RoomStatus, TranscriptRole
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import TIMEOUT_MS, Dashboard
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def wait_for(predicate: Callable[[], bool], what: str) -> None:

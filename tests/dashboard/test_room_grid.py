@@ -14,7 +14,7 @@ from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
 from tests.dashboard.thumbnails import Look, avatar_thumbnails
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def test_colours_through_join_live_crash_recovery_and_end(

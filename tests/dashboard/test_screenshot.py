@@ -14,7 +14,7 @@ from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
 from tests.dashboard.scenes import SIX_ROOMS, six_room_class
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 ROOT = Path(__file__).resolve().parents[2]
 

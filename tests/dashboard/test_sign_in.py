@@ -12,7 +12,7 @@ from playwright.async_api import Page, expect
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def test_sign_in_sets_a_strict_http_only_cookie_that_is_not_the_token_and_sign_out_revokes_it(

@@ -9,7 +9,7 @@ from playwright.async_api import Page, expect
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def test_validation_messages_beside_the_fields_then_a_session_starts(
