@@ -78,6 +78,7 @@ async def test_assigned_bot_goes_live_is_seen_heard_and_hears_the_student(tmp_pa
         thumbnail = next(h["thumbnail"] for h in bot.heartbeats() if "thumbnail" in h)
         assert thumbnail.startswith("data:image/jpeg;base64,")
 
+        assert await bot.call("() => crossOriginIsolated") is True
         # Nothing secret in the page, its requests or its console; no host but ours.
         html = await bot.call("() => document.documentElement.outerHTML")
         console = " ".join(str(detail) for _, detail in bot.notices)
@@ -123,6 +124,7 @@ async def test_avatar_drop_and_restart_never_stops_the_camera(tmp_path: Path) ->
                 samples.append(await fps())
                 await asyncio.sleep(0.5)
 
+        tracks_before = await bot.call("() => window.__avatarfarmBridge.outboundTracks.video.id")
         sampler = asyncio.create_task(sample())
         await stack.liveavatar_admin.post(
             f"/admin/sessions/{bot.vendor_session_id}/stop", json={"reason": "SERVER_ERROR"}
@@ -139,6 +141,8 @@ async def test_avatar_drop_and_restart_never_stops_the_camera(tmp_path: Path) ->
         await sampler
         assert len(samples) >= 8
         assert min(samples) > 0, samples
+        # The outbound track is the same one: the meeting never had to renegotiate.
+        assert await bot.call("() => window.__avatarfarmBridge.outboundTracks.video.id") == tracks_before
         assert bot.last_state()["state"] == "live"
 
 

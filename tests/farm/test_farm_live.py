@@ -79,3 +79,19 @@ async def test_kill_9_of_a_bot_browser_brings_the_room_back_without_leaks(tmp_pa
         assert len(await stack.vendor_active()) == 1
         assert len(await stack.bots_in_meeting(number)) == 1
         assert len(_chromium_main_pids()) == 1
+
+
+async def test_a_warm_pool_hands_ready_browsers_to_new_rooms_and_refills(tmp_path: Path) -> None:
+    async with running_farm(tmp_path, warm_pool=1) as stack:
+        node = stack.farm.services.node
+        assert node.warm == 1  # type: ignore[attr-defined]
+        [warm_pid] = _chromium_main_pids()
+        number = await stack.meeting(["Room 1"])
+        created = await stack.start(number, ["Room 1"])
+        await stack.wait_all_live(created["id"])
+        for _ in range(100):
+            if node.warm == 1 and len(_chromium_main_pids()) == 2:  # type: ignore[attr-defined]
+                break
+            await asyncio.sleep(0.1)
+        pids = _chromium_main_pids()
+        assert warm_pid in pids and len(pids) == 2  # the bot runs in the pre-launched browser; a new one waits
