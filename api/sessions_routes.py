@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Query, Response, status
@@ -197,6 +198,14 @@ def _farm_refused(exc: FarmError) -> ApiError:
     return ApiError(503, "farm_unavailable", str(exc))
 
 
+async def _ask_farm(call: Awaitable[None]) -> None:
+    """Await a farm call; its refusal becomes 409 (the room cannot now) or 503 (the farm cannot)."""
+    try:
+        await call
+    except FarmError as exc:
+        raise _farm_refused(exc) from None
+
+
 @router.post(
     "/{session_id}/rooms/{room_id}/say",
     status_code=status.HTTP_202_ACCEPTED,
@@ -209,10 +218,7 @@ async def say(
 ) -> CommandAccepted:
     _, room = await _active_room(repository, session_id, room_id)
     _require_live(room)
-    try:
-        await farm.say(room_id, body.text)
-    except FarmError as exc:
-        raise _farm_refused(exc) from None
+    await _ask_farm(farm.say(room_id, body.text))
     return await _command(repository, room, "say", {"text": body.text})
 
 
@@ -226,10 +232,7 @@ async def say(
 async def interrupt(session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep) -> CommandAccepted:
     _, room = await _active_room(repository, session_id, room_id)
     _require_live(room)
-    try:
-        await farm.interrupt(room_id)
-    except FarmError as exc:
-        raise _farm_refused(exc) from None
+    await _ask_farm(farm.interrupt(room_id))
     return await _command(repository, room, "interrupt")
 
 
@@ -242,12 +245,8 @@ async def interrupt(session_id: str, room_id: str, repository: RepositoryDep, fa
 )
 async def restart(session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep) -> CommandAccepted:
     _, room = await _active_room(repository, session_id, room_id)
-    accepted = await _command(repository, room, "restart")
-    try:
-        await farm.restart_room(room_id)
-    except FarmError as exc:
-        raise _farm_refused(exc) from None
-    return accepted
+    await _ask_farm(farm.restart_room(room_id))
+    return await _command(repository, room, "restart")
 
 
 @router.put(
@@ -262,10 +261,7 @@ async def update_context(
     _, room = await _active_room(repository, session_id, room_id)
     # A live avatar takes the new context first, so a refusal leaves the stored context unchanged.
     if room.status is RoomStatus.live:
-        try:
-            await farm.update_context(room_id, body.text)
-        except FarmError as exc:
-            raise _farm_refused(exc) from None
+        await _ask_farm(farm.update_context(room_id, body.text))
     await repository.set_room_context(room_id, body.text)
     return await get_room(session_id, room_id, repository, farm)
 
@@ -281,12 +277,8 @@ async def leave(session_id: str, room_id: str, repository: RepositoryDep, farm: 
     _, room = await _active_room(repository, session_id, room_id)
     if room.status.terminal:
         raise conflict(f"Room '{room.name}' has already {room.status.value}.")
-    accepted = await _command(repository, room, "leave")
-    try:
-        await farm.leave_room(room_id)
-    except FarmError as exc:
-        raise _farm_refused(exc) from None
-    return accepted
+    await _ask_farm(farm.leave_room(room_id))
+    return await _command(repository, room, "leave")
 
 
 @router.get(
