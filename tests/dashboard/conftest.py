@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import httpx
 import pytest
@@ -60,7 +60,7 @@ class DashboardServer:
         return {room["name"]: room["id"] for room in session["rooms"]}
 
 
-LOOP = "session"
+LOOP: Final = "session"
 
 
 @pytest_asyncio.fixture(loop_scope=LOOP)

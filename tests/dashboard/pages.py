@@ -1,6 +1,7 @@
 """Page objects for the dashboard, for Playwright's async API: sign-in, the session list, the start-session
 form, the live monitor with its summary bar and room cards. Waiting methods (`expect_*`) retry until the page
-shows what is asked or `TIMEOUT_MS` passes, so tests never sleep.
+shows what is asked or `within_ms` (default `TIMEOUT_MS`) passes, so tests never sleep; against the real farm
+give rooms longer to go live, e.g. `await room.expect_colour("green", within_ms=90_000)`.
 
     dashboard = Dashboard(page, server.base_url)
     await dashboard.sign_in(token)
@@ -175,11 +176,11 @@ class SessionMonitor:
         assert match, self.page.url
         return match.group(1)
 
-    async def wait_loaded(self) -> None:
-        await expect(self.root).to_have_attribute("data-loaded", "true", timeout=TIMEOUT_MS)
+    async def wait_loaded(self, *, within_ms: float = TIMEOUT_MS) -> None:
+        await expect(self.root).to_have_attribute("data-loaded", "true", timeout=within_ms)
 
-    async def expect_live_updates(self) -> None:
-        await expect(self.connection).to_have_attribute("data-state", "live", timeout=TIMEOUT_MS)
+    async def expect_live_updates(self, *, within_ms: float = TIMEOUT_MS) -> None:
+        await expect(self.connection).to_have_attribute("data-state", "live", timeout=within_ms)
 
     def room(self, name: str) -> RoomCard:
         card = self.cards.filter(has=self.page.locator("h3.room-name", has_text=re.compile(f"^{re.escape(name)}$")))
@@ -192,11 +193,11 @@ class SessionMonitor:
         """rooms ("2 / 6"), avatars, minutes, credits, budget."""
         return self.page.locator(f'#summary [data-summary="{key}"]')
 
-    async def expect_summary(self, key: str, text: str | re.Pattern[str]) -> None:
-        await expect(self.summary(key)).to_have_text(text, timeout=TIMEOUT_MS)
+    async def expect_summary(self, key: str, text: str | re.Pattern[str], *, within_ms: float = TIMEOUT_MS) -> None:
+        await expect(self.summary(key)).to_have_text(text, timeout=within_ms)
 
-    async def expect_session_status(self, status: str) -> None:
-        await expect(self.root).to_have_attribute("data-status", status, timeout=TIMEOUT_MS)
+    async def expect_session_status(self, status: str, *, within_ms: float = TIMEOUT_MS) -> None:
+        await expect(self.root).to_have_attribute("data-status", status, timeout=within_ms)
 
     async def end_session(self, *, confirm: bool = True) -> None:
         """Press End session, then confirm (or keep it running) in the dialog."""
@@ -248,35 +249,36 @@ class RoomCard:
     async def colour(self) -> str | None:
         return await self.locator.get_attribute("data-colour")
 
-    async def expect_colour(self, colour: str) -> None:
+    async def expect_colour(self, colour: str, *, within_ms: float = TIMEOUT_MS) -> None:
         assert colour in COLOURS, colour
-        await expect(self.locator).to_have_attribute("data-colour", colour, timeout=TIMEOUT_MS)
+        await expect(self.locator).to_have_attribute("data-colour", colour, timeout=within_ms)
 
-    async def expect_status(self, status: str) -> None:
-        await expect(self.locator).to_have_attribute("data-status", status, timeout=TIMEOUT_MS)
+    async def expect_status(self, status: str, *, within_ms: float = TIMEOUT_MS) -> None:
+        await expect(self.locator).to_have_attribute("data-status", status, timeout=within_ms)
 
-    async def expect_state(self, status: str, colour: str, words: str | re.Pattern[str] | None = None) -> None:
-        await self.expect_status(status)
-        await self.expect_colour(colour)
+    async def expect_state(
+        self, status: str, colour: str, words: str | re.Pattern[str] | None = None, *, within_ms: float = TIMEOUT_MS
+    ) -> None:
+        """The room's status (`live`, `failed`, …), its colour and, if given, its state in words."""
+        await self.expect_status(status, within_ms=within_ms)
+        await self.expect_colour(colour, within_ms=within_ms)
         if words is not None:
-            await expect(self.state).to_have_text(words, timeout=TIMEOUT_MS)
+            await expect(self.state).to_have_text(words, timeout=within_ms)
 
-    async def expect_avatar(self, present: bool) -> None:
-        await expect(self.avatar).to_have_attribute("data-on", str(present).lower(), timeout=TIMEOUT_MS)
+    async def expect_avatar(self, present: bool, *, within_ms: float = TIMEOUT_MS) -> None:
+        await expect(self.avatar).to_have_attribute("data-on", str(present).lower(), timeout=within_ms)
 
-    async def expect_talking(self, talking: bool) -> None:
-        await expect(self.talking).to_have_attribute("data-on", str(talking).lower(), timeout=TIMEOUT_MS)
+    async def expect_talking(self, talking: bool, *, within_ms: float = TIMEOUT_MS) -> None:
+        await expect(self.talking).to_have_attribute("data-on", str(talking).lower(), timeout=within_ms)
 
     async def thumbnail_src(self) -> str | None:
         return await self.thumbnail.get_attribute("src")
 
-    async def expect_thumbnail_loaded(self) -> str:
+    async def expect_thumbnail_loaded(self, *, within_ms: float = TIMEOUT_MS) -> str:
         """Waits for a visible, decoded thumbnail; returns its URL."""
-        await expect(self.thumbnail).to_be_visible(timeout=TIMEOUT_MS)
+        await expect(self.thumbnail).to_be_visible(timeout=within_ms)
         image = await self.thumbnail.element_handle()
-        await self.page.wait_for_function(
-            "(img) => img.complete && img.naturalWidth > 0", arg=image, timeout=TIMEOUT_MS
-        )
+        await self.page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image, timeout=within_ms)
         src = await self.thumbnail_src()
         assert src is not None
         return src
@@ -326,8 +328,10 @@ class RoomCard:
         if expect_sent:
             await self._sent("Instructions")
 
-    async def expect_transcript_line(self, text: str | re.Pattern[str]) -> None:
-        await expect(self.transcript.filter(has_text=text).first).to_be_visible(timeout=TIMEOUT_MS)
+    async def expect_transcript_line(self, text: str | re.Pattern[str], *, within_ms: float = TIMEOUT_MS) -> None:
+        """A line of the live transcript (the room must be expanded)."""
+        await expect(self.transcript.filter(has_text=text).first).to_be_visible(timeout=within_ms)
 
-    async def expect_timeline_entry(self, text: str | re.Pattern[str]) -> None:
-        await expect(self.timeline.filter(has_text=text).first).to_be_visible(timeout=TIMEOUT_MS)
+    async def expect_timeline_entry(self, text: str | re.Pattern[str], *, within_ms: float = TIMEOUT_MS) -> None:
+        """An event of the room's timeline, in words (the room must be expanded)."""
+        await expect(self.timeline.filter(has_text=text).first).to_be_visible(timeout=within_ms)

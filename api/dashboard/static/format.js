@@ -106,7 +106,7 @@ export function eventWords(event) {
     case "bot.meeting.breakout_refused":
       return `Could not join the breakout room${d.reason ? `: ${d.reason}` : ""}`;
     case "bot.meeting.reconnecting":
-      return "Meeting connection lost; reconnecting";
+      return `Meeting reconnecting${d.reason ? ` (${d.reason})` : ""}`;
     case "bot.page.error":
       return `Bot page error: ${d.message ?? ""}`;
     case "bot.page.console":
