@@ -87,7 +87,7 @@ def _sign_in_form(
         path=SIGN_IN,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=session_cookie.secure_cookies(request),
     )
     return response
 

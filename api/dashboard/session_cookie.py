@@ -138,8 +138,12 @@ def check_cookie(request: Request) -> DashboardSession:
     return session
 
 
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+def secure_cookies(request: Request) -> bool:
+    """Cookies get the Secure flag when the dashboard is reached over HTTPS, or is published as an https URL
+    (PUBLIC_BASE_URL behind a TLS-terminating proxy)."""
+    settings = getattr(request.app.state, "settings", None)
+    public = str(getattr(settings, "public_base_url", None) or "")
+    return request.url.scheme == "https" or public.startswith("https://")
 
 
 def set_session_cookie(request: Request, response: Response, value: str) -> None:
@@ -150,12 +154,12 @@ def set_session_cookie(request: Request, response: Response, value: str) -> None
         path="/",
         httponly=True,
         samesite="strict",
-        secure=_secure(request),
+        secure=secure_cookies(request),
     )
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=_secure(request))
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=secure_cookies(request))
 
 
 def revoke(request: Request, session: DashboardSession) -> None:

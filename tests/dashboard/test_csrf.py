@@ -145,3 +145,21 @@ async def test_a_script_without_the_csrf_header_is_refused_in_the_browser(
     )
     assert status == 403
     assert "end_session" not in server.farm.names()
+
+
+async def test_cookies_are_secure_over_https(server: DashboardServer) -> None:
+    transport = httpx.ASGITransport(app=server.app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://dashboard.example") as client:
+        form = await client.get("/dashboard/sign-in")
+        assert "; secure" in form.headers["set-cookie"].lower()
+        match = SIGN_IN_FORM_TOKEN.search(form.text)
+        assert match
+        signed = await client.post(
+            "/dashboard/sign-in",
+            data={"token": TOKEN, "form_token": match.group(1), "next": "/dashboard"},
+            headers={"Origin": "https://dashboard.example"},
+        )
+        assert signed.status_code == 303, signed.text
+        cookie = next(c for c in signed.headers.get_list("set-cookie") if c.startswith("avatarfarm_session="))
+        flags = {part.strip().lower() for part in cookie.split(";")}
+        assert {"secure", "httponly", "samesite=strict", "path=/"} <= flags, cookie
