@@ -36,6 +36,23 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     return conn
 
 
+async def _settled(conn: aiosqlite.Connection, statement: str, *, only_in_transaction: bool = False) -> None:
+    """Run a transaction-control statement to its end even if the caller is cancelled meanwhile.
+
+    aiosqlite runs statements on its own thread: a cancelled await does not stop the statement, so without
+    this a cancellation could leave the connection inside a transaction nobody will finish.
+    """
+    if only_in_transaction and not conn.in_transaction:
+        return
+    task = asyncio.ensure_future(conn.execute(statement))
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
+
+
 class Reader:
     """Read-only access inside a consistent snapshot."""
 
@@ -133,16 +150,16 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """BEGIN IMMEDIATE … COMMIT on the writer; rolls back whole on any exception."""
+        """BEGIN IMMEDIATE … COMMIT on the writer; rolls back whole on any exception, cancellation included."""
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await _settled(self._writer, "ROLLBACK", only_in_transaction=True)
+            await _settled(self._writer, "BEGIN IMMEDIATE")
             tx = Transaction(self._writer)
             try:
                 yield tx
-                await self._writer.execute("COMMIT")
+                await _settled(self._writer, "COMMIT")
             except BaseException:
-                if self._writer.in_transaction:
-                    await self._writer.execute("ROLLBACK")
+                await _settled(self._writer, "ROLLBACK", only_in_transaction=True)
                 raise
         if tx.events:
             self.bus.publish(tx.events)
@@ -151,11 +168,12 @@ class Database:
     async def snapshot(self) -> AsyncIterator[Reader]:
         """A consistent read of committed data (a deferred read transaction on the reader connection)."""
         async with self._read_lock:
-            await self._reader.execute("BEGIN")
+            await _settled(self._reader, "ROLLBACK", only_in_transaction=True)
+            await _settled(self._reader, "BEGIN")
             try:
                 yield Reader(self._reader)
             finally:
-                await self._reader.execute("COMMIT")
+                await _settled(self._reader, "COMMIT", only_in_transaction=True)
 
     async def schema_version(self) -> int:
         async with self.snapshot() as reader:

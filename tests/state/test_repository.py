@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -234,3 +235,30 @@ async def test_a_lagging_listener_is_cut_off_not_blocking(repo: Repository, db: 
     other = db.bus.subscribe(session_id="ses_other")
     await repo.append_event("note", session_id=session.id)
     assert other._queue.empty()
+
+
+@pytest.mark.parametrize("delay_steps", [0, 1, 2, 3, 5])
+async def test_a_cancelled_reader_or_writer_leaves_no_transaction_open(
+    repo: Repository, db: Database, delay_steps: int
+) -> None:
+    async def write() -> None:
+        async with db.transaction() as tx:
+            await tx.scalar("SELECT 1")
+            await asyncio.sleep(0.05)
+
+    async def read() -> None:
+        async with db.snapshot() as reader:
+            await reader.scalar("SELECT 1")
+            await asyncio.sleep(0.05)
+
+    for job in (write, read):
+        task = asyncio.create_task(job())
+        for _ in range(delay_steps):
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await write()
+    await read()
+    session, _ = await repo.create_session(sample_session(rooms=1))
+    assert await repo.get_session(session.id) is not None
