@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.static_headers import WithHeaders
 from farm.bot_page_config import EVENTS_SHIM_PATH, NPM_PATH, ZOOM_DIST_PATH
 from farm.bot_tickets import BotTickets
 
@@ -90,23 +90,6 @@ async def events_shim() -> Response:
     return Response(events_shim_source(), media_type="text/javascript", headers=ASSET_HEADERS)
 
 
-class IsolationHeaders:
-    """Adds the cross-origin isolation headers to static files (StaticFiles cannot)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.extend((k.lower().encode(), v.encode()) for k, v in ASSET_HEADERS.items())
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 def mount_static(app: object) -> None:
     """Mount the page's scripts and the vendor SDKs (only what exists: node_modules may not be installed).
 
@@ -124,4 +107,4 @@ def mount_static(app: object) -> None:
     if NODE_MODULES.is_dir():
         mounts.append((NPM_PATH, NODE_MODULES, "vendor-npm"))
     for path, directory, name in mounts:
-        app.mount(path, IsolationHeaders(StaticFiles(directory=directory)), name=name)  # type: ignore[attr-defined]
+        app.mount(path, WithHeaders(StaticFiles(directory=directory), ASSET_HEADERS), name=name)  # type: ignore[attr-defined]

@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.static_headers import WithHeaders
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -55,25 +56,8 @@ def render(name: str, context: dict[str, Any], *, status_code: int = 200) -> HTM
     return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
 
 
-class StaticHeaders:
-    """Adds no-sniff and revalidation headers to the dashboard's static files."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.extend((k.lower().encode(), v.encode()) for k, v in STATIC_HEADERS.items())
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 def mount_static(app: FastAPI) -> None:
     """Mount the scripts and styles, and compile every template now (no disk reads on the event loop later)."""
     for name in PAGES:
         templates().get_template(name)
-    app.mount(STATIC_PATH, StaticHeaders(StaticFiles(directory=STATIC_DIR)), name="dashboard-static")
+    app.mount(STATIC_PATH, WithHeaders(StaticFiles(directory=STATIC_DIR), STATIC_HEADERS), name="dashboard-static")

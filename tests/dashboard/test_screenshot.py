@@ -1,5 +1,5 @@
 """A screenshot of a 6-room session (scripted farm, varied states, the simulated avatar's frames as
-thumbnails). It goes to docs/dashboard.png with AVATARFARM_WRITE_SCREENSHOT=1 (for the README), otherwise to
+thumbnails). It goes to tests/dashboard/dashboard.png with AVATARFARM_WRITE_SCREENSHOT=1 (for the README), otherwise to
 tests/artifacts/ (git-ignored)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def screenshot_path() -> Path:
     if os.environ.get("AVATARFARM_WRITE_SCREENSHOT") == "1":
-        return ROOT / "docs" / "dashboard.png"
+        return ROOT / "tests" / "dashboard" / "dashboard.png"
     return ROOT / "tests" / "artifacts" / "dashboard.png"
 
 
