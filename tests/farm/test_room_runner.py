@@ -93,6 +93,15 @@ class Rig:
         assert room is not None
         return room.status, room.reason, room.reason_text
 
+    async def wait_passed(self, status: RoomStatus, within: float = 20) -> dict[str, Any]:
+        """The detail of the first room.status event to `status` (transient statuses can outrun a poll)."""
+        for _ in range(int(within / 0.05)):
+            for event in await self.repository.events(room_id=self.room_id, limit=1000):
+                if event.kind == "room.status" and event.detail.get("status") == status.value:
+                    return event.detail
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"room never passed through {status}")
+
     async def wait_status(self, status: RoomStatus, within: float = 20) -> tuple[RoomStatus, str | None, str | None]:
         for _ in range(int(within / 0.05)):
             current = await self.status()
@@ -158,8 +167,8 @@ async def test_a_bot_without_heartbeats_is_relaunched(rig_factory: Callable[...,
     bot = await rig.node.next_bot(1)
     await _go_live(bot)
     await rig.wait_status(RoomStatus.live)
-    _, reason, text = await rig.wait_status(RoomStatus.recovering)
-    assert reason == "hung" and text and "no heartbeat" in text
+    detail = await rig.wait_passed(RoomStatus.recovering)
+    assert detail["reason"] == "hung" and "no heartbeat" in detail["reason_text"]
     assert bot.closed
     second = await rig.node.next_bot(2)
     await _go_live(second)
