@@ -26,9 +26,9 @@ LIVE_ZOOM_API_BASE = "https://api.zoom.us"
 LIVE_ZOOM_OAUTH_BASE = "https://zoom.us"
 LIVE_LIVEAVATAR_API_BASE = "https://api.liveavatar.com"
 
-# A bot (Chromium + bot page + WebRTC encode) measured about 0.3 core and 690 MiB PSS (make bench, README).
+# A bot (Chromium + bot page + WebRTC encode) measured about 0.3 core and 740 MiB PSS (make bench, README).
 BOTS_PER_CORE = 2
-MIB_PER_BOT = 700
+MIB_PER_BOT = 750
 
 
 class Mode(StrEnum):
