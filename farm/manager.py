@@ -66,6 +66,7 @@ class Farm:
         self._reaper_interval = reaper_interval
         self._meter_interval = meter_interval
         self._budget_spent: set[str] = set()
+        self._strangers_seen: list[str] = []
         self._ready = False
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
@@ -246,7 +247,7 @@ class Farm:
                     await self._launch(session.id, room.id, first_status_reason="server_restart")
 
     async def reap(self) -> None:
-        """Stop vendor sessions that no running bot owns, and close the rows of sessions that ended."""
+        """Stop vendor sessions this farm started that no running bot owns, and close rows of ended ones."""
         client = self.services.liveavatar
         owned = set(self.services.owned_vendor_sessions)
         try:
@@ -254,12 +255,19 @@ class Farm:
         except VendorError as exc:
             log.warning("reaper could not list LiveAvatar sessions: %s", exc)
             return
+        # Only sessions this farm recorded are stopped: the same API key may serve other applications.
+        known = await self.repository.known_vendor_sessions([v.id for v in active])
         reaped = []
         for vendor in active:
-            if vendor.id not in owned:
+            if vendor.id in known and vendor.id not in owned:
                 with contextlib.suppress(VendorError):
                     await client.stop_session(vendor.id, "ZOMBIE_SESSION_REAP")
                     reaped.append(vendor.id)
+        strangers = sorted(v.id for v in active if v.id not in known)
+        if strangers and strangers != self._strangers_seen:
+            self._strangers_seen = strangers
+            log.info("%d active LiveAvatar session(s) were not started by this farm; left alone", len(strangers))
+            await self.repository.append_event("farm.foreign_avatar_sessions", detail={"vendor_sessions": strangers})
         for row in await self.repository.open_avatar_sessions():
             if row.vendor_session_id in owned:
                 continue

@@ -254,6 +254,17 @@ class Repository:
             )
         return [_avatar_session(r) for r in rows]
 
+    async def known_vendor_sessions(self, vendor_ids: list[str]) -> set[str]:
+        """Which of these vendor session ids this farm ever recorded."""
+        if not vendor_ids:
+            return set()
+        marks = ",".join("?" for _ in vendor_ids)
+        async with self.db.snapshot() as reader:
+            rows = await reader.fetchall(
+                f"SELECT vendor_session_id FROM avatar_sessions WHERE vendor_session_id IN ({marks})", vendor_ids
+            )
+        return {row["vendor_session_id"] for row in rows}
+
     async def open_avatar_sessions(self) -> list[AvatarSession]:
         """Avatar sessions that may still be billed: requested or active."""
         async with self.db.snapshot() as reader:

@@ -6,9 +6,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.farm.harness import FarmStack, running_farm
+from farm.liveavatar_client import LiveAvatarClient
+from tests.farm.harness import AVATAR_ADA, LA_API_KEY, FarmStack, running_farm
 
 pytestmark = pytest.mark.browser
 
@@ -131,3 +133,21 @@ async def test_rooms_beyond_capacity_wait_in_order(tmp_path: Path) -> None:
         assert "bot slots are busy" in queued["rooms"][0]["reason_text"]
         await stack.client.post(f"/api/sessions/{first['id']}/rooms/{first['rooms'][0]['id']}/leave")
         await stack.wait_all_live(second["id"])
+
+
+async def test_the_reaper_leaves_sessions_it_did_not_start_alone(tmp_path: Path) -> None:
+    async with running_farm(tmp_path) as stack:
+        client = LiveAvatarClient(stack.liveavatar_url, LA_API_KEY, attempts=1)
+        try:
+            foreign = await client.session_token(avatar_id=AVATAR_ADA, context_id=None, quality="low")
+            async with httpx.AsyncClient(base_url=stack.liveavatar_url) as browser:
+                started = await browser.post("/v1/sessions/start", headers={"Authorization": f"Bearer {foreign.token}"})
+                assert started.status_code == 201, started.text
+            assert foreign.session_id in await stack.vendor_active()
+            await stack.farm.reap()
+            assert foreign.session_id in await stack.vendor_active()
+            events = await stack.repository.events(limit=1000)
+            [note] = [e for e in events if e.kind == "farm.foreign_avatar_sessions"]
+            assert note.detail["vendor_sessions"] == [foreign.session_id]
+        finally:
+            await client.aclose()
