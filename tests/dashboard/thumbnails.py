@@ -1,6 +1,6 @@
 """Real-looking bot thumbnails for dashboard tests: frames of the simulated LiveAvatar's talking head
 (fakes/liveavatar/static/avatar-renderer.js), or the compositor's placeholder card while there is no avatar
-picture (as bot_page/js/media-bridge.js draws it), scaled in a browser page to the 160-px JPEG data URL a
+picture (drawn by bot_page/js/media-bridge.js itself), scaled in a browser page to the 160-px JPEG data URL a
 bot's heartbeat carries (media-bridge.js `thumbnail()`)."""
 
 from __future__ import annotations
@@ -10,46 +10,11 @@ from pathlib import Path
 
 from playwright.async_api import Browser
 
+from farm.browser_node import media_bridge_source
+
 RENDERER = Path(__file__).resolve().parents[2] / "fakes" / "liveavatar" / "static" / "avatar-renderer.js"
 
 GLUE = r"""
-// The bot compositor's placeholder card (bot_page/js/media-bridge.js drawPlaceholder), frozen at one moment.
-function drawPlaceholder(canvas, professorName, roomName, status) {
-  const painter = canvas.getContext("2d");
-  const { width: w, height: h } = canvas;
-  const gradient = painter.createLinearGradient(0, 0, w, h);
-  gradient.addColorStop(0, "#1f2a44");
-  gradient.addColorStop(1, "#3b2f5c");
-  painter.fillStyle = gradient;
-  painter.fillRect(0, 0, w, h);
-  const r = Math.min(w, h) * 0.16;
-  const cx = w / 2;
-  const cy = h * 0.4;
-  painter.fillStyle = "#e9e4f5";
-  painter.beginPath();
-  painter.arc(cx, cy, r, 0, Math.PI * 2);
-  painter.fill();
-  const words = professorName.replace(/^(prof\.?|professor|dr\.?)\s+/i, "").split(/\s+/).filter(Boolean);
-  const last = words.length > 1 ? words[words.length - 1][0].toUpperCase() : "";
-  const initials = (words[0]?.[0] ?? "?").toUpperCase() + last;
-  painter.fillStyle = "#3b2f5c";
-  painter.font = `600 ${Math.round(r * 0.8)}px sans-serif`;
-  painter.textAlign = "center";
-  painter.textBaseline = "middle";
-  painter.fillText(initials, cx, cy + 2);
-  painter.strokeStyle = "#9fd3ff";
-  painter.lineWidth = Math.max(2, r * 0.08);
-  painter.beginPath();
-  painter.arc(cx, cy, r * 1.18, 1.2, 1.2 + Math.PI * 0.6);
-  painter.stroke();
-  painter.fillStyle = "#ffffff";
-  painter.font = `600 ${Math.round(h * 0.065)}px sans-serif`;
-  painter.fillText(professorName, cx, h * 0.7);
-  painter.fillStyle = "#c9c3dd";
-  painter.font = `${Math.round(h * 0.045)}px sans-serif`;
-  painter.fillText(roomName ? `${roomName} · ${status}` : status, cx, h * 0.8);
-}
-
 window.makeThumbnail = ({ name, caption, shirt, skin, speaking, listening, placeholder, room, width }) => {
   const renderer = new AvatarRenderer({ width: 640, height: 360, fps: 1, avatar: { name, shirt, skin } });
   renderer.canvas = document.createElement("canvas");
@@ -60,8 +25,13 @@ window.makeThumbnail = ({ name, caption, shirt, skin, speaking, listening, place
   renderer.level = speaking ? 0.8 : 0;
   renderer.measureLevel = () => (speaking ? 0.25 : 0);
   renderer.caption = caption || "";
-  if (placeholder) drawPlaceholder(renderer.canvas, name, room, placeholder);
-  else renderer.draw();
+  if (placeholder) {
+    // The bot's own compositor (bot_page/js/media-bridge.js) draws its placeholder card.
+    const bridge = window.__avatarfarmBridge;
+    bridge.configure({ professorName: name, roomName: room, status: placeholder });
+    return new Promise((resolve) => setTimeout(() => resolve(bridge.thumbnail(width)), 120)); // one redraw
+  }
+  renderer.draw();
   const small = document.createElement("canvas");
   small.width = width;
   small.height = Math.round(360 * (width / 640));
@@ -93,6 +63,8 @@ async def avatar_thumbnails(browser: Browser, looks: list[Look], *, width: int =
     page = await browser.new_page()
     try:
         await page.set_content("<!doctype html><title>thumbnails</title>")
+        await page.add_script_tag(content=media_bridge_source())
+        await page.evaluate("() => window.__avatarfarmBridge.ensureStarted()")
         await page.add_script_tag(content=source + "\n" + GLUE, type="module")
         await page.wait_for_function("window.thumbnailsReady === true")
         urls: list[str] = []
