@@ -13,8 +13,8 @@ from fastapi.middleware import Middleware
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fakes.cross_origin import CrossOriginResourcePolicy
 from fakes.liveavatar import admin_api, lite_socket, livekit_stub, media_socket, rest_api
 from fakes.liveavatar.config import FakeLiveAvatarConfig
 from fakes.liveavatar.envelope import BusinessError, error_response
@@ -22,29 +22,6 @@ from fakes.liveavatar.faults import FaultMiddleware
 from fakes.liveavatar.service import LiveAvatarService
 
 STATIC_DIR = Path(__file__).parent / "static"
-
-
-class CrossOriginResourcePolicy:
-    """Every response may be embedded by pages of other origins, including COEP: require-corp ones."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_corp(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"cross-origin-resource-policy"
-                ]
-                headers.append((b"cross-origin-resource-policy", b"cross-origin"))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, with_corp)
 
 
 async def _supervise(service: LiveAvatarService) -> None:

@@ -8,33 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fakes.cross_origin import CrossOriginResourcePolicy
 from fakes.zoom import host_api, oauth, rest_api, signalling
 from fakes.zoom.config import FakeZoomConfig
 from fakes.zoom.pages import PageAssets, build_router
 from fakes.zoom.rest_api import ZoomApiError
 from fakes.zoom.sdk_bundle import build_bundle
 from fakes.zoom.service import FakeZoomService
-
-
-class CrossOriginResourcePolicy:
-    """Adds `Cross-Origin-Resource-Policy: cross-origin` so that crossOriginIsolated pages may load us."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"cross-origin-resource-policy", b"cross-origin"))
-            await send(message)
-
-        await self.app(scope, receive, send_with_header)
 
 
 def create_app(config: FakeZoomConfig | None = None) -> FastAPI:
