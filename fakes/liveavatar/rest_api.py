@@ -159,17 +159,22 @@ async def start_session(request: Request, service: Service) -> JSONResponse:
     return ok(data, status=201)
 
 
+def _addressed(token_session: AvatarSession | None, session_id: Any, service: LiveAvatarService) -> AvatarSession:
+    """The session a stop or keep-alive is about: the session token's own, or `session_id` with an API key."""
+    if token_session is None:
+        if session_id is None:
+            raise field_error("session_id", "missing", "Field required with X-API-KEY", None)
+        return _session_or_404(service, str(session_id))
+    if session_id is not None and str(session_id) != token_session.id:
+        raise BusinessError(403, ErrorCode.FORBIDDEN, "The session token belongs to another session")
+    return token_session
+
+
 @router.post("/v1/sessions/stop")
 async def stop_session(request: Request, service: Service) -> JSONResponse:
     caller = session_token_or_api_key(request, service)
     body = validate(_STOP_BODY, await json_body(request, empty={}))
-    session = caller.session
-    if session is None:
-        if body.session_id is None:
-            raise field_error("session_id", "missing", "Field required with X-API-KEY", None)
-        session = _session_or_404(service, str(body.session_id))
-    elif body.session_id is not None and str(body.session_id) != session.id:
-        raise BusinessError(403, ErrorCode.FORBIDDEN, "The session token belongs to another session")
+    session = _addressed(caller.session, body.session_id, service)
     if not service.registry.stop(session, StopReason(body.reason)):
         return ok(None, message="Session already stopped")
     return ok(None)
@@ -179,13 +184,7 @@ async def stop_session(request: Request, service: Service) -> JSONResponse:
 async def keep_alive(request: Request, service: Service) -> JSONResponse:
     caller = session_token_or_api_key(request, service)
     body = validate(_KEEP_ALIVE_BODY, await json_body(request, empty={}))
-    session = caller.session
-    if session is None:
-        if body.session_id is None:
-            raise field_error("session_id", "missing", "Field required with X-API-KEY", None)
-        session = _session_or_404(service, str(body.session_id))
-    elif body.session_id is not None and str(body.session_id) != session.id:
-        raise BusinessError(403, ErrorCode.FORBIDDEN, "The session token belongs to another session")
+    session = _addressed(caller.session, body.session_id, service)
     if session.status is SessionStatus.CREATED:
         raise BusinessError(400, ErrorCode.INVALID_REQUEST, "Session not started")
     if session.status is SessionStatus.ENDED:
