@@ -21,8 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from fakes.liveavatar.service import get_service
-from fakes.liveavatar.tokens import TokenError
+from fakes.liveavatar.socket_auth import admit
 
 router = APIRouter()
 
@@ -32,16 +31,12 @@ MAX_MESSAGE_BYTES = 1_000_000
 
 @router.websocket("/v1/ws/lite")
 async def lite(websocket: WebSocket, session_id: str = "", token: str = "") -> None:
-    service = get_service(websocket)
-    await websocket.accept()
-    try:
-        claims = service.tokens.verify(token, "client", service.config.wall_clock())
-    except TokenError as exc:
-        await websocket.close(4401, f"invalid token: {exc}"[:120])
+    admitted = await admit(websocket, session_id, token)
+    if admitted is None:
         return
-    session = service.registry.get(session_id)
+    service, session = admitted
     agent = service.agents.get(session_id)
-    if session is None or claims.get("session_id") != session.id or agent is None or session.mode != "LITE":
+    if agent is None or session.mode != "LITE":
         await websocket.close(4404, "no live LITE session")
         return
 

@@ -25,8 +25,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from fakes.liveavatar.service import get_service
-from fakes.liveavatar.tokens import TokenError
+from fakes.liveavatar.socket_auth import admit
 
 router = APIRouter()
 
@@ -47,17 +46,10 @@ class WebSocketChannel:
 
 @router.websocket("/v1/ws/media")
 async def media(websocket: WebSocket, session_id: str = "", token: str = "") -> None:
-    service = get_service(websocket)
-    await websocket.accept()
-    try:
-        claims = service.tokens.verify(token, "client", service.config.wall_clock())
-    except TokenError as exc:
-        await websocket.close(4401, f"invalid token: {exc}"[:120])
+    admitted = await admit(websocket, session_id, token)
+    if admitted is None:
         return
-    session = service.registry.get(session_id)
-    if session is None or claims.get("session_id") != session.id:
-        await websocket.close(4404, "unknown session")
-        return
+    service, session = admitted
     agent = service.agents.get(session.id)
     if agent is None or not session.is_active:
         await websocket.close(4410, "session is not live")
