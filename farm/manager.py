@@ -57,7 +57,6 @@ class Farm:
             capacity=Capacity(settings.max_bots),
             launching=asyncio.Semaphore(settings.launch_concurrency),
             retry_budget=settings.retry_budget,
-            empty_room_seconds=settings.empty_room_minutes * 60.0,
             max_room_seconds=settings.max_room_minutes * 60.0,
         )
         self.repository = repository

@@ -6,32 +6,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from state.vocabulary import RoomStatus
+
 
 class SessionStatus(StrEnum):
     active = "active"
     ending = "ending"
     ended = "ended"
-
-
-class RoomStatus(StrEnum):
-    """A room's status is its bot's state machine (DESIGN.md), plus `queued` before a bot exists."""
-
-    queued = "queued"
-    starting = "starting"
-    avatar_connecting = "avatar_connecting"
-    joining = "joining"
-    waiting_room = "waiting_room"
-    in_main_session = "in_main_session"
-    joining_breakout = "joining_breakout"
-    live = "live"
-    recovering = "recovering"
-    leaving = "leaving"
-    ended = "ended"
-    failed = "failed"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (RoomStatus.ended, RoomStatus.failed)
 
 
 class AvatarSessionStatus(StrEnum):
