@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from farm.avatar_context import AvatarContext, build_context
 from farm.conversation_summary import greeting, summarize
 from farm.page_messages import DECLINE_AVATAR as DECLINE
+from farm.recovery_policy import backoff_seconds
 from farm.page_messages import START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
 from farm.vendor_http import VendorError
 from state.models import AvatarSessionStatus, Room, Session, SessionStatus
@@ -37,6 +38,8 @@ log = logging.getLogger("avatarfarm.farm")
 START_TIMEOUT_SECONDS = 75.0
 # Failed starts or drops in a row before the attempt ends with avatar_unavailable / avatar_lost.
 AVATAR_FAILURE_BUDGET = 3
+# A page told "not now" (budget spent, session ending) asks again after this long.
+DECLINED_RETRY_SECONDS = 60.0
 Post = Callable[[str, dict[str, Any]], None]
 
 
@@ -103,7 +106,7 @@ class RoomAvatar:
     async def _start(self, humans: list[str], why: str) -> None:
         refusal = await self._refusal()
         if refusal is not None:
-            await self._decline(refusal)
+            await self._decline(refusal, DECLINED_RETRY_SECONDS)
             return
         try:
             token = await self._mint(humans)
@@ -134,12 +137,13 @@ class RoomAvatar:
             return "The session's credit budget is spent, so no new avatar starts."
         return None
 
-    async def _decline(self, words: str) -> None:
+    async def _decline(self, words: str, retry_after: float) -> None:
         await self.s.repository.append_event("avatar.declined", room_id=self.room_id, detail={"words": words})
         browser = self._browser()
         if browser is not None:
+            command = DeclineAvatar(words=words, retry_after_ms=int(retry_after * 1000))
             with contextlib.suppress(Exception):
-                await browser.evaluate(DECLINE, DeclineAvatar(words=words).model_dump())
+                await browser.evaluate(DECLINE, command.model_dump())
 
     async def _start_failed(self, words: str) -> None:
         self.failures += 1
@@ -149,7 +153,7 @@ class RoomAvatar:
         if self.failures >= AVATAR_FAILURE_BUDGET:
             self._post("avatar_failed", {"reason": "avatar_unavailable", "words": words})
         else:
-            await self._decline(words)
+            await self._decline(words, backoff_seconds(self.failures))
 
     async def _start_deadline(self) -> None:
         await asyncio.sleep(START_TIMEOUT_SECONDS)

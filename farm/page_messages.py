@@ -124,6 +124,8 @@ class StartAvatar(BaseModel):
 
 class DeclineAvatar(BaseModel):
     words: str
+    # When the page may ask again.
+    retry_after_ms: int = Field(ge=0)
 
 
 class StopAvatar(BaseModel):

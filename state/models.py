@@ -77,13 +77,17 @@ class NewSession:
 
 @dataclass(frozen=True)
 class Usage:
-    """Avatar minutes and vendor credits, summed over avatar sessions."""
+    """Avatar minutes and vendor credits, summed over avatar sessions, beside the minutes the bots spent in the
+    meeting (what an avatar running from join to leave would have billed)."""
 
     minutes: float = 0.0
     credits: float = 0.0
+    meeting_minutes: float = 0.0
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(self.minutes + other.minutes, self.credits + other.credits)
+        return Usage(
+            self.minutes + other.minutes, self.credits + other.credits, self.meeting_minutes + other.meeting_minutes
+        )
 
 
 @dataclass(frozen=True)

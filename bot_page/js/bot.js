@@ -8,7 +8,7 @@
 //
 //   await avatarfarm.startAvatar({session_token})   start (or replace) the avatar; answers at once, and the
 //                                                   page reports avatar.ready or avatar.start_failed
-//   await avatarfarm.declineAvatar({words})         the farm will not start one now (the page waits, asks later)
+//   await avatarfarm.declineAvatar({words, retry_after_ms})   not now: the page waits, then asks again
 //   await avatarfarm.stopAvatar({reason})           stop the avatar; the bot stays where it is
 //   await avatarfarm.say(text)                      the avatar says `text` verbatim
 //   await avatarfarm.respond(text)                  the avatar answers `text` as it would a student
@@ -353,9 +353,9 @@ async function startAvatar({ session_token: sessionToken }) {
   return { accepted: true };
 }
 
-async function declineAvatar({ words = null } = {}) {
+async function declineAvatar({ words = null, retry_after_ms: retryAfterMs = policy.ask_again_ms } = {}) {
   slot.asking = false;
-  slot.declinedUntil = Date.now() + policy.ask_again_ms;
+  slot.declinedUntil = Date.now() + retryAfterMs;
   if (state === State.avatar_connecting) setState(slot.wasLiveHere ? State.idle : State.in_room, { detail: { words } });
   return status();
 }

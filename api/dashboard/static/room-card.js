@@ -7,6 +7,7 @@ import {
   avatarPresent,
   clock,
   colourOf,
+  moneyLine,
   eventWords,
   inTimeline,
   level,
@@ -176,6 +177,7 @@ export class RoomCard {
       this.noPicture.hidden = false;
     }
     setText(this.creditsNode, number(room.usage?.credits, 2));
+    this.creditsNode.title = moneyLine(room.usage);
     this.tick();
     if (this.expanded) this.renderMedia();
   }
