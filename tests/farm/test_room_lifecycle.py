@@ -83,7 +83,10 @@ async def _context(stack: FarmStack, room_id: str) -> dict[str, Any]:
 
 
 async def test_silent_through_the_lecture_then_an_avatar_only_where_a_student_is(tmp_path: Path) -> None:
-    async with running_farm(tmp_path, avatar_start="on_human") as stack, students(stack.zoom.base_url, tmp_path) as people:
+    async with (
+        running_farm(tmp_path, avatar_start="on_human") as stack,
+        students(stack.zoom.base_url, tmp_path) as people,
+    ):
         number = await _closed_rooms_meeting(stack, ["Room 1", "Room 2"])
         await people.join(number, "Lecturer", says=LECTURE)
         created = await stack.start(number, ["Room 1", "Room 2"])
@@ -94,7 +97,8 @@ async def test_silent_through_the_lecture_then_an_avatar_only_where_a_student_is
 
         # The lecturer receives both bots' placeholder cards, and silence.
         async def lecturer_sees_both() -> bool:
-            return all((await _from(stack, number, "Lecturer", bot)).get("videoFps") for bot in (BOT_1, BOT_2))
+            streams = [await _from(stack, number, "Lecturer", bot) for bot in (BOT_1, BOT_2)]
+            return all(stream.get("videoFps") for stream in streams)
 
         await _until(lecturer_sees_both, 30, "the lecturer to receive both bots' video")
         await asyncio.sleep(6)  # the lecture goes on
@@ -180,7 +184,10 @@ async def test_a_quiet_room_pauses_the_avatar_and_speech_brings_it_back_with_the
 
 
 async def test_two_rounds_broadcast_goodbye_mute_on_entry_and_a_host_mute(tmp_path: Path) -> None:
-    async with running_farm(tmp_path, avatar_start="on_human") as stack, students(stack.zoom.base_url, tmp_path) as people:
+    async with (
+        running_farm(tmp_path, avatar_start="on_human") as stack,
+        students(stack.zoom.base_url, tmp_path) as people,
+    ):
         number = await _closed_rooms_meeting(stack, ["Room 1"], mute_on_entry=True)
         created = await stack.start(number, ["Room 1"])
         sid, room_id = created["id"], created["rooms"][0]["id"]
