@@ -23,6 +23,7 @@ LECTURE = "Today we study recursion. A recursive function calls itself on a smal
 QUESTION = "what is a base case in recursion"
 BOT_1 = "Prof. Ada (AI) · Room 1"
 BOT_2 = "Prof. Ada (AI) · Room 2"
+BROADCAST = "Two minutes left, please wrap up"
 
 
 async def _until(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
@@ -211,12 +212,11 @@ async def test_two_rounds_broadcast_goodbye_mute_on_entry_and_a_host_mute(tmp_pa
 
             if round_number == 1:
                 # The host's broadcast is spoken by the live avatar and kept in the transcript.
-                message = "Two minutes left, please wrap up"
-                await stack.zoom.post(f"/fake/meetings/{number}/breakout/broadcast", message=message)
+                await stack.zoom.post(f"/fake/meetings/{number}/breakout/broadcast", message=BROADCAST)
 
                 async def broadcast_spoken() -> bool:
                     lines = await _transcript(stack, room_id)
-                    return ("professor", "Prof. Ada", message) in lines and any(
+                    return ("professor", "Prof. Ada", BROADCAST) in lines and any(
                         role == "avatar" and "Your professor says" in text for role, _, text in lines
                     )
 
