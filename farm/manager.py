@@ -20,6 +20,7 @@ from farm.orphans import kill_orphaned_browsers
 from farm.room_runner import FarmServices, RoomRunner, run_with_timeout
 from farm.settings import Settings
 from farm.vendor_http import VendorError
+from farm.transcript_reconciler import TranscriptReconciler
 from farm.webhook_sender import WebhookSender
 from farm.zoom_client import ZoomClient, ZoomNotAuthorized
 from state.models import AvatarSessionStatus, RoomStatus, SessionStatus
@@ -69,6 +70,7 @@ class Farm:
         self._strangers_seen: list[str] = []
         self._ready = False
         self._webhooks: WebhookSender | None = None
+        self._transcripts = TranscriptReconciler(repository.db, self.services.liveavatar)
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
 
@@ -79,6 +81,7 @@ class Farm:
             await self.repository.append_event("farm.orphans_killed", detail={"pids": killed})
         self._webhooks = WebhookSender.from_settings(self.repository.db, self.services.settings)
         await self._webhooks.start()
+        await self._transcripts.start()
         await self.services.node.start()
         await self._reconcile()
         self._background = [
@@ -102,6 +105,7 @@ class Farm:
         for runner in runners:
             await runner.cancel()
         await self.services.node.stop()
+        await self._transcripts.stop()
         if self._webhooks is not None:
             await self._webhooks.stop()  # what is not yet delivered stays in the outbox for the next start
         await self.services.liveavatar.aclose()
