@@ -19,8 +19,8 @@ from farm.liveavatar_client import LiveAvatarClient
 from farm.orphans import kill_orphaned_browsers
 from farm.room_runner import FarmServices, RoomRunner, run_with_timeout
 from farm.settings import Settings
-from farm.vendor_http import VendorError
 from farm.transcript_reconciler import TranscriptReconciler
+from farm.vendor_http import VendorError
 from farm.webhook_sender import WebhookSender
 from farm.zoom_client import ZoomClient, ZoomNotAuthorized
 from state.models import AvatarSessionStatus, RoomStatus, SessionStatus
