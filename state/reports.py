@@ -15,6 +15,7 @@ from typing import Any
 
 from state.database import Database, Reader
 from state.models import Room, RoomStatus, Session
+from state.talk_time import MAX_SPAN_SECONDS
 
 # Where no speaking signal was measured, talk time is estimated from the words said at a classroom pace.
 WORDS_PER_SECOND = 2.5
@@ -140,6 +141,7 @@ def _span_seconds(rows: list[Any], role: str, end: float) -> float | None:
         stop = row["ended_at"]
         if stop is None:  # never closed (the bot went away): up to the next span or the room's end
             stop = mine[i + 1]["started_at"] if i + 1 < len(mine) else end
+            stop = min(stop, row["started_at"] + MAX_SPAN_SECONDS)
         total += max(0.0, min(stop, end) - row["started_at"])
     return total
 

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 from state.database import Database
 
+# A span still open after this long lost its stop signal (the avatar or the page went away mid-sentence):
+# it counts this long at most, and the next start signal begins a new span.
+MAX_SPAN_SECONDS = 120.0
+
 # Page event kind → (role, the detail field that says started or stopped).
 SIGNALS = {"avatar.talking": ("avatar", "talking"), "student.speaking": ("student", "speaking")}
 
@@ -31,10 +35,17 @@ async def record_signal(db: Database, room_id: str, kind: str, detail: dict[str,
     role, field = signal
     speaking = bool(detail.get(field))
     async with db.transaction() as tx:
-        open_span = await tx.scalar(
-            "SELECT id FROM talk_spans WHERE room_id = ? AND role = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
+        row = await tx.fetchone(
+            "SELECT id, started_at FROM talk_spans WHERE room_id = ? AND role = ? AND ended_at IS NULL "
+            "ORDER BY id DESC LIMIT 1",
             (room_id, role),
         )
+        open_span = None if row is None else row["id"]
+        if speaking and row is not None and tx.now - row["started_at"] > MAX_SPAN_SECONDS:
+            await tx.execute(
+                "UPDATE talk_spans SET ended_at = ? WHERE id = ?", (row["started_at"] + MAX_SPAN_SECONDS, open_span)
+            )
+            open_span = None
         if speaking and open_span is None:
             await tx.execute(
                 "INSERT INTO talk_spans (room_id, role, started_at) VALUES (?, ?, ?)", (room_id, role, tx.now)
