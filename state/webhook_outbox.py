@@ -203,13 +203,13 @@ class WebhookOutbox:
         async with self.db.transaction() as tx:
             if urls:
                 marks = ",".join("?" for _ in urls)
-                done = await tx.scalar(
-                    f"SELECT MIN(delivered_through) FROM webhook_cursors WHERE url IN ({marks})", urls
+                row = await tx.fetchone(
+                    f"SELECT COUNT(*) AS n, MIN(delivered_through) AS done FROM webhook_cursors WHERE url IN ({marks})",
+                    urls,
                 )
-                if done is None or int(
-                    await tx.scalar(f"SELECT COUNT(*) FROM webhook_cursors WHERE url IN ({marks})", urls)
-                ) < len(urls):
+                if row is None or row["n"] < len(urls):  # a receiver has not started yet
                     return 0
+                done = row["done"]
             else:
                 done = await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM webhook_messages")
             return await tx.execute(

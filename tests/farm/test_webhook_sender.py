@@ -16,6 +16,7 @@ from farm.webhook_sender import WebhookSender, shown_url
 from state.database import Database
 from state.models import Event, RoomStatus, TranscriptRole
 from state.repository import Repository
+from state.webhook_outbox import WebhookOutbox
 from tests.state.conftest import sample_session
 from tests.support.servers import serve_app
 from tests.support.webhook_receiver import WebhookReceiver
@@ -146,3 +147,20 @@ async def _wait_for_events(repo: Repository, kind: str, count: int, within: floa
             return found
         assert loop.time() < deadline, f"no {kind} event"
         await asyncio.sleep(0.05)
+
+
+async def test_old_messages_every_receiver_is_done_with_are_pruned(repo: Repository) -> None:
+    outbox = WebhookOutbox(repo.db)
+    await outbox.open_cursor("http://a.example/hook")
+    await outbox.open_cursor("http://b.example/hook")
+    await repo.create_session(sample_session(rooms=2))  # two messages
+    _, first = await outbox.next_for("http://a.example/hook")
+    assert first is not None
+    await outbox.delivered("http://a.example/hook", first)
+    urls = ["http://a.example/hook", "http://b.example/hook"]
+    later = first.created_at + 10
+    assert await outbox.prune(urls, older_than=later) == 0  # b has not had it yet
+    await outbox.delivered("http://b.example/hook", first)
+    assert await outbox.prune(urls, older_than=first.created_at) == 0  # not old enough
+    assert await outbox.prune(urls, older_than=later) == 1
+    assert await outbox.prune([*urls, "http://new.example/hook"], older_than=later) == 0
