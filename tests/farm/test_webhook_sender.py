@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from farm.settings import load_settings
 from farm.webhook_secret import new_secret
 from farm.webhook_sender import WebhookSender, shown_url
 from state.database import Database
@@ -97,12 +98,22 @@ async def test_every_delivery_is_signed_in_order_and_arrives_once(repo: Reposito
     assert ended["session_id"] == session_id and [r["status"] for r in ended["rooms"]] == ["ended", "ended"]
 
 
-async def test_a_failing_receiver_is_retried_with_the_same_id_then_given_up_with_an_event(repo: Repository) -> None:
+async def test_a_failing_receiver_is_retried_with_the_same_id_then_given_up_with_an_event(
+    repo: Repository, tmp_path: Path
+) -> None:
     secret = new_secret()
     receiver = WebhookReceiver(secret, mode="fail")
     async with serve_app(receiver.app()) as server:
         url = f"{server.base_url}/hook?token=receiver-secret"
-        webhooks = sender(repo, [url], secret, budget=1.0)
+        settings = load_settings(
+            data_dir=tmp_path / "var",
+            webhook_urls=url,
+            webhook_secret=secret,
+            webhook_retry_budget_seconds=1.0,
+            webhook_first_retry_seconds=0.05,
+            webhook_max_retry_seconds=0.4,
+        )
+        webhooks = WebhookSender.from_settings(repo.db, settings)
         await webhooks.start()
         try:
             session, _ = await repo.create_session(sample_session(rooms=1))
