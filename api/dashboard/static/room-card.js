@@ -257,7 +257,9 @@ export class RoomCard {
   }
 
   renderTranscript(lines) {
-    const items = lines.map((line) => this.lineNode(line));
+    // In the order said: lines filled in from LiveAvatar's transcript arrive after the ones around them.
+    const ordered = [...lines].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+    const items = ordered.map((line) => this.lineNode(line));
     if (items.length === 0) items.push(el("li", { class: "empty", text: "Nothing said yet." }));
     this.transcript.replaceChildren(...items);
     this.transcript.scrollTop = this.transcript.scrollHeight;
