@@ -1,2 +1,0 @@
--- Placeholder: version 4 is reserved for another branch (the lead renumbers at merge and deletes this file).
-SELECT 1;
