@@ -160,6 +160,8 @@ async def test_a_quiet_room_pauses_the_avatar_and_speech_brings_it_back_with_the
         await _until(heard_grace, 90, "a transcript line of Grace's question")
         [(_, speaker, _)] = [line for line in await _transcript(stack, room_id) if line[0] == "student"][:1]
         assert speaker == "Grace"
+        report = (await stack.client.get(f"/api/sessions/{sid}/report")).json()
+        assert report["rooms"][0]["students"] == ["Grace"] and report["rooms"][0]["student_questions"] >= 1
 
         # Grace goes quiet: after the idle time the avatar is stopped and billing stops.
         await stack.zoom.post(f"/fake/meetings/{number}/mute", name="Grace", mute=True)
