@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from farm.avatar_context import AvatarContext, build_context
 from farm.conversation_summary import greeting, summarize
-from farm.page_messages import DECLINE_AVATAR as DECLINE
-from farm.page_messages import START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
+from farm.page_messages import DECLINE_AVATAR, START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
 from farm.recovery_policy import backoff_seconds
 from farm.vendor_http import VendorError
 from state.models import AvatarSessionStatus, Room, Session, SessionStatus
@@ -143,7 +142,7 @@ class RoomAvatar:
         if browser is not None:
             command = DeclineAvatar(words=words, retry_after_ms=int(retry_after * 1000))
             with contextlib.suppress(Exception):
-                await browser.evaluate(DECLINE, command.model_dump())
+                await browser.evaluate(DECLINE_AVATAR, command.model_dump())
 
     async def _start_failed(self, words: str) -> None:
         self.failures += 1
