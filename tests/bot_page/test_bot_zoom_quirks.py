@@ -3,6 +3,7 @@ undefined while the bot moves between rooms, and a "Start Video" button kept ins
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -29,10 +30,10 @@ async def test_undefined_breakout_getters_mid_move_and_video_inside_more(tmp_pat
         async def video_on() -> bool:
             return bool((await stack.zoom.person(number, BOT))["video"])
 
-        for _ in range(100):
+        for _ in range(150):
             if await video_on():
                 break
-            await stack.zoom.roster(number)
+            await asyncio.sleep(0.2)
         assert await video_on()
         assert {"label": "Start Video"} in bot.events("meeting.button")
 
