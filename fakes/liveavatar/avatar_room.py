@@ -52,6 +52,7 @@ AUDIO_RATE = 48_000
 AUDIO_FRAME = AUDIO_RATE // 100  # 10 ms
 TOKEN_TTL = timedelta(hours=2)
 STOPPED_GRACE_S = 0.5  # between sending session.stopped and deleting the room
+CLIENT_ANNOUNCE_WAIT_S = 4.0  # LiveKit announces a participant that publishes nothing within 3 s
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class AvatarRoom:
         self.video_subscribed = False
         self.frames_sent = 0
         self._closed = False
+        self._client_seen = asyncio.Event()
         self._loudness = 0.0
         self._speech_rate = 22_050
         self._audio: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
@@ -182,6 +184,7 @@ class AvatarRoom:
             return
         self.client_present = True
         first = not self.client_joined_ever
+        self._client_seen.set()
         self.client_joined_ever = True
         self.registry.client_joined(self.session)
         if first:
@@ -317,8 +320,9 @@ class AvatarRoom:
     def _on_data(self, packet: rtc.DataPacket) -> None:
         if packet.topic != COMMAND_TOPIC:
             return
+        # (A client not yet announced to the agent, see above, comes without a participant.)
         participant = packet.participant
-        if participant is None or participant.identity != CLIENT_IDENTITY:
+        if participant is not None and participant.identity != CLIENT_IDENTITY:
             return
         try:
             command = json.loads(packet.data.decode("utf-8"))
@@ -330,6 +334,11 @@ class AvatarRoom:
     async def _run_commands(self) -> None:
         while True:
             command = await self._commands.get()
+            if not self._client_seen.is_set():
+                # Events sent while the agent has not yet been told of the client (up to 3 s, see above) are lost
+                # on the way to the page (measured with livekit 1.2.1 and livekit-client 2.15.7); wait until then.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._client_seen.wait(), CLIENT_ANNOUNCE_WAIT_S)
             await self.agent.handle_command(command)
 
     def _on_track_published(self, publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant) -> None:
