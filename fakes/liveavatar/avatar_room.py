@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from livekit import api, rtc
 
+from fakes.liveavatar.agent_protocol import AGENT_IDENTITY_PREFIX, AVATAR_IDENTITY, COMMAND_TOPIC, EVENT_TOPIC
 from fakes.liveavatar.conversation import SessionAgent
 from fakes.liveavatar.livekit_server import LiveKitEndpoint
 from fakes.liveavatar.sessions import AvatarSession, SessionRegistry
@@ -43,11 +44,7 @@ from fakes.liveavatar.voice_activity import VoiceActivityDetector
 
 log = logging.getLogger(__name__)
 
-AVATAR_IDENTITY = "heygen"
-AGENT_IDENTITY_PREFIX = "liveavatar-agent-"
 CLIENT_IDENTITY = "client"
-COMMAND_TOPIC = "agent-control"
-EVENT_TOPIC = "agent-response"
 AUDIO_RATE = 48_000
 AUDIO_FRAME = AUDIO_RATE // 100  # 10 ms
 TOKEN_TTL = timedelta(hours=2)
