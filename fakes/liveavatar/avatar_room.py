@@ -109,6 +109,7 @@ class AvatarRoom:
         self.frames_sent = 0
         self._closed = False
         self._client_seen = asyncio.Event()
+        self._video_wanted = asyncio.Event()  # the avatar's video is published and someone subscribed to it
         self._loudness = 0.0
         self._speech_rate = 22_050
         self._audio: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
@@ -201,13 +202,18 @@ class AvatarRoom:
         token = participant_token(self.endpoint, self.name, AVATAR_IDENTITY, can_publish=True)
         await room.connect(self.endpoint.url, token, rtc.RoomOptions(auto_subscribe=False))
         self.avatar_room = room
-        self.video_subscribed = False
+        self._set_unwatched()
         await self._publish()
         self._spawn(self._paint(room), "video")
+
+    def _set_unwatched(self) -> None:
+        self.video_subscribed = False
+        self._video_wanted.clear()
 
     def _on_local_track_subscribed(self, track: rtc.Track) -> None:
         if track.kind == rtc.TrackKind.KIND_VIDEO:
             self.video_subscribed = True
+            self._video_wanted.set()
 
     async def _publish(self) -> None:
         room = self.avatar_room
@@ -246,20 +252,21 @@ class AvatarRoom:
     # -- the avatar's media -----------------------------------------------------------------------------------
 
     async def _paint(self, room: rtc.Room) -> None:
-        """Frames at `fps` while this avatar participant is in the room (cheap: see talking_head.py)."""
+        """Frames at `fps` while this avatar participant is in the room and its video has a subscriber."""
         loop = asyncio.get_running_loop()
         period = 1.0 / self.fps
         start = next_at = loop.time()
         width, height = self.session.resolution
         while self.avatar_room is room and not self._closed:
+            if not self._video_wanted.is_set():
+                await self._video_wanted.wait()  # nobody watches: no wake-ups at all
+                next_at = loop.time()
+                continue
             now = loop.time()
-            if self.avatar_published and self.video_subscribed:
-                data = self.head.frame(now - start, self._loudness)
-                self.video_source.capture_frame(rtc.VideoFrame(width, height, rtc.VideoBufferType.I420, data))
-                self.frames_sent += 1
-            next_at += period
-            if next_at < now:
-                next_at = now + period
+            data = self.head.frame(now - start, self._loudness)
+            self.video_source.capture_frame(rtc.VideoFrame(width, height, rtc.VideoBufferType.I420, data))
+            self.frames_sent += 1
+            next_at = max(next_at + period, now)  # behind (a busy machine): carry on from now, no burst
             await asyncio.sleep(next_at - now)
 
     async def _pump_audio(self) -> None:
@@ -380,7 +387,7 @@ class AvatarRoom:
     async def republish(self, after_s: float) -> None:
         """The avatar's tracks go away and come back as new tracks (what a LiveAvatar media restart looks like)."""
         await self._unpublish()
-        self.video_subscribed = False
+        self._set_unwatched()
         await asyncio.sleep(after_s)
         if not self._closed:
             await self._publish()
@@ -389,7 +396,7 @@ class AvatarRoom:
         """The avatar participant drops out of the room without a word; optionally it joins again later."""
         room, self.avatar_room = self.avatar_room, None
         self.avatar_published = False
-        self.video_subscribed = False
+        self._set_unwatched()
         self._tracks = []
         if room is not None:
             await room.disconnect()

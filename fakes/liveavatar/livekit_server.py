@@ -79,6 +79,8 @@ def _free_port(kind: socket.SocketKind) -> int:
 
 
 def _config_yaml(signal_port: int, tcp_port: int, udp_port: int, stun_port: int, api_key: str, api_secret: str) -> str:
+    # stun_servers: without one, livekit-server hands its clients Google's STUN servers; a closed loopback port
+    # keeps them on this machine.
     return f"""\
 port: {signal_port}
 bind_addresses: ["127.0.0.1"]
