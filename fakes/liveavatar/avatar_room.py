@@ -406,19 +406,15 @@ class AvatarRoom:
     # -- ending -----------------------------------------------------------------------------------------------
 
     async def shutdown(self, *, delete_room: bool) -> None:
-        """Leave (and with `delete_room`, delete) the room; tasks are cancelled and awaited. Idempotent."""
+        """Leave (and with `delete_room`, delete) the room; tasks are cancelled and awaited. Idempotent.
+
+        The avatar and the agent leave first, then the room is deleted, which disconnects the page."""
         if self._closed:
             return
         self._closed = True
-        if delete_room and self.agent_room is not None:
+        delete = delete_room and self.agent_room is not None
+        if delete:
             await asyncio.sleep(STOPPED_GRACE_S)  # let session.stopped reach the page before the room goes
-            try:
-                async with api.LiveKitAPI(
-                    self.endpoint.http_url, self.endpoint.api_key, self.endpoint.api_secret
-                ) as client:
-                    await client.room.delete_room(api.DeleteRoomRequest(room=self.name))
-            except Exception:  # the server is already gone: the page loses the room anyway
-                log.warning("could not delete LiveKit room %s", self.name, exc_info=True)
         pending = [task for task in self._tasks if task is not asyncio.current_task()]
         for task in pending:
             task.cancel()
@@ -428,6 +424,14 @@ class AvatarRoom:
                 with contextlib.suppress(Exception):
                     await room.disconnect()
         self.avatar_room = self.agent_room = None
+        if delete:
+            try:
+                async with api.LiveKitAPI(
+                    self.endpoint.http_url, self.endpoint.api_key, self.endpoint.api_secret
+                ) as client:
+                    await client.room.delete_room(api.DeleteRoomRequest(room=self.name))
+            except Exception:  # the server is already gone: the page has lost the room anyway
+                log.warning("could not delete LiveKit room %s", self.name, exc_info=True)
         with contextlib.suppress(Exception):
             await self.audio_source.aclose()
         with contextlib.suppress(Exception):

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page
 
+from fakes.liveavatar.livekit_server import find_binary
 from tests.fakes_liveavatar.audio import padded_speech_wav
 from tests.fakes_liveavatar.browser import chromium, events, open_harness, wait_event
 from tests.fakes_liveavatar.client import Fake, FakeFactory, wait_for
@@ -21,6 +22,7 @@ from tests.fakes_liveavatar.vendor_sdk import IMPORT_MAP, SDK_BUNDLE, SDK_PATH, 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not SDK_BUNDLE.is_file(), reason="bot_page/node_modules not installed (make node-deps)"),
+    pytest.mark.skipif(find_binary() is None, reason="no livekit-server (make livekit)"),
 ]
 
 TUTOR_PROMPT = (
