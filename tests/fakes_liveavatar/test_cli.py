@@ -21,7 +21,7 @@ WAYNE = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
 
 def test_cli_serves_with_its_options_and_exits_cleanly() -> None:
     args = ["fake-liveavatar", "--api-key", "cli-key", "--admin-token", "cli-admin", "--idle-timeout", "42",
-            "--max-concurrent-sessions", "3", "--credits", "10"]  # fmt: skip
+            "--max-concurrent-sessions", "3", "--credits", "10", "--client-absence-timeout", "7"]  # fmt: skip
     with run_cli_server(args) as server:
         assert httpx.get(f"{server.base_url}/healthz").status_code == 200
         body = {"avatar_id": WAYNE, "avatar_persona": {}}
@@ -35,6 +35,7 @@ def test_cli_serves_with_its_options_and_exits_cleanly() -> None:
         assert httpx.post(f"{server.base_url}/v1/sessions/token", json=body, headers=default_key).status_code == 401
         limits = httpx.get(f"{server.base_url}/admin/limits", headers={"Authorization": "Bearer cli-admin"}).json()
         assert limits["data"]["idle_timeout_s"] == 42 and limits["data"]["max_concurrent_sessions"] == 3
+        assert limits["data"]["client_absence_timeout_s"] == 7
         credits = httpx.get(f"{server.base_url}/v1/users/credits", headers={"X-API-KEY": "cli-key"}).json()
         assert credits["data"]["credits_left"] == 10
         script = httpx.get(f"{server.base_url}/sdk/liveavatar-web-sdk.js")
