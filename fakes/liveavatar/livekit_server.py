@@ -101,6 +101,23 @@ keys:
 """
 
 
+_WORKDIR_PREFIX = "fake-liveavatar-livekit-"
+
+
+def _sweep_stale_workdirs() -> None:
+    """Remove the config dirs of fakes that died without cleaning up (a SIGKILL): their pid is in the name."""
+    for path in Path(tempfile.gettempdir()).glob(f"{_WORKDIR_PREFIX}*-*"):
+        pid = path.name.removeprefix(_WORKDIR_PREFIX).split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # someone else's live process
+            continue
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
@@ -152,7 +169,8 @@ class LiveKitServer:
         tcp_port = _free_port(socket.SOCK_STREAM)
         udp_port = _free_port(socket.SOCK_DGRAM)
         stun_port = _free_port(socket.SOCK_DGRAM)
-        self._workdir = tempfile.mkdtemp(prefix="fake-liveavatar-livekit-")
+        _sweep_stale_workdirs()
+        self._workdir = tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-")
         config = Path(self._workdir) / "livekit.yaml"
         config.touch(mode=0o600)
         config.write_text(_config_yaml(signal_port, tcp_port, udp_port, stun_port, api_key, api_secret))
