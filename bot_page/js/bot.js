@@ -52,6 +52,7 @@ const slot = {
   liveSince: 0,
   pausedAt: 0,
   startAttempt: 0,
+  humanSeen: false, // a person was in the room while this avatar was live
 };
 
 function setState(next, { reason = null, words = null, detail = {} } = {}) {
@@ -144,7 +145,10 @@ function consider() {
   }
   if (avatar?.ready) {
     const lastActivity = Math.max(slot.lastSpeechAt, avatar.talking ? now : avatar.talkingChangedAt, slot.liveSince);
-    if (slot.emptySince !== null && now - slot.emptySince >= policy.empty_grace_ms) release(AvatarRelease.room_empty);
+    if (humans.length) slot.humanSeen = true;
+    // "Empty" means the last person left; an eager avatar (on_join) in a room nobody came to only idles out.
+    const emptied = slot.humanSeen && slot.emptySince !== null && now - slot.emptySince >= policy.empty_grace_ms;
+    if (emptied) release(AvatarRelease.room_empty);
     else if (!avatar.talking && now - lastActivity >= policy.idle_ms) release(AvatarRelease.idle);
     return;
   }
@@ -319,6 +323,7 @@ async function goLive(sessionToken) {
   await avatar.start(sessionToken);
   slot.wasLiveHere = true;
   slot.liveSince = Date.now();
+  slot.humanSeen = false;
   const hostMuted = Boolean(meeting?.hostMuted);
   bridge.setMicOpen(!hostMuted);
   meeting?.setMicWanted(true);
