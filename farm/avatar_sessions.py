@@ -307,6 +307,7 @@ class RoomAvatar:
         room = await repo.get_room(self.room_id)
         assert room is not None
         row = await repo.open_avatar_session(self.room_id, bot_id=self.bot_id)
+        self.s.owned_avatar_rows.add(row.id)
         current = _Current(row=row.id, requested_at=time.monotonic())
         self._current = current
         try:
@@ -322,6 +323,7 @@ class RoomAvatar:
             await repo.close_avatar_session(
                 row.id, status=AvatarSessionStatus.failed, end_reason=f"token: {exc.message}"[:200]
             )
+            self.s.owned_avatar_rows.discard(row.id)
             raise
         current.vendor = minted.session_id
         self.s.owned_vendor_sessions.add(minted.session_id)
@@ -420,3 +422,4 @@ async def close_avatar_row(
         minutes=minutes,
         credits=credits,
     )
+    services.owned_avatar_rows.discard(row)

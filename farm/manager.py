@@ -258,7 +258,6 @@ class Farm:
     async def reap(self) -> None:
         """Stop vendor sessions this farm started that no running bot owns, and close rows of ended ones."""
         client = self.services.liveavatar
-        owned = set(self.services.owned_vendor_sessions)
         try:
             active = await client.active_sessions()
         except VendorError as exc:
@@ -268,7 +267,8 @@ class Farm:
         known = await self.repository.known_vendor_sessions([v.id for v in active])
         reaped = []
         for vendor in active:
-            if vendor.id in known and vendor.id not in owned:
+            # The live set, not the snapshot: a runner may have minted and started a session while we listed.
+            if vendor.id in known and vendor.id not in self.services.owned_vendor_sessions:
                 with contextlib.suppress(VendorError):
                     await client.stop_session(vendor.id, "ZOMBIE_SESSION_REAP")
                     reaped.append(vendor.id)
@@ -278,8 +278,11 @@ class Farm:
             log.info("%d active LiveAvatar session(s) were not started by this farm; left alone", len(strangers))
             await self.repository.append_event("farm.foreign_avatar_sessions", detail={"vendor_sessions": strangers})
         for row in await self.repository.open_avatar_sessions():
-            if row.vendor_session_id in owned:
-                continue
+            if (
+                row.id in self.services.owned_avatar_rows
+                or row.vendor_session_id in self.services.owned_vendor_sessions
+            ):
+                continue  # a live bot's session (or one being minted right now)
             minutes = credits = None
             if row.vendor_session_id:
                 with contextlib.suppress(VendorError):

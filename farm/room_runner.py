@@ -54,6 +54,8 @@ class FarmServices:
     max_room_seconds: float = 3 * 3600.0
     heartbeat_timeout: float = HEARTBEAT_TIMEOUT_SECONDS
     owned_vendor_sessions: set[str] = field(default_factory=set)
+    # avatar_sessions rows of live bots, from before the vendor is called: the reaper leaves them alone.
+    owned_avatar_rows: set[str] = field(default_factory=set)
 
 
 class RoomRunner:

@@ -151,3 +151,20 @@ async def test_the_reaper_leaves_sessions_it_did_not_start_alone(tmp_path: Path)
             assert note.detail["vendor_sessions"] == [foreign.session_id]
         finally:
             await client.aclose()
+
+
+async def test_the_reaper_never_closes_a_session_being_minted(tmp_path: Path) -> None:
+    """An avatar row is written before LiveAvatar is called; a reaper pass in between must not close it."""
+    async with running_farm(tmp_path) as stack:
+        number = await stack.meeting(["Room 1"])
+        created = await stack.start(number, ["Room 1"])
+        room_id = created["rooms"][0]["id"]
+        await stack.wait_all_live(created["id"])
+        row = await stack.repository.open_avatar_session(room_id, bot_id=None)  # what a mint in flight looks like
+        stack.farm.services.owned_avatar_rows.add(row.id)
+        await stack.farm.reap()
+        assert row.id in {r.id for r in await stack.repository.open_avatar_sessions()}
+        stack.farm.services.owned_avatar_rows.discard(row.id)  # no bot owns it any more: now it is reaped
+        await stack.farm.reap()
+        assert row.id not in {r.id for r in await stack.repository.open_avatar_sessions()}
+        assert len(await stack.vendor_active()) == 1  # the live room's own session was never touched
