@@ -99,7 +99,7 @@ def _response(status: int, reason: str, body: dict[str, object]) -> bytes:
 class BrowserNodeServer:
     def __init__(self, config: NodeConfig) -> None:
         self.config = config
-        self._driver: subprocess.Popen[bytes] | None = None
+        self._driver: asyncio.subprocess.Process | None = None
         self._internal_port = 0
         self._internal_path = "/" + secrets.token_urlsafe(24)
         self._server: asyncio.Server | None = None
@@ -124,13 +124,12 @@ class BrowserNodeServer:
         node, cli = compute_driver_executable()
         command = [node, cli, "run-server", "--host", "127.0.0.1", "--port", "0", "--path", self._internal_path]
         command.append("--unsafe")  # reachable only from here, and only with the options this node writes
-        self._driver = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=get_driver_env(), close_fds=True
+        self._driver = await asyncio.create_subprocess_exec(
+            *command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=get_driver_env()
         )
         assert self._driver.stdout is not None
-        loop = asyncio.get_running_loop()
         try:
-            line = await asyncio.wait_for(loop.run_in_executor(None, self._driver.stdout.readline), DRIVER_START_SECONDS)
+            line = await asyncio.wait_for(self._driver.stdout.readline(), DRIVER_START_SECONDS)
         except TimeoutError:
             line = b""
         text = line.decode(errors="replace").strip()
@@ -147,14 +146,14 @@ class BrowserNodeServer:
         if self._connections:
             await asyncio.wait(list(self._connections), timeout=STOP_SECONDS)
         driver, self._driver = self._driver, None
-        if driver is not None and driver.poll() is None:
+        if driver is not None and driver.returncode is None:
             # The driver closes its browsers when it exits (and each Chromium exits when its pipe closes).
             driver.send_signal(signal.SIGTERM)
-            loop = asyncio.get_running_loop()
             try:
-                await asyncio.wait_for(loop.run_in_executor(None, driver.wait), STOP_SECONDS)
+                await asyncio.wait_for(driver.wait(), STOP_SECONDS)
             except TimeoutError:
                 driver.kill()
+                await driver.wait()
         left = kill_browsers_of(os.getpid())
         if left:
             log.warning("killed %d browser(s) still running at node stop", len(left))

@@ -65,8 +65,14 @@ WORDS = {
     "meeting_ended": "The host ended the meeting.",
     "authorizer_left": "The professor who authorized the bot left the meeting, so Zoom removed the bot.",
     "restart_requested": "Restarted on request.",
+    "node_lost": "The machine running this room's browser was lost; the room moves to another browser node.",
     "server_restart": "The server restarted; the room is being relaunched.",
 }
+
+# Causes that are not the room's fault: relaunched at once, without spending its retry budget.
+FREE_RETRIES = frozenset({"restart_requested", "node_lost"})
+
+NODE_LOST_PAUSE = 1.0
 
 _BACKOFF = wait_random_exponential(multiplier=1.0, max=30.0)
 
@@ -85,6 +91,10 @@ class Decision:
     reason: str
     reason_text: str
     delay: float = 0.0
+
+
+def spends_budget(reason: str) -> bool:
+    return reason not in FREE_RETRIES
 
 
 def words(reason: str, page_words: str | None = None) -> str:
@@ -112,8 +122,15 @@ def decide(
                 Action.relaunch_with_obf, RoomStatus.recovering, reason, "Joining on the professor's behalf (OBF)."
             )
         return Decision(Action.stop, RoomStatus.failed, reason, text)
-    if reason == "restart_requested":
-        return Decision(Action.relaunch, RoomStatus.recovering, reason, text)
+    if reason in FREE_RETRIES:
+        # A short pause after a lost node lets the farm's slots catch up before the room is placed again.
+        return Decision(
+            Action.relaunch,
+            RoomStatus.recovering,
+            reason,
+            text,
+            delay=NODE_LOST_PAUSE if reason == "node_lost" else 0.0,
+        )
     if failures > budget:
         return Decision(
             Action.stop,

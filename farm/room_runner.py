@@ -20,11 +20,11 @@ from typing import Any
 from farm.avatar_context import build_context
 from farm.bot_page_config import BotCredentials, bot_page_config
 from farm.bot_tickets import BotTickets
-from farm.browser_node import BotBrowser, BrowserNode
+from farm.browser_node import BotBrowser, BrowserNode, NodeLost
 from farm.capacity import Capacity
 from farm.live_media import LiveMediaStore
 from farm.liveavatar_client import LiveAvatarClient
-from farm.recovery_policy import Action, decide, words
+from farm.recovery_policy import Action, decide, spends_budget, words
 from farm.settings import Settings
 from farm.vendor_http import VendorError
 from farm.zoom_client import ZoomClient, ZoomNotAuthorized
@@ -155,7 +155,7 @@ class RoomRunner:
                     return
                 if outcome.was_live_for >= STABLE_SECONDS:
                     failures = 0
-                if outcome.reason not in ("restart_requested",):
+                if spends_budget(outcome.reason):
                     failures += 1
                 decision = decide(
                     outcome.reason,
@@ -223,7 +223,11 @@ class RoomRunner:
 
     async def _attempt_once(self) -> Outcome:
         repo = self.s.repository
-        bot = await repo.start_bot(self.room_id, node=self.s.node.name)
+        try:
+            node = self.s.node.place(self.room_id)
+        except NodeLost:
+            return Outcome("node_lost")
+        bot = await repo.start_bot(self.room_id, node=node)
         attempt = _Attempt(bot_id=bot.id)
         self._attempt = attempt
         outcome = Outcome("crashed")
@@ -283,7 +287,10 @@ class RoomRunner:
                     url,
                     on_report=lambda message: queue.put_nowait(("report", message)),
                     on_notice=lambda kind, detail: queue.put_nowait(("notice", {"kind": kind, **detail})),
+                    room_id=self.room_id,
                 )
+        except NodeLost as exc:
+            return Outcome("node_lost", str(exc))
         except Exception as exc:  # Playwright raises its own error types for a failed launch
             log.warning("could not launch a bot for room %s: %s", self.room_id, exc)
             return Outcome("launch_failed", f"The bot's browser could not be started ({type(exc).__name__}).")
@@ -380,6 +387,8 @@ class RoomRunner:
         kind = notice.pop("kind")
         if kind in ("browser.disconnected", "page.crashed"):
             return Outcome("crashed", was_live_for=self._live_for(attempt))
+        if kind == "node.lost":
+            return Outcome("node_lost", was_live_for=self._live_for(attempt))
         await self.s.repository.append_event(f"bot.{kind}", room_id=self.room_id, detail=notice)
         return None
 

@@ -7,7 +7,6 @@ import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
-
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
@@ -147,9 +146,7 @@ class Settings(BaseSettings):
         for url in urls:
             parts = urlsplit(url)
             if parts.scheme not in NODE_URL_SCHEMES or not parts.hostname or parts.port is None:
-                raise ValueError(
-                    f"{ENV_PREFIX}BROWSER_NODES: {url!r} is not ws://HOST:PORT/ or dns+ws://NAME:PORT/"
-                )
+                raise ValueError(f"{ENV_PREFIX}BROWSER_NODES: {url!r} is not ws://HOST:PORT/ or dns+ws://NAME:PORT/")
         token = self.browser_node_token.get_secret_value() if self.browser_node_token else ""
         if len(token) < MIN_NODE_TOKEN:
             raise ValueError(
