@@ -51,7 +51,8 @@ _ROOM_SELECT = """
 SELECT r.*,
        COALESCE((SELECT SUM(a.minutes) FROM avatar_sessions a WHERE a.room_id = r.id), 0) AS usage_minutes,
        COALESCE((SELECT SUM(a.credits) FROM avatar_sessions a WHERE a.room_id = r.id), 0) AS usage_credits,
-       EXISTS (SELECT 1 FROM avatar_sessions a WHERE a.room_id = r.id AND a.status = 'active') AS avatar_live
+       EXISTS (SELECT 1 FROM avatar_sessions a WHERE a.room_id = r.id AND a.status = 'active') AS avatar_live,
+       (SELECT b.node FROM bots b WHERE b.room_id = r.id ORDER BY b.attempt DESC LIMIT 1) AS node
 FROM rooms r
 """
 
@@ -74,6 +75,7 @@ def _room(row: sqlite3.Row) -> Room:
         usage=Usage(float(row["usage_minutes"]), float(row["usage_credits"])),
         avatar_live=bool(row["avatar_live"]),
         avatar_context_id=row["avatar_context_id"],
+        node=row["node"],
     )
 
 

@@ -39,8 +39,10 @@ export class RoomCard {
     this.reasonNode = el("p", { class: "reason", hidden: true });
     const time = fact("In the room", "time-in-room");
     const credits = fact("Credits", "credits");
+    const node = fact("Browser node", "browser-node");
     this.timeNode = time.value;
     this.creditsNode = credits.value;
+    this.browserNode = node;
     this.expandButton = el("button", {
       type: "button",
       class: "expand",
@@ -68,7 +70,7 @@ export class RoomCard {
             el("p", { class: "state" }, el("span", { class: "state-dot", "aria-hidden": "true" }), this.stateText),
             this.reasonNode,
             el("p", { class: "indicators" }, this.avatarBadge, this.talkingBadge),
-            el("dl", { class: "room-facts" }, time.node, credits.node),
+            el("dl", { class: "room-facts" }, time.node, credits.node, node.node),
             this.expandButton,
           ),
         ),
@@ -176,6 +178,10 @@ export class RoomCard {
       this.noPicture.hidden = false;
     }
     setText(this.creditsNode, number(room.usage?.credits, 2));
+    // Which machine runs the bot matters only when there are several (the local node is the default).
+    const onNode = room.node && room.node !== "local" ? room.node : "";
+    setText(this.browserNode.value, onNode);
+    this.browserNode.node.hidden = !onNode;
     this.tick();
     if (this.expanded) this.renderMedia();
   }
