@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.farm.harness import FarmStack, running_farm
-from tests.nodes.harness import NodeProcess, browser_nodes, farm_node_settings
+from tests.nodes.harness import browser_nodes, farm_node_settings
 
 pytestmark = pytest.mark.browser
 
