@@ -62,6 +62,7 @@ class NodePool:
         discovered: list[str] | None = None,
         token: str = "",
         node_capacity: int = 1,
+        page_origin: str | None = None,
         health_interval: float = HEALTH_INTERVAL_SECONDS,
         resolve_interval: float = RESOLVE_INTERVAL_SECONDS,
     ) -> None:
@@ -69,6 +70,7 @@ class NodePool:
         self._discovered = list(discovered or [])
         self._token = token
         self._node_capacity = node_capacity
+        self._page_origin = page_origin
         self._health_interval = health_interval
         self._resolve_interval = resolve_interval
         self._placed: dict[str, str] = {}  # room id -> node name, from placement until the room's slot ends
@@ -193,7 +195,10 @@ class NodePool:
             for netloc in wanted:
                 if netloc not in self._nodes:
                     found = RemoteBrowserNode(
-                        f"{scheme}://{netloc}/", self._token, default_capacity=self._node_capacity
+                        f"{scheme}://{netloc}/",
+                        self._token,
+                        default_capacity=self._node_capacity,
+                        page_origin=self._page_origin,
                     )
                     found.from_discovery = url
                     self._add(found)
@@ -278,9 +283,12 @@ def node_pool(settings: Settings, given: PlaywrightNode | None = None) -> NodePo
         return NodePool([node])
     token = settings.browser_node_token.get_secret_value() if settings.browser_node_token else ""
     static = [url for url in urls if not url.startswith("dns+")]
+    page = urlsplit(settings.base_url)
+    origin = f"{page.scheme}://{page.netloc}"
     return NodePool(
-        [RemoteBrowserNode(url, token, default_capacity=settings.node_max_bots) for url in static],
+        [RemoteBrowserNode(url, token, default_capacity=settings.node_max_bots, page_origin=origin) for url in static],
         discovered=[url for url in urls if url.startswith("dns+")],
         token=token,
         node_capacity=settings.node_max_bots,
+        page_origin=origin,
     )

@@ -9,6 +9,9 @@ anyone, so it cannot be exposed as is. It runs on a private loopback port instea
   missing token is answered 401 before anything reaches Playwright;
 * the launch options are the node's own (its Chromium, `farm.chromium` and bot flags, headless): the client's
   `x-playwright-launch-options`, browser name and proxy headers are replaced;
+* the one thing a client may ask is which origin serves its bot page (`x-avatarfarm-page-origin`): a plain
+  http:// origin other than loopback is not a secure context, and the media APIs the page needs exist only in
+  one, so Chromium is told to treat that origin (and only it) as secure;
 * at most `--max-bots` browsers at once (503 beyond), reported with the current count at `GET /info` (token
   required); `GET /healthz` answers without one, for probes;
 * after the handshake, bytes are spliced both ways unchanged.
@@ -25,6 +28,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -39,6 +43,7 @@ from farm.orphans import kill_browsers_of, owner_marker
 
 log = logging.getLogger("avatarfarm.node")
 
+PAGE_ORIGIN_HEADER = "x-avatarfarm-page-origin"
 HEAD_LIMIT = 16 * 1024
 HEAD_TIMEOUT_SECONDS = 10.0
 DRIVER_START_SECONDS = 30.0
@@ -46,8 +51,16 @@ STOP_SECONDS = 5.0
 LAUNCH_TIMEOUT_MS = 60_000
 # Headers a client may not choose: the node decides what it launches, and never proxies the client's network.
 REPLACED_HEADERS = frozenset(
-    {"authorization", "x-playwright-launch-options", "x-playwright-browser", "x-playwright-proxy", "host"}
+    {
+        "authorization",
+        "x-playwright-launch-options",
+        "x-playwright-browser",
+        "x-playwright-proxy",
+        "host",
+        PAGE_ORIGIN_HEADER,
+    }
 )
+ORIGIN = re.compile(r"^(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
 
 
 @dataclass(frozen=True)
@@ -161,12 +174,11 @@ class BrowserNodeServer:
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
 
-    def launch_options(self) -> dict[str, object]:
-        options: dict[str, object] = {
-            "headless": True,
-            "args": [*base_args(), *self.config.bot_args, owner_marker()],
-            "timeout": LAUNCH_TIMEOUT_MS,
-        }
+    def launch_options(self, page_origin: str | None = None) -> dict[str, object]:
+        args = [*base_args(), *self.config.bot_args, owner_marker()]
+        if page_origin is not None:
+            args.append(f"--unsafely-treat-insecure-origin-as-secure={page_origin}")
+        options: dict[str, object] = {"headless": True, "args": args, "timeout": LAUNCH_TIMEOUT_MS}
         executable = chromium_executable()
         if executable:
             options["executablePath"] = executable
@@ -226,7 +238,7 @@ class BrowserNodeServer:
         headers += [
             ("Host", f"127.0.0.1:{self._internal_port}"),
             ("x-playwright-browser", "chromium"),
-            ("x-playwright-launch-options", json.dumps(self.launch_options())),
+            ("x-playwright-launch-options", json.dumps(self.launch_options(_insecure_page_origin(request)))),
         ]
         head = f"GET {self._internal_path} {request.version}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
@@ -248,6 +260,13 @@ class BrowserNodeServer:
             upstream_writer.close()
             with contextlib.suppress(Exception):
                 await upstream_writer.wait_closed()
+
+
+def _insecure_page_origin(request: _Request) -> str | None:
+    """The client's page origin when it is plain http:// (anything not a bare origin is ignored)."""
+    origin = (request.header(PAGE_ORIGIN_HEADER) or "").strip()
+    match = ORIGIN.match(origin)
+    return origin if match and match.group(1) == "http" else None
 
 
 async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:

@@ -18,6 +18,7 @@ import httpx
 from playwright.async_api import Browser, Error, Playwright
 
 from farm.browser_node import NodeLost, PlaywrightNode, _Dispatch
+from farm.node_server import PAGE_ORIGIN_HEADER
 
 log = logging.getLogger("avatarfarm.farm")
 
@@ -39,6 +40,7 @@ class RemoteBrowserNode(PlaywrightNode):
         token: str,
         *,
         default_capacity: int,
+        page_origin: str | None = None,
         on_lost: Callable[[RemoteBrowserNode, str], None] | None = None,
     ) -> None:
         parts = urlsplit(ws_url)
@@ -50,6 +52,7 @@ class RemoteBrowserNode(PlaywrightNode):
         self.healthy = False  # until a probe says otherwise
         self.problem: str | None = "not probed yet"
         self._token = token
+        self._page_origin = page_origin
         self.on_lost = on_lost
         self.from_discovery: str | None = None  # the dns+ws:// address this node was found at
         self._checking: asyncio.Task[Probe] | None = None
@@ -90,7 +93,8 @@ class RemoteBrowserNode(PlaywrightNode):
 
     async def _new_browser(self, playwright: Playwright) -> Browser:
         try:
-            return await playwright.chromium.connect(self.ws_url, headers=self._headers, timeout=CONNECT_TIMEOUT_MS)
+            headers = self._headers | ({PAGE_ORIGIN_HEADER: self._page_origin} if self._page_origin else {})
+            return await playwright.chromium.connect(self.ws_url, headers=headers, timeout=CONNECT_TIMEOUT_MS)
         except Error as exc:
             probe = await self.check()
             if not probe.up:

@@ -11,11 +11,13 @@ import httpx
 import pytest
 from playwright.async_api import Error, async_playwright
 
+from farm.node_server import PAGE_ORIGIN_HEADER, _insecure_page_origin, _Request
 from tests.nodes.harness import NODE_TOKEN, browser_nodes
 
 pytestmark = pytest.mark.browser
 
 AUTH = {"Authorization": f"Bearer {NODE_TOKEN}"}
+PAGE_ORIGIN = "http://avatarfarm.test:8800"
 
 
 def _argv(pid: int) -> list[str]:
@@ -42,18 +44,23 @@ async def test_a_node_serves_browsers_only_with_its_token_and_its_own_flags() ->
             assert node.browsers() == []
 
             asked = {"args": ["--avatarfarm-test-client-flag"], "headless": False}
-            browser = await playwright.chromium.connect(
-                node.url, headers={**AUTH, "x-playwright-launch-options": json.dumps(asked)}, timeout=30_000
-            )
+            headers = {**AUTH, "x-playwright-launch-options": json.dumps(asked), PAGE_ORIGIN_HEADER: PAGE_ORIGIN}
+            browser = await playwright.chromium.connect(node.url, headers=headers, timeout=30_000)
             page = await browser.new_page()
-            await page.goto("data:text/html,<p>bot</p>")
+            # The farm's pages come from a plain-http address: still a secure context, or media APIs vanish.
+            await page.route(
+                f"{PAGE_ORIGIN}/**", lambda route: route.fulfill(body="<p>bot</p>", content_type="text/html")
+            )
+            await page.goto(f"{PAGE_ORIGIN}/bot/ticket")
             assert await page.text_content("p") == "bot"
+            assert await page.evaluate("window.isSecureContext") is True
             [pid] = node.browsers()
             argv = _argv(pid)
             assert "--disable-renderer-backgrounding" in argv  # the farm's bot flags
             assert "--use-fake-ui-for-media-stream" in argv  # and its base flags
             assert "--headless" in " ".join(argv)
             assert "--avatarfarm-test-client-flag" not in argv
+            assert f"--unsafely-treat-insecure-origin-as-secure={PAGE_ORIGIN}" in argv
 
             async with httpx.AsyncClient(timeout=10) as http:
                 assert (await http.get(f"http://{node.host}:{node.port}/info", headers=AUTH)).json()["bots"] == 1
@@ -65,3 +72,18 @@ async def test_a_node_serves_browsers_only_with_its_token_and_its_own_flags() ->
             assert node.terminate() == 0  # SIGTERM: a clean exit...
             assert node.browsers() == []  # ...that took its browsers along
             await asyncio.wait_for(gone.wait(), 10)
+
+
+@pytest.mark.parametrize(
+    ("given", "origin"),
+    [
+        ("http://avatarfarm:8800", "http://avatarfarm:8800"),
+        ("http://[fd00::5]:8800", "http://[fd00::5]:8800"),
+        ("https://avatarfarm.example.edu", None),  # already a secure context
+        ("http://avatarfarm:8800 --no-sandbox", None),
+        ("http://avatarfarm:8800/bot/x", None),
+        ("javascript:alert(1)", None),
+    ],
+)
+def test_only_a_bare_http_origin_is_treated_as_secure(given: str, origin: str | None) -> None:
+    assert _insecure_page_origin(_Request("GET", "/", "HTTP/1.1", [(PAGE_ORIGIN_HEADER, given)])) == origin
