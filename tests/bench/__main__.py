@@ -5,7 +5,8 @@ Measures, as medians over several runs:
   * CPU (cores) and memory (PSS) per bot in steady state, with and without --in-process-gpu;
   * the frame rate a participant receives from a bot, and say-to-hear latency (REST `say` until the
     participant's browser hears the avatar's voice);
-  * recovery time after `kill -9` of a bot's browser (until the room is live again).
+  * recovery time after `kill -9` of a bot's browser (until the room is live again);
+  * browser nodes: 6 rooms live on two nodes against one, and recovery after SIGKILL of a node.
 Writes bench/results.json and the table between the bench markers in README.md.
 """
 
@@ -205,6 +206,25 @@ def _table(results: dict[str, Any]) -> str:
         ),
         ("Recovery after kill -9 of a bot's browser", f"{_median(m['recovery_s']):.1f} s", "until live again"),
     ]
+    if "nodes" in m:
+        n = m["nodes"]
+        rows += [
+            (
+                "POST /api/sessions → 6 rooms live, 1 node",
+                f"{_median(n['one_node_s']):.1f} s",
+                "node processes on this machine",
+            ),
+            (
+                "POST /api/sessions → 6 rooms live, 2 nodes",
+                f"{_median(n['two_nodes_s']):.1f} s",
+                "same cores, split over 2 nodes",
+            ),
+            (
+                "Recovery after SIGKILL of a browser node",
+                f"{_median(n['node_recovery_s']):.1f} s",
+                "its room live on the other node",
+            ),
+        ]
     header = f"Measured on {results['machine']} ({results['date']}), `make bench`:\n\n"
     lines = ["| measure | median | notes |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return header + "\n".join(lines) + "\n"
@@ -218,9 +238,24 @@ def _write_readme(table: str) -> None:
         README.write_text(f"{head}{START}\n{table}{END}{tail}", encoding="utf-8")
 
 
-async def main(runs: int) -> dict[str, Any]:
+async def node_measures(runs: int) -> dict[str, Any]:
+    from tests.bench.nodes import recovery_after_node_kill, time_to_live_on_nodes
+
+    say("browser nodes: 6 rooms live on one node, then on two")
+    one = await time_to_live_on_nodes(1, runs, say)
+    two = await time_to_live_on_nodes(2, runs, say)
+    say("browser nodes: recovery after SIGKILL of a node")
+    return {"one_node_s": one, "two_nodes_s": two, "node_recovery_s": await recovery_after_node_kill(runs, say)}
+
+
+async def main(runs: int, only_nodes: bool = False) -> dict[str, Any]:
     say(f"benchmark: {runs} run(s) per measure")
     metrics: dict[str, Any] = {}
+    if only_nodes:
+        previous = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {"metrics": {}}
+        metrics = previous["metrics"]
+        metrics["nodes"] = await node_measures(runs)
+        return {**previous, "runs": runs, "metrics": metrics}
     for rooms in (1, 3):
         say(f"time from POST /api/sessions to {rooms} room(s) live")
         samples = await time_to_live(rooms, runs)
@@ -235,6 +270,7 @@ async def main(runs: int) -> dict[str, Any]:
     metrics["media"] = await media_and_latency(runs)
     say("recovery after kill -9 of a bot's browser")
     metrics["recovery_s"] = await recovery(runs)
+    metrics["nodes"] = await node_measures(runs)
     return {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, {platform.python_implementation()} "
@@ -248,8 +284,11 @@ def cli() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="runs per measure (medians are reported)")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
+    parser.add_argument(
+        "--only-nodes", action="store_true", help="measure only browser nodes (other figures kept from results.json)"
+    )
     args = parser.parse_args()
-    results = asyncio.run(main(args.runs))
+    results = asyncio.run(main(args.runs, args.only_nodes))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     table = _table(results)
