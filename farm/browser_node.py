@@ -38,6 +38,8 @@ BOT_ARGS = (
     "--in-process-gpu",
 )
 
+TERMINAL_NOTICES = frozenset({"browser.disconnected", "node.lost"})
+
 ReportHandler = Callable[[dict[str, Any]], Awaitable[None] | None]
 NoticeHandler = Callable[[str, dict[str, Any]], None]
 ContextHook = Callable[[BrowserContext], None]
@@ -103,6 +105,7 @@ class _Dispatch:
     def __init__(self) -> None:
         self.on_report: ReportHandler | None = None
         self.on_notice: NoticeHandler | None = None
+        self.gone = False  # the browser's end was told once (a crash or the node's loss), never twice
 
     async def report(self, _source: Any, message: Any) -> None:
         if self.on_report is not None and isinstance(message, dict):
@@ -111,6 +114,10 @@ class _Dispatch:
                 await result
 
     def notice(self, kind: str, detail: dict[str, Any]) -> None:
+        if kind in TERMINAL_NOTICES:
+            if self.gone:
+                return
+            self.gone = True
         if self.on_notice is not None:
             self.on_notice(kind, detail)
 
@@ -139,6 +146,7 @@ class PlaywrightNode:
         self._pool_size = 0
         self._refilling: asyncio.Task[None] | None = None
         self._open: dict[int, _Dispatch] = {}  # browsers handed to bots, by id(), for notices
+        self._closing: set[asyncio.Task[None]] = set()
 
     def use(self, playwright: Playwright) -> None:
         """Share a Playwright driver (a pool of nodes needs one, not one per node)."""
@@ -272,9 +280,13 @@ class PlaywrightNode:
         for dispatch in list(self._open.values()):
             dispatch.notice("node.lost", dict(detail))
         self._open.clear()
-        for prepared in self._pool:
+        pool, self._pool = self._pool, []
+        for prepared in pool:
             prepared.closed.set()
-        self._pool = []
+            # A node cut off from us may still hold the connection: let it go rather than leak it there.
+            task = asyncio.ensure_future(_close_quietly(prepared.browser))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
 
 class LocalBrowserNode(PlaywrightNode):
@@ -302,6 +314,11 @@ class LocalBrowserNode(PlaywrightNode):
 
     async def _new_browser(self, playwright: Playwright) -> Browser:
         return await playwright.chromium.launch(**self.launch_options())
+
+
+async def _close_quietly(browser: Browser) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(browser.close(), 10)
 
 
 def _console(message: ConsoleMessage, on_notice: NoticeHandler) -> None:
