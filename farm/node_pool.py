@@ -38,6 +38,7 @@ log = logging.getLogger("avatarfarm.farm")
 
 HEALTH_INTERVAL_SECONDS = 2.0
 RESOLVE_INTERVAL_SECONDS = 10.0
+UNCERTAIN_PROBES_TO_DOWN = 2
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,11 @@ class NodePool:
         remote = [node for node in self._nodes.values() if isinstance(node, RemoteBrowserNode)]
         probes = await asyncio.gather(*(node.check() for node in remote))
         for node, probe in zip(remote, probes, strict=True):
-            if node.healthy and not probe.up:
+            node.misses = 0 if probe.up or probe.certain else node.misses + 1
+            if node.healthy and not probe.up and (probe.certain or node.misses >= UNCERTAIN_PROBES_TO_DOWN):
                 node.mark_lost(probe.problem or "unreachable")  # tells the bots and, through on_lost, the farm
+            elif node.healthy and not probe.up:
+                log.info("browser node %s %s; probing again", node.name, probe.problem)
             elif not node.healthy and probe.up:
                 node.apply(probe)
                 log.info("browser node %s is up (%d slots)", node.name, node.capacity)

@@ -22,7 +22,7 @@ from farm.node_server import PAGE_ORIGIN_HEADER
 
 log = logging.getLogger("avatarfarm.farm")
 
-PROBE_TIMEOUT_SECONDS = 3.0
+PROBE_TIMEOUT_SECONDS = 5.0
 CONNECT_TIMEOUT_MS = 30_000
 
 
@@ -31,6 +31,9 @@ class Probe:
     up: bool
     max_bots: int | None = None
     problem: str | None = None
+    # Refused connections and wrong tokens are certain; a timeout may be a busy node or network, so the
+    # health check waits for a second one before it calls the node down.
+    certain: bool = True
 
 
 class RemoteBrowserNode(PlaywrightNode):
@@ -57,6 +60,7 @@ class RemoteBrowserNode(PlaywrightNode):
         self.from_discovery: str | None = None  # the dns+ws:// address this node was found at
         self._checking: asyncio.Task[Probe] | None = None
         self._followups: set[asyncio.Task[None]] = set()
+        self.misses = 0  # uncertain failed probes in a row
 
     @property
     def _headers(self) -> dict[str, str]:
@@ -67,6 +71,8 @@ class RemoteBrowserNode(PlaywrightNode):
         try:
             async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS) as client:
                 response = await client.get(self.info_url, headers=self._headers)
+        except httpx.TimeoutException as exc:
+            return Probe(False, problem=f"did not answer ({type(exc).__name__})", certain=False)
         except httpx.HTTPError as exc:
             return Probe(False, problem=f"unreachable ({type(exc).__name__})")
         if response.status_code == 401:

@@ -67,6 +67,10 @@ async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path)
                 assert all(a_s["status"] in ("stopped", "active") for a_s in detail["avatar_sessions"])
                 assert sum(a_s["status"] == "active" for a_s in detail["avatar_sessions"]) == 1
             assert len(await stack.vendor_active()) == 6  # the lost node's avatar sessions were stopped
+            for _ in range(100):  # the meeting notices the lost bots' connections drop
+                if len(await stack.bots_in_meeting(number)) == 6:
+                    break
+                await asyncio.sleep(0.1)
             assert len(await stack.bots_in_meeting(number)) == 6
 
             ready = (await stack.client.get("/readyz")).json()

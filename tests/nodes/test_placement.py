@@ -125,3 +125,29 @@ async def test_dns_names_become_one_node_per_address(monkeypatch: pytest.MonkeyP
     await pool._resolve()
     assert [s.name for s in pool.status()] == ["10.1.0.2:3000", "10.1.0.3:3000"]
     assert pool.capacity == 8
+
+
+async def test_a_node_slow_to_answer_once_is_not_called_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = [Probe(False, problem="did not answer (ReadTimeout)", certain=False)] * 2
+
+    async def probe(self: RemoteBrowserNode) -> Probe:
+        return answers.pop(0)
+
+    node = _node("10.0.0.1", 2)
+    pool = NodePool([node])
+    monkeypatch.setattr(RemoteBrowserNode, "probe", probe)
+    await pool._check_all()
+    assert node.healthy  # one timeout: a busy node, maybe
+    await pool._check_all()
+    assert not node.healthy and node.problem == "did not answer (ReadTimeout)"
+
+
+async def test_a_refused_connection_is_down_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def probe(self: RemoteBrowserNode) -> Probe:
+        return Probe(False, problem="unreachable (ConnectError)")
+
+    node = _node("10.0.0.1", 2)
+    pool = NodePool([node])
+    monkeypatch.setattr(RemoteBrowserNode, "probe", probe)
+    await pool._check_all()
+    assert not node.healthy
