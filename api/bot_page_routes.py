@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from api.static_headers import WithHeaders
 from farm.bot_page_config import EVENTS_SHIM_PATH, NPM_PATH, ZOOM_DIST_PATH
 from farm.bot_tickets import BotTickets
+from state.vocabulary import as_javascript
 
 BOT_PAGE_DIR = Path(__file__).resolve().parents[1] / "bot_page"
 NODE_MODULES = BOT_PAGE_DIR / "node_modules"
@@ -70,6 +71,12 @@ async def bot_page(ticket: str, request: Request) -> HTMLResponse:
         )
     )
     return HTMLResponse(html, headers=PAGE_HEADERS)
+
+
+@router.get(f"{ASSETS_PATH}/js/vocabulary.js")
+async def vocabulary_module() -> Response:
+    """States, reasons and event kinds from state/vocabulary.py, for the bot page and the dashboard."""
+    return Response(as_javascript(), media_type="text/javascript", headers=ASSET_HEADERS)
 
 
 @cache

@@ -10,6 +10,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from farm.live_media import LiveMedia
+from farm.liveavatar_client import FULL_CREDITS_PER_MINUTE
 from state import models
 
 MEETING_DIGITS = re.compile(r"^\d{9,11}$")
@@ -179,12 +180,27 @@ def _time(value: float | None) -> datetime | None:
 
 
 class UsageOut(BaseModel):
-    minutes: float = Field(description="Avatar minutes so far.")
+    minutes: float = Field(description="Avatar minutes so far (billed).")
     credits: float = Field(description="LiveAvatar credits so far.")
+    meeting_minutes: float = Field(description="Minutes the bot spent in the meeting (main session included).")
+    eager_credits: float = Field(
+        description="What avatars running for every meeting minute would have cost (LiveAvatar FULL: "
+        f"{FULL_CREDITS_PER_MINUTE:g} credits a minute)."
+    )
+    credits_saved: float = Field(
+        description="eager_credits minus credits: what starting avatars only for students saved."
+    )
 
     @classmethod
     def of(cls, usage: models.Usage) -> UsageOut:
-        return cls(minutes=round(usage.minutes, 3), credits=round(usage.credits, 3))
+        eager = usage.meeting_minutes * FULL_CREDITS_PER_MINUTE
+        return cls(
+            minutes=round(usage.minutes, 3),
+            credits=round(usage.credits, 3),
+            meeting_minutes=round(usage.meeting_minutes, 3),
+            eager_credits=round(eager, 3),
+            credits_saved=round(max(0.0, eager - usage.credits), 3),
+        )
 
 
 class StudentOut(BaseModel):
@@ -292,6 +308,7 @@ class SummaryOut(BaseModel):
     minutes: float
     credits: float
     budget_left: float | None = Field(description="Credits left under AVATARFARM_SESSION_CREDIT_BUDGET, if set.")
+    money: UsageOut = Field(description="The session's avatar minutes and credits against its meeting minutes.")
 
 
 class SessionOut(BaseModel):
@@ -336,6 +353,7 @@ class SessionOut(BaseModel):
                 minutes=round(usage.minutes, 3),
                 credits=round(usage.credits, 3),
                 budget_left=None if credit_budget is None else round(max(0.0, credit_budget - usage.credits), 3),
+                money=UsageOut.of(usage),
             ),
             end_reason=session.end_reason,
             created_at=datetime.fromtimestamp(session.created_at, tz=UTC),

@@ -1,7 +1,7 @@
 """What a bot's page is told: names, the compositor size, short-lived credentials and where each SDK comes from.
 
-The Zoom SDK secret, the LiveAvatar API key and OAuth tokens never go in here: only the meeting JWT, an OBF
-token or ZAK when needed, and the LiveAvatar session token.
+The Zoom SDK secret, the LiveAvatar API key and OAuth tokens never go in here: only the meeting JWT and an OBF
+token or ZAK when needed. LiveAvatar session tokens reach the page later, one per avatar it asks for.
 """
 
 from __future__ import annotations
@@ -30,6 +30,13 @@ SIM_ZOOM_SDK_PATH = "/sdk/zoomus-websdk-embedded.js"
 SIM_LIVEAVATAR_SDK_PATH = "/sdk/liveavatar-web-sdk.js"
 
 DEFAULT_COMPOSITOR = {"width": 640, "height": 360, "fps": 25}
+GOODBYE_TEXT = "The professor is closing the breakout rooms. Thank you, see you in the main session!"
+# The page lets an avatar go this long after the last person left (a student reconnecting keeps it).
+EMPTY_ROOM_GRACE_MS = 15_000
+# A page whose request for an avatar went unanswered (or was declined) asks again after this long.
+ASK_AGAIN_MS = 90_000
+# RMS level of the meeting audio above which the page hears speech (espeak-ng at normal volume: ~0.05).
+VOICE_LEVEL = 0.01
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,6 @@ class BotCredentials:
     """Short-lived credentials minted for one bot attempt."""
 
     meeting_signature: str
-    liveavatar_session_token: str
     obf_token: str | None = None
     zak: str | None = None
 
@@ -82,6 +88,7 @@ def bot_page_config(
     passcode: str | None,
     credentials: BotCredentials,
     compositor: dict[str, int] | None = None,
+    idle_ms: int | None = None,
 ) -> dict[str, Any]:
     sources = sdk_sources(settings)
     return {
@@ -105,11 +112,18 @@ def bot_page_config(
             "breakout_room": room_name,
             "poll_ms": 1000,
         },
+        "avatar": {
+            "start": settings.avatar_start,
+            "idle_ms": idle_ms if idle_ms is not None else int(settings.avatar_idle_minutes * 60_000),
+            "empty_grace_ms": min(EMPTY_ROOM_GRACE_MS, int(settings.avatar_idle_minutes * 60_000)),
+            "ask_again_ms": ASK_AGAIN_MS,
+            "vad_level": VOICE_LEVEL,
+            "goodbye_text": GOODBYE_TEXT,
+        },
         "liveavatar": {
             "sdk_url": sources.liveavatar_module,
             "import_map": sources.import_map,
             "api_url": settings.liveavatar_api_base,
-            "session_token": credentials.liveavatar_session_token,
             "keep_alive_ms": 60_000,
             "exclude_audio_from": list(sources.avatar_script_fragments),
         },

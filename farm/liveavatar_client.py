@@ -12,6 +12,8 @@ from farm.vendor_http import TIMEOUT, VendorError, send, with_retries
 
 VENDOR = "LiveAvatar"
 SUCCESS = 1000
+# LiveAvatar's price of a FULL-mode session (LITE costs 1): what the money figures compare against.
+FULL_CREDITS_PER_MINUTE = 2.0
 STOP_REASONS = frozenset(
     {
         "UNKNOWN",

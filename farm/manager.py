@@ -60,7 +60,6 @@ class Farm:
             capacity=Capacity(self.nodes.capacity, on_release=self.nodes.release),
             launching=asyncio.Semaphore(settings.launch_concurrency),
             retry_budget=settings.retry_budget,
-            empty_room_seconds=settings.empty_room_minutes * 60.0,
             max_room_seconds=settings.max_room_minutes * 60.0,
         )
         self.repository = repository

@@ -13,6 +13,7 @@ from enum import StrEnum
 from tenacity import RetryCallState, wait_random_exponential
 
 from state.models import RoomStatus
+from state.vocabulary import reason_words
 
 
 class Action(StrEnum):
@@ -42,32 +43,7 @@ NEVER_AGAIN = frozenset(
     }
 )
 # Normal ends: the room is over, not broken.
-FINISHED = frozenset(
-    {"meeting_ended", "authorizer_left", "left", "room_empty", "max_duration", "budget_reached", "session_ended"}
-)
-
-WORDS = {
-    "crashed": "The bot's browser crashed.",
-    "hung": "The bot stopped answering (no heartbeat for 10 seconds).",
-    "launch_failed": "The bot's browser could not be started.",
-    "avatar_unavailable": "The avatar service could not start a session.",
-    "avatar_lost": "The avatar kept dropping out.",
-    "zoom_unreachable": "Could not reach Zoom.",
-    "meeting_closed": "Zoom closed the connection.",
-    "meeting_not_started": "The meeting has not started yet.",
-    "authorizer_absent": "The professor who authorized the bot is not in the meeting yet.",
-    "obf_required": "The meeting belongs to another Zoom account: the professor must connect Zoom to avatarfarm.",
-    "left": "The bot left the meeting as asked.",
-    "room_empty": "Nobody was left in the room, so the bot left.",
-    "max_duration": "The room reached its maximum duration, so the bot left.",
-    "budget_reached": "The session's credit budget is spent, so the avatars were stopped.",
-    "session_ended": "The session ended.",
-    "meeting_ended": "The host ended the meeting.",
-    "authorizer_left": "The professor who authorized the bot left the meeting, so Zoom removed the bot.",
-    "restart_requested": "Restarted on request.",
-    "node_lost": "The machine running this room's browser was lost; the room moves to another browser node.",
-    "server_restart": "The server restarted; the room is being relaunched.",
-}
+FINISHED = frozenset({"meeting_ended", "authorizer_left", "left", "max_duration", "budget_reached", "session_ended"})
 
 # Causes that are not the room's fault: relaunched at once, without spending its retry budget.
 FREE_RETRIES = frozenset({"restart_requested", "node_lost"})
@@ -98,7 +74,7 @@ def spends_budget(reason: str) -> bool:
 
 
 def words(reason: str, page_words: str | None = None) -> str:
-    return page_words or WORDS.get(reason, f"The bot stopped ({reason}).")
+    return page_words or reason_words(reason)
 
 
 def decide(

@@ -95,9 +95,12 @@ class Settings(BaseSettings):
     launch_concurrency: Annotated[int, Field(ge=1, le=64)] = 2
     warm_pool: Annotated[int, Field(ge=0, le=64)] = 0
     retry_budget: Annotated[int, Field(ge=0, le=100)] = 3
-    empty_room_minutes: Annotated[float, Field(gt=0)] = 10.0
     max_room_minutes: Annotated[float, Field(gt=0)] = 180.0
     avatar_quality: Literal["very_high", "high", "medium", "low"] = "medium"
+    # When a bot in its breakout room asks for an avatar: once a human is there (default), or at once.
+    avatar_start: Literal["on_human", "on_join"] = "on_human"
+    # Minutes without speech in the room after which the avatar is paused (its billing stops).
+    avatar_idle_minutes: Annotated[float, Field(gt=0, le=240)] = 3.0
 
     # Browser nodes (`avatarfarm node`) on other machines; none means browsers run beside the manager.
     browser_nodes: str = ""

@@ -6,32 +6,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from state.vocabulary import RoomStatus
+
 
 class SessionStatus(StrEnum):
     active = "active"
     ending = "ending"
     ended = "ended"
-
-
-class RoomStatus(StrEnum):
-    """A room's status is its bot's state machine (DESIGN.md), plus `queued` before a bot exists."""
-
-    queued = "queued"
-    starting = "starting"
-    avatar_connecting = "avatar_connecting"
-    joining = "joining"
-    waiting_room = "waiting_room"
-    in_main_session = "in_main_session"
-    joining_breakout = "joining_breakout"
-    live = "live"
-    recovering = "recovering"
-    leaving = "leaving"
-    ended = "ended"
-    failed = "failed"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (RoomStatus.ended, RoomStatus.failed)
 
 
 class AvatarSessionStatus(StrEnum):
@@ -96,13 +77,17 @@ class NewSession:
 
 @dataclass(frozen=True)
 class Usage:
-    """Avatar minutes and vendor credits, summed over avatar sessions."""
+    """Avatar minutes and vendor credits, summed over avatar sessions, beside the minutes the bots spent in the
+    meeting (what an avatar running from join to leave would have billed)."""
 
     minutes: float = 0.0
     credits: float = 0.0
+    meeting_minutes: float = 0.0
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(self.minutes + other.minutes, self.credits + other.credits)
+        return Usage(
+            self.minutes + other.minutes, self.credits + other.credits, self.meeting_minutes + other.meeting_minutes
+        )
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,58 @@
-// The bot: reads the page configuration, connects the avatar, joins the meeting, gets into the breakout room,
-// and reports every step to the farm. It also answers the farm's commands on window.avatarfarm:
+// The bot: reads the page configuration, joins the meeting with no avatar, gets into its breakout room, asks
+// the farm for an avatar when a student is there (or at once, with avatar.start "on_join"), pauses the avatar
+// when the room goes quiet or empty, says goodbye when the host closes the rooms, and reports every step.
+// The avatar exists only in the bot's own breakout room: in the main session the bot is muted, shows its
+// placeholder card, and nothing it hears goes anywhere.
 //
-//   await avatarfarm.say(text)             the avatar says `text` verbatim
-//   await avatarfarm.respond(text)         the avatar answers `text` as a student's message would be answered
-//   await avatarfarm.interrupt()           the avatar stops talking
-//   await avatarfarm.restartAvatar(token)  a new avatar session; the meeting connection and tracks stay
-//   await avatarfarm.leave()               leave the meeting, stop the avatar, end
-//   avatarfarm.status()                    {state, reason, room, avatar: {ready, talking, session_id}}
+// Commands from the farm, on window.avatarfarm (typed on the farm's side in farm/page_messages.py):
+//
+//   await avatarfarm.startAvatar({session_token})   start (or replace) the avatar; answers at once, and the
+//                                                   page reports avatar.ready or avatar.start_failed
+//   await avatarfarm.declineAvatar({words, retry_after_ms})   not now: the page waits, then asks again
+//   await avatarfarm.stopAvatar({reason})           stop the avatar; the bot stays where it is
+//   await avatarfarm.say(text)                      the avatar says `text` verbatim
+//   await avatarfarm.respond(text)                  the avatar answers `text` as it would a student
+//   await avatarfarm.interrupt()                    the avatar stops talking
+//   await avatarfarm.leave()                        leave the meeting, stop the avatar, end
+//   avatarfarm.status()                             {state, reason, room, humans, avatar: {...}}
 
 import { LiveAvatar } from "./avatar/liveavatar.js";
 import { Phase, ZoomMeeting } from "./meeting/zoom.js";
 import { Reporter } from "./reporter.js";
-import { reasonText, State, TERMINAL } from "./states.js";
+import { AvatarRelease, AvatarWant, EventKind, reasonText, State, TERMINAL } from "./states.js";
 
 const config = JSON.parse(document.getElementById("avatarfarm-config").textContent);
 const bridge = window.__avatarfarmBridge;
 const reporter = new Reporter(bridge, { heartbeatMs: config.heartbeat_ms, thumbnailMs: config.thumbnail_ms });
+const policy = config.avatar; // {start, idle_ms, empty_grace_ms, ask_again_ms, vad_level, goodbye_text}
+
+const VAD_EVERY_MS = 100;
+const VAD_FRAMES = 3; // 300 ms above the level is speech, not a click
+const GOODBYE_MAX_MS = 15_000;
+const START_RETRY_MS = 10_000; // after a failed start, the page waits this long before asking again
 
 let state = null;
 let failure = null;
 let meeting = null;
 let avatar = null;
+let sdk = null;
+
+// The avatar in the bot's room: at most one request or session at a time.
+const slot = {
+  asking: false, // a request is with the farm
+  askedAt: 0,
+  declinedUntil: 0,
+  releasing: false,
+  roomHumans: [], // names of the people in the bot's room
+  lastSpeechAt: 0, // voice activity on the meeting audio, in the room
+  loudFrames: 0,
+  wasLiveHere: false, // the avatar was live during this room visit (so a pause is "idle", not "in_room")
+  emptySince: null,
+  goodbyeFor: null, // the room whose closing we already said goodbye to
+  liveSince: 0,
+  pausedAt: 0,
+  startAttempt: 0,
+};
 
 function setState(next, { reason = null, words = null, detail = {} } = {}) {
   if (TERMINAL.has(state)) return;
@@ -40,52 +72,173 @@ function setState(next, { reason = null, words = null, detail = {} } = {}) {
 }
 
 function statusWords(current) {
+  const tutor = `AI tutor for ${config.room_name}`;
   return (
     {
-      [State.starting]: "starting…",
-      [State.avatar_connecting]: "connecting the avatar…",
-      [State.joining]: "joining the meeting…",
-      [State.waiting_room]: "waiting to be admitted…",
-      [State.in_main_session]: "waiting for the breakout room…",
-      [State.joining_breakout]: "joining the breakout room…",
-      [State.live]: avatar?.ready ? "live" : "avatar reconnecting…",
-      [State.leaving]: "leaving…",
-      [State.ended]: "left the meeting",
-      [State.failed]: "stopped",
-    }[current] ?? "connecting…"
+      [State.starting]: `${tutor} — starting…`,
+      [State.joining]: `${tutor} — joining the meeting…`,
+      [State.waiting_room]: `${tutor} — waiting to be admitted…`,
+      [State.in_main_session]: `${tutor} — waiting for the breakout rooms`,
+      [State.joining_breakout]: `${tutor} — joining the breakout room…`,
+      [State.in_room]: `${tutor} — say hello to start`,
+      [State.avatar_connecting]: `${tutor} — connecting the avatar…`,
+      [State.live]: avatar?.ready ? "live" : `${tutor} — avatar reconnecting…`,
+      [State.idle]: `${tutor} — paused: speak to continue`,
+      [State.leaving]: `${tutor} — leaving…`,
+      [State.ended]: `${tutor} — left the meeting`,
+      [State.failed]: `${tutor} — stopped`,
+    }[current] ?? `${tutor} — connecting…`
   );
 }
 
 function fail(reason, words = null, detail = {}) {
   setState(State.failed, { reason, words, detail });
+  meeting?.setMicWanted(false);
+  bridge.setMicOpen(false);
   avatar?.stop();
 }
 
+const inRoom = () => meeting?.phase === Phase.breakout;
+const avatarUp = () => Boolean(avatar?.ready) || state === State.avatar_connecting;
+
 function onMeetingPhase(phase, detail) {
+  if (phase === Phase.breakout) {
+    enterRoom(detail);
+    return;
+  }
+  if (avatarUp() || slot.asking) release(AvatarRelease.left_room);
+  slot.wasLiveHere = false;
   const mapping = {
     [Phase.joining]: State.joining,
     [Phase.waiting_room]: State.waiting_room,
     [Phase.main]: State.in_main_session,
     [Phase.joining_breakout]: State.joining_breakout,
-    [Phase.breakout]: State.live,
   };
   const next = mapping[phase];
   if (next) setState(next, { detail });
-  if (phase === Phase.breakout) reporter.event("breakout.joined", { room: detail.room ?? null });
+}
+
+function enterRoom(detail) {
+  slot.wasLiveHere = false;
+  slot.emptySince = null;
+  slot.lastSpeechAt = 0;
+  slot.goodbyeFor = null;
+  slot.roomHumans = meeting.humans();
+  setState(State.in_room, { detail });
+  consider();
+}
+
+/** Decide, from the room's people and voices, whether to ask for an avatar or let it go. Runs every poll. */
+function consider() {
+  if (TERMINAL.has(state) || !meeting || !inRoom() || slot.releasing) return;
+  const now = Date.now();
+  const humans = meeting.humans();
+  const arrived = humans.filter((name) => !slot.roomHumans.includes(name));
+  slot.roomHumans = humans;
+  slot.emptySince = humans.length ? null : (slot.emptySince ?? now);
+
+  if (meeting.roomsClosing()) {
+    if (avatar?.ready && slot.goodbyeFor !== meeting.room) sayGoodbye();
+    return;
+  }
+  if (avatar?.ready) {
+    const lastActivity = Math.max(slot.lastSpeechAt, avatar.talking ? now : avatar.talkingChangedAt, slot.liveSince);
+    if (slot.emptySince !== null && now - slot.emptySince >= policy.empty_grace_ms) release(AvatarRelease.room_empty);
+    else if (!avatar.talking && now - lastActivity >= policy.idle_ms) release(AvatarRelease.idle);
+    return;
+  }
+  if (state === State.avatar_connecting || slot.asking || now < slot.declinedUntil) return;
+  if (state === State.in_room) {
+    if (policy.start === "on_join") ask(AvatarWant.joined_room, humans);
+    else if (humans.length) ask(AvatarWant.human_arrived, humans);
+  } else if (state === State.idle) {
+    if (arrived.length) ask(AvatarWant.human_arrived, humans);
+    else if (humans.length && slot.lastSpeechAt > slot.pausedAt) ask(AvatarWant.speech, humans);
+  }
+}
+
+function ask(why, humans) {
+  slot.asking = true;
+  slot.askedAt = Date.now();
+  setState(State.avatar_connecting, { detail: { why } });
+  reporter.event(EventKind.avatar_wanted, { why, humans, room: meeting.room });
+  // A farm that never answers must not leave the page waiting forever.
+  setTimeout(() => {
+    if (slot.asking && Date.now() - slot.askedAt >= policy.ask_again_ms) {
+      slot.asking = false;
+      if (state === State.avatar_connecting) setState(slot.wasLiveHere ? State.idle : State.in_room);
+    }
+  }, policy.ask_again_ms);
+}
+
+async function sayGoodbye() {
+  slot.goodbyeFor = meeting.room;
+  const budgetMs = Math.min(GOODBYE_MAX_MS, Math.max(0, meeting.closingSeconds() * 1000 - 2000));
+  try {
+    if (budgetMs > 0 && policy.goodbye_text) {
+      await avatar.say(policy.goodbye_text);
+      // Within the host's countdown: wait for the goodbye to be spoken (start, then end).
+      const started = Date.now();
+      let heard = false;
+      while (Date.now() - started < budgetMs && avatar?.ready) {
+        if (avatar.talking) heard = true;
+        else if (heard || Date.now() - started > 4000) break;
+        await sleep(200);
+      }
+    }
+  } catch (error) {
+    reporter.event(EventKind.page_error, { message: `goodbye: ${error?.message ?? error}` });
+  }
+  if (inRoom() && avatarUp()) await release(AvatarRelease.rooms_closing);
+}
+
+/** Stop the avatar (billing stops when the farm closes its vendor session); the bot stays where it is. */
+async function release(why) {
+  if (slot.releasing) return;
+  slot.releasing = true;
+  slot.asking = false;
+  try {
+    meeting?.setMicWanted(false);
+    bridge.setMicOpen(false);
+    await avatar?.stop();
+    reporter.event(EventKind.avatar_released, { why, room: meeting?.room ?? null });
+    slot.pausedAt = Date.now();
+    if (inRoom()) setState(slot.wasLiveHere ? State.idle : State.in_room, { detail: { why } });
+  } finally {
+    slot.releasing = false;
+  }
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Voice activity on the meeting audio: only the room's people (the avatar's own voice is never tapped). */
+function listen() {
+  const level = bridge.meetingLevel();
+  if (level >= policy.vad_level) slot.loudFrames += 1;
+  else slot.loudFrames = 0;
+  if (slot.loudFrames >= VAD_FRAMES && inRoom()) {
+    slot.lastSpeechAt = Date.now();
+    if (state === State.idle) consider();
+  }
 }
 
 async function loadLiveAvatarSdk() {
-  return import(config.liveavatar.sdk_url);
+  sdk ??= await import(config.liveavatar.sdk_url);
+  return sdk;
 }
 
 function heartbeatExtras() {
   return {
     state,
     room: meeting?.room ?? null,
-    humans_in_room: meeting?.connected ? meeting.humans() : 0,
+    humans_in_room: inRoom() ? slot.roomHumans.length : 0,
     avatar_ready: Boolean(avatar?.ready),
     avatar_talking: Boolean(avatar?.talking),
     avatar_session_id: avatar?.sessionId ?? null,
+    muted_by_host: Boolean(meeting?.hostMuted),
+    speech_age_s: slot.lastSpeechAt ? Math.round((Date.now() - slot.lastSpeechAt) / 1000) : null,
   };
 }
 
@@ -98,39 +251,14 @@ async function main() {
     roomName: config.room_name,
     excludeAudioFrom: config.liveavatar.exclude_audio_from ?? [],
   });
+  bridge.setMicOpen(false);
   bridge.ensureStarted();
   reporter.start(heartbeatExtras);
   setState(State.starting);
-  window.addEventListener("error", (event) => reporter.event("page.error", { message: String(event.message) }));
+  window.addEventListener("error", (event) => reporter.event(EventKind.page_error, { message: String(event.message) }));
   window.addEventListener("unhandledrejection", (event) =>
-    reporter.event("page.error", { message: String(event.reason?.message ?? event.reason) }),
+    reporter.event(EventKind.page_error, { message: String(event.reason?.message ?? event.reason) }),
   );
-
-  setState(State.avatar_connecting);
-  let sdk;
-  try {
-    sdk = await loadLiveAvatarSdk();
-  } catch (error) {
-    fail("avatar_unavailable", `could not load the avatar SDK: ${error?.message ?? error}`);
-    return;
-  }
-  avatar = new LiveAvatar({
-    sdk,
-    config: config.liveavatar,
-    bridge,
-    video: document.getElementById("avatar-video"),
-    onEvent: (kind, detail) => reporter.event(kind, detail),
-    onDropped: (reason) => {
-      bridge.setStatus("avatar reconnecting…");
-      reporter.event("avatar.dropped", { reason });
-    },
-  });
-  try {
-    await avatar.start(config.liveavatar.session_token);
-  } catch (error) {
-    fail("avatar_unavailable", error?.message ?? String(error));
-    return;
-  }
 
   setState(State.joining);
   // The CDN-style build and the fake's stand-in define ZoomMtgEmbedded; the UMD bundle names it ReactWidgets.
@@ -145,14 +273,111 @@ async function main() {
     config: config.zoom,
     onPhase: onMeetingPhase,
     onFailure: (reason, words, detail) => fail(reason, words, detail),
-    onEvent: (kind, detail) => reporter.event(kind, detail),
+    onEvent: onMeetingEvent,
+    onChange: () => consider(),
   });
+  setInterval(listen, VAD_EVERY_MS);
+  setInterval(consider, config.zoom.poll_ms ?? 1000);
   await meeting.join();
+}
+
+function onMeetingEvent(kind, detail) {
+  if (kind === EventKind.meeting_broadcast) {
+    reporter.event(kind, detail);
+    if (avatar?.ready) avatar.say(`Your professor says: ${detail.message}`).catch(() => {});
+    return;
+  }
+  if (kind === EventKind.meeting_muted_by_host) bridge.setMicOpen(false);
+  reporter.event(kind, detail);
+}
+
+function newAvatar() {
+  return new LiveAvatar({
+    sdk,
+    config: config.liveavatar,
+    bridge,
+    video: document.getElementById("avatar-video"),
+    onEvent: (kind, detail) => {
+      if (kind === EventKind.transcript && detail.role === "student") {
+        detail = { ...detail, speaker: meeting?.speakerName() ?? null };
+      }
+      reporter.event(kind, detail);
+    },
+    onDropped: (reason) => {
+      bridge.setStatus(`AI tutor for ${config.room_name} — avatar reconnecting…`);
+      meeting?.setMicWanted(false);
+      bridge.setMicOpen(false);
+      reporter.event(EventKind.avatar_dropped, { reason });
+    },
+  });
+}
+
+async function goLive(sessionToken) {
+  await loadLiveAvatarSdk();
+  avatar ??= newAvatar();
+  await avatar.start(sessionToken);
+  slot.wasLiveHere = true;
+  slot.liveSince = Date.now();
+  const hostMuted = Boolean(meeting?.hostMuted);
+  bridge.setMicOpen(!hostMuted);
+  meeting?.setMicWanted(true);
+  setState(State.live, { detail: { muted_by_host: hostMuted } });
+}
+
+/**
+ * The farm's answer to avatar.wanted: start the avatar (replacing the current one, for new instructions or
+ * after a drop). Returns at once; the outcome arrives as avatar.ready or avatar.start_failed.
+ */
+async function startAvatar({ session_token: sessionToken }) {
+  slot.asking = false;
+  if (!inRoom() || TERMINAL.has(state) || state === State.leaving) {
+    throw new Error("the bot is no longer in its breakout room");
+  }
+  if (state !== State.live) setState(State.avatar_connecting);
+  const attempt = ++slot.startAttempt;
+  (async () => {
+    try {
+      if (avatar?.session) await avatar.stop();
+      await goLive(sessionToken);
+    } catch (error) {
+      if (attempt !== slot.startAttempt) return; // replaced meanwhile
+      await avatar?.stop();
+      reporter.event(EventKind.avatar_start_failed, { message: String(error?.message ?? error).slice(0, 300) });
+      slot.declinedUntil = Date.now() + START_RETRY_MS;
+      if (inRoom()) setState(slot.wasLiveHere ? State.idle : State.in_room);
+      return;
+    }
+    // Left the room (or the rooms closed) while it connected: let it go at once.
+    if (!inRoom()) await release(AvatarRelease.left_room);
+  })();
+  return { accepted: true };
+}
+
+async function declineAvatar({ words = null, retry_after_ms: retryAfterMs = policy.ask_again_ms } = {}) {
+  slot.asking = false;
+  slot.declinedUntil = Date.now() + retryAfterMs;
+  if (state === State.avatar_connecting) setState(slot.wasLiveHere ? State.idle : State.in_room, { detail: { words } });
+  return status();
+}
+
+async function stopAvatar({ reason = "stopped" } = {}) {
+  slot.asking = false;
+  slot.startAttempt += 1;
+  meeting?.setMicWanted(false);
+  bridge.setMicOpen(false);
+  await avatar?.stop();
+  slot.pausedAt = Date.now();
+  if (inRoom() && (state === State.live || state === State.avatar_connecting)) {
+    setState(slot.wasLiveHere ? State.idle : State.in_room, { detail: { why: reason } });
+  }
+  return status();
 }
 
 async function leave() {
   if (TERMINAL.has(state)) return status();
   setState(State.leaving);
+  meeting?.setMicWanted(false);
+  bridge.setMicOpen(false);
   await Promise.allSettled([meeting?.leave(), avatar?.stop()]);
   setState(State.ended, { reason: "left" });
   return status();
@@ -164,25 +389,24 @@ function status() {
     reason: failure?.reason ?? null,
     reason_text: failure?.reason_text ?? null,
     room: meeting?.room ?? null,
+    humans: inRoom() ? [...slot.roomHumans] : [],
+    muted_by_host: Boolean(meeting?.hostMuted),
     avatar: { ready: Boolean(avatar?.ready), talking: Boolean(avatar?.talking), session_id: avatar?.sessionId ?? null },
   };
 }
 
-async function restartAvatar(sessionToken) {
-  if (!avatar) throw new Error("the avatar was never started");
-  await avatar.stop();
-  bridge.setStatus("avatar reconnecting…");
-  reporter.event("avatar.restarting", {});
-  await avatar.start(sessionToken);
-  bridge.setStatus(statusWords(state));
-  return status();
+function requireAvatar() {
+  if (!avatar?.ready) throw new Error("the avatar is not live (it starts when a student is in the room)");
+  return avatar;
 }
 
 window.avatarfarm = Object.freeze({
-  say: async (text) => avatar.say(String(text)),
-  respond: async (text) => avatar.respond(String(text)),
-  interrupt: async () => avatar.interrupt(),
-  restartAvatar,
+  startAvatar,
+  declineAvatar,
+  stopAvatar,
+  say: async (text) => requireAvatar().say(String(text)),
+  respond: async (text) => requireAvatar().respond(String(text)),
+  interrupt: async () => requireAvatar().interrupt(),
   leave,
   status,
 });

@@ -53,12 +53,15 @@
   const excludedContexts = new WeakSet();
   let ctx = null;
   let micGain, micDestination, micAnalyser, meetingMix, meetingDestination, meetingAnalyser;
+  // The outbound microphone is silent unless the bot's avatar is live in its room.
+  let micOpen = false;
 
   function audio() {
     if (ctx) return ctx;
     ctx = new original.AudioContext({ latencyHint: "interactive" });
     ownContexts.add(ctx);
     micGain = ctx.createGain();
+    micGain.gain.value = micOpen ? 1 : 0;
     micDestination = ctx.createMediaStreamDestination();
     micAnalyser = ctx.createAnalyser();
     micAnalyser.fftSize = 1024;
@@ -153,7 +156,7 @@
     painter.fillText(config.professorName, cx, h * 0.7);
     painter.fillStyle = "#c9c3dd";
     painter.font = `${Math.round(h * 0.045)}px sans-serif`;
-    const subtitle = config.roomName ? `${config.roomName} · ${config.status}` : config.status;
+    const subtitle = config.status || config.roomName;
     painter.fillText(subtitle, cx, h * 0.8);
   }
 
@@ -484,6 +487,18 @@
     },
     setAvatarVideo,
     wireAvatarAudio,
+    /** Opens or silences the outbound microphone (the avatar's voice) without changing the track. */
+    setMicOpen(open) {
+      micOpen = Boolean(open);
+      if (micGain) micGain.gain.setTargetAtTime(micOpen ? 1 : 0, ctx.currentTime, 0.02);
+    },
+    get micOpen() {
+      return micOpen;
+    },
+    /** RMS level of what the meeting plays right now (the room's voices; never the avatar's own). */
+    meetingLevel() {
+      return rms(meetingAnalyser);
+    },
     ensureStarted() {
       camera();
       audio();
@@ -514,6 +529,7 @@
         avatar_frames: avatarFramesDrawn,
         avatar_playing: avatarIsPlaying(),
         level_out: rms(micAnalyser),
+        mic_open: micOpen,
         level_in: rms(meetingAnalyser),
         outbound_video: await outboundVideo(),
         audio_context: ctx ? ctx.state : "none",

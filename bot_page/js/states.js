@@ -1,18 +1,13 @@
-// The bot's states and failure reasons (DESIGN.md), and how vendor refusals map to reasons.
+// The bot's states and failure reasons (their names and words come from state/vocabulary.py through the
+// generated vocabulary.js), and how Zoom's refusals map to reasons.
 // No retry loop lives in the page: a failure is reported with its reason, and the farm decides.
 
-export const State = Object.freeze({
-  starting: "starting",
-  avatar_connecting: "avatar_connecting",
-  joining: "joining",
-  waiting_room: "waiting_room",
-  in_main_session: "in_main_session",
-  joining_breakout: "joining_breakout",
-  live: "live",
-  leaving: "leaving",
-  ended: "ended",
-  failed: "failed",
-});
+import { AVATAR_RELEASE, AVATAR_WANT, BOT_STATES, EVENT_KINDS, REASON_WORDS } from "./vocabulary.js";
+
+export const State = Object.freeze(Object.fromEntries(BOT_STATES.map((name) => [name, name])));
+export const EventKind = EVENT_KINDS;
+export const AvatarWant = Object.freeze(Object.fromEntries(AVATAR_WANT.map((name) => [name, name])));
+export const AvatarRelease = Object.freeze(Object.fromEntries(AVATAR_RELEASE.map((name) => [name, name])));
 
 export const TERMINAL = new Set([State.ended, State.failed]);
 
@@ -70,36 +65,6 @@ const CLOSED_REASONS = new Map([
   ["archive failed", "archive_failed"],
 ]);
 
-export const REASON_TEXT = Object.freeze({
-  bad_signature: "Zoom refused the meeting signature (check the SDK key and secret).",
-  bad_passcode: "The meeting passcode is wrong.",
-  meeting_not_found: "There is no Zoom meeting with this number.",
-  meeting_not_started: "The meeting has not started yet.",
-  cross_account_not_allowed: "The meeting belongs to another Zoom account; the app must be published for that.",
-  anonymous_join_refused: "Zoom does not allow anonymous joins for this app.",
-  obf_required: "The meeting belongs to another Zoom account: the professor must authorize avatarfarm (OBF token).",
-  obf_invalid: "Zoom rejected the on-behalf-of (OBF) token.",
-  obf_wrong_meeting: "The on-behalf-of (OBF) token was issued for another meeting.",
-  authorizer_absent: "The professor who authorized the bot is not in the meeting yet.",
-  authorizer_left: "The professor who authorized the bot left the meeting, so Zoom removed the bot.",
-  credentials_conflict: "Zoom reported a conflict with the login credentials.",
-  blocked_as_bot: "Zoom refused the join: the meeting does not allow automated participants.",
-  duplicated_session: "Another session with the same identity joined the meeting.",
-  kicked: "The host removed the bot from the meeting.",
-  meeting_ended: "The host ended the meeting.",
-  left: "The bot left the meeting.",
-  archive_failed: "Zoom closed the meeting (archiving failed).",
-  meeting_closed: "Zoom closed the connection.",
-  meeting_error: "Zoom refused the join.",
-  zak_invalid: "Zoom rejected the ZAK token.",
-  meeting_full: "The meeting is full.",
-  meeting_locked: "The meeting is locked.",
-  zoom_unreachable: "Could not reach Zoom's servers.",
-  avatar_unavailable: "The avatar service could not start a session.",
-  platform_unsupported: "This browser lacks what the Zoom SDK needs.",
-  page_error: "The bot page failed.",
-});
-
 export function failReason({ errorCode, reason }) {
   const text = String(reason ?? "");
   // Zoom's bot refusal ships without a code of its own (it comes with the generic 200), so words go first.
@@ -120,7 +85,7 @@ export function closedReason(reason) {
 const AVATAR_REASONS = new Set(["avatar_unavailable"]);
 
 export function reasonText(reason, vendorWords) {
-  const base = REASON_TEXT[reason] ?? "The bot stopped.";
+  const base = REASON_WORDS[reason] ?? "The bot stopped.";
   if (!vendorWords) return base;
   const source = AVATAR_REASONS.has(reason) ? "LiveAvatar" : reason === "page_error" ? "page" : "Zoom";
   return `${base} (${source}: ${vendorWords})`;

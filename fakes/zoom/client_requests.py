@@ -126,12 +126,7 @@ def _leave_room(meeting: Meeting, p: Participant, params: dict[str, Any]) -> Non
 
 def _broadcast(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
     _require_manager(p)
-    content = _str(params.get("content"))
-    if not content:
-        raise errors.OperationFailure("INVALID_PARAMETERS", "parameter cannot be empty", 4003)
-    for target in meeting.participants.values():
-        if not target.on_hold:
-            target.send({"op": "event", "name": "broadcast-message", "payload": {"message": content}})
+    meeting.broadcast(_str(params.get("content")))
 
 
 def _open_rooms(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:

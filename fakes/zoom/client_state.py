@@ -29,6 +29,12 @@ def state_for(meeting: Meeting, p: Participant, hints: Hints | None = None) -> d
         "breakout": _breakout_view(meeting, p),
         # The browsers p exchanges media with: everyone else with a client in the same room.
         "media": {"room": room_key, "peers": peers, "audioPlayback": meeting.settings.audio_playback},
+        # Meeting settings the client applies itself (see MeetingSettings).
+        "quirks": {
+            "muteOnEntry": meeting.settings.mute_on_entry,
+            "breakoutGettersGapMs": meeting.settings.breakout_getters_gap_ms,
+            "videoInMoreMenu": meeting.settings.video_in_more_menu,
+        },
         # bot userId -> userId of the participant who authorized it (getBotAuthorizedUserInfoByUserId).
         "botAuthorizers": _bot_authorizers(meeting),
         "hints": {kind: {str(k): v for k, v in values.items()} for kind, values in (hints or {}).items()},

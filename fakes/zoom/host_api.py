@@ -63,6 +63,9 @@ class CreateMeetingBody(_Body):
     authenticated_only: bool = False
     force_join_error: int | None = None
     audio_playback: Literal["split", "webaudio", "element"] = "split"
+    mute_on_entry: bool = False
+    breakout_getters_gap_ms: int = Field(default=0, ge=0, le=10_000)
+    video_in_more_menu: bool = False
     breakout_rooms: list[str] = Field(default_factory=list)
     breakout_options: BreakoutOptionsBody = Field(default_factory=BreakoutOptionsBody)
 
@@ -76,6 +79,9 @@ class UpdateMeetingBody(_Body):
     authenticated_only: bool | None = None
     force_join_error: int | None = None
     audio_playback: Literal["split", "webaudio", "element"] | None = None
+    mute_on_entry: bool | None = None
+    breakout_getters_gap_ms: int | None = Field(default=None, ge=0, le=10_000)
+    video_in_more_menu: bool | None = None
     breakout_options: BreakoutOptionsBody | None = None
 
 
@@ -100,6 +106,14 @@ class RoomTargetBody(WhoBody):
 
 class OpenBreakoutBody(_Body):
     options: BreakoutOptionsBody = Field(default_factory=BreakoutOptionsBody)
+
+
+class MuteBody(WhoBody):
+    mute: bool = True
+
+
+class BroadcastBody(_Body):
+    message: str = Field(min_length=1, max_length=1000)
 
 
 class CloseBreakoutBody(_Body):
@@ -163,6 +177,9 @@ async def create_meeting(body: CreateMeetingBody, service: Service) -> dict[str,
         authenticated_only=body.authenticated_only,
         force_join_error=body.force_join_error,
         audio_playback=body.audio_playback,
+        mute_on_entry=body.mute_on_entry,
+        breakout_getters_gap_ms=body.breakout_getters_gap_ms,
+        video_in_more_menu=body.video_in_more_menu,
     )
     try:
         meeting = service.meetings.create(
@@ -288,6 +305,25 @@ async def hold_participant(number: str, body: WhoBody, service: Service) -> dict
 async def kick_participant(number: str, body: WhoBody, service: Service) -> dict[str, Any]:
     meeting = _meeting(service, number)
     meeting.remove(_who(meeting, body), errors.CLOSED_KICKED)
+    return roster_view(meeting)
+
+
+@router.post("/meetings/{number}/mute")
+async def mute_participant(number: str, body: MuteBody, service: Service) -> dict[str, Any]:
+    """The host mutes (or asks to unmute) a participant: its client gets the SDK's remote mute."""
+    meeting = _meeting(service, number)
+    target = _who(meeting, body)
+    if target.virtual:
+        meeting.update_media_state(target, audio=target.audio, muted=body.mute, video=target.video)
+    else:
+        target.send({"op": "remote-mute", "mute": body.mute})
+    return roster_view(meeting)
+
+
+@router.post("/meetings/{number}/breakout/broadcast")
+async def broadcast_message(number: str, body: BroadcastBody, service: Service) -> dict[str, Any]:
+    meeting = _meeting(service, number)
+    meeting.broadcast(body.message)
     return roster_view(meeting)
 
 

@@ -58,6 +58,13 @@ class MeetingSettings:
     # How clients play remote audio: "webaudio" (AudioContext -> destination), "element" (<audio>), or
     # "split" (remote participants with an even userId through WebAudio, odd ones through <audio>).
     audio_playback: str = "split"
+    # Zoom's "Mute participants upon entry": joining computer audio leaves the participant muted.
+    mute_on_entry: bool = False
+    # While a client moves between the main session and a room, its breakout getters (getUserStatus,
+    # getCurrentBreakoutRoom) answer undefined for this long, as the real bundle's do mid-move.
+    breakout_getters_gap_ms: int = 0
+    # The client's toolbar keeps "Start Video" inside its "More" menu (a narrow window in the real SDK).
+    video_in_more_menu: bool = False
 
     def update(self, values: dict[str, Any]) -> None:
         for name, value in values.items():
@@ -316,6 +323,14 @@ class Meeting:
         p.room_id = room.room_id
         p.left_room = False
         self._transition([(p, reason, {"roomName": room.name})], {})
+
+    def broadcast(self, content: str) -> None:
+        """The host's message to every breakout room (and the main session), as `broadcast-message`."""
+        if not content:
+            raise errors.OperationFailure("INVALID_PARAMETERS", "parameter cannot be empty", 4003)
+        for target in self.participants.values():
+            if not target.on_hold:
+                target.send({"op": "event", "name": "broadcast-message", "payload": {"message": content}})
 
     # ----- media
 

@@ -47,7 +47,13 @@ class Bot:
     reports: list[dict[str, Any]]
     notices: list[tuple[str, dict[str, Any]]]
     requests: list[str]
-    vendor_session_id: str
+    # LiveAvatar sessions minted for this bot, in order (the farm's part, played by the harness).
+    vendor_sessions: list[str] = field(default_factory=list)
+
+    @property
+    def vendor_session_id(self) -> str:
+        assert self.vendor_sessions, "no avatar was ever asked for"
+        return self.vendor_sessions[-1]
 
     def states(self) -> list[str]:
         return [r["state"] for r in self.reports if r["type"] == "state"]
@@ -113,6 +119,12 @@ class Stack:
             await self.zoom.add_virtual(number, name="Host", host=True)
         return number
 
+    async def serve_avatar(self, bot: Bot) -> None:
+        """What the farm does when a page asks for an avatar: mint a session and hand the page its token."""
+        vendor_session, token = await self.new_avatar_token()
+        bot.vendor_sessions.append(vendor_session)
+        await bot.call("(command) => window.avatarfarm.startAvatar(command)", {"session_token": token})
+
     async def new_avatar_token(self) -> tuple[str, str]:
         context_id = await self.liveavatar.create_context(
             name="CS 101 · Room 1", prompt=COURSE_PROMPT, opening_text="Hello! What are you working on?"
@@ -128,8 +140,9 @@ class Stack:
         passcode: str = "pw123",
         signature: str | None = None,
         obf_token: str | None = None,
+        serve_avatars: bool = True,
+        **config_options: Any,
     ) -> Bot:
-        vendor_session, token = await self.new_avatar_token()
         config = bot_page_config(
             self.settings,
             bot_id=f"bot_{len(self.bots) + 1}",
@@ -141,14 +154,24 @@ class Stack:
             credentials=BotCredentials(
                 meeting_signature=signature
                 or meeting_signature(sdk_key=SDK_KEY, sdk_secret=SDK_SECRET, meeting_number=number),
-                liveavatar_session_token=token,
                 obf_token=obf_token,
             ),
+            **config_options,
         )
         ticket = self.api.state.bot_tickets.issue(config)
         reports: list[dict[str, Any]] = []
         notices: list[tuple[str, dict[str, Any]]] = []
         requests: list[str] = []
+        serving: set[asyncio.Task[None]] = set()
+        holder: list[Bot] = []
+
+        def on_report(message: dict[str, Any]) -> None:
+            reports.append(message)
+            wanted = message.get("type") == "event" and message.get("kind") == "avatar.wanted"
+            if wanted and serve_avatars and holder:
+                task = asyncio.ensure_future(self.serve_avatar(holder[0]))
+                serving.add(task)
+                task.add_done_callback(serving.discard)
 
         def watch(context: BrowserContext) -> None:
             context.on("request", lambda request: requests.append(request.url))
@@ -156,11 +179,14 @@ class Stack:
         browser = await self.node.open_bot(
             f"bot-{room}",
             f"{self.api_url}/bot/{ticket}",
-            on_report=reports.append,
+            on_report=on_report,
             on_notice=lambda kind, detail: notices.append((kind, detail)),
             before_load=watch,
         )
-        bot = Bot(browser, reports, notices, requests, vendor_session)
+        bot = Bot(browser, reports, notices, requests)
+        holder.append(bot)
+        if serve_avatars and any(r.get("kind") == "avatar.wanted" for r in reports):
+            await self.serve_avatar(bot)
         self.bots.append(bot)
         return bot
 

@@ -36,12 +36,16 @@ async def test_assigned_bot_goes_live_is_seen_heard_and_hears_the_student(tmp_pa
         assert live["detail"]["room"] == "Room 1"
         assert bot.states() == [
             "starting",
-            "avatar_connecting",
             "joining",
             "in_main_session",
             "joining_breakout",
+            "in_room",
+            "avatar_connecting",
             "live",
         ]
+        # The page asked for its avatar only in its room, for the student who is there.
+        [wanted] = bot.events("avatar.wanted")
+        assert wanted["why"] == "human_arrived" and wanted["humans"] == ["Grace"] and wanted["room"] == "Room 1"
 
         # The student sees the bot's camera: moving, not black.
         async def sees_video() -> bool:
@@ -95,11 +99,16 @@ async def test_self_selected_room(tmp_path: Path) -> None:
         bot = await stack.launch_bot(number, room="Room 2")
         await bot.wait_state("in_main_session")
         await stack.zoom.post(f"/fake/meetings/{number}/breakout/open")
-        live = await bot.wait_state("live")
-        assert live["detail"]["room"] == "Room 2"
+        in_room = await bot.wait_state("in_room")
+        assert in_room["detail"]["room"] == "Room 2"
         assert any(e.get("how") == "self-select" for e in bot.events("meeting.breakout_joined"))
         person = await stack.zoom.person(number, "Prof. Ada (AI) · Room 2")
         assert person["location"] == "breakout" and person["room"]["name"] == "Room 2"
+        # Nobody is in Room 2: no avatar is asked for, and the bot shows its card.
+        await asyncio.sleep(3)
+        assert bot.events("avatar.wanted") == [] and bot.vendor_sessions == []
+        assert bot.last_state()["state"] == "in_room"
+        assert (await bot.call("() => window.avatarfarm.status()"))["humans"] == []
 
 
 async def test_avatar_drop_and_restart_never_stops_the_camera(tmp_path: Path) -> None:
@@ -132,9 +141,9 @@ async def test_avatar_drop_and_restart_never_stops_the_camera(tmp_path: Path) ->
         await bot.wait_event("avatar.dropped", lambda d: True, within=20)
         assert (await bot.bridge_stats())["avatar_playing"] is False  # the placeholder is drawn meanwhile
         await asyncio.sleep(2)
-        _, token = await stack.new_avatar_token()
-        status = await bot.call("(token) => window.avatarfarm.restartAvatar(token)", token)
-        assert status["avatar"]["ready"] is True and status["state"] == "live"
+        await stack.serve_avatar(bot)  # the farm's answer to a drop: a new session in place
+        await bot.wait_event("avatar.ready", lambda d: d.get("session_id") == bot.vendor_sessions[-1], within=30)
+        assert (await bot.call("() => window.avatarfarm.status()"))["state"] == "live"
         await _poll(lambda: _playing(bot), 20, "the compositor to draw the new avatar")
         await asyncio.sleep(2)
         stop.set()

@@ -58,7 +58,7 @@ def _config(settings: Settings, room_name: str = "Room 1") -> dict[str, Any]:
         professor_name="Prof. Ada",
         meeting_number="85746065432",
         passcode="x7Yq2",
-        credentials=BotCredentials(meeting_signature=signature, liveavatar_session_token="la-session-token"),
+        credentials=BotCredentials(meeting_signature=signature),
     )
 
 

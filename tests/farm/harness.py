@@ -146,6 +146,9 @@ def farm_settings(data_dir: Path, zoom_url: str, liveavatar_url: str, api_url: s
         "liveavatar_api_key": LA_API_KEY,
         "max_bots": 6,
         "avatar_quality": "low",
+        # Most farm tests are about bots, not students: avatars start as soon as a bot is in its room.
+        # tests/farm/test_room_lifecycle.py runs the default (on_human).
+        "avatar_start": "on_join",
     }
     values.update(overrides)
     return load_settings(**values)

@@ -60,6 +60,7 @@ class Manager:
             "AVATARFARM_LIVEAVATAR_API_BASE": la_url,
             "AVATARFARM_LIVEAVATAR_API_KEY": LA_API_KEY,
             "AVATARFARM_AVATAR_QUALITY": "low",
+            "AVATARFARM_AVATAR_START": "on_join",
         }
         self.process: asyncio.subprocess.Process | None = None
 

@@ -28,7 +28,9 @@ class ScriptedBrowser:
     on_report: ReportHandler
     on_notice: NoticeHandler
     calls: list[str] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
     closed: bool = False
+    avatar_starts: bool = True
 
     def report(self, message: dict[str, Any]) -> None:
         self.on_report(message)
@@ -39,11 +41,21 @@ class ScriptedBrowser:
     def heartbeat(self, humans: int = 1) -> None:
         self.report({"type": "heartbeat", "state": "live", "stats": {"humans_in_room": humans}})
 
+    def event(self, kind: str, **detail: Any) -> None:
+        self.report({"type": "event", "kind": kind, "detail": detail})
+
     async def evaluate(self, expression: str, arg: Any = None) -> Any:
         self.calls.append(expression)
         if "leave" in expression:
             self.state("leaving")
             self.state("ended")
+        if "startAvatar" in expression:
+            self.tokens.append(arg["session_token"])
+            if self.avatar_starts:
+                self.state("avatar_connecting")
+                self.event("avatar.ready", session_id="x")
+                self.state("live")
+            return {"accepted": True}
         return {"state": "ended"}
 
     async def close(self) -> None:
@@ -169,10 +181,15 @@ async def rig_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     await db.close()
 
 
-async def _go_live(bot: ScriptedBrowser) -> None:
-    for state in ("starting", "avatar_connecting", "joining", "in_main_session", "joining_breakout", "live"):
+async def _in_room(bot: ScriptedBrowser) -> None:
+    for state in ("starting", "joining", "in_main_session", "joining_breakout", "in_room"):
         bot.state(state)
     bot.heartbeat()
+
+
+async def _go_live(bot: ScriptedBrowser) -> None:
+    await _in_room(bot)
+    bot.event("avatar.wanted", why="human_arrived", humans=["Grace Hopper"], room="Room 1")
 
 
 async def test_a_bot_without_heartbeats_is_relaunched(rig_factory: Callable[..., Any]) -> None:
@@ -199,8 +216,8 @@ async def test_a_crash_loop_spends_the_budget_and_says_why(rig_factory: Callable
     _, reason, text = await rig.wait_status(RoomStatus.failed, within=30)
     assert reason == "crashed"
     assert text == "Gave up after 3 attempts. Last problem: The bot's browser crashed."
-    avatars = await rig.repository.avatar_sessions(rig.room_id)
-    assert len(avatars) == 3 and all(a.status.value == "stopped" for a in avatars)
+    # No page ever asked for an avatar, so none was started or billed.
+    assert await rig.repository.avatar_sessions(rig.room_id) == []
     assert len(rig.node.bots) == 3
 
 
@@ -215,17 +232,70 @@ async def test_a_refusal_that_cannot_change_is_not_retried(rig_factory: Callable
     assert len(rig.node.bots) == 1
 
 
-async def test_an_empty_room_is_left(rig_factory: Callable[..., Any]) -> None:
-    rig: Rig = await rig_factory(empty_room_seconds=0.3)
+async def test_no_avatar_until_the_page_asks_and_none_after_it_lets_go(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await _in_room(bot)
+    await rig.wait_status(RoomStatus.in_room)
+    await asyncio.sleep(0.3)
+    assert await rig.repository.avatar_sessions(rig.room_id) == []
+    bot.event("avatar.wanted", why="human_arrived", humans=["Grace Hopper"], room="Room 1")
+    await rig.wait_status(RoomStatus.live)
+    [first] = await rig.repository.avatar_sessions(rig.room_id)
+    assert first.status.value == "active" and first.vendor_session_id
+    assert (await rig.services.liveavatar.session(first.vendor_session_id)).end_reason is None
+    # The context greets the student by their meeting name.
+    room = await rig.repository.get_room(rig.room_id)
+    assert room is not None and room.avatar_context_id
+    context = await rig.services.liveavatar._call("GET", f"/v1/contexts/{room.avatar_context_id}")
+    assert context["opening_text"].startswith("Hi Grace Hopper!")
+
+    bot.report({"type": "event", "kind": "transcript", "detail": {"role": "student", "text": "What is a base case?"}})
+    bot.event("avatar.released", why="idle", room="Room 1")
+    bot.state("idle", detail={"room": "Room 1", "why": "idle"})
+    _, reason, text = await rig.wait_status(RoomStatus.idle)
+    assert reason == "idle" and text is not None and "paused" in text
+    for _ in range(100):
+        [closed] = await rig.repository.avatar_sessions(rig.room_id)
+        if closed.status.value == "stopped":
+            break
+        await asyncio.sleep(0.05)
+    assert closed.end_reason == "idle"
+    # Billing stopped at the vendor, with the API key.
+    assert (await rig.services.liveavatar.session(first.vendor_session_id)).end_reason == "USER_CLOSED"
+
+    # Speech brings a fresh session whose context carries the conversation so far.
+    bot.event("avatar.wanted", why="speech", humans=["Grace Hopper"], room="Room 1")
+    for _ in range(100):
+        if len(bot.tokens) == 2:
+            break
+        await asyncio.sleep(0.05)
+    context = await rig.services.liveavatar._call("GET", f"/v1/contexts/{room.avatar_context_id}")
+    assert "What is a base case?" in context["prompt"]
+    assert context["opening_text"].startswith("Welcome back, Grace Hopper!")
+    assert len(await rig.repository.avatar_sessions(rig.room_id)) == 2
+
+
+async def test_a_spent_budget_declines_the_avatar_in_words(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory()
+    rig.services.settings = rig.services.settings.model_copy(update={"session_credit_budget": 0.001})
     bot = await rig.node.next_bot(1)
     await _go_live(bot)
     await rig.wait_status(RoomStatus.live)
-    for _ in range(6):
-        bot.heartbeat(humans=0)
-        await asyncio.sleep(0.1)
-    _, reason, _ = await rig.wait_status(RoomStatus.ended)
-    assert reason == "room_empty"
-    assert any("leave" in call for call in bot.calls)
+    [row] = await rig.repository.avatar_sessions(rig.room_id)
+    await rig.repository.record_avatar_usage(row.id, minutes=1.0, credits=2.0)
+    bot.event("avatar.released", why="room_empty", room="Room 1")
+    bot.state("idle", detail={"room": "Room 1", "why": "room_empty"})
+    await rig.wait_status(RoomStatus.idle)
+    bot.event("avatar.wanted", why="human_arrived", humans=["Alan"], room="Room 1")
+    for _ in range(100):
+        if any("declineAvatar" in call for call in bot.calls):
+            break
+        await asyncio.sleep(0.05)
+    assert any("declineAvatar" in call for call in bot.calls)
+    assert len(bot.tokens) == 1
+    events = [e for e in await rig.repository.recent_events(room_id=rig.room_id) if e.kind == "avatar.declined"]
+    assert events and "budget" in events[0].detail["words"]
 
 
 async def test_the_maximum_duration_is_enforced(rig_factory: Callable[..., Any]) -> None:
@@ -252,7 +322,8 @@ async def test_console_lines_and_page_errors_become_room_events(rig_factory: Cal
         await asyncio.sleep(0.05)
     assert "bot.page.console" in kinds and "bot.page.error" in kinds
     [line] = await rig.repository.transcript(rig.room_id)
-    assert (line.speaker, line.role.value, line.text) == ("Grace", "student", "What is a base case?")
+    # Without an active speaker from the SDK, the one person in the room is the speaker.
+    assert (line.speaker, line.role.value, line.text) == ("Grace Hopper", "student", "What is a base case?")
 
 
 async def test_leave_and_restart_commands(rig_factory: Callable[..., Any]) -> None:

@@ -1,19 +1,7 @@
 // How the dashboard puts things into words and colours: room states, durations, numbers, timeline events.
+// Status and reason words come from state/vocabulary.py (served as vocabulary.js), shared with the bot page.
 
-const STATUS_WORDS = {
-  queued: "Queued",
-  starting: "Starting the bot",
-  avatar_connecting: "Connecting the avatar",
-  joining: "Joining the meeting",
-  waiting_room: "In the waiting room",
-  in_main_session: "In the main session",
-  joining_breakout: "Joining the breakout room",
-  live: "Live",
-  recovering: "Recovering",
-  leaving: "Leaving",
-  ended: "Ended",
-  failed: "Failed",
-};
+import { REASON_WORDS, STATUS_WORDS } from "/bot-assets/js/vocabulary.js";
 
 export function statusWords(status) {
   return STATUS_WORDS[status] ?? String(status);
@@ -24,11 +12,18 @@ export function avatarPresent(room) {
   return Boolean(room.avatar_live) && (!room.media || Boolean(room.media.avatar_ready));
 }
 
-/** green: live with avatar; yellow: pending, waiting room or no avatar; red: failed; grey: ended. */
+// Healthy waiting: the bot is where it should be and nothing is billed (no student, or a quiet room).
+const WAITING = new Set(["in_main_session", "in_room", "idle"]);
+
+/**
+ * green: live with avatar; blue: waiting as it should (main session, empty room, avatar paused);
+ * yellow: getting there (joining, connecting, recovering) or live without a picture; red: failed; grey: ended.
+ */
 export function colourOf(room) {
   if (room.status === "ended") return "grey";
   if (room.status === "failed") return "red";
   if (room.status === "live" && avatarPresent(room)) return "green";
+  if (WAITING.has(room.status)) return "blue";
   return "yellow";
 }
 
@@ -37,8 +32,14 @@ export function stateLine(room) {
   return statusWords(room.status);
 }
 
+/** Avatar minutes against minutes in the meeting, and the credits that starting avatars only for students saved. */
+export function moneyLine(usage) {
+  if (!usage) return "";
+  return `${number(usage.minutes)} avatar min of ${number(usage.meeting_minutes)} in the meeting · ${number(usage.credits)} credits (${number(usage.credits_saved)} saved)`;
+}
+
 export function reasonWords(room) {
-  return room.reason_text || (room.reason ? String(room.reason).replaceAll("_", " ") : "");
+  return room.reason_text || REASON_WORDS[room.reason] || (room.reason ? String(room.reason).replaceAll("_", " ") : "");
 }
 
 export function duration(seconds) {
@@ -90,7 +91,17 @@ export function eventWords(event) {
     case "bot.ended":
       return `Bot ended${d.reason ? `: ${d.reason}` : ""}`;
     case "avatar.requested":
-      return "Avatar requested";
+      return `Avatar requested${d.why === "speech" ? " (someone spoke)" : d.humans?.length ? ` for ${d.humans.join(", ")}` : ""}`;
+    case "avatar.released":
+      return `Avatar paused: ${d.words ?? d.why ?? ""}`;
+    case "avatar.declined":
+      return `No avatar started: ${d.words ?? ""}`;
+    case "avatar.start_failed":
+      return `Avatar did not start: ${d.words ?? ""}`;
+    case "bot.meeting.broadcast":
+      return `Broadcast from the professor: “${d.message ?? ""}”`;
+    case "bot.meeting.muted_by_host":
+      return "The host muted the bot";
     case "avatar.started":
       return "Avatar started";
     case "avatar.stopped":

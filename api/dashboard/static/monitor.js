@@ -35,6 +35,8 @@ function renderSummary(summary) {
   put("avatars", String(summary.avatars_live));
   put("minutes", number(summary.minutes, 1));
   put("credits", number(summary.credits, 2));
+  put("meeting-minutes", number(summary.money?.meeting_minutes, 1));
+  put("saved", `${number(summary.money?.credits_saved, 2)} credits`);
   put("budget", summary.budget_left === null || summary.budget_left === undefined ? "no limit" : number(summary.budget_left, 2));
 }
 

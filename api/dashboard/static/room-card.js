@@ -7,6 +7,7 @@ import {
   avatarPresent,
   clock,
   colourOf,
+  moneyLine,
   eventWords,
   inTimeline,
   level,
@@ -178,6 +179,7 @@ export class RoomCard {
       this.noPicture.hidden = false;
     }
     setText(this.creditsNode, number(room.usage?.credits, 2));
+    this.creditsNode.title = moneyLine(room.usage);
     // Which machine runs the bot matters only when there are several (the local node is the default).
     const onNode = room.node && room.node !== "local" ? room.node : "";
     setText(this.browserNode.value, onNode);

@@ -3,6 +3,8 @@
 // avatar hears the breakout room. Its stream goes to a muted <video> that the compositor draws and whose
 // audio the bridge sends out as the bot's microphone.
 
+import { EventKind } from "../states.js";
+
 const STREAM_READY_TIMEOUT_MS = 45_000;
 const KEEP_ALIVE_MS = 60_000;
 
@@ -28,6 +30,7 @@ export class LiveAvatar {
     this.ready = false;
     this.keepAliveTimer = null;
     this.stopping = false;
+    this.talkingChangedAt = 0;
   }
 
   get sessionId() {
@@ -55,20 +58,20 @@ export class LiveAvatar {
         reject(new Error(`the avatar session disconnected (${reason})`));
       });
     });
-    session.on(SessionEvent.SESSION_STATE_CHANGED, (state) => this.onEvent("avatar.state", { state }));
+    session.on(SessionEvent.SESSION_STATE_CHANGED, (state) => this.onEvent(EventKind.avatar_state, { state }));
     session.on(SessionEvent.SESSION_DISCONNECTED, (reason) => this.disconnected(session, reason));
     session.on(AgentEventsEnum.AVATAR_SPEAK_STARTED, () => this.setTalking(true));
     session.on(AgentEventsEnum.AVATAR_SPEAK_ENDED, () => this.setTalking(false));
-    session.on(AgentEventsEnum.USER_SPEAK_STARTED, () => this.onEvent("student.speaking", { speaking: true }));
-    session.on(AgentEventsEnum.USER_SPEAK_ENDED, () => this.onEvent("student.speaking", { speaking: false }));
+    session.on(AgentEventsEnum.USER_SPEAK_STARTED, () => this.onEvent(EventKind.student_speaking, { speaking: true }));
+    session.on(AgentEventsEnum.USER_SPEAK_ENDED, () => this.onEvent(EventKind.student_speaking, { speaking: false }));
     session.on(AgentEventsEnum.USER_TRANSCRIPTION, (event) =>
-      this.onEvent("transcript", { role: "student", text: event?.text ?? "" }),
+      this.onEvent(EventKind.transcript, { role: "student", text: event?.text ?? "" }),
     );
     session.on(AgentEventsEnum.AVATAR_TRANSCRIPTION, (event) =>
-      this.onEvent("transcript", { role: "avatar", text: event?.text ?? "" }),
+      this.onEvent(EventKind.transcript, { role: "avatar", text: event?.text ?? "" }),
     );
     session.on(AgentEventsEnum.SESSION_STOPPED, (event) =>
-      this.onEvent("avatar.stopped", { stop_reason: event?.stop_reason ?? null }),
+      this.onEvent(EventKind.avatar_stopped, { stop_reason: event?.stop_reason ?? null }),
     );
     await session.start();
     await streamReady;
@@ -79,14 +82,15 @@ export class LiveAvatar {
     this.bridge.wireAvatarAudio();
     this.ready = true;
     this.keepAliveTimer = setInterval(() => {
-      session.keepAlive().catch((error) => this.onEvent("avatar.keep_alive_failed", { reason: String(error) }));
+      session.keepAlive().catch((error) => this.onEvent(EventKind.avatar_keep_alive_failed, { reason: String(error) }));
     }, this.config.keep_alive_ms ?? KEEP_ALIVE_MS);
-    this.onEvent("avatar.ready", { session_id: session.sessionId });
+    this.onEvent(EventKind.avatar_ready, { session_id: session.sessionId });
   }
 
   setTalking(talking) {
     this.talking = talking;
-    this.onEvent("avatar.talking", { talking });
+    this.talkingChangedAt = Date.now();
+    this.onEvent(EventKind.avatar_talking, { talking });
   }
 
   disconnected(session, reason) {
@@ -142,7 +146,7 @@ export class LiveAvatar {
     try {
       await session.stop();
     } catch (error) {
-      this.onEvent("avatar.stop_failed", { reason: String(error) });
+      this.onEvent(EventKind.avatar_stop_failed, { reason: String(error) });
     }
   }
 }

@@ -1,12 +1,16 @@
 // Zoom adapter: drives the Meeting SDK's Component View (window.ZoomMtgEmbedded), the real one from our own
 // copy of @zoom/meetingsdk or the fake Zoom's stand-in, through the same public surface.
 //
-// It joins, waits out the waiting room, presses the SDK's own "Join Audio" / "Start Video" buttons (the
-// Component View has no API for media), and gets the bot into its breakout room: by accepting the host's
-// assignment (getUserStatus() === "invited" -> joinBreakoutRoom) or, when the host lets participants choose,
-// by asking for the room with the bot's room name. It reports phases and failures; it never retries a refusal.
+// It joins, waits out the waiting room, presses the SDK's own "Join Audio" / "Start Video" / "Mute" /
+// "Unmute" buttons from the SDK's own state (getCurrentUser: audio, muted, video), at most once per 5 s per
+// action and inside the "More" menu when a button lives there, and gets the bot into its breakout room: by
+// accepting the host's assignment (getUserStatus() === "invited" -> joinBreakoutRoom) or, when the host lets
+// participants choose, by asking for the room with the bot's room name. Its microphone stays muted unless the
+// bot wants it open (its avatar is live), and once the host mutes it, it stays muted until the bot leaves
+// that room. It reports phases, the humans in its current room, broadcasts and failures; it never retries a
+// refusal.
 
-import { closedReason, failReason } from "../states.js";
+import { closedReason, EventKind, failReason } from "../states.js";
 
 export const Phase = Object.freeze({
   joining: "joining",
@@ -16,9 +20,16 @@ export const Phase = Object.freeze({
   breakout: "breakout",
 });
 
-const BUTTON_LABELS = { audio: "Join Audio", video: "Start Video" };
+const LABELS = { joinAudio: "Join Audio", startVideo: "Start Video", mute: "Mute", unmute: "Unmute", more: "More" };
+const ACTION_EVERY_MS = 5000;
 const SELF_SELECT_RETRY_MS = 5000;
+const OWN_MUTE_MS = 5000; // a mute seen this soon after we asked for one is ours, not the host's
 const ROOM_IN_PROGRESS = 2;
+const ROOM_CLOSING = 3;
+// getUserStatus() values that mean "in the main session" (undefined means "moving": keep the phase).
+const MAIN_STATUSES = new Set(["initial", "main session", "not joined", "leaving", "time up"]);
+// Our own bots (and other AI tutors) never count as people in the room.
+const BOT_NAME = /\(AI\)(\s|$)/;
 
 function sameName(a, b) {
   return String(a ?? "").trim().toLowerCase() === String(b ?? "").trim().toLowerCase();
@@ -33,14 +44,16 @@ export class ZoomMeeting {
    * @param {(phase: string, detail: object) => void} options.onPhase
    * @param {(reason: string, words: string, detail: object) => void} options.onFailure
    * @param {(kind: string, detail: object) => void} options.onEvent
+   * @param {() => void} [options.onChange]   the room's people or the breakout status changed
    */
-  constructor({ sdk, root, config, onPhase, onFailure, onEvent }) {
+  constructor({ sdk, root, config, onPhase, onFailure, onEvent, onChange = () => {} }) {
     this.sdk = sdk;
     this.root = root;
     this.config = config;
     this.onPhase = onPhase;
     this.onFailure = onFailure;
     this.onEvent = onEvent;
+    this.onChange = onChange;
     this.client = null;
     this.phase = null;
     this.room = null;
@@ -50,11 +63,20 @@ export class ZoomMeeting {
     this.selfSelectAt = 0;
     this.joiningRoom = false;
     this.participants = new Map();
+    this.actedAt = new Map();
+    this.micWanted = false;
+    this.ownMuteAt = 0;
+    this.lastMuted = null;
+    this.hostMuted = false;
+    this.breakoutStatus = null;
+    this.activeSpeaker = null;
   }
 
   setPhase(phase, detail = {}) {
     if (this.phase === phase && !detail.force) return;
+    const previous = this.phase;
     this.phase = phase;
+    if (phase === Phase.main && previous === Phase.breakout) this.hostMuted = false; // a new room, a new chance
     this.onPhase(phase, { room: this.room, ...detail });
   }
 
@@ -88,8 +110,18 @@ export class ZoomMeeting {
       client.on(name, (payload) => this.onUsers(name, payload));
     }
     client.on("room-state-change", (payload) => {
-      this.onEvent("meeting.breakout_state", { status: payload?.status ?? null });
+      this.breakoutStatus = payload?.status ?? null;
+      this.onEvent(EventKind.meeting_breakout_state, { status: this.breakoutStatus });
       this.poll();
+      this.onChange();
+    });
+    client.on("broadcast-message", (payload) => {
+      const message = typeof payload === "string" ? payload : (payload?.message ?? payload?.content ?? "");
+      if (String(message).trim()) this.onEvent(EventKind.meeting_broadcast, { message: String(message).trim() });
+    });
+    client.on("active-speaker", (payload) => {
+      const speaker = Array.isArray(payload) ? payload[0] : payload;
+      if (speaker?.userId != null) this.activeSpeaker = { userId: speaker.userId, name: speaker.displayName ?? null };
     });
     this.setPhase(Phase.joining);
     const options = {
@@ -117,7 +149,7 @@ export class ZoomMeeting {
 
   onConnectionChange(payload) {
     const { state, reason, errorCode } = payload;
-    this.onEvent("meeting.connection", { state, reason: reason ?? null, errorCode: errorCode ?? null });
+    this.onEvent(EventKind.meeting_connection, { state, reason: reason ?? null, errorCode: errorCode ?? null });
     if (state === "Connected") {
       this.connected = true;
       this.poll();
@@ -128,9 +160,10 @@ export class ZoomMeeting {
     } else if (state === "Reconnecting") {
       if (reason === "on hold") {
         this.setPhase(Phase.waiting_room);
-      } else {
-        this.onEvent("meeting.reconnecting", { reason: reason ?? null });
+      } else if (reason === "failover") {
+        this.onEvent(EventKind.meeting_reconnecting, { reason });
       }
+      // Moves between rooms ("join breakout room", "back to main session", …) are followed by polling.
     }
   }
 
@@ -141,18 +174,28 @@ export class ZoomMeeting {
       if (name === "user-removed") this.participants.delete(user.userId);
       else this.participants.set(user.userId, { ...(this.participants.get(user.userId) ?? {}), ...user });
     }
+    this.onChange();
   }
 
-  /** People in the bot's room other than itself (the SDK lists the current room's participants). */
+  /** The people in the bot's current room or session: the SDK lists only that room's participants. */
   humans() {
     const me = this.currentUser();
-    let list = [];
+    let list;
     try {
       list = this.client?.getAttendeeslist?.() ?? [];
     } catch {
       list = [...this.participants.values()];
     }
-    return list.filter((p) => p && p.userId !== me?.userId && !p.isBotUser && !p.isHold).length;
+    return list
+      .filter((p) => p && p.userId !== me?.userId && !p.isBotUser && !p.isHold)
+      .filter((p) => !BOT_NAME.test(String(p.userName ?? p.displayName ?? "")))
+      .map((p) => String(p.userName ?? p.displayName ?? "").trim())
+      .filter(Boolean);
+  }
+
+  /** The meeting name of whoever the SDK says is speaking now (for transcripts). */
+  speakerName() {
+    return this.activeSpeaker?.name ?? null;
   }
 
   currentUser() {
@@ -161,6 +204,24 @@ export class ZoomMeeting {
     } catch {
       return null;
     }
+  }
+
+  /** Seconds the host gave the rooms to close (the SDK's own countdown), when known. */
+  closingSeconds() {
+    const options = this.safe(() => this.client.getBreakoutRoomOptions()) ?? {};
+    const wait = Number(options.waitSeconds);
+    return Number.isFinite(wait) && wait >= 0 ? wait : 60;
+  }
+
+  roomsClosing() {
+    const status = this.breakoutStatus ?? this.safe(() => this.client.getBreakoutRoomStatus());
+    return status === ROOM_CLOSING;
+  }
+
+  /** Whether the bot's microphone should be open in the meeting (only while its avatar is live). */
+  setMicWanted(open) {
+    this.micWanted = Boolean(open);
+    this.ensureMedia();
   }
 
   startPolling() {
@@ -173,23 +234,70 @@ export class ZoomMeeting {
     this.pollTimer = null;
   }
 
-  pressButton(label) {
+  /** Runs `fn` for `action` at most once every ACTION_EVERY_MS; true when it ran and did something. */
+  act(action, fn) {
+    const now = Date.now();
+    if (now - (this.actedAt.get(action) ?? -Infinity) < ACTION_EVERY_MS) return false;
+    this.actedAt.set(action, now);
+    return fn();
+  }
+
+  findButton(label) {
     const wanted = label.toLowerCase();
-    const candidates = this.root.querySelectorAll("button, [role='button']");
-    for (const element of candidates) {
+    for (const element of this.root.querySelectorAll("button, [role='button'], [role='menuitem']")) {
       const names = [element.getAttribute("aria-label"), element.getAttribute("title"), element.textContent];
       if (names.some((n) => n && n.trim().toLowerCase() === wanted) && !element.disabled) {
-        element.click();
-        this.onEvent("meeting.button", { label });
-        return true;
+        if (element.offsetParent !== null || element.getClientRects().length) return element;
       }
     }
-    return false;
+    return null;
+  }
+
+  pressButton(label) {
+    let button = this.findButton(label);
+    if (!button) {
+      // Narrow layouts keep some buttons inside "More": open it and look again.
+      const more = this.findButton(LABELS.more);
+      if (!more) return false;
+      if (more.getAttribute("aria-expanded") !== "true") more.click();
+      button = this.findButton(label);
+      if (!button) return false;
+    }
+    button.click();
+    this.onEvent(EventKind.meeting_button, { label });
+    return true;
   }
 
   ensureMedia() {
-    this.pressButton(BUTTON_LABELS.audio);
-    this.pressButton(BUTTON_LABELS.video);
+    const me = this.currentUser();
+    if (!me || me.isHold || this.closed) return;
+    if (!me.audio) this.act("join_audio", () => this.pressButton(LABELS.joinAudio));
+    if (!me.video) this.act("start_video", () => this.pressButton(LABELS.startVideo));
+    if (!me.audio) return;
+    const muted = Boolean(me.muted);
+    if (this.lastMuted === false && muted && !this.hostMuted && Date.now() - this.ownMuteAt > OWN_MUTE_MS) {
+      // Unmuted a moment ago, muted now, and not by us: the host did it. Never fight it.
+      this.hostMuted = true;
+      this.onEvent(EventKind.meeting_muted_by_host, { room: this.room });
+    }
+    this.lastMuted = muted;
+    if (this.micWanted && muted && !this.hostMuted) {
+      this.act("unmute", () => this.pressButton(LABELS.unmute) || this.setMute(false));
+    } else if (!this.micWanted && !muted) {
+      this.act("mute", () => {
+        this.ownMuteAt = Date.now();
+        return this.pressButton(LABELS.mute) || this.setMute(true);
+      });
+    }
+  }
+
+  setMute(mute) {
+    try {
+      Promise.resolve(this.client.mute(mute)).catch(() => {});
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   poll() {
@@ -207,7 +315,8 @@ export class ZoomMeeting {
       return;
     }
     if (status === "in room") {
-      const current = this.safe(() => this.client.getCurrentBreakoutRoom()) ?? {};
+      const current = this.safe(() => this.client.getCurrentBreakoutRoom());
+      if (current == null) return; // moving between rooms: keep the phase
       const name = current.name ?? current.roomName ?? null;
       if (this.phase !== Phase.breakout || this.room !== name) {
         this.room = name;
@@ -217,11 +326,12 @@ export class ZoomMeeting {
       this.joinAssigned();
     } else if (status === "joining") {
       this.setPhase(Phase.joining_breakout);
-    } else {
+    } else if (MAIN_STATUSES.has(status)) {
       this.room = null;
       this.setPhase(Phase.main);
       this.trySelfSelect();
     }
+    // Anything else (undefined while moving, an unknown word): keep the phase until the SDK knows.
   }
 
   safe(fn) {
@@ -238,10 +348,10 @@ export class ZoomMeeting {
     this.setPhase(Phase.joining_breakout, { how });
     try {
       await this.client.joinBreakoutRoom(roomId);
-      this.onEvent("meeting.breakout_joined", { how, room_id: roomId });
+      this.onEvent(EventKind.meeting_breakout_joined, { how, room_id: roomId });
     } catch (error) {
       const words = error?.reason ?? error?.message ?? String(error);
-      this.onEvent("meeting.breakout_refused", { how, reason: words });
+      this.onEvent(EventKind.meeting_breakout_refused, { how, reason: words });
       this.setPhase(Phase.main);
     } finally {
       this.joiningRoom = false;
@@ -272,7 +382,7 @@ export class ZoomMeeting {
     try {
       await this.client.leaveMeeting();
     } catch (error) {
-      this.onEvent("meeting.leave_failed", { reason: error?.reason ?? String(error) });
+      this.onEvent(EventKind.meeting_leave_failed, { reason: error?.reason ?? String(error) });
     }
   }
 }

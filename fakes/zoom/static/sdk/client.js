@@ -153,6 +153,7 @@ class ClientCore {
       case 'event':
         if (message.name === 'connection-change') {
           this.reconnecting = message.payload && message.payload.state === 'Reconnecting';
+          if (this.reconnecting && message.payload.reason !== 'failover') this.startMove();
         }
         if (this.phase === 'joined') this.emitter.emit(message.name, message.payload);
         break;
@@ -168,6 +169,21 @@ class ClientCore {
       default:
         break;
     }
+  }
+
+  // While moving between rooms the real bundle's breakout getters answer undefined for a moment.
+  startMove() {
+    const gap = this.quirk('breakoutGettersGapMs', 0);
+    this.movingUntil = gap > 0 ? Date.now() + gap : 0;
+  }
+
+  moving() {
+    return Boolean(this.movingUntil) && Date.now() < this.movingUntil;
+  }
+
+  quirk(name, fallback) {
+    const quirks = this.snapshot && this.snapshot.quirks;
+    return quirks && quirks[name] !== undefined ? quirks[name] : fallback;
   }
 
   onJoined() {
@@ -339,8 +355,8 @@ class ClientCore {
     this.stopLocal('audio');
     this.local.audio = track;
     this.local.audioJoined = true;
-    this.local.muted = false;
-    track.enabled = true;
+    this.local.muted = Boolean(this.quirk('muteOnEntry', false));
+    track.enabled = !this.local.muted;
     this.mesh.setLocalTrack('audio', track);
     this.reporter.setLocalAudio(track);
     this.sendMedia();
@@ -448,6 +464,7 @@ class ClientCore {
       audioJoined: this.local.audioJoined,
       muted: this.local.muted,
       videoOn: this.local.videoOn,
+      videoInMore: Boolean(this.quirk('videoInMoreMenu', false)),
       statusText,
     });
   }
@@ -733,6 +750,7 @@ class EmbeddedClient {
 
   getCurrentBreakoutRoom() {
     const core = this[CORE];
+    if (core.moving()) return undefined;
     if (core.phase !== 'joined' || !core.snapshot) return { attendeeStatus: 'initial', name: '', roomId: '' };
     return copy(core.snapshot.breakout.current);
   }
@@ -755,6 +773,7 @@ class EmbeddedClient {
 
   getUserStatus() {
     const core = this[CORE];
+    if (core.moving()) return undefined;
     return core.phase === 'joined' && core.snapshot ? core.snapshot.breakout.userStatus : 'initial';
   }
 

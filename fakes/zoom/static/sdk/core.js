@@ -12,6 +12,7 @@ const LABELS = {
   startVideo: 'Start Video', // apac.wc_start_video
   stopVideo: 'Stop Video', // apac.wc_stop_video
   leave: 'Leave', // apac.toolbar_leave
+  more: 'More', // apac.newLTT.more
   onHold: 'Please wait, the meeting host will let you in soon.', // apac.wc_put_on_hold_msg
   waitingRoom: 'Waiting Room', // apac.waiting_room_title
 };

@@ -24,6 +24,16 @@ class Toolbar {
     this.bar.style.cssText = 'display:none;gap:6px;padding:6px 0';
     this.buttons.audio = this.button('fz-audio-button', () => this.actions.audio());
     this.buttons.video = this.button('fz-video-button', () => this.actions.video());
+    // "More" holds the buttons that do not fit (only the video button here, when the meeting says so).
+    this.buttons.more = this.button('fz-more-button', () => this.toggleMore());
+    Toolbar.label(this.buttons.more, LABELS.more);
+    this.buttons.more.setAttribute('aria-haspopup', 'menu');
+    this.buttons.more.setAttribute('aria-expanded', 'false');
+    this.menu = document.createElement('div');
+    this.menu.className = 'fz-more-menu';
+    this.menu.setAttribute('role', 'menu');
+    this.menu.hidden = true;
+    this.bar.append(this.menu);
     this.buttons.leave = this.button('fz-leave-button', () => this.actions.leave());
     this.buttons.leave.textContent = LABELS.leave;
     this.buttons.leave.setAttribute('aria-label', LABELS.leave);
@@ -41,6 +51,7 @@ class Toolbar {
     button.type = 'button';
     button.className = className;
     button.addEventListener('click', () => {
+      if (this.menu && button.parentElement === this.menu) this.toggleMore(false);
       button.disabled = true;
       Promise.resolve(onClick())
         .catch((error) => console.warn('[fake zoom] toolbar action failed', error))
@@ -52,6 +63,11 @@ class Toolbar {
     return button;
   }
 
+  toggleMore(open = this.menu.hidden) {
+    this.menu.hidden = !open;
+    this.buttons.more.setAttribute('aria-expanded', String(open));
+  }
+
   static label(button, text) {
     if (button.textContent !== text) {
       button.textContent = text;
@@ -60,8 +76,13 @@ class Toolbar {
     }
   }
 
-  render({ joined, onHold, audioJoined, muted, videoOn, statusText }) {
+  render({ joined, onHold, audioJoined, muted, videoOn, videoInMore = false, statusText }) {
     if (!this.container) return;
+    const videoHome = videoInMore ? this.menu : this.bar;
+    if (this.buttons.video.parentElement !== videoHome) {
+      videoHome.insertBefore(this.buttons.video, videoInMore ? null : this.buttons.more);
+    }
+    this.buttons.more.style.display = videoInMore && joined ? '' : 'none';
     this.status.textContent = statusText || '';
     this.bar.style.display = joined ? 'flex' : 'none';
     const media = joined && !onHold;

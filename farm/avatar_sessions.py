@@ -1,0 +1,336 @@
+"""The avatar sessions of one bot attempt, and the money they cost.
+
+A bot page asks for an avatar (`avatar.wanted`) only from its breakout room, when a student is there. Then,
+and only then, this module checks the session's credit budget, refreshes the room's LiveAvatar context (the
+room's instructions, a summary of the conversation so far, a greeting with the students' meeting names),
+records the avatar_sessions row, mints the session token and hands it to the page. The page reports the
+avatar ready, dropped or let go (`avatar.released`: idle, room empty, rooms closing); every end closes the
+vendor session with the API key (the SDK's own stop does nothing while it connects, and a closing page loses
+it) and the row with its minutes and credits. Nothing is billed while the bot waits in the main session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from farm.avatar_context import AvatarContext, build_context
+from farm.conversation_summary import greeting, summarize
+from farm.page_messages import DECLINE_AVATAR as DECLINE
+from farm.recovery_policy import backoff_seconds
+from farm.page_messages import START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
+from farm.vendor_http import VendorError
+from state.models import AvatarSessionStatus, Room, Session, SessionStatus
+
+if TYPE_CHECKING:
+    from farm.browser_node import BotBrowser
+    from farm.room_runner import FarmServices
+
+log = logging.getLogger("avatarfarm.farm")
+
+# An avatar that is not seen within this long is given up (the SDK's own budget: 15 s socket + 15 s peer
+# connection + 30 s participants, with room to spare).
+START_TIMEOUT_SECONDS = 75.0
+# Failed starts or drops in a row before the attempt ends with avatar_unavailable / avatar_lost.
+AVATAR_FAILURE_BUDGET = 3
+# A page told "not now" (budget spent, session ending) asks again after this long.
+DECLINED_RETRY_SECONDS = 60.0
+Post = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class _Current:
+    row: str
+    vendor: str | None = None
+    ready: bool = False
+    requested_at: float = 0.0
+
+
+class RoomAvatar:
+    """At most one avatar session at a time for the bot of one attempt."""
+
+    def __init__(
+        self,
+        services: FarmServices,
+        *,
+        session_id: str,
+        room_id: str,
+        bot_id: str,
+        browser: Callable[[], BotBrowser | None],
+        post: Post,
+    ) -> None:
+        self.s = services
+        self.session_id = session_id
+        self.room_id = room_id
+        self.bot_id = bot_id
+        self._browser = browser
+        self._post = post
+        self._current: _Current | None = None
+        # A session being replaced (new instructions): closed once its successor is seen, so the page never
+        # loses its picture to an early vendor stop.
+        self._retiring: _Current | None = None
+        self._last_humans: list[str] = []
+        self._starting: asyncio.Task[None] | None = None
+        self._deadline: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.failures = 0
+        self.sessions_started = 0
+
+    @property
+    def vendor_session(self) -> str | None:
+        return self._current.vendor if self._current else None
+
+    @property
+    def humans(self) -> list[str]:
+        """The meeting names of the people in the room when the page last asked for an avatar."""
+        return list(self._last_humans)
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None or (self._starting is not None and not self._starting.done())
+
+    # ---- the page asks, the farm decides ----------------------------------------------------------------
+
+    def want(self, humans: list[str], why: str) -> None:
+        """The page asks for an avatar (a student is in its room). Duplicates are ignored."""
+        if self.busy:
+            return
+        self._last_humans = list(humans)
+        self._starting = asyncio.create_task(self._start(humans, why), name=f"avatar start {self.room_id}")
+
+    async def _start(self, humans: list[str], why: str) -> None:
+        refusal = await self._refusal()
+        if refusal is not None:
+            await self._decline(refusal, DECLINED_RETRY_SECONDS)
+            return
+        try:
+            token = await self._mint(humans)
+        except VendorError as exc:
+            await self._start_failed(f"The avatar service could not start a session ({exc.message}).")
+            return
+        browser = self._browser()
+        if browser is None:
+            await self.close("the bot's page is gone")
+            return
+        try:
+            await browser.evaluate(START_AVATAR, StartAvatar(session_token=token).model_dump())
+        except Exception as exc:  # the page left its room meanwhile, or is gone: the session must not bill
+            await self.close(f"the page could not start it: {str(exc).splitlines()[0][:160]}")
+            return
+        await self.s.repository.append_event(
+            "avatar.requested", room_id=self.room_id, detail={"why": why, "humans": humans[:20]}
+        )
+        self._deadline = asyncio.create_task(self._start_deadline(), name=f"avatar deadline {self.room_id}")
+
+    async def _refusal(self) -> str | None:
+        """Why no avatar may start now, in words; None when one may."""
+        session = await self.s.repository.get_session(self.session_id)
+        if session is None or session.status is not SessionStatus.active:
+            return "The session is ending."
+        budget = self.s.settings.session_credit_budget
+        if budget is not None and session.usage.credits >= budget:
+            return "The session's credit budget is spent, so no new avatar starts."
+        return None
+
+    async def _decline(self, words: str, retry_after: float) -> None:
+        await self.s.repository.append_event("avatar.declined", room_id=self.room_id, detail={"words": words})
+        browser = self._browser()
+        if browser is not None:
+            command = DeclineAvatar(words=words, retry_after_ms=int(retry_after * 1000))
+            with contextlib.suppress(Exception):
+                await browser.evaluate(DECLINE, command.model_dump())
+
+    async def _start_failed(self, words: str) -> None:
+        self.failures += 1
+        await self.s.repository.append_event(
+            "avatar.start_failed", room_id=self.room_id, detail={"words": words, "failures": self.failures}
+        )
+        if self.failures >= AVATAR_FAILURE_BUDGET:
+            self._post("avatar_failed", {"reason": "avatar_unavailable", "words": words})
+        else:
+            await self._decline(words, backoff_seconds(self.failures))
+
+    async def _start_deadline(self) -> None:
+        await asyncio.sleep(START_TIMEOUT_SECONDS)
+        current = self._current
+        if current is None or current.ready:
+            return
+        log.warning("avatar for room %s not seen within %.0f s; stopping it", self.room_id, START_TIMEOUT_SECONDS)
+        browser = self._browser()
+        if browser is not None:
+            with contextlib.suppress(Exception):
+                await browser.evaluate(STOP_AVATAR, StopAvatar(reason="start_timeout").model_dump())
+        await self.close("not seen within the start timeout", failed=True)
+        await self._start_failed("The avatar did not appear in time.")
+
+    # ---- what the page reports --------------------------------------------------------------------------
+
+    async def ready(self) -> None:
+        current = self._current
+        if current is None or current.vendor is None:
+            return
+        current.ready = True
+        self.failures = 0
+        self.sessions_started += 1
+        await self.s.repository.avatar_session_started(current.row, vendor_session_id=current.vendor)
+        retiring, self._retiring = self._retiring, None
+        if retiring is not None:
+            await self._close(retiring, "context updated")
+
+    async def start_failed(self, message: str) -> None:
+        await self.close(f"start failed: {message}"[:200], failed=True)
+        await self._start_failed(f"The avatar could not start ({message[:160]}).")
+
+    async def released(self, why: str) -> None:
+        """The page let its avatar go (idle, room empty, rooms closing, left the room): billing stops now."""
+        await self.close(why)
+
+    async def dropped(self, reason: str) -> None:
+        """The avatar's connection ended without being asked to: close it, and let the page ask again."""
+        await self.s.repository.append_event("avatar.dropped", room_id=self.room_id, detail={"reason": reason})
+        await self.close(f"dropped: {reason}"[:200])
+        self.failures += 1
+        if self.failures >= AVATAR_FAILURE_BUDGET:
+            self._post("avatar_failed", {"reason": "avatar_lost", "words": None})
+            return
+        # A new session in place: the bot is still in its room with its students.
+        self.want(self._last_humans, "restart")
+        await self.s.repository.append_event(
+            "avatar.restarted", room_id=self.room_id, detail={"attempt": self.failures}
+        )
+
+    async def refresh(self) -> None:
+        """New instructions for a live avatar: a fresh session with the new context. The page replaces the
+        old one itself (its stop is not a drop); the old vendor session is closed once the new one is seen."""
+        if self._current is None or not self._current.ready:
+            return
+        self._retiring, self._current = self._current, None
+        self.want(self._last_humans, "context_updated")
+        await self.s.repository.append_event("avatar.refreshed", room_id=self.room_id, detail={})
+
+    # ---- minting and closing ----------------------------------------------------------------------------
+
+    async def _mint(self, humans: list[str]) -> str:
+        """Record, then mint, a LiveAvatar session; returns its session token."""
+        repo = self.s.repository
+        session = await repo.require_session(self.session_id)
+        room = await repo.get_room(self.room_id)
+        assert room is not None
+        row = await repo.open_avatar_session(self.room_id, bot_id=self.bot_id)
+        current = _Current(row=row.id, requested_at=time.monotonic())
+        self._current = current
+        try:
+            context_id = await self._prepare_context(session, room, humans)
+            minted = await self.s.liveavatar.session_token(
+                avatar_id=session.professor.avatar_id,
+                context_id=context_id,
+                voice_id=session.professor.voice_id,
+                quality=self.s.settings.avatar_quality,
+            )
+        except VendorError as exc:
+            self._current = None
+            await repo.close_avatar_session(
+                row.id, status=AvatarSessionStatus.failed, end_reason=f"token: {exc.message}"[:200]
+            )
+            raise
+        current.vendor = minted.session_id
+        self.s.owned_vendor_sessions.add(minted.session_id)
+        await repo.avatar_session_assigned(row.id, vendor_session_id=minted.session_id)
+        return minted.token
+
+    async def _prepare_context(self, session: Session, room: Room, humans: list[str]) -> str:
+        """The room's context with the conversation so far and a greeting for who is there."""
+        lines = await self.s.repository.transcript(self.room_id, limit=200)
+        summary = summarize(lines)
+        base = room_context(session, room)
+        prompt = base.prompt if not summary else f"{base.prompt}\n\n{summary}"
+        opening = greeting(
+            names=humans or [room.student.name],
+            professor_name=session.professor.name,
+            course_name=session.course.name,
+            returning=bool(summary),
+        )
+        if room.avatar_context_id:
+            await self.s.liveavatar.update_context(room.avatar_context_id, prompt=prompt, opening_text=opening)
+            return room.avatar_context_id
+        context_id = await self.s.liveavatar.create_context(name=base.name, prompt=prompt, opening_text=opening)
+        await self.s.repository.set_avatar_context(self.room_id, context_id)
+        return context_id
+
+    async def close(self, end_reason: str, *, failed: bool = False) -> None:
+        """Stop the current avatar session (if any) at the vendor and close its row."""
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        current, self._current = self._current, None
+        retiring, self._retiring = self._retiring, None
+        if retiring is not None:
+            await self._close(retiring, "context updated")
+        if current is not None:
+            await self._close(current, end_reason, failed=failed)
+
+    async def _close(self, current: _Current, end_reason: str, *, failed: bool = False) -> None:
+        async with self._lock:
+            await close_avatar_row(self.s, current.row, current.vendor, end_reason, stop_vendor=True, failed=failed)
+
+    async def shut(self, end_reason: str) -> None:
+        """The attempt is over: no start may finish after this, and nothing is left billing."""
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._starting
+        await self.close(end_reason)
+
+
+def room_context(session: Session, room: Room) -> AvatarContext:
+    professor = session.professor
+    return build_context(
+        professor_name=professor.name,
+        teaching_style=professor.teaching_style,
+        student_name=room.student.name,
+        student_background=room.student.background,
+        course_name=session.course.name,
+        course_material=session.course.context,
+        room_name=room.name,
+        extra_instructions=room.context_text,
+    )
+
+
+async def close_avatar_row(
+    services: FarmServices,
+    row: str | None,
+    vendor: str | None,
+    end_reason: str,
+    *,
+    stop_vendor: bool = True,
+    failed: bool = False,
+) -> None:
+    """Stop `vendor` (API key; idempotent) and close `row` with the vendor's minutes and credits.
+
+    A stop that fails is logged and left to the reaper, which stops recorded sessions no live bot owns."""
+    if vendor is not None:
+        if stop_vendor:
+            try:
+                await services.liveavatar.stop_session(vendor, "USER_CLOSED")
+            except VendorError as exc:
+                log.warning("could not stop LiveAvatar session %s (the reaper will retry): %s", vendor, exc)
+        services.owned_vendor_sessions.discard(vendor)
+    if row is None:
+        return
+    minutes = credits = None
+    if vendor is not None:
+        with contextlib.suppress(VendorError):
+            usage = await services.liveavatar.session(vendor)
+            minutes, credits = usage.duration / 60.0, usage.credits_consumed
+    await services.repository.close_avatar_session(
+        row,
+        status=AvatarSessionStatus.failed if failed else AvatarSessionStatus.stopped,
+        end_reason=end_reason,
+        minutes=minutes,
+        credits=credits,
+    )

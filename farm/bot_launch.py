@@ -1,0 +1,79 @@
+"""Launching one bot: its short-lived Zoom credentials, its page configuration behind a one-time ticket, and its
+Chromium on the browser node. No avatar is started here: a bot joins Zoom first, and its page asks for an
+avatar only from its breakout room (farm/avatar_sessions.py)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from farm.bot_page_config import BotCredentials, bot_page_config
+from farm.browser_node import BotBrowser, NodeLost
+from farm.vendor_http import VendorError
+from farm.zoom_client import ZoomNotAuthorized
+from farm.zoom_signature import meeting_signature
+from state.models import Room, Session
+
+if TYPE_CHECKING:
+    from farm.room_runner import FarmServices
+
+log = logging.getLogger("avatarfarm.farm")
+
+
+@dataclass(frozen=True)
+class LaunchRefused:
+    """Why a bot could not be launched: a cause for the recovery policy and words for the professor."""
+
+    reason: str
+    words: str
+
+
+async def launch_bot(
+    services: FarmServices,
+    *,
+    session: Session,
+    room: Room,
+    bot_id: str,
+    with_obf: bool,
+    on_report: Callable[[dict[str, Any]], None],
+    on_notice: Callable[[str, dict[str, Any]], None],
+) -> BotBrowser | LaunchRefused:
+    if not session.meeting.number:
+        return LaunchRefused("meeting_not_found", "The session has no meeting yet (creating it failed).")
+    obf = None
+    if with_obf and services.zoom is not None:
+        try:
+            obf = await services.zoom.obf_token(session.meeting.number)
+        except (VendorError, ZoomNotAuthorized) as exc:
+            return LaunchRefused("obf_required", f"Could not get an OBF token: {exc}")
+    settings = services.settings
+    config = bot_page_config(
+        settings,
+        bot_id=bot_id,
+        room_id=room.id,
+        room_name=room.name,
+        professor_name=session.professor.name,
+        meeting_number=session.meeting.number,
+        passcode=session.meeting.passcode,
+        credentials=BotCredentials(
+            meeting_signature=meeting_signature(
+                sdk_key=settings.zoom_sdk_key or "",
+                sdk_secret=settings.zoom_sdk_secret.get_secret_value() if settings.zoom_sdk_secret else "",
+                meeting_number=session.meeting.number,
+            ),
+            obf_token=obf,
+        ),
+    )
+    url = f"{settings.base_url}/bot/{services.tickets.issue(config)}"
+    try:
+        async with services.launching:
+            return await services.node.open_bot(
+                f"{session.id}/{room.name}", url, on_report=on_report, on_notice=on_notice, room_id=room.id
+            )
+    except NodeLost as exc:
+        return LaunchRefused("node_lost", str(exc))
+    except Exception as exc:  # Playwright raises its own error types for a failed launch
+        log.warning("could not launch a bot for room %s: %s", room.id, exc)
+        return LaunchRefused("launch_failed", f"The bot's browser could not be started ({type(exc).__name__}).")

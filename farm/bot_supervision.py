@@ -1,0 +1,244 @@
+"""Supervising one bot attempt: the page's typed reports become the room's status, its transcript and its
+avatar's life; heartbeats feed the live media picture and prove the bot alive; commands from the farm end
+the attempt. Returns the Outcome (a cause) that the recovery policy acts on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from farm.avatar_sessions import RoomAvatar
+from farm.browser_node import BotBrowser
+from farm.page_messages import (
+    LEAVE,
+    AvatarDropped,
+    AvatarReleased,
+    AvatarWanted,
+    BadReport,
+    Broadcast,
+    EventReport,
+    Heartbeat,
+    StateReport,
+    TranscriptDetail,
+    parse_report,
+)
+from farm.recovery_policy import words
+from state.models import Room, RoomStatus, Session, TranscriptRole
+from state.vocabulary import EventKind, reason_words
+
+if TYPE_CHECKING:
+    from farm.room_runner import FarmServices
+
+log = logging.getLogger("avatarfarm.farm")
+
+LEAVE_TIMEOUT_SECONDS = 4.0
+# States in which the bot is in the meeting (its time there is what "stable" and max duration count).
+IN_MEETING = frozenset(
+    {
+        RoomStatus.in_main_session,
+        RoomStatus.joining_breakout,
+        RoomStatus.in_room,
+        RoomStatus.avatar_connecting,
+        RoomStatus.live,
+        RoomStatus.idle,
+    }
+)
+# Page events kept in the room's timeline as they are.
+TIMELINE_EVENTS = frozenset(
+    {
+        EventKind.meeting_breakout_joined,
+        EventKind.meeting_breakout_refused,
+        EventKind.meeting_reconnecting,
+        EventKind.page_error,
+        EventKind.avatar_stopped,
+    }
+)
+SetStatus = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reason: str
+    words: str | None = None
+    was_live_for: float = 0.0
+
+
+@dataclass
+class Attempt:
+    bot_id: str
+    browser: BotBrowser | None = None
+    avatar: RoomAvatar | None = None
+    reports: asyncio.Queue[tuple[str, dict[str, Any]]] = field(default_factory=asyncio.Queue)
+    in_meeting_since: float | None = None
+    last_heartbeat: float = field(default_factory=time.monotonic)
+
+    def post(self, kind: str, message: dict[str, Any]) -> None:
+        self.reports.put_nowait((kind, message))
+
+    def in_meeting_for(self) -> float:
+        return time.monotonic() - self.in_meeting_since if self.in_meeting_since else 0.0
+
+
+class BotSupervisor:
+    def __init__(
+        self,
+        services: FarmServices,
+        *,
+        session: Session,
+        room: Room,
+        attempt: Attempt,
+        avatar: RoomAvatar,
+        set_status: SetStatus,
+    ) -> None:
+        self.s = services
+        self.session = session
+        self.room = room
+        self.attempt = attempt
+        self.avatar = avatar
+        self._set_status = set_status
+        self.state: RoomStatus | None = None
+
+    async def run(self) -> Outcome:
+        attempt = self.attempt
+        while True:
+            timeout = max(0.5, self.s.heartbeat_timeout - (time.monotonic() - attempt.last_heartbeat))
+            try:
+                kind, message = await asyncio.wait_for(attempt.reports.get(), timeout)
+            except TimeoutError:
+                return self._outcome("hung")
+            if kind == "command":
+                return await self._obey(message["command"])
+            if kind == "avatar_refresh":
+                await self.avatar.refresh()
+                continue
+            if kind == "avatar_failed":
+                return self._outcome(str(message["reason"]), message.get("words"))
+            if kind == "notice":
+                outcome = await self._notice(message)
+            else:
+                outcome = await self._report(message)
+            if outcome is not None:
+                return outcome
+
+    def _outcome(self, reason: str, page_words: str | None = None) -> Outcome:
+        return Outcome(reason, page_words, was_live_for=self.attempt.in_meeting_for())
+
+    async def _notice(self, notice: dict[str, Any]) -> Outcome | None:
+        kind = notice.pop("kind")
+        if kind in ("browser.disconnected", "page.crashed"):
+            return self._outcome("crashed")
+        if kind == "node.lost":
+            return self._outcome("node_lost")
+        await self.s.repository.append_event(f"bot.{kind}", room_id=self.room.id, detail=notice)
+        return None
+
+    async def _report(self, message: dict[str, Any]) -> Outcome | None:
+        try:
+            report = parse_report(message)
+        except BadReport as exc:
+            log.warning("room %s: unreadable page report (%s)", self.room.id, exc)
+            await self.s.repository.append_event("bot.bad_report", room_id=self.room.id, detail={"error": str(exc)})
+            return None
+        if isinstance(report, Heartbeat):
+            return await self._heartbeat(report)
+        if isinstance(report, StateReport):
+            return await self._page_state(report)
+        await self._page_event(report)
+        return None
+
+    async def _page_state(self, report: StateReport) -> Outcome | None:
+        if report.state is RoomStatus.failed:
+            return self._outcome(report.reason or "page_error", report.reason_text)
+        if report.state is RoomStatus.ended:
+            return self._outcome("left")
+        if report.state in IN_MEETING and self.attempt.in_meeting_since is None:
+            self.attempt.in_meeting_since = time.monotonic()
+        self.state = report.state
+        detail: dict[str, Any] = {"bot_id": self.attempt.bot_id}
+        if report.room:
+            detail["breakout_room"] = report.room
+        why = report.detail.get("why")
+        if isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room"):
+            await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)
+        else:
+            await self._set_status(report.state, detail=detail)
+        return None
+
+    async def _page_event(self, report: EventReport) -> None:
+        repo = self.s.repository
+        kind, detail = report.kind, report.detail
+        if kind is EventKind.avatar_wanted:
+            wanted = AvatarWanted.model_validate(detail)
+            self.avatar.want(wanted.humans, wanted.why.value)
+        elif kind is EventKind.avatar_ready:
+            await self.avatar.ready()
+        elif kind is EventKind.avatar_start_failed:
+            await self.avatar.start_failed(str(detail.get("message") or "unknown"))
+        elif kind is EventKind.avatar_released:
+            released = AvatarReleased.model_validate(detail)
+            await self.avatar.released(released.why.value)
+            await repo.append_event(
+                "avatar.released",
+                room_id=self.room.id,
+                detail={"why": released.why.value, "words": reason_words(released.why.value)},
+            )
+        elif kind is EventKind.avatar_dropped:
+            await self.avatar.dropped(AvatarDropped.model_validate(detail).reason)
+        elif kind is EventKind.transcript:
+            line = TranscriptDetail.model_validate(detail)
+            if line.text.strip():
+                await repo.add_transcript(
+                    self.room.id,
+                    speaker=self._speaker(line),
+                    role=TranscriptRole.student if line.role == "student" else TranscriptRole.avatar,
+                    text=line.text,
+                )
+        elif kind is EventKind.meeting_broadcast:
+            message = Broadcast.model_validate(detail).message
+            await repo.add_transcript(
+                self.room.id, speaker=self.session.professor.name, role=TranscriptRole.professor, text=message
+            )
+            await repo.append_event("bot.meeting.broadcast", room_id=self.room.id, detail={"message": message})
+        elif kind is EventKind.meeting_muted_by_host:
+            await repo.append_event("bot.meeting.muted_by_host", room_id=self.room.id, detail={})
+            if self.state is not None:
+                await self._set_status(self.state, reason="muted_by_host", reason_text=reason_words("muted_by_host"))
+        elif kind in TIMELINE_EVENTS:
+            await repo.append_event(f"bot.{kind.value}", room_id=self.room.id, detail=detail)
+
+    def _speaker(self, line: TranscriptDetail) -> str:
+        if line.role == "avatar":
+            return f"{self.session.professor.name} (AI)"
+        if line.speaker:
+            return line.speaker
+        humans = self.avatar.humans
+        return humans[0] if len(humans) == 1 else self.room.student.name
+
+    async def _heartbeat(self, beat: Heartbeat) -> Outcome | None:
+        attempt = self.attempt
+        attempt.last_heartbeat = time.monotonic()
+        self.s.media.record(self.room.id, beat.stats, beat.thumbnail)
+        if attempt.in_meeting_for() >= self.s.max_room_seconds:
+            return await self.leave_page("max_duration")
+        return None
+
+    async def _obey(self, command: str) -> Outcome:
+        if command == "restart":
+            return self._outcome("restart_requested")
+        reason = {"leave": "left", "shutdown": "server_restart", "session_ended": "session_ended"}.get(command, command)
+        return await self.leave_page(reason)
+
+    async def leave_page(self, reason: str) -> Outcome:
+        browser = self.attempt.browser
+        if browser is not None:
+            await self._set_status(RoomStatus.leaving, reason=reason, reason_text=words(reason))
+            # The avatar stops first: leaving the meeting can hang, and money must not.
+            await self.avatar.shut(reason)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(browser.evaluate(LEAVE), LEAVE_TIMEOUT_SECONDS)
+        return self._outcome(reason)

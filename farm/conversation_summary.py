@@ -1,0 +1,49 @@
+"""A short summary of a room's conversation so far, for a fresh avatar session after a pause: who said what
+last, newest kept, within a character budget (extractive: the lines themselves, trimmed, never invented)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from state.models import TranscriptLine, TranscriptRole
+
+SUMMARY_LIMIT = 1500
+LINE_LIMIT = 220
+HEADER = "The conversation so far in this room (continue from it; do not greet as if meeting for the first time):"
+
+
+def _shorten(text: str, limit: int = LINE_LIMIT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def summarize(lines: Sequence[TranscriptLine], *, limit: int = SUMMARY_LIMIT) -> str:
+    """The most recent exchanges that fit in `limit` characters, oldest first; "" when nothing was said."""
+    kept: list[str] = []
+    used = len(HEADER) + 1
+    for line in reversed(lines):
+        if line.role not in (TranscriptRole.student, TranscriptRole.avatar, TranscriptRole.professor):
+            continue
+        who = "You" if line.role is TranscriptRole.avatar else line.speaker
+        entry = f"- {who}: {_shorten(line.text)}"
+        if used + len(entry) + 1 > limit:
+            break
+        kept.append(entry)
+        used += len(entry) + 1
+    if not kept:
+        return ""
+    return "\n".join([HEADER, *reversed(kept)])
+
+
+def greeting(*, names: Sequence[str], professor_name: str, course_name: str, returning: bool) -> str:
+    """What the avatar says first: the students by their meeting names."""
+    people = [n for n in (name.strip() for name in names) if n]
+    if not people:
+        who = "everyone"
+    elif len(people) == 1:
+        who = people[0]
+    else:
+        who = ", ".join(people[:-1]) + f" and {people[-1]}"
+    if returning:
+        return f"Welcome back, {who}! Where were we? Tell me what you are thinking about now."
+    return f"Hi {who}! I'm {professor_name}'s AI tutor for {course_name}. What are you working on?"

@@ -1,0 +1,140 @@
+"""The messages between a bot page and the farm, typed: what the page reports through the Playwright binding
+(`window.avatarfarmReport`, see bot_page/js/reporter.js) and the commands the farm sends with `page.evaluate`
+(`window.avatarfarm.*`, see bot_page/js/bot.js). A report that does not parse is recorded, never trusted.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from state.vocabulary import BOT_STATES, AvatarRelease, AvatarWant, EventKind, RoomStatus
+
+_TEXT_LIMIT = 4000
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class StateReport(_Message):
+    type: Literal["state"]
+    state: RoomStatus
+    reason: str | None = None
+    reason_text: str | None = Field(default=None, max_length=_TEXT_LIMIT)
+    detail: dict[str, Any] = Field(default_factory=dict)
+    at: float | None = None
+
+    @property
+    def room(self) -> str | None:
+        room = self.detail.get("room")
+        return str(room) if room else None
+
+
+class EventReport(_Message):
+    type: Literal["event"]
+    kind: EventKind
+    detail: dict[str, Any] = Field(default_factory=dict)
+    at: float | None = None
+
+
+class MediaStats(_Message):
+    """What a heartbeat says about the bot (the bridge's stats plus the page's own)."""
+
+    state: str | None = None
+    room: str | None = None
+    humans_in_room: int = 0
+    avatar_ready: bool = False
+    avatar_talking: bool = False
+    avatar_session_id: str | None = None
+    muted_by_host: bool = False
+    mic_open: bool = False
+    level_in: float = 0.0
+    level_out: float = 0.0
+
+
+class Heartbeat(_Message):
+    type: Literal["heartbeat"]
+    state: str | None = None
+    stats: dict[str, Any] = Field(default_factory=dict)
+    thumbnail: str | None = None
+    at: float | None = None
+
+    @property
+    def media(self) -> MediaStats:
+        return MediaStats.model_validate(self.stats)
+
+
+PageReport = Annotated[StateReport | EventReport | Heartbeat, Field(discriminator="type")]
+_REPORT = TypeAdapter(PageReport)
+
+
+class BadReport(ValueError):
+    """A report the farm cannot read (an old page, a bug): recorded as an event, then ignored."""
+
+
+def parse_report(message: dict[str, Any]) -> StateReport | EventReport | Heartbeat:
+    try:
+        report = _REPORT.validate_python(message)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise BadReport(f"{where}: {first.get('msg')}") from None
+    if isinstance(report, StateReport) and report.state not in BOT_STATES:
+        raise BadReport(f"state: a page cannot report {report.state.value!r}")
+    return report
+
+
+# ---- details of the events the farm acts on ---------------------------------------------------------------
+
+
+class TranscriptDetail(_Message):
+    role: Literal["student", "avatar"]
+    text: str = Field(max_length=_TEXT_LIMIT)
+    # The meeting name of the participant the SDK saw speaking (students only).
+    speaker: str | None = Field(default=None, max_length=200)
+
+
+class AvatarWanted(_Message):
+    why: AvatarWant
+    humans: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=300)
+    room: str | None = None
+
+
+class AvatarReleased(_Message):
+    why: AvatarRelease
+    room: str | None = None
+
+
+class Broadcast(_Message):
+    message: str = Field(min_length=1, max_length=_TEXT_LIMIT)
+
+
+class AvatarDropped(_Message):
+    reason: str = "unknown"
+
+
+# ---- commands ------------------------------------------------------------------------------------------------
+
+
+class StartAvatar(BaseModel):
+    session_token: str
+
+
+class DeclineAvatar(BaseModel):
+    words: str
+    # When the page may ask again.
+    retry_after_ms: int = Field(ge=0)
+
+
+class StopAvatar(BaseModel):
+    reason: str
+
+
+START_AVATAR = "(command) => window.avatarfarm.startAvatar(command)"
+DECLINE_AVATAR = "(command) => window.avatarfarm.declineAvatar(command)"
+STOP_AVATAR = "(command) => window.avatarfarm.stopAvatar(command)"
+LEAVE = "() => window.avatarfarm.leave()"
+SAY = "(text) => window.avatarfarm.say(text)"
+INTERRUPT = "() => window.avatarfarm.interrupt()"

@@ -1,0 +1,192 @@
+"""The one source of avatarfarm's words: room states, failure and end reasons, and the kinds of event a bot page
+reports. Python imports these; the bot page and the dashboard import the same lists as a generated ES module
+(`/bot-assets/js/vocabulary.js`, see `as_javascript`), so the three can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+
+
+class RoomStatus(StrEnum):
+    """A room's status is its bot's state machine, plus `queued` (no bot yet) and `recovering` (between bots).
+
+    queued → starting → joining → waiting_room → in_main_session → joining_breakout → in_room (no human yet)
+    → avatar_connecting → live ⇄ idle (avatar paused) → … → back to in_main_session when the host closes the
+    rooms → leaving → ended, or failed with a reason.
+    """
+
+    queued = "queued"
+    starting = "starting"
+    joining = "joining"
+    waiting_room = "waiting_room"
+    in_main_session = "in_main_session"
+    joining_breakout = "joining_breakout"
+    in_room = "in_room"
+    avatar_connecting = "avatar_connecting"
+    live = "live"
+    idle = "idle"
+    recovering = "recovering"
+    leaving = "leaving"
+    ended = "ended"
+    failed = "failed"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (RoomStatus.ended, RoomStatus.failed)
+
+
+# What a professor reads for each status.
+STATUS_WORDS: dict[RoomStatus, str] = {
+    RoomStatus.queued: "Queued",
+    RoomStatus.starting: "Starting the bot",
+    RoomStatus.joining: "Joining the meeting",
+    RoomStatus.waiting_room: "In the waiting room",
+    RoomStatus.in_main_session: "Waiting in the main session",
+    RoomStatus.joining_breakout: "Joining the breakout room",
+    RoomStatus.in_room: "In the room, waiting for a student",
+    RoomStatus.avatar_connecting: "Connecting the avatar",
+    RoomStatus.live: "Live",
+    RoomStatus.idle: "Avatar paused",
+    RoomStatus.recovering: "Recovering",
+    RoomStatus.leaving: "Leaving",
+    RoomStatus.ended: "Ended",
+    RoomStatus.failed: "Failed",
+}
+
+# The states a bot page itself reports (the farm adds queued and recovering).
+BOT_STATES: tuple[RoomStatus, ...] = tuple(s for s in RoomStatus if s not in (RoomStatus.queued, RoomStatus.recovering))
+
+
+class EventKind(StrEnum):
+    """What a bot page reports besides its state and heartbeat (`{type: "event", kind, detail}`)."""
+
+    transcript = "transcript"
+    student_speaking = "student.speaking"
+    avatar_wanted = "avatar.wanted"
+    avatar_released = "avatar.released"
+    avatar_state = "avatar.state"
+    avatar_ready = "avatar.ready"
+    avatar_start_failed = "avatar.start_failed"
+    avatar_talking = "avatar.talking"
+    avatar_dropped = "avatar.dropped"
+    avatar_stopped = "avatar.stopped"
+    avatar_restarting = "avatar.restarting"
+    avatar_stop_failed = "avatar.stop_failed"
+    avatar_keep_alive_failed = "avatar.keep_alive_failed"
+    meeting_connection = "meeting.connection"
+    meeting_breakout_state = "meeting.breakout_state"
+    meeting_breakout_joined = "meeting.breakout_joined"
+    meeting_breakout_refused = "meeting.breakout_refused"
+    meeting_reconnecting = "meeting.reconnecting"
+    meeting_button = "meeting.button"
+    meeting_muted_by_host = "meeting.muted_by_host"
+    meeting_broadcast = "meeting.broadcast"
+    meeting_leave_failed = "meeting.leave_failed"
+    page_error = "page.error"
+
+
+# Why a page asks for an avatar, and why it lets one go.
+class AvatarWant(StrEnum):
+    human_arrived = "human_arrived"
+    speech = "speech"
+    joined_room = "joined_room"
+
+
+class AvatarRelease(StrEnum):
+    idle = "idle"
+    room_empty = "room_empty"
+    rooms_closing = "rooms_closing"
+    left_room = "left_room"
+
+
+# Reasons: why a room failed or ended, why an avatar stopped. Page reasons (Zoom refusals mapped in
+# bot_page/js/states.js) and farm causes share this table.
+REASON_WORDS: dict[str, str] = {
+    # Zoom join refusals and closings (reported by the page)
+    "bad_signature": "Zoom refused the meeting signature (check the SDK key and secret).",
+    "bad_passcode": "The meeting passcode is wrong.",
+    "meeting_not_found": "There is no Zoom meeting with this number.",
+    "meeting_not_started": "The meeting has not started yet.",
+    "cross_account_not_allowed": "The meeting belongs to another Zoom account; the app must be published for that.",
+    "anonymous_join_refused": "Zoom does not allow anonymous joins for this app.",
+    "obf_required": (
+        "The meeting belongs to another Zoom account: the professor must authorize avatarfarm (connect Zoom)."
+    ),
+    "obf_invalid": "Zoom rejected the on-behalf-of (OBF) token.",
+    "obf_wrong_meeting": "The on-behalf-of (OBF) token was issued for another meeting.",
+    "authorizer_absent": "The professor who authorized the bot is not in the meeting yet.",
+    "authorizer_left": "The professor who authorized the bot left the meeting, so Zoom removed the bot.",
+    "credentials_conflict": "Zoom reported a conflict with the login credentials.",
+    "blocked_as_bot": "Zoom refused the join: the meeting does not allow automated participants.",
+    "duplicated_session": "Another session with the same identity joined the meeting.",
+    "kicked": "The host removed the bot from the meeting.",
+    "meeting_ended": "The host ended the meeting.",
+    "archive_failed": "Zoom closed the meeting (archiving failed).",
+    "meeting_closed": "Zoom closed the connection.",
+    "meeting_error": "Zoom refused the join.",
+    "zak_invalid": "Zoom rejected the ZAK token.",
+    "meeting_full": "The meeting is full.",
+    "meeting_locked": "The meeting is locked.",
+    "zoom_unreachable": "Could not reach Zoom's servers.",
+    "platform_unsupported": "This browser lacks what the Zoom SDK needs.",
+    "page_error": "The bot page failed.",
+    # Avatar
+    "avatar_unavailable": "The avatar service could not start a session.",
+    "avatar_lost": "The avatar kept dropping out.",
+    "muted_by_host": "The host muted the bot, so the avatar stays silent in the meeting until the next room.",
+    # Farm causes and normal ends
+    "crashed": "The bot's browser crashed.",
+    "hung": "The bot stopped answering (no heartbeat for 10 seconds).",
+    "launch_failed": "The bot's browser could not be started.",
+    "left": "The bot left the meeting as asked.",
+    "max_duration": "The room reached its maximum duration, so the bot left.",
+    "budget_reached": "The session's credit budget is spent, so the avatars were stopped.",
+    "session_ended": "The session ended.",
+    "restart_requested": "Restarted on request.",
+    "node_lost": "The machine running this room's browser was lost; the room moves to another browser node.",
+    "server_restart": "The server restarted; the room is being relaunched.",
+    "waiting_for_capacity": "All bot slots are busy; the room waits in the queue.",
+    "meeting_not_created": "The Zoom meeting could not be created.",
+    "farm_error": "The farm failed.",
+    # Why an avatar was let go while the bot stays in its room
+    "idle": "Nobody spoke for a while, so the avatar was paused (no credits are used while paused).",
+    "room_empty": "The last student left the room, so the avatar was paused.",
+    "rooms_closing": "The host closed the breakout rooms; the avatar said goodbye and stopped.",
+    "left_room": "The bot left its breakout room, so the avatar stopped.",
+}
+
+
+def reason_words(reason: str) -> str:
+    return REASON_WORDS.get(reason, f"The bot stopped ({reason.replace('_', ' ')}).")
+
+
+def as_dict() -> dict[str, object]:
+    return {
+        "states": [s.value for s in RoomStatus],
+        "botStates": [s.value for s in BOT_STATES],
+        "statusWords": {s.value: words for s, words in STATUS_WORDS.items()},
+        "eventKinds": {k.name: k.value for k in EventKind},
+        "avatarWant": [w.value for w in AvatarWant],
+        "avatarRelease": [r.value for r in AvatarRelease],
+        "reasonWords": REASON_WORDS,
+    }
+
+
+def as_javascript() -> str:
+    """The vocabulary as an ES module, for the bot page and the dashboard."""
+    data = as_dict()
+    lines = ["// Generated by state/vocabulary.py (the one source of these words); served, never edited."]
+    names = {
+        "states": "STATES",
+        "botStates": "BOT_STATES",
+        "statusWords": "STATUS_WORDS",
+        "eventKinds": "EVENT_KINDS",
+        "avatarWant": "AVATAR_WANT",
+        "avatarRelease": "AVATAR_RELEASE",
+        "reasonWords": "REASON_WORDS",
+    }
+    for key, name in names.items():
+        lines.append(f"export const {name} = Object.freeze({json.dumps(data[key], ensure_ascii=False)});")
+    return "\n".join(lines) + "\n"
