@@ -245,7 +245,8 @@ async def node_measures(runs: int) -> dict[str, Any]:
     one = await time_to_live_on_nodes(1, runs, say)
     two = await time_to_live_on_nodes(2, runs, say)
     say("browser nodes: recovery after SIGKILL of a node")
-    return {"one_node_s": one, "two_nodes_s": two, "node_recovery_s": await recovery_after_node_kill(runs, say)}
+    recovery_s = await recovery_after_node_kill(runs, say)
+    return {"date": time.strftime("%Y-%m-%d"), "one_node_s": one, "two_nodes_s": two, "node_recovery_s": recovery_s}
 
 
 async def main(runs: int, only_nodes: bool = False) -> dict[str, Any]:
