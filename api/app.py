@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from api import bot_page_routes, events_routes, health_routes, sessions_routes, zoom_routes
+from api import bot_page_routes, events_routes, health_routes, record_routes, sessions_routes, zoom_routes
 from api.auth import ensure_api_token, require_token
 from api.dashboard import routes as dashboard_routes
 from api.errors import install_error_handlers
@@ -87,6 +87,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
     app.include_router(bot_page_routes.router)
     bot_page_routes.mount_static(app)
     app.include_router(sessions_routes.router, dependencies=[Depends(require_token)])
+    app.include_router(record_routes.router, dependencies=[Depends(require_token)])
     app.include_router(events_routes.router, dependencies=[Depends(require_token)])
     app.include_router(zoom_routes.router)
     dashboard_routes.install(app)

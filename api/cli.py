@@ -83,6 +83,12 @@ def _serve(args: argparse.Namespace) -> int:
     if token.generated:
         print(f"API token (shown once; kept in {token.source}):\n  {token.value}", flush=True)
     settings = settings.model_copy(update={"api_token": SecretStr(token.value)})
+    if settings.webhook_targets:
+        from farm.webhook_secret import ensure_webhook_secret
+
+        secret = ensure_webhook_secret(settings)
+        if secret.generated:
+            print(f"Webhook signing secret (shown once; kept in {secret.source}):\n  {secret.value}", flush=True)
     app = create_app(settings, farm_factory=browser_farm)
     print(
         f"avatarfarm serving on http://{settings.host}:{settings.port}  "

@@ -486,3 +486,96 @@ class ErrorOut(BaseModel):
     error: str = Field(description="A stable code: invalid_request, unauthorized, not_found, conflict, …")
     message: str = Field(description="What went wrong, in words.")
     detail: list[ErrorItem] = Field(default_factory=list)
+
+
+# ---- the conversation record: transcripts and the session report ---------------------------------------------
+
+
+class TranscriptEntryOut(BaseModel):
+    """One line of a room's transcript, in the order it was said."""
+
+    time: datetime
+    speaker: str = Field(description="Who spoke: the student's meeting name, or the professor's AI name.")
+    role: models.TranscriptRole
+    text: str
+    source: str = Field(description="live (reported by the bot) or vendor (filled in from LiveAvatar's transcript).")
+
+    @classmethod
+    def of(cls, line: models.TranscriptLine) -> TranscriptEntryOut:
+        return cls(
+            time=datetime.fromtimestamp(line.time, tz=UTC),
+            speaker=line.speaker,
+            role=line.role,
+            text=line.text,
+            source=line.source,
+        )
+
+
+class TranscriptOut(BaseModel):
+    session_id: str
+    room_id: str
+    room: str
+    lines: list[TranscriptEntryOut]
+
+
+class IncidentOut(BaseModel):
+    time: datetime
+    kind: str = Field(description="restart, failure, avatar_dropped or avatar_failed.")
+    words: str = Field(description="What happened, in words.")
+
+
+class DownloadsOut(BaseModel):
+    transcript: str = Field(description="The transcript as JSON.")
+    markdown: str = Field(description="The transcript as a Markdown file.")
+    webvtt: str = Field(description="The transcript as a WebVTT file.")
+
+
+class TalkOut(BaseModel):
+    seconds: float
+    measured: bool = Field(description="False when estimated from the words said (no speaking signal was recorded).")
+
+
+class RoomReportOut(BaseModel):
+    room_id: str
+    name: str
+    status: models.RoomStatus
+    students: list[str] = Field(description="The meeting names of the students who spoke.")
+    duration_seconds: float = Field(description="How long the room was live with its bot.")
+    first_live_at: datetime | None
+    ended_at: datetime | None
+    student_talk: TalkOut
+    avatar_talk: TalkOut
+    student_questions: int
+    student_lines: int
+    avatar_lines: int
+    minutes: float = Field(description="Avatar minutes billed.")
+    credits: float = Field(description="LiveAvatar credits used.")
+    restarts: int
+    failures: int
+    incidents: list[IncidentOut]
+    downloads: DownloadsOut
+
+
+class ReportTotalsOut(BaseModel):
+    rooms: int
+    duration_seconds: float = Field(description="Room-time: the rooms' live durations added up.")
+    student_talk_seconds: float
+    avatar_talk_seconds: float
+    student_questions: int
+    minutes: float
+    credits: float
+    restarts: int
+    failures: int
+
+
+class SessionReportOut(BaseModel):
+    session_id: str
+    course: str
+    professor: str
+    status: models.SessionStatus
+    final: bool = Field(description="True once the session has ended (the numbers will not change).")
+    created_at: datetime
+    ended_at: datetime | None
+    generated_at: datetime
+    rooms: list[RoomReportOut]
+    totals: ReportTotalsOut

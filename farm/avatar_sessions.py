@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from farm.avatar_context import AvatarContext, build_context
 from farm.conversation_summary import greeting, summarize
 from farm.page_messages import DECLINE_AVATAR as DECLINE
-from farm.recovery_policy import backoff_seconds
 from farm.page_messages import START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
+from farm.recovery_policy import backoff_seconds
 from farm.vendor_http import VendorError
 from state.models import AvatarSessionStatus, Room, Session, SessionStatus
 

@@ -28,6 +28,7 @@ from farm.page_messages import (
     parse_report,
 )
 from farm.recovery_policy import words
+from state import talk_time
 from state.models import Room, RoomStatus, Session, TranscriptRole
 from state.vocabulary import EventKind, reason_words
 
@@ -208,6 +209,8 @@ class BotSupervisor:
             await repo.append_event("bot.meeting.muted_by_host", room_id=self.room.id, detail={})
             if self.state is not None:
                 await self._set_status(self.state, reason="muted_by_host", reason_text=reason_words("muted_by_host"))
+        elif kind.value in talk_time.SIGNALS:
+            await talk_time.record_signal(repo.db, self.room.id, kind.value, detail)
         elif kind in TIMELINE_EVENTS:
             await repo.append_event(f"bot.{kind.value}", room_id=self.room.id, detail=detail)
 

@@ -45,6 +45,20 @@ class VendorSession:
     duration: float
 
 
+@dataclass(frozen=True)
+class VendorTranscriptLine:
+    role: str  # user | avatar
+    text: str
+    time: float  # UNIX seconds
+
+
+@dataclass(frozen=True)
+class VendorTranscript:
+    session_active: bool
+    lines: list[VendorTranscriptLine]
+    next_timestamp: int | None
+
+
 class LiveAvatarClient:
     def __init__(self, base_url: str, api_key: str, *, attempts: int = 4, max_wait: float = 8.0) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, headers={"X-API-KEY": api_key}, timeout=TIMEOUT)
@@ -131,6 +145,23 @@ class LiveAvatarClient:
 
     async def session(self, session_id: str) -> VendorSession:
         return _vendor_session(await self._call("GET", f"/v1/sessions/{session_id}"))
+
+    async def transcript(self, session_id: str, *, start_timestamp: int | None = None) -> VendorTranscript:
+        """One page of the session's transcript (GET /v1/sessions/{id}/transcript), from `start_timestamp` on."""
+        params = {} if start_timestamp is None else {"start_timestamp": start_timestamp}
+        data = await self._call("GET", f"/v1/sessions/{session_id}/transcript", params=params)
+        lines = []
+        for item in data.get("transcript_data") or []:
+            stamp = float(item.get("absolute_timestamp") or 0)
+            lines.append(
+                VendorTranscriptLine(
+                    role=str(item.get("role")),
+                    text=str(item.get("transcript") or ""),
+                    time=stamp / 1000.0 if stamp > 1e11 else stamp,  # tolerate milliseconds
+                )
+            )
+        following = data.get("next_timestamp")
+        return VendorTranscript(bool(data.get("session_active")), lines, int(following) if following else None)
 
     async def active_sessions(self) -> list[VendorSession]:
         sessions: list[VendorSession] = []

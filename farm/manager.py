@@ -20,7 +20,9 @@ from farm.node_pool import NodePool, NodeStatus, node_pool
 from farm.orphans import kill_orphaned_browsers
 from farm.room_runner import FarmServices, RoomRunner, run_with_timeout
 from farm.settings import Settings
+from farm.transcript_reconciler import TranscriptReconciler
 from farm.vendor_http import VendorError
+from farm.webhook_sender import WebhookSender
 from farm.zoom_client import ZoomClient, ZoomNotAuthorized
 from state.models import AvatarSessionStatus, RoomStatus, SessionStatus
 from state.repository import Repository
@@ -70,6 +72,8 @@ class Farm:
         self._budget_spent: set[str] = set()
         self._strangers_seen: list[str] = []
         self._ready = False
+        self._webhooks: WebhookSender | None = None
+        self._transcripts = TranscriptReconciler(repository.db, self.services.liveavatar)
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
 
@@ -78,6 +82,9 @@ class Farm:
         if killed:
             log.warning("killed %d browser(s) left by a previous manager", len(killed))
             await self.repository.append_event("farm.orphans_killed", detail={"pids": killed})
+        self._webhooks = WebhookSender.from_settings(self.repository.db, self.services.settings)
+        await self._webhooks.start()
+        await self._transcripts.start()
         await self.nodes.start()
         self.services.capacity.resize(self.nodes.capacity)
         for node in self.nodes.status():
@@ -105,6 +112,9 @@ class Farm:
         for runner in runners:
             await runner.cancel()
         await self.nodes.stop()
+        await self._transcripts.stop()
+        if self._webhooks is not None:
+            await self._webhooks.stop()  # what is not yet delivered stays in the outbox for the next start
         await self.services.liveavatar.aclose()
         if self.services.zoom is not None:
             await self.services.zoom.aclose()

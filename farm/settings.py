@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
 from enum import StrEnum
@@ -102,6 +104,14 @@ class Settings(BaseSettings):
     # Minutes without speech in the room after which the avatar is paused (its billing stops).
     avatar_idle_minutes: Annotated[float, Field(gt=0, le=240)] = 3.0
 
+    # Webhooks (Standard Webhooks): receivers as a comma list; the signing secret (whsec_…) is generated under
+    # DATA_DIR when unset. Failed deliveries are retried with exponential backoff within the budget.
+    webhook_urls: str = ""
+    webhook_secret: SecretStr | None = None
+    webhook_retry_budget_seconds: Annotated[float, Field(gt=0)] = 24 * 3600.0
+    webhook_first_retry_seconds: Annotated[float, Field(gt=0)] = 5.0
+    webhook_max_retry_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
     # Browser nodes (`avatarfarm node`) on other machines; none means browsers run beside the manager.
     browser_nodes: str = ""
     browser_node_token: SecretStr | None = None
@@ -133,6 +143,11 @@ class Settings(BaseSettings):
         else:
             self.liveavatar_api_key = self.liveavatar_api_key or SecretStr(SIM_LIVEAVATAR_API_KEY)
             self.liveavatar_api_base = self.liveavatar_api_base or SIM_LIVEAVATAR_API_BASE
+        for url in self.webhook_targets:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{ENV_PREFIX}WEBHOOK_URLS: each URL must start with http:// or https:// ({url!r})")
+        if self.webhook_secret is not None and not valid_webhook_secret(self.webhook_secret.get_secret_value()):
+            raise ValueError(f"{ENV_PREFIX}WEBHOOK_SECRET must be whsec_ followed by base64 (24 to 64 random bytes)")
         for name in ("zoom_api_base", "zoom_oauth_base", "liveavatar_api_base", "public_base_url"):
             value = getattr(self, name)
             if value is not None:
@@ -174,8 +189,24 @@ class Settings(BaseSettings):
         return self.public_base_url or f"http://{self.host}:{self.port}"
 
     @property
+    def webhook_targets(self) -> tuple[str, ...]:
+        """The webhook receiver URLs (AVATARFARM_WEBHOOK_URLS, comma-separated), without duplicates."""
+        urls = [part.strip() for part in self.webhook_urls.split(",") if part.strip()]
+        return tuple(dict.fromkeys(urls))
+
+    @property
     def database_path(self) -> Path:
         return self.data_dir / "avatarfarm.sqlite3"
+
+
+def valid_webhook_secret(value: str) -> bool:
+    if not value.startswith("whsec_"):
+        return False
+    try:
+        key = base64.b64decode(value.removeprefix("whsec_") + "==", validate=False)
+    except (binascii.Error, ValueError):
+        return False
+    return 24 <= len(key) <= 64
 
 
 def _describe(error: Any) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosqlite
 
+from state import webhook_outbox
 from state.event_bus import EventBus
 from state.migrations import SchemaError, current_version, latest_version, migrate
 from state.models import Event
@@ -106,6 +107,7 @@ class Transaction(Reader):
         assert event_id is not None
         event = Event(event_id, self.now, session_id, room_id, kind, detail)
         self.events.append(event)
+        await webhook_outbox.enqueue(self, event)  # the webhook message commits (or rolls back) with the event
         return event
 
 

@@ -189,3 +189,4 @@ class TranscriptLine:
     role: TranscriptRole
     text: str
     time: float
+    source: str = "live"  # live (from the bot page) or vendor (filled in from LiveAvatar's transcript)

@@ -516,7 +516,7 @@ class Repository:
                 "transcript",
                 session_id=session_id,
                 room_id=room_id,
-                detail={"speaker": speaker, "role": role.value, "text": text},
+                detail={"speaker": speaker, "role": role.value, "text": text, "line_id": line_id},
             )
         return TranscriptLine(line_id, room_id, speaker, role, text, tx.now)
 

@@ -137,8 +137,9 @@ function consider() {
   slot.roomHumans = humans;
   slot.emptySince = humans.length ? null : (slot.emptySince ?? now);
 
-  if (meeting.roomsClosing()) {
-    if (avatar?.ready && slot.goodbyeFor !== meeting.room) sayGoodbye();
+  if (!meeting.roomsOpen()) {
+    // Closing (or closed, the move back still under way): say goodbye, never ask for an avatar.
+    if (meeting.roomsClosing() && avatar?.ready && slot.goodbyeFor !== meeting.room) sayGoodbye();
     return;
   }
   if (avatar?.ready) {
@@ -284,7 +285,7 @@ async function main() {
 function onMeetingEvent(kind, detail) {
   if (kind === EventKind.meeting_broadcast) {
     reporter.event(kind, detail);
-    if (avatar?.ready) avatar.say(`Your professor says: ${detail.message}`).catch(() => {});
+    if (avatar?.ready) Promise.resolve().then(() => avatar.say(`Your professor says: ${detail.message}`)).catch(() => {});
     return;
   }
   if (kind === EventKind.meeting_muted_by_host) bridge.setMicOpen(false);

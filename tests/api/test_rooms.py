@@ -130,7 +130,11 @@ async def test_room_detail_has_attempts_avatar_sessions_transcript_and_timeline(
     assert detail["status"] == "live" and detail["avatar_live"] is True and detail["live_since"]
     assert [b["attempt"] for b in detail["bots"]] == [1]
     assert detail["avatar_sessions"][0]["vendor_session_id"] == "vendor-42"
-    assert detail["usage"] == {"minutes": 1.25, "credits": 4.0}
+    usage = detail["usage"]
+    assert (usage["minutes"], usage["credits"]) == (1.25, 4.0)
+    # The bot's minutes in the meeting, and what an avatar for every one of them would have cost (2 a minute).
+    assert usage["eager_credits"] == round(usage["meeting_minutes"] * 2, 3)
+    assert usage["credits_saved"] == round(max(0.0, usage["eager_credits"] - usage["credits"]), 3)
     assert detail["transcript"][0]["text"] == "Why recursion?"
     kinds = [e["kind"] for e in detail["events"]]
     assert kinds == ["room.status", "bot.started", "avatar.requested", "avatar.started", "room.status", "transcript"]

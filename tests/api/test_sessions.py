@@ -25,6 +25,7 @@ async def test_create_returns_202_with_queued_rooms_and_tells_the_farm(api: Api)
         "minutes": 0.0,
         "credits": 0.0,
         "budget_left": None,
+        "money": {"minutes": 0.0, "credits": 0.0, "meeting_minutes": 0.0, "eager_credits": 0.0, "credits_saved": 0.0},
     }
     assert ("start_session", (session["id"],)) in api.farm.calls
 

@@ -112,3 +112,18 @@ def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
         result = _cli("serve", "--data-dir", str(tmp_path / "b"), "--port", str(server.port))
         assert result.returncode != 0
         assert time.monotonic() - started < 30
+
+
+def test_serve_prints_a_generated_webhook_secret_once(tmp_path: Path) -> None:
+    data = str(tmp_path / "var")
+    env = {"AVATARFARM_WEBHOOK_URLS": "http://127.0.0.1:9/hook"}
+    with run_cli_server(["serve", "--data-dir", data], env=env) as server:
+        secret = (tmp_path / "var" / "webhook_secret").read_text().strip()
+        assert secret.startswith("whsec_")
+        assert (tmp_path / "var" / "webhook_secret").stat().st_mode & 0o777 == 0o600
+        first_output = server.output()
+    assert "Webhook signing secret (shown once" in first_output
+    assert first_output.count(secret) == 1
+    with run_cli_server(["serve", "--data-dir", data], env=env) as server:
+        assert httpx.get(server.base_url + "/healthz").status_code == 200
+    assert secret not in server.output() and "Webhook signing secret" not in server.output()

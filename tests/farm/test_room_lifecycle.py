@@ -23,6 +23,7 @@ LECTURE = "Today we study recursion. A recursive function calls itself on a smal
 QUESTION = "what is a base case in recursion"
 BOT_1 = "Prof. Ada (AI) · Room 1"
 BOT_2 = "Prof. Ada (AI) · Room 2"
+BROADCAST = "Two minutes left, please wrap up"
 
 
 async def _until(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
@@ -83,7 +84,10 @@ async def _context(stack: FarmStack, room_id: str) -> dict[str, Any]:
 
 
 async def test_silent_through_the_lecture_then_an_avatar_only_where_a_student_is(tmp_path: Path) -> None:
-    async with running_farm(tmp_path, avatar_start="on_human") as stack, students(stack.zoom.base_url, tmp_path) as people:
+    async with (
+        running_farm(tmp_path, avatar_start="on_human") as stack,
+        students(stack.zoom.base_url, tmp_path) as people,
+    ):
         number = await _closed_rooms_meeting(stack, ["Room 1", "Room 2"])
         await people.join(number, "Lecturer", says=LECTURE)
         created = await stack.start(number, ["Room 1", "Room 2"])
@@ -94,7 +98,8 @@ async def test_silent_through_the_lecture_then_an_avatar_only_where_a_student_is
 
         # The lecturer receives both bots' placeholder cards, and silence.
         async def lecturer_sees_both() -> bool:
-            return all((await _from(stack, number, "Lecturer", bot)).get("videoFps") for bot in (BOT_1, BOT_2))
+            streams = [await _from(stack, number, "Lecturer", bot) for bot in (BOT_1, BOT_2)]
+            return all(stream.get("videoFps") for stream in streams)
 
         await _until(lecturer_sees_both, 30, "the lecturer to receive both bots' video")
         await asyncio.sleep(6)  # the lecture goes on
@@ -155,6 +160,8 @@ async def test_a_quiet_room_pauses_the_avatar_and_speech_brings_it_back_with_the
         await _until(heard_grace, 90, "a transcript line of Grace's question")
         [(_, speaker, _)] = [line for line in await _transcript(stack, room_id) if line[0] == "student"][:1]
         assert speaker == "Grace"
+        report = (await stack.client.get(f"/api/sessions/{sid}/report")).json()
+        assert report["rooms"][0]["students"] == ["Grace"] and report["rooms"][0]["student_questions"] >= 1
 
         # Grace goes quiet: after the idle time the avatar is stopped and billing stops.
         await stack.zoom.post(f"/fake/meetings/{number}/mute", name="Grace", mute=True)
@@ -180,7 +187,10 @@ async def test_a_quiet_room_pauses_the_avatar_and_speech_brings_it_back_with_the
 
 
 async def test_two_rounds_broadcast_goodbye_mute_on_entry_and_a_host_mute(tmp_path: Path) -> None:
-    async with running_farm(tmp_path, avatar_start="on_human") as stack, students(stack.zoom.base_url, tmp_path) as people:
+    async with (
+        running_farm(tmp_path, avatar_start="on_human") as stack,
+        students(stack.zoom.base_url, tmp_path) as people,
+    ):
         number = await _closed_rooms_meeting(stack, ["Room 1"], mute_on_entry=True)
         created = await stack.start(number, ["Room 1"])
         sid, room_id = created["id"], created["rooms"][0]["id"]
@@ -204,12 +214,11 @@ async def test_two_rounds_broadcast_goodbye_mute_on_entry_and_a_host_mute(tmp_pa
 
             if round_number == 1:
                 # The host's broadcast is spoken by the live avatar and kept in the transcript.
-                message = "Two minutes left, please wrap up"
-                await stack.zoom.post(f"/fake/meetings/{number}/breakout/broadcast", message=message)
+                await stack.zoom.post(f"/fake/meetings/{number}/breakout/broadcast", message=BROADCAST)
 
                 async def broadcast_spoken() -> bool:
                     lines = await _transcript(stack, room_id)
-                    return ("professor", "Prof. Ada", message) in lines and any(
+                    return ("professor", "Prof. Ada", BROADCAST) in lines and any(
                         role == "avatar" and "Your professor says" in text for role, _, text in lines
                     )
 

@@ -126,6 +126,12 @@ export function eventWords(event) {
       return `Restart skipped${d.reason ? `: ${d.reason}` : ""}`;
     case "transcript":
       return `${d.speaker ?? d.role ?? "Someone"}: ${d.text ?? ""}`;
+    case "transcript.reconciled":
+      return d.added
+        ? `Transcript checked against LiveAvatar's: ${d.added} missing line(s) filled in`
+        : "Transcript checked against LiveAvatar's: nothing missing";
+    case "webhook.given_up":
+      return `A ${d.type ?? ""} webhook to ${d.url ?? "a receiver"} was given up after ${d.attempts ?? "?"} attempts: ${d.error ?? ""}`;
     default: {
       const why = d.reason_text || d.reason || d.message;
       return why ? `${event.kind}: ${why}` : event.kind;

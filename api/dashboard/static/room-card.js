@@ -125,6 +125,9 @@ export class RoomCard {
     ].map(([label, className]) => fact(label, className));
     this.stats = Object.fromEntries(stats.map((s) => [s.value.className, s.value]));
     this.transcript = el("ol", { class: "transcript", role: "log", "aria-label": "Transcript" });
+    const download = (suffix, label) =>
+      el("a", { href: `${this.path}/transcript${suffix}`, download: true, "aria-label": `Transcript of ${this.room.name} as ${label}`, text: label });
+    const downloads = el("p", { class: "transcript-downloads" }, "Download: ", download(".md", "Markdown"), " · ", download(".vtt", "WebVTT"));
     this.timeline = el("ol", { class: "timeline", "aria-label": "Timeline of events" });
     return el(
       "div",
@@ -145,7 +148,7 @@ export class RoomCard {
         this.controlStatus,
       ),
       el("section", { class: "media" }, el("h4", { text: "Media" }), el("dl", { class: "media-stats" }, ...stats.map((s) => s.node))),
-      el("section", { class: "transcript-box" }, el("h4", { text: "Transcript" }), this.transcript),
+      el("section", { class: "transcript-box" }, el("h4", { text: "Transcript" }), this.transcript, downloads),
       el("section", { class: "timeline-box" }, el("h4", { text: "Timeline" }), this.timeline),
     );
   }
@@ -226,6 +229,7 @@ export class RoomCard {
 
   onEvent(event) {
     if (!this.expanded) return;
+    if (event.kind === "transcript") this.appendLine(event);
     clearTimeout(this.detailTimer);
     this.detailTimer = setTimeout(() => this.loadDetails(), 150);
   }
@@ -246,20 +250,35 @@ export class RoomCard {
     }
   }
 
-  renderTranscript(lines) {
-    const items = lines.map((line) =>
-      el(
-        "li",
-        { class: `line role-${line.role}` },
-        el("time", { datetime: line.time, text: clock(line.time) }),
-        " ",
-        el("span", { class: "speaker", text: line.speaker }),
-        ": ",
-        el("span", { class: "text", text: line.text }),
-      ),
+  lineNode(line) {
+    return el(
+      "li",
+      { class: `line role-${line.role}` },
+      el("time", { datetime: line.time, text: clock(line.time) }),
+      " ",
+      el("span", { class: "speaker", text: line.speaker }),
+      ": ",
+      el("span", { class: "text", text: line.text }),
     );
+  }
+
+  renderTranscript(lines) {
+    // In the order said: lines filled in from LiveAvatar's transcript arrive after the ones around them.
+    const ordered = [...lines].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+    const items = ordered.map((line) => this.lineNode(line));
     if (items.length === 0) items.push(el("li", { class: "empty", text: "Nothing said yet." }));
     this.transcript.replaceChildren(...items);
+    this.transcript.scrollTop = this.transcript.scrollHeight;
+  }
+
+  // A line from the event stream shows at once; the details reload that follows puts it in its place.
+  appendLine(event) {
+    const d = event.detail ?? {};
+    if (!d.text) return;
+    this.transcript.querySelector(".empty")?.remove();
+    const time = typeof d.time === "number" ? new Date(d.time * 1000).toISOString() : event.time;
+    this.transcript.append(this.lineNode({ role: d.role, speaker: d.speaker ?? d.role, text: d.text, time }));
+    this.transcript.scrollTop = this.transcript.scrollHeight;
   }
 
   renderTimeline(events) {

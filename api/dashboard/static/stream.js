@@ -30,6 +30,8 @@ export const EVENT_KINDS = [
   "avatar.restarted",
   "avatar.refreshed",
   "transcript",
+  "transcript.reconciled",
+  "webhook.given_up",
   "note",
 ];
 

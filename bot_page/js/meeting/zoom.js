@@ -66,6 +66,7 @@ export class ZoomMeeting {
     this.actedAt = new Map();
     this.micWanted = false;
     this.ownMuteAt = 0;
+    this.unmuteAskedAt = 0;
     this.lastMuted = null;
     this.hostMuted = false;
     this.breakoutStatus = null;
@@ -213,14 +214,23 @@ export class ZoomMeeting {
     return Number.isFinite(wait) && wait >= 0 ? wait : 60;
   }
 
+  breakoutRoomStatus() {
+    return this.breakoutStatus ?? this.safe(() => this.client.getBreakoutRoomStatus());
+  }
+
   roomsClosing() {
-    const status = this.breakoutStatus ?? this.safe(() => this.client.getBreakoutRoomStatus());
-    return status === ROOM_CLOSING;
+    return this.breakoutRoomStatus() === ROOM_CLOSING;
+  }
+
+  /** Rooms open and not closing: the only time an avatar may be asked for. */
+  roomsOpen() {
+    return this.breakoutRoomStatus() === ROOM_IN_PROGRESS;
   }
 
   /** Whether the bot's microphone should be open in the meeting (only while its avatar is live). */
   setMicWanted(open) {
     this.micWanted = Boolean(open);
+    this.unmuteAskedAt = 0;
     this.ensureMedia();
   }
 
@@ -281,8 +291,17 @@ export class ZoomMeeting {
       this.onEvent(EventKind.meeting_muted_by_host, { room: this.room });
     }
     this.lastMuted = muted;
+    if (!muted) this.unmuteAskedAt = 0;
+    if (this.micWanted && muted && !this.hostMuted && this.unmuteAskedAt && Date.now() - this.unmuteAskedAt > ACTION_EVERY_MS) {
+      // We asked to unmute and are still (or again) muted: the host muted us, or does not let us unmute.
+      this.hostMuted = true;
+      this.onEvent(EventKind.meeting_muted_by_host, { room: this.room });
+    }
     if (this.micWanted && muted && !this.hostMuted) {
-      this.act("unmute", () => this.pressButton(LABELS.unmute) || this.setMute(false));
+      this.act("unmute", () => {
+        this.unmuteAskedAt ||= Date.now();
+        return this.pressButton(LABELS.unmute) || this.setMute(false);
+      });
     } else if (!this.micWanted && !muted) {
       this.act("mute", () => {
         this.ownMuteAt = Date.now();

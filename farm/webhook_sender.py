@@ -1,0 +1,204 @@
+"""Delivers the webhook outbox (state/webhook_outbox.py) to every receiver URL, Standard Webhooks style.
+
+One asyncio task per URL sends that URL's messages in order: a message is retried (same webhook-id, freshly
+signed, exponential backoff) until it is answered 2xx or its retry budget — counted from when the change
+happened — is spent; then it is given up with a `webhook.given_up` event and the next one goes. Progress is
+in the database, so a restarted manager resumes where the last one stopped (a delivery may then be repeated:
+receivers dedupe on webhook-id, as Standard Webhooks asks). Receivers are called with a bounded timeout on
+their own tasks, so a slow or dead receiver delays only its own queue, never the farm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+from standardwebhooks import Webhook
+from tenacity import RetryCallState, wait_exponential_jitter
+
+from farm.settings import Settings
+from farm.webhook_secret import ensure_webhook_secret
+from state.database import Database
+from state.webhook_outbox import WEBHOOK_TYPES, WebhookMessage, WebhookOutbox
+
+log = logging.getLogger("avatarfarm.webhooks")
+
+IDLE_POLL_SECONDS = 5.0
+PRUNE_EVERY_SECONDS = 3600.0
+USER_AGENT = "avatarfarm-webhooks/1"
+
+
+def shown_url(url: str) -> str:
+    """The URL as events show it: no credentials, query or fragment (they may carry a receiver's token)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        db: Database,
+        urls: tuple[str, ...],
+        secret: str | None,
+        *,
+        budget_seconds: float,
+        first_retry_seconds: float,
+        max_retry_seconds: float,
+        timeout_seconds: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.outbox = WebhookOutbox(db)
+        self._bus = db.bus
+        self.urls = urls
+        self._signer = Webhook(secret) if urls and secret else None
+        self._budget = budget_seconds
+        self._backoff = wait_exponential_jitter(
+            multiplier=first_retry_seconds, max=max_retry_seconds, jitter=first_retry_seconds
+        )
+        self._timeout = timeout_seconds
+        self._clock = clock
+        self._wakes = {url: asyncio.Event() for url in urls}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._client: httpx.AsyncClient | None = None
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> WebhookSender:
+        urls = settings.webhook_targets
+        secret = ensure_webhook_secret(settings) if urls else None
+        if secret is not None and secret.generated:
+            log.info("generated a webhook signing secret, kept in %s", secret.source)
+        return cls(
+            db,
+            urls,
+            secret.value if secret else None,  # no receivers: nothing is signed (the outbox is only pruned)
+            budget_seconds=settings.webhook_retry_budget_seconds,
+            first_retry_seconds=settings.webhook_first_retry_seconds,
+            max_retry_seconds=settings.webhook_max_retry_seconds,
+            timeout_seconds=settings.webhook_timeout_seconds,
+        )
+
+    async def start(self) -> None:
+        self._client = httpx.AsyncClient(
+            timeout=self._timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT}
+        )
+        for url in self.urls:
+            await self.outbox.open_cursor(url)
+        self._tasks = [
+            asyncio.create_task(self._deliver_to(url), name=f"webhooks {shown_url(url)}") for url in self.urls
+        ]
+        self._tasks.append(asyncio.create_task(self._listen(), name="webhooks: wake on new messages"))
+        self._tasks.append(asyncio.create_task(self._prune(), name="webhooks: prune"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # ---- waking up -----------------------------------------------------------------------------------------
+
+    def _wake_all(self) -> None:
+        for wake in self._wakes.values():
+            wake.set()
+
+    async def _listen(self) -> None:
+        """New messages wake the senders at once; a missed wake-up costs at most IDLE_POLL_SECONDS."""
+        while True:
+            subscription = self._bus.subscribe()
+            try:
+                async for event in subscription:
+                    if event.kind in WEBHOOK_TYPES:
+                        self._wake_all()
+            finally:
+                subscription.close()
+            self._wake_all()  # lagged or closed: the senders re-read the outbox anyway
+            await asyncio.sleep(1.0)
+
+    async def _pause(self, url: str, seconds: float) -> None:
+        wake = self._wakes[url]
+        wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), max(0.0, seconds))
+
+    async def _prune(self) -> None:
+        while True:
+            try:
+                await self.outbox.prune(list(self.urls), older_than=self._clock() - self._budget - 3600.0)
+            except Exception:
+                log.exception("pruning the webhook outbox failed")
+            await asyncio.sleep(PRUNE_EVERY_SECONDS)
+
+    # ---- delivering ----------------------------------------------------------------------------------------
+
+    async def _deliver_to(self, url: str) -> None:
+        while True:
+            try:
+                await self._step(url)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup must not end this receiver's queue
+                log.exception("webhook delivery to %s failed unexpectedly", shown_url(url))
+                await asyncio.sleep(1.0)
+
+    async def _step(self, url: str) -> None:
+        cursor, message = await self.outbox.next_for(url)
+        if message is None:
+            await self._pause(url, IDLE_POLL_SECONDS)
+            return
+        now = self._clock()
+        if cursor.attempts and cursor.next_attempt_at > now:
+            await asyncio.sleep(cursor.next_attempt_at - now)  # a retry is not hurried by new messages
+            return
+        error = await self._send(url, message)
+        if error is None:
+            await self.outbox.delivered(url, message)
+            return
+        now = self._clock()
+        deadline = message.created_at + self._budget
+        if now >= deadline:
+            log.warning("webhook %s to %s given up: %s", message.webhook_id, shown_url(url), error)
+            await self.outbox.give_up(url, message, shown_url=shown_url(url), error=error)
+            return
+        retry_at = min(deadline, now + self._delay(cursor.attempts + 1))
+        await self.outbox.failed(url, message, error=error, retry_at=retry_at)
+
+    def _delay(self, attempt: int) -> float:
+        state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+        state.attempt_number = attempt
+        return float(self._backoff(state))
+
+    def headers(self, message: WebhookMessage, at: datetime) -> dict[str, str]:
+        assert self._signer is not None, "a sender with receivers has a secret"
+        return {
+            "content-type": "application/json",
+            "webhook-id": message.webhook_id,
+            "webhook-timestamp": str(int(at.timestamp())),
+            "webhook-signature": self._signer.sign(message.webhook_id, at, message.payload),
+        }
+
+    async def _send(self, url: str, message: WebhookMessage) -> str | None:
+        """POST one message; None when the receiver took it, else what went wrong in words."""
+        assert self._client is not None
+        headers = self.headers(message, datetime.fromtimestamp(int(self._clock()), tz=UTC))
+        try:
+            response = await self._client.post(url, content=message.payload.encode("utf-8"), headers=headers)
+        except httpx.TimeoutException:
+            return f"no answer within {self._timeout:g} s"
+        except httpx.HTTPError as exc:
+            return f"could not reach the receiver ({type(exc).__name__})"
+        if 200 <= response.status_code < 300:
+            return None
+        return f"the receiver answered {response.status_code}"

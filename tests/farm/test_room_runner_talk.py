@@ -1,0 +1,36 @@
+"""The room runner feeds the talk meter: the page's `avatar.talking` and `student.speaking` signals become
+talk spans, which the session report sums (scripted browser node, no Chromium)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from state import talk_time
+from state.models import RoomStatus
+from tests.farm.test_room_runner import Rig, _go_live, rig_factory
+
+__all__ = ["rig_factory"]
+
+
+async def test_speaking_signals_become_talk_spans(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    for kind, detail in (
+        ("student.speaking", {"speaking": True}),
+        ("student.speaking", {"speaking": False}),
+        ("avatar.talking", {"talking": True}),
+        ("avatar.talking", {"talking": False}),
+    ):
+        bot.report({"type": "event", "kind": kind, "detail": detail})
+    for _ in range(200):
+        spans = await talk_time.spans(rig.repository.db, rig.room_id)
+        if len(spans) == 2 and all(s.ended_at is not None for s in spans):
+            break
+        await asyncio.sleep(0.05)
+    assert [s.role for s in spans] == ["student", "avatar"]
+    assert all(s.ended_at is not None for s in spans)
+    bot.heartbeat()
