@@ -134,6 +134,9 @@ def _session_body(number: str, rooms: list[str]) -> dict[str, Any]:
     }
 
 
+READY = frozenset({"in_room", "avatar_connecting", "live", "idle"})
+
+
 def _bar(live: int, total: int, width: int = 24) -> str:
     filled = round(width * live / total) if total else width
     return "#" * filled + "-" * (width - filled)
@@ -156,9 +159,11 @@ async def _follow_deployment(
                     else ""
                 )
                 print(f"  {time.monotonic() - started:5.1f}s  {room['name']:<10} {status}{note}", flush=True)
-        live = session["summary"]["rooms_live"]
-        if live == total:
-            print(f"  [{_bar(live, total)}] {live}/{total} rooms live in {time.monotonic() - started:.1f}s", flush=True)
+        # A bot is ready once it waits in its breakout room: its avatar starts when a student joins the room.
+        ready = sum(room["status"] in READY for room in session["rooms"])
+        if ready == total:
+            elapsed = time.monotonic() - started
+            print(f"  [{_bar(ready, total)}] {ready}/{total} bots ready in their rooms in {elapsed:.1f}s", flush=True)
             return True
         if all(room["status"] in ("failed", "ended") for room in session["rooms"]):
             return False
@@ -221,11 +226,11 @@ async def run_demo(args: argparse.Namespace) -> int:
         print(
             f"REST API:   curl -H 'Authorization: Bearer {token.value}' {settings.base_url}/api/sessions/{session_id}"
         )
-        print("Join as a student (uses this browser's camera and microphone):")
+        print("Join as a student (your browser's camera and microphone); a room's avatar starts when you arrive:")
         for i, room in enumerate(rooms):
             name = quote(STUDENTS[i % len(STUDENTS)] + " (you)")
             print(f"  {room:<8} {zoom.url}/join/{number}?name={name}&room={quote(room)}&pwd={PASSCODE}")
-        print("Everything is live. Ctrl-C stops the demo." if all_live else "Some rooms did not go live (see above).")
+        print("Everything is ready. Ctrl-C stops the demo." if all_live else "Some rooms are not ready (see above).")
         sys.stdout.flush()
         if args.exit_when_live:
             return 0 if all_live else 1

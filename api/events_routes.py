@@ -64,7 +64,8 @@ async def _follow(
 def _parse_id(value: str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
-    if not value.isdigit():
+    # ASCII only: str.isdigit() also accepts "²" or "١", which int() refuses or SQLite cannot hold.
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise invalid(name, "Must be the id of an event (a whole number).")
     return int(value)
 

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from farm.avatar_context import AvatarContext, build_context
 from farm.conversation_summary import greeting, summarize
-from farm.page_messages import DECLINE_AVATAR as DECLINE
-from farm.page_messages import START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
+from farm.page_messages import DECLINE_AVATAR, START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
 from farm.recovery_policy import backoff_seconds
 from farm.vendor_http import VendorError
 from state.models import AvatarSessionStatus, Room, Session, SessionStatus
+from state.vocabulary import reason_words
 
 if TYPE_CHECKING:
     from farm.browser_node import BotBrowser
@@ -40,6 +40,18 @@ START_TIMEOUT_SECONDS = 75.0
 AVATAR_FAILURE_BUDGET = 3
 # A page told "not now" (budget spent, session ending) asks again after this long.
 DECLINED_RETRY_SECONDS = 60.0
+# After LiveAvatar said the account has no credits or the avatar is gone, a page asks again only this rarely.
+FINAL_RETRY_SECONDS = 600.0
+# The farm keeps each live avatar session alive with the API key (the SDK's keepAlive never reports failure).
+KEEP_ALIVE_SECONDS = 60.0
+# A picture frozen this long is handled like a drop.
+STALL_RESTART_SECONDS = 10.0
+# LiveAvatar stop reasons after which no new session is started automatically, as reasons in words.
+FINAL_REASONS = {
+    "NO_CREDITS": "avatar_no_credits",
+    "MAX_DURATION_REACHED": "avatar_max_duration",
+    "AVATAR_DELETED": "avatar_deleted",
+}
 Post = Callable[[str, dict[str, Any]], None]
 
 
@@ -75,6 +87,11 @@ class RoomAvatar:
         # loses its picture to an early vendor stop.
         self._retiring: _Current | None = None
         self._last_humans: list[str] = []
+        self._keep_alive: asyncio.Task[None] | None = None
+        self._stall: asyncio.Task[None] | None = None
+        self._vendor_stop: str | None = None  # LiveAvatar's stop_reason for the current session, if it said one
+        self.final_reason: str | None = None  # a reason (in REASON_WORDS) that stops automatic restarts
+        self.deaf_restarted = False
         self._starting: asyncio.Task[None] | None = None
         self._deadline: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -100,6 +117,11 @@ class RoomAvatar:
         """The page asks for an avatar (a student is in its room). Duplicates are ignored."""
         if self.busy:
             return
+        if self.final_reason in ("avatar_no_credits", "avatar_deleted") and why != "restart":
+            words = reason_words(self.final_reason)
+            self._starting = asyncio.create_task(self._decline(words, FINAL_RETRY_SECONDS))
+            return
+        self.final_reason = None
         self._last_humans = list(humans)
         self._starting = asyncio.create_task(self._start(humans, why), name=f"avatar start {self.room_id}")
 
@@ -143,7 +165,7 @@ class RoomAvatar:
         if browser is not None:
             command = DeclineAvatar(words=words, retry_after_ms=int(retry_after * 1000))
             with contextlib.suppress(Exception):
-                await browser.evaluate(DECLINE, command.model_dump())
+                await browser.evaluate(DECLINE_AVATAR, command.model_dump())
 
     async def _start_failed(self, words: str) -> None:
         self.failures += 1
@@ -178,6 +200,7 @@ class RoomAvatar:
         self.failures = 0
         self.sessions_started += 1
         await self.s.repository.avatar_session_started(current.row, vendor_session_id=current.vendor)
+        self._keep_alive = asyncio.create_task(self._keep_alive_loop(current.vendor), name=f"keep-alive {self.room_id}")
         retiring, self._retiring = self._retiring, None
         if retiring is not None:
             await self._close(retiring, "context updated")
@@ -190,19 +213,70 @@ class RoomAvatar:
         """The page let its avatar go (idle, room empty, rooms closing, left the room): billing stops now."""
         await self.close(why)
 
-    async def dropped(self, reason: str) -> None:
-        """The avatar's connection ended without being asked to: close it, and let the page ask again."""
-        await self.s.repository.append_event("avatar.dropped", room_id=self.room_id, detail={"reason": reason})
+    def vendor_stopped(self, stop_reason: str | None) -> None:
+        """LiveAvatar said why it ended the session (session.stopped); the drop that follows is judged by it."""
+        self._vendor_stop = stop_reason
+
+    async def dropped(self, reason: str) -> str | None:
+        """The avatar's connection ended without being asked to: close it and start a new one in place — unless
+        LiveAvatar ended it for good (no credits, maximum duration, avatar deleted): then the page is told to
+        stop, and the reason (in words) is returned for the room."""
+        await self.s.repository.append_event(
+            "avatar.dropped", room_id=self.room_id, detail={"reason": reason, "stop_reason": self._vendor_stop}
+        )
+        final = FINAL_REASONS.get(self._vendor_stop or "")
+        self._vendor_stop = None
         await self.close(f"dropped: {reason}"[:200])
+        if final is not None:
+            self.final_reason = final
+            browser = self._browser()
+            if browser is not None:
+                with contextlib.suppress(Exception):
+                    await browser.evaluate(STOP_AVATAR, StopAvatar(reason=final).model_dump())
+            return final
         self.failures += 1
         if self.failures >= AVATAR_FAILURE_BUDGET:
             self._post("avatar_failed", {"reason": "avatar_lost", "words": None})
-            return
+            return None
         # A new session in place: the bot is still in its room with its students.
         self.want(self._last_humans, "restart")
         await self.s.repository.append_event(
             "avatar.restarted", room_id=self.room_id, detail={"attempt": self.failures}
         )
+        return None
+
+    async def deaf(self) -> bool:
+        """Its voice chat never became ACTIVE: restart it once. True when it was restarted."""
+        if self.deaf_restarted or self._current is None:
+            return False
+        self.deaf_restarted = True
+        await self.close("deaf: voice chat not active")
+        self.want(self._last_humans, "restart")
+        return True
+
+    def stalled(self, stalled: bool) -> None:
+        """The picture froze (or came back). Frozen for STALL_RESTART_SECONDS, it is handled like a drop."""
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
+        if stalled:
+            self._stall = asyncio.create_task(self._stall_watch(), name=f"stall {self.room_id}")
+
+    async def _stall_watch(self) -> None:
+        await asyncio.sleep(STALL_RESTART_SECONDS)
+        self._stall = None
+        self._post("report", {"type": "event", "kind": "avatar.dropped", "detail": {"reason": "stalled"}})
+
+    async def _keep_alive_loop(self, vendor: str) -> None:
+        while True:
+            await asyncio.sleep(KEEP_ALIVE_SECONDS)
+            try:
+                await self.s.liveavatar.keep_alive(vendor)
+            except VendorError as exc:
+                log.warning("keep-alive of LiveAvatar session %s failed: %s", vendor, exc)
+                await self.s.repository.append_event(
+                    "avatar.keep_alive_failed", room_id=self.room_id, detail={"words": exc.message[:200]}
+                )
 
     async def refresh(self) -> None:
         """New instructions for a live avatar: a fresh session with the new context. The page replaces the
@@ -264,9 +338,10 @@ class RoomAvatar:
 
     async def close(self, end_reason: str, *, failed: bool = False) -> None:
         """Stop the current avatar session (if any) at the vendor and close its row."""
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        for task in (self._deadline, self._keep_alive, self._stall):
+            if task is not None:
+                task.cancel()
+        self._deadline = self._keep_alive = self._stall = None
         current, self._current = self._current, None
         retiring, self._retiring = self._retiring, None
         if retiring is not None:

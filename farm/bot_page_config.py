@@ -124,7 +124,6 @@ def bot_page_config(
             "sdk_url": sources.liveavatar_module,
             "import_map": sources.import_map,
             "api_url": settings.liveavatar_api_base,
-            "keep_alive_ms": 60_000,
             "exclude_audio_from": list(sources.avatar_script_fragments),
         },
     }

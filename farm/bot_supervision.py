@@ -56,7 +56,6 @@ TIMELINE_EVENTS = frozenset(
         EventKind.meeting_breakout_refused,
         EventKind.meeting_reconnecting,
         EventKind.page_error,
-        EventKind.avatar_stopped,
     }
 )
 SetStatus = Callable[..., Awaitable[None]]
@@ -189,7 +188,24 @@ class BotSupervisor:
                 detail={"why": released.why.value, "words": reason_words(released.why.value)},
             )
         elif kind is EventKind.avatar_dropped:
-            await self.avatar.dropped(AvatarDropped.model_validate(detail).reason)
+            final = await self.avatar.dropped(AvatarDropped.model_validate(detail).reason)
+            if final is not None:
+                await self._set_status(RoomStatus.idle, reason=final, reason_text=reason_words(final))
+        elif kind is EventKind.avatar_stopped:
+            stop_reason = detail.get("stop_reason")
+            self.avatar.vendor_stopped(str(stop_reason) if stop_reason else None)
+            await repo.append_event("bot.avatar.stopped", room_id=self.room.id, detail=detail)
+        elif kind is EventKind.avatar_deaf:
+            await repo.append_event("avatar.deaf", room_id=self.room.id, detail=detail)
+            restarted = await self.avatar.deaf()
+            if self.state is not None:
+                await self._set_status(self.state, reason="avatar_deaf", reason_text=reason_words("avatar_deaf"))
+            if not restarted:
+                log.warning("room %s: the avatar still cannot hear the room", self.room.id)
+        elif kind is EventKind.avatar_stalled:
+            stalled = bool(detail.get("stalled"))
+            await repo.append_event("avatar.stalled", room_id=self.room.id, detail={"stalled": stalled})
+            self.avatar.stalled(stalled)
         elif kind is EventKind.transcript:
             line = TranscriptDetail.model_validate(detail)
             if line.text.strip():

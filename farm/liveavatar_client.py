@@ -14,6 +14,8 @@ VENDOR = "LiveAvatar"
 SUCCESS = 1000
 # LiveAvatar's price of a FULL-mode session (LITE costs 1): what the money figures compare against.
 FULL_CREDITS_PER_MINUTE = 2.0
+# LiveAvatar's stop reasons after which a new session cannot help (restarting would fail or bill for nothing).
+FINAL_STOP_REASONS = frozenset({"NO_CREDITS", "MAX_DURATION_REACHED", "AVATAR_DELETED"})
 STOP_REASONS = frozenset(
     {
         "UNKNOWN",
@@ -142,6 +144,10 @@ class LiveAvatarClient:
         if reason not in STOP_REASONS:
             raise ValueError(f"unknown LiveAvatar stop reason {reason!r}")
         await self._call("POST", "/v1/sessions/stop", json={"session_id": session_id, "reason": reason})
+
+    async def keep_alive(self, session_id: str) -> None:
+        """Reset the session's idle timer (with the API key: the SDK's own keepAlive never reports a failure)."""
+        await self._call("POST", "/v1/sessions/keep-alive", json={"session_id": session_id})
 
     async def session(self, session_id: str) -> VendorSession:
         return _vendor_session(await self._call("GET", f"/v1/sessions/{session_id}"))

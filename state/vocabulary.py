@@ -69,6 +69,8 @@ class EventKind(StrEnum):
     avatar_state = "avatar.state"
     avatar_ready = "avatar.ready"
     avatar_start_failed = "avatar.start_failed"
+    avatar_stalled = "avatar.stalled"
+    avatar_deaf = "avatar.deaf"
     avatar_talking = "avatar.talking"
     avatar_dropped = "avatar.dropped"
     avatar_stopped = "avatar.stopped"
@@ -136,6 +138,11 @@ REASON_WORDS: dict[str, str] = {
     "avatar_unavailable": "The avatar service could not start a session.",
     "avatar_lost": "The avatar kept dropping out.",
     "muted_by_host": "The host muted the bot, so the avatar stays silent in the meeting until the next room.",
+    "avatar_deaf": "The avatar could not hear the room (its voice chat did not start), so it was restarted.",
+    "avatar_stalled": "The avatar's picture froze, so it was restarted.",
+    "avatar_no_credits": "LiveAvatar stopped the avatar: the account has no credits left.",
+    "avatar_max_duration": "LiveAvatar stopped the avatar: the session reached its maximum duration.",
+    "avatar_deleted": "LiveAvatar stopped the avatar: the avatar was deleted from the account.",
     # Farm causes and normal ends
     "crashed": "The bot's browser crashed.",
     "hung": "The bot stopped answering (no heartbeat for 10 seconds).",

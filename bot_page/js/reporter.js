@@ -1,13 +1,20 @@
 // Reports to the farm through the Playwright binding window.avatarfarmReport: every state transition,
-// events (transcripts, avatar talking, breakout moves), and a heartbeat every 2 s with media stats and,
-// every 5 s, a small JPEG thumbnail of what the bot sends as its camera.
-//
-// Message shapes (all JSON):
-//   {type: "state", state, reason?, reason_text?, detail?, at}
-//   {type: "event", kind, detail, at}
-//   {type: "heartbeat", state, stats, thumbnail?, at}
-// Without the binding (a person opening the page by hand) messages go to the console. The last 200 are kept
-// in window.__avatarfarmReports for debugging.
+// events (transcripts, avatar requests and releases, breakout moves, broadcasts), and a heartbeat every 2 s
+// with media stats and, every 5 s, a small JPEG thumbnail of what the bot sends as its camera.
+// The farm reads them with the models of farm/page_messages.py; names of states and kinds come from
+// vocabulary.js (state/vocabulary.py). Without the binding (a person opening the page by hand) messages go to
+// the console. The last 200 are kept in window.__avatarfarmReports for debugging.
+
+/**
+ * @typedef {{type: "state", state: string, reason: string|null, reason_text: string|null,
+ *            detail: {room?: string|null, why?: string}, at: number}} StateReport
+ * @typedef {{type: "event", kind: string, detail: object, at: number}} EventReport
+ * @typedef {{state: string|null, room: string|null, humans_in_room: number, avatar_ready: boolean,
+ *            avatar_talking: boolean, avatar_session_id: string|null, muted_by_host: boolean,
+ *            mic_open: boolean, level_in: number, level_out: number}} HeartbeatStats
+ * @typedef {{type: "heartbeat", state: string|null, stats: HeartbeatStats, thumbnail?: string, at: number}} Heartbeat
+ * @typedef {StateReport | EventReport | Heartbeat} PageReport
+ */
 
 const KEEP = 200;
 
@@ -23,6 +30,7 @@ export class Reporter {
     window.__avatarfarmReports = window.__avatarfarmReports || [];
   }
 
+  /** @param {Omit<PageReport, "at">} message */
   send(message) {
     const stamped = { ...message, at: Date.now() };
     const log = window.__avatarfarmReports;

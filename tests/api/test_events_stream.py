@@ -102,6 +102,11 @@ async def test_bad_requests(server: tuple[str, Any]) -> None:
         assert (await client.get("/api/events", params={"session": "ses_nope"})).status_code == 404
         bad = await client.get("/api/events", headers={"Last-Event-ID": "abc"})
         assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "Last-Event-ID"
+        # Digits that are not ASCII, or too many of them, are a clear 422 too, never a server error.
+        for odd in ("²", "١٢", "9" * 40):
+            refused = await client.get("/api/events", params={"since": odd})
+            assert refused.status_code == 422, (odd, refused.text)
+            assert refused.json()["detail"][0]["field"] == "since"
         assert (await client.get("/api/events", headers={"Authorization": "Bearer nope"})).status_code == 401
 
 

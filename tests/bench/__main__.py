@@ -6,7 +6,10 @@ Measures, as medians over several runs:
   * the frame rate a participant receives from a bot, and say-to-hear latency (REST `say` until the
     participant's browser hears the avatar's voice);
   * recovery time after `kill -9` of a bot's browser (until the room is live again);
-  * browser nodes: 6 rooms live on two nodes against one, and recovery after SIGKILL of a node.
+  * student arrives → avatar seen and heard: from a student entering the breakout room of a waiting bot
+    (AVATAR_START=on_human, no avatar yet) until the room is live and the student hears the greeting;
+  * browser nodes: 6 rooms with their bots in their rooms on two nodes against one, and recovery after SIGKILL
+    of a node.
 Writes bench/results.json and the table between the bench markers in README.md.
 """
 
@@ -159,6 +162,64 @@ async def media_and_latency(runs: int) -> dict[str, Any]:
     return {"fps": fps, "say_to_hear_s": latencies}
 
 
+async def student_arrival(runs: int) -> dict[str, list[float]]:
+    from playwright.async_api import async_playwright
+
+    from tests.support.browsers import launch_options
+    from tests.support.media import moving_y4m
+
+    seen, heard_after = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        async with running_farm(Path(tmp), avatar_start="on_human") as stack, async_playwright() as playwright:
+            number = await stack.meeting(["Room 1"])
+            created = await stack.start(number, ["Room 1"])
+            sid = created["id"]
+
+            def status_is(*wanted: str) -> Callable[[], Awaitable[bool]]:
+                async def check() -> bool:
+                    return (await stack.session(sid))["rooms"][0]["status"] in wanted
+
+                return check
+
+            await _until(status_is("in_room"), 180)
+            video = moving_y4m(Path(tmp) / "s.y4m")
+            for run in range(runs):
+                browser = await playwright.chromium.launch(**launch_options(fake_video=video))
+                page = await browser.new_page()
+                await page.goto(f"{stack.zoom.base_url}/join/{number}?name=Student&room=Room%201&pwd=pw123&audio=0")
+
+                async def in_room() -> bool:
+                    try:
+                        return (await stack.zoom.person(number, "Student"))["location"] == "breakout"
+                    except AssertionError:
+                        return False
+
+                await _until(in_room, 60)
+                arrived = time.time() * 1000
+
+                async def listening(page: Any = page) -> bool:
+                    return bool(await page.evaluate(STUDENT_PROBE, "Prof. Ada"))
+
+                await _until(listening, 30)
+                await _until(status_is("live"), 90)
+                seen.append(time.time() - arrived / 1000)
+
+                async def greeting_heard(page: Any = page, arrived: float = arrived) -> bool:
+                    samples = await page.evaluate("() => window.__heard")
+                    return any(t >= arrived and level > 0.02 for t, level in samples)
+
+                await _until(greeting_heard, 60)
+                samples = await page.evaluate("() => window.__heard")
+                onset = next(t for t, level in samples if t >= arrived and level > 0.02)
+                heard_after.append((onset - arrived) / 1000)
+                say(
+                    f"  student arrival run {run + 1}/{runs}: avatar live {seen[-1]:.2f}s, heard {heard_after[-1]:.2f}s"
+                )
+                await browser.close()
+                await _until(status_is("idle", "in_room"), 60)  # the room empties: the avatar pauses
+    return {"live_s": seen, "heard_s": heard_after}
+
+
 async def recovery(runs: int) -> list[float]:
     samples = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -206,23 +267,33 @@ def _table(results: dict[str, Any]) -> str:
         ),
         ("Recovery after kill -9 of a bot's browser", f"{_median(m['recovery_s']):.1f} s", "until live again"),
     ]
+    if "student_arrival" in m:
+        arrival = m["student_arrival"]
+        rows += [
+            (
+                "Student arrives → avatar seen (room live)",
+                f"{_median(arrival['live_s']):.1f} s",
+                "AVATAR_START=on_human: token minted on arrival",
+            ),
+            ("Student arrives → avatar heard (greeting)", f"{_median(arrival['heard_s']):.1f} s", "at the student"),
+        ]
     if "nodes" in m:
         n = m["nodes"]
         rows += [
             (
-                "POST /api/sessions → 6 rooms live, 1 node",
+                "POST /api/sessions → 6 bots in their rooms, 1 node",
                 f"{_median(n['one_node_s']):.1f} s",
                 "node processes on this machine",
             ),
             (
-                "POST /api/sessions → 6 rooms live, 2 nodes",
+                "POST /api/sessions → 6 bots in their rooms, 2 nodes",
                 f"{_median(n['two_nodes_s']):.1f} s",
                 "same cores, split over 2 nodes",
             ),
             (
                 "Recovery after SIGKILL of a browser node",
                 f"{_median(n['node_recovery_s']):.1f} s",
-                "its room live on the other node",
+                "its bots back in their rooms on the other node",
             ),
         ]
     header = f"Measured on {results['machine']} ({results['date']}), `make bench`:\n\n"
@@ -241,22 +312,24 @@ def _write_readme(table: str) -> None:
 async def node_measures(runs: int) -> dict[str, Any]:
     from tests.bench.nodes import recovery_after_node_kill, time_to_live_on_nodes
 
-    say("browser nodes: 6 rooms live on one node, then on two")
+    say("browser nodes: 6 bots in their rooms on one node, then on two")
     one = await time_to_live_on_nodes(1, runs, say)
     two = await time_to_live_on_nodes(2, runs, say)
     say("browser nodes: recovery after SIGKILL of a node")
     recovery_s = await recovery_after_node_kill(runs, say)
-    return {"date": time.strftime("%Y-%m-%d"), "one_node_s": one, "two_nodes_s": two, "node_recovery_s": recovery_s}
+    return {"one_node_s": one, "two_nodes_s": two, "node_recovery_s": recovery_s}
 
 
-async def main(runs: int, only_nodes: bool = False) -> dict[str, Any]:
+async def main(runs: int, only: str | None = None) -> dict[str, Any]:
     say(f"benchmark: {runs} run(s) per measure")
     metrics: dict[str, Any] = {}
-    if only_nodes:
-        previous = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {"metrics": {}}
-        metrics = previous["metrics"]
+    if only == "student_arrival":
+        say("student arrives → avatar seen and heard")
+        metrics["student_arrival"] = await student_arrival(runs)
+        return {"date": time.strftime("%Y-%m-%d"), "runs": runs, "metrics": metrics}
+    if only == "nodes":
         metrics["nodes"] = await node_measures(runs)
-        return {**previous, "runs": runs, "metrics": metrics}
+        return {"date": time.strftime("%Y-%m-%d"), "runs": runs, "metrics": metrics}
     for rooms in (1, 3):
         say(f"time from POST /api/sessions to {rooms} room(s) live")
         samples = await time_to_live(rooms, runs)
@@ -271,6 +344,8 @@ async def main(runs: int, only_nodes: bool = False) -> dict[str, Any]:
     metrics["media"] = await media_and_latency(runs)
     say("recovery after kill -9 of a bot's browser")
     metrics["recovery_s"] = await recovery(runs)
+    say("student arrives → avatar seen and heard")
+    metrics["student_arrival"] = await student_arrival(runs)
     metrics["nodes"] = await node_measures(runs)
     return {
         "date": time.strftime("%Y-%m-%d"),
@@ -286,10 +361,13 @@ def cli() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per measure (medians are reported)")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
     parser.add_argument(
-        "--only-nodes", action="store_true", help="measure only browser nodes (other figures kept from results.json)"
+        "--only", choices=["student_arrival", "nodes"], help="run one measure and print it (results.json untouched)"
     )
     args = parser.parse_args()
-    results = asyncio.run(main(args.runs, args.only_nodes))
+    results = asyncio.run(main(args.runs, args.only))
+    if args.only:
+        print(json.dumps(results, indent=2))
+        return
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     table = _table(results)

@@ -114,9 +114,16 @@ async def test_waiting_room_admit_and_send_back(tmp_path: Path) -> None:
 
 async def test_leave_ends_cleanly_and_stops_the_avatar(tmp_path: Path) -> None:
     async with running_stack(tmp_path) as stack:
-        number, bot = await _in_main(stack)
+        number = await stack.meeting(breakout_options={"isAutoJoinRoom": True})
+        await stack.zoom.add_virtual(number, name="Alan")
+        bot = await stack.launch_bot(number)
+        await bot.wait_state("in_main_session")
+        for name in (BOT, "Alan"):
+            await stack.zoom.post(f"/fake/meetings/{number}/breakout/assign", name=name, room="Room 1")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/open")
+        await bot.wait_state("live")
         status = await bot.call("() => window.avatarfarm.leave()")
-        assert status["state"] == "ended"
+        assert status["state"] == "ended" and status["avatar"]["ready"] is False
         assert bot.states()[-2:] == ["leaving", "ended"]
         person_names = [p["name"] for p in (await stack.zoom.roster(number))["participants"]]
         assert BOT not in person_names

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 
 from farm.settings import Mode
-from tests.bot_page.harness import running_stack
+from tests.bot_page.harness import running_stack, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,8 @@ async def test_real_zoom_component_view_loads_from_our_assets_and_fails_join_cle
         failed = await bot.wait_state("failed", within=90)
         assert failed["reason"] == "zoom_unreachable", failed
         assert "reach Zoom" in failed["reason_text"] and "connection error" in failed["reason_text"]
-        assert bot.states() == ["starting", "avatar_connecting", "joining", "failed"]
+        assert bot.states() == ["starting", "joining", "failed"]
+        assert bot.events("avatar.wanted") == []  # no avatar is ever asked for outside a breakout room
         ours = urlparse(stack.api_url).netloc
         assets = [u for u in bot.requests if "/vendor/zoom/" in u]
         assert any(u.endswith("zoom-meeting-embedded-ES5.min.js") for u in assets)
@@ -38,13 +39,20 @@ async def test_real_zoom_component_view_loads_from_our_assets_and_fails_join_cle
 async def test_real_liveavatar_sdk_passes_the_rest_start_and_fails_at_livekit(tmp_path: Path) -> None:
     async with running_stack(tmp_path, liveavatar_mode=Mode.live) as stack:
         await stack.liveavatar_admin.delete("/admin/calls")
-        number = await stack.meeting()
+        number = await stack.meeting(breakout_options={"isAutoJoinRoom": True})
+        await stack.zoom.add_virtual(number, name="Alan")
         bot = await stack.launch_bot(number)
-        failed = await bot.wait_state("failed", within=90)
-        assert failed["reason"] == "avatar_unavailable", failed
-        assert bot.states() == ["starting", "avatar_connecting", "failed"]
+        await bot.wait_state("in_main_session")
+        for name in ("Prof. Ada (AI) · Room 1", "Alan"):
+            await stack.zoom.post(f"/fake/meetings/{number}/breakout/assign", name=name, room="Room 1")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/open")
+        # Alan is in the room: the page asks for an avatar, gets a token, and the real SDK starts it.
+        await bot.wait_event("avatar.start_failed", lambda d: True, within=90)
+        [failure] = bot.events("avatar.start_failed")
         # The SDK got through the REST step and failed at the media connection, in words.
-        assert "livekit" in failed["reason_text"].lower() or "connect" in failed["reason_text"].lower()
+        assert "livekit" in failure["message"].lower() or "connect" in failure["message"].lower(), failure
+        await wait_until(lambda: bot.states()[-1] == "in_room", 15, lambda: f"back to in_room: {bot.states()}")
+        assert bot.states()[-3:] == ["in_room", "avatar_connecting", "in_room"]
         calls = (await stack.liveavatar_admin.get("/admin/calls", params={"path": "/v1/sessions/start"})).json()
         starts = [c for c in calls["data"] if c["method"] == "POST"]
         assert len(starts) == 1 and starts[0]["status"] == 201 and starts[0]["auth"] == "bearer"

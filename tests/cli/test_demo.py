@@ -48,12 +48,12 @@ async def test_the_demo_goes_live_then_stops_everything_on_ctrl_c(tmp_path: Path
     lines: list[str] = []
     try:
         async with asyncio.timeout(120):
-            while not any("Everything is live" in line for line in lines):
+            while not any("Everything is ready" in line for line in lines):
                 raw = await process.stdout.readline()
                 assert raw, "the demo exited early:\n" + "".join(lines)
                 lines.append(raw.decode())
         output = "".join(lines)
-        assert "2/2 rooms live" in output
+        assert "2/2 bots ready in their rooms" in output
         assert f"http://127.0.0.1:{ports[0]}/dashboard" in output
         assert "API token:" in output
         assert output.count(f"http://127.0.0.1:{ports[1]}/join/") == 2

@@ -1,6 +1,7 @@
 """ScriptedFarm: a FarmManager for dashboard tests. It records every call (like the API tests' RecordingFarm)
-and gives the test a script of what a real farm does to a room: a bot starts, the avatar connects, the bot
-joins, waits, goes live; heartbeats with media and thumbnails; a crash; a recovery; leaving and ending."""
+and gives the test a script of what a real farm does to a room: a bot starts, joins, waits in the main
+session, reaches its room, its avatar connects for a student, it goes live; heartbeats with media and
+thumbnails; a crash; a recovery; leaving and ending."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from state.repository import Repository
 
 JOIN_PATH = (
     RoomStatus.starting,
-    RoomStatus.avatar_connecting,
     RoomStatus.joining,
     RoomStatus.waiting_room,
     RoomStatus.in_main_session,
     RoomStatus.joining_breakout,
+    RoomStatus.in_room,
+    RoomStatus.avatar_connecting,
     RoomStatus.live,
 )
 CRASH_TEXT = "The bot's browser crashed; no retries left."
@@ -99,6 +101,8 @@ class ScriptedFarm:
         assert room is not None and room.status in JOIN_PATH, room
         for status in JOIN_PATH[JOIN_PATH.index(room.status) + 1 :]:
             await self.repository.set_room_status(room_id, status)
+            if status is RoomStatus.avatar_connecting and room_id not in self.avatars:
+                await self.start_avatar(room_id)
 
     async def start_avatar(self, room_id: str) -> None:
         opened = await self.repository.open_avatar_session(room_id, bot_id=self.bots.get(room_id))

@@ -20,7 +20,7 @@ from pathlib import Path
 from playwright.async_api import Locator, Page, expect
 
 TIMEOUT_MS = 20_000
-COLOURS = ("green", "yellow", "red", "grey")
+COLOURS = ("green", "blue", "yellow", "red", "grey")
 
 
 class Dashboard:

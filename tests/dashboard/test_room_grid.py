@@ -9,7 +9,8 @@ import re
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from state.models import RoomStatus, TranscriptRole
+from state.models import AvatarSessionStatus, RoomStatus, TranscriptRole
+from state.vocabulary import reason_words
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
 from tests.dashboard.thumbnails import Look, avatar_thumbnails
@@ -36,6 +37,10 @@ async def test_colours_through_join_live_crash_recovery_and_end(
     await farm.join(ids["Room A"], until=RoomStatus.waiting_room)
     await room.expect_state("waiting_room", "yellow", "In the waiting room")
     await expect(room.time_in_room).to_have_text("–")
+
+    # Waiting as it should through the lecture, nothing billed: blue.
+    await farm.set_status(ids["Room A"], RoomStatus.in_main_session)
+    await room.expect_state("in_main_session", "blue", "Waiting in the main session")
 
     # Live with the avatar: green, thumbnail, indicators, usage, summary.
     await farm.join_rest(ids["Room A"])
@@ -65,6 +70,15 @@ async def test_colours_through_join_live_crash_recovery_and_end(
     await room.expect_avatar(False)
     farm.heartbeat(ids["Room A"], avatar_ready=True)
     await room.expect_colour("green")
+
+    # The room goes quiet: the avatar is paused (blue), with why in words; a student speaks, it is back.
+    await farm.stop_avatar(ids["Room A"], status=AvatarSessionStatus.stopped, reason="idle")
+    await farm.set_status(ids["Room A"], RoomStatus.idle, reason="idle", reason_text=reason_words("idle"))
+    await room.expect_state("idle", "blue", "Avatar paused")
+    await expect(room.reason).to_contain_text("Nobody spoke for a while")
+    await farm.start_avatar(ids["Room A"])
+    await farm.set_status(ids["Room A"], RoomStatus.live)
+    await room.expect_state("live", "green", "Live with avatar")
 
     # The browser crashes: red, with the reason in words.
     await farm.crash(ids["Room A"])

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from farm.bot_tickets import BotTickets
@@ -112,6 +113,7 @@ class Rig:
     repository: Repository
     room_id: str
     runner: RoomRunner
+    admin: httpx.AsyncClient
 
     async def status(self) -> tuple[RoomStatus, str | None, str | None]:
         room = await self.repository.get_room(self.room_id)
@@ -141,7 +143,7 @@ async def rig_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     db = await Database.open(tmp_path / "runner.sqlite3")
     repository = Repository(db)
     rigs: list[Rig] = []
-    async with liveavatar_server() as (la_url, _admin):
+    async with liveavatar_server() as (la_url, admin):
         client = LiveAvatarClient(la_url, LA_API_KEY, attempts=1)
 
         async def make(**options: Any) -> Rig:
@@ -169,7 +171,7 @@ async def rig_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
             )
             room = session.rooms[0]
             runner = RoomRunner(services, session, room, on_done=lambda _: None)
-            rig = Rig(services, node, repository, room.id, runner)
+            rig = Rig(services, node, repository, room.id, runner, admin)
             rigs.append(rig)
             runner.start()
             return rig
@@ -341,3 +343,88 @@ async def test_leave_and_restart_commands(rig_factory: Callable[..., Any]) -> No
     bots = await rig.repository.bots(rig.room_id)
     assert [b.end_reason for b in bots] == ["restart_requested", "left"]
     assert await rig.repository.open_avatar_sessions() == []
+
+
+async def _tokens(bot: ScriptedBrowser, count: int) -> None:
+    for _ in range(200):
+        if len(bot.tokens) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"expected {count} avatar start(s), saw {len(bot.tokens)}")
+
+
+async def test_no_restart_after_liveavatar_ends_a_session_for_good(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    bot.event("avatar.stopped", stop_reason="NO_CREDITS")
+    bot.event("avatar.dropped", reason="SERVER_INITIATED")
+    _, reason, text = await rig.wait_status(RoomStatus.idle)
+    assert reason == "avatar_no_credits" and text is not None and "no credits" in text
+    assert any("stopAvatar" in call for call in bot.calls)
+    [closed] = await rig.repository.avatar_sessions(rig.room_id)
+    assert closed.status.value == "stopped"
+    # A student speaking again does not bring an avatar that cannot start: the page is told so, in words.
+    bot.event("avatar.wanted", why="speech", humans=["Grace Hopper"], room="Room 1")
+    for _ in range(100):
+        if any("declineAvatar" in call for call in bot.calls):
+            break
+        await asyncio.sleep(0.05)
+    assert any("declineAvatar" in call for call in bot.calls)
+    assert len(bot.tokens) == 1
+
+
+async def test_a_deaf_avatar_is_restarted_once_and_said_in_words(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    bot.event("avatar.deaf", voice_chat="INACTIVE")
+    await _tokens(bot, 2)
+    bot.event("avatar.deaf", voice_chat="INACTIVE")
+    for _ in range(60):
+        _, reason, text = await rig.status()
+        if reason == "avatar_deaf":
+            break
+        await asyncio.sleep(0.05)
+    assert reason == "avatar_deaf" and text is not None and "could not hear" in text
+    await asyncio.sleep(0.5)
+    assert len(bot.tokens) == 2  # once, not in a loop
+    sessions = await rig.repository.avatar_sessions(rig.room_id)
+    assert [s.status.value for s in sessions] == ["stopped", "active"]
+
+
+async def test_a_frozen_picture_is_handled_like_a_drop(
+    rig_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("farm.avatar_sessions.STALL_RESTART_SECONDS", 0.3)
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    bot.event("avatar.stalled", stalled=True)
+    bot.event("avatar.stalled", stalled=False)  # it came back: nothing happens
+    await asyncio.sleep(0.6)
+    assert len(bot.tokens) == 1
+    bot.event("avatar.stalled", stalled=True)
+    await _tokens(bot, 2)
+    kinds = [e.kind for e in await rig.repository.events(room_id=rig.room_id, limit=1000)]
+    assert "avatar.dropped" in kinds and "avatar.restarted" in kinds
+
+
+async def test_the_farm_keeps_live_avatars_alive_with_the_api_key(
+    rig_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("farm.avatar_sessions.KEEP_ALIVE_SECONDS", 0.2)
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    admin = rig.admin
+    for _ in range(100):
+        calls = (await admin.get("/admin/calls", params={"path": "/v1/sessions/keep-alive"})).json()["data"]
+        if calls:
+            break
+        await asyncio.sleep(0.05)
+    assert calls and all(c["auth"] == "api_key" for c in calls)

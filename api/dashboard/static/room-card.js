@@ -162,7 +162,9 @@ export class RoomCard {
     setText(this.nameNode, room.name);
     setText(this.studentNode, room.student?.name ?? "");
     setText(this.stateText, stateLine(room));
-    const reason = room.status === "failed" || room.status === "ended" ? reasonWords(room) : "";
+    // Why a room failed, ended, or waits without its avatar (paused, muted by the host) — in words.
+    const explained = ["failed", "ended", "idle", "in_main_session", "live"].includes(room.status);
+    const reason = explained && room.reason ? reasonWords(room) : "";
     setText(this.reasonNode, reason);
     this.reasonNode.hidden = !reason;
     const present = avatarPresent(room);

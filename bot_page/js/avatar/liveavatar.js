@@ -1,12 +1,17 @@
 // LiveAvatar adapter: drives LiveAvatarSession (the real @heygen/liveavatar-web-sdk or the fake's stand-in,
 // through the same surface) in FULL mode, with voice chat on the bridge's "Meeting Audio" device, so the
 // avatar hears the breakout room. Its stream goes to a muted <video> that the compositor draws and whose
-// audio the bridge sends out as the bot's microphone.
+// audio the bridge sends out as the bot's microphone. It attaches again on every stream_ready (LiveKit brings
+// new tracks after a re-subscription or a reconnect), reports a picture that stops for 3 s (avatar.stalled)
+// and a voice chat that never becomes ACTIVE (avatar.deaf). Keep-alive and the final stop are the farm's,
+// with the API key: the SDK's keepAlive never reports a failure, and its stop does nothing while connecting.
 
 import { EventKind } from "../states.js";
 
-const STREAM_READY_TIMEOUT_MS = 45_000;
-const KEEP_ALIVE_MS = 60_000;
+// The SDK's own budget: 15 s for the socket, 15 s for the peer connection, 30 s for the participants.
+const STREAM_READY_TIMEOUT_MS = 75_000;
+const VOICE_CHAT_WAIT_MS = 8_000;
+const STALL_MS = 3_000;
 
 export class LiveAvatar {
   /**
@@ -28,7 +33,8 @@ export class LiveAvatar {
     this.session = null;
     this.talking = false;
     this.ready = false;
-    this.keepAliveTimer = null;
+    this.stallTimer = null;
+    this.stalledSince = 0;
     this.stopping = false;
     this.talkingChangedAt = 0;
   }
@@ -51,6 +57,7 @@ export class LiveAvatar {
       const timer = setTimeout(() => reject(new Error("the avatar's stream did not start in time")), STREAM_READY_TIMEOUT_MS);
       session.on(SessionEvent.SESSION_STREAM_READY, () => {
         clearTimeout(timer);
+        if (this.ready && session === this.session) this.attach(session); // new tracks: attach them again
         resolve();
       });
       session.on(SessionEvent.SESSION_DISCONNECTED, (reason) => {
@@ -75,16 +82,62 @@ export class LiveAvatar {
     );
     await session.start();
     await streamReady;
+    this.attach(session);
+    this.ready = true;
+    this.watchFrames(session);
+    this.onEvent(EventKind.avatar_ready, { session_id: session.sessionId });
+    this.checkVoiceChat(session);
+  }
+
+  attach(session) {
     session.attach(this.video);
     this.video.muted = true;
+    this.bridge.setAvatarVideo(null);
     this.bridge.setAvatarVideo(this.video);
-    await this.video.play().catch(() => {});
+    this.video.play().catch(() => {});
     this.bridge.wireAvatarAudio();
-    this.ready = true;
-    this.keepAliveTimer = setInterval(() => {
-      session.keepAlive().catch((error) => this.onEvent(EventKind.avatar_keep_alive_failed, { reason: String(error) }));
-    }, this.config.keep_alive_ms ?? KEEP_ALIVE_MS);
-    this.onEvent(EventKind.avatar_ready, { session_id: session.sessionId });
+  }
+
+  /** A picture that stops for STALL_MS while the avatar is ready is reported (the farm may restart it). */
+  watchFrames(session) {
+    let lastFrameAt = performance.now();
+    const onFrame = () => {
+      if (session !== this.session) return;
+      lastFrameAt = performance.now();
+      if (this.stalledSince) {
+        this.stalledSince = 0;
+        this.onEvent(EventKind.avatar_stalled, { stalled: false });
+      }
+      this.video.requestVideoFrameCallback?.(onFrame);
+    };
+    this.video.requestVideoFrameCallback?.(onFrame);
+    this.clearStallWatch();
+    this.stallTimer = setInterval(() => {
+      if (!this.ready || session !== this.session || this.stalledSince) return;
+      if (performance.now() - lastFrameAt > STALL_MS) {
+        this.stalledSince = Date.now();
+        this.onEvent(EventKind.avatar_stalled, { stalled: true });
+      }
+    }, 1000);
+  }
+
+  /** The avatar hears the room only once its voice chat is ACTIVE; say so when it never gets there. */
+  async checkVoiceChat(session) {
+    const voiceChat = session.voiceChat;
+    if (!voiceChat || voiceChat.state === undefined) return; // an SDK without the state: nothing to check
+    const deadline = Date.now() + VOICE_CHAT_WAIT_MS;
+    while (Date.now() < deadline && voiceChat.state !== "ACTIVE" && session === this.session) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    if (session === this.session && this.ready && voiceChat.state !== "ACTIVE") {
+      this.onEvent(EventKind.avatar_deaf, { voice_chat: String(voiceChat.state) });
+    }
+  }
+
+  clearStallWatch() {
+    if (this.stallTimer !== null) clearInterval(this.stallTimer);
+    this.stallTimer = null;
+    this.stalledSince = 0;
   }
 
   setTalking(talking) {
@@ -95,7 +148,7 @@ export class LiveAvatar {
 
   disconnected(session, reason) {
     if (session !== this.session) return;
-    this.clearKeepAlive();
+    this.clearStallWatch();
     this.detachMedia();
     const wasReady = this.ready;
     this.ready = false;
@@ -110,11 +163,6 @@ export class LiveAvatar {
     this.video.srcObject = null;
     if (stream instanceof MediaStream) for (const track of stream.getTracks()) track.stop();
     this.bridge.wireAvatarAudio();
-  }
-
-  clearKeepAlive() {
-    if (this.keepAliveTimer !== null) clearInterval(this.keepAliveTimer);
-    this.keepAliveTimer = null;
   }
 
   say(text) {
@@ -138,7 +186,7 @@ export class LiveAvatar {
 
   async stop() {
     this.stopping = true;
-    this.clearKeepAlive();
+    this.clearStallWatch();
     const session = this.session;
     this.ready = false;
     this.detachMedia();
