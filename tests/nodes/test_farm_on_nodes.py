@@ -111,7 +111,7 @@ async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path)
             b.start()  # the node comes back on its address: used again for the next room
             await _wait_event(stack, "farm.node_up", b.name, count=2)  # once at start, once back
             more = await stack.start(await stack.meeting(["Room 7"]), ["Room 7"])
-            session = await _wait_in_rooms(stack, more["id"], {b.name}, within=90)
+            await _wait_in_rooms(stack, more["id"], {b.name}, within=90)  # the only node with free slots
 
 
 async def test_a_node_down_at_start_queues_rooms_until_it_comes_up_and_a_wrong_token_is_refused(
