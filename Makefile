@@ -6,9 +6,12 @@ PYTHON ?= python3
 SYSTEM_PACKAGES := chromium espeak-ng
 PYTEST_ARGS ?=
 
-.PHONY: setup system-deps python-deps node-deps lint test bench demo serve clean
+LIVEKIT_VERSION := v1.13.5
+LIVEKIT_BIN := bin/livekit-server
 
-setup: system-deps python-deps node-deps
+.PHONY: setup system-deps python-deps node-deps livekit lint test bench demo serve clean
+
+setup: system-deps python-deps node-deps livekit
 
 # Debian packages: installed only when missing. On a laptop without apt, install Chromium (or run
 # `.venv/bin/playwright install chromium`) and espeak-ng yourself; see README.
@@ -40,6 +43,20 @@ bot_page/node_modules/.package-lock.json: bot_page/package-lock.json bot_page/pa
 
 node-deps: bot_page/node_modules/.package-lock.json
 
+# LiveKit's server, for fakes/liveavatar (it runs one on loopback). Skipped when a livekit-server is on PATH;
+# otherwise built from LiveKit's Go module into ./bin (the Go build cache makes a rebuild quick). v1.13.5 is the
+# newest release whose go.mod has no replace directives (later ones point at forks the module proxy does not serve).
+livekit:
+	@if command -v livekit-server >/dev/null; then :; \
+	elif [ -x $(LIVEKIT_BIN) ] && [ "$$($(LIVEKIT_BIN) --version 2>/dev/null)" = "livekit-server version $(LIVEKIT_VERSION:v%=%)" ]; then :; \
+	elif command -v go >/dev/null; then \
+	  echo "building livekit-server $(LIVEKIT_VERSION) into $(LIVEKIT_BIN) (Go)"; \
+	  mkdir -p bin/.go && GOBIN="$(CURDIR)/bin/.go" CGO_ENABLED=0 go install github.com/livekit/livekit-server/cmd/server@$(LIVEKIT_VERSION) \
+	    && mv bin/.go/server $(LIVEKIT_BIN) && rmdir bin/.go; \
+	else \
+	  echo "livekit-server missing: install Go (then run make again), or run 'brew install livekit', or put LiveKit's release binary (github.com/livekit/livekit/releases) on PATH"; exit 1; \
+	fi
+
 lint: python-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -58,4 +75,4 @@ serve: setup
 	$(VENV)/bin/avatarfarm serve
 
 clean:
-	rm -rf $(VENV) bot_page/node_modules var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) bot_page/node_modules bin var .pytest_cache .mypy_cache .ruff_cache

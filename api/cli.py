@@ -75,6 +75,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from api.auth import ensure_api_token
+    from api.listening import PortTaken, bind
     from farm.factory import browser_farm
 
     settings = _settings(args)
@@ -89,6 +90,10 @@ def _serve(args: argparse.Namespace) -> int:
         secret = ensure_webhook_secret(settings)
         if secret.generated:
             print(f"Webhook signing secret (shown once; kept in {secret.source}):\n  {secret.value}", flush=True)
+    try:
+        sock = bind(settings.host, settings.port)
+    except PortTaken as exc:
+        raise UsageError(str(exc)) from None
     app = create_app(settings, farm_factory=browser_farm)
     print(
         f"avatarfarm serving on http://{settings.host}:{settings.port}  "
@@ -96,7 +101,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"LiveAvatar: {settings.liveavatar_mode.value} at {settings.liveavatar_api_base})",
         flush=True,
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -104,6 +109,7 @@ def _serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         access_log=args.log_level == "debug",
     )
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 

@@ -26,6 +26,7 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.auth import ensure_api_token
+from api.listening import PortTaken, bind, ensure_free
 from farm.factory import browser_farm
 from farm.settings import Settings, load_settings
 
@@ -179,6 +180,13 @@ async def run_demo(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    try:
+        ensure_free("127.0.0.1", args.zoom_port, setting="--zoom-port")
+        ensure_free("127.0.0.1", args.liveavatar_port, setting="--liveavatar-port")
+        sock = bind("127.0.0.1", args.port, setting="--port / AVATARFARM_PORT")
+    except PortTaken as exc:
+        print(f"avatarfarm demo: {exc}", file=sys.stderr, flush=True)
+        return 2
     zoom = await _start_fake("fake-zoom", args.zoom_port)
     services = [zoom]
     server: uvicorn.Server | None = None
@@ -208,7 +216,7 @@ async def run_demo(args: argparse.Namespace) -> int:
         )
         # The demo handles Ctrl-C itself (to stop the fakes after the farm): uvicorn must not take the signals.
         server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-        serving = asyncio.create_task(server.serve())
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
         await _wait_healthy(settings.base_url, _AliveProcess(serving), "the farm")
         number = await _create_meeting(zoom.url, rooms)
         print(f"  meeting          {number} (passcode {PASSCODE}), breakout rooms open", flush=True)

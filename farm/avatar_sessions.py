@@ -142,7 +142,8 @@ class RoomAvatar:
         try:
             await browser.evaluate(START_AVATAR, StartAvatar(session_token=token).model_dump())
         except Exception as exc:  # the page left its room meanwhile, or is gone: the session must not bill
-            await self.close(f"the page could not start it: {str(exc).splitlines()[0][:160]}")
+            log.info("room %s: the page did not take its avatar: %s", self.room_id, str(exc).splitlines()[0][:200])
+            await self.close("the bot had left its room when the avatar was ready to start")
             return
         await self.s.repository.append_event(
             "avatar.requested", room_id=self.room_id, detail={"why": why, "humans": humans[:20]}

@@ -25,9 +25,9 @@ ZOOM_VENDOR_SCRIPTS = (
 )
 LIVEAVATAR_MODULE = "@heygen/liveavatar-web-sdk/dist/index.esm.js"
 
-# The fakes serve their SDK stand-ins at these paths of their base URLs.
+# The fake Zoom serves its stand-in of the Component View at this path of its base URL (Zoom's real client
+# cannot run offline). LiveAvatar's real web SDK runs in both modes: only its API base differs.
 SIM_ZOOM_SDK_PATH = "/sdk/zoomus-websdk-embedded.js"
-SIM_LIVEAVATAR_SDK_PATH = "/sdk/liveavatar-web-sdk.js"
 
 DEFAULT_COMPOSITOR = {"width": 640, "height": 360, "fps": 25}
 GOODBYE_TEXT = "The professor is closing the breakout rooms. Thank you, see you in the main session!"
@@ -44,7 +44,7 @@ class SdkSources:
     zoom_scripts: tuple[str, ...]
     zoom_asset_path: str | None
     liveavatar_module: str
-    import_map: dict[str, Any] | None
+    import_map: dict[str, Any]
     # Script URL fragments whose audio is the avatar's own voice (never fed back as meeting audio).
     avatar_script_fragments: tuple[str, ...]
 
@@ -57,14 +57,9 @@ def sdk_sources(settings: Settings) -> SdkSources:
     else:
         zoom_scripts = (f"{settings.zoom_api_base}{SIM_ZOOM_SDK_PATH}",)
         asset_path = None
-    if settings.liveavatar_mode is Mode.live:
-        module = f"{base}{NPM_PATH}/{LIVEAVATAR_MODULE}"
-        import_map: dict[str, Any] | None = {"imports": {"events": f"{base}{EVENTS_SHIM_PATH}"}}
-        fragments: tuple[str, ...] = (f"{NPM_PATH}/@heygen/",)
-    else:
-        module = f"{settings.liveavatar_api_base}{SIM_LIVEAVATAR_SDK_PATH}"
-        import_map = None
-        fragments = (f"{settings.liveavatar_api_base}/sdk/",)
+    module = f"{base}{NPM_PATH}/{LIVEAVATAR_MODULE}"
+    import_map: dict[str, Any] = {"imports": {"events": f"{base}{EVENTS_SHIM_PATH}"}}
+    fragments: tuple[str, ...] = (f"{NPM_PATH}/@heygen/",)
     return SdkSources(zoom_scripts, asset_path, module, import_map, fragments)
 
 

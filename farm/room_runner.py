@@ -154,7 +154,11 @@ class RoomRunner:
             raise
         except Exception as exc:  # a bug must not leave the room hanging in a live-looking state
             log.exception("room runner for %s crashed", self.room_id)
-            await self._status(RoomStatus.failed, reason="farm_error", reason_text=f"The farm failed: {exc}")
+            await self._status(
+                RoomStatus.failed,
+                reason="farm_error",
+                reason_text=f"The farm hit an internal error ({type(exc).__name__}); the server log has the details.",
+            )
         finally:
             self.s.media.forget(self.room_id)
             self.done.set()

@@ -1,18 +1,27 @@
-"""Which SessionAgent serves which live session; agents are made at start and closed when the session ends."""
+"""Which SessionAgent serves which live session; agents are made at start and closed when the session ends
+(then the session's LiveKit room is deleted)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from fakes.liveavatar.conversation import SessionAgent
+from fakes.liveavatar.rooms import RoomDirectory
 from fakes.liveavatar.sessions import AvatarSession, SessionRegistry, StopReason
 from fakes.liveavatar.stt import SpeechRecognizer
 from fakes.liveavatar.tts import Synthesizer
 
 
 class AgentDirectory:
-    def __init__(self, registry: SessionRegistry, synthesizer: Synthesizer, recognizer: SpeechRecognizer) -> None:
+    def __init__(
+        self,
+        registry: SessionRegistry,
+        synthesizer: Synthesizer,
+        recognizer: SpeechRecognizer,
+        rooms: RoomDirectory,
+    ) -> None:
         self.registry = registry
+        self.rooms = rooms
         self.synthesizer = synthesizer
         self.recognizer = recognizer
         self._agents: dict[str, SessionAgent] = {}
@@ -31,9 +40,16 @@ class AgentDirectory:
         agent = self._agents.pop(session.id, None)
         if agent is None:
             return
-        task = asyncio.get_running_loop().create_task(agent.close(reason))
+        task = asyncio.get_running_loop().create_task(self._close(agent, reason))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
+
+    async def _close(self, agent: SessionAgent, reason: StopReason) -> None:
+        """session.stopped to the page first, then the room goes (which disconnects the page)."""
+        try:
+            await agent.close(reason)
+        finally:
+            await self.rooms.close(agent.session.id)
 
     async def shutdown(self) -> None:
         """The service is going down: drop every page's connection (pages see an unexplained disconnect)."""
@@ -41,3 +57,4 @@ class AgentDirectory:
             await self._agents.pop(session_id).disconnect()
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
+        await self.rooms.shutdown()

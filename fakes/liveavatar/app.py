@@ -1,5 +1,6 @@
-"""The ASGI app: REST, admin, media socket, LiveKit stub and the stand-in SDK's static files, with the headers a
-cross-origin-isolated page needs (CORS with credentials, Cross-Origin-Resource-Policy: cross-origin)."""
+"""The ASGI app: REST, admin, media socket and the stand-in SDK's static files, with the headers a
+cross-origin-isolated page needs (CORS with credentials, Cross-Origin-Resource-Policy: cross-origin). The LiveKit
+server is a child process started on first use and stopped with the app (rooms.py, livekit_server.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 from fakes.cross_origin import CrossOriginResourcePolicy
-from fakes.liveavatar import admin_api, lite_socket, livekit_stub, media_socket, rest_api
+from fakes.liveavatar import admin_api, lite_socket, media_socket, rest_api
 from fakes.liveavatar.config import FakeLiveAvatarConfig
 from fakes.liveavatar.envelope import BusinessError, error_response
 from fakes.liveavatar.faults import FaultMiddleware
@@ -78,6 +79,5 @@ def create_app(config: FakeLiveAvatarConfig | None = None) -> FastAPI:
     app.include_router(admin_api.router)
     app.include_router(media_socket.router)
     app.include_router(lite_socket.router)
-    app.include_router(livekit_stub.router)
     app.mount("/sdk", StaticFiles(directory=STATIC_DIR), name="sdk")
     return app

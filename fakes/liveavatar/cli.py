@@ -11,7 +11,7 @@ import uvicorn
 from fakes.liveavatar.app import create_app
 from fakes.liveavatar.config import DEFAULT_ADMIN_TOKEN, DEFAULT_API_KEY, DEFAULT_PORT, FakeLiveAvatarConfig
 
-HELP = "Run a local LiveAvatar: REST API, web-SDK stand-in, talking avatar, limits and fault injection."
+HELP = "Run a local LiveAvatar: REST API, a LiveKit room per session with the talking avatar, limits and faults."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +59,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.seconds_per_billing_minute,
         help="length of a billed 'minute' in seconds (shrink it for tests)",
     )
+    parser.add_argument(
+        "--client-absence-timeout",
+        type=float,
+        default=defaults.client_absence_timeout_s,
+        help="seconds a client may be out of its LiveKit room before USER_DISCONNECTED "
+        f"(default {defaults.client_absence_timeout_s:g})",
+    )
+    parser.add_argument(
+        "--avatar-fps",
+        type=float,
+        default=defaults.avatar_fps,
+        help=f"frames per second of the avatar's video (default {defaults.avatar_fps:g})",
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
 
 
@@ -74,6 +87,8 @@ def config_from_args(args: argparse.Namespace) -> FakeLiveAvatarConfig:
         initial_credits=args.credits,
         overage_enabled=args.overage,
         seconds_per_billing_minute=args.seconds_per_billing_minute,
+        client_absence_timeout_s=args.client_absence_timeout,
+        avatar_fps=args.avatar_fps,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # The farm's simulated defaults (farm/settings.py); copied, never imported.
 DEFAULT_PORT = 8802
@@ -35,6 +36,13 @@ class FakeLiveAvatarConfig:
     max_session_duration_limit_s: int = 7200
     sandbox_duration_s: float = 60.0
     token_ttl_s: float = 3600.0
+    # A session whose client has left its LiveKit room for this long ends with USER_DISCONNECTED.
+    client_absence_timeout_s: float = 30.0
+
+    # The LiveKit side (livekit_server.py, avatar_room.py). None: found on PATH or in the project's bin/.
+    livekit_server_binary: Path | None = None
+    # Frames per second of the avatar's video (LiveAvatar sends 25; fewer keep many sessions cheap here).
+    avatar_fps: float = 15.0
 
     # Billing (docs.liveavatar.com/docs/faq/credits): FULL 2 credits/min, LITE 1, first minute escrowed at start.
     initial_credits: float = 1000.0

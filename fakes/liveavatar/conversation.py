@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from fakes.liveavatar.agent_protocol import COMMANDS, check_event
 from fakes.liveavatar.replies import SocraticTutor
 from fakes.liveavatar.sessions import AvatarSession, SessionRegistry, StopReason
 from fakes.liveavatar.stt import SpeechRecognizer
@@ -133,7 +134,7 @@ class SessionAgent:
             return
         self._closed = True
         await self._interrupt()
-        await self.emit("session.stopped", stop_reason=reason.value, end_reason=reason.value)
+        await self.emit("session.stopped", stop_reason=reason.value)
         channel, self.channel = self.channel, None
         if channel is not None:
             with contextlib.suppress(Exception):
@@ -176,6 +177,7 @@ class SessionAgent:
 
     async def emit(self, event_type: str, source_event_id: str | None = None, **fields: Any) -> dict[str, Any]:
         """Send one agent-response event: {event_id, event_type, session_id, source_event_id, ...}."""
+        check_event(event_type, fields)
         event = {
             "event_id": str(uuid.uuid4()),
             "event_type": event_type,
@@ -202,8 +204,11 @@ class SessionAgent:
         """One agent-control command from the page (the same JSON the real SDK publishes on the data channel)."""
         if self._closed or not self.session.is_active:
             return
-        self.registry.touch(self.session)
         event_type = command.get("event_type")
+        if event_type not in COMMANDS:
+            log.debug("ignoring command %r", event_type)
+            return
+        self.registry.touch(self.session)
         event_id = command.get("event_id")
         text = command.get("text")
         if event_type == "avatar.speak_text" and isinstance(text, str):

@@ -6,6 +6,7 @@ detail, transcript. Avatars, voices, credits, and contexts CRUD (X-API-KEY). See
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from fakes.liveavatar.auth import require_api_key, require_session_token, sessio
 from fakes.liveavatar.avatars import AVATARS, find_avatar, preview_svg
 from fakes.liveavatar.contexts import ContextLink
 from fakes.liveavatar.envelope import BusinessError, ErrorCode, ok
+from fakes.liveavatar.livekit_server import LiveKitUnavailable
 from fakes.liveavatar.schemas import (
     ContextBody,
     ContextPatch,
@@ -31,6 +33,7 @@ from fakes.liveavatar.sessions import AvatarSession, SessionStatus, StopReason
 from fakes.liveavatar.validation import check_length, field_error, json_body, validate
 from fakes.liveavatar.voices import VOICES, find_voice
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 Service = Annotated[LiveAvatarService, Depends(get_service)]
 Page = Annotated[int, Query(ge=1)]
@@ -136,26 +139,32 @@ async def create_session_token(request: Request, service: Service) -> JSONRespon
 @router.post("/v1/sessions/start")
 async def start_session(request: Request, service: Service) -> JSONResponse:
     session = require_session_token(request, service)
+    try:
+        endpoint = await service.rooms.endpoint()
+    except LiveKitUnavailable:
+        log.exception("fakes/liveavatar cannot start its LiveKit server")
+        raise BusinessError(500, ErrorCode.INTERNAL, "The avatar media server is unavailable") from None
     service.registry.start(session)
-    service.agents.start(session)
+    agent = service.agents.start(session)
+    room = service.rooms.open(session, agent, endpoint)
     config = service.config
     base = service.base_url(request)
     ws_base = "ws" + base.removeprefix("http")
-    client_token = service.tokens.client_token(session.id, config.wall_clock(), config.token_ttl_s)
+    media_token = service.tokens.client_token(session.id, config.wall_clock(), config.token_ttl_s)
     max_duration = session.max_session_duration
     if session.is_sandbox:
         max_duration = min(max_duration, math.ceil(config.sandbox_duration_s))
     data: dict[str, Any] = {
         "session_id": session.id,
-        "livekit_url": f"{ws_base}/livekit",
-        "livekit_client_token": client_token,
+        "livekit_url": endpoint.url,
+        "livekit_client_token": room.client_token(),
         "livekit_agent_token": None,
         "max_session_duration": max_duration,
-        # The fake's own field: the stand-in SDK's media and event channel (the real media is a LiveKit room).
-        "media_url": f"{ws_base}/v1/ws/media?session_id={session.id}&token={client_token}",
+        # The fake's own field: the stand-in SDK's media and event channel (instead of the LiveKit room).
+        "media_url": f"{ws_base}/v1/ws/media?session_id={session.id}&token={media_token}",
     }
     if session.mode == "LITE":
-        data["ws_url"] = f"{ws_base}/v1/ws/lite?session_id={session.id}&token={client_token}"
+        data["ws_url"] = f"{ws_base}/v1/ws/lite?session_id={session.id}&token={media_token}"
     return ok(data, status=201)
 
 

@@ -11,6 +11,8 @@ from fakes.liveavatar.billing import CreditLedger
 from fakes.liveavatar.config import FakeLiveAvatarConfig
 from fakes.liveavatar.contexts import ContextStore
 from fakes.liveavatar.faults import FaultInjector
+from fakes.liveavatar.livekit_server import LiveKitServer
+from fakes.liveavatar.rooms import RoomDirectory
 from fakes.liveavatar.sessions import SessionRegistry
 from fakes.liveavatar.stt import SpeechRecognizer
 from fakes.liveavatar.tokens import TokenIssuer
@@ -27,6 +29,7 @@ class LiveAvatarService:
     synthesizer: Synthesizer
     recognizer: SpeechRecognizer
     agents: AgentDirectory
+    rooms: RoomDirectory
     faults: FaultInjector = field(default_factory=FaultInjector)
 
     @classmethod
@@ -35,6 +38,7 @@ class LiveAvatarService:
         registry = SessionRegistry(config, ledger)
         synthesizer = Synthesizer(words_per_minute=config.tts_words_per_minute)
         recognizer = SpeechRecognizer(language_weight=config.stt_language_weight)
+        rooms = RoomDirectory(LiveKitServer(config.livekit_server_binary), registry, config.avatar_fps)
         return cls(
             config=config,
             ledger=ledger,
@@ -43,7 +47,8 @@ class LiveAvatarService:
             tokens=TokenIssuer(),
             synthesizer=synthesizer,
             recognizer=recognizer,
-            agents=AgentDirectory(registry, synthesizer, recognizer),
+            agents=AgentDirectory(registry, synthesizer, recognizer, rooms),
+            rooms=rooms,
         )
 
     def base_url(self, connection: HTTPConnection) -> str:

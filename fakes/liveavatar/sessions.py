@@ -7,6 +7,8 @@ every `tick_interval_s` with the configured clock, and unit tests call it with a
 Rules (the fake's reading of the LiveAvatar docs; see config.py for the numbers):
 * at most `max_concurrent_sessions` ACTIVE sessions; starting one more is refused with CONCURRENCY_LIMIT;
 * idle timeout: no keep-alive or interaction for `idle_timeout_s` ends the session with IDLE_TIMEOUT;
+* a client that joined the session's LiveKit room and has been out of it for `client_absence_timeout_s` ends it
+  with USER_DISCONNECTED (a session whose client never joined waits for the idle timeout);
 * `max_session_duration` (per token, capped by the tier limit) ends it with MAX_DURATION_REACHED;
 * sandbox sessions end after `sandbox_duration_s`, also with MAX_DURATION_REACHED, and cost nothing;
 * credits are charged per *started* billing minute: the first minute at start (escrow), the next whenever a new
@@ -103,6 +105,8 @@ class AvatarSession:
     credits_consumed: float = 0.0
     escrow: float = 0.0
     media_connected_ever: bool = False
+    client_in_room: bool = False
+    client_left_mono: float | None = None
     transcript: list[TranscriptEntry] = field(default_factory=list)
 
     @property
@@ -215,6 +219,16 @@ class SessionRegistry:
         if session.is_active:
             session.last_activity_mono = self.now()
 
+    def client_joined(self, session: AvatarSession) -> None:
+        """The page joined the session's LiveKit room (first time or again)."""
+        session.client_in_room = True
+        session.client_left_mono = None
+        session.media_connected_ever = True
+
+    def client_left(self, session: AvatarSession) -> None:
+        session.client_in_room = False
+        session.client_left_mono = self.now()
+
     def stop(self, session: AvatarSession, reason: StopReason) -> bool:
         """End a session (any state). False if it had already ended; the first reason is kept."""
         if session.status is SessionStatus.ENDED:
@@ -256,6 +270,9 @@ class SessionRegistry:
             return StopReason.MAX_DURATION_REACHED
         if now - session.last_activity_mono >= self.config.idle_timeout_s:
             return StopReason.IDLE_TIMEOUT
+        left = session.client_left_mono
+        if left is not None and now - left >= self.config.client_absence_timeout_s:
+            return StopReason.USER_DISCONNECTED
         return None
 
     def _bill(self, session: AvatarSession, now: float) -> StopReason | None:

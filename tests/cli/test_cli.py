@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -127,3 +128,15 @@ def test_serve_prints_a_generated_webhook_secret_once(tmp_path: Path) -> None:
     with run_cli_server(["serve", "--data-dir", data], env=env) as server:
         assert httpx.get(server.base_url + "/healthz").status_code == 200
     assert secret not in server.output() and "Webhook signing secret" not in server.output()
+
+
+def test_a_taken_port_stops_serve_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        result = _cli("serve", "--data-dir", str(tmp_path / "var"), "--port", str(port))
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "AVATARFARM_PORT" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

@@ -67,3 +67,34 @@ async def test_the_demo_goes_live_then_stops_everything_on_ctrl_c(tmp_path: Path
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_a_taken_port_stops_the_demo_before_anything_starts(tmp_path: Path) -> None:
+    zoom_port, liveavatar_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AVATARFARM_")}
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        taken = holder.getsockname()[1]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "api.cli",
+            "demo",
+            "--port",
+            str(taken),
+            "--zoom-port",
+            str(zoom_port),
+            "--liveavatar-port",
+            str(liveavatar_port),
+            "--data-dir",
+            str(tmp_path / "demo"),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert f"127.0.0.1:{taken}" in err.decode() and "--port" in err.decode()
+    assert not _listening(zoom_port) and not _listening(liveavatar_port)  # no fake was left running
+    assert b"Traceback" not in out + err

@@ -132,7 +132,7 @@ async def test_token_business_errors_have_their_own_codes(fake: Fake) -> None:
     assert session.context.opening_text == "Welcome to R1!"
 
 
-async def test_start_returns_livekit_shaped_fields_and_the_media_url(fake: Fake) -> None:
+async def test_start_returns_the_fake_livekit_room_and_the_media_url(fake: Fake) -> None:
     token = await fake.token(max_session_duration=900)
     response = await fake.bearer("POST", "/v1/sessions/start", token["session_token"])
     assert response.status_code == 201
@@ -140,8 +140,14 @@ async def test_start_returns_livekit_shaped_fields_and_the_media_url(fake: Fake)
     assert body["code"] == 1000
     data = body["data"]
     assert data["session_id"] == token["session_id"]
-    assert data["livekit_url"] == fake.base_url.replace("http://", "ws://") + "/livekit"
-    assert claims(data["livekit_client_token"])["session_id"] == token["session_id"]
+    livekit = (await fake.admin("GET", "/admin/livekit")).json()["data"]
+    assert data["livekit_url"] == livekit["url"] and livekit["url"].startswith("ws://127.0.0.1:")
+    # A LiveKit access token for the client's identity, signed with the fake's own LiveKit key, for this room only.
+    grant = jwt.decode(data["livekit_client_token"], livekit["api_secret"], algorithms=["HS256"])
+    assert grant["iss"] == livekit["api_key"] and grant["sub"] == "client"
+    assert grant["video"]["room"] == f"liveavatar-{token['session_id']}" and grant["video"]["roomJoin"] is True
+    assert grant["video"]["canPublish"] is True and grant["video"]["canPublishData"] is True
+    assert data["livekit_agent_token"] is None
     assert data["max_session_duration"] == 900
     assert "ws_url" not in data
     assert data["media_url"].startswith("ws://") and token["session_id"] in data["media_url"]

@@ -193,3 +193,28 @@ def test_the_first_end_reason_is_kept_and_listeners_hear_only_live_sessions() ->
     assert live.end_reason is StopReason.ZOMBIE_SESSION_REAP
     assert heard == [(live.id, StopReason.ZOMBIE_SESSION_REAP)]
     assert {s.id for s in registry.historic()} == {never_started.id, live.id}
+
+
+def test_a_client_out_of_the_room_for_the_absence_timeout_ends_the_session() -> None:
+    clock = ManualClock()
+    registry = make_registry(clock, client_absence_timeout_s=30, idle_timeout_s=300)
+    never_joined, came_back, gone = new_session(registry), new_session(registry), new_session(registry)
+    for session in (never_joined, came_back, gone):
+        registry.start(session)
+        clock.advance(1)
+    for session in (came_back, gone):
+        registry.client_joined(session)
+        registry.client_left(session)
+    clock.advance(20)
+    registry.client_joined(came_back)  # back within the timeout: the clock starts again when it next leaves
+    clock.advance(10.5)
+    registry.tick(clock())
+    assert gone.end_reason is StopReason.USER_DISCONNECTED
+    assert came_back.is_active and never_joined.is_active  # a client that never joined waits for the idle timeout
+    registry.client_left(came_back)
+    clock.advance(29)
+    registry.tick(clock())
+    assert came_back.is_active
+    clock.advance(1.5)
+    registry.tick(clock())
+    assert came_back.end_reason is StopReason.USER_DISCONNECTED and never_joined.is_active

@@ -1,0 +1,32 @@
+"""The server's listening socket, bound before anything starts: a port that is already taken stops start-up
+with one line naming it, instead of a server that comes up talking to whatever else holds the port."""
+
+from __future__ import annotations
+
+import socket
+
+
+class PortTaken(OSError):
+    """The address cannot be listened on; the message says which and what to do."""
+
+
+def bind(host: str, port: int, *, setting: str = "AVATARFARM_PORT") -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise PortTaken(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}): another program uses it; "
+            f"stop it or choose another port ({setting})"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def ensure_free(host: str, port: int, *, setting: str) -> None:
+    """Check that a port a child process will listen on is free now."""
+    bind(host, port, setting=setting).close()
