@@ -50,14 +50,14 @@ async def test_a_remote_node_keeps_a_warm_pool_serves_bots_and_reports_its_loss(
                 )
                 first_warm = process.browsers()
                 assert first_warm and set(first_warm) <= set(process.browsers())  # the bot took the warm browser...
-                for _ in range(100):  # ...and the pool refills within the node's free slot (2 slots, 1 bot)
+                for _ in range(300):  # ...and the pool refills within the node's free slot (2 slots, 1 bot)
                     if node.warm == 1:
                         break
                     await asyncio.sleep(0.05)
                 assert node.warm == 1 and len(process.browsers()) == 2
                 assert await bot.evaluate("typeof navigator.mediaDevices.getUserMedia") == "function"
                 await bot.evaluate("window.avatarfarmReport({type: 'heartbeat', stats: {humans_in_room: 1}})")
-                for _ in range(50):
+                for _ in range(300):
                     if reports:
                         break
                     await asyncio.sleep(0.05)
@@ -65,7 +65,7 @@ async def test_a_remote_node_keeps_a_warm_pool_serves_bots_and_reports_its_loss(
                 assert node.bots == 1
 
                 process.kill()
-                for _ in range(100):
+                for _ in range(300):
                     if "node.lost" in notices:
                         break
                     await asyncio.sleep(0.05)
