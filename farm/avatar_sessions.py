@@ -86,6 +86,7 @@ class RoomAvatar:
         # A session being replaced (new instructions): closed once its successor is seen, so the page never
         # loses its picture to an early vendor stop.
         self._retiring: _Current | None = None
+        self._retiring_reason = "replaced"
         self._last_humans: list[str] = []
         self._keep_alive: asyncio.Task[None] | None = None
         self._stall: asyncio.Task[None] | None = None
@@ -204,7 +205,7 @@ class RoomAvatar:
         self._keep_alive = asyncio.create_task(self._keep_alive_loop(current.vendor), name=f"keep-alive {self.room_id}")
         retiring, self._retiring = self._retiring, None
         if retiring is not None:
-            await self._close(retiring, "context updated")
+            await self._close(retiring, self._retiring_reason)
 
     async def start_failed(self, message: str) -> None:
         await self.close(f"start failed: {message}"[:200], failed=True)
@@ -247,12 +248,12 @@ class RoomAvatar:
         return None
 
     async def deaf(self) -> bool:
-        """Its voice chat never became ACTIVE: restart it once. True when it was restarted."""
-        if self.deaf_restarted or self._current is None:
+        """Its voice chat never became ACTIVE: replace it once (like new instructions, the old session is closed
+        once the new one is seen, so the page's picture never drops). True when it was replaced."""
+        if self.deaf_restarted or self._current is None or not self._current.ready:
             return False
         self.deaf_restarted = True
-        await self.close("deaf: voice chat not active")
-        self.want(self._last_humans, "restart")
+        self._replace("restart", "replaced: its voice chat was not active")
         return True
 
     def stalled(self, stalled: bool) -> None:
@@ -280,13 +281,22 @@ class RoomAvatar:
                 )
 
     async def refresh(self) -> None:
-        """New instructions for a live avatar: a fresh session with the new context. The page replaces the
-        old one itself (its stop is not a drop); the old vendor session is closed once the new one is seen."""
+        """New instructions for a live avatar: a fresh session with the new context."""
         if self._current is None or not self._current.ready:
             return
-        self._retiring, self._current = self._current, None
-        self.want(self._last_humans, "context_updated")
+        self._replace("context_updated", "context updated")
         await self.s.repository.append_event("avatar.refreshed", room_id=self.room_id, detail={})
+
+    def _replace(self, why: str, end_reason: str) -> None:
+        """A new session in place of the live one. The page replaces it itself (its stop is not a drop); the old
+        vendor session is closed once the new one is seen."""
+        for task in (self._deadline, self._keep_alive, self._stall):
+            if task is not None:
+                task.cancel()
+        self._deadline = self._keep_alive = self._stall = None
+        self._retiring, self._current = self._current, None
+        self._retiring_reason = end_reason
+        self.want(self._last_humans, why)
 
     # ---- minting and closing ----------------------------------------------------------------------------
 
@@ -346,7 +356,7 @@ class RoomAvatar:
         current, self._current = self._current, None
         retiring, self._retiring = self._retiring, None
         if retiring is not None:
-            await self._close(retiring, "context updated")
+            await self._close(retiring, self._retiring_reason)
         if current is not None:
             await self._close(current, end_reason, failed=failed)
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from state.reports import is_question
 from tests.farm.harness import LA_API_KEY, FarmStack, running_farm
 from tests.support.students import students
 
@@ -160,8 +161,6 @@ async def test_a_quiet_room_pauses_the_avatar_and_speech_brings_it_back_with_the
         await _until(heard_grace, 90, "a transcript line of Grace's question")
         [(_, speaker, _)] = [line for line in await _transcript(stack, room_id) if line[0] == "student"][:1]
         assert speaker == "Grace"
-        report = (await stack.client.get(f"/api/sessions/{sid}/report")).json()
-        assert report["rooms"][0]["students"] == ["Grace"] and report["rooms"][0]["student_questions"] >= 1
 
         # Grace goes quiet: after the idle time the avatar is stopped and billing stops.
         await stack.zoom.post(f"/fake/meetings/{number}/mute", name="Grace", mute=True)
@@ -175,6 +174,11 @@ async def test_a_quiet_room_pauses_the_avatar_and_speech_brings_it_back_with_the
         await asyncio.sleep(3)
         assert (await stack.session(sid))["summary"]["credits"] == credits
         assert (await stack.zoom.person(number, BOT_1))["location"] == "breakout"  # the bot stays in its room
+        # Nothing more is said while paused: the report counts Grace's lines, and its questions agree with them.
+        report = (await stack.client.get(f"/api/sessions/{sid}/report")).json()["rooms"][0]
+        assert report["students"] == ["Grace"] and report["student_lines"] >= 1
+        lines = [text for role, _, text in await _transcript(stack, room_id) if role == "student"]
+        assert report["student_questions"] == sum(is_question(text) for text in lines)
 
         # She speaks again: a fresh avatar, whose context carries the conversation so far.
         await grace.get_by_role("button", name="Unmute").click()
