@@ -4,6 +4,7 @@ so nothing can assume 127.0.0.1; each in its own process group so a test can SIG
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -17,7 +18,14 @@ from typing import Any
 from farm.orphans import browsers_of, kill_browsers_of
 
 NODE_TOKEN = "nodes-test-token-0123456789"
+PR_SET_PDEATHSIG = 1
 START_SECONDS = 30.0
+
+
+def _die_with_the_test() -> None:
+    """A node outlives no test run, even one killed before its clean-up (Linux: PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port_on(host: str) -> int:
@@ -50,7 +58,9 @@ class NodeProcess:
         command += ["--token", self.token, "--log-level", "warning"]
         if self.max_bots is not None:
             command += ["--max-bots", str(self.max_bots)]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, start_new_session=True)
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, start_new_session=True, preexec_fn=_die_with_the_test
+        )
         self.pids.append(self.process.pid)
         assert self.process.stdout is not None
         deadline = time.monotonic() + START_SECONDS
