@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
@@ -12,11 +13,11 @@ from typing import Protocol, cast
 
 from pydantic import SecretStr
 
-from farm.settings import Settings, SettingsError, load_settings
+from farm.settings import ENV_PREFIX, MIN_NODE_TOKEN, Settings, SettingsError, load_settings
 from state.migrations import SchemaError
 
 PLUGIN_GROUP = "avatarfarm.commands"
-BUILT_IN = ("serve", "db", "demo")
+BUILT_IN = ("serve", "db", "demo", "node")
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
@@ -170,6 +171,23 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _node(args: argparse.Namespace) -> int:
+    from farm.browser_node import BOT_ARGS
+    from farm.node_server import NodeConfig, main_sync
+
+    token = args.token or os.environ.get(f"{ENV_PREFIX}BROWSER_NODE_TOKEN", "")
+    if len(token) < MIN_NODE_TOKEN:
+        raise UsageError(
+            f"a browser node needs a token of at least {MIN_NODE_TOKEN} characters "
+            f"(--token or {ENV_PREFIX}BROWSER_NODE_TOKEN)"
+        )
+    if args.max_bots is not None and args.max_bots < 1:
+        raise UsageError("--max-bots must be at least 1")
+    _configure_logging(args.log_level)
+    config = NodeConfig(host=args.host, port=args.port, token=token, max_bots=args.max_bots, bot_args=BOT_ARGS)
+    return main_sync(config)
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The full parser; with `command` set to a built-in command, contributed commands are not loaded."""
     parser = argparse.ArgumentParser(
@@ -201,6 +219,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     db_sub.add_parser("migrate", help="bring the database to the latest schema (creating it if needed)")
     db_sub.add_parser("show", help="print the schema version, counts by status and the latest sessions")
     db.set_defaults(handler=_db)
+
+    node = sub.add_parser(
+        "node",
+        help="run a browser node: Playwright's browser server for a farm on another machine",
+        description="Run a browser node: Playwright's own browser server on HOST:PORT, launching Chromium with "
+        "the farm's flags, one browser per bot. Every connection must carry the token. SIGTERM closes its "
+        "browsers and exits.",
+    )
+    node.add_argument("--host", default="0.0.0.0", help="interface to listen on (default 0.0.0.0)")
+    node.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
+    node.add_argument("--token", help=f"the farm's node token (else {ENV_PREFIX}BROWSER_NODE_TOKEN)")
+    node.add_argument("--max-bots", type=int, help="most browsers at once (else the farm's NODE_MAX_BOTS)")
+    node.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    node.set_defaults(handler=_node)
 
     from api import demo
 

@@ -10,8 +10,9 @@ from typing import Protocol
 
 from farm.errors import FarmError, RoomNotReady
 from farm.live_media import LiveMedia
+from farm.node_pool import NodeStatus
 
-__all__ = ["FarmError", "FarmManager", "LiveMedia", "RoomNotReady"]
+__all__ = ["FarmError", "FarmManager", "LiveMedia", "NodeStatus", "RoomNotReady"]
 
 
 class FarmManager(Protocol):
@@ -23,6 +24,9 @@ class FarmManager(Protocol):
 
     def is_ready(self) -> bool:
         """Whether the farm can take new sessions (for /readyz)."""
+
+    def node_status(self) -> list[NodeStatus]:
+        """The browser nodes the farm places bots on, up or down (for /readyz and /metrics)."""
 
     async def start_session(self, session_id: str) -> None:
         """Deploy a bot to every queued room of a stored session."""

@@ -29,9 +29,17 @@ async def readyz(repository: RepositoryDep, farm: FarmDep) -> JSONResponse:
         problems.append(f"database unreadable: {type(exc).__name__}")
     if not farm.is_ready():
         problems.append("farm not ready")
-    if problems:
-        return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
-    return JSONResponse({"status": "ready"})
+    # Nodes down do not make the server unready: rooms queue until a node is back, and the professor
+    # still needs the API and the dashboard meanwhile.
+    nodes = [
+        {"name": n.name, "up": n.up, "slots": n.capacity, "bots": n.bots}
+        | ({"problem": n.problem} if n.problem else {})
+        for n in farm.node_status()
+    ]
+    body: dict[str, object] = {"status": "not ready", "problems": problems} if problems else {"status": "ready"}
+    if nodes:
+        body["nodes"] = nodes
+    return JSONResponse(body, status_code=503 if problems else 200)
 
 
 @router.get(
@@ -41,6 +49,8 @@ async def readyz(repository: RepositoryDep, farm: FarmDep) -> JSONResponse:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}},
 )
-async def metrics(request: Request, repository: RepositoryDep) -> Response:
+async def metrics(request: Request, repository: RepositoryDep, farm: FarmDep) -> Response:
     registry: Metrics = request.app.state.metrics
-    return Response(await registry.render(repository), media_type="text/plain; version=0.0.4; charset=utf-8")
+    return Response(
+        await registry.render(repository, farm.node_status()), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )

@@ -7,6 +7,7 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from farm.node_pool import NodeStatus
 from state.models import AvatarSessionStatus, RoomStatus, SessionStatus
 from state.repository import Repository
 
@@ -37,11 +38,23 @@ class Metrics:
         self.avatar_credits = Gauge(
             "avatarfarm_avatar_credits", "LiveAvatar credits recorded, all sessions.", registry=self.registry
         )
+        self.node_up = Gauge(
+            "avatarfarm_browser_node_up",
+            "1 when the browser node answers, 0 when it is down.",
+            ["node"],
+            registry=self.registry,
+        )
+        self.node_slots = Gauge(
+            "avatarfarm_browser_node_slots", "Bot slots of the browser node.", ["node"], registry=self.registry
+        )
+        self.node_bots = Gauge(
+            "avatarfarm_browser_node_bots", "Bots placed on the browser node.", ["node"], registry=self.registry
+        )
         self.event_listeners = Gauge(
             "avatarfarm_event_listeners", "Live event listeners (SSE streams and internal).", registry=self.registry
         )
 
-    async def render(self, repository: Repository) -> bytes:
+    async def render(self, repository: Repository, nodes: list[NodeStatus] | None = None) -> bytes:
         counts = await repository.status_counts()
         for gauge, statuses, key in (
             (self.sessions, SessionStatus, "sessions"),
@@ -54,6 +67,12 @@ class Metrics:
         self.avatar_minutes.set(usage.minutes)
         self.avatar_credits.set(usage.credits)
         self.event_listeners.set(repository.db.bus.listeners)
+        for gauge in (self.node_up, self.node_slots, self.node_bots):
+            gauge.clear()  # a node gone from DNS leaves no stale series
+        for node in nodes or []:
+            self.node_up.labels(node=node.name).set(1 if node.up else 0)
+            self.node_slots.labels(node=node.name).set(node.capacity)
+            self.node_bots.labels(node=node.name).set(node.bots)
         return generate_latest(self.registry)
 
 

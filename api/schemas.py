@@ -259,6 +259,7 @@ class RoomOut(BaseModel):
     context_updated: bool = Field(description="Whether instructions were added with PUT …/context.")
     usage: UsageOut
     media: MediaOut | None = Field(None, description="Live media of the room's bot, from its heartbeats.")
+    node: str | None = Field(None, description="The browser node running (or that last ran) the room's bot.")
 
     @classmethod
     def of(cls, room: models.Room, media: MediaLookup | None = None) -> RoomOut:
@@ -276,6 +277,7 @@ class RoomOut(BaseModel):
             context_updated=room.context_text is not None,
             usage=UsageOut.of(room.usage),
             media=MediaOut.of(media(room.id), thumbnail) if media else None,
+            node=room.node,
         )
 
 

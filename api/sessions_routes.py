@@ -99,7 +99,8 @@ async def create_session(
         ),
     ] = None,
 ) -> SessionOut:
-    if len(body.rooms) > settings.max_bots:
+    # On browser nodes the farm's slots follow the nodes that are up: rooms beyond them wait in the queue.
+    if not settings.browser_node_urls and len(body.rooms) > settings.max_bots:
         raise invalid(
             "rooms",
             f"This farm can run at most {settings.max_bots} rooms at once (AVATARFARM_MAX_BOTS); "

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from farm.bot_page_config import BotCredentials, bot_page_config
-from farm.browser_node import BotBrowser
+from farm.browser_node import BotBrowser, NodeLost
 from farm.vendor_http import VendorError
 from farm.zoom_client import ZoomNotAuthorized
 from farm.zoom_signature import meeting_signature
@@ -70,8 +70,10 @@ async def launch_bot(
     try:
         async with services.launching:
             return await services.node.open_bot(
-                f"{session.id}/{room.name}", url, on_report=on_report, on_notice=on_notice
+                f"{session.id}/{room.name}", url, on_report=on_report, on_notice=on_notice, room_id=room.id
             )
+    except NodeLost as exc:
+        return LaunchRefused("node_lost", str(exc))
     except Exception as exc:  # Playwright raises its own error types for a failed launch
         log.warning("could not launch a bot for room %s: %s", room.id, exc)
         return LaunchRefused("launch_failed", f"The bot's browser could not be started ({type(exc).__name__}).")

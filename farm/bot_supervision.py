@@ -132,6 +132,8 @@ class BotSupervisor:
         kind = notice.pop("kind")
         if kind in ("browser.disconnected", "page.crashed"):
             return self._outcome("crashed")
+        if kind == "node.lost":
+            return self._outcome("node_lost")
         await self.s.repository.append_event(f"bot.{kind}", room_id=self.room.id, detail=notice)
         return None
 

@@ -1,6 +1,7 @@
-"""Browser nodes: where a bot's Chromium runs. Today only LocalBrowserNode (a Chromium on this machine, launched
-through Playwright); the farm talks to nodes only through this interface, so a remote node (Playwright's
-browser server in a container) can join later without touching the farm.
+"""Browser nodes: where a bot's Chromium runs. LocalBrowserNode launches Chromium on this machine;
+RemoteBrowserNode (farm/remote_node.py) connects to a browser node on another machine (`avatarfarm node`);
+NodePool (farm/node_pool.py) places bots over several nodes. The farm talks to all of them only through the
+BrowserNode interface.
 
 A BotBrowser is one Chromium with one page: the media bridge installed before any script, the report binding
 exposed, console lines and page errors forwarded, and crashes and disconnections signalled.
@@ -37,6 +38,8 @@ BOT_ARGS = (
     "--in-process-gpu",
 )
 
+TERMINAL_NOTICES = frozenset({"browser.disconnected", "node.lost"})
+
 ReportHandler = Callable[[dict[str, Any]], Awaitable[None] | None]
 NoticeHandler = Callable[[str, dict[str, Any]], None]
 ContextHook = Callable[[BrowserContext], None]
@@ -67,12 +70,22 @@ class BotBrowser:
         self.closed.set()
 
 
+class NodeLost(Exception):
+    """The node a bot was to run on is gone (refused or dropped the connection); not the room's fault."""
+
+
 class BrowserNode(Protocol):
     name: str
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+    async def prewarm(self, size: int) -> None:
+        """Keep `size` browsers launched and ready with the media bridge installed."""
+
+    def place(self, room_id: str) -> str:
+        """Choose (and hold) where the room's next bot runs; returns that node's name for the bots row."""
 
     async def open_bot(
         self,
@@ -82,6 +95,7 @@ class BrowserNode(Protocol):
         on_report: ReportHandler,
         on_notice: NoticeHandler,
         before_load: ContextHook | None = None,
+        room_id: str | None = None,
     ) -> BotBrowser: ...
 
 
@@ -91,6 +105,7 @@ class _Dispatch:
     def __init__(self) -> None:
         self.on_report: ReportHandler | None = None
         self.on_notice: NoticeHandler | None = None
+        self.gone = False  # the browser's end was told once (a crash or the node's loss), never twice
 
     async def report(self, _source: Any, message: Any) -> None:
         if self.on_report is not None and isinstance(message, dict):
@@ -99,6 +114,10 @@ class _Dispatch:
                 await result
 
     def notice(self, kind: str, detail: dict[str, Any]) -> None:
+        if kind in TERMINAL_NOTICES:
+            if self.gone:
+                return
+            self.gone = True
         if self.on_notice is not None:
             self.on_notice(kind, detail)
 
@@ -112,24 +131,44 @@ class _Prepared:
     dispatch: _Dispatch
 
 
-class LocalBrowserNode:
-    """Launches one headless Chromium per bot on this machine, optionally from a warm pool of browsers that
-    are already running with the media bridge installed (a bot then only has to load its page)."""
+class PlaywrightNode:
+    """One Chromium per bot through Playwright, optionally from a warm pool of browsers that are already
+    running with the media bridge installed (a bot then only has to load its page). Subclasses say how a
+    browser is obtained (launched here, or connected to on a browser node) and what its loss means."""
 
-    def __init__(
-        self, name: str = "local", *, extra_args: tuple[str, ...] = (), bot_args: tuple[str, ...] = BOT_ARGS
-    ) -> None:
+    def __init__(self, name: str, *, capacity: int) -> None:
         self.name = name
-        self.extra_args = extra_args
-        self.bot_args = bot_args
+        self.capacity = capacity
+        self.healthy = True
         self._playwright: Playwright | None = None
+        self._own_playwright = False
         self._pool: list[_Prepared] = []
         self._pool_size = 0
         self._refilling: asyncio.Task[None] | None = None
+        self._open: dict[int, _Dispatch] = {}  # browsers handed to bots, by id(), for notices
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def use(self, playwright: Playwright) -> None:
+        """Share a Playwright driver (a pool of nodes needs one, not one per node)."""
+        self._playwright = playwright
 
     async def start(self) -> None:
         if self._playwright is None:
             self._playwright = await async_playwright().start()
+            self._own_playwright = True
+
+    async def _new_browser(self, playwright: Playwright) -> Browser:
+        raise NotImplementedError
+
+    def _browser_gone(self, dispatch: _Dispatch) -> None:
+        dispatch.notice("browser.disconnected", {})
+
+    def place(self, room_id: str) -> str:
+        return self.name
+
+    @property
+    def bots(self) -> int:
+        return len(self._open)
 
     async def stop(self) -> None:
         self._pool_size = 0
@@ -143,8 +182,9 @@ class LocalBrowserNode:
                 await prepared.browser.close()
         if self._playwright is not None:
             playwright, self._playwright = self._playwright, None
-            with contextlib.suppress(Exception):
-                await playwright.stop()
+            if self._own_playwright:
+                with contextlib.suppress(Exception):
+                    await playwright.stop()
 
     @property
     def warm(self) -> int:
@@ -155,33 +195,36 @@ class LocalBrowserNode:
         self._pool_size = size
         await self._refill()
 
+    def _warm_target(self) -> int:
+        # Warm browsers take slots on the node too: never more than the slots bots leave free.
+        return max(0, min(self._pool_size, self.capacity - self.bots)) if self.healthy else 0
+
     async def _refill(self) -> None:
         self._pool = [p for p in self._pool if not p.closed.is_set()]
-        while len(self._pool) < self._pool_size:
+        while len(self._pool) < self._warm_target():
             self._pool.append(await self._prepare())
 
     def _refill_later(self) -> None:
         if self._pool_size and (self._refilling is None or self._refilling.done()):
-            self._refilling = asyncio.create_task(self._refill(), name="warm pool refill")
+            self._refilling = asyncio.create_task(self._refill_quietly(), name=f"warm pool refill {self.name}")
 
-    def launch_options(self) -> dict[str, Any]:
-        args = [*base_args(), *self.bot_args, *self.extra_args, owner_marker()]
-        options: dict[str, Any] = {"headless": True, "args": args}
-        executable = chromium_executable()
-        if executable:
-            options["executable_path"] = executable
-        return options
+    async def _refill_quietly(self) -> None:
+        try:
+            await self._refill()
+        except Exception as exc:  # a node that cannot launch now gets its pool back at the next refill
+            log.warning("warm pool of node %s not refilled: %s", self.name, exc)
 
     async def _prepare(self) -> _Prepared:
         await self.start()
         assert self._playwright is not None
-        browser = await self._playwright.chromium.launch(**self.launch_options())
+        browser = await self._new_browser(self._playwright)
         closed = asyncio.Event()
         dispatch = _Dispatch()
 
         def disconnected(_: Browser) -> None:
             closed.set()
-            dispatch.notice("browser.disconnected", {})
+            self._open.pop(id(dispatch), None)
+            self._browser_gone(dispatch)
 
         browser.on("disconnected", disconnected)
         try:
@@ -206,6 +249,7 @@ class LocalBrowserNode:
         on_report: ReportHandler,
         on_notice: NoticeHandler,
         before_load: ContextHook | None = None,
+        room_id: str | None = None,
     ) -> BotBrowser:
         """A Chromium (from the warm pool when one is ready) loading the bot page at `url`."""
         prepared = None
@@ -218,15 +262,63 @@ class LocalBrowserNode:
             prepared = await self._prepare()
         prepared.dispatch.on_report = on_report
         prepared.dispatch.on_notice = on_notice
+        if not prepared.closed.is_set():
+            self._open[id(prepared.dispatch)] = prepared.dispatch
         if before_load is not None:
             before_load(prepared.context)
         try:
             await prepared.page.goto(url, wait_until="domcontentloaded")
         except BaseException:
+            self._open.pop(id(prepared.dispatch), None)
             with contextlib.suppress(Exception):
                 await prepared.browser.close()
             raise
         return BotBrowser(name, prepared.browser, prepared.context, prepared.page, prepared.closed)
+
+    def lose(self, detail: dict[str, Any]) -> None:
+        """The node is gone: every bot on it hears `node.lost`, and its warm browsers are dropped."""
+        for dispatch in list(self._open.values()):
+            dispatch.notice("node.lost", dict(detail))
+        self._open.clear()
+        pool, self._pool = self._pool, []
+        for prepared in pool:
+            prepared.closed.set()
+            # A node cut off from us may still hold the connection: let it go rather than leak it there.
+            task = asyncio.ensure_future(_close_quietly(prepared.browser))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+
+class LocalBrowserNode(PlaywrightNode):
+    """Launches one headless Chromium per bot on this machine."""
+
+    def __init__(
+        self,
+        name: str = "local",
+        *,
+        extra_args: tuple[str, ...] = (),
+        bot_args: tuple[str, ...] = BOT_ARGS,
+        capacity: int = 1000,
+    ) -> None:
+        super().__init__(name, capacity=capacity)
+        self.extra_args = extra_args
+        self.bot_args = bot_args
+
+    def launch_options(self) -> dict[str, Any]:
+        args = [*base_args(), *self.bot_args, *self.extra_args, owner_marker()]
+        options: dict[str, Any] = {"headless": True, "args": args}
+        executable = chromium_executable()
+        if executable:
+            options["executable_path"] = executable
+        return options
+
+    async def _new_browser(self, playwright: Playwright) -> Browser:
+        return await playwright.chromium.launch(**self.launch_options())
+
+
+async def _close_quietly(browser: Browser) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(browser.close(), 10)
 
 
 def _console(message: ConsoleMessage, on_notice: NoticeHandler) -> None:

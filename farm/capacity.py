@@ -1,5 +1,6 @@
-"""Bot slots on this node: at most MAX_BOTS bots at once; rooms beyond that wait in order (first come, first
-served) and are told how many rooms are ahead of them."""
+"""Bot slots of the farm: at most `size` bots at once (MAX_BOTS here, or the slots of the browser nodes that are
+up); rooms beyond that wait in order (first come, first served) and are told how many rooms are ahead of them.
+The size follows the nodes: a node lost shrinks it, a node back grows it and starts waiting rooms."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 
 class Capacity:
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, on_release: Callable[[str], None] | None = None) -> None:
         self.size = size
         self._free = size
         self._waiting: list[tuple[str, asyncio.Future[None]]] = []
         self._running: set[str] = set()
+        self._on_release = on_release
+
+    def resize(self, size: int) -> None:
+        """New number of slots; running bots keep theirs (the free count may go below zero meanwhile)."""
+        self._free += size - self.size
+        self.size = size
+        self._wake()
 
     @property
     def running(self) -> int:
@@ -54,4 +62,6 @@ class Capacity:
         finally:
             self._running.discard(room_id)
             self._free += 1
+            if self._on_release is not None:
+                self._on_release(room_id)
             self._wake()

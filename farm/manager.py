@@ -1,4 +1,4 @@
-"""The farm manager (the API's FarmManager): one RoomRunner per room, bounded by the node's bot slots, plus
+"""The farm manager (the API's FarmManager): one RoomRunner per room, bounded by the browser nodes' slots, plus
 the background work that keeps it honest — the reaper of vendor sessions nobody owns, the usage meter and
 its credit budget, and start-up reconciliation after a crash.
 """
@@ -11,11 +11,12 @@ import logging
 from typing import Any
 
 from farm.bot_tickets import BotTickets
-from farm.browser_node import BrowserNode, LocalBrowserNode
+from farm.browser_node import PlaywrightNode
 from farm.capacity import Capacity
 from farm.errors import FarmError, RoomNotReady
 from farm.live_media import LiveMedia, LiveMediaStore
 from farm.liveavatar_client import LiveAvatarClient
+from farm.node_pool import NodePool, NodeStatus, node_pool
 from farm.orphans import kill_orphaned_browsers
 from farm.room_runner import FarmServices, RoomRunner, run_with_timeout
 from farm.settings import Settings
@@ -41,22 +42,24 @@ class Farm:
         settings: Settings,
         tickets: BotTickets,
         *,
-        node: BrowserNode | None = None,
+        node: PlaywrightNode | None = None,
         liveavatar: LiveAvatarClient | None = None,
         zoom: ZoomClient | None = None,
         reaper_interval: float = REAPER_INTERVAL_SECONDS,
         meter_interval: float = METER_INTERVAL_SECONDS,
     ) -> None:
         api_key = settings.liveavatar_api_key.get_secret_value() if settings.liveavatar_api_key else ""
+        self.nodes: NodePool = node_pool(settings, node)
+        self.nodes.on_change = self._node_changed
         self.services = FarmServices(
             repository=repository,
             settings=settings,
-            node=node or LocalBrowserNode(),
+            node=self.nodes,
             liveavatar=liveavatar or LiveAvatarClient(settings.liveavatar_api_base or "", api_key),
             zoom=zoom if zoom is not None else _zoom_client(repository, settings),
             tickets=tickets,
             media=LiveMediaStore(),
-            capacity=Capacity(settings.max_bots),
+            capacity=Capacity(self.nodes.capacity, on_release=self.nodes.release),
             launching=asyncio.Semaphore(settings.launch_concurrency),
             retry_budget=settings.retry_budget,
             max_room_seconds=settings.max_room_minutes * 60.0,
@@ -82,15 +85,19 @@ class Farm:
         self._webhooks = WebhookSender.from_settings(self.repository.db, self.services.settings)
         await self._webhooks.start()
         await self._transcripts.start()
-        await self.services.node.start()
+        await self.nodes.start()
+        self.services.capacity.resize(self.nodes.capacity)
+        for node in self.nodes.status():
+            if not node.up:
+                await self._node_changed(node)
         await self._reconcile()
         self._background = [
             asyncio.create_task(self._every(self._reaper_interval, self.reap), name="reaper"),
             asyncio.create_task(self._every(self._meter_interval, self.meter), name="usage meter"),
         ]
         warm = self.services.settings.warm_pool
-        if warm and isinstance(self.services.node, LocalBrowserNode):
-            await self.services.node.prewarm(warm)
+        if warm:
+            await self.nodes.prewarm(warm)
         self._ready = True
 
     async def stop(self) -> None:
@@ -104,7 +111,7 @@ class Farm:
         await run_with_timeout([runner.wait() for runner in runners], SHUTDOWN_SECONDS)
         for runner in runners:
             await runner.cancel()
-        await self.services.node.stop()
+        await self.nodes.stop()
         await self._transcripts.stop()
         if self._webhooks is not None:
             await self._webhooks.stop()  # what is not yet delivered stays in the outbox for the next start
@@ -114,6 +121,19 @@ class Farm:
 
     def is_ready(self) -> bool:
         return self._ready
+
+    def node_status(self) -> list[NodeStatus]:
+        """The browser nodes: up or down, slots, bots placed (for /readyz and /metrics)."""
+        return self.nodes.status()
+
+    async def _node_changed(self, node: NodeStatus) -> None:
+        """A node went down or came back: the farm's slots follow, and the event log says so."""
+        self.services.capacity.resize(self.nodes.capacity)
+        kind = "farm.node_up" if node.up else "farm.node_down"
+        detail: dict[str, Any] = {"node": node.name, "slots": node.capacity, "farm_slots": self.nodes.capacity}
+        if node.problem:
+            detail["problem"] = node.problem
+        await self.repository.append_event(kind, detail=detail)
 
     async def _every(self, seconds: float, job: Any) -> None:
         while True:

@@ -46,6 +46,34 @@ def orphaned_browsers(proc: Path = Path("/proc")) -> list[int]:
     return found
 
 
+def browsers_of(owner: int, proc: Path = Path("/proc")) -> list[int]:
+    """PIDs of the main browser processes marked with `owner` (helpers exit with their browser)."""
+    found: list[int] = []
+    if not proc.is_dir():
+        return found
+    wanted = f"{MARKER}{owner}".encode()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if wanted in argv and not any(arg.startswith(b"--type=") for arg in argv):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_browsers_of(owner: int) -> list[int]:
+    """Kill every browser this process (a browser node) marked as its own; returns their PIDs."""
+    killed = []
+    for pid in browsers_of(owner):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+    return killed
+
+
 def kill_orphaned_browsers() -> list[int]:
     """Kill the main process of every orphaned bot browser (its helpers exit with it); returns their PIDs."""
     killed = []

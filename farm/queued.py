@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from farm.errors import RoomNotReady
 from farm.live_media import LiveMedia
+from farm.node_pool import NodeStatus
 from state.models import RoomStatus
 from state.repository import Repository
 
@@ -27,6 +28,9 @@ class QueuedFarm:
 
     def is_ready(self) -> bool:
         return True
+
+    def node_status(self) -> list[NodeStatus]:
+        return []
 
     async def start_session(self, session_id: str) -> None:
         await self._repository.append_event(

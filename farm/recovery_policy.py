@@ -45,6 +45,11 @@ NEVER_AGAIN = frozenset(
 # Normal ends: the room is over, not broken.
 FINISHED = frozenset({"meeting_ended", "authorizer_left", "left", "max_duration", "budget_reached", "session_ended"})
 
+# Causes that are not the room's fault: relaunched at once, without spending its retry budget.
+FREE_RETRIES = frozenset({"restart_requested", "node_lost"})
+
+NODE_LOST_PAUSE = 1.0
+
 _BACKOFF = wait_random_exponential(multiplier=1.0, max=30.0)
 
 
@@ -62,6 +67,10 @@ class Decision:
     reason: str
     reason_text: str
     delay: float = 0.0
+
+
+def spends_budget(reason: str) -> bool:
+    return reason not in FREE_RETRIES
 
 
 def words(reason: str, page_words: str | None = None) -> str:
@@ -89,8 +98,15 @@ def decide(
                 Action.relaunch_with_obf, RoomStatus.recovering, reason, "Joining on the professor's behalf (OBF)."
             )
         return Decision(Action.stop, RoomStatus.failed, reason, text)
-    if reason == "restart_requested":
-        return Decision(Action.relaunch, RoomStatus.recovering, reason, text)
+    if reason in FREE_RETRIES:
+        # A short pause after a lost node lets the farm's slots catch up before the room is placed again.
+        return Decision(
+            Action.relaunch,
+            RoomStatus.recovering,
+            reason,
+            text,
+            delay=NODE_LOST_PAUSE if reason == "node_lost" else 0.0,
+        )
     if failures > budget:
         return Decision(
             Action.stop,

@@ -21,11 +21,11 @@ from farm.avatar_sessions import RoomAvatar, room_context
 from farm.bot_launch import LaunchRefused, launch_bot
 from farm.bot_supervision import Attempt, BotSupervisor, Outcome
 from farm.bot_tickets import BotTickets
-from farm.browser_node import BotBrowser, BrowserNode
+from farm.browser_node import BotBrowser, BrowserNode, NodeLost
 from farm.capacity import Capacity
 from farm.live_media import LiveMediaStore
 from farm.liveavatar_client import LiveAvatarClient
-from farm.recovery_policy import Action, decide, words
+from farm.recovery_policy import Action, decide, spends_budget, words
 from farm.settings import Settings
 from farm.zoom_client import ZoomClient
 from state.models import Room, RoomStatus, Session
@@ -134,7 +134,7 @@ class RoomRunner:
                     return
                 if outcome.was_live_for >= STABLE_SECONDS:
                     failures = 0
-                if outcome.reason not in ("restart_requested",):
+                if spends_budget(outcome.reason):
                     failures += 1
                 decision = decide(
                     outcome.reason,
@@ -206,7 +206,11 @@ class RoomRunner:
 
     async def _attempt_once(self) -> Outcome:
         repo = self.s.repository
-        bot = await repo.start_bot(self.room_id, node=self.s.node.name)
+        try:
+            node = self.s.node.place(self.room_id)
+        except NodeLost:
+            return Outcome("node_lost")
+        bot = await repo.start_bot(self.room_id, node=node)
         attempt = Attempt(bot_id=bot.id)
         attempt.avatar = RoomAvatar(
             self.s,

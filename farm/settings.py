@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +33,21 @@ LIVE_LIVEAVATAR_API_BASE = "https://api.liveavatar.com"
 # A bot (Chromium + bot page + WebRTC encode) measured about 0.3 core and 740 MiB PSS (make bench, README).
 BOTS_PER_CORE = 2
 MIB_PER_BOT = 750
+
+
+# A browser node's token guards a server that launches browsers: long enough not to be guessed.
+MIN_NODE_TOKEN = 16
+NODE_URL_SCHEMES = ("ws", "wss", "dns+ws", "dns+wss")
+DEFAULT_NODE_MAX_BOTS = 4
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Mode(StrEnum):
@@ -95,6 +112,10 @@ class Settings(BaseSettings):
     webhook_first_retry_seconds: Annotated[float, Field(gt=0)] = 5.0
     webhook_max_retry_seconds: Annotated[float, Field(gt=0)] = 3600.0
     webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+    # Browser nodes (`avatarfarm node`) on other machines; none means browsers run beside the manager.
+    browser_nodes: str = ""
+    browser_node_token: SecretStr | None = None
+    node_max_bots: Annotated[int, Field(ge=1, le=1000)] = DEFAULT_NODE_MAX_BOTS
 
     @model_validator(mode="after")
     def _fill_mode_defaults(self) -> Self:
@@ -133,7 +154,34 @@ class Settings(BaseSettings):
                 if not value.startswith(("http://", "https://")):
                     raise ValueError(f"{ENV_PREFIX}{name.upper()} must start with http:// or https:// (got {value!r})")
                 setattr(self, name, value.rstrip("/"))
+        self._check_nodes()
         return self
+
+    def _check_nodes(self) -> None:
+        urls = self.browser_node_urls
+        if not urls:
+            return
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in NODE_URL_SCHEMES or not parts.hostname or parts.port is None:
+                raise ValueError(f"{ENV_PREFIX}BROWSER_NODES: {url!r} is not ws://HOST:PORT/ or dns+ws://NAME:PORT/")
+        token = self.browser_node_token.get_secret_value() if self.browser_node_token else ""
+        if len(token) < MIN_NODE_TOKEN:
+            raise ValueError(
+                f"{ENV_PREFIX}BROWSER_NODE_TOKEN of at least {MIN_NODE_TOKEN} characters is required "
+                f"when {ENV_PREFIX}BROWSER_NODES is set"
+            )
+        page_host = urlsplit(self.base_url).hostname or ""
+        remote = [url for url in urls if not is_loopback_host(urlsplit(url).hostname or "")]
+        if is_loopback_host(page_host) and remote:
+            raise ValueError(
+                f"{ENV_PREFIX}PUBLIC_BASE_URL: browsers on {urlsplit(remote[0]).hostname} cannot load bot pages "
+                f"from {self.base_url} (a loopback address); set it to an address the browser nodes can reach"
+            )
+
+    @property
+    def browser_node_urls(self) -> list[str]:
+        return [url.strip() for url in self.browser_nodes.split(",") if url.strip()]
 
     @property
     def base_url(self) -> str:

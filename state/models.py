@@ -108,6 +108,7 @@ class Room:
     usage: Usage = field(default_factory=Usage)
     avatar_live: bool = False
     avatar_context_id: str | None = None
+    node: str | None = None  # the browser node of the room's latest bot
 
 
 @dataclass(frozen=True)

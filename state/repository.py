@@ -53,7 +53,8 @@ SELECT r.*,
        COALESCE((SELECT SUM(a.credits) FROM avatar_sessions a WHERE a.room_id = r.id), 0) AS usage_credits,
        EXISTS (SELECT 1 FROM avatar_sessions a WHERE a.room_id = r.id AND a.status = 'active') AS avatar_live,
        COALESCE((SELECT SUM(COALESCE(b.ended_at, (julianday('now') - 2440587.5) * 86400.0) - b.started_at)
-                 FROM bots b WHERE b.room_id = r.id), 0) / 60.0 AS meeting_minutes
+                 FROM bots b WHERE b.room_id = r.id), 0) / 60.0 AS meeting_minutes,
+       (SELECT b.node FROM bots b WHERE b.room_id = r.id ORDER BY b.attempt DESC LIMIT 1) AS node
 FROM rooms r
 """
 
@@ -76,6 +77,7 @@ def _room(row: sqlite3.Row) -> Room:
         usage=Usage(float(row["usage_minutes"]), float(row["usage_credits"]), max(0.0, float(row["meeting_minutes"]))),
         avatar_live=bool(row["avatar_live"]),
         avatar_context_id=row["avatar_context_id"],
+        node=row["node"],
     )
 
 

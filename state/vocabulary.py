@@ -152,6 +152,7 @@ REASON_WORDS: dict[str, str] = {
     "budget_reached": "The session's credit budget is spent, so the avatars were stopped.",
     "session_ended": "The session ended.",
     "restart_requested": "Restarted on request.",
+    "node_lost": "The machine running this room's browser was lost; the room moves to another browser node.",
     "server_restart": "The server restarted; the room is being relaunched.",
     "waiting_for_capacity": "All bot slots are busy; the room waits in the queue.",
     "meeting_not_created": "The Zoom meeting could not be created.",

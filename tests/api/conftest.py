@@ -43,6 +43,9 @@ class RecordingFarm:
     def is_ready(self) -> bool:
         return self.ready
 
+    def node_status(self) -> list[Any]:
+        return []
+
     async def _record(self, name: str, *args: Any) -> None:
         self.calls.append((name, args))
         if self.fail_with is not None:

@@ -7,7 +7,9 @@ Measures, as medians over several runs:
     participant's browser hears the avatar's voice);
   * recovery time after `kill -9` of a bot's browser (until the room is live again);
   * student arrives → avatar seen and heard: from a student entering the breakout room of a waiting bot
-    (AVATAR_START=on_human, no avatar yet) until the room is live and the student hears the greeting.
+    (AVATAR_START=on_human, no avatar yet) until the room is live and the student hears the greeting;
+  * browser nodes: 6 rooms with their bots in their rooms on two nodes against one, and recovery after SIGKILL
+    of a node.
 Writes bench/results.json and the table between the bench markers in README.md.
 """
 
@@ -275,6 +277,25 @@ def _table(results: dict[str, Any]) -> str:
             ),
             ("Student arrives → avatar heard (greeting)", f"{_median(arrival['heard_s']):.1f} s", "at the student"),
         ]
+    if "nodes" in m:
+        n = m["nodes"]
+        rows += [
+            (
+                "POST /api/sessions → 6 bots in their rooms, 1 node",
+                f"{_median(n['one_node_s']):.1f} s",
+                "node processes on this machine",
+            ),
+            (
+                "POST /api/sessions → 6 bots in their rooms, 2 nodes",
+                f"{_median(n['two_nodes_s']):.1f} s",
+                "same cores, split over 2 nodes",
+            ),
+            (
+                "Recovery after SIGKILL of a browser node",
+                f"{_median(n['node_recovery_s']):.1f} s",
+                "its bots back in their rooms on the other node",
+            ),
+        ]
     header = f"Measured on {results['machine']} ({results['date']}), `make bench`:\n\n"
     lines = ["| measure | median | notes |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return header + "\n".join(lines) + "\n"
@@ -288,12 +309,26 @@ def _write_readme(table: str) -> None:
         README.write_text(f"{head}{START}\n{table}{END}{tail}", encoding="utf-8")
 
 
+async def node_measures(runs: int) -> dict[str, Any]:
+    from tests.bench.nodes import recovery_after_node_kill, time_to_live_on_nodes
+
+    say("browser nodes: 6 bots in their rooms on one node, then on two")
+    one = await time_to_live_on_nodes(1, runs, say)
+    two = await time_to_live_on_nodes(2, runs, say)
+    say("browser nodes: recovery after SIGKILL of a node")
+    recovery_s = await recovery_after_node_kill(runs, say)
+    return {"one_node_s": one, "two_nodes_s": two, "node_recovery_s": recovery_s}
+
+
 async def main(runs: int, only: str | None = None) -> dict[str, Any]:
     say(f"benchmark: {runs} run(s) per measure")
     metrics: dict[str, Any] = {}
     if only == "student_arrival":
         say("student arrives → avatar seen and heard")
         metrics["student_arrival"] = await student_arrival(runs)
+        return {"date": time.strftime("%Y-%m-%d"), "runs": runs, "metrics": metrics}
+    if only == "nodes":
+        metrics["nodes"] = await node_measures(runs)
         return {"date": time.strftime("%Y-%m-%d"), "runs": runs, "metrics": metrics}
     for rooms in (1, 3):
         say(f"time from POST /api/sessions to {rooms} room(s) live")
@@ -311,6 +346,7 @@ async def main(runs: int, only: str | None = None) -> dict[str, Any]:
     metrics["recovery_s"] = await recovery(runs)
     say("student arrives → avatar seen and heard")
     metrics["student_arrival"] = await student_arrival(runs)
+    metrics["nodes"] = await node_measures(runs)
     return {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, {platform.python_implementation()} "
@@ -325,7 +361,7 @@ def cli() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per measure (medians are reported)")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
     parser.add_argument(
-        "--only", choices=["student_arrival"], help="run one measure and print it (results.json untouched)"
+        "--only", choices=["student_arrival", "nodes"], help="run one measure and print it (results.json untouched)"
     )
     args = parser.parse_args()
     results = asyncio.run(main(args.runs, args.only))

@@ -44,6 +44,9 @@ class ScriptedFarm:
     def is_ready(self) -> bool:
         return True
 
+    def node_status(self) -> list[Any]:
+        return []
+
     async def start_session(self, session_id: str) -> None:
         self.calls.append(("start_session", (session_id,)))
 

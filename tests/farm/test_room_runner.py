@@ -76,8 +76,21 @@ class ScriptedNode:
     async def stop(self) -> None:
         return None
 
+    async def prewarm(self, size: int) -> None:
+        return None
+
+    def place(self, room_id: str) -> str:
+        return self.name
+
     async def open_bot(
-        self, name: str, url: str, *, on_report: ReportHandler, on_notice: NoticeHandler, before_load: Any = None
+        self,
+        name: str,
+        url: str,
+        *,
+        on_report: ReportHandler,
+        on_notice: NoticeHandler,
+        before_load: Any = None,
+        room_id: str | None = None,
     ) -> Any:
         assert "/bot/" in url
         bot = ScriptedBrowser(on_report, on_notice)

@@ -40,8 +40,10 @@ export class RoomCard {
     this.reasonNode = el("p", { class: "reason", hidden: true });
     const time = fact("In the room", "time-in-room");
     const credits = fact("Credits", "credits");
+    const node = fact("Browser node", "browser-node");
     this.timeNode = time.value;
     this.creditsNode = credits.value;
+    this.browserNode = node;
     this.expandButton = el("button", {
       type: "button",
       class: "expand",
@@ -69,7 +71,7 @@ export class RoomCard {
             el("p", { class: "state" }, el("span", { class: "state-dot", "aria-hidden": "true" }), this.stateText),
             this.reasonNode,
             el("p", { class: "indicators" }, this.avatarBadge, this.talkingBadge),
-            el("dl", { class: "room-facts" }, time.node, credits.node),
+            el("dl", { class: "room-facts" }, time.node, credits.node, node.node),
             this.expandButton,
           ),
         ),
@@ -183,6 +185,10 @@ export class RoomCard {
     }
     setText(this.creditsNode, number(room.usage?.credits, 2));
     this.creditsNode.title = moneyLine(room.usage);
+    // Which machine runs the bot matters only when there are several (the local node is the default).
+    const onNode = room.node && room.node !== "local" ? room.node : "";
+    setText(this.browserNode.value, onNode);
+    this.browserNode.node.hidden = !onNode;
     this.tick();
     if (this.expanded) this.renderMedia();
   }

@@ -1,0 +1,301 @@
+"""`avatarfarm node`: a browser node — Playwright's own browser server, guarded by a token, launching
+Chromium with the farm's flags. The farm connects to it with `chromium.connect(ws://HOST:PORT/)`.
+
+Playwright's server (the driver's `run-server`) launches one browser per connection, but it trusts whatever
+launch options the client sends only with `--unsafe`, and it answers `GET /json` with its endpoint path to
+anyone, so it cannot be exposed as is. It runs on a private loopback port instead, and this process fronts it:
+
+* every WebSocket upgrade must carry `Authorization: Bearer <token>` (compared in constant time); a wrong or
+  missing token is answered 401 before anything reaches Playwright;
+* the launch options are the node's own (its Chromium, `farm.chromium` and bot flags, headless): the client's
+  `x-playwright-launch-options`, browser name and proxy headers are replaced;
+* the one thing a client may ask is which origin serves its bot page (`x-avatarfarm-page-origin`): a plain
+  http:// origin other than loopback is not a secure context, and the media APIs the page needs exist only in
+  one, so Chromium is told to treat that origin (and only it) as secure;
+* at most `--max-bots` browsers at once (503 beyond), reported with the current count at `GET /info` (token
+  required); `GET /healthz` answers without one, for probes;
+* after the handshake, bytes are spliced both ways unchanged.
+
+SIGTERM (or SIGINT) closes every connection (Playwright then closes their browsers), stops the driver and
+kills any Chromium of this node still running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from playwright._impl._driver import compute_driver_executable, get_driver_env
+
+from farm.chromium import base_args, chromium_executable
+from farm.orphans import kill_browsers_of, owner_marker
+
+log = logging.getLogger("avatarfarm.node")
+
+PAGE_ORIGIN_HEADER = "x-avatarfarm-page-origin"
+HEAD_LIMIT = 16 * 1024
+HEAD_TIMEOUT_SECONDS = 10.0
+DRIVER_START_SECONDS = 30.0
+STOP_SECONDS = 5.0
+LAUNCH_TIMEOUT_MS = 60_000
+# Headers a client may not choose: the node decides what it launches, and never proxies the client's network.
+REPLACED_HEADERS = frozenset(
+    {
+        "authorization",
+        "x-playwright-launch-options",
+        "x-playwright-browser",
+        "x-playwright-proxy",
+        "host",
+        PAGE_ORIGIN_HEADER,
+    }
+)
+ORIGIN = re.compile(r"^(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    host: str
+    port: int
+    token: str
+    max_bots: int | None = None
+    bot_args: tuple[str, ...] = ()
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    version: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name), None)
+
+
+def _parse_head(raw: bytes) -> _Request | None:
+    try:
+        lines = raw.decode("latin-1").split("\r\n")
+        method, target, version = lines[0].split(" ", 2)
+    except ValueError:
+        return None
+    headers = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            return None
+        headers.append((key.strip(), value.strip()))
+    return _Request(method, urlsplit(target).path or "/", version, headers)
+
+
+def _response(status: int, reason: str, body: dict[str, object]) -> bytes:
+    payload = json.dumps(body).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
+class BrowserNodeServer:
+    def __init__(self, config: NodeConfig) -> None:
+        self.config = config
+        self._driver: asyncio.subprocess.Process | None = None
+        self._internal_port = 0
+        self._internal_path = "/" + secrets.token_urlsafe(24)
+        self._server: asyncio.Server | None = None
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        self.bots = 0
+        self.port = config.port
+
+    # ---- lifecycle ------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._start_driver()
+        self._server = await asyncio.start_server(self._handle, self.config.host, self.config.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info(
+            "browser node listening on ws://%s:%d/ (max bots: %s)",
+            self.config.host,
+            self.port,
+            self.config.max_bots or "not set",
+        )
+
+    async def _start_driver(self) -> None:
+        node, cli = compute_driver_executable()
+        command = [node, cli, "run-server", "--host", "127.0.0.1", "--port", "0", "--path", self._internal_path]
+        command.append("--unsafe")  # reachable only from here, and only with the options this node writes
+        self._driver = await asyncio.create_subprocess_exec(
+            *command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=get_driver_env()
+        )
+        assert self._driver.stdout is not None
+        try:
+            line = await asyncio.wait_for(self._driver.stdout.readline(), DRIVER_START_SECONDS)
+        except TimeoutError:
+            line = b""
+        text = line.decode(errors="replace").strip()
+        if not text.startswith("Listening on ws://"):
+            self._driver.kill()
+            raise RuntimeError(f"Playwright's browser server did not start ({text or 'no output'})")
+        self._internal_port = urlsplit(text.removeprefix("Listening on ")).port or 0
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._connections.values()):
+            writer.transport.abort()  # the spliced connection ends; Playwright closes that browser
+        if self._connections:
+            await asyncio.wait(list(self._connections), timeout=STOP_SECONDS)
+        driver, self._driver = self._driver, None
+        if driver is not None and driver.returncode is None:
+            # The driver closes its browsers when it exits (and each Chromium exits when its pipe closes).
+            driver.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(driver.wait(), STOP_SECONDS)
+            except TimeoutError:
+                driver.kill()
+                await driver.wait()
+        left = kill_browsers_of(os.getpid())
+        if left:
+            log.warning("killed %d browser(s) still running at node stop", len(left))
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+
+    def launch_options(self, page_origin: str | None = None) -> dict[str, object]:
+        args = [*base_args(), *self.config.bot_args, owner_marker()]
+        if page_origin is not None:
+            args.append(f"--unsafely-treat-insecure-origin-as-secure={page_origin}")
+        options: dict[str, object] = {"headless": True, "args": args, "timeout": LAUNCH_TIMEOUT_MS}
+        executable = chromium_executable()
+        if executable:
+            options["executablePath"] = executable
+        return options
+
+    # ---- one client connection ------------------------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections[task] = writer
+        try:
+            await self._serve(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
+            pass
+        finally:
+            self._connections.pop(task, None)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    def _authorized(self, request: _Request) -> bool:
+        given = request.header("authorization") or ""
+        scheme, _, token = given.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.config.token.encode())
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raw = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT_SECONDS)
+        if len(raw) > HEAD_LIMIT:
+            writer.write(_response(431, "Request Header Fields Too Large", {"error": "headers too large"}))
+            return
+        request = _parse_head(raw)
+        if request is None:
+            writer.write(_response(400, "Bad Request", {"error": "malformed request"}))
+            return
+        if request.method == "GET" and request.path == "/healthz":
+            writer.write(_response(200, "OK", {"status": "ok"}))
+            return
+        if not self._authorized(request):
+            writer.write(_response(401, "Unauthorized", {"error": "wrong or missing node token"}))
+            return
+        upgrade = (request.header("upgrade") or "").lower() == "websocket"
+        if request.method == "GET" and request.path == "/info" and not upgrade:
+            writer.write(_response(200, "OK", {"max_bots": self.config.max_bots, "bots": self.bots}))
+            return
+        if not upgrade or request.path != "/":
+            writer.write(_response(404, "Not Found", {"error": "no such endpoint"}))
+            return
+        if self.config.max_bots is not None and self.bots >= self.config.max_bots:
+            writer.write(_response(503, "Service Unavailable", {"error": f"node full ({self.bots} bots)"}))
+            return
+        await self._splice(request, reader, writer)
+
+    async def _splice(self, request: _Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self._internal_port)
+        headers = [(k, v) for k, v in request.headers if k.lower() not in REPLACED_HEADERS]
+        headers += [
+            ("Host", f"127.0.0.1:{self._internal_port}"),
+            ("x-playwright-browser", "chromium"),
+            ("x-playwright-launch-options", json.dumps(self.launch_options(_insecure_page_origin(request)))),
+        ]
+        head = f"GET {self._internal_path} {request.version}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+        upstream_writer.write(head.encode("latin-1"))
+        self.bots += 1
+        try:
+            pumps = [
+                asyncio.ensure_future(_pump(reader, upstream_writer)),
+                asyncio.ensure_future(_pump(upstream_reader, writer)),
+            ]
+            try:
+                await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for pump in pumps:
+                    pump.cancel()
+                await asyncio.gather(*pumps, return_exceptions=True)
+        finally:
+            self.bots -= 1
+            upstream_writer.close()
+            with contextlib.suppress(Exception):
+                await upstream_writer.wait_closed()
+
+
+def _insecure_page_origin(request: _Request) -> str | None:
+    """The client's page origin when it is plain http:// (anything not a bare origin is ignored)."""
+    origin = (request.header(PAGE_ORIGIN_HEADER) or "").strip()
+    match = ORIGIN.match(origin)
+    return origin if match and match.group(1) == "http" else None
+
+
+async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError):
+        while data := await source.read(65536):
+            sink.write(data)
+            await sink.drain()
+
+
+async def serve_node(config: NodeConfig) -> None:
+    """Run a node until SIGTERM or SIGINT."""
+    server = BrowserNodeServer(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    print(f"avatarfarm node listening on ws://{config.host}:{server.port}/", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        log.info("browser node stopping")
+        await server.stop()
+
+
+def main_sync(config: NodeConfig) -> int:
+    try:
+        asyncio.run(serve_node(config))
+    except RuntimeError as exc:
+        print(f"avatarfarm node: {exc}", file=sys.stderr)
+        return 1
+    return 0

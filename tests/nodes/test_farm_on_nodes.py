@@ -1,0 +1,151 @@
+"""The farm with its browsers on three browser nodes (separate processes, each on its own loopback address):
+rooms spread over the nodes, a node killed and its rooms moved without spending their retry budget or leaking
+an avatar session, a node down at start, capacity exhausted across nodes, a node back in use, a wrong token."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.farm.harness import FarmStack, running_farm
+from tests.nodes.harness import browser_nodes, farm_node_settings
+
+pytestmark = pytest.mark.browser
+
+ROOMS = [f"Room {i}" for i in range(1, 7)]
+# A bot in its breakout room: with nobody there its avatar pauses after a grace, so `live` does not last.
+IN_ROOM = frozenset({"in_room", "avatar_connecting", "live", "idle"})
+
+
+async def _wait_in_rooms(stack: FarmStack, session_id: str, on: set[str], within: float = 120) -> dict[str, Any]:
+    return await stack.wait_rooms(
+        session_id,
+        lambda rooms: all(r["status"] in IN_ROOM and r["node"] in on for r in rooms),
+        within,
+        f"every bot in its room, on {sorted(on)}",
+    )
+
+
+async def _no_avatar_left_behind(stack: FarmStack, session: dict[str, Any], lost_node: str) -> None:
+    """Every avatar session of a bot on the lost node is closed; LiveAvatar bills only those of running bots."""
+    repo = stack.repository
+    for _ in range(50):  # avatars of the running bots may start or pause meanwhile: compare a settled picture
+        billed: set[str] = set()
+        for room in session["rooms"]:
+            bots = {bot.id: bot for bot in await repo.bots(room["id"])}
+            for row in await repo.avatar_sessions(room["id"]):
+                bot = bots[row.bot_id] if row.bot_id else None
+                if bot is not None and bot.node == lost_node:
+                    assert row.status.value in ("stopped", "failed"), row
+                elif row.status.value in ("requested", "active") and row.vendor_session_id:
+                    assert bot is not None and bot.node != lost_node, row
+                    billed.add(row.vendor_session_id)
+        active = set(await stack.vendor_active())
+        if active == billed:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"LiveAvatar bills {sorted(active)}, the farm's running bots own {sorted(billed)}")
+
+
+async def _room_nodes(stack: FarmStack, session: dict[str, Any]) -> dict[str, str]:
+    """Room name -> node of its current bot, as the API shows it."""
+    return {room["name"]: room["node"] for room in session["rooms"]}
+
+
+async def _events(stack: FarmStack, kind: str) -> list[dict[str, Any]]:
+    return [e.detail for e in await stack.repository.events(limit=1000) if e.kind == kind]
+
+
+async def _wait_event(stack: FarmStack, kind: str, node: str, count: int = 1, within: float = 30) -> None:
+    for _ in range(int(within / 0.1)):
+        if sum(e["node"] == node for e in await _events(stack, kind)) >= count:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"not {count} {kind} event(s) for {node} within {within}s")
+
+
+async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path) -> None:
+    with browser_nodes(3, max_bots=3) as nodes:
+        a, b, c = nodes
+        async with running_farm(tmp_path, **farm_node_settings(nodes)) as stack:
+            number = await stack.meeting(ROOMS)
+            created = await stack.start(number, ROOMS)
+            session = await _wait_in_rooms(stack, created["id"], {a.name, b.name, c.name})
+            placed = await _room_nodes(stack, session)
+            assert sorted(placed.values()) == sorted([a.name, b.name, c.name] * 2)  # two rooms on each node
+            assert all(len(node.browsers()) == 2 for node in nodes)  # and their browsers really run there
+            room_on_b = next(r for r in session["rooms"] if r["node"] == b.name)
+            detail = (await stack.client.get(f"/api/sessions/{created['id']}/rooms/{room_on_b['id']}")).json()
+            assert [bot["node"] for bot in detail["bots"]] == [b.name]
+
+            assert [e["node"] for e in await _events(stack, "farm.node_down")] == []
+            b.kill()
+            await _wait_event(stack, "farm.node_down", b.name)
+            session = await _wait_in_rooms(stack, created["id"], {a.name, c.name})
+            assert sorted((await _room_nodes(stack, session)).values()) == sorted([a.name, c.name] * 3)
+            # retry_budget is 0: had the node's loss counted against the rooms, they would have failed.
+            lost_bots = 0
+            for room in session["rooms"]:
+                detail = (await stack.client.get(f"/api/sessions/{created['id']}/rooms/{room['id']}")).json()
+                lost = [bot for bot in detail["bots"] if bot["node"] == b.name]
+                assert all(bot["end_reason"] == "node_lost" for bot in lost)
+                lost_bots += len(lost)
+            assert lost_bots == 2
+            await _no_avatar_left_behind(stack, session, b.name)
+            for _ in range(100):  # the meeting notices the lost bots' connections drop
+                if len(await stack.bots_in_meeting(number)) == 6:
+                    break
+                await asyncio.sleep(0.1)
+            assert len(await stack.bots_in_meeting(number)) == 6
+
+            ready = (await stack.client.get("/readyz")).json()
+            assert ready["status"] == "ready"
+            assert {n["name"]: n["up"] for n in ready["nodes"]} == {a.name: True, b.name: False, c.name: True}
+            metrics = (await stack.client.get("/metrics")).text
+            assert f'avatarfarm_browser_node_up{{node="{b.name}"}} 0.0' in metrics
+            assert f'avatarfarm_browser_node_bots{{node="{a.name}"}} 3.0' in metrics
+
+            b.start()  # the node comes back on its address: used again for the next room
+            await _wait_event(stack, "farm.node_up", b.name, count=2)  # once at start, once back
+            more = await stack.start(await stack.meeting(["Room 7"]), ["Room 7"])
+            await _wait_in_rooms(stack, more["id"], {b.name}, within=90)  # the only node with free slots
+
+
+async def test_a_node_down_at_start_queues_rooms_until_it_comes_up_and_a_wrong_token_is_refused(
+    tmp_path: Path,
+) -> None:
+    with browser_nodes(3, max_bots=1, start=False) as nodes:
+        a, late, stranger = nodes
+        stranger.token = "a-token-this-farm-does-not-have"
+        a.start()
+        stranger.start()
+        async with running_farm(tmp_path, **farm_node_settings(nodes)) as stack:
+            ready = (await stack.client.get("/readyz")).json()
+            state = {n["name"]: (n["up"], n.get("problem")) for n in ready["nodes"]}
+            assert state[a.name] == (True, None)
+            assert state[late.name][0] is False and "unreachable" in state[late.name][1]
+            assert state[stranger.name] == (False, "refused the node token")
+
+            number = await stack.meeting(["Room 1", "Room 2"])
+            created = await stack.start(number, ["Room 1", "Room 2"])
+            session = await stack.wait_rooms(
+                created["id"],
+                lambda rooms: (
+                    sorted(r["status"] in IN_ROOM for r in rooms) == [False, True]
+                    and any(r["status"] == "queued" for r in rooms)
+                ),
+                90,
+                "one room's bot in its room on the only node up, the other queued",
+            )
+            queued, live = sorted(session["rooms"], key=lambda r: r["status"] in IN_ROOM)
+            assert live["node"] == a.name
+            assert queued["reason"] == "waiting_for_capacity" and queued["node"] is None
+            assert stranger.browsers() == []  # the node with another token never launched anything
+
+            late.start()
+            session = await _wait_in_rooms(stack, created["id"], {a.name, late.name}, within=90)
+            assert {r["name"]: r["node"] for r in session["rooms"]} == {live["name"]: a.name, queued["name"]: late.name}
+            await _wait_event(stack, "farm.node_up", late.name)

@@ -1,0 +1,89 @@
+"""`avatarfarm node` on its own: the token guards every door, it launches Chromium with the farm's flags
+whatever the client asks, it keeps to --max-bots and reports it, and SIGTERM takes its browsers with it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Error, async_playwright
+
+from farm.node_server import PAGE_ORIGIN_HEADER, _insecure_page_origin, _Request
+from tests.nodes.harness import NODE_TOKEN, browser_nodes
+
+pytestmark = pytest.mark.browser
+
+AUTH = {"Authorization": f"Bearer {NODE_TOKEN}"}
+PAGE_ORIGIN = "http://avatarfarm.test:8800"
+
+
+def _argv(pid: int) -> list[str]:
+    return [a.decode() for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
+
+
+async def test_a_node_serves_browsers_only_with_its_token_and_its_own_flags() -> None:
+    with browser_nodes(1, max_bots=1) as [node]:
+        base = f"http://{node.host}:{node.port}"
+        async with httpx.AsyncClient(timeout=10) as http:
+            assert (await http.get(f"{base}/healthz")).status_code == 200
+            assert (await http.get(f"{base}/info")).status_code == 401
+            wrong = await http.get(f"{base}/info", headers={"Authorization": "Bearer not-the-token"})
+            assert wrong.status_code == 401
+            assert NODE_TOKEN not in wrong.text
+            info = await http.get(f"{base}/info", headers=AUTH)
+            assert info.json() == {"max_bots": 1, "bots": 0}
+
+        async with async_playwright() as playwright:
+            with pytest.raises(Error, match="401"):
+                await playwright.chromium.connect(node.url, headers={"Authorization": "Bearer wrong"}, timeout=10_000)
+            with pytest.raises(Error, match="401"):
+                await playwright.chromium.connect(node.url, timeout=10_000)
+            assert node.browsers() == []
+
+            asked = {"args": ["--avatarfarm-test-client-flag"], "headless": False}
+            headers = {**AUTH, "x-playwright-launch-options": json.dumps(asked), PAGE_ORIGIN_HEADER: PAGE_ORIGIN}
+            browser = await playwright.chromium.connect(node.url, headers=headers, timeout=30_000)
+            page = await browser.new_page()
+            # The farm's pages come from a plain-http address: still a secure context, or media APIs vanish.
+            await page.route(
+                f"{PAGE_ORIGIN}/**", lambda route: route.fulfill(body="<p>bot</p>", content_type="text/html")
+            )
+            await page.goto(f"{PAGE_ORIGIN}/bot/ticket")
+            assert await page.text_content("p") == "bot"
+            assert await page.evaluate("window.isSecureContext") is True
+            [pid] = node.browsers()
+            argv = _argv(pid)
+            assert "--disable-renderer-backgrounding" in argv  # the farm's bot flags
+            assert "--use-fake-ui-for-media-stream" in argv  # and its base flags
+            assert "--headless" in " ".join(argv)
+            assert "--avatarfarm-test-client-flag" not in argv
+            assert f"--unsafely-treat-insecure-origin-as-secure={PAGE_ORIGIN}" in argv
+
+            async with httpx.AsyncClient(timeout=10) as http:
+                assert (await http.get(f"http://{node.host}:{node.port}/info", headers=AUTH)).json()["bots"] == 1
+            with pytest.raises(Error, match="503"):  # --max-bots 1: the second bot is refused
+                await playwright.chromium.connect(node.url, headers=AUTH, timeout=10_000)
+
+            gone = asyncio.Event()
+            browser.on("disconnected", lambda _: gone.set())
+            assert node.terminate() == 0  # SIGTERM: a clean exit...
+            assert node.browsers() == []  # ...that took its browsers along
+            await asyncio.wait_for(gone.wait(), 10)
+
+
+@pytest.mark.parametrize(
+    ("given", "origin"),
+    [
+        ("http://avatarfarm:8800", "http://avatarfarm:8800"),
+        ("http://[fd00::5]:8800", "http://[fd00::5]:8800"),
+        ("https://avatarfarm.example.edu", None),  # already a secure context
+        ("http://avatarfarm:8800 --no-sandbox", None),
+        ("http://avatarfarm:8800/bot/x", None),
+        ("javascript:alert(1)", None),
+    ],
+)
+def test_only_a_bare_http_origin_is_treated_as_secure(given: str, origin: str | None) -> None:
+    assert _insecure_page_origin(_Request("GET", "/", "HTTP/1.1", [(PAGE_ORIGIN_HEADER, given)])) == origin
