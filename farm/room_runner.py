@@ -198,11 +198,11 @@ class RoomRunner:
             return await self._attempt_once()
 
     async def _queued(self, ahead: int) -> None:
-        await self._status(
-            RoomStatus.queued,
-            reason="waiting_for_capacity",
-            reason_text=f"All {self.s.capacity.size} bot slots are busy; {ahead} room(s) ahead in the queue.",
-        )
+        if self.s.capacity.size == 0:
+            words = f"No browser node is up right now; the room waits for one ({ahead} room(s) ahead in the queue)."
+        else:
+            words = f"All {self.s.capacity.size} bot slots are busy; {ahead} room(s) ahead in the queue."
+        await self._status(RoomStatus.queued, reason="waiting_for_capacity", reason_text=words)
 
     async def _attempt_once(self) -> Outcome:
         repo = self.s.repository
