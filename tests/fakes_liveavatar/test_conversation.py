@@ -93,7 +93,8 @@ async def test_commands_queue_and_interrupt_drops_the_rest(fake: Fake) -> None:
         await asyncio.sleep(2.5)
         # The interrupted utterance ended early, its buffered audio was dropped, and the queued one never started.
         assert ended_at - started_at < 3.5
-        assert client.loud_between(ended_at + 1.0, ended_at + 2.5) == 0
+        # (Without the drop, what was buffered plays on for ≈ 0.8 s: measured 0.3-0.4 s loud from +0.3 s on.)
+        assert client.loud_between(ended_at + 0.3, ended_at + 2.5) < 0.1
         assert [event["source_event_id"] for event in client.events("avatar.speak_started")] == [first]
         assert second in [event["source_event_id"] for event in client.events("avatar.transcription")]
 
