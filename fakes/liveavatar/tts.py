@@ -7,6 +7,7 @@ class repeats its greetings; at most two synthesiser processes run at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import struct
 from collections import OrderedDict
@@ -80,7 +81,13 @@ class Synthesizer:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
             )
-            out, err = await process.communicate(text.encode("utf-8"))
+            try:
+                out, err = await process.communicate(text.encode("utf-8"))
+            except asyncio.CancelledError:  # the session ended mid-synthesis: leave no espeak-ng behind
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await asyncio.shield(process.wait())
+                raise
         if process.returncode != 0:
             raise SpeechSynthesisError(f"espeak-ng failed ({process.returncode}): {err.decode(errors='replace')}")
         pcm, rate = wav_to_pcm(out)
