@@ -83,10 +83,11 @@ class Synthesizer:
             )
             try:
                 out, err = await process.communicate(text.encode("utf-8"))
-            except asyncio.CancelledError:  # the session ended mid-synthesis: leave no espeak-ng behind
+            except asyncio.CancelledError:  # interrupted or ended mid-synthesis: leave no espeak-ng behind
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
-                await asyncio.shield(process.wait())
+                # Drain its pipes too: wait() alone never returns while a full, paused stdout keeps its pipe open.
+                await asyncio.shield(process.communicate())
                 raise
         if process.returncode != 0:
             raise SpeechSynthesisError(f"espeak-ng failed ({process.returncode}): {err.decode(errors='replace')}")
