@@ -1,5 +1,7 @@
-"""fakes/liveavatar: a local LiveAvatar (REST, a web-SDK stand-in, a talking avatar with real media and speech
-recognition, limits and faults). Start it with `avatarfarm fake-liveavatar` or `create_app(FakeLiveAvatarConfig())`.
+"""fakes/liveavatar: a local LiveAvatar service: REST, a LiveKit room per session in which the avatar (`heygen`,
+talking-head video and espeak-ng voice) and the agent (events, speech recognition of the client's microphone,
+replies) take part, LITE mode's socket, limits, money and faults. Its client is always the vendor's own web SDK.
+Start it with `avatarfarm fake-liveavatar` or `create_app(FakeLiveAvatarConfig())`.
 """
 
 from __future__ import annotations

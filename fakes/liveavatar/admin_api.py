@@ -5,7 +5,7 @@
   GET    /admin/faults             faults still armed or spent
   DELETE /admin/faults             disarm all
   POST   /admin/sessions/{id}/stop {"reason": "SERVER_ERROR"}                 end a session from the server side
-  GET    /admin/sessions           every session with its internals (status, timers, credits, media, events)
+  GET    /admin/sessions           every session with its internals (status, timers, credits, room, events)
   GET    /admin/calls?path=...     the call log (method, path, status, fault, auth); DELETE clears it
   GET    /admin/credits            {"balance", "overage_enabled", "total_charged"}
   PUT    /admin/credits            {"balance"?: float, "overage_enabled"?: bool}
@@ -119,7 +119,6 @@ def _internals(service: LiveAvatarService, session: AvatarSession) -> dict[str, 
         "escrow": session.escrow,
         "seconds_since_activity": None if session.last_activity_mono is None else now - session.last_activity_mono,
         "idle_timeout_in": idle_left,
-        "media_connected": bool(agent and agent.channel is not None),
         "media_connected_ever": session.media_connected_ever,
         "client_in_room": session.client_in_room,
         "livekit": room.describe() if room else None,

@@ -52,7 +52,7 @@ class AgentDirectory:
             await self.rooms.close(agent.session.id)
 
     async def shutdown(self) -> None:
-        """The service is going down: drop every page's connection (pages see an unexplained disconnect)."""
+        """The service is going down: the agents stop and the rooms go (pages see an unexplained disconnect)."""
         for session_id in list(self._agents):
             await self._agents.pop(session_id).disconnect()
         if self._closing:

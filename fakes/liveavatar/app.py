@@ -1,28 +1,24 @@
-"""The ASGI app: REST, admin, media socket and the stand-in SDK's static files, with the headers a
-cross-origin-isolated page needs (CORS with credentials, Cross-Origin-Resource-Policy: cross-origin). The LiveKit
-server is a child process started on first use and stopped with the app (rooms.py, livekit_server.py)."""
+"""The ASGI app: REST, admin and the LITE socket, with the headers a cross-origin-isolated page using the vendor's
+web SDK needs (CORS with credentials, Cross-Origin-Resource-Policy: cross-origin). The LiveKit server is a child
+process started on first use and stopped with the app (rooms.py, livekit_server.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.middleware import Middleware
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
-from starlette.staticfiles import StaticFiles
 
 from fakes.cross_origin import CrossOriginResourcePolicy
-from fakes.liveavatar import admin_api, lite_socket, media_socket, rest_api
+from fakes.liveavatar import admin_api, lite_socket, rest_api
 from fakes.liveavatar.config import FakeLiveAvatarConfig
 from fakes.liveavatar.envelope import BusinessError, error_response
 from fakes.liveavatar.faults import FaultMiddleware
 from fakes.liveavatar.service import LiveAvatarService
-
-STATIC_DIR = Path(__file__).parent / "static"
 
 
 async def _supervise(service: LiveAvatarService) -> None:
@@ -50,7 +46,7 @@ def create_app(config: FakeLiveAvatarConfig | None = None) -> FastAPI:
 
     app = FastAPI(
         title="fakes/liveavatar",
-        description="A local LiveAvatar: REST, stand-in web SDK, talking avatar, limits and faults.",
+        description="A local LiveAvatar: REST, a LiveKit room with the avatar and its agent, LITE, limits, faults.",
         lifespan=lifespan,
         middleware=[
             Middleware(
@@ -77,7 +73,5 @@ def create_app(config: FakeLiveAvatarConfig | None = None) -> FastAPI:
 
     app.include_router(rest_api.router)
     app.include_router(admin_api.router)
-    app.include_router(media_socket.router)
     app.include_router(lite_socket.router)
-    app.mount("/sdk", StaticFiles(directory=STATIC_DIR), name="sdk")
     return app

@@ -10,8 +10,8 @@
   someone subscribes to the video, so a session whose page never joins costs next to nothing.
 * LiveKit announces a participant that publishes nothing (the client, at first) in batches every 3 s; so the
   agent may see the client join up to 3 s after it did. The opening text is spoken from then on.
-* For the SessionAgent this room is its MediaChannel: what the stand-in SDK's WebSocket carries goes here into
-  data packets and the two tracks.
+* For the SessionAgent this room is its MediaChannel: its events go out as data packets, its speech on the
+  avatar's audio track.
 * The client leaving the room is reported to the registry (which ends the session after
   `client_absence_timeout_s`); the session ending sends `session.stopped` first and then deletes the room, which
   disconnects the page.

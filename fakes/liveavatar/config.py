@@ -26,7 +26,7 @@ class FakeLiveAvatarConfig:
 
     api_key: str = DEFAULT_API_KEY
     admin_token: str = DEFAULT_ADMIN_TOKEN
-    # Base URL browsers use to reach this service (for media/LiveKit URLs); None: taken from each request.
+    # Base URL browsers use to reach this service (for the LITE socket's ws_url); None: taken from each request.
     public_base_url: str | None = None
 
     # Limits. LiveAvatar publishes no concurrency cap; this one is the fake's own and settable.

@@ -2,7 +2,8 @@
 
 It receives the page's commands (agent-control) and the user's speech, speaks through espeak-ng, listens through
 pocketsphinx, answers Socratically in FULL mode, emits the agent-response events with their real names and
-shapes, and keeps the session transcript.
+shapes, and keeps the session transcript. What it says and sends goes through a MediaChannel: the session's
+LiveKit room (avatar_room.py) turns events into data packets and speech into the avatar's audio track.
 
 Behaviour worth knowing:
 * speak commands queue; `avatar.interrupt` stops the current utterance and drops the queue (docs: "Interrupts and
@@ -12,7 +13,7 @@ Behaviour worth knowing:
 * the user speaking while the avatar talks (CONVERSATIONAL) interrupts the avatar (barge-in);
 * in PUSH_TO_TALK sessions speech counts only between user.start_push_to_talk and user.stop_push_to_talk;
 * without a context the avatar is in restricted mode: transcriptions still come, replies do not;
-* the context's opening text is spoken once, when the page's media first connects.
+* the context's opening text is spoken once, when the client first joins the room.
 """
 
 from __future__ import annotations
@@ -33,14 +34,15 @@ from fakes.liveavatar.tts import Speech, SpeechSynthesisError, Synthesizer
 
 log = logging.getLogger(__name__)
 
-FPS = 25
 AUDIO_CHUNK_S = 0.2
-AUDIO_LEAD_S = 0.6  # how far ahead of real time audio is sent, so the page never starves
+AUDIO_LEAD_S = 0.6  # how far ahead of real time audio is sent, so the avatar's audio track never starves
 MAX_UTTERANCE_BYTES = 16_000 * 2 * 30
 
 
 class MediaChannel(Protocol):
-    """The page's connection (media_socket.py wraps a WebSocket in this)."""
+    """Where the session's output goes (avatar_room.AvatarRoom). JSON messages: {"type": "agent-response", "data":
+    <event>}; {"type": "audio.begin", "utterance_id", "sample_rate", "text"}, then the speech as int16 PCM bytes at
+    that rate, then {"type": "audio.end"}; {"type": "audio.stop"} drops what is buffered (interrupt)."""
 
     async def send_json(self, message: dict[str, Any]) -> None: ...
 
@@ -74,7 +76,7 @@ class SessionAgent:
         self.recognizer = recognizer
         self.tutor = SocraticTutor(session.avatar.name, session.context)
         self.channel: MediaChannel | None = None
-        self.state = "idle"  # idle | listening | speaking (drawn by the page)
+        self.state = "idle"  # idle | listening | speaking (shown by the admin API)
         self.push_to_talk_active = False
         self.turns = 0
         self.event_log: list[dict[str, Any]] = []
@@ -89,30 +91,10 @@ class SessionAgent:
 
     # -- wiring ---------------------------------------------------------------------------------------------
 
-    def describe(self) -> dict[str, Any]:
-        width, height = self.session.resolution
-        avatar = self.session.avatar
-        return {
-            "type": "session.info",
-            "session_id": self.session.id,
-            "mode": self.session.mode,
-            "avatar": {"id": avatar.id, "name": avatar.name, "skin": avatar.skin, "shirt": avatar.shirt},
-            "quality": self.session.quality,
-            "width": width,
-            "height": height,
-            "fps": FPS,
-            "interactivity_type": self.session.interactivity_type,
-            "max_session_duration": self.session.max_session_duration,
-        }
-
     async def attach(self, channel: MediaChannel) -> None:
-        previous, self.channel = self.channel, channel
-        if previous is not None:
-            with contextlib.suppress(Exception):
-                await previous.close(4000, "replaced by a newer connection")
+        """The client first joined the session's room: output goes there from now on; the opening text is said."""
+        self.channel = channel
         self.session.media_connected_ever = True
-        await self._send(self.describe())
-        await self._send({"type": "avatar.state", "state": self.state})
         if self._worker is None:
             self._worker = asyncio.create_task(self._speak_loop())
             # Start the recogniser and build this session's boosted model before the first student speaks.
@@ -124,12 +106,8 @@ class SessionAgent:
             if self.session.mode == "FULL" and context is not None and context.opening_text.strip():
                 await self._say(context.opening_text.strip(), None)
 
-    async def detach(self, channel: MediaChannel) -> None:
-        if self.channel is channel:
-            self.channel = None
-
     async def close(self, reason: StopReason) -> None:
-        """The session ended: tell the page (session.stopped), close its connection, stop speaking."""
+        """The session ended: tell the page (session.stopped), close the room, stop speaking."""
         if self._closed:
             return
         self._closed = True
@@ -142,7 +120,7 @@ class SessionAgent:
         await self._cancel([self._worker, *self._tasks])
 
     async def disconnect(self) -> None:
-        """Drop the page's connection without ending the session (the service is shutting down)."""
+        """Leave the room without ending the session (the service is shutting down)."""
         self._closed = True
         channel, self.channel = self.channel, None
         if channel is not None:
@@ -170,7 +148,7 @@ class SessionAgent:
                     await channel.send_bytes(message)
                 else:
                     await channel.send_json(message)
-        except Exception:  # the page went away mid-send; the session itself goes on
+        except Exception:  # the room went away mid-send; the session itself goes on
             log.debug("media channel send failed", exc_info=True)
             if self.channel is channel:
                 self.channel = None
@@ -189,11 +167,6 @@ class SessionAgent:
         del self.event_log[:-200]
         await self._send({"type": "agent-response", "data": event})
         return event
-
-    async def _set_state(self, state: str) -> None:
-        if state != self.state:
-            self.state = state
-            await self._send({"type": "avatar.state", "state": state})
 
     def _transcript(self, role: str, text: str) -> None:
         self.session.add_transcript(role, text, self.registry.now(), self.registry.wall_now())
@@ -219,10 +192,10 @@ class SessionAgent:
             await self._interrupt()
         elif event_type == "avatar.start_listening":
             if self.state != "speaking":
-                await self._set_state("listening")
+                self.state = "listening"
         elif event_type == "avatar.stop_listening":
             if self.state == "listening":
-                await self._set_state("idle")
+                self.state = "idle"
         elif event_type == "user.start_push_to_talk":
             await self._push_to_talk(start=True)
         elif event_type == "user.stop_push_to_talk":
@@ -308,7 +281,7 @@ class SessionAgent:
             await job.on_started()
         else:
             await self.emit("avatar.speak_started", job.source_event_id)
-        await self._set_state("speaking")
+        self.state = "speaking"
         self.registry.touch(self.session)
         await self._send(
             {"type": "audio.begin", "utterance_id": utterance_id, "sample_rate": speech.sample_rate, "text": job.text}
@@ -334,7 +307,7 @@ class SessionAgent:
                 await job.on_ended(interrupted)
             else:
                 await self.emit("avatar.speak_ended", job.source_event_id)
-            await self._set_state("idle")
+            self.state = "idle"
             self.registry.touch(self.session)
 
     # -- listening ------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """LITE mode's WebSocket (`ws_url` of the start response): the client sends the avatar's audio, the avatar
-lip-syncs it (here: plays it on the page's avatar stream) and reports speaking events.
+lip-syncs it (here: plays it on the avatar's audio track in the LiveKit room) and reports speaking events.
 
 Commands (JSON with "type"): agent.speak {audio: base64 PCM16 mono 24 kHz, event_id}, agent.speak_end {event_id},
 agent.interrupt, agent.start_listening, agent.stop_listening, session.keep_alive.

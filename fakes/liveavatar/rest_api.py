@@ -150,7 +150,6 @@ async def start_session(request: Request, service: Service) -> JSONResponse:
     config = service.config
     base = service.base_url(request)
     ws_base = "ws" + base.removeprefix("http")
-    media_token = service.tokens.client_token(session.id, config.wall_clock(), config.token_ttl_s)
     max_duration = session.max_session_duration
     if session.is_sandbox:
         max_duration = min(max_duration, math.ceil(config.sandbox_duration_s))
@@ -160,11 +159,10 @@ async def start_session(request: Request, service: Service) -> JSONResponse:
         "livekit_client_token": room.client_token(),
         "livekit_agent_token": None,
         "max_session_duration": max_duration,
-        # The fake's own field: the stand-in SDK's media and event channel (instead of the LiveKit room).
-        "media_url": f"{ws_base}/v1/ws/media?session_id={session.id}&token={media_token}",
     }
     if session.mode == "LITE":
-        data["ws_url"] = f"{ws_base}/v1/ws/lite?session_id={session.id}&token={media_token}"
+        lite_token = service.tokens.lite_token(session.id, config.wall_clock(), config.token_ttl_s)
+        data["ws_url"] = f"{ws_base}/v1/ws/lite?session_id={session.id}&token={lite_token}"
     return ok(data, status=201)
 
 

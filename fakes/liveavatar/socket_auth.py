@@ -1,5 +1,5 @@
-"""Admission to the session WebSockets (media and LITE): accept, check the client token, find its session.
-A refused socket is closed with 4401 (bad token) or 4404 (unknown session), as the page expects."""
+"""Admission to LITE mode's session WebSocket (`ws_url`): accept, check the token it carries, find its session.
+A refused socket is closed with 4401 (bad token) or 4404 (unknown session)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ async def admit(websocket: WebSocket, session_id: str, token: str) -> tuple[Live
     service = get_service(websocket)
     await websocket.accept()
     try:
-        claims = service.tokens.verify(token, "client", service.config.wall_clock())
+        claims = service.tokens.verify(token, "lite", service.config.wall_clock())
     except TokenError as exc:
         await websocket.close(4401, f"invalid token: {exc}"[:120])
         return None

@@ -1,5 +1,5 @@
 """JWTs the fake issues: the session token (its payload carries start_session_data, which the web SDK decodes
-client-side) and the LiveKit-style client token that admits a page to the session's media channel."""
+client-side) and the token in a LITE session's `ws_url`. (The LiveKit tokens are avatar_room.py's.)"""
 
 from __future__ import annotations
 
@@ -30,16 +30,14 @@ class TokenIssuer:
         }
         return jwt.encode(payload, self._secret, algorithm=ALGORITHM)
 
-    def client_token(self, session_id: str, now: float, ttl: float) -> str:
-        """Shaped like a LiveKit access token (identity, video grant), plus the session id."""
+    def lite_token(self, session_id: str, now: float, ttl: float) -> str:
+        """The token in a LITE session's `ws_url`: admits that session's socket (socket_auth.py)."""
         payload = {
-            "kind": "client",
-            "sub": f"user-{session_id[:8]}",
+            "kind": "lite",
+            "sub": session_id,
             "session_id": session_id,
             "iat": int(now),
-            "nbf": int(now),
             "exp": int(now + ttl),
-            "video": {"room": f"liveavatar-{session_id}", "roomJoin": True, "canPublish": True, "canPublishData": True},
         }
         return jwt.encode(payload, self._secret, algorithm=ALGORITHM)
 

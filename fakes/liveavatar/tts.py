@@ -7,6 +7,7 @@ class repeats its greetings; at most two synthesiser processes run at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import struct
 from collections import OrderedDict
@@ -80,7 +81,14 @@ class Synthesizer:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
             )
-            out, err = await process.communicate(text.encode("utf-8"))
+            try:
+                out, err = await process.communicate(text.encode("utf-8"))
+            except asyncio.CancelledError:  # interrupted or ended mid-synthesis: leave no espeak-ng behind
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                # Drain its pipes too: wait() alone never returns while a full, paused stdout keeps its pipe open.
+                await asyncio.shield(process.communicate())
+                raise
         if process.returncode != 0:
             raise SpeechSynthesisError(f"espeak-ng failed ({process.returncode}): {err.decode(errors='replace')}")
         pcm, rate = wav_to_pcm(out)

@@ -1,7 +1,7 @@
 """Where the user's utterances start and end in the microphone track the agent hears (16 kHz mono int16).
 
 Energy detection on 20 ms frames with an adaptive noise floor, a pre-roll so the first syllable is not lost, and
-a hangover so short pauses do not split an utterance (the same rules the stand-in SDK applied in the page).
+a hangover so short pauses do not split an utterance.
 """
 
 from __future__ import annotations

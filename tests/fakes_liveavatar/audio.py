@@ -24,7 +24,7 @@ def padded_speech_wav(
 
 
 def speech_pcm_16k(text: str, directory: Path, *, voice: str = "en-us+klatt") -> bytes:
-    """`text` spoken by espeak-ng as 16 kHz mono int16 PCM, what the stand-in sends for one utterance."""
+    """`text` spoken by espeak-ng as 16 kHz mono int16 PCM: one utterance for a microphone track or the recogniser."""
     import numpy as np
 
     wav = speech_wav(text, directory / "utterance.wav", voice=voice)

@@ -80,7 +80,7 @@ async def test_server_side_stop_with_a_reason_and_internals(fake: Fake) -> None:
     assert bad.status_code == 422
     internals = (await fake.admin("GET", "/admin/sessions")).json()["data"]
     row = next(item for item in internals if item["id"] == live["session_id"])
-    for key in ("billed_minutes", "escrow", "media_connected", "idle_timeout_in", "events", "start_session_data"):
+    for key in ("billed_minutes", "escrow", "client_in_room", "idle_timeout_in", "events", "start_session_data"):
         assert key in row
     assert row["status"] == "ENDED" and row["credits_consumed"] == 2
 

@@ -1,7 +1,7 @@
 """The fake's LiveKit data messages against the installed @heygen/liveavatar-web-sdk's lib/index.esm.js: the
 topics and participant identities, the commands the SDK sends (the fake acts on each), and for every event the
 fake sends, exactly the fields the SDK copies out of it (getAgentEventEmitArgs). Read from the shipped
-JavaScript, not the .d.ts files, because that is what runs (test_sdk_contract.py covers the declarations)."""
+JavaScript, not the .d.ts files, because that is what runs."""
 
 from __future__ import annotations
 

@@ -38,8 +38,6 @@ def test_cli_serves_with_its_options_and_exits_cleanly() -> None:
         assert limits["data"]["client_absence_timeout_s"] == 7
         credits = httpx.get(f"{server.base_url}/v1/users/credits", headers={"X-API-KEY": "cli-key"}).json()
         assert credits["data"]["credits_left"] == 10
-        script = httpx.get(f"{server.base_url}/sdk/liveavatar-web-sdk.js")
-        assert script.status_code == 200 and "LiveAvatarSession" in script.text
     assert server.process.returncode == 0, server.output()
 
 

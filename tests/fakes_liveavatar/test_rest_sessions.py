@@ -132,7 +132,7 @@ async def test_token_business_errors_have_their_own_codes(fake: Fake) -> None:
     assert session.context.opening_text == "Welcome to R1!"
 
 
-async def test_start_returns_the_fake_livekit_room_and_the_media_url(fake: Fake) -> None:
+async def test_start_returns_the_fake_livekit_room_in_the_real_shape(fake: Fake) -> None:
     token = await fake.token(max_session_duration=900)
     response = await fake.bearer("POST", "/v1/sessions/start", token["session_token"])
     assert response.status_code == 201
@@ -149,8 +149,9 @@ async def test_start_returns_the_fake_livekit_room_and_the_media_url(fake: Fake)
     assert grant["video"]["canPublish"] is True and grant["video"]["canPublishData"] is True
     assert data["livekit_agent_token"] is None
     assert data["max_session_duration"] == 900
-    assert "ws_url" not in data
-    assert data["media_url"].startswith("ws://") and token["session_id"] in data["media_url"]
+    # Exactly the real service's fields (ws_url only in LITE): nothing for a client other than the vendor's SDK.
+    real_fields = {"session_id", "livekit_url", "livekit_client_token", "livekit_agent_token", "max_session_duration"}
+    assert set(data) == real_fields
     session = await fake.session(token["session_id"])
     assert session["status"] == "ACTIVE" and session["credits_consumed"] == 2
 
@@ -294,9 +295,8 @@ async def test_cross_origin_headers_for_an_isolated_page_on_another_origin(fake:
     assert start.headers["cross-origin-resource-policy"] == "cross-origin"
     error = await fake.http.post("/v1/sessions/start", headers={"Origin": origin})
     assert error.status_code == 401 and error.headers["access-control-allow-origin"] == origin
-    script = await fake.http.get("/sdk/liveavatar-web-sdk.js", headers={"Origin": origin})
-    assert script.status_code == 200
-    assert "javascript" in script.headers["content-type"]
-    assert script.headers["cross-origin-resource-policy"] == "cross-origin"
-    assert script.headers["access-control-allow-origin"] == origin
+    avatars = await fake.http.get("/v1/avatars/public", headers={"Origin": origin, **fake.headers})
+    assert avatars.status_code == 200
+    assert avatars.headers["cross-origin-resource-policy"] == "cross-origin"
+    assert avatars.headers["access-control-allow-origin"] == origin
     assert (await fake.http.get("/healthz")).status_code == 200
