@@ -1,5 +1,6 @@
 """Shared by both fakes: every response may be embedded by pages of other origins, including
-crossOriginIsolated ones (COEP: require-corp), like the bot page that loads the fakes' SDK stand-ins."""
+crossOriginIsolated ones (COEP: require-corp), like the bot page (it loads the fake Zoom's SDK stand-in and
+calls both fakes)."""
 
 from __future__ import annotations
 

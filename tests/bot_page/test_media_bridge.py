@@ -15,7 +15,7 @@ from tests.support.browsers import launch_options
 pytestmark = pytest.mark.browser
 
 ORIGIN = "http://127.0.0.1:9"
-AVATAR_SDK = f"{ORIGIN}/sdk/liveavatar-web-sdk.js"
+AVATAR_SDK = f"{ORIGIN}/vendor/npm/@heygen/liveavatar-web-sdk/dist/index.esm.js"
 OPEN_MEETING_AUDIO = "() => navigator.mediaDevices.getUserMedia({audio: {deviceId: 'avatarfarm-meeting-audio'}})"
 
 

@@ -1,5 +1,5 @@
-// LiveAvatar adapter: drives LiveAvatarSession (the real @heygen/liveavatar-web-sdk or the fake's stand-in,
-// through the same surface) in FULL mode, with voice chat on the bridge's "Meeting Audio" device, so the
+// LiveAvatar adapter: drives LiveAvatarSession (the real @heygen/liveavatar-web-sdk, in sim and live mode alike:
+// only its API base differs) in FULL mode, with voice chat on the bridge's "Meeting Audio" device, so the
 // avatar hears the breakout room. Its stream goes to a muted <video> that the compositor draws and whose
 // audio the bridge sends out as the bot's microphone. It attaches again on every stream_ready (LiveKit brings
 // new tracks after a re-subscription or a reconnect), reports a picture that stops for 3 s (avatar.stalled)
