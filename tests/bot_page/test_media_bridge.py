@@ -134,7 +134,8 @@ async def test_meeting_audio_is_tapped_from_webaudio_and_elements_but_not_muted_
 
 
 async def test_the_avatar_never_hears_its_own_voice(bridge_page: Page) -> None:
-    await bridge_page.evaluate(f"() => window.__avatarfarmBridge.configure({{excludeAudioFrom: ['/vendor/npm/@heygen/']}})")
+    exclude = "() => window.__avatarfarmBridge.configure({excludeAudioFrom: ['/vendor/npm/@heygen/']})"
+    await bridge_page.evaluate(exclude)
     await bridge_page.add_script_tag(url=AVATAR_SDK)
     await bridge_page.evaluate(OPEN_MEETING_AUDIO)
     await bridge_page.evaluate("() => { window.voice = window.avatarVoice(); }")
