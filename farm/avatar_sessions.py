@@ -219,10 +219,18 @@ class RoomAvatar:
         """LiveAvatar said why it ended the session (session.stopped); the drop that follows is judged by it."""
         self._vendor_stop = stop_reason
 
-    async def dropped(self, reason: str) -> str | None:
+    async def dropped(self, reason: str, session_id: str | None = None) -> str | None:
         """The avatar's connection ended without being asked to: close it and start a new one in place — unless
         LiveAvatar ended it for good (no credits, maximum duration, avatar deleted): then the page is told to
-        stop, and the reason (in words) is returned for the room."""
+        stop, and the reason (in words) is returned for the room. A drop of a session the farm has already
+        replaced only closes that one."""
+        current_vendor = self._current.vendor if self._current else None
+        if session_id and session_id != current_vendor:
+            retiring = self._retiring
+            if retiring is not None and retiring.vendor == session_id:
+                self._retiring = None
+                await self._close(retiring, f"dropped while replaced: {reason}"[:200])
+            return None
         await self.s.repository.append_event(
             "avatar.dropped", room_id=self.room_id, detail={"reason": reason, "stop_reason": self._vendor_stop}
         )
@@ -265,9 +273,21 @@ class RoomAvatar:
             self._stall = asyncio.create_task(self._stall_watch(), name=f"stall {self.room_id}")
 
     async def _stall_watch(self) -> None:
+        """Frozen for good: replace the session in place (the page still holds it, so the old one is closed only
+        once the new one is seen)."""
         await asyncio.sleep(STALL_RESTART_SECONDS)
         self._stall = None
-        self._post("report", {"type": "event", "kind": "avatar.dropped", "detail": {"reason": "stalled"}})
+        if self._current is None or not self._current.ready:
+            return
+        await self.s.repository.append_event("avatar.dropped", room_id=self.room_id, detail={"reason": "stalled"})
+        self.failures += 1
+        if self.failures >= AVATAR_FAILURE_BUDGET:
+            self._post("avatar_failed", {"reason": "avatar_lost", "words": None})
+            return
+        self._replace("restart", "replaced: its picture froze")
+        await self.s.repository.append_event(
+            "avatar.restarted", room_id=self.room_id, detail={"attempt": self.failures}
+        )
 
     async def _keep_alive_loop(self, vendor: str) -> None:
         while True:

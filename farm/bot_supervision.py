@@ -188,7 +188,8 @@ class BotSupervisor:
                 detail={"why": released.why.value, "words": reason_words(released.why.value)},
             )
         elif kind is EventKind.avatar_dropped:
-            final = await self.avatar.dropped(AvatarDropped.model_validate(detail).reason)
+            drop = AvatarDropped.model_validate(detail)
+            final = await self.avatar.dropped(drop.reason, drop.session_id)
             if final is not None:
                 await self._set_status(RoomStatus.idle, reason=final, reason_text=reason_words(final))
         elif kind is EventKind.avatar_stopped:

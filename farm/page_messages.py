@@ -113,6 +113,8 @@ class Broadcast(_Message):
 
 class AvatarDropped(_Message):
     reason: str = "unknown"
+    # The LiveAvatar session that dropped (a report about a session already replaced is only closed).
+    session_id: str | None = None
 
 
 # ---- commands ------------------------------------------------------------------------------------------------

@@ -308,11 +308,11 @@ function newAvatar() {
       }
       reporter.event(kind, detail);
     },
-    onDropped: (reason) => {
+    onDropped: (reason, sessionId) => {
       bridge.setStatus(`AI tutor for ${config.room_name} — avatar reconnecting…`);
       meeting?.setMicWanted(false);
       bridge.setMicOpen(false);
-      reporter.event(EventKind.avatar_dropped, { reason });
+      reporter.event(EventKind.avatar_dropped, { reason, session_id: sessionId });
     },
   });
 }

@@ -21,7 +21,7 @@ export class LiveAvatar {
    * @param {object} options.bridge        window.__avatarfarmBridge
    * @param {HTMLVideoElement} options.video
    * @param {(kind: string, detail: object) => void} options.onEvent
-   * @param {(reason: string) => void} options.onDropped   the session ended without being asked to
+   * @param {(reason: string, sessionId: string|null) => void} options.onDropped   it ended without being asked to
    */
   constructor({ sdk, config, bridge, video, onEvent, onDropped }) {
     this.sdk = sdk;
@@ -153,7 +153,7 @@ export class LiveAvatar {
     const wasReady = this.ready;
     this.ready = false;
     this.talking = false;
-    if (!this.stopping && wasReady) this.onDropped(String(reason));
+    if (!this.stopping && wasReady) this.onDropped(String(reason), session.sessionId ?? null);
   }
 
   /** The compositor goes back to its placeholder; the outbound tracks themselves never change. */
