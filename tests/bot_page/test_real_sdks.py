@@ -3,6 +3,7 @@ between sim and live mode, and each real SDK fails at the network with a clear r
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -57,4 +58,8 @@ async def test_the_real_liveavatar_sdk_joins_the_fakes_livekit_room_from_our_own
         assert any(u.endswith("/vendor/shims/events.mjs") for u in bot.requests)
         # The media came through the fake's LiveKit server, on loopback.
         assert urlparse(livekit["url"]).hostname == "127.0.0.1"
+        for _ in range(100):  # the compositor draws the avatar's decoded frames
+            if (await bot.bridge_stats())["avatar_playing"]:
+                break
+            await asyncio.sleep(0.2)
         assert (await bot.bridge_stats())["avatar_playing"] is True

@@ -121,6 +121,8 @@ class ScriptedFarm:
         """Pretend the room went live `seconds` earlier (for pictures of a class in full swing)."""
         async with self.repository.db.transaction() as tx:
             await tx.execute("UPDATE rooms SET live_since = live_since - ? WHERE id = ?", (seconds, room_id))
+            # Its bot has been in the meeting a little longer (it joined before the rooms opened).
+            await tx.execute("UPDATE bots SET started_at = started_at - ? WHERE room_id = ?", (seconds + 300, room_id))
 
     async def bill(self, room_id: str, *, minutes: float, credits: float) -> None:
         """The avatar's running usage (the real farm meters it from the vendor)."""

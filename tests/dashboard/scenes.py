@@ -46,8 +46,8 @@ async def six_room_class(server: DashboardServer, browser: Browser) -> Scene:
             Look(PROFESSOR, caption="What happens when n reaches zero?", speaking=True),
             Look(PROFESSOR, listening=True, shirt="#5b3f8a"),
             Look(PROFESSOR, placeholder="avatar restarting…", room="Room 3"),
-            Look(PROFESSOR, shirt="#8a5b2f", skin="#c68e6a"),
-            Look(PROFESSOR, shirt="#2f7a8a", skin="#f1c7a0", listening=True),
+            Look(PROFESSOR, placeholder="AI tutor for Room 4 — waiting to be admitted…", room="Room 4"),
+            Look(PROFESSOR, placeholder="AI tutor for Room 5 — say hello to start", room="Room 5"),
         ],
     )
     await farm.join(r[0])
@@ -69,8 +69,9 @@ async def six_room_class(server: DashboardServer, browser: Browser) -> Scene:
 
     await farm.join(r[3], until=RoomStatus.waiting_room)
     farm.heartbeat(r[3], thumbnail=frames[3], people=0)
-    await farm.join(r[4], until=RoomStatus.joining)
-    farm.heartbeat(r[4], thumbnail=frames[4], people=0)
+    await farm.join(r[4], until=RoomStatus.in_room)
+    await farm.backdate_live(r[4], 6 * 60)
+    farm.heartbeat(r[4], thumbnail=frames[4], people=0, avatar_ready=False)
 
     await farm.join(r[5], until=RoomStatus.in_main_session)
     await farm.crash(
