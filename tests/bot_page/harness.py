@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from fastapi import FastAPI
@@ -27,9 +26,8 @@ from farm.settings import Settings, load_settings
 from farm.zoom_signature import meeting_signature
 from tests.api.conftest import RecordingFarm
 from tests.fakes_zoom.harness import ADMIN_TOKEN, SDK_KEY, SDK_SECRET, FakeZoom, running_fake_zoom
-from tests.support.browsers import launch_options
-from tests.support.media import moving_y4m, speech_wav
 from tests.support.servers import serve_app
+from tests.support.students import Students
 
 LA_API_KEY = "bot-page-tests-liveavatar-key"
 LA_ADMIN = "bot-page-tests-admin"
@@ -192,15 +190,9 @@ class Stack:
 
     async def student(self, number: str, name: str, *, room: str | None = None, says: str | None = None) -> Page:
         """A student in the meeting with a moving camera and, when `says` is given, a voice saying it on loop."""
-        video = moving_y4m(self.workdir / f"{name}.y4m")
-        audio = None
-        if says:
-            audio = speech_wav(says, self.workdir / f"{name}.wav", voice="en-us+klatt", silence_after=2.5)
-        browser = await self.playwright.chromium.launch(**launch_options(fake_video=video, fake_audio=audio))
-        self.students.append(browser)
-        page = await browser.new_page()
-        query = f"name={quote(name)}&pwd=pw123" + (f"&room={quote(room)}" if room else "")
-        await page.goto(f"{self.zoom.base_url}/join/{number}?{query}")
+        page = await Students(self.playwright, self.zoom.base_url, self.workdir, self.students).join(
+            number, name, room=room, says=says
+        )
         return page
 
     async def receiving(self, number: str, student: str, sender_prefix: str) -> dict[str, Any] | None:

@@ -5,26 +5,17 @@ participants that come too late, and a microphone the room refuses."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.farm.harness import FarmStack, running_farm
+from tests.support.polling import until
 
 pytestmark = pytest.mark.browser
 
 BOT = "Prof. Ada (AI) · Room 1"
-
-
-async def _until(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.25)
 
 
 async def _live_room(stack: FarmStack) -> tuple[str, str, str]:
@@ -61,7 +52,7 @@ async def test_republished_avatar_tracks_keep_the_picture_without_a_restart(tmp_
         async def drawing() -> bool:
             return await _frames(stack, room_id) > before + 20
 
-        await _until(drawing, 20, "the compositor to draw the republished avatar")
+        await until(drawing, 20, "the compositor to draw the republished avatar")
         assert [s["status"] for s in await _avatar_sessions(stack, sid, room_id)] == ["active"]
         assert (await stack.session(sid))["rooms"][0]["status"] == "live"
 
@@ -82,7 +73,7 @@ async def test_a_vanished_avatar_is_restarted_and_the_meeting_is_untouched(
             # The frozen one is closed once its successor is seen.
             return [s["status"] for s in sessions] == ["stopped", "active"]
 
-        await _until(restarted, 60, "a new avatar session in place of the frozen one")
+        await until(restarted, 60, "a new avatar session in place of the frozen one")
         assert (await stack.zoom.person(number, BOT))["user_id"] == zoom_user  # the same meeting connection
         detail = (await stack.client.get(f"/api/sessions/{sid}/rooms/{room_id}")).json()
         assert [b["attempt"] for b in detail["bots"]] == [1]
@@ -105,7 +96,7 @@ async def test_avatar_participants_too_late_the_farm_stops_the_vendor_session_an
             sessions = await _avatar_sessions(stack, sid, room_id)
             return bool(sessions) and sessions[0]["status"] in ("stopped", "failed")
 
-        await _until(first_closed, 90, "the first avatar session to be given up")
+        await until(first_closed, 90, "the first avatar session to be given up")
         first = (await _avatar_sessions(stack, sid, room_id))[0]
         # Stopped at the vendor by the farm (the SDK's stop does nothing while it connects): not billing.
         vendor = (await stack.la_admin.get("/admin/sessions")).json()["data"]
@@ -129,14 +120,14 @@ async def test_a_refused_microphone_is_a_deaf_avatar_said_in_words_and_restarted
             events = [e.kind for e in await stack.repository.events(room_id=room_id, limit=1000)]
             return "avatar.deaf" in events
 
-        await _until(deaf_reported, 120, "the deaf avatar to be reported")
+        await until(deaf_reported, 120, "the deaf avatar to be reported")
 
         async def restarted_live() -> bool:
             sessions = await _avatar_sessions(stack, sid, room_id)
             room = (await stack.session(sid))["rooms"][0]
             return len(sessions) == 2 and sessions[-1]["status"] == "active" and room["status"] == "live"
 
-        await _until(restarted_live, 90, "one restart, live again")
+        await until(restarted_live, 90, "one restart, live again")
         room = (await stack.session(sid))["rooms"][0]
         assert room["reason"] == "avatar_deaf" and "could not hear" in room["reason_text"]
         await asyncio.sleep(10)

@@ -6,8 +6,6 @@ broadcasts are spoken, muted-on-entry is handled, and a host's mute is reported 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import pytest
 
 from state.reports import is_question
 from tests.farm.harness import LA_API_KEY, FarmStack, running_farm
+from tests.support.polling import until
 from tests.support.students import students
 
 pytestmark = pytest.mark.browser
@@ -25,14 +24,6 @@ QUESTION = "what is a base case in recursion"
 BOT_1 = "Prof. Ada (AI) · Room 1"
 BOT_2 = "Prof. Ada (AI) · Room 2"
 BROADCAST = "Two minutes left, please wrap up"
-
-
-async def _until(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.25)
 
 
 async def _closed_rooms_meeting(stack: FarmStack, rooms: list[str], **settings: Any) -> str:
@@ -102,7 +93,7 @@ async def test_silent_through_the_lecture_then_an_avatar_only_where_a_student_is
             streams = [await _from(stack, number, "Lecturer", bot) for bot in (BOT_1, BOT_2)]
             return all(stream.get("videoFps") for stream in streams)
 
-        await _until(lecturer_sees_both, 30, "the lecturer to receive both bots' video")
+        await until(lecturer_sees_both, 30, "the lecturer to receive both bots' video")
         await asyncio.sleep(6)  # the lecture goes on
         for bot in (BOT_1, BOT_2):
             stream = await _from(stack, number, "Lecturer", bot)
@@ -130,7 +121,7 @@ async def test_silent_through_the_lecture_then_an_avatar_only_where_a_student_is
                 and float(stream.get("audioPeak") or 0) > 0.02
             )
 
-        await _until(grace_sees_and_hears, 45, "Grace to see and hear the avatar")
+        await until(grace_sees_and_hears, 45, "Grace to see and hear the avatar")
         assert not await _muted(stack, number, BOT_1) and await _muted(stack, number, BOT_2)
 
         # Money: avatar minutes only in Room 1; Room 2's bot minutes saved what an eager avatar would cost.
@@ -165,7 +156,7 @@ async def test_a_quiet_room_pauses_the_avatar_and_speech_brings_it_back_with_the
         async def heard_grace() -> bool:
             return any(role == "student" for role, _, _ in await _transcript(stack, room_id))
 
-        await _until(heard_grace, 90, "a transcript line of Grace's question")
+        await until(heard_grace, 90, "a transcript line of Grace's question")
         [(_, speaker, _)] = [line for line in await _transcript(stack, room_id) if line[0] == "student"][:1]
         assert speaker == "Grace"
 
@@ -210,7 +201,7 @@ async def test_two_rounds_broadcast_goodbye_mute_on_entry_and_a_host_mute(tmp_pa
         async def bot_audio_joined() -> bool:
             return bool((await stack.zoom.person(number, BOT_1))["audio"])
 
-        await _until(bot_audio_joined, 30, "the bot to join audio")
+        await until(bot_audio_joined, 30, "the bot to join audio")
         assert await _muted(stack, number, BOT_1)  # muted on entry, and left so in the main session
         await people.join(number, "Grace", room="Room 1")
 
@@ -221,7 +212,7 @@ async def test_two_rounds_broadcast_goodbye_mute_on_entry_and_a_host_mute(tmp_pa
             async def unmuted() -> bool:
                 return not await _muted(stack, number, BOT_1)
 
-            await _until(unmuted, 20, f"the live bot to unmute itself (round {round_number})")
+            await until(unmuted, 20, f"the live bot to unmute itself (round {round_number})")
 
             if round_number == 1:
                 # The host's broadcast is spoken by the live avatar and kept in the transcript.
@@ -233,7 +224,7 @@ async def test_two_rounds_broadcast_goodbye_mute_on_entry_and_a_host_mute(tmp_pa
                         role == "avatar" and "Your professor says" in text for role, _, text in lines
                     )
 
-                await _until(broadcast_spoken, 45, "the broadcast in the transcript, spoken by the avatar")
+                await until(broadcast_spoken, 45, "the broadcast in the transcript, spoken by the avatar")
 
                 # The host mutes the bot: reported in words, never fought.
                 await stack.zoom.post(f"/fake/meetings/{number}/mute", name=BOT_1, mute=True)
@@ -254,7 +245,7 @@ async def test_two_rounds_broadcast_goodbye_mute_on_entry_and_a_host_mute(tmp_pa
                     for role, _, text in await _transcript(stack, room_id)
                 )
 
-            await _until(goodbye_said, 30, f"the avatar's goodbye (round {round_number})")
+            await until(goodbye_said, 30, f"the avatar's goodbye (round {round_number})")
             await _status(stack, sid, "Room 1", "in_main_session", 45)
             assert await stack.vendor_active() == []
             sessions = (await _room(stack, sid, "Room 1"))["avatar_sessions"]
@@ -264,7 +255,7 @@ async def test_two_rounds_broadcast_goodbye_mute_on_entry_and_a_host_mute(tmp_pa
             async def muted_again() -> bool:
                 return await _muted(stack, number, BOT_1)
 
-            await _until(muted_again, 15, "the bot muted back in the main session")
+            await until(muted_again, 15, "the bot muted back in the main session")
 
         bots = (await _room(stack, sid, "Room 1"))["bots"]
         assert len(bots) == 1  # one bot for the whole class: it never left the meeting
