@@ -35,7 +35,9 @@ async def serve_app(app: object, sock: socket.socket | None = None) -> AsyncIter
     """
     sock = sock or bound_socket()
     port = int(sock.getsockname()[1])
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+    # Test clients keep connections in their pools while a test waits on something else: uvicorn's default
+    # 5 s keep-alive would close them under a client about to reuse one (an httpcore.ReadError).
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_keep_alive=120)  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
