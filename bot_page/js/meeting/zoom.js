@@ -122,7 +122,11 @@ export class ZoomMeeting {
     });
     client.on("active-speaker", (payload) => {
       const speaker = Array.isArray(payload) ? payload[0] : payload;
-      if (speaker?.userId != null) this.activeSpeaker = { userId: speaker.userId, name: speaker.displayName ?? null };
+      if (speaker?.userId == null) return;
+      const name = String(speaker.displayName ?? speaker.userName ?? "");
+      // The bot's own voice (its avatar answering) and other AI tutors are never a student's speaker.
+      if (speaker.userId === this.currentUser()?.userId || BOT_NAME.test(name)) return;
+      this.activeSpeaker = { userId: speaker.userId, name: name || null };
     });
     this.setPhase(Phase.joining);
     const options = {
@@ -194,8 +198,11 @@ export class ZoomMeeting {
       .filter(Boolean);
   }
 
-  /** The meeting name of whoever the SDK says is speaking now (for transcripts). */
+  /** The meeting name of the student who spoke (for transcripts): the only person in the room, else the last
+   *  person the SDK named as the active speaker. */
   speakerName() {
+    const humans = this.phase === Phase.breakout ? this.humans() : [];
+    if (humans.length === 1) return humans[0];
     return this.activeSpeaker?.name ?? null;
   }
 
