@@ -145,4 +145,5 @@ def transcript_of(row: sqlite3.Row) -> TranscriptLine:
         role=TranscriptRole(row["role"]),
         text=row["text"],
         time=row["time"],
+        source=row["source"],
     )

@@ -4,12 +4,12 @@ the same transaction (so a line is never added twice by two sweeps)."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from state.database import Database
 from state.models import TranscriptLine, TranscriptRole
+from state.rows import transcript_of
 
 VENDOR_SOURCE = "vendor"
 
@@ -35,18 +35,6 @@ class NewLine:
     time: float
 
 
-def _line(row: sqlite3.Row) -> TranscriptLine:
-    return TranscriptLine(
-        id=row["id"],
-        room_id=row["room_id"],
-        speaker=row["speaker"],
-        role=TranscriptRole(row["role"]),
-        text=row["text"],
-        time=row["time"],
-        source=row["source"],
-    )
-
-
 async def room_transcript(
     db: Database, room_id: str, *, since: float | None = None, until: float | None = None
 ) -> list[TranscriptLine]:
@@ -63,7 +51,7 @@ async def room_transcript(
         rows = await reader.fetchall(
             f"SELECT * FROM transcripts WHERE {' AND '.join(clauses)} ORDER BY time, id", params
         )
-    return [_line(r) for r in rows]
+    return [transcript_of(r) for r in rows]
 
 
 async def unreconciled(db: Database, *, stopped_before: float) -> list[ClosedAvatarSession]:
