@@ -67,7 +67,7 @@ lint: python-deps
 PYTEST_WORKERS ?= 2
 
 test: setup lint
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --max-worker-restart=0 --durations=15 $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) -m tests.bench

@@ -13,3 +13,6 @@ from tests.support.browsers import launch_options
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """pytest-playwright hook: use the machine's Chromium and avatarfarm's flags."""
     return {**browser_type_launch_args, **launch_options()}
+
+
+pytest_plugins = ["tests.support.worker_crashes"]

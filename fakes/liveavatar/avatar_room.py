@@ -50,6 +50,7 @@ AUDIO_FRAME = AUDIO_RATE // 100  # 10 ms
 TOKEN_TTL = timedelta(hours=2)
 STOPPED_GRACE_S = 0.5  # between sending session.stopped and deleting the room
 CLIENT_ANNOUNCE_WAIT_S = 4.0  # LiveKit announces a participant that publishes nothing within 3 s
+ABANDONED_JOIN_WAIT_S = 20.0  # a loopback connect answers in well under a second; its own timeout is 10 s
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,15 @@ def participant_token(
     )
     token = api.AccessToken(endpoint.api_key, endpoint.api_secret).with_identity(identity).with_grants(grants)
     return token.with_name(name or identity).with_ttl(TOKEN_TTL).to_jwt()
+
+
+async def _leave_once_connected(room: rtc.Room, connecting: asyncio.Future[None]) -> None:
+    try:
+        await connecting
+    except Exception:  # the connect failed: there is nothing to leave
+        return
+    with contextlib.suppress(Exception):
+        await room.disconnect()
 
 
 class AvatarRoom:
@@ -118,6 +128,7 @@ class AvatarRoom:
         self._avatar_task: asyncio.Task[None] | None = None
         self._listen_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._abandoned_joins: set[asyncio.Future[None]] = set()
 
     # -- tokens and state -------------------------------------------------------------------------------------
 
@@ -171,11 +182,28 @@ class AvatarRoom:
         room.on("data_received", self._on_data)
         token = participant_token(self.endpoint, self.name, self.agent_identity, can_publish=False)
         self.agent_room = room
-        await room.connect(self.endpoint.url, token, rtc.RoomOptions(auto_subscribe=False))
+        await self._connect(room, token)
         for participant in room.remote_participants.values():
             self._on_participant_connected(participant)
             for publication in participant.track_publications.values():
                 self._on_track_published(publication, participant)
+
+    async def _connect(self, room: rtc.Room, token: str) -> None:
+        """`room.connect()`, never cancelled half-way.
+
+        A connect whose Python side is cancelled leaves livekit's FFI waiting for a request that never comes; 15 s
+        later it panics, and the SDK answers every panic by SIGTERMing its own process (livekit 1.2.1) — the whole
+        fake, or the test worker that hosts it. So a join cancelled meanwhile (the session ended, the fake stops)
+        lets the connect finish in the background and then leaves the room; `shutdown` waits for those."""
+        options = rtc.RoomOptions(auto_subscribe=False)
+        connecting = asyncio.ensure_future(room.connect(self.endpoint.url, token, options))
+        try:
+            await asyncio.shield(connecting)
+        except asyncio.CancelledError:
+            leaving = asyncio.ensure_future(_leave_once_connected(room, connecting))
+            self._abandoned_joins.add(leaving)
+            leaving.add_done_callback(self._abandoned_joins.discard)
+            raise
 
     def _on_participant_connected(self, participant: rtc.RemoteParticipant) -> None:
         if participant.identity != CLIENT_IDENTITY or self._closed:
@@ -200,7 +228,7 @@ class AvatarRoom:
         room = rtc.Room()
         room.on("local_track_subscribed", self._on_local_track_subscribed)
         token = participant_token(self.endpoint, self.name, AVATAR_IDENTITY, can_publish=True)
-        await room.connect(self.endpoint.url, token, rtc.RoomOptions(auto_subscribe=False))
+        await self._connect(room, token)
         self.avatar_room = room
         self._set_unwatched()
         await self._publish()
@@ -419,6 +447,8 @@ class AvatarRoom:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        if self._abandoned_joins:  # awaited, never cancelled: see _connect
+            await asyncio.wait(set(self._abandoned_joins), timeout=ABANDONED_JOIN_WAIT_S)
         for room in (self.avatar_room, self.agent_room):
             if room is not None:
                 with contextlib.suppress(Exception):

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-from livekit import rtc
+from livekit import api, rtc
 
 from fakes.liveavatar import create_app
 from fakes.liveavatar.livekit_server import find_binary
@@ -20,6 +21,8 @@ from tests.fakes_liveavatar.client import Fake, FakeFactory, fake_config, wait_f
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="no livekit-server (make livekit)")
+
+FFI_READY_TIMEOUT_S = 15  # livekit 1.2.1: a connect not followed by ReadyForRoomEventRequest panics after this
 
 
 @asynccontextmanager
@@ -164,3 +167,33 @@ async def _client_in_room(fake: Fake, session_id: str, present: bool) -> bool:
 
 async def _ended(fake: Fake, session_id: str) -> bool:
     return bool((await fake.session(session_id))["status"] == "ENDED")
+
+
+async def test_a_room_closed_while_its_participants_connect_lets_them_finish_and_leave(fake: Fake) -> None:
+    """A cancelled `room.connect()` makes livekit's FFI panic 15 s later, and the SDK answers a panic by SIGTERMing
+    its own process (the fake, or a test worker): closing a room mid-join must let the connects finish and leave.
+    SIGTERM is trapped here so that the failure is this test's, not a dead worker's."""
+    terms: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: terms.append(signum))
+    try:
+        started = await fake.started()
+        room = fake.service.rooms.get(started["session_id"])
+        assert room is not None
+        await wait_for(_true_when(lambda: room.agent_room is not None), within=10, interval=0.001)
+        await room.shutdown(delete_room=False)  # the agent's connect is in flight now
+
+        endpoint = await fake.service.rooms.endpoint()
+        async with api.LiveKitAPI(endpoint.http_url, endpoint.api_key, endpoint.api_secret) as client:
+            left = await client.room.list_participants(api.ListParticipantsRequest(room=room.name))
+        assert [participant.identity for participant in left.participants] == []
+        await asyncio.sleep(FFI_READY_TIMEOUT_S + 1)
+        assert terms == [], "livekit's FFI panicked: a connect was cancelled half-way"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _true_when(condition: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return condition()
+
+    return check
