@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from farm.avatar_context import AvatarContext, build_context
 from farm.conversation_summary import greeting, summarize
+from farm.liveavatar_client import LiveAvatarRefusal, in_words
 from farm.page_messages import DECLINE_AVATAR, START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
 from farm.recovery_policy import backoff_seconds
 from farm.vendor_http import VendorError
@@ -133,8 +134,12 @@ class RoomAvatar:
             return
         try:
             token = await self._mint(humans)
+        except LiveAvatarRefusal as exc:  # final (a 4xx): asking again cannot help, so the room fails now
+            log.warning("room %s: LiveAvatar refused the avatar: %s", self.room_id, exc)
+            self._post("avatar_failed", {"reason": "avatar_refused", "words": exc.words})
+            return
         except VendorError as exc:
-            await self._start_failed(f"The avatar service could not start a session ({exc.message}).")
+            await self._start_failed(f"The avatar service could not start a session: {in_words(exc)}")
             return
         browser = self._browser()
         if browser is None:
@@ -341,7 +346,7 @@ class RoomAvatar:
         except VendorError as exc:
             self._current = None
             await repo.close_avatar_session(
-                row.id, status=AvatarSessionStatus.failed, end_reason=f"token: {exc.message}"[:200]
+                row.id, status=AvatarSessionStatus.failed, end_reason=f"token: {in_words(exc)}"[:200]
             )
             self.s.owned_avatar_rows.discard(row.id)
             raise

@@ -1,5 +1,9 @@
 """The LiveAvatar REST client the farm uses with its API key: contexts, session tokens (FULL mode), stop,
-keep-alive and the list of active sessions (for the reaper). The key never leaves this module's requests."""
+keep-alive, the list of active sessions (for the reaper) and the account's avatars and voices. The key never
+leaves this module's requests.
+
+A final refusal (a 4xx other than 429) raises LiveAvatarRefusal (farm/liveavatar_refusals.py) with words for the
+professor; it is never retried."""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ from typing import Any
 
 import httpx
 
+from farm.liveavatar_refusals import LiveAvatarRefusal, Subject, in_words, is_final, refusal
 from farm.vendor_http import TIMEOUT, VendorError, send, with_retries
+
+__all__ = ["LiveAvatarClient", "LiveAvatarRefusal", "Subject", "in_words"]
 
 VENDOR = "LiveAvatar"
 SUCCESS = 1000
@@ -48,6 +55,27 @@ class VendorSession:
 
 
 @dataclass(frozen=True)
+class CatalogAvatar:
+    """One avatar the account may use (AvatarSchema), from GET /v1/avatars or /v1/avatars/public."""
+
+    id: str
+    name: str
+    status: str  # ACTIVE | INIT | DEPLOYING | FAILED
+    preview_url: str | None
+    default_voice_id: str | None
+    default_voice_name: str | None
+    public: bool
+
+
+@dataclass(frozen=True)
+class CatalogVoice:
+    id: str
+    name: str
+    language: str | None
+    gender: str | None
+
+
+@dataclass(frozen=True)
 class VendorTranscriptLine:
     role: str  # user | avatar
     text: str
@@ -70,15 +98,17 @@ class LiveAvatarClient:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def _call(
+        self, method: str, path: str, *, subject: Subject | None = None, attempts: int | None = None, **kwargs: Any
+    ) -> Any:
         async def once() -> Any:
             response = await send(self._client, VENDOR, method, path, **kwargs)
-            return self._data(method, path, response)
+            return self._data(method, path, response, subject)
 
-        return await with_retries(once, attempts=self._attempts, max_wait=self._max_wait)
+        return await with_retries(once, attempts=attempts or self._attempts, max_wait=self._max_wait)
 
     @staticmethod
-    def _data(method: str, path: str, response: httpx.Response) -> Any:
+    def _data(method: str, path: str, response: httpx.Response, subject: Subject | None = None) -> Any:
         try:
             body = response.json()
         except ValueError:
@@ -89,6 +119,14 @@ class LiveAvatarClient:
                 message = str(body.get("message") or body.get("detail") or "")
             message = message or response.text[:200] or response.reason_phrase
             code = body.get("code") if isinstance(body, dict) else None
+            if is_final(response.status_code):
+                raise refusal(
+                    response.status_code,
+                    code,
+                    body,
+                    f"{method} {path} answered {response.status_code}: {message}",
+                    subject,
+                )
             raise VendorError(
                 VENDOR,
                 f"{method} {path} answered {response.status_code}: {message}",
@@ -107,7 +145,7 @@ class LiveAvatarClient:
         body: dict[str, Any] = {"prompt": prompt}
         if opening_text is not None:
             body["opening_text"] = opening_text
-        await self._call("PATCH", f"/v1/contexts/{context_id}", json=body)
+        await self._call("PATCH", f"/v1/contexts/{context_id}", json=body, subject=Subject(context_id=context_id))
 
     async def delete_context(self, context_id: str) -> None:
         await self._call("DELETE", f"/v1/contexts/{context_id}")
@@ -137,7 +175,12 @@ class LiveAvatarClient:
         }
         if max_session_duration:
             body["max_session_duration"] = max_session_duration
-        data = await self._call("POST", "/v1/sessions/token", json=body)
+        data = await self._call(
+            "POST",
+            "/v1/sessions/token",
+            json=body,
+            subject=Subject(avatar_id=avatar_id, voice_id=voice_id, context_id=context_id),
+        )
         return SessionToken(session_id=str(data["session_id"]), token=str(data["session_token"]))
 
     async def stop_session(self, session_id: str, reason: str = "USER_CLOSED") -> None:
@@ -169,6 +212,45 @@ class LiveAvatarClient:
         following = data.get("next_timestamp")
         return VendorTranscript(bool(data.get("session_active")), lines, int(following) if following else None)
 
+    async def avatars(self, *, attempts: int | None = None) -> list[CatalogAvatar]:
+        """The account's own avatars, then the public ones (GET /v1/avatars, /v1/avatars/public), every page."""
+        own = await self._pages("/v1/avatars", attempts)
+        public = await self._pages("/v1/avatars/public", attempts)
+        seen: set[str] = set()
+        avatars: list[CatalogAvatar] = []
+        for item, is_public in [(item, False) for item in own] + [(item, True) for item in public]:
+            avatar = _catalog_avatar(item, is_public)
+            if avatar is not None and avatar.id.lower() not in seen:
+                seen.add(avatar.id.lower())
+                avatars.append(avatar)
+        return avatars
+
+    async def voices(self, *, attempts: int | None = None) -> list[CatalogVoice]:
+        """The voices the account may give an avatar (GET /v1/voices, every page)."""
+        voices: list[CatalogVoice] = []
+        for item in await self._pages("/v1/voices", attempts):
+            if isinstance(item, dict) and item.get("id"):
+                voices.append(
+                    CatalogVoice(
+                        id=str(item["id"]),
+                        name=str(item.get("name") or item["id"]),
+                        language=_text(item.get("language")),
+                        gender=_text(item.get("gender")),
+                    )
+                )
+        return voices
+
+    async def _pages(self, path: str, attempts: int | None, limit: int = 20) -> list[Any]:
+        items: list[Any] = []
+        for page in range(1, limit + 1):
+            data = await self._call("GET", path, params={"page": page, "page_size": 100}, attempts=attempts)
+            if isinstance(data, list):  # an unpaginated answer
+                return items + data
+            items.extend((data or {}).get("results") or [])
+            if not (data or {}).get("next"):
+                break
+        return items
+
     async def active_sessions(self) -> list[VendorSession]:
         sessions: list[VendorSession] = []
         page = 1
@@ -187,4 +269,24 @@ def _vendor_session(item: dict[str, Any]) -> VendorSession:
         end_reason=item.get("end_reason"),
         credits_consumed=float(item.get("credits_consumed") or 0),
         duration=float(item.get("duration") or 0),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _catalog_avatar(item: Any, public: bool) -> CatalogAvatar | None:
+    if not isinstance(item, dict) or not item.get("id"):
+        return None
+    found = item.get("default_voice")
+    voice: dict[str, Any] = found if isinstance(found, dict) else {}
+    return CatalogAvatar(
+        id=str(item["id"]),
+        name=str(item.get("name") or item["id"]),
+        status=str(item.get("status") or "ACTIVE"),
+        preview_url=_text(item.get("preview_url")),
+        default_voice_id=_text(voice.get("id")),
+        default_voice_name=_text(voice.get("name")),
+        public=public,
     )

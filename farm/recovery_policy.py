@@ -40,6 +40,7 @@ NEVER_AGAIN = frozenset(
         "meeting_locked",
         "meeting_full",
         "platform_unsupported",
+        "avatar_refused",
     }
 )
 # Normal ends: the room is over, not broken.

@@ -136,6 +136,7 @@ REASON_WORDS: dict[str, str] = {
     "page_error": "The bot page failed.",
     # Avatar
     "avatar_unavailable": "The avatar service could not start a session.",
+    "avatar_refused": "LiveAvatar refused to start the avatar.",
     "avatar_lost": "The avatar kept dropping out.",
     "muted_by_host": "The host muted the bot, so the avatar stays silent in the meeting until the next room.",
     "avatar_deaf": "The avatar could not hear the room (its voice chat did not start), so it was restarted.",
