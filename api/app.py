@@ -9,11 +9,20 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from api import bot_page_routes, events_routes, health_routes, record_routes, sessions_routes, zoom_routes
+from api import (
+    bot_page_routes,
+    events_routes,
+    health_routes,
+    liveavatar_routes,
+    record_routes,
+    sessions_routes,
+    zoom_routes,
+)
 from api.auth import ensure_api_token, require_token
 from api.dashboard import routes as dashboard_routes
 from api.errors import install_error_handlers
 from api.farm_port import FarmManager
+from api.liveavatar_catalog import LiveAvatarCatalog
 from api.metrics import Metrics, MetricsMiddleware
 from farm.bot_tickets import BotTickets
 from farm.queued import QueuedFarm
@@ -51,9 +60,12 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
         database = await Database.open(settings.database_path)
         repository = Repository(database)
         farm = make_farm(repository, settings, tickets)
+        api_key = settings.liveavatar_api_key.get_secret_value() if settings.liveavatar_api_key else ""
+        catalog = LiveAvatarCatalog.for_settings(settings.liveavatar_api_base or "", api_key)
         app.state.api_token = token.value
         app.state.repository = repository
         app.state.farm = farm
+        app.state.liveavatar_catalog = catalog
         try:
             await farm.start()
             yield
@@ -61,6 +73,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
             try:
                 await farm.stop()
             finally:
+                await catalog.aclose()
                 await database.close()
 
     app = FastAPI(
@@ -76,6 +89,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
             {"name": "sessions", "description": "Sessions of a class and their breakout rooms."},
             {"name": "events", "description": "Live state changes."},
             {"name": "zoom", "description": "Connecting the professor's Zoom account (OBF, meeting creation)."},
+            {"name": "liveavatar", "description": "The LiveAvatar account's avatars and voices, to pick from."},
             {"name": "health", "description": "Probes and metrics."},
         ],
     )
@@ -89,6 +103,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
     app.include_router(sessions_routes.router, dependencies=[Depends(require_token)])
     app.include_router(record_routes.router, dependencies=[Depends(require_token)])
     app.include_router(events_routes.router, dependencies=[Depends(require_token)])
+    app.include_router(liveavatar_routes.router, dependencies=[Depends(require_token)])
     app.include_router(zoom_routes.router)
     dashboard_routes.install(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -26,6 +26,7 @@ class ApiError(Exception):
         *,
         field: str | None = None,
         headers: dict[str, str] | None = None,
+        detail: Sequence[tuple[str, str]] = (),
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -33,6 +34,8 @@ class ApiError(Exception):
         self.message = message
         self.field = field
         self.headers = headers
+        # (field, message) pairs when more than one field is wrong; else `field` with `message`.
+        self.detail = list(detail)
 
 
 def not_found(what: str) -> ApiError:
@@ -45,6 +48,15 @@ def conflict(message: str) -> ApiError:
 
 def invalid(field: str, message: str) -> ApiError:
     return ApiError(422, "invalid_request", f"{field}: {message}", field=field)
+
+
+def invalid_fields(problems: Sequence[tuple[str, str]]) -> ApiError:
+    """422 naming every (field, message) pair, summed up like a validation error."""
+    field, message = problems[0]
+    summary = f"{field}: {message}"
+    if len(problems) > 1:
+        summary += f" (and {_plural(len(problems) - 1, 'more problem')})"
+    return ApiError(422, "invalid_request", summary, field=field, detail=problems)
 
 
 def field_path(loc: Sequence[Any]) -> str:
@@ -126,7 +138,9 @@ def validation_body(errors: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        detail = [{"field": exc.field, "message": exc.message}] if exc.field else []
+        detail = [{"field": f, "message": m} for f, m in exc.detail] or (
+            [{"field": exc.field, "message": exc.message}] if exc.field else []
+        )
         return JSONResponse(
             {"error": exc.error, "message": exc.message, "detail": detail}, status_code=exc.status, headers=exc.headers
         )

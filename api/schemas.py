@@ -150,7 +150,7 @@ SESSION_EXAMPLES: dict[str, Any] = {
             "professor": {
                 "name": "Prof. Ada Lovelace",
                 "avatar_id": "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a",
-                "voice_id": "en-gb-warm",
+                "voice_id": "a4a3c8c1-6f0e-4f0b-8f71-56c9b1e6b2c2",
                 "teaching_style": "Socratic; asks for the student's reasoning before giving hints.",
             },
             "course": {"name": "CS 101: Algorithms", "context": "Week 4: recursion, base cases, call stacks."},
@@ -579,3 +579,36 @@ class SessionReportOut(BaseModel):
     generated_at: datetime
     rooms: list[RoomReportOut]
     totals: ReportTotalsOut
+
+
+# ---- the LiveAvatar account's avatars and voices (for the start form's pickers) -------------------------------
+
+
+class VoiceRefOut(BaseModel):
+    id: str
+    name: str
+
+
+class AvatarChoiceOut(BaseModel):
+    id: str = Field(description="Use it as professor.avatar_id.")
+    name: str
+    status: str = Field(description="LiveAvatar's status: ACTIVE, INIT, DEPLOYING or FAILED.")
+    ready: bool = Field(description="Whether a session may use it now (status ACTIVE).")
+    preview_url: str | None = Field(description="Its preview image, served by this server.")
+    default_voice: VoiceRefOut | None = Field(description="The voice it speaks with when professor.voice_id is unset.")
+    public: bool = Field(description="One of LiveAvatar's public avatars (else the account's own).")
+
+
+class AvatarList(BaseModel):
+    avatars: list[AvatarChoiceOut]
+
+
+class VoiceChoiceOut(BaseModel):
+    id: str = Field(description="Use it as professor.voice_id.")
+    name: str
+    language: str | None
+    gender: str | None
+
+
+class VoiceList(BaseModel):
+    voices: list[VoiceChoiceOut]

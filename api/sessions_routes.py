@@ -7,16 +7,18 @@ import logging
 from collections.abc import Awaitable
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Query, Response, status
+from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from api.deps import FarmDep, RepositoryDep, SettingsDep
-from api.errors import ApiError, conflict, invalid, not_found
+from api.errors import ApiError, conflict, invalid, invalid_fields, not_found
 from api.farm_port import FarmManager
+from api.liveavatar_catalog import CatalogRefused, LiveAvatarCatalog
 from api.schemas import (
     SESSION_EXAMPLES,
     CommandAccepted,
     ContextUpdate,
     ErrorOut,
+    ProfessorIn,
     RoomDetail,
     SayRequest,
     SessionCreate,
@@ -78,6 +80,19 @@ def _require_live(room: Room) -> None:
         raise conflict(f"Room '{room.name}' has no live avatar yet (its status is {room.status.value}).")
 
 
+async def _check_avatar(catalog: LiveAvatarCatalog, professor: ProfessorIn) -> None:
+    """422 naming professor.avatar_id / voice_id when LiveAvatar does not have them (nothing is stored then).
+    When LiveAvatar cannot be asked the check is skipped: a wrong id then fails its rooms in words."""
+    try:
+        problems = await catalog.problems(professor.avatar_id, professor.voice_id)
+    except CatalogRefused as exc:
+        raise ApiError(503, "liveavatar_refused", exc.words) from None
+    if problems is None:
+        log.warning("LiveAvatar unreachable: starting a session without checking avatar %s", professor.avatar_id)
+    elif problems:
+        raise invalid_fields([(p.field, p.message) for p in problems])
+
+
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
@@ -86,6 +101,7 @@ def _require_live(room: Room) -> None:
     summary="Start a session: one avatar clone per breakout room",
 )
 async def create_session(
+    request: Request,
     response: Response,
     repository: RepositoryDep,
     farm: FarmDep,
@@ -106,6 +122,7 @@ async def create_session(
             f"This farm can run at most {settings.max_bots} rooms at once (AVATARFARM_MAX_BOTS); "
             f"you asked for {len(body.rooms)}.",
         )
+    await _check_avatar(request.app.state.liveavatar_catalog, body.professor)
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest() if idempotency_key else None
     try:
         session, created = await repository.create_session(

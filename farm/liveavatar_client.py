@@ -90,8 +90,16 @@ class VendorTranscript:
 
 
 class LiveAvatarClient:
-    def __init__(self, base_url: str, api_key: str, *, attempts: int = 4, max_wait: float = 8.0) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url, headers={"X-API-KEY": api_key}, timeout=TIMEOUT)
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        attempts: int = 4,
+        max_wait: float = 8.0,
+        timeout: httpx.Timeout = TIMEOUT,
+    ) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, headers={"X-API-KEY": api_key}, timeout=timeout)
         self._attempts = attempts
         self._max_wait = max_wait
 

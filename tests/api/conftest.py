@@ -21,6 +21,7 @@ from state.models import RoomStatus
 from state.repository import Repository
 
 TOKEN = "test-token-0123456789"
+UNREACHABLE_LIVEAVATAR = "http://127.0.0.1:9"
 
 
 @dataclass
@@ -134,7 +135,14 @@ def session_body(rooms: int = 2, **changes: Any) -> dict[str, Any]:
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"data_dir": tmp_path / "var", "api_token": TOKEN, "max_bots": 6}
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "var",
+        "api_token": TOKEN,
+        "max_bots": 6,
+        # Nothing listens there: LiveAvatar is unreachable, so sessions start without the avatar check (the
+        # outage rule). tests/api/test_liveavatar_choices.py runs the fake LiveAvatar instead.
+        "liveavatar_api_base": UNREACHABLE_LIVEAVATAR,
+    }
     values.update(overrides)
     return load_settings(**values)
 
