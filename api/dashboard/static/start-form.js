@@ -1,9 +1,11 @@
 // The start-session form: meeting (existing or to be created), professor, course and rooms with students.
 // It posts JSON to /api/sessions and shows the API's validation messages beside the fields they name
-// (`meeting.number`, `rooms[1].student.name`, …); on success it opens the session's live monitor.
+// (`meeting.number`, `rooms[1].student.name`, …); on success it opens the session's live monitor. The
+// professor picks the avatar and voice from the LiveAvatar account's lists (names and preview images, served
+// by this server); when LiveAvatar cannot be reached the ids can still be typed.
 
 import { api } from "./api.js";
-import { setText } from "./dom.js";
+import { el, setText } from "./dom.js";
 
 const form = document.getElementById("start-session");
 const rows = document.getElementById("room-rows");
@@ -74,6 +76,72 @@ function showMeetingKind() {
 }
 
 for (const radio of form.querySelectorAll('input[name="meeting_kind"]')) radio.addEventListener("change", showMeetingKind);
+
+// ---- avatar and voice pickers --------------------------------------------------------------------------------
+
+const avatarInput = form.querySelector('[name="professor.avatar_id"]');
+const voiceInput = form.querySelector('[name="professor.voice_id"]');
+const avatarChoices = document.getElementById("avatar-choices");
+const voiceChoice = document.getElementById("voice-choice");
+const catalogStatus = document.getElementById("catalog-status");
+const ownVoice = voiceChoice.options[0];
+let avatarsById = new Map();
+
+function showOwnVoice() {
+  const avatar = avatarsById.get(avatarInput.value.trim().toLowerCase());
+  const name = avatar?.default_voice?.name;
+  setText(ownVoice, name ? `The avatar's own voice (${name})` : "The avatar's own voice");
+}
+
+function syncAvatarChoice() {
+  const wanted = avatarInput.value.trim().toLowerCase();
+  for (const radio of avatarChoices.querySelectorAll("input")) radio.checked = radio.value.toLowerCase() === wanted;
+  showOwnVoice();
+}
+
+function syncVoiceChoice() {
+  const wanted = voiceInput.value.trim().toLowerCase();
+  const option = [...voiceChoice.options].find((o) => o.value.toLowerCase() === wanted);
+  voiceChoice.value = option ? option.value : "";
+}
+
+function avatarCard(avatar) {
+  const radio = el("input", { type: "radio", name: "avatar_choice", value: avatar.id, disabled: !avatar.ready });
+  radio.addEventListener("change", () => {
+    avatarInput.value = avatar.id;
+    showOwnVoice();
+  });
+  const picture = avatar.preview_url
+    ? el("img", { src: avatar.preview_url, alt: "", width: 128, height: 96, loading: "lazy" })
+    : null;
+  const note = avatar.ready ? null : el("span", { class: "hint", text: "not ready yet" });
+  return el("label", { class: "avatar-choice" }, radio, picture, el("span", { text: avatar.name }), note);
+}
+
+async function loadChoices() {
+  try {
+    const [avatars, voices] = await Promise.all([api("/api/liveavatar/avatars"), api("/api/liveavatar/voices")]);
+    avatarsById = new Map(avatars.avatars.map((a) => [a.id.toLowerCase(), a]));
+    avatarChoices.replaceChildren(...avatars.avatars.map(avatarCard));
+    for (const voice of voices.voices) {
+      const language = voice.language ? ` · ${voice.language}` : "";
+      voiceChoice.append(el("option", { value: voice.id, text: `${voice.name}${language}` }));
+    }
+    document.getElementById("avatar-picker").hidden = avatars.avatars.length === 0;
+    document.getElementById("voice-picker").hidden = false;
+    setText(catalogStatus, avatars.avatars.length ? "" : "Your LiveAvatar account has no avatars yet.");
+    syncAvatarChoice();
+    syncVoiceChoice();
+  } catch (problem) {
+    setText(catalogStatus, problem.message);
+  }
+}
+
+avatarInput.addEventListener("input", syncAvatarChoice);
+voiceInput.addEventListener("input", syncVoiceChoice);
+voiceChoice.addEventListener("change", () => {
+  voiceInput.value = voiceChoice.value;
+});
 
 // ---- body ---------------------------------------------------------------------------------------------------
 
@@ -183,3 +251,4 @@ form.addEventListener("submit", async (event) => {
 
 addRoom();
 showMeetingKind();
+loadChoices();
