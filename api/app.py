@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from api import (
@@ -41,6 +44,31 @@ Chromium per room, with a LiveAvatar talking head as its camera and microphone.
 Every endpoint except `/healthz` and `/readyz` needs `Authorization: Bearer <API token>`.
 Errors always have the shape `{"error": code, "message": words, "detail": [{"field", "message"}]}`.
 """
+
+
+def described(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI description, with the validation error answer every route really gives (ErrorOut, see
+    api/errors.py) in place of FastAPI's default HTTPValidationError."""
+    if app.openapi_schema is None:
+        spec = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        app.openapi_schema = json.loads(
+            json.dumps(spec).replace('"#/components/schemas/HTTPValidationError"', '"#/components/schemas/ErrorOut"')
+        )
+        # ErrorOut is always there: the session routes name it for their errors.
+        schemas = app.openapi_schema.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        settings: Settings = app.state.settings
+        rooms = schemas.get("SessionCreate", {}).get("properties", {}).get("rooms", {})
+        if rooms and not settings.browser_node_urls:  # this farm's own limit (AVATARFARM_MAX_BOTS)
+            rooms["maxItems"] = min(int(rooms.get("maxItems", settings.max_bots)), settings.max_bots)
+    return app.openapi_schema
 
 
 def _queued_farm(repository: Repository, settings: Settings, tickets: BotTickets) -> FarmManager:
@@ -107,6 +135,8 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
     app.include_router(zoom_routes.router)
     dashboard_routes.install(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    app.openapi = lambda: described(app)  # type: ignore[method-assign]
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_token)])
     async def openapi() -> JSONResponse:

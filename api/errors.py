@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 log = logging.getLogger("avatarfarm.api")
 
@@ -135,6 +136,27 @@ def validation_body(errors: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"error": "invalid_request", "message": summary, "detail": detail}
 
 
+UNPARSABLE_BODY = "There was an error parsing the body"
+NOT_JSON: dict[str, Any] = {
+    "type": "json_invalid",
+    "loc": ("body",),
+    "ctx": {"error": "it is not UTF-8 text"},
+    "msg": "The request body is not valid JSON.",
+}
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path (a 405's Allow header): Starlette names only the first
+    route that matched the path, while GET and DELETE of one path are two routes."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches({**request.scope, "method": "OPTIONS"})
+            if match is not Match.NONE:
+                methods |= route.methods
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -151,14 +173,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == UNPARSABLE_BODY:
+            # FastAPI's answer to a body that is not even text (bad UTF-8): a validation error like any other.
+            return JSONResponse(validation_body([NOT_JSON]), status_code=422)
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 404 and message == "Not Found":
             message = f"There is no {request.url.path} on this server."
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            message = f"{request.method} is not allowed here; this path takes {', '.join(allowed)}."
         return JSONResponse(
             {"error": codes.get(exc.status_code, "error"), "message": message, "detail": []},
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     @app.exception_handler(Exception)

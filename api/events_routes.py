@@ -25,6 +25,8 @@ router = APIRouter(tags=["events"])
 REPLAY_BATCH = 500
 PING_SECONDS = 15
 RETRY_MS = 2000
+# An event id, as _parse_id takes it (empty = none).
+EVENT_ID_PATTERN = "^[0-9]{0,18}$"
 
 
 def _message(event: Event) -> ServerSentEvent:
@@ -77,6 +79,7 @@ def _parse_id(value: str | None, name: str) -> int | None:
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "One SSE message per event; id = event id."},
         401: {"model": ErrorOut},
+        404: {"model": ErrorOut, "description": "No such session."},
     },
 )
 async def events(
@@ -84,9 +87,16 @@ async def events(
     repository: RepositoryDep,
     session: Annotated[str | None, Query(description="Only events of this session.")] = None,
     since: Annotated[
-        str | None, Query(description="Replay events after this id (0 = from the start); default: only new ones.")
-    ] = None,
-    last_event_id: Annotated[str | None, Header(description="Sent by EventSource when it reconnects.")] = None,
+        str,
+        Query(
+            description="Replay events after this id (0 = from the start); default: only new ones.",
+            json_schema_extra={"pattern": EVENT_ID_PATTERN},
+        ),
+    ] = "",
+    last_event_id: Annotated[
+        str,
+        Header(description="Sent by EventSource when it reconnects.", json_schema_extra={"pattern": EVENT_ID_PATTERN}),
+    ] = "",
 ) -> EventSourceResponse:
     if session is not None and await repository.get_session(session) is None:
         raise not_found(f"session with id {session}")

@@ -7,13 +7,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from annotated_types import MaxLen
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from farm.live_media import LiveMedia
 from farm.liveavatar_client import FULL_CREDITS_PER_MINUTE
 from state import models
 
-MEETING_DIGITS = re.compile(r"^\d{9,11}$")
+MEETING_DIGITS = re.compile(r"^[0-9]{9,11}$")
+# What the number validator accepts, for the schema: 9 to 11 digits with any spaces and dashes around them.
+MEETING_NUMBER_PATTERN = r"^[\s-]*([0-9][\s-]*){9,11}$"
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 MAX_COMMAND_TEXT = 1000
 MAX_CONTEXT_TEXT = 20_000
@@ -21,25 +25,92 @@ MAX_COURSE_CONTEXT = 100_000
 MAX_ROOMS_PER_REQUEST = 200
 
 
-class Strict(BaseModel):
-    """Unknown fields are refused rather than silently ignored; surrounding spaces are trimmed."""
+def _trimmed_strings(schema: dict[str, Any]) -> None:
+    """The JSON schema of a model whose strings are trimmed before they are checked: a required text must have
+    something besides spaces (pattern \\S), and a pattern holds for the text without its surrounding spaces."""
+    for field in schema.get("properties", {}).values():
+        for option in [field, *field.get("anyOf", [])]:
+            if option.get("type") != "string":
+                continue
+            pattern = option.get("pattern")
+            if pattern is None and option.get("minLength", 0) >= 1:
+                option["pattern"] = r"\S"
+            elif pattern is not None and pattern.startswith("^") and pattern.endswith("$"):
+                option["pattern"] = rf"^\s*(?:{pattern[1:-1]})\s*$"
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+def strict_config(schema_extra: dict[str, Any] | None = None) -> ConfigDict:
+    def update(schema: dict[str, Any], _: type[Any]) -> None:
+        _trimmed_strings(schema)
+        schema.update(schema_extra or {})
+
+    return ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=update)
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused rather than silently ignored; surrounding spaces are trimmed. A maximum length
+    holds for the text as sent (so the schema's maxLength says exactly what is refused)."""
+
+    model_config = strict_config()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _length_as_sent(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and info.field_name is not None:
+            limits = [m.max_length for m in cls.model_fields[info.field_name].metadata if isinstance(m, MaxLen)]
+            if limits and len(value) > limits[0]:
+                raise PydanticCustomError(
+                    "string_too_long",
+                    "String should have at most {max_length} characters",
+                    {"max_length": limits[0]},
+                )
+        return value
 
 
 # ---- requests --------------------------------------------------------------------------------------------
 
 
+# The meeting rule of MeetingIn's validator, said in its JSON schema too (so generated clients and property-based
+# tests know it): an existing meeting has a number and no topic; a meeting to create has create: true, a topic,
+# and no number or passcode.
+MEETING_KINDS: dict[str, Any] = {
+    "oneOf": [
+        {
+            "title": "An existing meeting",
+            "required": ["number"],
+            "properties": {
+                "number": {"type": "string"},
+                "create": {"enum": [False, None]},
+                "topic": {"type": "null"},
+            },
+        },
+        {
+            "title": "A meeting to create",
+            "required": ["create", "topic"],
+            "properties": {
+                "create": {"const": True},
+                "topic": {"type": "string"},
+                "number": {"type": "null"},
+                "passcode": {"type": "null"},
+            },
+        },
+    ]
+}
+
+
 class MeetingIn(Strict):
     """Either an existing meeting (`number`, optional `passcode`) or `create: true` with a `topic`."""
+
+    model_config = strict_config(MEETING_KINDS)
 
     number: str | None = Field(
         None,
         description="Zoom meeting number, 9 to 11 digits; spaces and dashes are ignored.",
         examples=["85746065432"],
+        json_schema_extra={"pattern": MEETING_NUMBER_PATTERN},
     )
     passcode: str | None = Field(None, max_length=10, description="The meeting passcode, if it has one.")
-    create: bool | None = Field(None, description="Set to true to have avatarfarm create the meeting.")
+    create: StrictBool | None = Field(None, description="Set to true to have avatarfarm create the meeting.")
     topic: str | None = Field(None, min_length=1, max_length=200, description="Topic of the meeting to create.")
 
     @field_validator("number")
@@ -99,7 +170,13 @@ class SessionCreate(Strict):
     meeting: MeetingIn
     professor: ProfessorIn
     course: CourseIn
-    rooms: list[RoomIn] = Field(min_length=1, max_length=MAX_ROOMS_PER_REQUEST)
+    # uniqueItems says part of the rule (no room twice); that names differ in more than case is said in words.
+    rooms: list[RoomIn] = Field(
+        min_length=1,
+        max_length=MAX_ROOMS_PER_REQUEST,
+        description="One per breakout room; room names must differ (ignoring case).",
+        json_schema_extra={"uniqueItems": True},
+    )
 
     @field_validator("rooms")
     @classmethod
@@ -129,15 +206,13 @@ class SessionCreate(Strict):
 
 
 class SayRequest(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Let's look at your second step again."}]})
+    model_config = strict_config({"examples": [{"text": "Let's look at your second step again."}]})
 
     text: str = Field(min_length=1, max_length=MAX_COMMAND_TEXT, description="Spoken verbatim by the avatar.")
 
 
 class ContextUpdate(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"text": "Focus on recursion today; the quiz covers base cases."}]}
-    )
+    model_config = strict_config({"examples": [{"text": "Focus on recursion today; the quiz covers base cases."}]})
 
     text: str = Field(min_length=1, max_length=MAX_CONTEXT_TEXT, description="Extra instructions for this room.")
 

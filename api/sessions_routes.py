@@ -44,6 +44,33 @@ ERRORS: dict[int | str, dict[str, object]] = {
 MAX_IDEMPOTENCY_KEY = 200
 
 
+def _ref(path: str, method: str) -> str:
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+
+
+SESSION = "/api/sessions/{session_id}"
+ROOM = SESSION + "/rooms/{room_id}"
+_SESSION_ID = {"session_id": "$response.body#/id"}
+_ROOM_IDS = {"session_id": "$response.body#/id", "room_id": "$response.body#/rooms/0/id"}
+# OpenAPI links: what a client (or a property-based test) can do next with the session and the rooms a
+# POST /api/sessions returns. (Not the thumbnail: a room has one only once its bot sends a picture.)
+SESSION_LINKS: dict[str, dict[str, object]] = {
+    "GetSession": {"operationRef": _ref(SESSION, "get"), "parameters": _SESSION_ID},
+    "GetRoom": {"operationRef": _ref(ROOM, "get"), "parameters": _ROOM_IDS},
+    "SayInRoom": {"operationRef": _ref(ROOM + "/say", "post"), "parameters": _ROOM_IDS},
+    "InterruptRoom": {"operationRef": _ref(ROOM + "/interrupt", "post"), "parameters": _ROOM_IDS},
+    "RestartRoom": {"operationRef": _ref(ROOM + "/restart", "post"), "parameters": _ROOM_IDS},
+    "UpdateRoomContext": {"operationRef": _ref(ROOM + "/context", "put"), "parameters": _ROOM_IDS},
+    "LeaveRoom": {"operationRef": _ref(ROOM + "/leave", "post"), "parameters": _ROOM_IDS},
+    "RoomTranscript": {"operationRef": _ref(ROOM + "/transcript", "get"), "parameters": _ROOM_IDS},
+}
+CREATED: dict[int | str, dict[str, object]] = {
+    202: {"description": "The session is stored and its rooms are queued for bots.", "links": SESSION_LINKS},
+    409: {"model": ErrorOut, "description": "The Idempotency-Key was already used for another request."},
+    503: {"model": ErrorOut, "description": "LiveAvatar refuses avatarfarm's API key, so no avatar could start."},
+}
+
+
 def _out(session: Session, settings: Settings, farm: FarmManager) -> SessionOut:
     return SessionOut.of(session, credit_budget=settings.session_credit_budget, media=farm.live_media)
 
@@ -97,7 +124,7 @@ async def _check_avatar(catalog: LiveAvatarCatalog, professor: ProfessorIn) -> N
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=SessionOut,
-    responses=ERRORS,
+    responses={**ERRORS, **CREATED},
     summary="Start a session: one avatar clone per breakout room",
 )
 async def create_session(
@@ -129,8 +156,9 @@ async def create_session(
             body.to_new_session(idempotency_key=idempotency_key, request_hash=request_hash)
         )
     except IdempotencyConflict:
+        # 409, not 422: the body is valid; it conflicts with what the key already stands for.
         raise ApiError(
-            422,
+            409,
             "idempotency_key_reused",
             "This Idempotency-Key was already used for a different request; use a new key for a new session.",
             field="Idempotency-Key",

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from api.auth import require_token
 from api.deps import RepositoryDep, SettingsDep
 from api.errors import ApiError, not_found
+from api.schemas import ErrorOut
 from farm.settings import Settings
 from farm.vendor_http import VendorError
 from farm.zoom_client import ZoomClient
@@ -131,7 +132,13 @@ async def grant(repository: RepositoryDep) -> GrantOut:
     return GrantOut(connected=True, email=current.email, user_id=current.user_id)
 
 
-@router.delete("/grant", response_model=GrantOut, dependencies=[Depends(require_token)], summary="Disconnect Zoom")
+@router.delete(
+    "/grant",
+    response_model=GrantOut,
+    dependencies=[Depends(require_token)],
+    summary="Disconnect Zoom",
+    responses={404: {"model": ErrorOut, "description": "Zoom is not connected."}},
+)
 async def forget(repository: RepositoryDep) -> GrantOut:
     current = await repository.zoom_grant()
     if current is None or not await repository.forget_zoom_grant(current.user_id):

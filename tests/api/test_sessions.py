@@ -121,7 +121,7 @@ async def test_idempotency_key_with_another_body_is_refused(api: Api) -> None:
     await api.client.post("/api/sessions", json=session_body(rooms=1), headers=headers)
     counts = await api.row_counts()
     response = await api.client.post("/api/sessions", json=session_body(rooms=2), headers=headers)
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["error"] == "idempotency_key_reused"
     assert await api.row_counts() == counts
 
