@@ -189,4 +189,3 @@ async def test_sigterm_waits_for_avatar_stops_still_under_way(tmp_path: Path) ->
         await manager.exited(60)
         assert await _active_vendor_sessions(la_url) == []
         assert await _bots(zoom, number) == []
-
