@@ -73,3 +73,16 @@ async def test_a_restart_arriving_after_the_session_ended_brings_no_room_back(tm
         assert session["status"] == "ended" and session["rooms"][0]["status"] == "ended"
         assert await stack.bots_in_meeting(number) == []
         assert await stack.vendor_active() == []
+
+
+async def test_a_meeting_that_cannot_be_created_ends_the_session_in_words(tmp_path: Path) -> None:
+    async with running_farm(tmp_path) as stack:  # Zoom was never connected: the farm cannot create meetings
+        response = await stack.client.post("/api/sessions", json=CREATE_BODY)
+        assert response.status_code == 202, response.text
+        session = await stack.session(response.json()["id"])
+        assert session["status"] == "ended"
+        assert {room["status"] for room in session["rooms"]} == {"failed"}
+        words = session["rooms"][0]["reason_text"]
+        assert words.startswith("The Zoom meeting could not be created") and "Zoom" in words[40:]
+        assert "Traceback" not in words and "{" not in words
+        assert stack.farm.running_rooms() == []
