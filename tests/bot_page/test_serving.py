@@ -145,3 +145,22 @@ def test_signature_claims_follow_zoom_rules() -> None:
     assert claims["exp"] - claims["iat"] == 7200 and claims["tokenExp"] == claims["exp"]
     assert 1800 <= claims["exp"] - claims["iat"] <= 172_800
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
+
+
+async def test_vendor_npm_serves_only_the_files_the_page_loads(client: httpx.AsyncClient) -> None:
+    served = await client.get("/vendor/npm/@heygen/liveavatar-web-sdk/dist/index.esm.js")
+    assert served.status_code == 200 and "LiveAvatarSession" in served.text
+    for path in [
+        "/vendor/npm/@heygen/liveavatar-web-sdk/dist/index.esm.js.map",
+        "/vendor/npm/@heygen/liveavatar-web-sdk/dist/index.umd.js",
+        "/vendor/npm/@heygen/liveavatar-web-sdk/package.json",
+        "/vendor/npm/events/events.js",
+        "/vendor/npm/@zoom/meetingsdk/package.json",
+        "/vendor/npm/.package-lock.json",
+        "/vendor/npm/%2e%2e/package.json",
+        "/vendor/npm/@heygen/liveavatar-web-sdk/dist/../package.json",
+    ]:
+        assert Path("bot_page/node_modules", path.removeprefix("/vendor/npm/")).exists() or "%2e" in path, path
+        response = await client.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("application/json"), path
