@@ -103,6 +103,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"LiveAvatar: {settings.liveavatar_mode.value} at {settings.liveavatar_api_base})",
         flush=True,
     )
+    _tell_silent_sim_services(settings)
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -113,6 +114,15 @@ def _serve(args: argparse.Namespace) -> int:
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _tell_silent_sim_services(settings: Settings) -> None:
+    """In sim mode, one line when the simulated Zoom or LiveAvatar does not answer (bots would all fail)."""
+    from api.sim_services import silence_in_words, silent_services
+
+    silent = asyncio.run(silent_services(settings))
+    if silent:
+        print(f"avatarfarm: not ready: {silence_in_words(silent)} (/readyz says 503 until then)", file=sys.stderr)
 
 
 async def _db_migrate(settings: Settings) -> str:
