@@ -23,7 +23,9 @@ async def _readyz(client: httpx.AsyncClient) -> httpx.Response:
     return await client.get("/readyz")
 
 
-async def test_readyz_names_the_silent_simulated_services_until_they_answer(tmp_path: Path) -> None:
+async def test_readyz_names_the_silent_simulated_services_until_they_answer_and_never_probes_live_ones(
+    tmp_path: Path,
+) -> None:
     zoom_sock, liveavatar_sock = bound_socket(), bound_socket()  # reserved, not listening yet: refused
     zoom = f"http://127.0.0.1:{zoom_sock.getsockname()[1]}"
     liveavatar = f"http://127.0.0.1:{liveavatar_sock.getsockname()[1]}"
@@ -58,9 +60,11 @@ async def test_readyz_names_the_silent_simulated_services_until_they_answer(tmp_
                             break
                         await asyncio.sleep(0.1)
                     assert response.status_code == 200 and response.json() == {"status": "ready"}
+    # Live services are never probed: with the same settings live, nothing needs to answer.
+    await _live_mode_is_ready_without_probing(tmp_path / "live")
 
 
-async def test_live_services_are_never_probed(tmp_path: Path) -> None:
+async def _live_mode_is_ready_without_probing(tmp_path: Path) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"
     settings = make_settings(
         tmp_path,
