@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, async_playwright
 
-from farm.chromium import base_args, browser_env, chromium_executable
+from farm.chromium import base_args, browser_env, chromium_executable, sandboxed
 from farm.console_lines import ConsoleBudget, without_secrets
 from farm.orphans import owner_marker
 
@@ -352,7 +352,12 @@ class LocalBrowserNode(PlaywrightNode):
 
     def launch_options(self) -> dict[str, Any]:
         args = [*base_args(), *self.bot_args, *self.extra_args, owner_marker()]
-        options: dict[str, Any] = {"headless": True, "args": args, "env": browser_env()}
+        options: dict[str, Any] = {
+            "headless": True,
+            "args": args,
+            "env": browser_env(),
+            "chromium_sandbox": sandboxed(),
+        }
         executable = chromium_executable()
         if executable:
             options["executable_path"] = executable

@@ -72,9 +72,17 @@ def chromium_executable() -> str | None:
     return found
 
 
+def sandboxed(euid: int | None = None) -> bool:
+    """Whether Chromium keeps its sandbox: always, except for root (where Chromium refuses to start with it).
+
+    Playwright adds `--no-sandbox` itself unless told otherwise (its `chromiumSandbox` launch option, false by
+    default): every launch passes this as that option too."""
+    return (os.geteuid() if euid is None else euid) != 0
+
+
 def sandbox_args(euid: int | None = None) -> list[str]:
-    """`--no-sandbox` for root (Chromium will not run its sandbox as root), nothing for anyone else."""
-    return list(NO_SANDBOX_ARGS) if (os.geteuid() if euid is None else euid) == 0 else []
+    """`--no-sandbox` for root, nothing for anyone else."""
+    return [] if sandboxed(euid) else list(NO_SANDBOX_ARGS)
 
 
 def base_args(euid: int | None = None) -> list[str]:

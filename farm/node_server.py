@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 
 from playwright._impl._driver import compute_driver_executable, get_driver_env
 
-from farm.chromium import base_args, browser_env, chromium_executable
+from farm.chromium import base_args, browser_env, chromium_executable, sandboxed
 from farm.orphans import kill_browsers_of, owner_marker
 
 log = logging.getLogger("avatarfarm.node")
@@ -182,7 +182,12 @@ class BrowserNodeServer:
         args = [*base_args(), *self.config.bot_args, owner_marker()]
         if page_origin is not None:
             args.append(f"--unsafely-treat-insecure-origin-as-secure={page_origin}")
-        options: dict[str, object] = {"headless": True, "args": args, "timeout": LAUNCH_TIMEOUT_MS}
+        options: dict[str, object] = {
+            "headless": True,
+            "args": args,
+            "timeout": LAUNCH_TIMEOUT_MS,
+            "chromiumSandbox": sandboxed(),
+        }
         executable = chromium_executable()
         if executable:
             options["executablePath"] = executable

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,11 +22,12 @@ from starlette.routing import Route
 from farm.bot_launch import LaunchRefused, launch_bot
 from farm.bot_tickets import BotTickets
 from farm.browser_node import LocalBrowserNode
+from farm.chromium import chromium_executable
 from farm.console_lines import ConsoleBudget
 from farm.orphans import browsers_of
 from farm.settings import load_settings
 from tests.support.ports import free_port
-from tests.support.process_tree import argv, environment, tree
+from tests.support.process_tree import argv, environment, seccomp_mode, tree, user_namespace
 from tests.support.servers import RunningServer, serve_app
 
 pytestmark = pytest.mark.browser
@@ -202,6 +204,49 @@ async def test_console_lines_lose_their_query_strings_and_a_flood_is_cut_to_a_bu
         assert texts.index(told[0]["text"]) == 5
     finally:
         await bot.close()
+
+
+AS_NOBODY = """#!/bin/sh
+# Chromium as uid/gid 65534, given the profile directory Playwright made for it (as root).
+for arg in "$@"; do
+  case "$arg" in --user-data-dir=*) chown -R 65534:65534 "${arg#--user-data-dir=}" ;; esac
+done
+exec setpriv --reuid=65534 --regid=65534 --clear-groups "%s" "$@"
+"""
+
+
+async def test_an_unprivileged_users_bot_chromium_keeps_its_renderer_sandbox(
+    monkeypatch: pytest.MonkeyPatch, pages: RunningServer, tmp_path: Path
+) -> None:
+    real_euid = os.geteuid()
+    if real_euid == 0:
+        # Run as root here: the farm is told it is uid 65534, and Chromium really runs as 65534.
+        chromium = chromium_executable()
+        assert chromium and shutil.which("setpriv"), "needs Chromium and setpriv (util-linux)"
+        wrapper = tmp_path / "chromium-as-nobody"
+        wrapper.write_text(AS_NOBODY % chromium)
+        wrapper.chmod(0o755)
+        monkeypatch.setenv("AVATARFARM_CHROMIUM", str(wrapper))
+        monkeypatch.setattr(os, "geteuid", lambda: 65534)
+    node = LocalBrowserNode(capacity=1)
+    assert "--no-sandbox" not in node.launch_options()["args"]
+    await node.start()
+    try:
+        heard = Heard()
+        bot = await node.open_bot("sandbox", f"{pages.base_url}/main", on_report=heard.report, on_notice=heard.notice)
+        monkeypatch.undo()
+        try:
+            await _until(lambda: heard.reports)
+            [browser] = browsers_of(os.getpid())
+            renderers = [pid for pid in tree(browser) if _process_type(pid) == "renderer"]
+            assert renderers
+            for pid in renderers:
+                assert seccomp_mode(pid) == 2, "a renderer without its seccomp-bpf sandbox"
+                assert user_namespace(pid) != user_namespace("self")
+        finally:
+            await bot.close()
+    finally:
+        await node.stop()
 
 
 def _services(base_url: str, node: LocalBrowserNode, tmp_path: Path) -> SimpleNamespace:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -47,3 +48,16 @@ def argv(pid: int) -> list[str]:
         return [a.decode(errors="replace") for a in (PROC / str(pid) / "cmdline").read_bytes().split(b"\0") if a]
     except OSError:
         return []
+
+
+def seccomp_mode(pid: int) -> int | None:
+    """0: none, 1: strict, 2: filter (Chromium's sandbox); None when it has exited."""
+    try:
+        status = (PROC / str(pid) / "status").read_text()
+    except OSError:
+        return None
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("Seccomp:")), None)
+
+
+def user_namespace(pid: int | str) -> str:
+    return os.readlink(PROC / str(pid) / "ns" / "user")

@@ -6,6 +6,7 @@ import os
 
 from farm.browser_node import LocalBrowserNode
 from farm.chromium import base_args, browser_env, sandbox_args
+from farm.node_server import BrowserNodeServer, NodeConfig
 
 
 def test_the_renderer_sandbox_is_turned_off_for_root_only() -> None:
@@ -17,8 +18,14 @@ def test_the_renderer_sandbox_is_turned_off_for_root_only() -> None:
 
 
 def test_this_machines_bots_get_the_flag_its_real_user_calls_for() -> None:
-    args = LocalBrowserNode().launch_options()["args"]
-    assert ("--no-sandbox" in args) == (os.geteuid() == 0)
+    root = os.geteuid() == 0
+    options = LocalBrowserNode().launch_options()
+    assert ("--no-sandbox" in options["args"]) == root
+    # Playwright adds --no-sandbox itself unless its chromiumSandbox option says otherwise.
+    assert options["chromium_sandbox"] is not root
+    node_options = BrowserNodeServer(NodeConfig("127.0.0.1", 0, "t" * 16)).launch_options()
+    assert ("--no-sandbox" in node_options["args"]) == root
+    assert node_options["chromiumSandbox"] is not root
 
 
 def test_the_browser_environment_is_an_allow_list() -> None:
