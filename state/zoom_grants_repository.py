@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 from state.database import Database
@@ -219,8 +220,8 @@ class ZoomGrantsRepository:
         """The grant this dashboard session parked, if it has not expired."""
         async with self.db.snapshot() as reader:
             row = await reader.fetchone(
-                "SELECT * FROM zoom_pending_grants WHERE session_nonce = ? AND expires_at >= strftime('%s','now')",
-                (session_nonce,),
+                "SELECT * FROM zoom_pending_grants WHERE session_nonce = ? AND expires_at >= ?",
+                (session_nonce, time.time()),
             )
         if row is None:
             return None
