@@ -11,7 +11,7 @@ from farm.settings import Settings
 from state.database import Database
 from state.private_files import secure_database_files
 from state.repository import Repository
-from state.secret_box import SecretBox, load_secret_box
+from state.secret_box import SecretBox, SecretKeyError, load_secret_box
 
 log = logging.getLogger("avatarfarm.secrets")
 
@@ -30,6 +30,13 @@ async def open_repository(settings: Settings, box: SecretBox) -> Repository:
     repository = await _open(settings, box)
     try:
         changed = await repository.encrypt_stored_zoom_grants()
+    except SecretKeyError as exc:
+        await repository.db.close()
+        raise SecretKeyError(
+            f"{exc}; or forget the stored Zoom connection (then connect Zoom again): sqlite3 "
+            f"{settings.database_path} 'DELETE FROM zoom_grants; DELETE FROM zoom_pending_grants; "
+            "DELETE FROM zoom_oauth_states'"
+        ) from None
     except BaseException:
         await repository.db.close()
         raise

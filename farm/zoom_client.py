@@ -81,14 +81,17 @@ class ZoomClient:
         client_id: str,
         client_secret: str,
         redirect_uri: str,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._repository = repository
         self._oauth_base = oauth_base
         self._client_id = client_id
         self._client_secret = client_secret
         self.redirect_uri = redirect_uri
-        self._api = httpx.AsyncClient(base_url=api_base, timeout=TIMEOUT)
-        self._oauth = httpx.AsyncClient(base_url=oauth_base, timeout=TIMEOUT, auth=(client_id, client_secret))
+        self._api = httpx.AsyncClient(base_url=api_base, timeout=TIMEOUT, transport=transport)
+        self._oauth = httpx.AsyncClient(
+            base_url=oauth_base, timeout=TIMEOUT, auth=(client_id, client_secret), transport=transport
+        )
         self._refresh_lock = asyncio.Lock()
 
     async def aclose(self) -> None:

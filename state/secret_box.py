@@ -51,8 +51,7 @@ class SecretBox:
         except (InvalidToken, UnicodeError):
             raise SecretKeyError(
                 f"stored Zoom tokens cannot be decrypted with the key from {self.source}: put the key they were "
-                f"written with back into {ENV_NAME} (new key first, old keys after, comma-separated), "
-                "or disconnect Zoom and connect it again"
+                f"written with back into {ENV_NAME} (new key first, old keys after, comma-separated)"
             ) from None
 
     def is_current(self, stored: str) -> bool:

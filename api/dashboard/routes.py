@@ -135,8 +135,8 @@ async def sign_in(
         return _sign_in_form(
             request,
             next_path=target,
-            error="That is not this server's API token. It was printed when the server first started, "
-            "and is kept in DATA_DIR/api_token.",
+            error="That is not this server's API token. It is kept in DATA_DIR/api_token (and was printed when "
+            "the server first started in a terminal).",
             status_code=401,
         )
     value, _ = session_cookie.issue(api_token)
