@@ -48,18 +48,12 @@ async def test_an_existing_database_is_narrowed_to_0600(tmp_path: Path) -> None:
         assert _mode(settings.data_dir) == 0o700
 
 
-def test_the_generated_token_file_is_0600(tmp_path: Path) -> None:
+def test_a_token_file_others_can_read_is_refused_with_the_fix(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, api_token=None)
     token = ensure_api_token(settings)
     path = settings.data_dir / "api_token"
     assert token.generated and _mode(path) == 0o600
     assert ensure_api_token(settings).value == token.value
-
-
-def test_a_token_file_others_can_read_is_refused_with_the_fix(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, api_token=None)
-    ensure_api_token(settings)
-    path = settings.data_dir / "api_token"
     path.chmod(0o640)
     with pytest.raises(PrivateFileError) as refused:
         ensure_api_token(settings)
@@ -86,21 +80,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.parametrize("terminal", [False, True])
 def test_serve_prints_the_token_only_to_a_terminal(
-    tmp_path: Path, terminal: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for name in list(os.environ):
         if name.startswith("AVATARFARM_"):
             monkeypatch.delenv(name)
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)  # start-up only
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: terminal)
-    data = tmp_path / "var"
-    assert cli.main(["serve", "--data-dir", str(data), "--port", str(_free_port())]) == 0
-    printed = capsys.readouterr().out
-    token = (data / "api_token").read_text().strip()
-    assert (token in printed) is terminal
-    assert str(data / "api_token") in printed
+    for terminal in (False, True):
+        monkeypatch.setattr(sys.stdout, "isatty", lambda answer=terminal: answer)
+        data = tmp_path / f"var-{terminal}"
+        assert cli.main(["serve", "--data-dir", str(data), "--port", str(_free_port())]) == 0
+        printed = capsys.readouterr().out
+        token = (data / "api_token").read_text().strip()
+        assert (token in printed) is terminal, printed
+        assert str(data / "api_token") in printed
 
 
 def test_serve_with_a_wrong_secret_key_stops_with_one_line(
