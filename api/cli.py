@@ -76,15 +76,23 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-    from api.auth import ensure_api_token
+    from api.auth import announce_token, ensure_api_token
     from api.listening import PortTaken, bind
+    from api.secrets_at_rest import check_secrets
     from farm.factory import browser_farm
+    from state.private_files import PrivateFileError
+    from state.secret_box import SecretKeyError
 
     settings = _settings(args)
     _configure_logging(args.log_level)
-    token = ensure_api_token(settings)
-    if token.generated:
-        print(f"API token (shown once; kept in {token.source}):\n  {token.value}", flush=True)
+    try:
+        token = ensure_api_token(settings)
+        asyncio.run(check_secrets(settings))
+    except (PrivateFileError, SecretKeyError) as exc:
+        raise UsageError(str(exc)) from None
+    announcement = announce_token(token, to_terminal=sys.stdout.isatty())
+    if announcement:
+        print(announcement, flush=True)
     settings = settings.model_copy(update={"api_token": SecretStr(token.value)})
     if settings.webhook_targets:
         from farm.webhook_secret import ensure_webhook_secret

@@ -137,7 +137,13 @@ class LiveAvatarClient:
         }
         if max_session_duration:
             body["max_session_duration"] = max_session_duration
-        data = await self._call("POST", "/v1/sessions/token", json=body)
+
+        # Each token starts a billed session: retried only when the request never reached LiveAvatar.
+        async def once() -> Any:
+            response = await send(self._client, VENDOR, "POST", "/v1/sessions/token", json=body)
+            return self._data("POST", "/v1/sessions/token", response)
+
+        data = await with_retries(once, attempts=self._attempts, max_wait=self._max_wait, creates=True)
         return SessionToken(session_id=str(data["session_id"]), token=str(data["session_token"]))
 
     async def stop_session(self, session_id: str, reason: str = "USER_CLOSED") -> None:
