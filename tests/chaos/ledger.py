@@ -31,6 +31,7 @@ class AvatarRow:
     vendor_session_id: str | None
     status: str
     stopped_at: float | None
+    end_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class Ledger:
 
     def active_vendor_ids(self) -> set[str]:
         return {row.vendor_session_id for row in self.avatars if row.status == "active" and row.vendor_session_id}
+
+    def vendor_ids(self) -> set[str]:
+        return {row.vendor_session_id for row in self.avatars if row.vendor_session_id}
 
     def duplicate_vendor_ids(self) -> list[str]:
         counts = Counter(row.vendor_session_id for row in self.avatars if row.vendor_session_id)
@@ -86,7 +90,9 @@ def _read(database: Path, session_id: str) -> Ledger:
             for r in connection.execute(f"SELECT * FROM bots WHERE room_id IN ({marks}) ORDER BY started_at", ids)
         ]
         avatars = [
-            AvatarRow(r["id"], rooms[r["room_id"]], r["vendor_session_id"], r["status"], r["stopped_at"])
+            AvatarRow(
+                r["id"], rooms[r["room_id"]], r["vendor_session_id"], r["status"], r["stopped_at"], r["end_reason"]
+            )
             for r in connection.execute(
                 f"SELECT * FROM avatar_sessions WHERE room_id IN ({marks}) ORDER BY created_at", ids
             )

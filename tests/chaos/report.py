@@ -35,7 +35,7 @@ class KillOutcome:
 def attribute(kills: list[Kill], ledger: Ledger) -> list[KillOutcome]:
     """Each kill is matched with the first bot attempt that was running at the kill and ended after it (the farm
     sees a dead browser within about a second; a browser killed while its page loads ends as launch_failed), and
-    timed until that room's next `live`."""
+    timed from the kill until that room's next attempt is `live`."""
     ended = sorted((b for b in ledger.bots if b.ended_at is not None), key=lambda b: b.ended_at or 0.0)
     taken: set[str] = set()
     outcomes = []
@@ -53,7 +53,8 @@ def attribute(kills: list[Kill], ledger: Ledger) -> list[KillOutcome]:
             outcomes.append(KillOutcome(kill.at, kill.pid, None, None, None, None))
             continue
         taken.add(bot.id)
-        live = ledger.first_live_after(bot.room, kill.at)
+        # The next attempt's `live`: the killed page may still have reported `live` before the farm saw it die.
+        live = ledger.first_live_after(bot.room, bot.ended_at or kill.at)
         outcomes.append(
             KillOutcome(
                 kill.at, kill.pid, bot.room, bot.attempt, bot.end_reason, None if live is None else live - kill.at
@@ -77,6 +78,8 @@ class CampaignReport:
     bots_lost_to_manager_kill: int = 0
     avatar_rows: int = 0
     vendor_sessions_created: int = 0
+    vendor_sessions_without_row: list[dict[str, Any]] = field(default_factory=list)
+    rows_without_vendor_id: list[dict[str, Any]] = field(default_factory=list)
     open_bots_while_live: dict[str, int] = field(default_factory=dict)
     leaked_while_live: list[str] = field(default_factory=list)
     unbilled_rows_while_live: list[str] = field(default_factory=list)
@@ -104,6 +107,8 @@ class CampaignReport:
             "bot attempts (rows)": self.bot_attempts,
             "avatar sessions (rows)": self.avatar_rows,
             "vendor sessions created": self.vendor_sessions_created,
+            "vendor sessions with no row": len(self.vendor_sessions_without_row),
+            "avatar rows with no vendor session": len(self.rows_without_vendor_id),
             "leaked avatar sessions while live": len(self.leaked_while_live),
             "rooms without exactly one open bot row": sum(n != 1 for n in self.open_bots_while_live.values()),
             "duplicate vendor session ids": len(self.duplicate_vendor_ids),

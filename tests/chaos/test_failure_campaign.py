@@ -95,10 +95,14 @@ async def _vendor_active(la_url: str) -> set[str]:
         await client.aclose()
 
 
-async def _vendor_created(la_admin: httpx.AsyncClient) -> int:
+VENDOR_FIELDS = ("id", "status", "created_at", "end_at", "end_reason", "duration", "credits_consumed")
+
+
+async def _vendor_created(la_admin: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
+    """Every session the fake LiveAvatar ever created (a minted token creates one), by id."""
     response = await la_admin.get("/admin/sessions")
     assert response.status_code == 200, response.text
-    return len(response.json()["data"])
+    return {s["id"]: {k: s.get(k) for k in VENDOR_FIELDS} for s in response.json()["data"]}
 
 
 async def _settled_leaks(
@@ -196,7 +200,16 @@ async def _campaign(tmp_path: Path, report: CampaignReport) -> None:
                 ]
                 report.bot_attempts = len(ledger.bots)
                 report.avatar_rows = len(ledger.avatars)
-                report.vendor_sessions_created = await _vendor_created(la_admin)
+                created_at_vendor = await _vendor_created(la_admin)
+                report.vendor_sessions_created = len(created_at_vendor)
+                report.vendor_sessions_without_row = [
+                    created_at_vendor[vendor] for vendor in sorted(set(created_at_vendor) - ledger.vendor_ids())
+                ]
+                report.rows_without_vendor_id = [
+                    {"room": a.room, "status": a.status, "end_reason": a.end_reason}
+                    for a in ledger.avatars
+                    if a.vendor_session_id is None
+                ]
         finally:
             await manager.stop()
 
@@ -224,5 +237,6 @@ async def test_every_room_comes_back_without_leaks_or_lost_rows(
     assert report.unbilled_rows_while_live == [], "rows say active, the vendor says ended"
     assert report.open_bots_while_live == {room: 1 for room in PLAN.rooms}
     assert report.duplicate_vendor_ids == []
+    assert report.vendor_sessions_without_row == [], "vendor sessions the farm has no row for"
     assert report.active_at_vendor_after_end == []
     assert report.open_rows_after_end == []
