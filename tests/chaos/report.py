@@ -71,6 +71,9 @@ class CampaignReport:
     seed: int
     manager_kill_room_statuses: list[str] = field(default_factory=list)
     manager_restart_ready_seconds: float | None = None
+    orphans_at_manager_kill: int = 0
+    orphans_still_billing: list[str] = field(default_factory=list)
+    load_average: list[float] = field(default_factory=list)
     kills: list[KillOutcome] = field(default_factory=list)
     vendor_faults: list[dict[str, Any]] = field(default_factory=list)
     all_live_after_chaos_seconds: float | None = None
@@ -102,6 +105,8 @@ class CampaignReport:
             "rooms never back after a kill": sum(k.room is not None and k.recovery_seconds is None for k in self.kills),
             "manager SIGKILL at room statuses": ", ".join(self.manager_kill_room_statuses),
             "manager restart to /readyz (s)": _round(self.manager_restart_ready_seconds),
+            "avatars billing at the manager kill": self.orphans_at_manager_kill,
+            "of those, still billing 10 s after restart": len(self.orphans_still_billing),
             "vendor faults fired": sum(int(f.get("hits", 0)) for f in self.vendor_faults),
             "all rooms live after the chaos (s)": _round(self.all_live_after_chaos_seconds),
             "bot attempts (rows)": self.bot_attempts,
@@ -115,6 +120,7 @@ class CampaignReport:
             "active at the vendor after the end": len(self.active_at_vendor_after_end),
             "rows still open after the end": len(self.open_rows_after_end),
             "campaign wall time (s)": _round(self.wall_seconds),
+            "load average (1 min) before, after": ", ".join(f"{v:.1f}" for v in self.load_average),
         }
 
     def table(self) -> str:

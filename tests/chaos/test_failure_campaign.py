@@ -11,6 +11,7 @@ replays a run's choice of browsers. The figures go to tests/chaos/last_run.json 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,11 +32,9 @@ PLAN = CampaignPlan.from_env()
 REPORT_PATH = Path(__file__).with_name("last_run.json")
 # Set-up, the deployment cut by the manager kill, the final recovery and the end, around the chaos window.
 OVERHEAD_SECONDS = 360
+ORPHANS_STOPPED_WITHIN_SECONDS = 10.0
 
 pytestmark = [pytest.mark.browser, pytest.mark.chaos, pytest.mark.timeout(PLAN.seconds + OVERHEAD_SECONDS)]
-
-# Rooms that have a bot past its launch (the page is up and in the meeting) but are not all live yet.
-UNDER_WAY = {"joining", "in_main_session", "joining_breakout", "in_room", "avatar_connecting", "live"}
 
 
 async def _class_meeting(zoom: FakeZoom, rooms: tuple[str, ...]) -> str:
@@ -72,7 +71,7 @@ async def _wait(
         if time.monotonic() - started > within:
             states = [(r["name"], r["status"], r["reason"], r["reason_text"]) for r in rooms]
             raise AssertionError(f"not {what} within {within:.0f}s: {states}")
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.05)
 
 
 def _all_live(rooms: list[dict[str, Any]]) -> bool:
@@ -84,7 +83,8 @@ def _all_ended(rooms: list[dict[str, Any]]) -> bool:
 
 
 def _mid_deployment(rooms: list[dict[str, Any]]) -> bool:
-    return any(r["status"] in UNDER_WAY for r in rooms) and not _all_live(rooms)
+    """A room live (its avatar billing: the restart must reap it) while others are still starting."""
+    return any(r["status"] == "live" for r in rooms) and not _all_live(rooms)
 
 
 async def _vendor_active(la_url: str) -> set[str]:
@@ -131,6 +131,16 @@ async def _kills_seen(manager: ManagerProcess, session_id: str, kills: list[Kill
         await asyncio.sleep(0.25)
 
 
+async def _still_active(la_url: str, sessions: set[str], within: float) -> set[str]:
+    """Those of `sessions` still active at the vendor once none is, or after `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        active = await _vendor_active(la_url) & sessions
+        if not active or time.monotonic() > deadline:
+            return active
+        await asyncio.sleep(0.25)
+
+
 async def _vendor_active_after_end(la_url: str, within: float) -> set[str]:
     """The sessions still active at the vendor once none is, or after `within` seconds."""
     deadline = time.monotonic() + within
@@ -169,8 +179,15 @@ async def _campaign(tmp_path: Path, report: CampaignReport) -> None:
                 # SIGKILL of the manager while the class is being deployed, then a restart on the same DATA_DIR.
                 await _wait(api, session_id, _mid_deployment, 120, "part-way through the deployment")
                 report.manager_kill_room_statuses = [r["status"] for r in await _rooms(api, session_id)]
+                billing_at_kill = await _vendor_active(la_url)
                 await manager.kill()
                 report.manager_restart_ready_seconds = await manager.start()
+                # The restart must stop what the killed manager left billing, itself and soon: the vendor's own
+                # timeout for an absent client (30 s) is not the farm's doing.
+                report.orphans_at_manager_kill = len(billing_at_kill)
+                report.orphans_still_billing = sorted(
+                    await _still_active(la_url, billing_at_kill, ORPHANS_STOPPED_WITHIN_SECONDS)
+                )
                 ledger = await read_ledger(manager.database, session_id)
                 report.bots_lost_to_manager_kill = sum(b.status == "lost" for b in ledger.bots)
 
@@ -221,15 +238,19 @@ async def test_every_room_comes_back_without_leaks_or_lost_rows(
         chaos_seconds=PLAN.seconds, rooms=len(PLAN.rooms), kill_interval_seconds=PLAN.kill_every, seed=PLAN.seed
     )
     began = time.monotonic()
+    report.load_average.append(os.getloadavg()[0])
     try:
         await _campaign(tmp_path, report)
     finally:
         report.wall_seconds = time.monotonic() - began
+        report.load_average.append(os.getloadavg()[0])
         report.write(REPORT_PATH)
         with capsys.disabled():
             print("\n" + report.table())
 
     assert report.manager_kill_room_statuses.count("live") < len(PLAN.rooms), "the manager was killed too late"
+    assert report.orphans_at_manager_kill >= 1, "no avatar was billing when the manager was killed"
+    assert report.orphans_still_billing == [], "the restart left the killed manager's avatar sessions billing"
     assert len(report.kills) >= PLAN.kills - 1, "the campaign found too few bot browsers to kill"
     assert [k for k in report.kills if k.room is None] == [], "a browser kill left no ended bot attempt"
     assert [k for k in report.kills if k.recovery_seconds is None] == [], "a room never came back after a kill"
