@@ -105,6 +105,7 @@ class CampaignReport:
             "rooms never back after a kill": sum(k.room is not None and k.recovery_seconds is None for k in self.kills),
             "manager SIGKILL at room statuses": ", ".join(self.manager_kill_room_statuses),
             "manager restart to /readyz (s)": _round(self.manager_restart_ready_seconds),
+            "bot rows closed as lost at the restart": self.bots_lost_to_manager_kill,
             "avatars billing at the manager kill": self.orphans_at_manager_kill,
             "of those, still billing 10 s after restart": len(self.orphans_still_billing),
             "vendor faults fired": sum(int(f.get("hits", 0)) for f in self.vendor_faults),

@@ -169,8 +169,13 @@ async def _campaign(tmp_path: Path, report: CampaignReport) -> None:
         try:
             await manager.start()
             number = await _class_meeting(zoom, PLAN.rooms)
+            # A new connection per request: on a loaded machine a poll can come more than uvicorn's 5 s keep-alive
+            # after the last one, and a pooled connection the manager is closing fails the request.
             async with httpx.AsyncClient(
-                base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+                base_url=manager.url,
+                headers={"Authorization": f"Bearer {TOKEN}"},
+                timeout=30,
+                limits=httpx.Limits(max_keepalive_connections=0),
             ) as api:
                 response = await api.post("/api/sessions", json=session_request(number, list(PLAN.rooms)))
                 assert response.status_code == 202, response.text
