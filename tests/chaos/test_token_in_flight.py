@@ -1,11 +1,7 @@
 """A bot browser that dies while the farm waits for LiveAvatar's answer to POST /v1/sessions/token: the vendor
 has created the session, the farm has a row for it; the row must name that session and the session must be
-stopped, else the farm has lost track of something it created at the vendor.
-
-Known gap, found by the failure campaign: the avatar start is cancelled mid-call, the row is closed with no
-vendor session id and the vendor session is never stopped (farm/avatar_sessions.py `_mint` handles only
-VendorError). Marked xfail(strict) until that is fixed: the fix turns it into a pass that must be unmarked.
-"""
+stopped, else the farm has lost track of something it created at the vendor (found by the failure campaign:
+the avatar start was cancelled mid-call, its row closed with no vendor session id)."""
 
 from __future__ import annotations
 
@@ -58,7 +54,6 @@ async def _vendor_sessions(admin: httpx.AsyncClient) -> list[dict[str, Any]]:
     return sessions
 
 
-@pytest.mark.xfail(strict=True, reason="a start cancelled during the token call loses the vendor session's id")
 async def test_a_browser_killed_while_its_avatar_token_is_minted_leaves_nothing_unrecorded(tmp_path: Path) -> None:
     liveavatar = create_liveavatar(FakeLiveAvatarConfig(api_key=LA_API_KEY, admin_token=LA_ADMIN))
     async with running_fake_zoom() as zoom, serve_app(late_token_answers(liveavatar)) as la_server:
