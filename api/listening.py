@@ -23,7 +23,8 @@ def bind(host: str, port: int, *, setting: str = "AVATARFARM_PORT") -> socket.so
             f"cannot listen on {host}:{port} ({exc.strerror or exc}): another program uses it; "
             f"stop it or choose another port ({setting})"
         ) from None
-    sock.set_inheritable(True)
+    # Not inheritable (Python's default): uvloop spawns children (Playwright's driver) without closing inheritable
+    # descriptors, and a child holding the socket keeps the port after the server is killed.
     return sock
 
 
