@@ -77,7 +77,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from api.auth import announce_token, ensure_api_token
-    from api.listening import PortTaken, bind
+    from api.listening import KEEP_ALIVE_SECONDS, PortTaken, bind
     from api.secrets_at_rest import check_secrets
     from farm.factory import browser_farm
     from state.private_files import PrivateFileError
@@ -118,6 +118,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=args.log_level,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         access_log=args.log_level == "debug",
     )
     uvicorn.Server(config).run(sockets=[sock])

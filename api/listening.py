@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import socket
 
+# Idle client connections are kept this long (uvicorn's default, 5 s, makes pollers that reuse a pooled connection
+# race its close and see "Server disconnected without sending a response").
+KEEP_ALIVE_SECONDS = 75
+
 
 class PortTaken(OSError):
     """The address cannot be listened on; the message says which and what to do."""

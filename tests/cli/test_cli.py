@@ -34,6 +34,16 @@ def test_serve_answers_says_where_the_token_is_and_stops_on_sigterm(tmp_path: Pa
     data = str(tmp_path / "var")
     with run_cli_server(["serve", "--data-dir", data]) as server:
         assert httpx.get(server.base_url + "/healthz").json() == {"status": "ok"}
+        # An idle keep-alive connection outlives uvicorn's 5 s default (pollers reuse pooled connections).
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle:
+            idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = b""
+            while not answer.endswith(b'{"status":"ok"}'):
+                answer += idle.recv(4096)
+            assert answer.startswith(b"HTTP/1.1 200")
+            idle.settimeout(7)
+            with pytest.raises(TimeoutError):  # nothing arrives: no close (b"") within 7 s
+                idle.recv(1)
         token = (tmp_path / "var" / "api_token").read_text().strip()
         listed = httpx.get(server.base_url + "/api/sessions", headers={"Authorization": f"Bearer {token}"})
         assert listed.status_code == 200
