@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 LIVEKIT_VERSION := v1.13.5
 LIVEKIT_BIN := bin/livekit-server
 
-.PHONY: setup system-deps python-deps node-deps livekit lint test bench demo serve clean
+.PHONY: setup system-deps python-deps node-deps livekit lint test chaos bench demo serve clean
 
 setup: system-deps python-deps node-deps livekit
 
@@ -68,6 +68,14 @@ PYTEST_WORKERS ?= 2
 
 test: setup lint
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --max-worker-restart=0 --durations=15 $(PYTEST_ARGS)
+
+# The failure campaign's long version (`make test` runs a 30 s one): a 4-room class on a real manager process,
+# a bot browser SIGKILLed every 10 s for CHAOS_SECONDS, LiveAvatar 500/429 bursts, and a manager SIGKILL and
+# restart mid-deployment. The figures are printed and written to tests/chaos/last_run.json.
+CHAOS_SECONDS ?= 120
+
+chaos: setup
+	AVATARFARM_CHAOS_SECONDS=$(CHAOS_SECONDS) $(PY) -m pytest -m chaos tests/chaos $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) -m tests.bench

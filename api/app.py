@@ -27,10 +27,10 @@ from api.errors import install_error_handlers
 from api.farm_port import FarmManager
 from api.liveavatar_catalog import LiveAvatarCatalog
 from api.metrics import Metrics, MetricsMiddleware
+from api.secrets_at_rest import open_repository, open_secret_box
 from farm.bot_tickets import BotTickets
 from farm.queued import QueuedFarm
 from farm.settings import Settings
-from state.database import Database
 from state.repository import Repository
 
 log = logging.getLogger("avatarfarm.api")
@@ -85,8 +85,8 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
         token = ensure_api_token(settings)
         if token.generated:
             log.info("generated an API token, kept in %s", token.source)
-        database = await Database.open(settings.database_path)
-        repository = Repository(database)
+        repository = await open_repository(settings, open_secret_box(settings))
+        database = repository.db
         farm = make_farm(repository, settings, tickets)
         api_key = settings.liveavatar_api_key.get_secret_value() if settings.liveavatar_api_key else ""
         catalog = LiveAvatarCatalog.for_settings(settings.liveavatar_api_base or "", api_key)

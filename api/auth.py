@@ -1,10 +1,9 @@
-"""The API token: read from AVATARFARM_API_TOKEN, else generated once and kept under DATA_DIR; checked on
-every request except the health probes."""
+"""The API token: read from AVATARFARM_API_TOKEN, else generated once and kept under DATA_DIR (a private file,
+see state/private_files.py); checked on every request except the health probes."""
 
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from fastapi import Request
 from api.dashboard.session_cookie import check_cookie, has_session_cookie
 from api.errors import ApiError
 from farm.settings import Settings
+from state.private_files import create_private, read_private
 
 TOKEN_FILE = "api_token"
 
@@ -30,20 +30,30 @@ def token_path(settings: Settings) -> Path:
 
 
 def ensure_api_token(settings: Settings) -> ApiToken:
-    """The configured token; else the one kept in DATA_DIR; else a new one written there (mode 0600)."""
+    """The configured token; else the one kept in DATA_DIR; else a new one written there (mode 0600, O_EXCL).
+
+    Raises PrivateFileError (one line with the fix) when the kept file is a symlink or readable by others."""
     if settings.api_token is not None and settings.api_token.get_secret_value():
         return ApiToken(settings.api_token.get_secret_value(), False, "AVATARFARM_API_TOKEN")
     path = token_path(settings)
-    if path.is_file():
-        stored = path.read_text(encoding="utf-8").strip()
-        if stored:
-            return ApiToken(stored, False, str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    stored = (read_private(path) or "").strip()
+    if stored:
+        return ApiToken(stored, False, str(path))
     value = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(value + "\n")
+    if path.exists():  # an empty file left behind: replaced, still never through a link
+        path.unlink()
+    if not create_private(path, value + "\n"):
+        return ApiToken((read_private(path) or "").strip(), False, str(path))  # another process wrote it first
     return ApiToken(value, True, str(path))
+
+
+def announce_token(token: ApiToken, *, to_terminal: bool) -> str | None:
+    """What to print about a generated token: the token itself only on a terminal, else where it is kept."""
+    if not token.generated:
+        return None
+    if to_terminal:
+        return f"API token (shown once; kept in {token.source}):\n  {token.value}"
+    return f"API token generated and kept in {token.source} (not printed: standard output is not a terminal)"
 
 
 def bearer_token(request: Request) -> str | None:

@@ -1,5 +1,6 @@
 """Serves each bot's page at its one-time URL (/bot/{ticket}), the page's own scripts, and the vendor SDKs
-from bot_page/node_modules, all with the headers that make the page cross-origin isolated.
+from bot_page/node_modules, all with the headers that make the page cross-origin isolated. Of node_modules,
+/vendor/npm serves only the files the page loads (api/vendor_files.py); any other path there is a 404.
 
 No bearer token here: the ticket is the credential for the page, and the scripts are public code.
 """
@@ -10,14 +11,17 @@ import mimetypes
 from functools import cache
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.types import Scope
 
 from api.static_headers import WithHeaders
-from farm.bot_page_config import EVENTS_SHIM_PATH, NPM_PATH, ZOOM_DIST_PATH
+from api.vendor_files import npm_files
+from farm.bot_page_config import EVENTS_SHIM_PATH, NPM_PATH, ZOOM_DIST_PATH, sdk_sources
 from farm.bot_tickets import BotTickets
+from farm.settings import Settings
 from state.vocabulary import as_javascript
 
 BOT_PAGE_DIR = Path(__file__).resolve().parents[1] / "bot_page"
@@ -97,6 +101,27 @@ async def events_shim() -> Response:
     return Response(events_shim_source(), media_type="text/javascript", headers=ASSET_HEADERS)
 
 
+class AllowListedFiles(StaticFiles):
+    """StaticFiles that serves only the listed paths (relative, '/'-separated)."""
+
+    def __init__(self, *, directory: Path, allowed: frozenset[str]) -> None:
+        super().__init__(directory=directory)
+        self.allowed = allowed
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if Path(path).as_posix() not in self.allowed:
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
+
+
+def page_npm_files(settings: Settings) -> frozenset[str]:
+    """What the bot page loads from /vendor/npm: its SDK entry points and their imports (not the import map's)."""
+    sources = sdk_sources(settings)
+    prefix = f"{settings.base_url}{NPM_PATH}/"
+    entries = [url.removeprefix(prefix) for url in (sources.liveavatar_module,) if url.startswith(prefix)]
+    return npm_files(NODE_MODULES, entries, sources.import_map.get("imports", {}))
+
+
 def mount_static(app: object) -> None:
     """Mount the page's scripts and the vendor SDKs (only what exists: node_modules may not be installed).
 
@@ -111,7 +136,9 @@ def mount_static(app: object) -> None:
     ]
     if (NODE_MODULES / "@zoom" / "meetingsdk" / "dist").is_dir():
         mounts.append((ZOOM_DIST_PATH, NODE_MODULES / "@zoom" / "meetingsdk" / "dist", "vendor-zoom"))
-    if NODE_MODULES.is_dir():
-        mounts.append((NPM_PATH, NODE_MODULES, "vendor-npm"))
     for path, directory, name in mounts:
         app.mount(path, WithHeaders(StaticFiles(directory=directory), ASSET_HEADERS), name=name)  # type: ignore[attr-defined]
+    if NODE_MODULES.is_dir():
+        allowed = page_npm_files(app.state.settings)  # type: ignore[attr-defined]
+        npm = AllowListedFiles(directory=NODE_MODULES, allowed=allowed)
+        app.mount(NPM_PATH, WithHeaders(npm, ASSET_HEADERS), name="vendor-npm")  # type: ignore[attr-defined]

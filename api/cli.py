@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
+import time
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 from typing import Protocol, cast
@@ -74,15 +76,23 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-    from api.auth import ensure_api_token
-    from api.listening import PortTaken, bind
+    from api.auth import announce_token, ensure_api_token
+    from api.listening import KEEP_ALIVE_SECONDS, PortTaken, bind
+    from api.secrets_at_rest import check_secrets
     from farm.factory import browser_farm
+    from state.private_files import PrivateFileError
+    from state.secret_box import SecretKeyError
 
     settings = _settings(args)
     _configure_logging(args.log_level)
-    token = ensure_api_token(settings)
-    if token.generated:
-        print(f"API token (shown once; kept in {token.source}):\n  {token.value}", flush=True)
+    try:
+        token = ensure_api_token(settings)
+        asyncio.run(check_secrets(settings))
+    except (PrivateFileError, SecretKeyError) as exc:
+        raise UsageError(str(exc)) from None
+    announcement = announce_token(token, to_terminal=sys.stdout.isatty())
+    if announcement:
+        print(announcement, flush=True)
     settings = settings.model_copy(update={"api_token": SecretStr(token.value)})
     if settings.webhook_targets:
         from farm.webhook_secret import ensure_webhook_secret
@@ -101,16 +111,27 @@ def _serve(args: argparse.Namespace) -> int:
         f"LiveAvatar: {settings.liveavatar_mode.value} at {settings.liveavatar_api_base})",
         flush=True,
     )
+    _tell_silent_sim_services(settings)
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         access_log=args.log_level == "debug",
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _tell_silent_sim_services(settings: Settings) -> None:
+    """In sim mode, one line when the simulated Zoom or LiveAvatar does not answer (bots would all fail)."""
+    from api.sim_services import silence_in_words, silent_services
+
+    silent = asyncio.run(silent_services(settings))
+    if silent:
+        print(f"avatarfarm: not ready: {silence_in_words(silent)} (/readyz says 503 until then)", file=sys.stderr)
 
 
 async def _db_migrate(settings: Settings) -> str:
@@ -161,11 +182,54 @@ async def _db_show(settings: Settings) -> str:
         await db.close()
 
 
+# ASCII digits only: `\d` would take other scripts' digits too.
+_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([smhdw])$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in `text` such as 30d, 12h, 90m, 2w or 45s."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise UsageError(
+            f"--older-than {text!r} is not a duration: a number and one of s, m, h, d, w (for example 30d)"
+        )
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
+async def _db_prune(settings: Settings, older_than: str) -> str:
+    from datetime import UTC, datetime
+
+    from state.database import Database
+    from state.repository import Repository
+
+    cutoff = time.time() - parse_duration(older_than)
+    if not settings.database_path.exists():
+        raise UsageError(f"no database at {settings.database_path} yet (nothing to prune)")
+    db = await Database.open(settings.database_path, apply_migrations=False)
+    try:
+        result = await Repository(db).prune_events(ended_before=cutoff, webhook_urls=settings.webhook_targets)
+    finally:
+        await db.close()
+    when = datetime.fromtimestamp(cutoff, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if not result.sessions:
+        return f"nothing to prune: no session ended before {when}"
+    return (
+        f"pruned {result.events} event{'s' if result.events != 1 else ''} of {result.sessions} "
+        f"session{'s' if result.sessions != 1 else ''} ended before {when}, and {result.webhook_messages} "
+        f"delivered webhook message{'s' if result.webhook_messages != 1 else ''}; kept {result.kept} events "
+        "(the status changes their reports are built from, and any a webhook receiver has yet to get)"
+    )
+
+
 def _db(args: argparse.Namespace) -> int:
     settings = _settings(args)
     try:
-        action = _db_migrate if args.db_command == "migrate" else _db_show
-        print(asyncio.run(action(settings)))
+        if args.db_command == "prune":
+            print(asyncio.run(_db_prune(settings, args.older_than)))
+        else:
+            action = _db_migrate if args.db_command == "migrate" else _db_show
+            print(asyncio.run(action(settings)))
     except SchemaError as exc:
         raise UsageError(str(exc)) from None
     return 0
@@ -218,6 +282,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("migrate", help="bring the database to the latest schema (creating it if needed)")
     db_sub.add_parser("show", help="print the schema version, counts by status and the latest sessions")
+    prune = db_sub.add_parser(
+        "prune",
+        help="delete the events of sessions that ended long ago (never of a session still running)",
+        description="Delete the events of sessions that ended more than DURATION ago: console lines, page "
+        "errors, avatar notes, commands. Kept: each room's status changes and avatar drops (the session "
+        "report is built from them), events a webhook receiver has yet to get, and everything of a session "
+        "that has not ended. The webhook messages of the pruned events go too once every receiver is done "
+        "with them. Transcripts, talk time and usage are never pruned.",
+    )
+    prune.add_argument("--older-than", required=True, metavar="DURATION", help="e.g. 30d, 12h, 2w (s, m, h, d or w)")
     db.set_defaults(handler=_db)
 
     node = sub.add_parser(

@@ -26,7 +26,7 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.auth import ensure_api_token
-from api.listening import PortTaken, bind, ensure_free
+from api.listening import KEEP_ALIVE_SECONDS, PortTaken, bind, ensure_free
 from farm.factory import browser_farm
 from farm.settings import Settings, load_settings
 
@@ -212,6 +212,7 @@ async def run_demo(args: argparse.Namespace) -> int:
                 port=settings.port,
                 log_level="warning",
                 timeout_graceful_shutdown=10,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
             )
         )
         # The demo handles Ctrl-C itself (to stop the fakes after the farm): uvicorn must not take the signals.

@@ -1,4 +1,5 @@
-"""Probes and metrics: /healthz (the process answers), /readyz (store and farm usable), /metrics."""
+"""Probes and metrics: /healthz (the process answers), /readyz (store and farm usable, and in sim mode the
+simulated Zoom and LiveAvatar answering), /metrics."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi.responses import JSONResponse
 from api.auth import require_token
 from api.deps import FarmDep, RepositoryDep
 from api.metrics import Metrics
+from api.sim_services import SimReadiness
 from state.migrations import latest_version
 
 router = APIRouter(tags=["health"])
@@ -18,8 +20,18 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: the state store and the farm can take work")
-async def readyz(repository: RepositoryDep, farm: FarmDep) -> JSONResponse:
+def _sim_readiness(request: Request) -> SimReadiness:
+    readiness: SimReadiness | None = getattr(request.app.state, "sim_readiness", None)
+    if readiness is None:
+        readiness = request.app.state.sim_readiness = SimReadiness(request.app.state.settings)
+    return readiness
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: the state store and the farm can take work (and in sim mode, the simulated services answer)",
+)
+async def readyz(request: Request, repository: RepositoryDep, farm: FarmDep) -> JSONResponse:
     problems: list[str] = []
     try:
         version = await repository.db.schema_version()
@@ -29,6 +41,7 @@ async def readyz(repository: RepositoryDep, farm: FarmDep) -> JSONResponse:
         problems.append(f"database unreadable: {type(exc).__name__}")
     if not farm.is_ready():
         problems.append("farm not ready")
+    problems.extend(await _sim_readiness(request).problems())
     # Nodes down do not make the server unready: rooms queue until a node is back, and the professor
     # still needs the API and the dashboard meanwhile.
     nodes = [

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import socket
 
+# Idle client connections are kept this long (uvicorn's default, 5 s, makes pollers that reuse a pooled connection
+# race its close and see "Server disconnected without sending a response").
+KEEP_ALIVE_SECONDS = 75
+
 
 class PortTaken(OSError):
     """The address cannot be listened on; the message says which and what to do."""
@@ -23,7 +27,8 @@ def bind(host: str, port: int, *, setting: str = "AVATARFARM_PORT") -> socket.so
             f"cannot listen on {host}:{port} ({exc.strerror or exc}): another program uses it; "
             f"stop it or choose another port ({setting})"
         ) from None
-    sock.set_inheritable(True)
+    # Not inheritable (Python's default): uvloop spawns children (Playwright's driver) without closing inheritable
+    # descriptors, and a child holding the socket keeps the port after the server is killed.
     return sock
 
 

@@ -1,8 +1,17 @@
-"""Connecting Zoom: the professor authorizes avatarfarm once (OAuth authorization code), so that bots can join
-meetings of other accounts on the professor's behalf (OBF tokens) and sessions can create meetings.
+"""Connecting Zoom: the professor authorizes avatarfarm once (OAuth authorization code with PKCE), so that bots
+can join meetings of other accounts on the professor's behalf (OBF tokens) and sessions can create meetings.
 
-The callback is reached by the professor's browser, without the API token: a signed, expiring `state`
-parameter ties it to an authorization this server started.
+An authorization starts from a signed-in dashboard session (POST /api/zoom/authorize with the sign-in cookie).
+The server keeps, for a random single-use `state`: the dashboard session that asked, a hash of a random value
+given to that browser in a cookie, and the PKCE code_verifier (encrypted). The callback consumes the state
+(a replayed one is refused in words), accepts it only in the browser that started it while that sign-in is
+still valid, and sends the verifier with the code.
+
+The browser cookie is SameSite=Lax on purpose: Zoom sends the browser back with a cross-site top-level GET,
+where the Strict sign-in cookie is not sent.
+
+One Zoom grant per server: the same account reconnecting just refreshes it; another account's grant is parked
+and the dashboard asks whether it replaces the connected one (api/dashboard/zoom_page.py).
 """
 
 from __future__ import annotations
@@ -10,29 +19,36 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import logging
 import secrets
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from api.auth import require_token
+from api.dashboard import session_cookie
 from api.deps import RepositoryDep, SettingsDep
 from api.errors import ApiError, not_found
 from api.schemas import ErrorOut
 from farm.settings import Settings
 from farm.vendor_http import VendorError
-from farm.zoom_client import ZoomClient
+from farm.zoom_client import Pkce, ZoomClient
 from state.repository import Repository
+
+log = logging.getLogger("avatarfarm.zoom")
 
 router = APIRouter(prefix="/api/zoom", tags=["zoom"])
 STATE_TTL_SECONDS = 15 * 60
+CALLBACK_PATH = "/api/zoom/callback"
+BROWSER_COOKIE = "avatarfarm_zoom_oauth"
+ZOOM_PAGE = "/dashboard/zoom"
 
 
 class AuthorizeOut(BaseModel):
-    authorize_url: str = Field(description="Open this in the professor's browser and sign in to Zoom.")
+    authorize_url: str = Field(description="Open this in the same browser and sign in to Zoom.")
     expires_in: int
 
 
@@ -42,7 +58,7 @@ class GrantOut(BaseModel):
     user_id: str | None = None
 
 
-def _client(repository: Repository, settings: Settings) -> ZoomClient:
+def zoom_client(repository: Repository, settings: Settings) -> ZoomClient:
     if not settings.zoom_oauth_client_id or settings.zoom_oauth_client_secret is None:
         raise ApiError(
             409,
@@ -55,50 +71,72 @@ def _client(repository: Repository, settings: Settings) -> ZoomClient:
         oauth_base=settings.zoom_oauth_base or settings.zoom_api_base or "",
         client_id=settings.zoom_oauth_client_id,
         client_secret=settings.zoom_oauth_client_secret.get_secret_value(),
-        redirect_uri=f"{settings.base_url}/api/zoom/callback",
+        redirect_uri=f"{settings.base_url}{CALLBACK_PATH}",
     )
 
 
-def _sign(key: str, payload: str) -> str:
-    return hmac.new(key.encode(), payload.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _state(key: str) -> str:
-    payload = f"{int(time.time()) + STATE_TTL_SECONDS}.{secrets.token_hex(8)}"
-    return f"{payload}.{_sign(key, payload)}"
-
-
-def _state_is_valid(key: str, state: str) -> bool:
-    expires, _, rest = state.partition(".")
-    nonce, _, signature = rest.partition(".")
-    if not (expires.isdigit() and nonce and signature):
-        return False
-    payload = f"{expires}.{nonce}"
-    return hmac.compare_digest(_sign(key, payload), signature) and int(expires) >= time.time()
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 @router.post(
     "/authorize",
     response_model=AuthorizeOut,
     dependencies=[Depends(require_token)],
-    summary="Start connecting Zoom: a URL for the professor to open and approve",
+    summary="Start connecting Zoom from the dashboard: a URL to open in the same browser",
+    responses={409: {"description": "Not signed in to the dashboard, or Zoom OAuth is not configured."}},
 )
-async def authorize(request: Request, repository: RepositoryDep, settings: SettingsDep) -> AuthorizeOut:
-    client = _client(repository, settings)
+async def authorize(
+    request: Request, response: Response, repository: RepositoryDep, settings: SettingsDep
+) -> AuthorizeOut:
+    signed_in = session_cookie.current_session(request)
+    if signed_in is None:
+        raise ApiError(
+            409,
+            "dashboard_sign_in_required",
+            f"Connect Zoom from the dashboard ({ZOOM_PAGE}), signed in, in the browser where the professor signs "
+            "in to Zoom: the approval must come back to the session that asked for it.",
+        )
+    client = zoom_client(repository, settings)
+    state, browser, pkce = secrets.token_urlsafe(32), secrets.token_urlsafe(32), Pkce.new()
     try:
-        url = client.authorize_url(_state(request.app.state.api_token))
+        url = client.authorize_url(state, pkce.challenge)
     finally:
         await client.aclose()
+    await repository.save_zoom_oauth_state(
+        state=state,
+        session_nonce=signed_in.nonce,
+        browser_hash=_hash(browser),
+        code_verifier=pkce.verifier,
+        expires_at=time.time() + STATE_TTL_SECONDS,
+    )
+    response.set_cookie(
+        BROWSER_COOKIE,
+        browser,
+        max_age=STATE_TTL_SECONDS,
+        path=CALLBACK_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=session_cookie.secure_cookies(request),
+    )
+    response.headers["Cache-Control"] = "no-store"
     return AuthorizeOut(authorize_url=url, expires_in=STATE_TTL_SECONDS)
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(
+def _page(title: str, body: str, status: int = 200, *, link: tuple[str, str] | None = None) -> HTMLResponse:
+    more = f'<p><a href="{html.escape(link[0])}">{html.escape(link[1])}</a></p>' if link else ""
+    response = HTMLResponse(
         f'<!doctype html><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(body)}</p>",
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(body)}</p>{more}",
         status_code=status,
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
+    response.delete_cookie(BROWSER_COOKIE, path=CALLBACK_PATH)
+    return response
+
+
+def _not_connected(body: str, status: int = 400) -> HTMLResponse:
+    return _page("Zoom was not connected", body, status, link=(ZOOM_PAGE, "Back to the dashboard's Zoom page"))
 
 
 @router.get("/callback", response_class=HTMLResponse, include_in_schema=False)
@@ -110,18 +148,66 @@ async def callback(
     state: Annotated[str | None, Query()] = None,
     error: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
+    started = await repository.take_zoom_oauth_state(state) if state else None
     if error:
-        return _page("Zoom was not connected", f"Zoom answered: {error}.", 400)
-    if not code or not state or not _state_is_valid(request.app.state.api_token, state):
-        return _page("Zoom was not connected", "This link is invalid or expired; start again from avatarfarm.", 400)
-    client = _client(repository, settings)
+        reason = "you declined" if error == "access_denied" else "Zoom did not approve it"
+        return _not_connected(f"The connection was not approved ({reason}). You can start again from the dashboard.")
+    if not code or not state:
+        return _not_connected("This link is incomplete; start again from the dashboard.")
+    if started is None:
+        return _not_connected(
+            "This Zoom approval link was already used or is unknown to this server; each link works once. "
+            "Start again from the dashboard."
+        )
+    if started.expires_at < time.time():
+        return _not_connected("This Zoom approval link has expired; start again from the dashboard.")
+    presented = request.cookies.get(BROWSER_COOKIE, "")
+    if not presented or not hmac.compare_digest(_hash(presented), started.browser_hash):
+        return _not_connected(
+            "This approval came back to a different browser than the one that started it. Start again from the "
+            "dashboard, in the browser where you sign in to Zoom.",
+            403,
+        )
+    revocations = getattr(request.app.state, "dashboard_revocations", None)
+    if revocations is not None and revocations.is_revoked(started.session_nonce):
+        return _not_connected("You signed out of the dashboard since starting; sign in and start again.", 403)
+    client = zoom_client(repository, settings)
     try:
-        who = await client.complete_authorization(code)
+        authorization = await client.exchange_code(code, started.code_verifier)
     except VendorError as exc:
-        return _page("Zoom was not connected", f"Zoom refused: {exc.message}", 502)
+        log.warning("Zoom refused the authorization code: %s", exc.message)
+        return _not_connected("Zoom did not accept this approval (it may have expired); start again.", 502)
     finally:
         await client.aclose()
-    return _page("Zoom is connected", f"avatarfarm may now join meetings on behalf of {who}. You can close this tab.")
+    current = await repository.zoom_grant()
+    if current is not None and current.user_id != authorization.user_id:
+        await repository.park_zoom_grant(
+            session_nonce=started.session_nonce,
+            user_id=authorization.user_id,
+            email=authorization.email,
+            refresh_token=authorization.refresh_token,
+            access_token=authorization.access_token,
+            access_expires_at=authorization.access_expires_at,
+        )
+        return _page(
+            "Replace the Zoom connection?",
+            f"Zoom is connected as {current.email or current.user_id}. Replace it with {authorization.who}? "
+            "Nothing changes until you confirm on the dashboard's Zoom page.",
+            link=(ZOOM_PAGE, "Answer on the dashboard's Zoom page"),
+        )
+    await repository.save_zoom_grant(
+        user_id=authorization.user_id,
+        email=authorization.email,
+        refresh_token=authorization.refresh_token,
+        access_token=authorization.access_token,
+        access_expires_at=authorization.access_expires_at,
+    )
+    refreshed = " (connection refreshed)" if current is not None else ""
+    return _page(
+        "Zoom is connected",
+        f"avatarfarm may now join meetings on behalf of {authorization.who}{refreshed}. You can close this tab.",
+        link=(ZOOM_PAGE, "Back to the dashboard"),
+    )
 
 
 @router.get("/grant", response_model=GrantOut, dependencies=[Depends(require_token)], summary="Is Zoom connected?")

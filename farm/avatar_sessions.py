@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from farm.avatar_context import AvatarContext, build_context
 from farm.conversation_summary import greeting, summarize
-from farm.liveavatar_client import LiveAvatarRefusal, in_words
+from farm.credit_budget import budget_spent, budget_words
+from farm.liveavatar_client import LiveAvatarRefusal, SessionToken, in_words
 from farm.page_messages import DECLINE_AVATAR, START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
 from farm.recovery_policy import backoff_seconds
 from farm.vendor_http import VendorError
 from state.models import AvatarSessionStatus, Room, Session, SessionStatus
+from state.repository import NotFound
 from state.vocabulary import reason_words
 
 if TYPE_CHECKING:
@@ -141,6 +143,11 @@ class RoomAvatar:
         except VendorError as exc:
             await self._start_failed(f"The avatar service could not start a session: {in_words(exc)}")
             return
+        refusal = await self._refusal()  # the session may have been ended, or its budget spent, while we minted
+        if refusal is not None:
+            await self.close("the session ended while its avatar was being minted")
+            await self._decline(refusal, DECLINED_RETRY_SECONDS)
+            return
         browser = self._browser()
         if browser is None:
             await self.close("the bot's page is gone")
@@ -162,8 +169,8 @@ class RoomAvatar:
         if session is None or session.status is not SessionStatus.active:
             return "The session is ending."
         budget = self.s.settings.session_credit_budget
-        if budget is not None and session.usage.credits >= budget:
-            return "The session's credit budget is spent, so no new avatar starts."
+        if budget is not None and budget_spent(session, budget):
+            return budget_words(session, budget)
         return None
 
     async def _decline(self, words: str, retry_after: float) -> None:
@@ -337,12 +344,20 @@ class RoomAvatar:
         self._current = current
         try:
             context_id = await self._prepare_context(session, room, humans)
-            minted = await self.s.liveavatar.session_token(
-                avatar_id=session.professor.avatar_id,
-                context_id=context_id,
-                voice_id=session.professor.voice_id,
-                quality=self.s.settings.avatar_quality,
+            minting = asyncio.ensure_future(
+                self.s.liveavatar.session_token(
+                    avatar_id=session.professor.avatar_id,
+                    context_id=context_id,
+                    voice_id=session.professor.voice_id,
+                    quality=self.s.settings.avatar_quality,
+                )
             )
+            try:
+                minted = await asyncio.shield(minting)
+            except asyncio.CancelledError:
+                # The vendor may be creating the session right now: learn its id and stop it, whatever we became.
+                self.s.keep(_stop_when_minted(self.s, row.id, minting), f"abandoned mint {self.room_id}")
+                raise
         except VendorError as exc:
             self._current = None
             await repo.close_avatar_session(
@@ -398,6 +413,18 @@ class RoomAvatar:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._starting
         await self.close(end_reason)
+
+
+async def _stop_when_minted(services: FarmServices, row: str, minting: asyncio.Future[SessionToken]) -> None:
+    """A mint whose caller went away: record the vendor session it made (so the reaper knows it), then stop it."""
+    try:
+        minted = await minting
+    except VendorError as exc:
+        await close_avatar_row(services, row, None, f"token: {in_words(exc)}"[:200], failed=True)
+        return
+    with contextlib.suppress(NotFound, ValueError):
+        await services.repository.avatar_session_assigned(row, vendor_session_id=minted.session_id)
+    await close_avatar_row(services, row, minted.session_id, "abandoned before it started")
 
 
 def room_context(session: Session, room: Room) -> AvatarContext:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from farm.bot_page_config import BotCredentials, bot_page_config
-from farm.browser_node import BotBrowser, NodeLost
+from farm.browser_node import BotBrowser, NodeLost, PageLoadFailed
+from farm.console_lines import without_secrets
 from farm.vendor_http import VendorError
 from farm.zoom_client import ZoomNotAuthorized
 from farm.zoom_signature import meeting_signature
@@ -66,14 +67,23 @@ async def launch_bot(
             obf_token=obf,
         ),
     )
-    url = f"{settings.base_url}/bot/{services.tickets.issue(config)}"
+    ticket = services.tickets.issue(config)
+    url = f"{settings.base_url}/bot/{ticket}"
     try:
         async with services.launching:
             return await services.node.open_bot(
                 f"{session.id}/{room.name}", url, on_report=on_report, on_notice=on_notice, room_id=room.id
             )
-    except NodeLost as exc:
-        return LaunchRefused("node_lost", str(exc))
-    except Exception as exc:  # Playwright raises its own error types for a failed launch
-        log.warning("could not launch a bot for room %s: %s", room.id, exc)
-        return LaunchRefused("launch_failed", f"The bot's browser could not be started ({type(exc).__name__}).")
+    except BaseException as exc:
+        # A page that did not load leaves no usable ticket behind, whatever the reason (cancellation included).
+        services.tickets.revoke(ticket)
+        if isinstance(exc, NodeLost):
+            return LaunchRefused("node_lost", str(exc))
+        if isinstance(exc, PageLoadFailed):
+            log.warning("the bot page of room %s did not load: HTTP %d", room.id, exc.status)
+            return LaunchRefused("launch_failed", f"The bot's page did not load (HTTP {exc.status}).")
+        if isinstance(exc, Exception):  # Playwright raises its own error types for a failed launch
+            first_line = (str(exc).splitlines() or [""])[0]
+            log.warning("could not launch a bot for room %s: %s", room.id, without_secrets(first_line))
+            return LaunchRefused("launch_failed", f"The bot's browser could not be started ({type(exc).__name__}).")
+        raise

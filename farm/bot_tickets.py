@@ -1,5 +1,6 @@
 """One-time bot page tickets: the farm stores a bot's page configuration under a random ticket, the API serves
-the page once for it, within 60 seconds. The page URL is thus useless to anyone who sees it later."""
+the page once for it, within 60 seconds. The page URL is thus useless to anyone who sees it later, and a
+launch whose page did not load revokes its ticket at once (its URL may sit in a browser's error page or log)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,11 @@ class BotTickets:
         if found is None or found.expires_at < time.monotonic():
             return None
         return found.config
+
+    def revoke(self, ticket: str) -> bool:
+        """Make `ticket` unusable now; True when it was still redeemable."""
+        found = self._tickets.pop(ticket, None)
+        return found is not None and found.expires_at >= time.monotonic()
 
     def _forget_expired(self) -> None:
         now = time.monotonic()

@@ -4,7 +4,9 @@ NodePool (farm/node_pool.py) places bots over several nodes. The farm talks to a
 BrowserNode interface.
 
 A BotBrowser is one Chromium with one page: the media bridge installed before any script, the report binding
-exposed, console lines and page errors forwarded, and crashes and disconnections signalled.
+exposed (to the page's main frame only: a report from an iframe, such as a vendor SDK's, is ignored and noted
+once), console lines and page errors forwarded without URL query strings and within a per-bot budget, and
+crashes and disconnections signalled. Chromium gets an environment of what it needs, never the farm's own.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any, Protocol
 
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, async_playwright
 
-from farm.chromium import base_args, chromium_executable
+from farm.chromium import base_args, browser_env, chromium_executable, sandboxed
+from farm.console_lines import ConsoleBudget, without_secrets
 from farm.orphans import owner_marker
 
 log = logging.getLogger("avatarfarm.farm")
@@ -74,6 +77,14 @@ class NodeLost(Exception):
     """The node a bot was to run on is gone (refused or dropped the connection); not the room's fault."""
 
 
+class PageLoadFailed(Exception):
+    """The bot page answered with an error status instead of the page."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"the bot page answered HTTP {status}")
+        self.status = status
+
+
 class BrowserNode(Protocol):
     name: str
 
@@ -102,12 +113,23 @@ class BrowserNode(Protocol):
 class _Dispatch:
     """Routes a prepared browser's reports and notices to the bot that takes it (set when taken)."""
 
-    def __init__(self) -> None:
+    def __init__(self, console_budget: ConsoleBudget | None = None) -> None:
         self.on_report: ReportHandler | None = None
         self.on_notice: NoticeHandler | None = None
         self.gone = False  # the browser's end was told once (a crash or the node's loss), never twice
+        self.foreign_report_noted = False
+        self.console_budget = console_budget or ConsoleBudget()
+        self._tell_dropped: asyncio.TimerHandle | None = None
 
-    async def report(self, _source: Any, message: Any) -> None:
+    async def report(self, source: Any, message: Any) -> None:
+        frame = source.get("frame") if isinstance(source, dict) else None
+        page = source.get("page") if isinstance(source, dict) else None
+        if page is None or frame != page.main_frame:
+            if not self.foreign_report_noted:
+                self.foreign_report_noted = True
+                url = without_secrets(getattr(frame, "url", "") or "")
+                self.notice("page.report_ignored", {"why": "not from the bot page's main frame", "frame_url": url})
+            return
         if self.on_report is not None and isinstance(message, dict):
             result = self.on_report(message)
             if asyncio.iscoroutine(result):
@@ -118,8 +140,29 @@ class _Dispatch:
             if self.gone:
                 return
             self.gone = True
+            if self._tell_dropped is not None:
+                self._tell_dropped.cancel()
         if self.on_notice is not None:
             self.on_notice(kind, detail)
+
+    def page_text(self, kind: str, detail: dict[str, Any]) -> None:
+        """A console line or page error (already without secrets), told within the bot's console budget."""
+        if not self.console_budget.admit():
+            if self._tell_dropped is None:
+                loop = asyncio.get_running_loop()
+                self._tell_dropped = loop.call_later(self.console_budget.interval, self._dropped)
+            return
+        self._dropped()
+        self.notice(kind, detail)
+
+    def _dropped(self) -> None:
+        if self._tell_dropped is not None:
+            self._tell_dropped.cancel()
+            self._tell_dropped = None
+        count = self.console_budget.take_dropped()
+        if count and not self.gone:
+            words = self.console_budget.dropped_words(count)
+            self.notice("page.console", {"level": "warning", "text": words, "dropped": count})
 
 
 @dataclass
@@ -147,6 +190,7 @@ class PlaywrightNode:
         self._refilling: asyncio.Task[None] | None = None
         self._open: dict[int, _Dispatch] = {}  # browsers handed to bots, by id(), for notices
         self._closing: set[asyncio.Task[None]] = set()
+        self.console_budget: Callable[[], ConsoleBudget] = ConsoleBudget  # one per bot
 
     def use(self, playwright: Playwright) -> None:
         """Share a Playwright driver (a pool of nodes needs one, not one per node)."""
@@ -219,7 +263,7 @@ class PlaywrightNode:
         assert self._playwright is not None
         browser = await self._new_browser(self._playwright)
         closed = asyncio.Event()
-        dispatch = _Dispatch()
+        dispatch = _Dispatch(self.console_budget())
 
         def disconnected(_: Browser) -> None:
             closed.set()
@@ -233,8 +277,8 @@ class PlaywrightNode:
             await context.expose_binding(REPORT_BINDING, dispatch.report)
             page = await context.new_page()
             page.on("crash", lambda _: dispatch.notice("page.crashed", {}))
-            page.on("pageerror", lambda error: dispatch.notice("page.error", {"message": str(error)[:500]}))
-            page.on("console", lambda message: _console(message, dispatch.notice))
+            page.on("pageerror", lambda error: _page_error(error, dispatch))
+            page.on("console", lambda message: _console(message, dispatch))
         except BaseException:
             with contextlib.suppress(Exception):
                 await browser.close()
@@ -267,7 +311,9 @@ class PlaywrightNode:
         if before_load is not None:
             before_load(prepared.context)
         try:
-            await prepared.page.goto(url, wait_until="domcontentloaded")
+            response = await prepared.page.goto(url, wait_until="domcontentloaded")
+            if response is not None and not 200 <= response.status < 300:
+                raise PageLoadFailed(response.status)
         except BaseException:
             self._open.pop(id(prepared.dispatch), None)
             with contextlib.suppress(Exception):
@@ -306,7 +352,12 @@ class LocalBrowserNode(PlaywrightNode):
 
     def launch_options(self) -> dict[str, Any]:
         args = [*base_args(), *self.bot_args, *self.extra_args, owner_marker()]
-        options: dict[str, Any] = {"headless": True, "args": args}
+        options: dict[str, Any] = {
+            "headless": True,
+            "args": args,
+            "env": browser_env(),
+            "chromium_sandbox": sandboxed(),
+        }
         executable = chromium_executable()
         if executable:
             options["executable_path"] = executable
@@ -321,6 +372,10 @@ async def _close_quietly(browser: Browser) -> None:
         await asyncio.wait_for(browser.close(), 10)
 
 
-def _console(message: ConsoleMessage, on_notice: NoticeHandler) -> None:
+def _console(message: ConsoleMessage, dispatch: _Dispatch) -> None:
     if message.type in ("error", "warning"):
-        on_notice("page.console", {"level": message.type, "text": message.text[:500]})
+        dispatch.page_text("page.console", {"level": message.type, "text": without_secrets(message.text)})
+
+
+def _page_error(error: Exception, dispatch: _Dispatch) -> None:
+    dispatch.page_text("page.error", {"message": without_secrets(str(error))})

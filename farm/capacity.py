@@ -46,13 +46,14 @@ class Capacity:
         else:
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiting.append((room_id, future))
-            await on_wait(len(self._waiting) - 1)
             try:
+                await on_wait(len(self._waiting) - 1)
                 await future
-            except asyncio.CancelledError:
+            except BaseException:  # cancelled, or on_wait failed: leave the line without keeping a slot
                 if future.done() and not future.cancelled():
-                    self._free += 1  # granted while being cancelled: give it back
+                    self._free += 1  # granted meanwhile: give it back
                 else:
+                    future.cancel()
                     self._waiting = [(r, f) for r, f in self._waiting if f is not future]
                 self._wake()
                 raise

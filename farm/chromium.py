@@ -1,9 +1,11 @@
-"""Which Chromium to launch and with which flags: the machine's Debian build, else Playwright's own."""
+"""Which Chromium to launch, with which flags, and with which environment: the machine's Debian build, else
+Playwright's own; the renderer sandbox on unless running as root; an environment of what Chromium needs only."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 SYSTEM_CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -26,8 +28,33 @@ MEDIA_ARGS = (
     "--autoplay-policy=no-user-gesture-required",
 )
 
-# Needed when running as root in a container; harmless elsewhere.
-CONTAINER_ARGS = ("--no-sandbox", "--disable-dev-shm-usage")
+# A container's /dev/shm is small (64 MiB by default): shared memory goes to /tmp instead.
+CONTAINER_ARGS = ("--disable-dev-shm-usage",)
+# Chromium refuses to start its sandbox as root; anyone else keeps it, because the renderer decodes the media
+# every meeting participant sends and the sandbox is what keeps a renderer exploit away from the host.
+NO_SANDBOX_ARGS = ("--no-sandbox",)
+
+# The variables a browser is given, whatever the launching process carries (API keys, SDK secrets, tokens
+# must never reach a process that renders untrusted content): where programs and home are, language and time
+# zone, temporary and runtime directories, and fontconfig's own.
+BROWSER_ENV_NAMES = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "TMPDIR",
+        "XDG_RUNTIME_DIR",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_DATA_HOME",
+        "XDG_DATA_DIRS",
+    }
+)
+BROWSER_ENV_PREFIXES = ("LC_", "FONTCONFIG_")
 
 
 def chromium_executable() -> str | None:
@@ -45,6 +72,29 @@ def chromium_executable() -> str | None:
     return found
 
 
-def base_args() -> list[str]:
+def sandboxed(euid: int | None = None) -> bool:
+    """Whether Chromium keeps its sandbox: always, except for root (where Chromium refuses to start with it).
+
+    Playwright adds `--no-sandbox` itself unless told otherwise (its `chromiumSandbox` launch option, false by
+    default): every launch passes this as that option too."""
+    return (os.geteuid() if euid is None else euid) != 0
+
+
+def sandbox_args(euid: int | None = None) -> list[str]:
+    """`--no-sandbox` for root, nothing for anyone else."""
+    return [] if sandboxed(euid) else list(NO_SANDBOX_ARGS)
+
+
+def base_args(euid: int | None = None) -> list[str]:
     """Flags every avatarfarm Chromium gets, bots and test participants alike."""
-    return [*CLOSED_NETWORK_ARGS, *MEDIA_ARGS, *CONTAINER_ARGS]
+    return [*CLOSED_NETWORK_ARGS, *MEDIA_ARGS, *CONTAINER_ARGS, *sandbox_args(euid)]
+
+
+def browser_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a Chromium is launched with: the allow-listed variables of `environ` (default: ours)."""
+    source = os.environ if environ is None else environ
+    return {
+        name: value
+        for name, value in source.items()
+        if name in BROWSER_ENV_NAMES or name.startswith(BROWSER_ENV_PREFIXES)
+    }

@@ -7,3 +7,7 @@ class FarmError(Exception):
 
 class RoomNotReady(FarmError):
     """The room has no bot that can take the command right now."""
+
+
+class SessionRefuses(RoomNotReady):
+    """The session forbids it now: it is ending or ended, or its credit budget is spent."""

@@ -183,12 +183,14 @@ class LiveAvatarClient:
         }
         if max_session_duration:
             body["max_session_duration"] = max_session_duration
-        data = await self._call(
-            "POST",
-            "/v1/sessions/token",
-            json=body,
-            subject=Subject(avatar_id=avatar_id, voice_id=voice_id, context_id=context_id),
-        )
+        # Each token starts a billed session: retried only when the request never reached LiveAvatar.
+        subject = Subject(avatar_id=avatar_id, voice_id=voice_id, context_id=context_id)
+
+        async def once() -> Any:
+            response = await send(self._client, VENDOR, "POST", "/v1/sessions/token", json=body)
+            return self._data("POST", "/v1/sessions/token", response, subject)
+
+        data = await with_retries(once, attempts=self._attempts, max_wait=self._max_wait, creates=True)
         return SessionToken(session_id=str(data["session_id"]), token=str(data["session_token"]))
 
     async def stop_session(self, session_id: str, reason: str = "USER_CLOSED") -> None:

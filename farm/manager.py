@@ -13,26 +13,30 @@ from typing import Any
 from farm.bot_tickets import BotTickets
 from farm.browser_node import PlaywrightNode
 from farm.capacity import Capacity
-from farm.errors import FarmError, RoomNotReady
+from farm.credit_budget import budget_spent, budget_words
+from farm.errors import FarmError, RoomNotReady, SessionRefuses
 from farm.live_media import LiveMedia, LiveMediaStore
 from farm.liveavatar_client import LiveAvatarClient
 from farm.node_pool import NodePool, NodeStatus, node_pool
 from farm.orphans import kill_orphaned_browsers
+from farm.recovery_policy import words
 from farm.room_runner import FarmServices, RoomRunner, run_with_timeout
 from farm.settings import Settings
 from farm.transcript_reconciler import TranscriptReconciler
 from farm.vendor_http import VendorError
 from farm.webhook_sender import WebhookSender
 from farm.zoom_client import ZoomClient, ZoomNotAuthorized
-from state.models import AvatarSessionStatus, RoomStatus, SessionStatus
+from state.models import AvatarSessionStatus, RoomStatus, Session, SessionStatus
 from state.repository import Repository
 
 log = logging.getLogger("avatarfarm.farm")
 
 REAPER_INTERVAL_SECONDS = 60.0
 METER_INTERVAL_SECONDS = 30.0
-SHUTDOWN_SECONDS = 9.0
+SHUTDOWN_SECONDS = 9.0  # bots leaving their meetings on SIGTERM
+CLEANUP_SECONDS = 20.0  # then the vendor stops still under way (a container's grace period covers both)
 COMMAND_TIMEOUT_SECONDS = 10.0
+ENDING_SECONDS = 30.0  # bots leaving their meeting when a session ends
 
 
 class Farm:
@@ -70,6 +74,7 @@ class Farm:
         self._reaper_interval = reaper_interval
         self._meter_interval = meter_interval
         self._budget_spent: set[str] = set()
+        self._ending: set[str] = set()  # sessions being ended: no new runner
         self._strangers_seen: list[str] = []
         self._ready = False
         self._webhooks: WebhookSender | None = None
@@ -111,6 +116,9 @@ class Farm:
         await run_with_timeout([runner.wait() for runner in runners], SHUTDOWN_SECONDS)
         for runner in runners:
             await runner.cancel()
+        # A cancelled runner's clean-up (vendor stop while its browser closes) runs on: it must end before the
+        # HTTP clients close, and whatever it could not stop is stopped here, before they do.
+        await self._finish_cleanups()
         await self.nodes.stop()
         await self._transcripts.stop()
         if self._webhooks is not None:
@@ -118,6 +126,24 @@ class Farm:
         await self.services.liveavatar.aclose()
         if self.services.zoom is not None:
             await self.services.zoom.aclose()
+
+    async def _finish_cleanups(self) -> None:
+        cleanups = set(self.services.cleanups)
+        if cleanups:
+            _, late = await asyncio.wait(cleanups, timeout=CLEANUP_SECONDS)
+            if late:
+                log.warning("%d clean-up(s) did not finish within %.0f s", len(late), CLEANUP_SECONDS)
+        client = self.services.liveavatar
+        for vendor in sorted(self.services.owned_vendor_sessions):
+            try:
+                await asyncio.wait_for(client.stop_session(vendor, "USER_CLOSED"), CLEANUP_SECONDS)
+                self.services.owned_vendor_sessions.discard(vendor)
+            except (VendorError, TimeoutError) as exc:  # recorded: the reaper stops it at the next start
+                log.error("could not stop LiveAvatar session %s at shutdown: %s", vendor, exc)
+
+    def running_rooms(self) -> list[str]:
+        """Rooms with a runner: waiting for a slot, launching, in the meeting, or backing off between attempts."""
+        return sorted(self._runners)
 
     def is_ready(self) -> bool:
         return self._ready
@@ -145,14 +171,28 @@ class Farm:
 
     # ---- sessions and rooms ---------------------------------------------------------------------------------
 
-    async def _launch(self, session_id: str, room_id: str, *, first_status_reason: str | None = None) -> None:
-        if room_id in self._runners:
+    async def _launch(
+        self, session_id: str, room_id: str, *, first_status_reason: str | None = None, reopen: bool = False
+    ) -> None:
+        """Start the room's runner, unless it has one or its session may no longer run bots."""
+        if room_id in self._runners or session_id in self._ending:
             return
         session = await self.repository.require_session(session_id)
+        if session.status is not SessionStatus.active or session_id in self._ending:
+            return  # ended (or being ended) while this launch was on its way
         room = next(r for r in session.rooms if r.id == room_id)
+        if room.status.terminal and not reopen:
+            return
+        budget = self.services.settings.session_credit_budget
+        if budget_spent(session, budget):
+            if not room.status.terminal:
+                await self.repository.set_room_status(
+                    room_id, RoomStatus.ended, reason="budget_reached", reason_text=words("budget_reached")
+                )
+            return
         if room_id in self._runners:  # launched while we read
             return
-        runner = RoomRunner(self.services, session, room, on_done=self._forget)
+        runner = RoomRunner(self.services, session, room, on_done=self._forget, reopen=reopen)
         self._runners[room_id] = runner
         runner.start(first_status_reason)
 
@@ -169,14 +209,26 @@ class Farm:
         if session.meeting.number is None:
             try:
                 await self._create_meeting(session_id)
-            except (FarmError, VendorError, ZoomNotAuthorized) as exc:
-                for room in session.rooms:
-                    await self.repository.set_room_status(
-                        room.id, RoomStatus.failed, reason="meeting_not_created", reason_text=str(exc)
-                    )
+            except Exception as exc:
+                await self._meeting_not_created(session, exc)
                 return
         for room in session.rooms:
             await self._launch(session_id, room.id)
+
+    async def _meeting_not_created(self, session: Session, exc: Exception) -> None:
+        """The session cannot run without its meeting: it ends, every room failed with the reason in words."""
+        if isinstance(exc, (FarmError, VendorError, ZoomNotAuthorized)):
+            text = f"The Zoom meeting could not be created: {exc}"
+        else:
+            log.exception("creating the Zoom meeting of session %s failed", session.id)
+            text = "The Zoom meeting could not be created (an internal error; the server log has the details)."
+        await self.repository.append_event("session.start_failed", session_id=session.id, detail={"reason": text})
+        await self.repository.begin_ending(session.id, text)
+        self._ending.add(session.id)
+        for room in session.rooms:
+            await self.repository.set_room_status(
+                room.id, RoomStatus.failed, reason="meeting_not_created", reason_text=text
+            )
 
     async def _create_meeting(self, session_id: str) -> None:
         zoom = self.services.zoom
@@ -192,15 +244,20 @@ class Farm:
         return [r for r in self._runners.values() if r.session.id == session_id]
 
     async def end_session(self, session_id: str) -> None:
+        self._ending.add(session_id)  # from now on no runner starts for it (see _launch)
         for runner in self._runners_of(session_id):
             runner.request("session_ended")
         self._pending(self._finish_ending(session_id))
 
     async def _finish_ending(self, session_id: str) -> None:
-        runners = self._runners_of(session_id)
-        await run_with_timeout([runner.wait() for runner in runners], 30.0)
-        for runner in runners:
-            await runner.cancel()
+        # A launch that read the session just before it was ended may still add a runner: end those too.
+        while runners := self._runners_of(session_id):
+            for runner in runners:
+                runner.request("session_ended")
+            await run_with_timeout([runner.wait() for runner in runners], ENDING_SECONDS)
+            for runner in runners:
+                await runner.cancel()
+                self._forget(runner.room_id)
         await self.repository.end_open_rooms(session_id, reason="session_ended")
 
     def _runner(self, room_id: str) -> RoomRunner:
@@ -228,14 +285,20 @@ class Farm:
         await self._page(room_id, "() => window.avatarfarm.interrupt()")
 
     async def restart_room(self, room_id: str) -> None:
+        room = await self.repository.get_room(room_id)
+        if room is None:
+            raise FarmError("No such room.")
+        session = await self.repository.require_session(room.session_id)
+        if session.status is not SessionStatus.active or session.id in self._ending:
+            raise SessionRefuses("This session is ending; its rooms cannot be restarted.")
+        budget = self.services.settings.session_credit_budget
+        if budget is not None and budget_spent(session, budget):
+            raise SessionRefuses(budget_words(session, budget))
         runner = self._runners.get(room_id)
         if runner is not None:
             runner.request("restart")
             return
-        room = await self.repository.get_room(room_id)
-        if room is None:
-            raise FarmError("No such room.")
-        await self._launch(room.session_id, room_id, first_status_reason="restart_requested")
+        await self._launch(room.session_id, room_id, first_status_reason="restart_requested", reopen=True)
 
     async def leave_room(self, room_id: str) -> None:
         runner = self._runners.get(room_id)
@@ -328,15 +391,16 @@ class Farm:
         if budget is None:
             return
         for session in await self.repository.list_sessions(status=SessionStatus.active, limit=1000):
-            if session.id in self._budget_spent or session.usage.credits < budget:
+            if not budget_spent(session, budget):
                 continue
-            self._budget_spent.add(session.id)
-            await self.repository.append_event(
-                "session.budget_reached",
-                session_id=session.id,
-                detail={"credits": round(session.usage.credits, 3), "budget": budget},
-            )
-            for runner in self._runners_of(session.id):
+            if session.id not in self._budget_spent:
+                self._budget_spent.add(session.id)
+                await self.repository.append_event(
+                    "session.budget_reached",
+                    session_id=session.id,
+                    detail={"credits": round(session.usage.credits, 3), "budget": budget},
+                )
+            for runner in self._runners_of(session.id):  # every tick: a runner started since is told too
                 runner.request("budget_reached")
 
 

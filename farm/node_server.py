@@ -16,6 +16,10 @@ anyone, so it cannot be exposed as is. It runs on a private loopback port instea
   required); `GET /healthz` answers without one, for probes;
 * after the handshake, bytes are spliced both ways unchanged.
 
+Playwright's server launches every browser with its own environment (a client cannot set one), so the driver
+itself is started with only what Chromium needs plus Playwright's own variables: the node's token, and any
+secret the container carries, never reach a browser.
+
 SIGTERM (or SIGINT) closes every connection (Playwright then closes their browsers), stops the driver and
 kills any Chromium of this node still running.
 """
@@ -38,7 +42,7 @@ from urllib.parse import urlsplit
 
 from playwright._impl._driver import compute_driver_executable, get_driver_env
 
-from farm.chromium import base_args, chromium_executable
+from farm.chromium import base_args, browser_env, chromium_executable, sandboxed
 from farm.orphans import kill_browsers_of, owner_marker
 
 log = logging.getLogger("avatarfarm.node")
@@ -138,7 +142,7 @@ class BrowserNodeServer:
         command = [node, cli, "run-server", "--host", "127.0.0.1", "--port", "0", "--path", self._internal_path]
         command.append("--unsafe")  # reachable only from here, and only with the options this node writes
         self._driver = await asyncio.create_subprocess_exec(
-            *command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=get_driver_env()
+            *command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=driver_env()
         )
         assert self._driver.stdout is not None
         try:
@@ -178,7 +182,12 @@ class BrowserNodeServer:
         args = [*base_args(), *self.config.bot_args, owner_marker()]
         if page_origin is not None:
             args.append(f"--unsafely-treat-insecure-origin-as-secure={page_origin}")
-        options: dict[str, object] = {"headless": True, "args": args, "timeout": LAUNCH_TIMEOUT_MS}
+        options: dict[str, object] = {
+            "headless": True,
+            "args": args,
+            "timeout": LAUNCH_TIMEOUT_MS,
+            "chromiumSandbox": sandboxed(),
+        }
         executable = chromium_executable()
         if executable:
             options["executablePath"] = executable
@@ -260,6 +269,13 @@ class BrowserNodeServer:
             upstream_writer.close()
             with contextlib.suppress(Exception):
                 await upstream_writer.wait_closed()
+
+
+def driver_env() -> dict[str, str]:
+    """The environment of Playwright's server, and so of every Chromium it launches: the browser's allow-list
+    plus Playwright's own variables (PW_*, PLAYWRIGHT_*, such as where its browsers are installed)."""
+    playwright_own = {k: v for k, v in get_driver_env().items() if k.startswith(("PW_", "PLAYWRIGHT_"))}
+    return {**browser_env(), **playwright_own}
 
 
 def _insecure_page_origin(request: _Request) -> str | None:

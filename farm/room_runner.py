@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from farm.recovery_policy import Action, decide, spends_budget, words
 from farm.settings import Settings
 from farm.zoom_client import ZoomClient
 from state.models import Room, RoomStatus, Session
-from state.repository import NotFound, Repository
+from state.repository import NotFound, Repository, RoomClosed
 
 log = logging.getLogger("avatarfarm.farm")
 
@@ -56,11 +56,29 @@ class FarmServices:
     owned_vendor_sessions: set[str] = field(default_factory=set)
     # avatar_sessions rows of live bots, from before the vendor is called: the reaper leaves them alone.
     owned_avatar_rows: set[str] = field(default_factory=set)
+    # Clean-ups that must finish even when their runner is cancelled (they stop billing): shutdown awaits them.
+    cleanups: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def keep(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Run `work` to its end whatever happens to its caller; `Farm.stop` waits for it."""
+        task = asyncio.create_task(work, name=name)
+        self.cleanups.add(task)
+        task.add_done_callback(self.cleanups.discard)
+        return task
 
 
 class RoomRunner:
-    def __init__(self, services: FarmServices, session: Session, room: Room, *, on_done: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        services: FarmServices,
+        session: Session,
+        room: Room,
+        *,
+        on_done: Callable[[str], None],
+        reopen: bool = False,
+    ) -> None:
         self.s = services
+        self._reopen = reopen  # the first status may bring an ended or failed room back (a restart)
         self.session = session
         self.room = room
         self.room_id = room.id
@@ -81,6 +99,8 @@ class RoomRunner:
     def request(self, command: str) -> None:
         """Ask the current attempt to end: leave, restart, shutdown, session_ended, budget_reached."""
         if self._command in ("shutdown", "session_ended", "leave", "budget_reached") and command == "restart":
+            return
+        if command == self._command:
             return
         self._command = command
         self._wake.set()
@@ -111,8 +131,10 @@ class RoomRunner:
     # ---- the room's life -----------------------------------------------------------------------------------
 
     async def _status(self, status: RoomStatus, **kwargs: Any) -> None:
+        """Record the room's status; RoomClosed when the room was ended meanwhile (the runner then stops)."""
         with contextlib.suppress(NotFound):
-            await self.s.repository.set_room_status(self.room_id, status, **kwargs)
+            await self.s.repository.set_room_status(self.room_id, status, reopen=self._reopen, **kwargs)
+            self._reopen = False
 
     async def _run(self, first_status_reason: str | None) -> None:
         failures = 0
@@ -154,6 +176,9 @@ class RoomRunner:
                     return
         except asyncio.CancelledError:
             raise
+        except RoomClosed:
+            # Ended (its session ended) while this runner was on its way: its bot and avatar are already cleaned up.
+            log.info("room %s was closed while its bot ran; the runner stops", self.room_id)
         except Exception as exc:  # a bug must not leave the room hanging in a live-looking state
             log.exception("room runner for %s crashed", self.room_id)
             await self._status(
@@ -227,8 +252,12 @@ class RoomRunner:
         except asyncio.CancelledError:
             outcome = Outcome("shutdown")
             raise
+        except RoomClosed:
+            outcome = Outcome("session_ended")
+            raise
         finally:
-            await asyncio.shield(self._clean_up(attempt, attempt.avatar, outcome))
+            cleanup = self.s.keep(self._clean_up(attempt, attempt.avatar, outcome), f"clean-up {self.room.name}")
+            await asyncio.shield(cleanup)
             self._attempt = None
         return outcome
 

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=1, le=65535)] = 8800
     public_base_url: str | None = None
     data_dir: Path = Path("./var")
+    # Fernet keys for secrets at rest (Zoom OAuth tokens), comma-separated, newest first; generated under
+    # DATA_DIR when unset (state/secret_box.py).
+    secret_key: SecretStr | None = None
 
     zoom_mode: Mode = Mode.sim
     zoom_sdk_key: str | None = None

@@ -1,9 +1,19 @@
-"""The Zoom REST/OAuth client: the professor's OAuth grant (authorization code, rotating refresh tokens), OBF
-tokens for joining meetings of other accounts on the professor's behalf, and meeting creation with breakout
-rooms. Tokens live in the state store and never leave the server."""
+"""The Zoom REST/OAuth client: the professor's OAuth grant (authorization code with PKCE, rotating refresh
+tokens), OBF tokens for joining meetings of other accounts on the professor's behalf, and meeting creation with
+breakout rooms. Tokens live in the state store (encrypted) and never leave the server.
+
+Calls that create something (the code and refresh grants, a meeting) are retried only when Zoom surely did not
+act on them (farm/vendor_http.py): a code is single-use and a refresh token rotates, so a blind retry after a
+lost answer would fail or lose the grant. The refresh is single-flight: concurrent callers that find the access
+token expired share one refresh.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +35,38 @@ class CreatedMeeting:
     join_url: str | None
 
 
+@dataclass(frozen=True)
+class ZoomAuthorization:
+    """What the code grant gave: whose account, and its tokens (to store, or to park until confirmed)."""
+
+    user_id: str
+    email: str | None
+    refresh_token: str
+    access_token: str
+    access_expires_at: float
+
+    @property
+    def who(self) -> str:
+        return self.email or self.user_id
+
+
+@dataclass(frozen=True)
+class Pkce:
+    """A PKCE pair (RFC 7636, S256): the verifier stays on the server, the challenge goes in the authorize URL."""
+
+    verifier: str
+    challenge: str
+
+    @classmethod
+    def new(cls) -> Pkce:
+        verifier = secrets.token_urlsafe(64)  # 86 characters of [A-Za-z0-9_-], within RFC 7636's 43..128
+        return cls(verifier, s256(verifier))
+
+
+def s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+
+
 class ZoomNotAuthorized(Exception):
     """No professor has authorized avatarfarm with Zoom yet (needed for OBF tokens and creating meetings)."""
 
@@ -39,22 +81,33 @@ class ZoomClient:
         client_id: str,
         client_secret: str,
         redirect_uri: str,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._repository = repository
         self._oauth_base = oauth_base
         self._client_id = client_id
         self._client_secret = client_secret
         self.redirect_uri = redirect_uri
-        self._api = httpx.AsyncClient(base_url=api_base, timeout=TIMEOUT)
-        self._oauth = httpx.AsyncClient(base_url=oauth_base, timeout=TIMEOUT, auth=(client_id, client_secret))
+        self._api = httpx.AsyncClient(base_url=api_base, timeout=TIMEOUT, transport=transport)
+        self._oauth = httpx.AsyncClient(
+            base_url=oauth_base, timeout=TIMEOUT, auth=(client_id, client_secret), transport=transport
+        )
+        self._refresh_lock = asyncio.Lock()
 
     async def aclose(self) -> None:
         await self._api.aclose()
         await self._oauth.aclose()
 
-    def authorize_url(self, state: str) -> str:
+    def authorize_url(self, state: str, code_challenge: str) -> str:
         query = urlencode(
-            {"response_type": "code", "client_id": self._client_id, "redirect_uri": self.redirect_uri, "state": state}
+            {
+                "response_type": "code",
+                "client_id": self._client_id,
+                "redirect_uri": self.redirect_uri,
+                "state": state,
+                "code_challenge": code_challenge,
+                "code_challenge_method": "S256",
+            }
         )
         return f"{self._oauth_base}/oauth/authorize?{query}"
 
@@ -78,43 +131,61 @@ class ZoomClient:
             response = await send(self._oauth, VENDOR, "POST", "/oauth/token", data=form)
             return await self._json(response, "the OAuth token endpoint")
 
-        tokens: dict[str, Any] = await with_retries(once)
+        tokens: dict[str, Any] = await with_retries(once, creates=True)
         return tokens
 
-    async def complete_authorization(self, code: str) -> str:
-        """Exchange an authorization code for tokens, store the grant, and return the user's email or id."""
+    async def exchange_code(self, code: str, code_verifier: str) -> ZoomAuthorization:
+        """Exchange an authorization code (with its PKCE verifier) for tokens, and find whose account it is.
+        Nothing is stored: the caller decides whether the grant replaces the current one."""
         tokens = await self._token(
-            {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri}
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": self.redirect_uri,
+                "code_verifier": code_verifier,
+            }
         )
         access = str(tokens["access_token"])
         me = await self._get("/v2/users/me", access)
-        await self._repository.save_zoom_grant(
+        return ZoomAuthorization(
             user_id=str(me["id"]),
             email=me.get("email"),
             refresh_token=str(tokens["refresh_token"]),
             access_token=access,
             access_expires_at=time.time() + float(tokens.get("expires_in", 3600)),
         )
-        return str(me.get("email") or me["id"])
 
-    async def _access_token(self) -> str:
+    async def _fresh_grant_token(self) -> str | None:
         grant = await self._repository.zoom_grant()
         if grant is None:
             raise ZoomNotAuthorized(
-                "No professor has connected Zoom to avatarfarm yet: open /api/zoom/authorize and sign in once."
+                "No professor has connected Zoom to avatarfarm yet: open the dashboard's Zoom page and connect once."
             )
         if grant.access_token and (grant.access_expires_at or 0) > time.time() + REFRESH_MARGIN_SECONDS:
             return grant.access_token
-        tokens = await self._token({"grant_type": "refresh_token", "refresh_token": grant.refresh_token})
-        access = str(tokens["access_token"])
-        await self._repository.save_zoom_grant(
-            user_id=grant.user_id,
-            email=grant.email,
-            refresh_token=str(tokens.get("refresh_token") or grant.refresh_token),  # refresh tokens rotate
-            access_token=access,
-            access_expires_at=time.time() + float(tokens.get("expires_in", 3600)),
-        )
-        return access
+        return None
+
+    async def _access_token(self) -> str:
+        fresh = await self._fresh_grant_token()
+        if fresh is not None:
+            return fresh
+        async with self._refresh_lock:
+            # Whoever held the lock before us may have refreshed already: then its token is ours too.
+            fresh = await self._fresh_grant_token()
+            if fresh is not None:
+                return fresh
+            grant = await self._repository.zoom_grant()
+            assert grant is not None  # _fresh_grant_token raised otherwise
+            tokens = await self._token({"grant_type": "refresh_token", "refresh_token": grant.refresh_token})
+            access = str(tokens["access_token"])
+            await self._repository.save_zoom_grant(
+                user_id=grant.user_id,
+                email=grant.email,
+                refresh_token=str(tokens.get("refresh_token") or grant.refresh_token),  # refresh tokens rotate
+                access_token=access,
+                access_expires_at=time.time() + float(tokens.get("expires_in", 3600)),
+            )
+            return access
 
     async def _get(self, path: str, access: str, **params: Any) -> Any:
         async def once() -> Any:
@@ -156,7 +227,7 @@ class ZoomClient:
             )
             return await self._json(response, "POST /v2/users/me/meetings")
 
-        body = await with_retries(once)
+        body = await with_retries(once, creates=True)
         return CreatedMeeting(
             number=str(body["id"]), passcode=body.get("password") or None, join_url=body.get("join_url")
         )

@@ -25,23 +25,26 @@ class Migration:
 
 @cache
 def all_migrations() -> tuple[Migration, ...]:
-    """Every migration shipped with the package, in order; versions must be 1, 2, 3, … with no gaps."""
+    """Every migration shipped with the package, in order of version. Versions must be unique and start at 1;
+    a gap is allowed (files are numbered as they are written, on branches that merge in any order)."""
     found: list[Migration] = []
     for entry in resources.files("state").joinpath("sql").iterdir():
         match = _FILE_PATTERN.match(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise SchemaError(
-                f"migration files are not numbered 1..N: expected {expected:04d}, found {migration.version:04d}"
-            )
+    versions = [m.version for m in found]
+    if versions and versions[0] < 1:
+        raise SchemaError("migration files are numbered from 0001")
+    duplicated = sorted({v for v in versions if versions.count(v) > 1})
+    if duplicated:
+        raise SchemaError(f"two migration files are numbered {duplicated[0]:04d}")
     return tuple(found)
 
 
 def latest_version() -> int:
-    return len(all_migrations())
+    migrations = all_migrations()
+    return migrations[-1].version if migrations else 0
 
 
 async def current_version(conn: aiosqlite.Connection) -> int:
@@ -56,14 +59,15 @@ async def migrate(conn: aiosqlite.Connection, target: int | None = None) -> tupl
     Each migration and its user_version bump commit together, so a failure leaves the previous version intact.
     """
     migrations = all_migrations()
-    target = len(migrations) if target is None else target
+    latest = latest_version()
+    target = latest if target is None else target
     before = await current_version(conn)
-    if before > len(migrations):
+    if before > latest:
         raise SchemaError(
-            f"the database is at schema version {before}, newer than this avatarfarm ({len(migrations)}); "
+            f"the database is at schema version {before}, newer than this avatarfarm ({latest}); "
             "upgrade avatarfarm or use another AVATARFARM_DATA_DIR"
         )
-    for migration in migrations[before:target]:
+    for migration in [m for m in migrations if before < m.version <= target]:
         script = f"BEGIN IMMEDIATE;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
         try:
             await conn.executescript(script)

@@ -8,12 +8,12 @@ from state.avatar_sessions_repository import AvatarSessionsRepository
 from state.bots_repository import BotsRepository
 from state.database import Database
 from state.events_repository import EventsRepository
-from state.rows import IdempotencyConflict, NotFound, new_id
+from state.rows import IdempotencyConflict, NotFound, RoomClosed, new_id
 from state.sessions_repository import SessionsRepository
 from state.transcripts_repository import TranscriptsRepository
 from state.zoom_grants_repository import ZoomGrantsRepository
 
-__all__ = ["IdempotencyConflict", "NotFound", "Repository", "new_id"]
+__all__ = ["IdempotencyConflict", "NotFound", "Repository", "RoomClosed", "new_id"]
 
 
 class Repository(

@@ -31,6 +31,10 @@ class NotFound(Exception):
     """No such session, room, bot or avatar session."""
 
 
+class RoomClosed(Exception):
+    """The room has ended or failed: it reopens only when asked to (a restart), never by a late status write."""
+
+
 class IdempotencyConflict(Exception):
     """The Idempotency-Key was used before with a different request."""
 

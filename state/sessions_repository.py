@@ -14,7 +14,7 @@ from state.models import (
     SessionStatus,
     Usage,
 )
-from state.rows import ROOM_SELECT, IdempotencyConflict, NotFound, json_text, new_id, room_of, session_of
+from state.rows import ROOM_SELECT, IdempotencyConflict, NotFound, RoomClosed, json_text, new_id, room_of, session_of
 
 
 class SessionsRepository:
@@ -185,14 +185,25 @@ class SessionsRepository:
         reason: str | None = None,
         reason_text: str | None = None,
         detail: dict[str, Any] | None = None,
+        reopen: bool = False,
     ) -> Room:
         """Move a room to `status` (same-status calls are no-ops). Ending the last open room of an
-        ending session ends the session, in the same transaction."""
+        ending session ends the session, in the same transaction.
+
+        An ended or failed room stays closed (RoomClosed) unless `reopen` is given, and even then only while its
+        session is active: a bot launched while the session was being ended can never bring it back."""
         async with self.db.transaction() as tx:
-            row = await tx.fetchone("SELECT session_id, status, live_since FROM rooms WHERE id = ?", (room_id,))
+            row = await tx.fetchone(
+                "SELECT r.session_id, r.status, r.live_since, s.status AS session_status "
+                "FROM rooms r JOIN sessions s ON s.id = r.session_id WHERE r.id = ?",
+                (room_id,),
+            )
             if row is None:
                 raise NotFound(f"room {room_id}")
             previous = RoomStatus(row["status"])
+            if previous.terminal and not status.terminal:
+                if not reopen or row["session_status"] != SessionStatus.active.value:
+                    raise RoomClosed(f"room {room_id} is {previous.value}")
             if previous != status or reason is not None:
                 live_since = row["live_since"]
                 if status is RoomStatus.live and previous is not RoomStatus.live:

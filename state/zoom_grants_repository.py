@@ -1,15 +1,77 @@
-"""Zoom OAuth grants (secret: they never leave the server)."""
+"""Zoom OAuth grants (secret: they never leave the server), the authorizations in progress and the grants
+parked until the professor confirms a change of Zoom account.
+
+Tokens and PKCE verifiers are stored encrypted (state/secret_box.py): the repository needs its SecretBox
+(`use_secret_box`) before it touches them, and `encrypt_stored_zoom_grants` re-encrypts at start-up any row
+written in plaintext by an older version or with an older key.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
 from state.database import Database
-from state.models import (
-    ZoomGrant,
-)
+from state.models import ZoomGrant
+from state.secret_box import SecretBox
+
+PENDING_GRANT_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class ZoomOAuthState:
+    """An authorization in progress, as the callback finds it (once)."""
+
+    session_nonce: str
+    browser_hash: str
+    code_verifier: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class PendingZoomGrant:
+    """A grant of another Zoom account than the connected one, waiting for the professor's yes or no."""
+
+    id: str
+    session_nonce: str
+    user_id: str
+    email: str | None
+    refresh_token: str
+    access_token: str | None
+    access_expires_at: float | None
+    expires_at: float
+
+
+def state_hash(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+class NoSecretBox(RuntimeError):
+    """The repository was asked for a token before it was given its SecretBox."""
 
 
 class ZoomGrantsRepository:
     db: Database
+    _secret_box: SecretBox | None = None
+
+    def use_secret_box(self, box: SecretBox) -> None:
+        self._secret_box = box
+
+    @property
+    def secret_box(self) -> SecretBox:
+        if self._secret_box is None:
+            raise NoSecretBox("the repository has no SecretBox: call use_secret_box() at start-up")
+        return self._secret_box
+
+    def _seal(self, value: str | None) -> str | None:
+        return None if value is None else self.secret_box.encrypt(value)
+
+    def _open(self, value: str | None) -> str | None:
+        return None if value is None else self.secret_box.decrypt(value)
+
+    # ---- grants -------------------------------------------------------------------------------------------
 
     async def save_zoom_grant(
         self,
@@ -19,8 +81,13 @@ class ZoomGrantsRepository:
         refresh_token: str,
         access_token: str | None,
         access_expires_at: float | None,
+        replace_others: bool = False,
     ) -> None:
+        """Store (or refresh) a user's grant; with `replace_others`, it becomes the only one."""
+        sealed_refresh, sealed_access = self._seal(refresh_token), self._seal(access_token)
         async with self.db.transaction() as tx:
+            if replace_others:
+                await tx.execute("DELETE FROM zoom_grants WHERE user_id != ?", (user_id,))
             await tx.execute(
                 """INSERT INTO zoom_grants (user_id, email, refresh_token, access_token, access_expires_at,
                        created_at, updated_at)
@@ -28,7 +95,7 @@ class ZoomGrantsRepository:
                    ON CONFLICT (user_id) DO UPDATE SET email = excluded.email,
                        refresh_token = excluded.refresh_token, access_token = excluded.access_token,
                        access_expires_at = excluded.access_expires_at, updated_at = excluded.updated_at""",
-                (user_id, email, refresh_token, access_token, access_expires_at, tx.now, tx.now),
+                (user_id, email, sealed_refresh, sealed_access, access_expires_at, tx.now, tx.now),
             )
             await tx.append_event("zoom.authorized", detail={"user_id": user_id, "email": email})
 
@@ -41,8 +108,8 @@ class ZoomGrantsRepository:
         return ZoomGrant(
             user_id=row["user_id"],
             email=row["email"],
-            refresh_token=row["refresh_token"],
-            access_token=row["access_token"],
+            refresh_token=self.secret_box.decrypt(row["refresh_token"]),
+            access_token=self._open(row["access_token"]),
             access_expires_at=row["access_expires_at"],
             updated_at=row["updated_at"],
         )
@@ -53,3 +120,155 @@ class ZoomGrantsRepository:
             if removed:
                 await tx.append_event("zoom.forgotten", detail={"user_id": user_id})
         return bool(removed)
+
+    async def encrypt_stored_zoom_grants(self) -> int:
+        """Encrypt with the first key every token that is in plaintext or under an older key; returns how many
+        rows changed. Raises SecretKeyError when a value cannot be decrypted with any key."""
+        box = self.secret_box
+        changed = 0
+        async with self.db.transaction() as tx:
+            # The rewritten rows' old bytes are zeroed, not left in free space (the caller then checkpoints).
+            await tx.execute("PRAGMA secure_delete = ON")
+            for table, key in (("zoom_grants", "user_id"), ("zoom_pending_grants", "id")):
+                for row in await tx.fetchall(f"SELECT {key}, refresh_token, access_token FROM {table}"):
+                    values = [row["refresh_token"], row["access_token"]]
+                    if all(value is None or box.is_current(value) for value in values):
+                        continue
+                    refresh, access = (None if v is None else box.encrypt(box.decrypt(v)) for v in values)
+                    await tx.execute(
+                        f"UPDATE {table} SET refresh_token = ?, access_token = ? WHERE {key} = ?",
+                        (refresh, access, row[key]),
+                    )
+                    changed += 1
+            for row in await tx.fetchall("SELECT state_hash, code_verifier FROM zoom_oauth_states"):
+                if not box.is_current(row["code_verifier"]):
+                    await tx.execute(
+                        "UPDATE zoom_oauth_states SET code_verifier = ? WHERE state_hash = ?",
+                        (box.encrypt(box.decrypt(row["code_verifier"])), row["state_hash"]),
+                    )
+                    changed += 1
+        return changed
+
+    # ---- authorizations in progress -----------------------------------------------------------------------
+
+    async def save_zoom_oauth_state(
+        self, *, state: str, session_nonce: str, browser_hash: str, code_verifier: str, expires_at: float
+    ) -> None:
+        sealed = self.secret_box.encrypt(code_verifier)
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM zoom_oauth_states WHERE expires_at < ?", (tx.now,))
+            await tx.execute(
+                """INSERT INTO zoom_oauth_states (state_hash, session_nonce, browser_hash, code_verifier,
+                       expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)""",
+                (state_hash(state), session_nonce, browser_hash, sealed, expires_at, tx.now),
+            )
+
+    async def take_zoom_oauth_state(self, state: str) -> ZoomOAuthState | None:
+        """The authorization `state` names, removed in the same transaction: a second call finds nothing."""
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone(
+                "DELETE FROM zoom_oauth_states WHERE state_hash = ? "
+                "RETURNING session_nonce, browser_hash, code_verifier, expires_at",
+                (state_hash(state),),
+            )
+        if row is None:
+            return None
+        return ZoomOAuthState(
+            session_nonce=row["session_nonce"],
+            browser_hash=row["browser_hash"],
+            code_verifier=self.secret_box.decrypt(row["code_verifier"]),
+            expires_at=row["expires_at"],
+        )
+
+    # ---- grants waiting for confirmation ------------------------------------------------------------------
+
+    async def park_zoom_grant(
+        self,
+        *,
+        session_nonce: str,
+        user_id: str,
+        email: str | None,
+        refresh_token: str,
+        access_token: str | None,
+        access_expires_at: float | None,
+    ) -> str:
+        """Keep a grant aside until the dashboard session confirms it; returns its id. One per session."""
+        pending_id = secrets.token_urlsafe(16)
+        sealed_refresh, sealed_access = self._seal(refresh_token), self._seal(access_token)
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM zoom_pending_grants WHERE session_nonce = ? OR expires_at < ?", (session_nonce, tx.now)
+            )
+            await tx.execute(
+                """INSERT INTO zoom_pending_grants (id, session_nonce, user_id, email, refresh_token, access_token,
+                       access_expires_at, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    pending_id,
+                    session_nonce,
+                    user_id,
+                    email,
+                    sealed_refresh,
+                    sealed_access,
+                    access_expires_at,
+                    tx.now + PENDING_GRANT_SECONDS,
+                    tx.now,
+                ),
+            )
+        return pending_id
+
+    async def pending_zoom_grant(self, session_nonce: str) -> PendingZoomGrant | None:
+        """The grant this dashboard session parked, if it has not expired."""
+        async with self.db.snapshot() as reader:
+            row = await reader.fetchone(
+                "SELECT * FROM zoom_pending_grants WHERE session_nonce = ? AND expires_at >= ?",
+                (session_nonce, time.time()),
+            )
+        if row is None:
+            return None
+        return PendingZoomGrant(
+            id=row["id"],
+            session_nonce=row["session_nonce"],
+            user_id=row["user_id"],
+            email=row["email"],
+            refresh_token=self.secret_box.decrypt(row["refresh_token"]),
+            access_token=self._open(row["access_token"]),
+            access_expires_at=row["access_expires_at"],
+            expires_at=row["expires_at"],
+        )
+
+    async def drop_pending_zoom_grant(self, pending_id: str, session_nonce: str) -> bool:
+        async with self.db.transaction() as tx:
+            removed = await tx.execute(
+                "DELETE FROM zoom_pending_grants WHERE id = ? AND session_nonce = ?", (pending_id, session_nonce)
+            )
+        return bool(removed)
+
+    async def confirm_pending_zoom_grant(self, pending_id: str, session_nonce: str) -> PendingZoomGrant | None:
+        """Make the parked grant the server's only grant (one transaction); None when it is gone or not this
+        session's."""
+        pending = await self.pending_zoom_grant(session_nonce)
+        if pending is None or pending.id != pending_id:
+            return None
+        async with self.db.transaction() as tx:
+            if not await tx.execute("DELETE FROM zoom_pending_grants WHERE id = ?", (pending_id,)):
+                return None
+            await tx.execute("DELETE FROM zoom_grants WHERE user_id != ?", (pending.user_id,))
+            await tx.execute(
+                """INSERT INTO zoom_grants (user_id, email, refresh_token, access_token, access_expires_at,
+                       created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (user_id) DO UPDATE SET email = excluded.email,
+                       refresh_token = excluded.refresh_token, access_token = excluded.access_token,
+                       access_expires_at = excluded.access_expires_at, updated_at = excluded.updated_at""",
+                (
+                    pending.user_id,
+                    pending.email,
+                    self._seal(pending.refresh_token),
+                    self._seal(pending.access_token),
+                    pending.access_expires_at,
+                    tx.now,
+                    tx.now,
+                ),
+            )
+            await tx.append_event("zoom.authorized", detail={"user_id": pending.user_id, "email": pending.email})
+        return pending

@@ -43,7 +43,15 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 STATIC_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-PAGES = ("sign_in.html", "sessions.html", "new_session.html", "session.html", "not_found.html", "report.html")
+PAGES = (
+    "sign_in.html",
+    "sessions.html",
+    "new_session.html",
+    "session.html",
+    "not_found.html",
+    "report.html",
+    "zoom.html",
+)
 
 
 @cache

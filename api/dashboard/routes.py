@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.dashboard import rendering, report_page, session_cookie
+from api.dashboard import rendering, report_page, session_cookie, zoom_page
 from api.dashboard.session_cookie import DashboardSession
 from api.deps import RepositoryDep
 from farm.settings import Settings
@@ -32,6 +32,7 @@ def install(app: FastAPI) -> None:
     app.state.dashboard_revocations = session_cookie.Revocations()
     app.include_router(router)
     app.include_router(report_page.router)
+    app.include_router(zoom_page.router)
     rendering.mount_static(app)
 
 
@@ -134,8 +135,8 @@ async def sign_in(
         return _sign_in_form(
             request,
             next_path=target,
-            error="That is not this server's API token. It was printed when the server first started, "
-            "and is kept in DATA_DIR/api_token.",
+            error="That is not this server's API token. It is kept in DATA_DIR/api_token (and was printed when "
+            "the server first started in a terminal).",
             status_code=401,
         )
     value, _ = session_cookie.issue(api_token)

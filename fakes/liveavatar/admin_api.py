@@ -1,6 +1,6 @@
 """Test and demo control of the fake, behind `Authorization: Bearer <admin token>`; not part of LiveAvatar.
 
-  POST   /admin/faults             {"method": "POST", "path": "/v1/sessions/start", "fault": "500"|"429"|"hang",
+  POST   /admin/faults             {"method": "POST", "path": "/v1/sessions/start", "fault": "500"|"429"|"hang"|"slow",
                                     "times": 1, "hang_seconds": 30}          -> the fault (with its id)
   GET    /admin/faults             faults still armed or spent
   DELETE /admin/faults             disarm all
@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from fakes.liveavatar.auth import require_admin
 from fakes.liveavatar.avatar_room import AvatarRoom
 from fakes.liveavatar.envelope import BusinessError, ErrorCode, ok
-from fakes.liveavatar.faults import Fault
+from fakes.liveavatar.faults import Fault, FaultKind
 from fakes.liveavatar.livekit_server import LiveKitUnavailable
 from fakes.liveavatar.rooms import ArmedRoomFault
 from fakes.liveavatar.schemas import StopReasonName
@@ -59,7 +59,7 @@ class FaultBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     method: str = "*"
     path: Annotated[str, Field(pattern=r"^/")]
-    fault: Literal["500", "429", "hang"]
+    fault: FaultKind
     times: Annotated[int, Field(ge=1)] = 1
     hang_seconds: Annotated[float, Field(gt=0)] = 30.0
 

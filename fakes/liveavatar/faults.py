@@ -4,7 +4,8 @@ A fault makes the next `times` calls of one endpoint (method + path template, e.
 "GET /v1/sessions/{session_id}"; method "*" matches any) fail with:
 * "500": HTTP 500, envelope {code: 500, message: "...injected..."};
 * "429": HTTP 429 with Retry-After: 1, envelope {code: 429, ...};
-* "hang": no answer for `hang_seconds` (default 30) or until the client gives up, then HTTP 504.
+* "hang": no answer for `hang_seconds` (default 30) or until the client gives up, then HTTP 504;
+* "slow": the call waits `hang_seconds`, then is answered as usual (a vendor slow at that moment).
 Admin, health and static routes are never faulted. Every HTTP call and WebSocket connect (faulted or not) is
 recorded in the call log with its status, so tests can assert what a client really sent.
 """
@@ -22,7 +23,7 @@ from typing import Any, Literal
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-FaultKind = Literal["500", "429", "hang"]
+FaultKind = Literal["500", "429", "hang", "slow"]
 _UNFAULTED_PREFIXES = ("/admin", "/healthz", "/sdk", "/previews")
 
 
@@ -134,8 +135,10 @@ class FaultMiddleware:
             fault = self.injector.take(method, path)
         if fault is not None:
             record.fault = fault.kind
-            record.status = await self._inject(fault, receive, send)
-            return
+            if fault.kind != "slow":
+                record.status = await self._inject(fault, receive, send)
+                return
+            await asyncio.sleep(fault.hang_seconds)
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":

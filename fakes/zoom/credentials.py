@@ -37,6 +37,9 @@ class Credential:
     redirect_uri: str = ""
     # For OBF tokens: the meeting the token is bound to (at minting, or by its first use).
     meeting_number: str | None = None
+    # For authorization codes: the PKCE challenge of the authorize request (RFC 7636), if it had one.
+    code_challenge: str = ""
+    code_challenge_method: str = ""
     issued_at: float = field(default_factory=time.time)
 
     @property
@@ -59,6 +62,8 @@ class CredentialStore:
         client_id: str = "",
         redirect_uri: str = "",
         meeting_number: str | None = None,
+        code_challenge: str = "",
+        code_challenge_method: str = "",
     ) -> Credential:
         value = _PREFIX[kind] + secrets.token_urlsafe(24)
         credential = Credential(
@@ -69,6 +74,8 @@ class CredentialStore:
             client_id=client_id,
             redirect_uri=redirect_uri,
             meeting_number=meeting_number,
+            code_challenge=code_challenge,
+            code_challenge_method=code_challenge_method,
         )
         self._by_value[value] = credential
         return credential

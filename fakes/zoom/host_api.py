@@ -120,6 +120,11 @@ class CloseBreakoutBody(_Body):
     wait_seconds: float | None = None
 
 
+class SlowCreationBody(_Body):
+    seconds: float = Field(gt=0, le=300)
+    times: int = Field(default=1, ge=1, le=100)
+
+
 class CreateUserBody(_Body):
     email: str
     first_name: str = "Sim"
@@ -398,3 +403,9 @@ async def create_user(body: CreateUserBody, service: Service) -> dict[str, Any]:
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
     return {"id": user.user_id, "email": user.email, "account_id": user.account_id}
+
+
+@router.post("/faults/slow-meeting-creation", status_code=204)
+async def slow_meeting_creation(body: SlowCreationBody, service: Service) -> None:
+    """The next `times` REST meeting creations (POST /v2/users/{id}/meetings) each wait `seconds` first."""
+    service.meeting_creation_delays.extend([body.seconds] * body.times)

@@ -1,11 +1,19 @@
-"""Zoom OAuth stand-in: /oauth/authorize (consent page, or auto-approval) and /oauth/token (code and refresh grants)."""
+"""Zoom OAuth stand-in: /oauth/authorize (consent page, or auto-approval) and /oauth/token (code and refresh grants).
+
+PKCE (RFC 7636) as Zoom does it: optional for this confidential client, but once an authorize request carries a
+code_challenge (method S256, or plain), the code is only exchanged with the matching code_verifier. Refusals
+have Zoom's token-endpoint shape, {"reason": ..., "error": ...}.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import html
+import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -17,6 +25,9 @@ from fakes.zoom.service import FakeZoomService, get_service
 
 REFRESH_TOKEN_TTL_S = 90 * 24 * 3600
 SCOPES = "meeting:read:meeting meeting:write:meeting user:read:user user:read:token user:read:zak"
+PKCE_METHODS = ("S256", "plain")
+# RFC 7636 section 4.1: 43 to 128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
+VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
 router = APIRouter()
 Service = Annotated[FakeZoomService, Depends(get_service)]
@@ -43,21 +54,32 @@ async def authorize(
     redirect_uri: str = "",
     response_type: str = "code",
     state: str = "",
+    code_challenge: str = "",
+    code_challenge_method: str = "",
     user: Annotated[str | None, Query(description="fake only: approve at once for this user (id or email)")] = None,
 ) -> Response:
     if client_id != service.config.oauth_client_id:
         return _page("Invalid client_id", "<p>This app is not known to Zoom.</p>", 400)
     if response_type != "code" or not redirect_uri.startswith(("http://", "https://")):
         return _page("Invalid request", "<p>response_type=code and an http(s) redirect_uri are required.</p>", 400)
+    pkce = Pkce(code_challenge, code_challenge_method or ("plain" if code_challenge else ""))
+    if code_challenge and pkce.method not in PKCE_METHODS:
+        return _page("Invalid request", "<p>code_challenge_method must be S256 or plain.</p>", 400)
     chosen = user or service.config.oauth_auto_approve_user
     if chosen:
         found = service.users.find(chosen)
         if found is None:
             return _page("Unknown user", f"<p>No user {html.escape(chosen)}.</p>", 400)
-        return _approve(service, found.user_id, client_id, redirect_uri, state)
+        return _approve(service, found.user_id, client_id, redirect_uri, state, pkce)
+    fields = (
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("state", state),
+        ("code_challenge", pkce.challenge),
+        ("code_challenge_method", pkce.method),
+    )
     hidden = "".join(
-        f"<input type='hidden' name='{name}' value='{html.escape(value, quote=True)}'>"
-        for name, value in (("client_id", client_id), ("redirect_uri", redirect_uri), ("state", state))
+        f"<input type='hidden' name='{name}' value='{html.escape(value, quote=True)}'>" for name, value in fields
     )
     choices = "".join(
         f"<p><button name='user_id' value='{html.escape(u.user_id, quote=True)}'>"
@@ -80,6 +102,8 @@ async def decide(
     state: Annotated[str, Form()] = "",
     user_id: Annotated[str, Form()] = "",
     decision: Annotated[str, Form()] = "approve",
+    code_challenge: Annotated[str, Form()] = "",
+    code_challenge_method: Annotated[str, Form()] = "",
 ) -> Response:
     if client_id != service.config.oauth_client_id or not redirect_uri.startswith(("http://", "https://")):
         return _page("Invalid request", "<p>Unknown client or redirect URI.</p>", 400)
@@ -87,16 +111,37 @@ async def decide(
         return _redirect(redirect_uri, {"error": "access_denied", "state": state})
     if service.users.find(user_id) is None:
         return _page("Unknown user", "<p>No such user.</p>", 400)
-    return _approve(service, user_id, client_id, redirect_uri, state)
+    pkce = Pkce(code_challenge, code_challenge_method or ("plain" if code_challenge else ""))
+    if code_challenge and pkce.method not in PKCE_METHODS:
+        return _page("Invalid request", "<p>code_challenge_method must be S256 or plain.</p>", 400)
+    return _approve(service, user_id, client_id, redirect_uri, state, pkce)
 
 
-def _approve(service: FakeZoomService, user_id: str, client_id: str, redirect_uri: str, state: str) -> Response:
+@dataclass(frozen=True)
+class Pkce:
+    challenge: str
+    method: str
+
+    def accepts(self, verifier: str) -> bool:
+        if self.method == "S256":
+            digest = hashlib.sha256(verifier.encode("ascii")).digest()
+            computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        else:
+            computed = verifier
+        return hmac.compare_digest(computed, self.challenge)
+
+
+def _approve(
+    service: FakeZoomService, user_id: str, client_id: str, redirect_uri: str, state: str, pkce: Pkce
+) -> Response:
     code = service.credentials.issue(
         Kind.AUTH_CODE,
         user_id,
         service.config.authorization_code_ttl_s,
         client_id=client_id,
         redirect_uri=redirect_uri,
+        code_challenge=pkce.challenge,
+        code_challenge_method=pkce.method,
     )
     params = {"code": code.value}
     if state:
@@ -128,6 +173,7 @@ async def token(
     code: Annotated[str, Form()] = "",
     redirect_uri: Annotated[str, Form()] = "",
     refresh_token: Annotated[str, Form()] = "",
+    code_verifier: Annotated[str, Form()] = "",
     authorization: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     if not _client_from_basic(service, authorization):
@@ -140,6 +186,12 @@ async def token(
             return _error(400, "invalid_grant", f"Invalid authorization code {code}")
         if redirect_uri != grant.redirect_uri:
             return _error(400, "invalid_grant", "Redirect URI mismatch.")
+        if grant.code_challenge:
+            if not code_verifier:
+                return _error(400, "invalid_request", "Invalid request : Missing code_verifier.")
+            pkce = Pkce(grant.code_challenge, grant.code_challenge_method)
+            if not VERIFIER.match(code_verifier) or not pkce.accepts(code_verifier):
+                return _error(400, "invalid_grant", "Invalid code_verifier.")
         store.revoke(grant.value)
         return JSONResponse(_tokens(service, grant.user_id))
     if grant_type == "refresh_token":

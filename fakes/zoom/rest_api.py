@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -118,6 +119,8 @@ async def create_meeting(
     body: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
     _same_user(user, user_id)
+    if service.meeting_creation_delays:
+        await asyncio.sleep(service.meeting_creation_delays.pop(0))
     settings_in = body.get("settings") or {}
     if not isinstance(settings_in, dict):
         raise ZoomApiError(400, 300, "Invalid field: settings.")

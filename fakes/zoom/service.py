@@ -17,6 +17,8 @@ class FakeZoomService:
     meetings: MeetingDirectory = field(default_factory=MeetingDirectory)
     credentials: CredentialStore = field(default_factory=CredentialStore)
     users: UserDirectory = field(init=False)
+    # Seconds each next REST meeting creation waits before answering (Zoom's API is slow at times).
+    meeting_creation_delays: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.users = UserDirectory(self.config.users)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from farm.queued import QueuedFarm
 from farm.settings import Settings, load_settings
 from state.models import RoomStatus
 from state.repository import Repository
+from tests.support.healthz_stub import answering_healthz
 
 TOKEN = "test-token-0123456789"
 UNREACHABLE_LIVEAVATAR = "http://127.0.0.1:9"
@@ -158,7 +160,15 @@ def farm_choice() -> FarmChoice:
 
 @pytest.fixture
 async def api(tmp_path: Path, farm_choice: FarmChoice) -> AsyncIterator[Api]:
-    settings = make_settings(tmp_path)
+    async with answering_healthz() as fakes:  # the simulated services answer: /readyz depends on them
+        async with _api(
+            tmp_path, farm_choice, make_settings(tmp_path, zoom_api_base=fakes, liveavatar_api_base=fakes)
+        ) as api:
+            yield api
+
+
+@contextlib.asynccontextmanager
+async def _api(tmp_path: Path, farm_choice: FarmChoice, settings: Settings) -> AsyncIterator[Api]:
     farms: list[Any] = []
 
     def factory(repository: Repository, *_: Any) -> Any:

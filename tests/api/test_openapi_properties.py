@@ -5,8 +5,9 @@ and rooms) and runs every check it has. The API must answer with no server error
 The app runs in-process on a loopback port with its default (queueing) farm. schemathesis runs as its own
 process (its CLI), so the app's event loop keeps serving while it works.
 
-* Most of the API runs with LiveAvatar unreachable: POST /api/sessions then skips the avatar check (the outage
-  rule), so generated sessions are stored and the stateful phase reaches their rooms. (With LiveAvatar there,
+* Most of the API runs with LiveAvatar out (a stub answers /healthz, so /readyz is ready, and nothing else):
+  POST /api/sessions then skips the avatar check (the outage rule), so generated sessions are stored and the
+  stateful phase reaches their rooms. (With LiveAvatar there,
   a generated avatar id is unknown to the account: a 422 for a body the schema cannot call wrong.)
 * The /api/liveavatar operations run against the fake LiveAvatar (unreachable, they rightly answer 503).
 * GET /api/events is left out: it is an endless event stream, which a request/response tool can only time out
@@ -31,6 +32,7 @@ from api.app import create_app
 from api.sessions_routes import SESSION_LINKS
 from tests.api.conftest import TOKEN, make_settings
 from tests.farm.harness import LA_API_KEY, liveavatar_server
+from tests.support.healthz_stub import answering_healthz
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.timeout(600)
@@ -93,12 +95,15 @@ def _summary(output: str) -> str:
 
 
 async def test_the_api_answers_as_its_openapi_description_says(tmp_path: Path) -> None:
-    app = create_app(make_settings(tmp_path / "app"))
-    async with serve_app(app) as server:
-        status, output, took = await schemathesis(
-            server.base_url, tmp_path, "--exclude-path-regex", "^/api/(events|liveavatar/)"
-        )
-    print(f"schemathesis (API, LiveAvatar unreachable): {took}\n{_summary(output)}")
+    # The simulated services answer /healthz (so /readyz is ready) and nothing else: to the avatar check,
+    # LiveAvatar is out.
+    async with answering_healthz() as stub:
+        settings = make_settings(tmp_path / "app", zoom_api_base=stub, liveavatar_api_base=stub)
+        async with serve_app(create_app(settings)) as server:
+            status, output, took = await schemathesis(
+                server.base_url, tmp_path, "--exclude-path-regex", "^/api/(events|liveavatar/)"
+            )
+    print(f"schemathesis (API, LiveAvatar out): {took}\n{_summary(output)}")
     assert status == 0, output
     # The stateful phase followed the links from POST /api/sessions to the session and its rooms.
     links = re.search(r"API Links:\s+(\d+) covered / (\d+) selected", output)

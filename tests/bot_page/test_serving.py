@@ -3,6 +3,7 @@ SDKs are served from bot_page/node_modules."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -145,3 +146,29 @@ def test_signature_claims_follow_zoom_rules() -> None:
     assert claims["exp"] - claims["iat"] == 7200 and claims["tokenExp"] == claims["exp"]
     assert 1800 <= claims["exp"] - claims["iat"] <= 172_800
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
+
+
+# Files node_modules has but the bot page never loads (a 404 for them is the allow-list, not a missing file).
+NOT_FOR_THE_PAGE = [
+    "@heygen/liveavatar-web-sdk/dist/index.esm.js.map",
+    "@heygen/liveavatar-web-sdk/dist/index.umd.js",
+    "@heygen/liveavatar-web-sdk/package.json",
+    "events/events.js",
+    "@zoom/meetingsdk/package.json",
+    ".package-lock.json",
+]
+
+
+def _all_in_node_modules(paths: list[str]) -> bool:
+    return all(Path("bot_page/node_modules", path).is_file() for path in paths)
+
+
+async def test_vendor_npm_serves_only_the_files_the_page_loads(client: httpx.AsyncClient) -> None:
+    assert await asyncio.to_thread(_all_in_node_modules, NOT_FOR_THE_PAGE)
+    served = await client.get("/vendor/npm/@heygen/liveavatar-web-sdk/dist/index.esm.js")
+    assert served.status_code == 200 and "LiveAvatarSession" in served.text
+    escapes = ["%2e%2e/package.json", "@heygen/liveavatar-web-sdk/dist/../package.json"]
+    for path in [*NOT_FOR_THE_PAGE, *escapes]:
+        response = await client.get(f"/vendor/npm/{path}")
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("application/json"), path

@@ -15,6 +15,7 @@ import httpx
 from fastapi import FastAPI
 
 from api.app import create_app
+from api.dashboard import session_cookie
 from fakes.liveavatar import FakeLiveAvatarConfig
 from fakes.liveavatar import create_app as create_liveavatar
 from farm.bot_tickets import BotTickets
@@ -86,10 +87,15 @@ class FarmStack:
         return created
 
     async def connect_zoom(self, user: str) -> str:
-        """The professor's OAuth consent, as a browser would do it; returns the callback page's text."""
-        authorize = await self.client.post("/api/zoom/authorize")
-        assert authorize.status_code == 200, authorize.text
-        async with httpx.AsyncClient(follow_redirects=True, timeout=30) as browser:
+        """The professor's OAuth consent, as a browser signed in to the dashboard would do it; returns the
+        callback page's text."""
+        cookie, signed_in = session_cookie.issue(TOKEN)
+        async with httpx.AsyncClient(base_url=self.settings.base_url, follow_redirects=True, timeout=30) as browser:
+            browser.cookies.set(session_cookie.SESSION_COOKIE, cookie)
+            authorize = await browser.post(
+                "/api/zoom/authorize", headers={session_cookie.CSRF_HEADER: signed_in.csrf_token}
+            )
+            assert authorize.status_code == 200, authorize.text
             # The fake approves at once for `user` (a real professor would click "Allow").
             page = await browser.get(f"{authorize.json()['authorize_url']}&user={user}")
         assert page.status_code == 200, page.text

@@ -109,6 +109,14 @@ async def test_the_credit_budget_stops_the_avatars_and_says_why(tmp_path: Path) 
         kinds = [e.kind for e in await stack.repository.events(session_id=created["id"], limit=1000)]
         assert "session.budget_reached" in kinds
 
+        # A restart would start a new billed avatar: it is refused in words, and nothing is launched.
+        room_id = created["rooms"][0]["id"]
+        restart = await stack.client.post(f"/api/sessions/{created['id']}/rooms/{room_id}/restart")
+        assert restart.status_code == 409, restart.text
+        assert "credit budget" in restart.json()["message"]
+        assert stack.farm.running_rooms() == []
+        assert (await stack.session(created["id"]))["rooms"][0]["status"] == "ended"
+
 
 async def test_rooms_beyond_capacity_wait_in_order(tmp_path: Path) -> None:
     async with running_farm(tmp_path, max_bots=1) as stack:

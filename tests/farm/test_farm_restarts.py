@@ -20,7 +20,7 @@ import pytest
 from farm.liveavatar_client import LiveAvatarClient
 from farm.orphans import MARKER
 from tests.fakes_zoom.harness import SDK_KEY, SDK_SECRET, FakeZoom, running_fake_zoom
-from tests.farm.harness import LA_API_KEY, TOKEN, liveavatar_server, session_request
+from tests.farm.harness import LA_ADMIN, LA_API_KEY, TOKEN, liveavatar_server, session_request
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.browser
@@ -174,3 +174,18 @@ async def test_sigterm_leaves_every_meeting_and_stops_every_avatar_within_10s(tm
         await manager.start()
         async with httpx.AsyncClient(base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
             await _all_live(api, session_id)
+
+
+async def test_sigterm_waits_for_avatar_stops_still_under_way(tmp_path: Path) -> None:
+    """LiveAvatar slow to answer the stops (longer than the bots take to leave): the manager still sees every stop
+    through before it closes its HTTP clients and exits, so no avatar bills on after it."""
+    async with class_on_a_manager(tmp_path) as (zoom, la_url, manager, number, _session_id):
+        assert len(await _active_vendor_sessions(la_url)) == 2
+        async with httpx.AsyncClient(base_url=la_url, headers={"Authorization": f"Bearer {LA_ADMIN}"}) as admin:
+            slow = {"method": "POST", "path": "/v1/sessions/stop", "fault": "slow", "hang_seconds": 9.5, "times": 2}
+            armed = await admin.post("/admin/faults", json=slow)
+            assert armed.status_code in (200, 201), armed.text
+        manager.stop(signal.SIGTERM)
+        await manager.exited(60)
+        assert await _active_vendor_sessions(la_url) == []
+        assert await _bots(zoom, number) == []

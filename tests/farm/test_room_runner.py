@@ -428,3 +428,47 @@ async def test_the_farm_keeps_live_avatars_alive_with_the_api_key(
             break
         await asyncio.sleep(0.05)
     assert calls and all(c["auth"] == "api_key" for c in calls)
+
+
+async def test_a_session_ended_while_its_avatar_is_minted_never_starts_that_avatar(
+    rig_factory: Callable[..., Any],
+) -> None:
+    rig: Rig = await rig_factory()
+    slow = {"method": "POST", "path": "/v1/sessions/token", "fault": "slow", "hang_seconds": 1.5}
+    assert (await rig.admin.post("/admin/faults", json=slow)).status_code in (200, 201)
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    for _ in range(200):  # the token request has reached LiveAvatar
+        if (await rig.admin.get("/admin/calls", params={"path": "/v1/sessions/token"})).json()["data"]:
+            break
+        await asyncio.sleep(0.02)
+    room = await rig.repository.get_room(rig.room_id)
+    assert room is not None
+    await rig.repository.begin_ending(room.session_id, "ended by the professor")
+
+    for _ in range(200):
+        if any("declineAvatar" in call for call in bot.calls):
+            break
+        await asyncio.sleep(0.05)
+    assert bot.tokens == [], "the page was given an avatar of an ending session"
+    [row] = await rig.repository.avatar_sessions(rig.room_id)
+    assert row.vendor_session_id and row.status.value == "stopped"
+    vendor = (await rig.admin.get("/admin/sessions")).json()["data"]
+    assert [s["status"] for s in vendor if s["id"] == row.vendor_session_id] == ["ENDED"]
+
+
+async def test_instructions_given_before_the_avatar_starts_reach_it_at_its_start(
+    rig_factory: Callable[..., Any],
+) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await _in_room(bot)
+    await rig.wait_status(RoomStatus.in_room)
+    await rig.repository.set_room_context(rig.room_id, "Today: tail recursion and accumulators.")
+    await rig.runner.update_context("Today: tail recursion and accumulators.")  # no avatar yet: nothing to refresh
+    bot.event("avatar.wanted", why="human_arrived", humans=["Grace Hopper"], room="Room 1")
+    await rig.wait_status(RoomStatus.live)
+    room = await rig.repository.get_room(rig.room_id)
+    assert room is not None and room.avatar_context_id
+    context = await rig.services.liveavatar._call("GET", f"/v1/contexts/{room.avatar_context_id}")
+    assert "tail recursion and accumulators" in context["prompt"]

@@ -46,7 +46,9 @@ class Serve:
             while True:
                 assert self.process.returncode is None, self.log.read_text()
                 try:
-                    if (await client.get(f"{self.url}/readyz")).status_code == 200:
+                    # Started (uvicorn answers once start-up is done); not /readyz: no fake Zoom or LiveAvatar
+                    # runs here, and in sim mode /readyz says so.
+                    if (await client.get(f"{self.url}/healthz")).status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass

@@ -15,7 +15,7 @@ import pytest
 
 from state.database import Database
 from state.models import AvatarSessionStatus, NewRoom, RoomStatus, SessionStatus, Student, TranscriptRole
-from state.repository import IdempotencyConflict, NotFound, Repository
+from state.repository import IdempotencyConflict, NotFound, Repository, RoomClosed
 from tests.state.conftest import RAW_COURSE, RAW_PROFESSOR, RAW_SESSION_INSERT, sample_session
 
 
@@ -90,6 +90,27 @@ async def test_room_status_changes_set_live_since_and_end_the_session(repo: Repo
     kinds = [e.kind for e in await repo.events(session_id=session.id)]
     assert kinds[-1] == "session.ended"
     assert kinds.count("room.status") == 2 + 3  # two queued, live, ended, failed
+
+
+async def test_an_ended_or_failed_room_reopens_only_when_asked_and_only_in_an_active_session(
+    repo: Repository,
+) -> None:
+    session, _ = await repo.create_session(sample_session(rooms=2))
+    first, second = session.rooms
+    await repo.set_room_status(first.id, RoomStatus.failed, reason="kicked")
+    with pytest.raises(RoomClosed):  # a late write from a bot that was still on its way
+        await repo.set_room_status(first.id, RoomStatus.starting)
+    assert (await repo.get_room(first.id)).status is RoomStatus.failed  # type: ignore[union-attr]
+    reopened = await repo.set_room_status(first.id, RoomStatus.recovering, reason="restart_requested", reopen=True)
+    assert reopened.status is RoomStatus.recovering and reopened.ended_at is None
+
+    await repo.begin_ending(session.id, "professor ended the session")
+    ended = await repo.end_open_rooms(session.id, reason="session_ended")
+    assert ended.status is SessionStatus.ended
+    for room in (first, second):
+        with pytest.raises(RoomClosed):
+            await repo.set_room_status(room.id, RoomStatus.joining, reopen=True)
+    assert {r.status for r in (await repo.require_session(session.id)).rooms} == {RoomStatus.ended}
 
 
 async def test_end_open_rooms_ends_every_room_and_the_session(repo: Repository) -> None:

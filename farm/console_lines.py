@@ -1,0 +1,71 @@
+"""What a bot page's console lines and errors become before the farm stores them: URLs without their query
+strings and fragments (LiveKit access tokens, signatures and bot tickets travel there), and at most a burst of
+lines then a steady few per interval for each bot, with one line saying how many were dropped."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# Absolute URLs (http, https, ws, wss, blob:…): everything from the first ? or # to the end of the URL goes.
+_ABSOLUTE_URL = re.compile(r"""((?:blob:)?(?:https?|wss?)://[^\s?#'"<>`]*)[?#][^\s'"<>`]*""", re.IGNORECASE)
+# A query string left over (relative URLs such as /rtc?access_token=…): `?name=value…` up to white space.
+_QUERY = re.compile(r"""\?[A-Za-z0-9_.\-\[\]%]+=[^\s'"<>`]*""")
+# The bot page's own one-time URL carries its ticket in the path.
+_BOT_TICKET = re.compile(r"/bot/[A-Za-z0-9_\-]{8,}")
+REMOVED = "?…"
+TEXT_LIMIT = 500
+
+BURST = 30
+PER_INTERVAL = 10
+INTERVAL_SECONDS = 60.0
+
+
+def without_secrets(text: str) -> str:
+    """`text` with every URL's query string and fragment, and any bot ticket, removed; at most 500 characters."""
+    text = _ABSOLUTE_URL.sub(lambda m: m.group(1) + REMOVED, text)
+    text = _QUERY.sub(REMOVED, text)
+    text = _BOT_TICKET.sub("/bot/…", text)
+    return text[:TEXT_LIMIT]
+
+
+@dataclass
+class ConsoleBudget:
+    """A token bucket per bot: `burst` lines at once, refilled with `per_interval` lines every `interval`
+    seconds. Lines beyond it are counted, for the caller to tell once (`take_dropped`)."""
+
+    burst: int = BURST
+    per_interval: int = PER_INTERVAL
+    interval: float = INTERVAL_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    dropped: int = 0
+    _tokens: float = field(init=False)
+    _at: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._tokens = float(self.burst)
+        self._at = self.clock()
+
+    def admit(self) -> bool:
+        """Whether one more line may be stored now (counted as dropped when not)."""
+        now = self.clock()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.per_interval / self.interval)
+        self._at = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        self.dropped += 1
+        return False
+
+    def take_dropped(self) -> int:
+        """How many lines were dropped since the last call (then zero)."""
+        count, self.dropped = self.dropped, 0
+        return count
+
+    def dropped_words(self, count: int) -> str:
+        return (
+            f"{count} console line{'s' if count != 1 else ''} dropped (more than {self.burst} at once or "
+            f"{self.per_interval} per {self.interval:g} s)"
+        )

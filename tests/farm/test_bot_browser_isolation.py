@@ -1,0 +1,291 @@
+"""What a bot's Chromium is given and what it may tell the farm, with real Chromium on loopback pages: no secret
+in any of its processes' environments, reports only from the bot page's main frame, console lines without
+query strings and within a budget, and a page that does not load takes its one-time ticket with it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from farm.bot_launch import LaunchRefused, launch_bot
+from farm.bot_tickets import BotTickets
+from farm.browser_node import LocalBrowserNode
+from farm.chromium import chromium_executable
+from farm.console_lines import ConsoleBudget
+from farm.orphans import browsers_of
+from farm.settings import load_settings
+from tests.support.ports import free_port
+from tests.support.process_tree import argv, environment, seccomp_mode, tree, user_namespace
+from tests.support.servers import RunningServer, serve_app
+
+pytestmark = pytest.mark.browser
+
+SECRETS = {
+    "AVATARFARM_LIVEAVATAR_API_KEY": "la-key-must-not-leak-5d1c",
+    "AVATARFARM_ZOOM_SDK_SECRET": "zoom-secret-must-not-leak-77ab",
+    "AVATARFARM_API_TOKEN": "api-token-must-not-leak-90fe",
+    "AVATARFARM_BROWSER_NODE_TOKEN": "node-token-must-not-leak-3c2e",
+}
+LIVEKIT_TOKEN = "eyJhbGciOiJIUzI1NiJ9.livekit-token-must-not-leak"
+
+MAIN_PAGE = """<!doctype html><title>bot</title>
+<iframe src="/frame"></iframe>
+<script>window.avatarfarmReport({type: "heartbeat", state: "from-main"});</script>"""
+FRAME_PAGE = """<!doctype html><title>sdk frame</title>
+<script>
+window.avatarfarmReport({type: "heartbeat", state: "from-iframe-1"});
+window.avatarfarmReport({type: "heartbeat", state: "from-iframe-2"});
+</script>"""
+NOISY_PAGE = f"""<!doctype html><title>noisy</title>
+<script>
+console.error("could not reach wss://lk.example/rtc?access_token={LIVEKIT_TOKEN}&auto_subscribe=1");
+console.warn("retrying /rtc/validate?access_token={LIVEKIT_TOKEN}");
+for (let i = 0; i < 100; i++) console.error("noise " + i);
+</script>"""
+
+
+async def _main(_: Request) -> HTMLResponse:
+    return HTMLResponse(MAIN_PAGE)
+
+
+async def _frame(_: Request) -> HTMLResponse:
+    return HTMLResponse(FRAME_PAGE)
+
+
+async def _noisy(_: Request) -> HTMLResponse:
+    return HTMLResponse(NOISY_PAGE)
+
+
+async def _no_icon(_: Request) -> Response:
+    return Response(status_code=204)
+
+
+async def _broken_bot_page(_: Request) -> PlainTextResponse:
+    return PlainTextResponse("template error", status_code=500)
+
+
+@pytest.fixture
+async def pages() -> AsyncIterator[RunningServer]:
+    app = Starlette(
+        routes=[
+            Route("/main", _main),
+            Route("/frame", _frame),
+            Route("/noisy", _noisy),
+            Route("/bot/{ticket}", _broken_bot_page),
+            Route("/favicon.ico", _no_icon),  # no 404 console line of its own
+        ]
+    )
+    async with serve_app(app) as server:
+        yield server
+
+
+@pytest.fixture
+async def node() -> AsyncIterator[LocalBrowserNode]:
+    node = LocalBrowserNode(capacity=4)
+    await node.start()
+    try:
+        yield node
+    finally:
+        await node.stop()
+
+
+class Heard:
+    def __init__(self) -> None:
+        self.reports: list[dict[str, Any]] = []
+        self.notices: list[tuple[str, dict[str, Any]]] = []
+
+    def report(self, message: dict[str, Any]) -> None:
+        self.reports.append(message)
+
+    def notice(self, kind: str, detail: dict[str, Any]) -> None:
+        self.notices.append((kind, detail))
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [detail for k, detail in self.notices if k == kind]
+
+
+async def _until(condition: Any, seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+
+
+def _process_type(pid: int) -> str:
+    # Chromium rewrites its command line into one string: look for --type= in all of it.
+    found = re.search(r"--type=([a-z-]+)", " ".join(argv(pid)))
+    return found.group(1) if found else "browser"
+
+
+async def test_no_process_of_a_bot_chromium_carries_the_farms_secrets(
+    monkeypatch: pytest.MonkeyPatch, node: LocalBrowserNode, pages: RunningServer
+) -> None:
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AVATARFARM_DATA_DIR", "/srv/avatarfarm")
+    # The driver is started here, after the secrets are set: it carries them, as a farm manager's would.
+    await node.stop()
+    await node.start()
+    heard = Heard()
+    bot = await node.open_bot("env", f"{pages.base_url}/main", on_report=heard.report, on_notice=heard.notice)
+    try:
+        await _until(lambda: heard.reports)
+        [browser] = browsers_of(os.getpid())
+        processes = {pid: environment(pid) for pid in tree(browser)}
+        environments = {pid: env for pid, env in processes.items() if env is not None}
+        kinds = {_process_type(pid) for pid in environments}
+        assert {"browser", "zygote", "renderer"} <= kinds, kinds  # the whole tree, renderers included
+        for pid, env in environments.items():
+            assert not [name for name in env if name.startswith("AVATARFARM_")], (pid, _process_type(pid))
+            text = "\n".join(f"{k}={v}" for k, v in env.items())
+            for secret in SECRETS.values():
+                assert secret not in text, (pid, _process_type(pid))
+        # What Chromium needs is still there.
+        main_env = environments[browser]
+        assert main_env.get("PATH") == os.environ["PATH"]
+        assert main_env.get("HOME") == os.environ["HOME"]
+    finally:
+        await bot.close()
+
+
+async def test_reports_are_taken_from_the_main_frame_only_and_an_iframes_are_noted_once(
+    node: LocalBrowserNode, pages: RunningServer
+) -> None:
+    heard = Heard()
+    bot = await node.open_bot("frames", f"{pages.base_url}/main", on_report=heard.report, on_notice=heard.notice)
+    try:
+        await _until(lambda: heard.reports and heard.of("page.report_ignored"))
+        await asyncio.sleep(0.3)  # the iframe's second report has had time to arrive too
+        assert [r["state"] for r in heard.reports] == ["from-main"]
+        [ignored] = heard.of("page.report_ignored")
+        assert ignored["frame_url"] == f"{pages.base_url}/frame"
+    finally:
+        await bot.close()
+
+
+async def test_console_lines_lose_their_query_strings_and_a_flood_is_cut_to_a_budget(
+    node: LocalBrowserNode, pages: RunningServer
+) -> None:
+    node.console_budget = lambda: ConsoleBudget(burst=5, per_interval=1, interval=1.0)
+    heard = Heard()
+
+    def accounted() -> int:
+        lines = heard.of("page.console")
+        return sum(line.get("dropped", 1) for line in lines)
+
+    bot = await node.open_bot("noisy", f"{pages.base_url}/noisy", on_report=heard.report, on_notice=heard.notice)
+    try:
+        # Every one of the page's 102 lines is either stored or counted in a "dropped" line (the last count is
+        # told by a timer when no line follows).
+        await _until(lambda: accounted() >= 102, seconds=20)
+        assert accounted() == 102
+        lines = heard.of("page.console")
+        texts = [line["text"] for line in lines]
+        assert texts[0] == "could not reach wss://lk.example/rtc?…"
+        assert texts[1] == "retrying /rtc/validate?…"
+        assert all(LIVEKIT_TOKEN not in text and "access_token" not in text for text in texts)
+        stored = [line for line in lines if "dropped" not in line]
+        told = [line for line in lines if "dropped" in line]
+        # The burst, then about one line a second while the flood lasts (this machine may be slow).
+        assert 5 <= len(stored) <= 15, texts
+        assert told and told[0]["text"].endswith("dropped (more than 5 at once or 1 per 1 s)")
+        assert texts.index(told[0]["text"]) == 5
+    finally:
+        await bot.close()
+
+
+AS_NOBODY = """#!/bin/sh
+# Chromium as uid/gid 65534, given the profile directory Playwright made for it (as root).
+for arg in "$@"; do
+  case "$arg" in --user-data-dir=*) chown -R 65534:65534 "${arg#--user-data-dir=}" ;; esac
+done
+exec setpriv --reuid=65534 --regid=65534 --clear-groups "%s" "$@"
+"""
+
+
+async def test_an_unprivileged_users_bot_chromium_keeps_its_renderer_sandbox(
+    monkeypatch: pytest.MonkeyPatch, pages: RunningServer, tmp_path: Path
+) -> None:
+    real_euid = os.geteuid()
+    if real_euid == 0:
+        # Run as root here: the farm is told it is uid 65534, and Chromium really runs as 65534.
+        chromium = chromium_executable()
+        assert chromium and shutil.which("setpriv"), "needs Chromium and setpriv (util-linux)"
+        wrapper = tmp_path / "chromium-as-nobody"
+        wrapper.write_text(AS_NOBODY % chromium)
+        wrapper.chmod(0o755)
+        monkeypatch.setenv("AVATARFARM_CHROMIUM", str(wrapper))
+        monkeypatch.setattr(os, "geteuid", lambda: 65534)
+    node = LocalBrowserNode(capacity=1)
+    assert "--no-sandbox" not in node.launch_options()["args"]
+    await node.start()
+    try:
+        heard = Heard()
+        bot = await node.open_bot("sandbox", f"{pages.base_url}/main", on_report=heard.report, on_notice=heard.notice)
+        monkeypatch.undo()
+        try:
+            await _until(lambda: heard.reports)
+            [browser] = browsers_of(os.getpid())
+            renderers = [pid for pid in tree(browser) if _process_type(pid) == "renderer"]
+            assert renderers
+            for pid in renderers:
+                assert seccomp_mode(pid) == 2, "a renderer without its seccomp-bpf sandbox"
+                assert user_namespace(pid) != user_namespace("self")
+        finally:
+            await bot.close()
+    finally:
+        await node.stop()
+
+
+def _services(base_url: str, node: LocalBrowserNode, tmp_path: Path) -> SimpleNamespace:
+    settings = load_settings(public_base_url=base_url, data_dir=tmp_path)
+    return SimpleNamespace(
+        settings=settings, tickets=BotTickets(), node=node, launching=asyncio.Semaphore(1), zoom=None
+    )
+
+
+async def _launch(services: SimpleNamespace) -> Any:
+    session = SimpleNamespace(
+        id="ses_1", meeting=SimpleNamespace(number="85012345678", passcode="x"), professor=SimpleNamespace(name="Ada")
+    )
+    room = SimpleNamespace(id="room_1", name="Room 1")
+    return await launch_bot(
+        services,  # type: ignore[arg-type]
+        session=session,  # type: ignore[arg-type]
+        room=room,  # type: ignore[arg-type]
+        bot_id="bot_1",
+        with_obf=False,
+        on_report=lambda _: None,
+        on_notice=lambda *_: None,
+    )
+
+
+async def test_a_bot_page_answering_an_error_revokes_its_ticket(
+    node: LocalBrowserNode, pages: RunningServer, tmp_path: Path
+) -> None:
+    services = _services(pages.base_url, node, tmp_path)
+    launched = await _launch(services)
+    assert isinstance(launched, LaunchRefused), launched
+    assert (launched.reason, launched.words) == ("launch_failed", "The bot's page did not load (HTTP 500).")
+    assert len(services.tickets) == 0
+    assert browsers_of(os.getpid()) == []
+
+
+async def test_a_bot_page_that_cannot_be_reached_revokes_its_ticket(node: LocalBrowserNode, tmp_path: Path) -> None:
+    services = _services(f"http://127.0.0.1:{free_port()}", node, tmp_path)
+    launched = await _launch(services)
+    assert isinstance(launched, LaunchRefused), launched
+    assert launched.reason == "launch_failed"
+    assert len(services.tickets) == 0

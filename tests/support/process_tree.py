@@ -1,0 +1,63 @@
+"""Processes on this machine as /proc shows them: a browser's whole tree, and what each process's environment holds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # The command name (2nd field) may hold spaces and parentheses: the fields after its last ')' are plain.
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def tree(root: int) -> list[int]:
+    """`root` and every process descending from it."""
+    children: dict[int, list[int]] = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            parent = _parent(int(entry.name))
+            if parent is not None:
+                children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def environment(pid: int) -> dict[str, str] | None:
+    """The environment `pid` was started with, or None when it has exited."""
+    try:
+        raw = (PROC / str(pid) / "environ").read_bytes()
+    except OSError:
+        return None
+    pairs = (item.decode(errors="replace").partition("=") for item in raw.split(b"\0") if item)
+    return {name: value for name, _, value in pairs}
+
+
+def argv(pid: int) -> list[str]:
+    try:
+        return [a.decode(errors="replace") for a in (PROC / str(pid) / "cmdline").read_bytes().split(b"\0") if a]
+    except OSError:
+        return []
+
+
+def seccomp_mode(pid: int) -> int | None:
+    """0: none, 1: strict, 2: filter (Chromium's sandbox); None when it has exited."""
+    try:
+        status = (PROC / str(pid) / "status").read_text()
+    except OSError:
+        return None
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("Seccomp:")), None)
+
+
+def user_namespace(pid: int | str) -> str:
+    return os.readlink(PROC / str(pid) / "ns" / "user")
