@@ -13,7 +13,9 @@ process (its CLI), so the app's event loop keeps serving while it works.
 * GET /api/events is left out: it is an endless event stream, which a request/response tool can only time out
   on; tests/api/test_events_stream.py covers it.
 
-The seed is fixed, so a run is repeatable; SCHEMATHESIS_SEED and SCHEMATHESIS_MAX_EXAMPLES change it.
+The seed is fixed, so a run is repeatable; SCHEMATHESIS_SEED and SCHEMATHESIS_MAX_EXAMPLES change it. One rule
+JSON Schema cannot say: room names must differ (ignoring case) — the schema has uniqueItems, but other seeds
+can generate two different rooms with one name, which the API rightly refuses (ST202).
 """
 
 from __future__ import annotations
