@@ -383,8 +383,13 @@ class RoomAvatar:
             returning=bool(summary),
         )
         if room.avatar_context_id:
-            await self.s.liveavatar.update_context(room.avatar_context_id, prompt=prompt, opening_text=opening)
-            return room.avatar_context_id
+            try:
+                await self.s.liveavatar.update_context(room.avatar_context_id, prompt=prompt, opening_text=opening)
+                return room.avatar_context_id
+            except LiveAvatarRefusal as exc:
+                if exc.kind != "context_not_found":
+                    raise
+                log.info("room %s: its LiveAvatar context was deleted there; a new one is made", self.room_id)
         context_id = await self.s.liveavatar.create_context(name=base.name, prompt=prompt, opening_text=opening)
         await self.s.repository.set_avatar_context(self.room_id, context_id)
         return context_id

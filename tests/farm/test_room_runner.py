@@ -472,3 +472,25 @@ async def test_instructions_given_before_the_avatar_starts_reach_it_at_its_start
     assert room is not None and room.avatar_context_id
     context = await rig.services.liveavatar._call("GET", f"/v1/contexts/{room.avatar_context_id}")
     assert "tail recursion and accumulators" in context["prompt"]
+
+
+async def test_a_context_deleted_at_liveavatar_is_made_again_at_the_next_start(
+    rig_factory: Callable[..., Any],
+) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    room = await rig.repository.get_room(rig.room_id)
+    assert room is not None and room.avatar_context_id
+    first_context = room.avatar_context_id
+    bot.event("avatar.released", why="room_empty", room="Room 1")
+    bot.state("idle", detail={"room": "Room 1", "why": "room_empty"})
+    await rig.wait_status(RoomStatus.idle)
+    await rig.services.liveavatar.delete_context(first_context)  # someone tidied up the LiveAvatar account
+
+    bot.event("avatar.wanted", why="human_arrived", humans=["Alan"], room="Room 1")
+    await rig.wait_status(RoomStatus.live)
+    room = await rig.repository.get_room(rig.room_id)
+    assert room is not None and room.avatar_context_id and room.avatar_context_id != first_context
+    assert len(bot.tokens) == 2
