@@ -166,8 +166,8 @@ class ScriptedFarm:
         await self.repository.set_room_status(room_id, RoomStatus.failed, reason=reason, reason_text=reason_text)
 
     async def recover(self, room_id: str) -> None:
-        """A fresh bot takes over the room and goes live again."""
-        await self.repository.set_room_status(room_id, RoomStatus.recovering)
+        """A fresh bot takes over the room (a restart reopens a failed room) and goes live again."""
+        await self.repository.set_room_status(room_id, RoomStatus.recovering, reopen=True)
         await self.join(room_id)
 
     async def leave(self, room_id: str, *, reason: str, reason_text: str) -> None:

@@ -72,7 +72,7 @@ async def test_deliveries_pending_at_sigkill_arrive_after_the_restart(tmp_path: 
                 "AVATARFARM_WEBHOOK_SECRET": secret,
                 "AVATARFARM_WEBHOOK_FIRST_RETRY_SECONDS": "0.2",
                 "AVATARFARM_WEBHOOK_MAX_RETRY_SECONDS": "0.5",
-                # No Zoom here: the meeting cannot be created, so the rooms fail at once (no browser needed).
+                # No Zoom here: the meeting cannot be created, so the session ends at once (no browser needed).
                 "AVATARFARM_ZOOM_API_BASE": f"http://127.0.0.1:{free_port()}",
                 "AVATARFARM_LIVEAVATAR_API_BASE": la_url,
                 "AVATARFARM_LIVEAVATAR_API_KEY": LA_API_KEY,
@@ -83,8 +83,8 @@ async def test_deliveries_pending_at_sigkill_arrive_after_the_restart(tmp_path: 
             body = session_request("0", ["Room 1", "Room 2"], meeting={"create": True, "topic": "CS 101"})
             async with httpx.AsyncClient(base_url=serve.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
                 created = (await api.post("/api/sessions", json=body)).json()
-                ended = await api.delete(f"/api/sessions/{created['id']}")
-                assert ended.status_code == 202, ended.text
+                # A meeting that cannot be created ends its session at once, in words.
+                assert created["status"] == "ended", created
             await receiver.wait_for(lambda: len(receiver.attempts) >= 2)  # the first message is being retried
             assert not receiver.accepted
             tried_before = set(receiver.attempts)
