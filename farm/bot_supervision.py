@@ -108,7 +108,10 @@ class BotSupervisor:
         while True:
             timeout = max(0.5, self.s.heartbeat_timeout - (time.monotonic() - attempt.last_heartbeat))
             try:
-                kind, message = await asyncio.wait_for(attempt.reports.get(), timeout)
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation that arrives just
+                # as a report does, and the runner would then carry on after being cancelled.
+                async with asyncio.timeout(timeout):
+                    kind, message = await attempt.reports.get()
             except TimeoutError:
                 return self._outcome("hung")
             if kind == "command":

@@ -114,10 +114,11 @@ class RoomRunner:
                 await asyncio.shield(self._task)
 
     async def cancel(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        """Cancel the runner and wait until it has ended (its clean-up included); the caller stays cancellable."""
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task})
 
     @property
     def browser(self) -> BotBrowser | None:
@@ -195,7 +196,8 @@ class RoomRunner:
         """Back off; True when a stop command arrived meanwhile."""
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            async with asyncio.timeout(seconds):  # (not wait_for: see BotSupervisor.run)
+                await self._wake.wait()
         return self._stop_command() is not None
 
     async def _final_status_for_command(self) -> None:

@@ -105,7 +105,8 @@ class TranscriptReconciler:
                     log.exception("transcript reconciliation sweep failed")
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._sweep_every)
+                    async with asyncio.timeout(self._sweep_every):  # (not wait_for: it can drop a cancellation)
+                        await self._wake.wait()
                 await asyncio.sleep(self._settle)
         finally:
             listener.cancel()

@@ -131,7 +131,8 @@ class WebhookSender:
         wake = self._wakes[url]
         wake.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), max(0.0, seconds))
+            async with asyncio.timeout(max(0.0, seconds)):  # (not wait_for: it can drop a cancellation)
+                await wake.wait()
 
     async def _prune(self) -> None:
         while True:

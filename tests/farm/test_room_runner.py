@@ -494,3 +494,17 @@ async def test_a_context_deleted_at_liveavatar_is_made_again_at_the_next_start(
     room = await rig.repository.get_room(rig.room_id)
     assert room is not None and room.avatar_context_id and room.avatar_context_id != first_context
     assert len(bot.tokens) == 2
+
+
+async def test_a_cancelled_runner_stops_even_when_a_report_arrives_at_that_moment(
+    rig_factory: Callable[..., Any],
+) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    bot.heartbeat()  # queued for the supervisor in the same instant as the cancellation below
+    async with asyncio.timeout(10):
+        await rig.runner.cancel()
+    assert rig.runner.done.is_set()
+    assert len(rig.node.bots) == 1, "the runner carried on after being cancelled"
