@@ -231,10 +231,17 @@ async def run_demo(args: argparse.Namespace) -> int:
             all_live = await _follow_deployment(api, session_id, len(rooms), args.timeout, stop)
         print()
         print(f"Dashboard:  {settings.base_url}/dashboard")
-        print(f"API token:  {token.value}")
-        print(
-            f"REST API:   curl -H 'Authorization: Bearer {token.value}' {settings.base_url}/api/sessions/{session_id}"
+        # The token only on a terminal: a demo's output piped into a log file must not carry it.
+        from_env = token.source == "AVATARFARM_API_TOKEN"
+        shown = (
+            token.value if sys.stdout.isatty() else ("$AVATARFARM_API_TOKEN" if from_env else f"$(cat {token.source})")
         )
+        if sys.stdout.isatty():
+            print(f"API token:  {token.value}")
+        else:
+            where = "in AVATARFARM_API_TOKEN" if from_env else f"kept in {token.source}"
+            print(f"API token:  {where} (not printed: standard output is not a terminal)")
+        print(f'REST API:   curl -H "Authorization: Bearer {shown}" {settings.base_url}/api/sessions/{session_id}')
         print("Join as a student (your browser's camera and microphone); a room's avatar starts when you arrive:")
         for i, room in enumerate(rooms):
             name = quote(STUDENTS[i % len(STUDENTS)] + " (you)")
