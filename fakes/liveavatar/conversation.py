@@ -303,11 +303,11 @@ class SessionAgent:
             await self._send({"type": "audio.stop", "utterance_id": utterance_id})
             raise
         finally:
+            self.state = "idle"  # before speak_ended goes out: whoever hears it may ask at once
             if job.on_ended is not None:
                 await job.on_ended(interrupted)
             else:
                 await self.emit("avatar.speak_ended", job.source_event_id)
-            self.state = "idle"
             self.registry.touch(self.session)
 
     # -- listening ------------------------------------------------------------------------------------------
