@@ -151,8 +151,11 @@ async def test_sigkill_then_restart_reconciles_without_duplicates_or_leaks(tmp_p
             session = await _all_live(api, session_id)
             for room in session["rooms"]:
                 detail = (await api.get(f"/api/sessions/{session_id}/rooms/{room['id']}")).json()
-                assert detail["bots"][0]["status"] == "lost"
-                assert [a["status"] for a in detail["avatar_sessions"]] == ["stopped", "active"]
+                # The bot that was running at the SIGKILL is lost (a loaded machine may have relaunched one earlier).
+                statuses = [bot["status"] for bot in detail["bots"]]
+                assert statuses.count("lost") == 1, statuses
+                avatars = [a["status"] for a in detail["avatar_sessions"]]
+                assert avatars[-1] == "active" and set(avatars[:-1]) == {"stopped"}, avatars
         assert sorted(await _bots(zoom, number)) == sorted(f"Prof. Ada (AI) · {r}" for r in ROOMS)
         after = set(await _active_vendor_sessions(la_url))
         assert len(after) == 2 and not (after & before)  # the old avatars were reaped, none leaked
