@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from farm.orphans import MARKER
+from farm.orphans import browsers_of
 from tests.fakes_zoom.harness import SDK_KEY, SDK_SECRET
 from tests.farm.harness import LA_API_KEY, TOKEN
 
@@ -45,18 +45,7 @@ def restartable_port(proc: Path = Path("/proc")) -> int:
 
 def bot_browsers(manager_pid: int, proc: Path = Path("/proc")) -> list[int]:
     """PIDs of the main Chromium processes (not their renderers or helpers) launched by that manager."""
-    marker = f"{MARKER}{manager_pid}".encode()
-    found = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if marker in argv and not any(arg.startswith(b"--type=") for arg in argv):
-            found.append(int(entry.name))
-    return sorted(found)
+    return sorted(browsers_of(manager_pid, proc))
 
 
 class ManagerProcess:
