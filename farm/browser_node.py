@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, async_playwright
 
-from farm.chromium import base_args, browser_env, chromium_executable, sandboxed
+from farm.chromium import base_args, browser_env, chromium_executable, feature_args, sandboxed
 from farm.console_lines import ConsoleBudget, without_secrets
 from farm.orphans import owner_marker
 
@@ -32,13 +32,28 @@ MEDIA_BRIDGE = Path(__file__).resolve().parents[1] / "bot_page" / "js" / "media-
 REPORT_BINDING = "avatarfarmReport"
 EVALUATE_TIMEOUT_SECONDS = 15.0
 
-# Many bots on few cores: no throttling of a page nobody looks at, no GPU process of its own.
+# Many bots on few cores: no throttling of a page nobody looks at, no GPU process of its own, and none of the
+# processes a bot never uses (each measured, `make bench` and issue #15's note):
+#   * the omnibox popup pages headless Chromium preloads (browser UI a bot has none of): a renderer, ~45 MiB;
+#   * the spare renderer kept warm for a next navigation (a bot navigates once): ~14 MiB;
+#   * the audio and network services in their own utility processes (~20 and ~25 MiB): they run in the browser
+#     process instead. Both handle only our own pages' and the meeting's traffic; the renderers, which decode
+#     what participants send, keep their own sandboxed processes.
+BOT_DISABLED_FEATURES = (
+    "Translate",
+    "PreloadTopChromeWebUI",
+    "WebUIOmniboxPopup",
+    "WebUIOmniboxAimPopup",
+    "SpareRendererForSitePerProcess",
+    "AudioServiceOutOfProcess",
+)
+BOT_ENABLED_FEATURES = ("NetworkServiceInProcess2",)
 BOT_ARGS = (
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
     "--disable-backgrounding-occluded-windows",
-    "--disable-features=Translate,MediaRouter,OptimizationHints",
     "--in-process-gpu",
+    *feature_args(BOT_DISABLED_FEATURES, BOT_ENABLED_FEATURES),
 )
 
 TERMINAL_NOTICES = frozenset({"browser.disconnected", "node.lost"})

@@ -1,11 +1,12 @@
 """Which Chromium to launch, with which flags, and with which environment: the machine's Debian build, else
-Playwright's own; the renderer sandbox on unless running as root; an environment of what Chromium needs only."""
+Playwright's own; the renderer sandbox on unless running as root; Chromium features switched in one list each
+(Playwright's and ours); an environment of what Chromium needs only."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 SYSTEM_CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -33,6 +34,39 @@ CONTAINER_ARGS = ("--disable-dev-shm-usage",)
 # Chromium refuses to start its sandbox as root; anyone else keeps it, because the renderer decodes the media
 # every meeting participant sends and the sandbox is what keeps a renderer exploit away from the host.
 NO_SANDBOX_ARGS = ("--no-sandbox",)
+
+# Chromium keeps only the last --disable-features and the last --enable-features it is given, and Playwright
+# passes its own lists first: a list of ours must repeat Playwright's (those of playwright 1.65's
+# chromiumSwitches) or silently switch them back on.
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
+PLAYWRIGHT_ENABLED_FEATURES = ("CDPScreenshotNewSurface", "SkipListAccountsWithoutGaiaCookies")
+
+
+def feature_args(disabled: Iterable[str] = (), enabled: Iterable[str] = ()) -> list[str]:
+    """One --disable-features and one --enable-features switch: Playwright's features and these, each once."""
+    off = list(dict.fromkeys([*PLAYWRIGHT_DISABLED_FEATURES, *disabled]))
+    on = list(dict.fromkeys([*PLAYWRIGHT_ENABLED_FEATURES, *enabled]))
+    if clash := set(off) & set(on):
+        raise ValueError(f"Chromium features both disabled and enabled: {sorted(clash)}")
+    return [f"--disable-features={','.join(off)}", f"--enable-features={','.join(on)}"]
+
 
 # The variables a browser is given, whatever the launching process carries (API keys, SDK secrets, tokens
 # must never reach a process that renders untrusted content): where programs and home are, language and time

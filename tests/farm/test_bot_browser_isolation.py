@@ -289,3 +289,32 @@ async def test_a_bot_page_that_cannot_be_reached_revokes_its_ticket(node: LocalB
     assert isinstance(launched, LaunchRefused), launched
     assert launched.reason == "launch_failed"
     assert len(services.tickets) == 0
+
+
+def _switch_values(pid: int, switch: str) -> list[list[str]]:
+    return [value.split(",") for value in re.findall(rf"{switch}=(\S+)", " ".join(argv(pid)))]
+
+
+async def test_a_bots_chromium_runs_one_renderer_and_keeps_playwrights_features_switched(
+    node: LocalBrowserNode, pages: RunningServer
+) -> None:
+    heard = Heard()
+    bot = await node.open_bot("lean", f"{pages.base_url}/main", on_report=heard.report, on_notice=heard.notice)
+    try:
+        await _until(lambda: heard.reports)
+        await asyncio.sleep(1.0)  # what Chromium starts after the first paint (a spare renderer, browser UI pages)
+        [browser] = browsers_of(os.getpid())
+        # Chromium obeys the last of each switch: it must hold every feature of the earlier ones (Playwright's).
+        for switch in ("--disable-features", "--enable-features"):
+            *earlier, last = _switch_values(browser, switch)
+            assert earlier, f"Playwright passed no {switch} of its own"
+            assert {name for names in earlier for name in names} <= set(last), switch
+        kinds = [_process_type(pid) for pid in tree(browser)]
+        assert kinds.count("renderer") == 1, kinds  # no spare renderer, no omnibox popup pages
+        services = re.findall(r"--utility-sub-type=(\S+)", " ".join(" ".join(argv(pid)) for pid in tree(browser)))
+        assert not [s for s in services if "NetworkService" in s or "AudioService" in s], services
+        cdp = await bot.browser.new_browser_cdp_session()
+        targets = (await cdp.send("Target.getTargets"))["targetInfos"]
+        assert [t["type"] for t in targets] == ["page"], targets
+    finally:
+        await bot.close()
