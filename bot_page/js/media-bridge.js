@@ -90,34 +90,120 @@
   }
 
   // ---------------------------------------------------------------------------------------------------------
-  // Compositor: the outbound camera. Draws the avatar <video> while frames arrive, the placeholder otherwise.
+  // Camera: the outbound video track is a MediaStreamTrackGenerator. The avatar's decoded frames pass through
+  // it as they are (re-stamped, and cropped and sized to the camera's shape by metadata only: the encoder
+  // scales), so a live avatar costs no drawing, no canvas read-back and no colour conversion. While no avatar
+  // picture arrives, a placeholder card is drawn on a canvas and sent at the camera's frame rate.
+  //
+  // Measured (`make bench`, issue #15): drawing the avatar's <video> or VideoFrames onto a 2D canvas made
+  // Chromium's software canvas keep a shared-memory copy of each frame, about 460 MiB per bot before the cache
+  // stopped growing, and cost more CPU than the pass-through.
 
   const canvas = document.createElement("canvas");
   canvas.width = config.width;
   canvas.height = config.height;
   const painter = canvas.getContext("2d", { alpha: false });
   let cameraStream = null;
+  let cameraWriter = null;
   let avatarVideo = null;
+  let avatarTrack = null; // our clone of the avatar's video track, read frame by frame
   let avatarFrameAt = 0;
+  let avatarSentAt = 0;
+  let snapshotWanted = true; // the next avatar frame is also painted on the canvas (thumbnails)
   let drawTimer = null;
-  let framesDrawn = 0;
-  let avatarFramesDrawn = 0;
+  let framesSent = 0;
+  let avatarFramesSent = 0;
   const fpsWindow = [];
 
-  function watchAvatarFrames(video) {
-    if (typeof video.requestVideoFrameCallback !== "function") return;
-    const onFrame = () => {
-      if (avatarVideo !== video) return;
-      avatarFrameAt = performance.now();
-      video.requestVideoFrameCallback(onFrame);
-    };
-    video.requestVideoFrameCallback(onFrame);
+  function sent(now) {
+    framesSent += 1;
+    fpsWindow.push(now);
+    while (fpsWindow.length && now - fpsWindow[0] > 2000) fpsWindow.shift();
+  }
+
+  /** Writes `frame` to the camera track (which takes it), or drops it when the track is behind. */
+  function send(frame) {
+    if (!cameraWriter || (cameraWriter.desiredSize !== null && cameraWriter.desiredSize <= 0)) {
+      frame.close();
+      return false;
+    }
+    cameraWriter.write(frame).catch(() => frame.close());
+    sent(performance.now());
+    return true;
+  }
+
+  /** The frame's largest centred part with the camera's aspect ratio, on even pixels (I420 subsampling). */
+  function cameraCrop(frame) {
+    const rect = frame.visibleRect;
+    const want = config.width / config.height;
+    let width = rect.width;
+    let height = rect.height;
+    if (width / height > want) width = Math.min(width, 2 * Math.round((height * want) / 2));
+    else height = Math.min(height, 2 * Math.round(width / want / 2));
+    const x = rect.x + 2 * Math.floor((rect.width - width) / 4);
+    const y = rect.y + 2 * Math.floor((rect.height - height) / 4);
+    return { x, y, width, height };
+  }
+
+  function passAvatarFrame(frame) {
+    const now = performance.now();
+    avatarFrameAt = now;
+    // Never faster than the camera's frame rate: a faster avatar stream is thinned, not queued.
+    if (now - avatarSentAt < 500 / config.fps) {
+      frame.close();
+      return;
+    }
+    if (snapshotWanted) {
+      snapshotWanted = false;
+      painter.drawImage(frame, 0, 0, canvas.width, canvas.height);
+    }
+    let out;
+    try {
+      out = new VideoFrame(frame, {
+        timestamp: Math.round(now * 1000),
+        visibleRect: cameraCrop(frame),
+        displayWidth: config.width,
+        displayHeight: config.height,
+      });
+    } finally {
+      frame.close();
+    }
+    if (send(out)) {
+      avatarSentAt = now;
+      avatarFramesSent += 1;
+    }
+  }
+
+  function stopAvatarFrames() {
+    if (avatarTrack) avatarTrack.stop(); // ends the reader's stream: its loop returns
+    avatarTrack = null;
+    avatarFrameAt = 0;
+  }
+
+  async function readAvatarFrames(track) {
+    const reader = new MediaStreamTrackProcessor({ track, maxBufferSize: 1 }).readable.getReader();
+    while (avatarTrack === track) {
+      const { value: frame, done } = await reader.read().catch(() => ({ done: true }));
+      if (done) break;
+      if (avatarTrack === track && cameraWriter) passAvatarFrame(frame);
+      else frame.close();
+    }
+    reader.cancel().catch(() => {});
+  }
+
+  function wireAvatarVideo() {
+    const stream = avatarVideo && avatarVideo.srcObject;
+    const source = stream instanceof MediaStream ? stream.getVideoTracks()[0] : null;
+    if (avatarTrack && source && avatarTrack.__avatarfarmSource === source.id) return;
+    stopAvatarFrames();
+    if (!source || source.readyState === "ended") return;
+    avatarTrack = source.clone();
+    avatarTrack.__avatarfarmSource = source.id;
+    readAvatarFrames(avatarTrack);
   }
 
   function avatarIsPlaying() {
-    const video = avatarVideo;
-    if (!video || video.readyState < 2 || video.videoWidth === 0) return false;
-    return performance.now() - avatarFrameAt < 1000;
+    return avatarTrack !== null && performance.now() - avatarFrameAt < 1000;
   }
 
   function initials(name) {
@@ -160,37 +246,25 @@
     painter.fillText(subtitle, cx, h * 0.8);
   }
 
-  function drawAvatar() {
-    const video = avatarVideo;
-    const { width: w, height: h } = canvas;
-    const scale = Math.max(w / video.videoWidth, h / video.videoHeight);
-    const dw = video.videoWidth * scale;
-    const dh = video.videoHeight * scale;
-    painter.drawImage(video, (w - dw) / 2, (h - dh) / 2, dw, dh);
-  }
-
-  function draw() {
+  function drawPlaceholderFrame() {
     const now = performance.now();
-    if (avatarIsPlaying()) {
-      drawAvatar();
-      avatarFramesDrawn += 1;
-    } else {
-      drawPlaceholder(now);
-    }
-    framesDrawn += 1;
-    fpsWindow.push(now);
-    while (fpsWindow.length && now - fpsWindow[0] > 2000) fpsWindow.shift();
+    if (avatarIsPlaying()) return;
+    drawPlaceholder(now);
+    send(new VideoFrame(canvas, { timestamp: Math.round(now * 1000) }));
+    snapshotWanted = true;
   }
 
   function startDrawing() {
     if (drawTimer !== null) clearInterval(drawTimer);
-    drawTimer = setInterval(draw, 1000 / config.fps);
-    draw();
+    drawTimer = setInterval(drawPlaceholderFrame, 1000 / config.fps);
+    drawPlaceholderFrame();
   }
 
   function camera() {
     if (!cameraStream) {
-      cameraStream = canvas.captureStream(config.fps);
+      const generator = new MediaStreamTrackGenerator({ kind: "video" });
+      cameraWriter = generator.writable.getWriter();
+      cameraStream = new MediaStream([generator]);
       startDrawing();
     }
     return cameraStream;
@@ -218,20 +292,25 @@
     }
   }
 
+  function wireAvatarMedia() {
+    wireAvatarVideo();
+    wireAvatarAudio();
+  }
+
   function setAvatarVideo(video) {
     if (avatarVideo === video) return;
     avatarVideo = video;
-    avatarFrameAt = 0;
     if (video) {
       ownElements.add(video);
       video.muted = true; // its voice goes out through the microphone graph, never to the page's speakers
-      watchAvatarFrames(video);
       if (!watchedElements.has(video)) {
         watchedElements.add(video);
-        for (const type of ["loadedmetadata", "playing", "emptied"]) video.addEventListener(type, wireAvatarAudio);
+        for (const type of ["loadedmetadata", "playing", "emptied"]) {
+          video.addEventListener(type, () => video === avatarVideo && wireAvatarMedia());
+        }
       }
     }
-    wireAvatarAudio();
+    wireAvatarMedia();
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -486,7 +565,7 @@
       config.status = text;
     },
     setAvatarVideo,
-    wireAvatarAudio,
+    wireAvatarMedia,
     /** Opens or silences the outbound microphone (the avatar's voice) without changing the track. */
     setMicOpen(open) {
       micOpen = Boolean(open);
@@ -514,6 +593,7 @@
       return meetingDestination.stream;
     },
     thumbnail(width = 160) {
+      snapshotWanted = true; // the next one shows the avatar as it is then
       const scale = width / canvas.width;
       const small = document.createElement("canvas");
       small.width = width;
@@ -525,8 +605,8 @@
       const now = performance.now();
       const recent = fpsWindow.filter((t) => now - t <= 1000).length;
       return {
-        compositor: { fps: recent, width: canvas.width, height: canvas.height, frames: framesDrawn },
-        avatar_frames: avatarFramesDrawn,
+        compositor: { fps: recent, width: canvas.width, height: canvas.height, frames: framesSent },
+        avatar_frames: avatarFramesSent,
         avatar_playing: avatarIsPlaying(),
         level_out: rms(micAnalyser),
         mic_open: micOpen,

@@ -95,7 +95,7 @@ export class LiveAvatar {
     this.bridge.setAvatarVideo(null);
     this.bridge.setAvatarVideo(this.video);
     this.video.play().catch(() => {});
-    this.bridge.wireAvatarAudio();
+    this.bridge.wireAvatarMedia();
   }
 
   /** A picture that stops for STALL_MS while the avatar is ready is reported (the farm may restart it). */
@@ -162,7 +162,7 @@ export class LiveAvatar {
     const stream = this.video.srcObject;
     this.video.srcObject = null;
     if (stream instanceof MediaStream) for (const track of stream.getTracks()) track.stop();
-    this.bridge.wireAvatarAudio();
+    this.bridge.wireAvatarMedia();
   }
 
   say(text) {
