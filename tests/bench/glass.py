@@ -157,9 +157,11 @@ class GlassRun:
         return self.frames_decoded / self.frames_seen if self.frames_seen else 0.0
 
 
-def glass_run(reading: dict[str, Any]) -> GlassRun:
+def glass_run(reading: dict[str, Any] | None) -> GlassRun:
     """A GlassRun from GLASS_READER_JS's answer; raises when fewer than half the frames decoded (a broken reader
     or a band damaged on the way must not pass as a figure)."""
+    if reading is None:
+        raise RuntimeError(f"the student's page shows no video from {BOT_NAME}")
     seen, ages = int(reading["seen"]), [float(age) for age in reading["ages"]]
     if not seen or len(ages) < MIN_DECODED * seen:
         raise RuntimeError(
@@ -271,7 +273,9 @@ async def fps_with_rooms(rooms: int, say: Say, *, seconds: float = 15, every_s: 
         ):
             number = await stack.meeting(names)
             created = await stack.start(number, names)
+            started = time.monotonic()
             await _until(lambda: _all_live(stack, created["id"]), 120 + 60 * rooms, f"{rooms} rooms live")
+            say(f"    {rooms} room(s) live after {time.monotonic() - started:.1f}s; students joining")
             browser = await playwright.chromium.launch(**launch_options(fake_video=moving_y4m(Path(tmp) / "s.y4m")))
             try:
                 for student, room in zip(students, names, strict=True):

@@ -92,6 +92,8 @@ def test_a_run_that_decodes_under_half_its_frames_raises() -> None:
         glass_run({"seen": 5, "ages": [80, 90], "sizes": ["640x360"], "timedOut": False})
     with pytest.raises(RuntimeError, match="0 of 0"):
         glass_run({"seen": 0, "ages": [], "sizes": [], "timedOut": True})
+    with pytest.raises(RuntimeError, match="no video"):
+        glass_run(None)
 
 
 @pytest.mark.browser
