@@ -5,7 +5,8 @@
   page's commands (data on topic `agent-control`), sends the session's events (topic `agent-response`), and
   subscribes to the client's microphone, whose utterances (voice_activity.py) go to speech recognition through
   the SessionAgent. The avatar publishes a video track (talking_head.py, at the session's resolution and the
-  configured frame rate, in the session's codec, no simulcast) and an audio track (the SessionAgent's espeak-ng
+  configured frame rate, in the session's codec, no simulcast; with `stamp_frames`, each frame carries its
+  wall-clock capture time, frame_stamp.py) and an audio track (the SessionAgent's espeak-ng
   speech, resampled to 48 kHz); the mouth follows the loudness of what it plays. Frames are drawn only once
   someone subscribes to the video, so a session whose page never joins costs next to nothing.
 * LiveKit announces a participant that publishes nothing (the client, at first) in batches every 3 s; so the
@@ -26,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -96,6 +98,7 @@ class AvatarRoom:
         *,
         fps: float,
         faults: RoomFaults,
+        stamp_frames: bool = False,
     ) -> None:
         self.session = session
         self.agent = agent
@@ -103,6 +106,7 @@ class AvatarRoom:
         self.endpoint = endpoint
         self.fps = fps
         self.faults = faults
+        self.stamp_frames = stamp_frames
         self.name = room_name(session.id)
         self.agent_identity = AGENT_IDENTITY_PREFIX + session.id
         width, height = session.resolution
@@ -291,7 +295,8 @@ class AvatarRoom:
                 next_at = loop.time()
                 continue
             now = loop.time()
-            data = self.head.frame(now - start, self._loudness)
+            stamp = int(time.time() * 1000) if self.stamp_frames else None
+            data = self.head.frame(now - start, self._loudness, stamp)
             self.video_source.capture_frame(rtc.VideoFrame(width, height, rtc.VideoBufferType.I420, data))
             self.frames_sent += 1
             next_at = max(next_at + period, now)  # behind (a busy machine): carry on from now, no burst

@@ -43,6 +43,8 @@ class FakeLiveAvatarConfig:
     livekit_server_binary: Path | None = None
     # Frames per second of the avatar's video (LiveAvatar sends 25; fewer keep many sessions cheap here).
     avatar_fps: float = 15.0
+    # Draw each frame's wall-clock capture time into it (frame_stamp.py), for glass-to-glass latency benchmarks.
+    stamp_frames: bool = False
 
     # Billing (docs.liveavatar.com/docs/faq/credits): FULL 2 credits/min, LITE 1, first minute escrowed at start.
     initial_credits: float = 1000.0

@@ -35,10 +35,13 @@ class ArmedRoomFault:
 
 
 class RoomDirectory:
-    def __init__(self, livekit: LiveKitServer, registry: SessionRegistry, fps: float) -> None:
+    def __init__(
+        self, livekit: LiveKitServer, registry: SessionRegistry, fps: float, *, stamp_frames: bool = False
+    ) -> None:
         self.livekit = livekit
         self.registry = registry
         self.fps = fps
+        self.stamp_frames = stamp_frames
         self.armed: list[ArmedRoomFault] = []
         self._rooms: dict[str, AvatarRoom] = {}
 
@@ -60,7 +63,15 @@ class RoomDirectory:
         return RoomFaults(join_delay_s=delay, refuse_microphone=refuse)
 
     def open(self, session: AvatarSession, agent: SessionAgent, endpoint: LiveKitEndpoint) -> AvatarRoom:
-        room = AvatarRoom(session, agent, self.registry, endpoint, fps=self.fps, faults=self._take_faults(session.id))
+        room = AvatarRoom(
+            session,
+            agent,
+            self.registry,
+            endpoint,
+            fps=self.fps,
+            faults=self._take_faults(session.id),
+            stamp_frames=self.stamp_frames,
+        )
         self._rooms[session.id] = room
         room.open()
         return room

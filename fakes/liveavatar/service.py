@@ -38,7 +38,9 @@ class LiveAvatarService:
         registry = SessionRegistry(config, ledger)
         synthesizer = Synthesizer(words_per_minute=config.tts_words_per_minute)
         recognizer = SpeechRecognizer(language_weight=config.stt_language_weight)
-        rooms = RoomDirectory(LiveKitServer(config.livekit_server_binary), registry, config.avatar_fps)
+        rooms = RoomDirectory(
+            LiveKitServer(config.livekit_server_binary), registry, config.avatar_fps, stamp_frames=config.stamp_frames
+        )
         return cls(
             config=config,
             ledger=ledger,

@@ -5,6 +5,7 @@ pixels, eyes open, mouth closed) and small patches (mouth at five openings, clos
 copy of a base frame plus one or two patches pasted in, straight in the encoder's own pixel format (I420), so
 the WebRTC side does no colour conversion. The mouth follows the loudness of the speech being played; the eyes
 blink every few seconds; the head bobs slowly, so the picture moves even while the avatar is silent.
+Given a capture time, a frame also carries it in a band at the bottom (frame_stamp.py), for latency benchmarks.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+
+from fakes.liveavatar import frame_stamp
 
 Planes = tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]]
 MOUTH_LEVELS = 5
@@ -143,8 +146,9 @@ class TalkingHead:
             )
         return _Patch(x, y, planes)
 
-    def frame(self, t: float, loudness: float) -> bytes:
-        """The picture at time `t` (seconds) with the mouth open by `loudness` (0..1)."""
+    def frame(self, t: float, loudness: float, stamp_ms: int | None = None) -> bytes:
+        """The picture at time `t` (seconds) with the mouth open by `loudness` (0..1), stamped with `stamp_ms`
+        (wall-clock milliseconds, frame_stamp.py) when given."""
         phase = (t % BOB_PERIOD_S) / BOB_PERIOD_S
         step = round((0.5 - 0.5 * math.cos(2 * math.pi * phase)) * (BOB_STEPS - 1))
         bob = self._bob[step]
@@ -164,6 +168,8 @@ class TalkingHead:
             patches.append(self._blink)
         for patch in patches:
             self._paste((y_plane, u_plane, v_plane), patch, bob)
+        if stamp_ms is not None:
+            frame_stamp.draw(y_plane, u_plane, v_plane, stamp_ms)
         return work.tobytes()
 
     @staticmethod
