@@ -97,7 +97,8 @@
   //
   // Measured (`make bench`, issue #15): drawing the avatar's <video> or VideoFrames onto a 2D canvas made
   // Chromium's software canvas keep a shared-memory copy of each frame, about 460 MiB per bot before the cache
-  // stopped growing, and cost more CPU than the pass-through.
+  // stopped growing, and cost more CPU than the pass-through. Thumbnails of the avatar are therefore made from
+  // a frame's pixels (VideoFrame.copyTo), never by drawing a frame: one drawn every 5 s grew it by 0.15 MiB/s.
 
   const canvas = document.createElement("canvas");
   canvas.width = config.width;
@@ -109,7 +110,9 @@
   let avatarTrack = null; // our clone of the avatar's video track, read frame by frame
   let avatarFrameAt = 0;
   let avatarSentAt = 0;
-  let snapshotWanted = true; // the next avatar frame is also painted on the canvas (thumbnails)
+  let snapshotWanted = true; // the next avatar frame is copied for the thumbnail
+  let snapshotWidth = 160;
+  let avatarSnapshot = null; // ImageData, snapshotWidth wide: the avatar as it looked at the last thumbnail
   let drawTimer = null;
   let framesSent = 0;
   let avatarFramesSent = 0;
@@ -155,7 +158,10 @@
     }
     if (snapshotWanted) {
       snapshotWanted = false;
-      painter.drawImage(frame, 0, 0, canvas.width, canvas.height);
+      const copy = frame.clone();
+      snapshot(copy)
+        .catch((error) => console.warn("avatarfarm: no thumbnail of the avatar", error))
+        .finally(() => copy.close());
     }
     let out;
     try {
@@ -172,6 +178,25 @@
       avatarSentAt = now;
       avatarFramesSent += 1;
     }
+  }
+
+  /** The frame's camera-shaped part, `snapshotWidth` wide, sampled from its RGBA pixels (nearest pixel). */
+  async function snapshot(frame) {
+    const rect = cameraCrop(frame);
+    const pixels = new Uint8ClampedArray(rect.width * rect.height * 4);
+    await frame.copyTo(pixels, { rect, format: "RGBA" });
+    const width = snapshotWidth;
+    const height = Math.max(1, Math.round((width * config.height) / config.width));
+    const image = new ImageData(width, height);
+    for (let y = 0; y < height; y++) {
+      const row = Math.min(rect.height - 1, Math.floor(((y + 0.5) * rect.height) / height)) * rect.width;
+      for (let x = 0; x < width; x++) {
+        const from = (row + Math.min(rect.width - 1, Math.floor(((x + 0.5) * rect.width) / width))) * 4;
+        image.data.set(pixels.subarray(from, from + 3), (y * width + x) * 4);
+        image.data[(y * width + x) * 4 + 3] = 255;
+      }
+    }
+    avatarSnapshot = image;
   }
 
   function stopAvatarFrames() {
@@ -592,13 +617,18 @@
       audio();
       return meetingDestination.stream;
     },
+    /** A JPEG data URL of what the camera sends: the avatar as of the last call, or the placeholder now. */
     thumbnail(width = 160) {
-      snapshotWanted = true; // the next one shows the avatar as it is then
-      const scale = width / canvas.width;
+      snapshotWanted = true; // the next call shows the avatar as it is then
+      snapshotWidth = width;
       const small = document.createElement("canvas");
       small.width = width;
-      small.height = Math.round(canvas.height * scale);
-      small.getContext("2d").drawImage(canvas, 0, 0, small.width, small.height);
+      small.height = Math.round((canvas.height * width) / canvas.width);
+      if (avatarIsPlaying() && avatarSnapshot && avatarSnapshot.width === width) {
+        small.getContext("2d").putImageData(avatarSnapshot, 0, 0);
+      } else {
+        small.getContext("2d").drawImage(canvas, 0, 0, small.width, small.height);
+      }
       return small.toDataURL("image/jpeg", 0.7);
     },
     async stats() {

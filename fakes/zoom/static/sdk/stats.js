@@ -8,6 +8,8 @@ const SAMPLE_HEIGHT = 24;
 const CHANGING_THRESHOLD = 0.5;
 // Mean luma below which the picture counts as black.
 const BLACK_THRESHOLD = 16;
+// How long a sample waits for a frame of a participant's video before counting it as not changing.
+const FRAME_WAIT_MS = 300;
 
 function roundLevel(level) {
   return level === null || level === undefined ? null : Math.round(level * 10000) / 10000;
@@ -20,10 +22,7 @@ class MediaReporter {
     this.previous = new Map(); // pcId -> {time, frames}
     this.remoteLevels = new Map(); // userId -> the last second of decoded-audio RMS samples
     this.lastLuma = new Map(); // userId -> Float32Array of the last sample
-    this.canvas = document.createElement('canvas');
-    this.canvas.width = SAMPLE_WIDTH;
-    this.canvas.height = SAMPLE_HEIGHT;
-    this.canvasContext = this.canvas.getContext('2d', { willReadFrequently: true });
+    this.readers = new Map(); // userId -> {sourceId, clone, reader}: a frame reader on a clone of their video
     this.localAnalyser = null;
     this.localLevels = [];
     this.sampler = null;
@@ -79,20 +78,75 @@ class MediaReporter {
     if (this.localLevels.length > 10) this.localLevels.shift();
   }
 
-  sampleVideo(userId, video) {
-    if (!video || !video.videoWidth || video.readyState < 2) {
+  // One frame of the participant's video track, read from a clone of it. Its luma is sampled straight from the
+  // frame's pixels: drawing a <video> (or a frame) on a 2D canvas makes Chromium keep a shared-memory copy of
+  // each frame drawn, hundreds of MiB over a class, which would weigh on the bot this client runs in.
+  async latestFrame(userId, track) {
+    let reader = this.readers.get(userId);
+    if (reader && reader.sourceId !== track.id) {
+      this.dropReader(userId);
+      reader = null;
+    }
+    if (!reader) {
+      const clone = track.clone();
+      const stream = new MediaStreamTrackProcessor({ track: clone, maxBufferSize: 1 }).readable;
+      reader = { sourceId: track.id, clone, reader: stream.getReader() };
+      this.readers.set(userId, reader);
+    }
+    // A frozen picture sends no frame: wait a little, and keep the read for the next sample (never a second one).
+    reader.pending = reader.pending || reader.reader.read();
+    const read = reader.pending;
+    const result = await Promise.race([read, new Promise((resolve) => setTimeout(() => resolve(null), FRAME_WAIT_MS))]);
+    if (result === null) return null;
+    reader.pending = null;
+    return result.done ? null : result.value;
+  }
+
+  dropReader(userId) {
+    const reader = this.readers.get(userId);
+    if (!reader) return;
+    this.readers.delete(userId);
+    if (reader.pending) reader.pending.then((result) => result.value && result.value.close(), () => {});
+    reader.reader.cancel().catch(() => {});
+    reader.clone.stop();
+  }
+
+  async lumaSample(frame) {
+    const pixels = new Uint8Array(frame.allocationSize());
+    const [plane] = await frame.copyTo(pixels);
+    const rect = frame.visibleRect;
+    const rgb = /^(RGB|BGR)/.test(frame.format);
+    const step = rgb ? 4 : 1; // planar YUV formats start with their full-size luma plane
+    const luma = new Float32Array(SAMPLE_WIDTH * SAMPLE_HEIGHT);
+    for (let y = 0; y < SAMPLE_HEIGHT; y++) {
+      const row = plane.offset + (rect.y + Math.floor(((y + 0.5) * rect.height) / SAMPLE_HEIGHT)) * plane.stride;
+      for (let x = 0; x < SAMPLE_WIDTH; x++) {
+        const at = row + (rect.x + Math.floor(((x + 0.5) * rect.width) / SAMPLE_WIDTH)) * step;
+        const [r, g, b] = frame.format.startsWith('BGR') ? [pixels[at + 2], pixels[at + 1], pixels[at]] : [pixels[at], pixels[at + 1], pixels[at + 2]];
+        luma[y * SAMPLE_WIDTH + x] = rgb ? 0.299 * r + 0.587 * g + 0.114 * b : pixels[at];
+      }
+    }
+    return luma;
+  }
+
+  async sampleVideo(userId, video) {
+    const stream = video && video.srcObject instanceof MediaStream ? video.srcObject : null;
+    const track = stream ? stream.getVideoTracks()[0] : null;
+    if (!video || !video.videoWidth || video.readyState < 2 || !track || track.readyState === 'ended') {
       this.lastLuma.delete(userId);
+      this.dropReader(userId);
       return { videoChanging: false, videoBlack: null, videoLuma: null };
     }
-    this.canvasContext.drawImage(video, 0, 0, SAMPLE_WIDTH, SAMPLE_HEIGHT);
-    const pixels = this.canvasContext.getImageData(0, 0, SAMPLE_WIDTH, SAMPLE_HEIGHT).data;
-    const luma = new Float32Array(SAMPLE_WIDTH * SAMPLE_HEIGHT);
-    let total = 0;
-    for (let i = 0; i < luma.length; i++) {
-      const value = 0.299 * pixels[4 * i] + 0.587 * pixels[4 * i + 1] + 0.114 * pixels[4 * i + 2];
-      luma[i] = value;
-      total += value;
+    const frame = await this.latestFrame(userId, track);
+    if (!frame) return { videoChanging: false, videoBlack: null, videoLuma: null };
+    let luma;
+    try {
+      luma = await this.lumaSample(frame);
+    } finally {
+      frame.close();
     }
+    let total = 0;
+    for (const value of luma) total += value;
     const previous = this.lastLuma.get(userId);
     let difference = 0;
     if (previous) {
@@ -142,7 +196,7 @@ class MediaReporter {
         if (elapsed > 0) videoFps = (current.frames - before.frames) / elapsed;
       }
       const remote = this.playback.remotes.get(userId);
-      const picture = this.sampleVideo(userId, remote ? remote.video : null);
+      const picture = await this.sampleVideo(userId, remote ? remote.video : null);
       const entry = {
         userId,
         connection: pc.connectionState,
@@ -163,6 +217,7 @@ class MediaReporter {
       }
     }
     for (const pcId of [...this.previous.keys()]) if (!live.has(pcId)) this.previous.delete(pcId);
+    for (const userId of [...this.readers.keys()]) if (!this.playback.remotes.has(userId)) this.dropReader(userId);
     const levels = this.localLevels;
     const audioLevel = levels.length ? Math.max(...levels) : 0;
     return {
@@ -178,6 +233,7 @@ class MediaReporter {
   }
 
   stop() {
+    for (const userId of [...this.readers.keys()]) this.dropReader(userId);
     this.setLocalAudio(null);
     this.pause();
   }
