@@ -2,7 +2,7 @@
 
 * Glass to glass: the fake avatar stamps every frame with its wall-clock capture time (`stamp_frames`,
   fakes/liveavatar/frame_stamp.py). The frame goes the whole way: fake avatar → LiveKit → the bot's page (the
-  LiveAvatar SDK's <video>, drawn onto the compositor canvas) → the bot's encoder → the fake Zoom's WebRTC mesh →
+  LiveAvatar SDK's video track, its frames passed on to the bot's camera track) → the bot's encoder → the fake Zoom's WebRTC mesh →
   the student's decoder. In the student's page, `requestVideoFrameCallback` on the bot's tile draws each
   presented frame's band into a canvas and reads the stamp back (GLASS_READER_JS); the age is `Date.now()` minus
   the stamp (one machine, one clock).
