@@ -4,8 +4,9 @@ bot, for 1, 3 and 6 rooms with one student receiving in each, in steady state, a
 Every sample is a fresh farm on the fakes (the fake avatar at 25 fps, 640×360) whose rooms all go live; then one
 student Chromium (not counted: it carries no owner marker) opens one page per room, each joining its room with a
 moving camera; once every student receives the bot's video, the bots settle (SETTLE_SECONDS) and their trees'
-CPU time is read over WINDOW_SECONDS and their PSS at its end (tests/bench/process_stats). The students' received
-frame rate is read too, so a variant that is cheap because it is broken shows.
+CPU time is read over WINDOW_SECONDS and their PSS at its end (tests/bench/process_stats; at its start too, to
+show whether memory still grows). The students' received frame rate is read too, so a variant that is cheap
+because it is broken shows.
 
 Variants, all in the same run (their order rotated from run to run) so that the result is a ratio:
   * "avatarfarm": the farm's default node, one Chromium per bot with BOT_ARGS;
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -38,6 +40,7 @@ from farm.browser_node import LocalBrowserNode, PlaywrightNode
 from tests.bench.process_stats import bot_trees, cpu_seconds, pss_mib
 from tests.bench.shared_browser import SharedBrowserNode
 from tests.farm.harness import FarmStack, running_farm
+from tests.support.process_tree import argv
 
 VARIANTS = ("avatarfarm", "naive", "shared browser")
 BASELINE = "naive"
@@ -59,8 +62,27 @@ class Sample:
     browser_trees: int
     processes: int
     cores_per_bot: float
-    pss_mib_per_bot: float
+    pss_mib_per_bot: float  # at the window's end
+    pss_mib_per_bot_at_start: float  # at its start: a difference says the bots are not in steady state yet
     student_fps: list[float]  # one per student: the median of its readings over the window
+    by_process_kind: dict[str, dict[str, float]]  # all bots' processes at the window's end: count and PSS per kind
+
+
+def process_kind(pid: int) -> str:
+    """`browser`, `zygote`, `renderer`, `gpu-process`, `utility:<service>`... (from Chromium's rewritten argv)."""
+    words = " ".join(argv(pid))
+    kind = re.search(r"--type=([a-z-]+)", words)
+    if kind is None:
+        return "browser"
+    service = re.search(r"--utility-sub-type=([\w.]+)", words)
+    return f"{kind.group(1)}:{service.group(1)}" if kind.group(1) == "utility" and service else kind.group(1)
+
+
+def by_process_kind(pids: Sequence[int]) -> dict[str, dict[str, float]]:
+    kinds: dict[str, list[int]] = {}
+    for pid in pids:
+        kinds.setdefault(process_kind(pid), []).append(pid)
+    return {kind: {"processes": len(found), "pss_mib": pss_mib(found)} for kind, found in sorted(kinds.items())}
 
 
 def node_for(variant: str) -> PlaywrightNode:
@@ -164,6 +186,7 @@ async def measure(
                 if len(trees) != expected_trees(variant, rooms):
                     raise RuntimeError(f"{variant}: {len(trees)} bot browser trees for {rooms} bot(s)")
                 pids = [pid for tree in trees for pid in tree]
+                memory_at_start = pss_mib(pids)
                 readings: dict[str, list[float]] = {student: [] for student in students}
                 before, started = cpu_seconds(pids), time.monotonic()
                 for _ in range(FPS_READINGS):
@@ -173,6 +196,7 @@ async def measure(
                 cores = (cpu_seconds(pids) - before) / (time.monotonic() - started)
                 pids = [pid for tree in bot_trees() for pid in tree]
                 memory = pss_mib(pids)
+                kinds = by_process_kind(pids)
             finally:
                 await browser.close()
     return Sample(
@@ -184,7 +208,9 @@ async def measure(
         processes=len(pids),
         cores_per_bot=cores / rooms,
         pss_mib_per_bot=memory / rooms,
+        pss_mib_per_bot_at_start=memory_at_start / rooms,
         student_fps=[statistics.median(readings[s]) for s in students],
+        by_process_kind=kinds,
     )
 
 

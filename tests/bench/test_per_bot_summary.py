@@ -14,7 +14,7 @@ from tests.bench.shared_browser import SharedBrowserNode
 
 def _sample(variant: str, rooms: int, run: int, cores: float, pss: float, fps: list[float]) -> Sample:
     trees = expected_trees(variant, rooms)
-    return Sample(variant, rooms, run, rooms, trees, 9 * trees, cores, pss, fps)
+    return Sample(variant, rooms, run, rooms, trees, 9 * trees, cores, pss, pss, fps, {"renderer": {"processes": 2}})
 
 
 def test_medians_over_runs_and_ratios_to_the_naive_baseline() -> None:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from tests.bench.per_bot import by_process_kind
 from tests.bench.process_stats import bot_trees
 from tests.bench.shared_browser import SharedBrowserNode
 from tests.support.servers import RunningServer, serve_app
@@ -78,7 +79,10 @@ async def test_bots_share_one_chromium_and_a_bots_close_leaves_the_browser_to_th
         assert [r["state"] for r in first.reports] == ["one"]  # each bot hears its own page only
         assert [r["state"] for r in second.reports] == ["two"]
         assert bot_1.context is not bot_2.context
-        assert len(bot_trees()) == 1  # one marked Chromium: the benchmark counts its tree once
+        [tree] = bot_trees()  # one marked Chromium: the benchmark counts its tree once
+        kinds = by_process_kind(tree)
+        assert kinds["browser"]["processes"] == 1
+        assert kinds["renderer"]["processes"] >= 2, kinds  # a context's pages never share another's renderer
         assert node.shared is not None
 
         await bot_1.close()
