@@ -1,0 +1,303 @@
+"""Per-bot cost side by side with a naive baseline: CPU (cores) and PSS (MiB) of the bots' whole Chromium trees per
+bot, for 1, 3 and 6 rooms with one student receiving in each, in steady state, as medians over runs.
+
+Every sample is a fresh farm on the fakes (the fake avatar at 25 fps, 640×360) whose rooms all go live; then one
+student Chromium (not counted: it carries no owner marker) opens one page per room, each joining its room with a
+moving camera; once every student receives the bot's video, the bots settle (SETTLE_SECONDS) and their trees'
+CPU time is read over WINDOW_SECONDS and their PSS at its end (tests/bench/process_stats; at its start too, to
+show whether memory still grows). The students' received frame rate is read too, so a variant that is cheap
+because it is broken shows.
+
+Variants, all in the same run (their order rotated from run to run) so that the result is a ratio:
+  * "avatarfarm": the farm's default node, one Chromium per bot with BOT_ARGS;
+  * "naive": one Chromium per bot with Playwright's defaults and none of our bot flags (bot_args=()). Only
+    farm/chromium.base_args still applies: without its closed-network flags Chromium floods a network-less
+    machine with refused connections, without its fake-media flags it waits on a permission prompt nobody
+    answers, and without --disable-dev-shm-usage (and --no-sandbox as root) it does not start in a container;
+  * "shared browser": every bot in its own BrowserContext of one Chromium with BOT_ARGS
+    (tests/bench/shared_browser.py); its one tree is counted once and divided by the bots.
+
+`python -m tests.bench.per_bot --runs 1 --rooms 1 3` prints the result as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from farm.browser_node import LocalBrowserNode, PlaywrightNode
+from tests.bench.process_stats import bot_trees, cpu_seconds, pss_mib
+from tests.bench.shared_browser import SharedBrowserNode
+from tests.farm.harness import FarmStack, running_farm
+from tests.support.process_tree import argv
+
+VARIANTS = ("avatarfarm", "naive", "shared browser")
+BASELINE = "naive"
+AVATAR_FPS = 25
+# A bot page's renderer fills Chromium's discardable shared memory (capped at 512 MiB per browser) for some
+# 25-30 s after the avatar's video starts: measured 8 s after the students see the bot, a bot's PSS still grows by
+# ~200 MiB over the window; from 30 s on it is flat.
+SETTLE_SECONDS = 30.0
+WINDOW_SECONDS = 15.0
+FPS_READINGS = 3  # students' received frame rate, read this many times over the window
+PROFESSOR = "Prof. Ada"  # the bots' name in the harness's session (their stream names start with it)
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Sample:
+    variant: str
+    rooms: int
+    run: int
+    bots: int
+    browser_trees: int
+    processes: int
+    cores_per_bot: float
+    pss_mib_per_bot: float  # at the window's end
+    pss_mib_per_bot_at_start: float  # at its start: a difference says the bots are not in steady state yet
+    student_fps: list[float]  # one per student: the median of its readings over the window
+    by_process_kind: dict[str, dict[str, float]]  # all bots' processes at the window's end: count and PSS per kind
+
+
+def process_kind(pid: int) -> str:
+    """`browser`, `zygote`, `renderer`, `gpu-process`, `utility:<service>`... (from Chromium's rewritten argv)."""
+    words = " ".join(argv(pid))
+    kind = re.search(r"--type=([a-z-]+)", words)
+    if kind is None:
+        return "browser"
+    service = re.search(r"--utility-sub-type=([\w.]+)", words)
+    return f"{kind.group(1)}:{service.group(1)}" if kind.group(1) == "utility" and service else kind.group(1)
+
+
+def by_process_kind(pids: Sequence[int]) -> dict[str, dict[str, float]]:
+    kinds: dict[str, list[int]] = {}
+    for pid in pids:
+        kinds.setdefault(process_kind(pid), []).append(pid)
+    return {kind: {"processes": len(found), "pss_mib": pss_mib(found)} for kind, found in sorted(kinds.items())}
+
+
+def node_for(variant: str) -> PlaywrightNode:
+    if variant == "avatarfarm":
+        return LocalBrowserNode("bench")
+    if variant == "naive":
+        return LocalBrowserNode("naive", bot_args=())
+    if variant == "shared browser":
+        return SharedBrowserNode("shared")
+    raise ValueError(f"unknown variant {variant!r}; one of {', '.join(VARIANTS)}")
+
+
+def expected_trees(variant: str, bots: int) -> int:
+    return 1 if variant == "shared browser" else bots
+
+
+async def _until(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
+    started = time.monotonic()
+    while not await check():
+        if time.monotonic() - started > within:
+            raise TimeoutError(f"{what}: not reached within {within:.0f}s")
+        await asyncio.sleep(0.2)
+
+
+async def _no_bot_browsers() -> bool:
+    return not bot_trees()
+
+
+def _student(index: int) -> str:
+    return f"Student {index + 1}"
+
+
+async def _received_fps(stack: FarmStack, number: str, student: str) -> float | None:
+    """The frame rate `student` receives from the bot, or None while it receives no bot video."""
+    try:
+        person = await stack.zoom.person(number, student)
+    except AssertionError:  # not in the roster yet
+        return None
+    media = person.get("media") or {}
+    for stream in media.get("receiving") or []:
+        if str(stream.get("name", "")).startswith(PROFESSOR):
+            return float(stream.get("videoFps") or 0.0)
+    return None
+
+
+async def measure(
+    variant: str,
+    rooms: int,
+    *,
+    run: int = 0,
+    settle: float = SETTLE_SECONDS,
+    window: float = WINDOW_SECONDS,
+) -> Sample:
+    """One sample: a fresh farm with `rooms` live bots on `variant`'s node and one student receiving in each."""
+    from playwright.async_api import async_playwright
+
+    from tests.support.browsers import launch_options
+    from tests.support.media import moving_y4m
+
+    # The previous sample's browsers must be gone, or their trees would be counted here.
+    await _until(_no_bot_browsers, 30, "the previous sample's bot browsers exit")
+    names = [f"Room {i + 1}" for i in range(rooms)]
+    students = [_student(i) for i in range(rooms)]
+    with tempfile.TemporaryDirectory() as tmp:
+        async with (
+            running_farm(
+                Path(tmp),
+                liveavatar_config={"avatar_fps": AVATAR_FPS},
+                farm_options={"node": node_for(variant)},
+                max_bots=max(6, rooms),
+            ) as stack,
+            async_playwright() as playwright,
+        ):
+            number = await stack.meeting(names)
+            created = await stack.start(number, names)
+
+            async def all_live() -> bool:
+                session = await stack.session(created["id"])
+                return all(room["status"] == "live" for room in session["rooms"])
+
+            await _until(all_live, 60 + 40 * rooms, f"{rooms} room(s) live")
+            video = moving_y4m(Path(tmp) / "student.y4m")
+            browser = await playwright.chromium.launch(**launch_options(fake_video=video))
+            try:
+                for name, student in zip(names, students, strict=True):
+                    page = await browser.new_page()
+                    query = urlencode({"name": student, "room": name, "pwd": "pw123", "audio": "0"})
+                    await page.goto(f"{stack.zoom.base_url}/join/{number}?{query}")
+
+                async def every_student_sees_the_bot() -> bool:
+                    for student in students:
+                        fps = await _received_fps(stack, number, student)
+                        if not fps:
+                            return False
+                    return True
+
+                await _until(every_student_sees_the_bot, 60 + 20 * rooms, "every student receives its bot's video")
+                await asyncio.sleep(settle)
+
+                trees = bot_trees()
+                if len(trees) != expected_trees(variant, rooms):
+                    raise RuntimeError(f"{variant}: {len(trees)} bot browser trees for {rooms} bot(s)")
+                pids = [pid for tree in trees for pid in tree]
+                memory_at_start = pss_mib(pids)
+                readings: dict[str, list[float]] = {student: [] for student in students}
+                before, started = cpu_seconds(pids), time.monotonic()
+                for _ in range(FPS_READINGS):
+                    await asyncio.sleep(window / FPS_READINGS)
+                    for student in students:
+                        readings[student].append(await _received_fps(stack, number, student) or 0.0)
+                cores = (cpu_seconds(pids) - before) / (time.monotonic() - started)
+                pids = [pid for tree in bot_trees() for pid in tree]
+                memory = pss_mib(pids)
+                kinds = by_process_kind(pids)
+            finally:
+                await browser.close()
+    return Sample(
+        variant=variant,
+        rooms=rooms,
+        run=run,
+        bots=rooms,
+        browser_trees=len(trees),
+        processes=len(pids),
+        cores_per_bot=cores / rooms,
+        pss_mib_per_bot=memory / rooms,
+        pss_mib_per_bot_at_start=memory_at_start / rooms,
+        student_fps=[statistics.median(readings[s]) for s in students],
+        by_process_kind=kinds,
+    )
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _ratio(value: float | None, baseline: float | None) -> float | None:
+    return value / baseline if value is not None and baseline else None
+
+
+def summarize(samples: Sequence[Sample], rooms: Sequence[int], variants: Sequence[str] = VARIANTS) -> dict[str, Any]:
+    """Per room count and variant: the samples, their medians and the medians' ratio to the naive baseline."""
+    by_rooms: dict[str, Any] = {}
+    for count in rooms:
+        figures: dict[str, Any] = {}
+        for variant in variants:
+            mine = [s for s in samples if s.rooms == count and s.variant == variant]
+            figures[variant] = {
+                "cores_per_bot": _median([s.cores_per_bot for s in mine]),
+                "pss_mib_per_bot": _median([s.pss_mib_per_bot for s in mine]),
+                "student_fps": _median([fps for s in mine for fps in s.student_fps]),
+                "samples": [asdict(s) for s in mine],
+            }
+        baseline = figures.get(BASELINE, {})
+        for variant in variants:
+            figures[variant]["ratio_to_naive"] = {
+                "cores_per_bot": _ratio(figures[variant]["cores_per_bot"], baseline.get("cores_per_bot")),
+                "pss_mib_per_bot": _ratio(figures[variant]["pss_mib_per_bot"], baseline.get("pss_mib_per_bot")),
+            }
+        by_rooms[str(count)] = figures
+    return by_rooms
+
+
+async def per_bot_cost(
+    runs: int,
+    say: Say,
+    rooms: Sequence[int] = (1, 3, 6),
+    *,
+    variants: Sequence[str] = VARIANTS,
+    settle: float = SETTLE_SECONDS,
+    window: float = WINDOW_SECONDS,
+) -> dict[str, Any]:
+    """Medians over `runs` runs of per-bot CPU and PSS for each room count and variant (see the module's doc)."""
+    samples: list[Sample] = []
+    for run in range(runs):
+        for count in rooms:
+            shift = run % len(variants)
+            for variant in [*variants[shift:], *variants[:shift]]:
+                sample = await measure(variant, count, run=run, settle=settle, window=window)
+                samples.append(sample)
+                fps = ", ".join(f"{v:.0f}" for v in sample.student_fps)
+                say(
+                    f"  per-bot cost, {count} room(s), {variant}, run {run + 1}/{runs}: "
+                    f"{sample.cores_per_bot:.2f} cores, {sample.pss_mib_per_bot:.0f} MiB PSS per bot "
+                    f"({sample.processes} processes in {sample.browser_trees} tree(s)); students receive {fps} fps"
+                )
+    return {
+        "avatar_fps": AVATAR_FPS,
+        "settle_s": settle,
+        "window_s": window,
+        "runs": runs,
+        "baseline": BASELINE,
+        "rooms": summarize(samples, rooms, variants),
+    }
+
+
+def _say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def cli(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.per_bot", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per room count and variant (medians reported)")
+    parser.add_argument("--rooms", type=int, nargs="+", default=[1, 3, 6], help="room counts, one student each")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS), help="nodes to compare")
+    parser.add_argument("--settle", type=float, default=SETTLE_SECONDS, help="seconds before measuring")
+    parser.add_argument("--window", type=float, default=WINDOW_SECONDS, help="seconds measured")
+    args = parser.parse_args(argv)
+    result = asyncio.run(
+        per_bot_cost(args.runs, _say, args.rooms, variants=args.variants, settle=args.settle, window=args.window)
+    )
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    cli()
