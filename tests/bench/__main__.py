@@ -2,7 +2,11 @@
 
 Measures, as medians over several runs:
   * time from POST /api/sessions to every room live (1 and 3 rooms);
-  * CPU (cores) and memory (PSS) per bot in steady state, with and without --in-process-gpu;
+  * CPU (cores) and memory (PSS) per bot with a student receiving in every room, for 1, 3 and 6 rooms, side by
+    side with a naive baseline (Playwright's defaults, none of our flags) and with one shared Chromium holding a
+    BrowserContext per room (tests/bench/per_bot.py);
+  * glass-to-glass video latency, from the avatar's frame to the student's screen, and the largest number of
+    rooms whose students all receive ≥ 20 fps (tests/bench/glass.py);
   * the frame rate a participant receives from a bot, and say-to-hear latency (REST `say` until the
     participant's browser hears the avatar's voice);
   * recovery time after `kill -9` of a bot's browser (until the room is live again);
@@ -10,7 +14,8 @@ Measures, as medians over several runs:
     (AVATAR_START=on_human, no avatar yet) until the room is live and the student hears the greeting;
   * browser nodes: 6 rooms with their bots in their rooms on two nodes against one, and recovery after SIGKILL
     of a node.
-Writes bench/results.json and the table between the bench markers in README.md.
+Writes tests/bench/results.json and the table between the bench markers in README.md; `--only` runs one
+measure and replaces just its figures there.
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from farm.browser_node import BOT_ARGS, LocalBrowserNode
-from tests.bench.process_stats import bot_trees, cpu_seconds, pss_mib
+from tests.bench.glass import glass_to_glass, rooms_at_20_fps
+from tests.bench.per_bot import per_bot_cost
+from tests.bench.process_stats import bot_trees
 from tests.farm.harness import FarmStack, running_farm
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,24 +79,6 @@ async def time_to_live(rooms: int, runs: int) -> list[float]:
                 samples.append(time.monotonic() - started)
         say(f"  {rooms} room(s), run {run + 1}/{runs}: all live after {samples[-1]:.2f}s")
     return samples
-
-
-async def footprint(rooms: int, seconds: float, bot_args: tuple[str, ...]) -> dict[str, float]:
-    names = [f"Room {i + 1}" for i in range(rooms)]
-    with tempfile.TemporaryDirectory() as tmp:
-        options = {"node": LocalBrowserNode("bench", bot_args=bot_args)}
-        async with running_farm(Path(tmp), farm_options=options) as stack:
-            number = await stack.meeting(names)
-            created = await stack.start(number, names)
-            await _until(_live(stack, created["id"]), 180)
-            await asyncio.sleep(5)  # settle
-            trees = bot_trees()
-            pids = [pid for tree in trees for pid in tree]
-            before, t0 = cpu_seconds(pids), time.monotonic()
-            await asyncio.sleep(seconds)
-            cores = (cpu_seconds(pids) - before) / (time.monotonic() - t0)
-            memory = pss_mib(pids)
-    return {"bots": len(trees), "cores_per_bot": cores / len(trees), "pss_mib_per_bot": memory / len(trees)}
 
 
 STUDENT_PROBE = """
@@ -247,19 +235,68 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+# What others report per bot (../shared/reference/meeting-bot-landscape.md), and this project's goal.
+ANCHORS_CPU = "goal ≤ 0.25; Vexa p95 0.78; Attendee requests 4 (+1 for its page streamer); Recall: a 4-core bot"
+ANCHORS_PSS = "goal ≤ 300 MiB; Vexa p95 977 MiB; Attendee requests 4 GiB (+4 GiB for its page streamer)"
+
+
+def _per_bot_rows(per_bot: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = []
+    for rooms, figures in per_bot["rooms"].items():
+        ours, naive = figures.get("avatarfarm", {}), figures.get("naive", {})
+        if ours.get("cores_per_bot") is None:
+            continue
+        where = f"{rooms} room{'s' if rooms != '1' else ''}, a student receiving in each"
+        for key, unit, anchors, fmt in (
+            ("cores_per_bot", "cores", ANCHORS_CPU, "{:.2f}"),
+            ("pss_mib_per_bot", "MiB", ANCHORS_PSS, "{:.0f}"),
+        ):
+            what = "CPU" if key == "cores_per_bot" else "Memory (PSS)"
+            baseline = naive.get(key)
+            ratio = ours["ratio_to_naive"][key]
+            against = "no baseline"
+            if baseline is not None:
+                against = f"naive baseline {fmt.format(baseline)} {unit} (×{ratio:.2f})"
+            rows.append((f"{what} per bot, {where}", f"{fmt.format(ours[key])} {unit}", f"{against}; {anchors}"))
+        shared = figures.get("shared browser", {})
+        if shared.get("cores_per_bot") is not None:
+            rows.append(
+                (
+                    f"One Chromium, a BrowserContext per room ({where})",
+                    f"{shared['cores_per_bot']:.2f} cores, {shared['pss_mib_per_bot']:.0f} MiB per bot",
+                    "measured only: a browser crash would cost every room, so one Chromium per room stays",
+                )
+            )
+    return rows
+
+
 def _table(results: dict[str, Any]) -> str:
     m = results["metrics"]
     rows = [
         ("POST /api/sessions → 1 room live", f"{m['time_to_live_1']['median_s']:.1f} s", "median of runs"),
         ("POST /api/sessions → 3 rooms live", f"{m['time_to_live_3']['median_s']:.1f} s", "median of runs"),
-        ("CPU per bot (steady, --in-process-gpu)", f"{m['footprint']['cores_per_bot']:.2f} cores", "3 live bots"),
-        (
-            "CPU per bot (steady, separate GPU process)",
-            f"{m['footprint_gpu_process']['cores_per_bot']:.2f} cores",
-            "3 live bots",
-        ),
-        ("Memory (PSS) per bot", f"{m['footprint']['pss_mib_per_bot']:.0f} MiB", "3 live bots"),
-        ("Frames per second at a participant", f"{_median(m['media']['fps']):.0f} fps", "640×360 sent at 25 fps"),
+    ]
+    if "per_bot" in m:
+        rows += _per_bot_rows(m["per_bot"])
+    if "rooms_at_20_fps" in m:
+        largest = m["rooms_at_20_fps"]["largest_rooms_at_20_fps"]
+        rows.append(
+            (
+                "Rooms whose students all receive ≥ 20 fps",
+                f"{largest} ({largest / (os.cpu_count() or 1):.1f} per core)",
+                "the avatar sends 25 fps; the students' browsers run on the same cores",
+            )
+        )
+    if "glass_to_glass_s" in m:
+        rows.append(
+            (
+                "Glass-to-glass video latency at a student",
+                f"{_median(m['glass_to_glass_s']) * 1000:.0f} ms",
+                "the avatar's frame stamped at capture → read back in the student's page",
+            )
+        )
+    rows += [
+        ("Frames per second at a participant", f"{_median(m['media']['fps']):.0f} fps", "the avatar sends 15 fps"),
         (
             "Say-to-hear latency at a participant",
             f"{_median(m['media']['say_to_hear_s']):.2f} s",
@@ -320,33 +357,35 @@ async def node_measures(runs: int) -> dict[str, Any]:
     return {"one_node_s": one, "two_nodes_s": two, "node_recovery_s": recovery_s}
 
 
-async def main(runs: int, only: str | None = None) -> dict[str, Any]:
+MEASURES: dict[str, Callable[[int], Awaitable[Any]]] = {
+    "time_to_live_1": lambda runs: _time_to_live(1, runs),
+    "time_to_live_3": lambda runs: _time_to_live(3, runs),
+    "per_bot": lambda runs: per_bot_cost(runs, say, (1, 3, 6), settle=PER_BOT_SETTLE_S, shared_rooms=(3,)),
+    "glass_to_glass_s": lambda runs: glass_to_glass(runs, say),
+    "media": media_and_latency,
+    "recovery_s": recovery,
+    "student_arrival": student_arrival,
+    "nodes": node_measures,
+    "rooms_at_20_fps": lambda runs: rooms_at_20_fps(say),
+}
+# A bot's memory is flat once its students see it (the avatar's frames are never drawn on a canvas): 15 s is
+# enough for the encoders' ramp-up.
+PER_BOT_SETTLE_S = 15.0
+
+
+async def _time_to_live(rooms: int, runs: int) -> dict[str, Any]:
+    samples = await time_to_live(rooms, runs)
+    return {"samples_s": samples, "median_s": _median(samples)}
+
+
+async def main(runs: int, only: list[str] | None = None) -> dict[str, Any]:
     say(f"benchmark: {runs} run(s) per measure")
     metrics: dict[str, Any] = {}
-    if only == "student_arrival":
-        say("student arrives → avatar seen and heard")
-        metrics["student_arrival"] = await student_arrival(runs)
-        return {"date": time.strftime("%Y-%m-%d"), "runs": runs, "metrics": metrics}
-    if only == "nodes":
-        metrics["nodes"] = await node_measures(runs)
-        return {"date": time.strftime("%Y-%m-%d"), "runs": runs, "metrics": metrics}
-    for rooms in (1, 3):
-        say(f"time from POST /api/sessions to {rooms} room(s) live")
-        samples = await time_to_live(rooms, runs)
-        metrics[f"time_to_live_{rooms}"] = {"samples_s": samples, "median_s": _median(samples)}
-    say("steady-state CPU and memory per bot (3 bots, 15 s)")
-    metrics["footprint"] = await footprint(3, 15, BOT_ARGS)
-    say(f"  {metrics['footprint']}")
-    without = tuple(arg for arg in BOT_ARGS if arg != "--in-process-gpu")
-    metrics["footprint_gpu_process"] = await footprint(3, 15, without)
-    say(f"  without --in-process-gpu: {metrics['footprint_gpu_process']}")
-    say("participant frame rate and say-to-hear latency")
-    metrics["media"] = await media_and_latency(runs)
-    say("recovery after kill -9 of a bot's browser")
-    metrics["recovery_s"] = await recovery(runs)
-    say("student arrives → avatar seen and heard")
-    metrics["student_arrival"] = await student_arrival(runs)
-    metrics["nodes"] = await node_measures(runs)
+    for name, measure in MEASURES.items():
+        if only and name not in only:
+            continue
+        say(f"{name}:")
+        metrics[name] = await measure(runs)
     return {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, {platform.python_implementation()} "
@@ -361,13 +400,13 @@ def cli() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per measure (medians are reported)")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
     parser.add_argument(
-        "--only", choices=["student_arrival", "nodes"], help="run one measure and print it (results.json untouched)"
+        "--only", nargs="+", choices=list(MEASURES), help="run these measures; the others keep their last figures"
     )
     args = parser.parse_args()
     results = asyncio.run(main(args.runs, args.only))
-    if args.only:
-        print(json.dumps(results, indent=2))
-        return
+    if args.only and RESULTS.exists():
+        previous = json.loads(RESULTS.read_text(encoding="utf-8"))
+        results["metrics"] = {**previous.get("metrics", {}), **results["metrics"]}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     table = _table(results)

@@ -2,10 +2,10 @@
 
 * Glass to glass: the fake avatar stamps every frame with its wall-clock capture time (`stamp_frames`,
   fakes/liveavatar/frame_stamp.py). The frame goes the whole way: fake avatar → LiveKit → the bot's page (the
-  LiveAvatar SDK's video track, its frames passed on to the bot's camera track) → the bot's encoder → the fake Zoom's WebRTC mesh →
-  the student's decoder. In the student's page, `requestVideoFrameCallback` on the bot's tile draws each
-  presented frame's band into a canvas and reads the stamp back (GLASS_READER_JS); the age is `Date.now()` minus
-  the stamp (one machine, one clock).
+  LiveAvatar SDK's video track, its frames passed on to the bot's camera track) → the bot's encoder → the fake
+  Zoom's WebRTC mesh → the student's decoder. In the student's page, `requestVideoFrameCallback` on the bot's
+  tile draws each presented frame's band into a canvas and reads the stamp back (GLASS_READER_JS); the age is
+  `Date.now()` minus the stamp (one machine, one clock).
 * Rooms at 20 fps: for 1, 2, 3, … rooms, one farm each, every room with a student receiving the bot; the count
   passes when every room's median received frame rate is at least 20. The students run on this machine's cores
   too (one Chromium, a page per room), so the figure is a floor for the bots alone.

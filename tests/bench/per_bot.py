@@ -256,13 +256,16 @@ async def per_bot_cost(
     variants: Sequence[str] = VARIANTS,
     settle: float = SETTLE_SECONDS,
     window: float = WINDOW_SECONDS,
+    shared_rooms: Sequence[int] | None = None,
 ) -> dict[str, Any]:
-    """Medians over `runs` runs of per-bot CPU and PSS for each room count and variant (see the module's doc)."""
+    """Medians over `runs` runs of per-bot CPU and PSS for each room count and variant (see the module's doc);
+    the shared browser only at `shared_rooms` when given (the comparison needs one count, the run is long)."""
     samples: list[Sample] = []
     for run in range(runs):
         for count in rooms:
-            shift = run % len(variants)
-            for variant in [*variants[shift:], *variants[:shift]]:
+            here = [v for v in variants if v != "shared browser" or shared_rooms is None or count in shared_rooms]
+            shift = run % len(here)
+            for variant in [*here[shift:], *here[:shift]]:
                 sample = await measure(variant, count, run=run, settle=settle, window=window)
                 samples.append(sample)
                 fps = ", ".join(f"{v:.0f}" for v in sample.student_fps)
