@@ -246,7 +246,9 @@ def _per_bot_rows(per_bot: dict[str, Any]) -> list[tuple[str, str, str]]:
         ours, naive = figures.get("avatarfarm", {}), figures.get("naive", {})
         if ours.get("cores_per_bot") is None:
             continue
-        where = f"{rooms} room{'s' if rooms != '1' else ''}, a student receiving in each"
+        fps = ours.get("student_fps")
+        receive = f" ({fps:.0f} fps)" if fps is not None else ""
+        where = f"{rooms} room{'s' if rooms != '1' else ''}, a student receiving in each{receive}"
         for key, unit, anchors, fmt in (
             ("cores_per_bot", "cores", ANCHORS_CPU, "{:.2f}"),
             ("pss_mib_per_bot", "MiB", ANCHORS_PSS, "{:.0f}"),

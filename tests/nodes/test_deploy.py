@@ -17,8 +17,8 @@ from farm.settings import load_settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 # make bench, a bot in a room with a student (README): what one bot slot costs.
-CORES_PER_BOT = 0.46
-MIB_PER_BOT = 721
+CORES_PER_BOT = 0.26
+MIB_PER_BOT = 265
 
 
 def _documents() -> list[dict[str, Any]]:
