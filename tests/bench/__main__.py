@@ -36,6 +36,7 @@ from typing import Any
 from tests.bench.glass import glass_to_glass, rooms_at_20_fps
 from tests.bench.per_bot import per_bot_cost
 from tests.bench.process_stats import bot_trees
+from tests.bench.waiting import until
 from tests.farm.harness import FarmStack, running_farm
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,15 +47,6 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-async def _until(check: Callable[[], Awaitable[bool]], within: float) -> float:
-    started = time.monotonic()
-    while not await check():
-        if time.monotonic() - started > within:
-            raise TimeoutError(f"not reached within {within}s")
-        await asyncio.sleep(0.05)
-    return time.monotonic() - started
 
 
 async def _all_live(stack: FarmStack, session_id: str) -> bool:
@@ -75,7 +67,7 @@ async def time_to_live(rooms: int, runs: int) -> list[float]:
                 number = await stack.meeting(names)
                 started = time.monotonic()
                 created = await stack.start(number, names)
-                await _until(_live(stack, created["id"]), 180)
+                await until(_live(stack, created["id"]), 180)
                 samples.append(time.monotonic() - started)
         say(f"  {rooms} room(s), run {run + 1}/{runs}: all live after {samples[-1]:.2f}s")
     return samples
@@ -115,7 +107,7 @@ async def media_and_latency(runs: int) -> dict[str, Any]:
         async with running_farm(Path(tmp)) as stack, async_playwright() as playwright:
             number = await stack.meeting(["Room 1"])
             created = await stack.start(number, ["Room 1"])
-            await _until(_live(stack, created["id"]), 180)
+            await until(_live(stack, created["id"]), 180)
             browser = await playwright.chromium.launch(**launch_options(fake_video=moving_y4m(Path(tmp) / "s.y4m")))
             page = await browser.new_page()
             await page.goto(f"{stack.zoom.base_url}/join/{number}?name=Listener&room=Room%201&pwd=pw123&audio=0")
@@ -124,7 +116,7 @@ async def media_and_latency(runs: int) -> dict[str, Any]:
             async def listening() -> bool:
                 return bool(await page.evaluate(STUDENT_PROBE, "Prof. Ada"))
 
-            await _until(listening, 60)
+            await until(listening, 60)
             await asyncio.sleep(4)  # the opening greeting ends
             for run in range(runs):
                 await page.evaluate("() => { window.__heard = []; }")
@@ -137,7 +129,7 @@ async def media_and_latency(runs: int) -> dict[str, Any]:
                     samples = await page.evaluate("() => window.__heard")
                     return any(t >= sent and level > 0.02 for t, level in samples)
 
-                await _until(heard, 30)
+                await until(heard, 30)
                 samples = await page.evaluate("() => window.__heard")
                 onset = next(t for t, level in samples if t >= sent and level > 0.02)
                 latencies.append((onset - sent) / 1000)
@@ -169,7 +161,7 @@ async def student_arrival(runs: int) -> dict[str, list[float]]:
 
                 return check
 
-            await _until(status_is("in_room"), 180)
+            await until(status_is("in_room"), 180)
             video = moving_y4m(Path(tmp) / "s.y4m")
             for run in range(runs):
                 browser = await playwright.chromium.launch(**launch_options(fake_video=video))
@@ -182,21 +174,21 @@ async def student_arrival(runs: int) -> dict[str, list[float]]:
                     except AssertionError:
                         return False
 
-                await _until(in_room, 60)
+                await until(in_room, 60)
                 arrived = time.time() * 1000
 
                 async def listening(page: Any = page) -> bool:
                     return bool(await page.evaluate(STUDENT_PROBE, "Prof. Ada"))
 
-                await _until(listening, 30)
-                await _until(status_is("live"), 90)
+                await until(listening, 30)
+                await until(status_is("live"), 90)
                 seen.append(time.time() - arrived / 1000)
 
                 async def greeting_heard(page: Any = page, arrived: float = arrived) -> bool:
                     samples = await page.evaluate("() => window.__heard")
                     return any(t >= arrived and level > 0.02 for t, level in samples)
 
-                await _until(greeting_heard, 60)
+                await until(greeting_heard, 60)
                 samples = await page.evaluate("() => window.__heard")
                 onset = next(t for t, level in samples if t >= arrived and level > 0.02)
                 heard_after.append((onset - arrived) / 1000)
@@ -204,7 +196,7 @@ async def student_arrival(runs: int) -> dict[str, list[float]]:
                     f"  student arrival run {run + 1}/{runs}: avatar live {seen[-1]:.2f}s, heard {heard_after[-1]:.2f}s"
                 )
                 await browser.close()
-                await _until(status_is("idle", "in_room"), 60)  # the room empties: the avatar pauses
+                await until(status_is("idle", "in_room"), 60)  # the room empties: the avatar pauses
     return {"live_s": seen, "heard_s": heard_after}
 
 
@@ -215,7 +207,7 @@ async def recovery(runs: int) -> list[float]:
             number = await stack.meeting(["Room 1"])
             created = await stack.start(number, ["Room 1"])
             for run in range(runs):
-                await _until(_live(stack, created["id"]), 180)
+                await until(_live(stack, created["id"]), 180)
                 await asyncio.sleep(2)
                 [tree] = bot_trees()
                 killed = time.monotonic()
@@ -224,8 +216,8 @@ async def recovery(runs: int) -> list[float]:
                 async def recovering() -> bool:
                     return (await stack.session(created["id"]))["rooms"][0]["status"] != "live"
 
-                await _until(recovering, 30)
-                await _until(_live(stack, created["id"]), 180)
+                await until(recovering, 30)
+                await until(_live(stack, created["id"]), 180)
                 samples.append(time.monotonic() - killed)
                 say(f"  recovery run {run + 1}/{runs}: live again {samples[-1]:.2f}s after kill -9")
     return samples

@@ -22,13 +22,14 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fakes.liveavatar import frame_stamp
+from tests.bench.waiting import until
 from tests.farm.harness import FarmStack, running_farm
 
 Say = Callable[[str], None]
@@ -178,14 +179,6 @@ def glass_run(reading: dict[str, Any] | None) -> GlassRun:
     )
 
 
-async def _until(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {within:g}s")
-        await asyncio.sleep(0.2)
-
-
 async def _all_live(stack: FarmStack, session_id: str) -> bool:
     session = await stack.session(session_id)
     return all(room["status"] == "live" for room in session["rooms"])
@@ -208,7 +201,7 @@ async def glass_runs(runs: int, say: Say, frames: int = FRAMES_PER_RUN) -> list[
         async with running_farm(Path(tmp), liveavatar_config=config) as stack, async_playwright() as playwright:
             number = await stack.meeting(["Room 1"])
             created = await stack.start(number, ["Room 1"])
-            await _until(lambda: _all_live(stack, created["id"]), 180, "room live")
+            await until(lambda: _all_live(stack, created["id"]), 180, "room live")
             browser = await playwright.chromium.launch(**launch_options(fake_video=moving_y4m(Path(tmp) / "s.y4m")))
             try:
                 page = await browser.new_page()
@@ -220,7 +213,7 @@ async def glass_runs(runs: int, say: Say, frames: int = FRAMES_PER_RUN) -> list[
                     reading = await page.evaluate(GLASS_READER_JS, probe)
                     return bool(reading and reading["ages"])
 
-                await _until(stamped, 60, "a stamped frame at the student")
+                await until(stamped, 60, "a stamped frame at the student")
                 await asyncio.sleep(3)  # the encoders' ramp-up is not the steady state
                 timeout_ms = int(4 * 1000 * frames / AVATAR_FPS) + 10_000
                 for run in range(runs):
@@ -274,7 +267,7 @@ async def fps_with_rooms(rooms: int, say: Say, *, seconds: float = 15, every_s: 
             number = await stack.meeting(names)
             created = await stack.start(number, names)
             started = time.monotonic()
-            await _until(lambda: _all_live(stack, created["id"]), 120 + 60 * rooms, f"{rooms} rooms live")
+            await until(lambda: _all_live(stack, created["id"]), 120 + 60 * rooms, f"{rooms} rooms live")
             say(f"    {rooms} room(s) live after {time.monotonic() - started:.1f}s; students joining")
             browser = await playwright.chromium.launch(**launch_options(fake_video=moving_y4m(Path(tmp) / "s.y4m")))
             try:
@@ -286,7 +279,7 @@ async def fps_with_rooms(rooms: int, say: Say, *, seconds: float = 15, every_s: 
                     rates = await _received_fps(stack, number, students)
                     return all(rate for rate in rates.values())
 
-                await _until(all_receiving, 60 + 15 * rooms, "every student receiving the bot")
+                await until(all_receiving, 60 + 15 * rooms, "every student receiving the bot")
                 await asyncio.sleep(5)  # settle: the encoders' ramp-up is not the steady state
                 samples: dict[str, list[float]] = {student: [] for student in students}
                 deadline = time.monotonic() + seconds

@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from tests.bench.waiting import until
 from tests.farm.harness import FarmStack, running_farm
 from tests.nodes.harness import browser_nodes, farm_node_settings
 from tests.nodes.test_farm_on_nodes import IN_ROOM
@@ -25,8 +26,6 @@ def _in_rooms(stack: FarmStack, session_id: str, avoid: str | None = None) -> Ca
 
 
 async def time_to_live_on_nodes(nodes: int, runs: int, say: Callable[[str], None]) -> list[float]:
-    from tests.bench.__main__ import _until
-
     names = [f"Room {i + 1}" for i in range(ROOMS)]
     samples = []
     for run in range(runs):
@@ -35,7 +34,7 @@ async def time_to_live_on_nodes(nodes: int, runs: int, say: Callable[[str], None
                 number = await stack.meeting(names)
                 began = time.monotonic()
                 created = await stack.start(number, names)
-                await _until(_in_rooms(stack, created["id"]), 240)
+                await until(_in_rooms(stack, created["id"]), 240)
                 samples.append(time.monotonic() - began)
         say(f"  {ROOMS} rooms on {nodes} node(s), run {run + 1}/{runs}: bots in rooms after {samples[-1]:.2f}s")
     return samples
@@ -43,8 +42,6 @@ async def time_to_live_on_nodes(nodes: int, runs: int, say: Callable[[str], None
 
 async def recovery_after_node_kill(runs: int, say: Callable[[str], None]) -> list[float]:
     """Two rooms on two nodes (room per node, each node able to take both); one node is SIGKILLed."""
-    from tests.bench.__main__ import _until
-
     names = ["Room 1", "Room 2"]
     samples = []
     with browser_nodes(2, max_bots=2) as nodes, tempfile.TemporaryDirectory() as tmp:
@@ -52,13 +49,13 @@ async def recovery_after_node_kill(runs: int, say: Callable[[str], None]) -> lis
             number = await stack.meeting(names)
             created = await stack.start(number, names)
             for run in range(runs):
-                await _until(_in_rooms(stack, created["id"]), 180)
+                await until(_in_rooms(stack, created["id"]), 180)
                 first = (await stack.session(created["id"]))["rooms"][0]["node"]
                 victim = next(node for node in nodes if node.name == first)
                 killed = time.monotonic()
                 victim.kill()
 
-                await _until(_in_rooms(stack, created["id"], avoid=victim.name), 180)
+                await until(_in_rooms(stack, created["id"], avoid=victim.name), 180)
                 samples.append(time.monotonic() - killed)
                 say(f"  node recovery run {run + 1}/{runs}: back in rooms {samples[-1]:.2f}s after SIGKILL of a node")
                 victim.start()  # back for the next run

@@ -30,7 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from urllib.parse import urlencode
 from farm.browser_node import LocalBrowserNode, PlaywrightNode
 from tests.bench.process_stats import bot_trees, cpu_seconds, pss_mib
 from tests.bench.shared_browser import SharedBrowserNode
+from tests.bench.waiting import until
 from tests.farm.harness import FarmStack, running_farm
 from tests.support.process_tree import argv
 
@@ -102,14 +103,6 @@ def expected_trees(variant: str, bots: int) -> int:
     return 1 if variant == "shared browser" else bots
 
 
-async def _until(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
-    started = time.monotonic()
-    while not await check():
-        if time.monotonic() - started > within:
-            raise TimeoutError(f"{what}: not reached within {within:.0f}s")
-        await asyncio.sleep(0.2)
-
-
 async def _no_bot_browsers() -> bool:
     return not bot_trees()
 
@@ -146,7 +139,7 @@ async def measure(
     from tests.support.media import moving_y4m
 
     # The previous sample's browsers must be gone, or their trees would be counted here.
-    await _until(_no_bot_browsers, 30, "the previous sample's bot browsers exit")
+    await until(_no_bot_browsers, 30, "the previous sample's bot browsers exit")
     names = [f"Room {i + 1}" for i in range(rooms)]
     students = [_student(i) for i in range(rooms)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,7 +159,7 @@ async def measure(
                 session = await stack.session(created["id"])
                 return all(room["status"] == "live" for room in session["rooms"])
 
-            await _until(all_live, 60 + 40 * rooms, f"{rooms} room(s) live")
+            await until(all_live, 60 + 40 * rooms, f"{rooms} room(s) live")
             video = moving_y4m(Path(tmp) / "student.y4m")
             browser = await playwright.chromium.launch(**launch_options(fake_video=video))
             try:
@@ -182,7 +175,7 @@ async def measure(
                             return False
                     return True
 
-                await _until(every_student_sees_the_bot, 60 + 20 * rooms, "every student receives its bot's video")
+                await until(every_student_sees_the_bot, 60 + 20 * rooms, "every student receives its bot's video")
                 await asyncio.sleep(settle)
 
                 trees = bot_trees()
