@@ -30,7 +30,7 @@ LIVE_ZOOM_API_BASE = "https://api.zoom.us"
 LIVE_ZOOM_OAUTH_BASE = "https://zoom.us"
 LIVE_LIVEAVATAR_API_BASE = "https://api.liveavatar.com"
 
-# A bot with a student receiving it measured 0.24-0.26 core and 220-265 MiB PSS (`make bench`, README's table):
+# A bot with a student receiving it measured 0.20-0.25 core and 211-258 MiB PSS (`make bench`, README's table):
 # three per core leave a quarter of each core to spare, 400 MiB each half again their memory.
 BOTS_PER_CORE = 3
 MIB_PER_BOT = 400
