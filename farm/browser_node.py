@@ -33,7 +33,7 @@ REPORT_BINDING = "avatarfarmReport"
 EVALUATE_TIMEOUT_SECONDS = 15.0
 
 # Many bots on few cores: no throttling of a page nobody looks at, no GPU process of its own, and none of the
-# processes a bot never uses (each measured, `make bench` and issue #15's note):
+# processes a bot never uses (each measured; README, "What a bot costs"):
 #   * the omnibox popup pages headless Chromium preloads (browser UI a bot has none of): a renderer, ~45 MiB;
 #   * the spare renderer kept warm for a next navigation (a bot navigates once): ~14 MiB;
 #   * the audio and network services in their own utility processes (~20 and ~25 MiB): they run in the browser

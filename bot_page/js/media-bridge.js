@@ -95,9 +95,9 @@
   // scales), so a live avatar costs no drawing, no canvas read-back and no colour conversion. While no avatar
   // picture arrives, a placeholder card is drawn on a canvas and sent at the camera's frame rate.
   //
-  // Measured (`make bench`, issue #15): drawing the avatar's <video> or VideoFrames onto a 2D canvas made
+  // Measured (README, "What a bot costs"): drawing the avatar's <video> or VideoFrames onto a 2D canvas made
   // Chromium's software canvas keep a shared-memory copy of each frame, about 460 MiB per bot before the cache
-  // stopped growing, and cost more CPU than the pass-through. Thumbnails of the avatar are therefore made from
+  // stopped growing. Thumbnails of the avatar are therefore made from
   // a frame's pixels (VideoFrame.copyTo), never by drawing a frame: one drawn every 5 s grew it by 0.15 MiB/s.
 
   const canvas = document.createElement("canvas");
