@@ -35,9 +35,10 @@ from typing import Any
 
 from tests.bench.glass import glass_to_glass, rooms_at_20_fps
 from tests.bench.per_bot import per_bot_cost
+from tests.bench.probes import PROFESSOR, all_live, join_url, received_fps
 from tests.bench.process_stats import bot_trees
 from tests.bench.waiting import until
-from tests.farm.harness import FarmStack, running_farm
+from tests.farm.harness import running_farm
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "tests" / "bench" / "results.json"
@@ -49,15 +50,6 @@ def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-async def _all_live(stack: FarmStack, session_id: str) -> bool:
-    session = await stack.session(session_id)
-    return all(room["status"] == "live" for room in session["rooms"])
-
-
-def _live(stack: FarmStack, session_id: str) -> Callable[[], Awaitable[bool]]:
-    return lambda: _all_live(stack, session_id)
-
-
 async def time_to_live(rooms: int, runs: int) -> list[float]:
     names = [f"Room {i + 1}" for i in range(rooms)]
     samples = []
@@ -67,7 +59,7 @@ async def time_to_live(rooms: int, runs: int) -> list[float]:
                 number = await stack.meeting(names)
                 started = time.monotonic()
                 created = await stack.start(number, names)
-                await until(_live(stack, created["id"]), 180)
+                await until(all_live(stack, created["id"]), 180)
                 samples.append(time.monotonic() - started)
         say(f"  {rooms} room(s), run {run + 1}/{runs}: all live after {samples[-1]:.2f}s")
     return samples
@@ -107,14 +99,14 @@ async def media_and_latency(runs: int) -> dict[str, Any]:
         async with running_farm(Path(tmp)) as stack, async_playwright() as playwright:
             number = await stack.meeting(["Room 1"])
             created = await stack.start(number, ["Room 1"])
-            await until(_live(stack, created["id"]), 180)
+            await until(all_live(stack, created["id"]), 180)
             browser = await playwright.chromium.launch(**launch_options(fake_video=moving_y4m(Path(tmp) / "s.y4m")))
             page = await browser.new_page()
-            await page.goto(f"{stack.zoom.base_url}/join/{number}?name=Listener&room=Room%201&pwd=pw123&audio=0")
+            await page.goto(join_url(stack, number, "Listener", "Room 1"))
             room_base = f"/api/sessions/{created['id']}/rooms/{created['rooms'][0]['id']}"
 
             async def listening() -> bool:
-                return bool(await page.evaluate(STUDENT_PROBE, "Prof. Ada"))
+                return bool(await page.evaluate(STUDENT_PROBE, PROFESSOR))
 
             await until(listening, 60)
             await asyncio.sleep(4)  # the opening greeting ends
@@ -133,9 +125,10 @@ async def media_and_latency(runs: int) -> dict[str, Any]:
                 samples = await page.evaluate("() => window.__heard")
                 onset = next(t for t, level in samples if t >= sent and level > 0.02)
                 latencies.append((onset - sent) / 1000)
-                person = await stack.zoom.person(number, "Listener")
-                stream = next(s for s in person["media"]["receiving"] if s["name"].startswith("Prof. Ada"))
-                fps.append(float(stream["videoFps"]))
+                received = (await received_fps(stack, number, ["Listener"]))["Listener"]
+                if received is None:
+                    raise RuntimeError("the listener receives no video from the bot")
+                fps.append(received)
                 say(f"  say-to-hear run {run + 1}/{runs}: {latencies[-1]:.2f}s; receiving {fps[-1]:.0f} fps")
                 await asyncio.sleep(4)
             await browser.close()
@@ -166,7 +159,7 @@ async def student_arrival(runs: int) -> dict[str, list[float]]:
             for run in range(runs):
                 browser = await playwright.chromium.launch(**launch_options(fake_video=video))
                 page = await browser.new_page()
-                await page.goto(f"{stack.zoom.base_url}/join/{number}?name=Student&room=Room%201&pwd=pw123&audio=0")
+                await page.goto(join_url(stack, number, "Student", "Room 1"))
 
                 async def in_room() -> bool:
                     try:
@@ -178,7 +171,7 @@ async def student_arrival(runs: int) -> dict[str, list[float]]:
                 arrived = time.time() * 1000
 
                 async def listening(page: Any = page) -> bool:
-                    return bool(await page.evaluate(STUDENT_PROBE, "Prof. Ada"))
+                    return bool(await page.evaluate(STUDENT_PROBE, PROFESSOR))
 
                 await until(listening, 30)
                 await until(status_is("live"), 90)
@@ -207,7 +200,7 @@ async def recovery(runs: int) -> list[float]:
             number = await stack.meeting(["Room 1"])
             created = await stack.start(number, ["Room 1"])
             for run in range(runs):
-                await until(_live(stack, created["id"]), 180)
+                await until(all_live(stack, created["id"]), 180)
                 await asyncio.sleep(2)
                 [tree] = bot_trees()
                 killed = time.monotonic()
@@ -217,7 +210,7 @@ async def recovery(runs: int) -> list[float]:
                     return (await stack.session(created["id"]))["rooms"][0]["status"] != "live"
 
                 await until(recovering, 30)
-                await until(_live(stack, created["id"]), 180)
+                await until(all_live(stack, created["id"]), 180)
                 samples.append(time.monotonic() - killed)
                 say(f"  recovery run {run + 1}/{runs}: live again {samples[-1]:.2f}s after kill -9")
     return samples

@@ -26,15 +26,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fakes.liveavatar import frame_stamp
+from tests.bench.probes import PROFESSOR, all_live, join_url, received_fps
 from tests.bench.waiting import until
-from tests.farm.harness import FarmStack, running_farm
+from tests.farm.harness import running_farm
 
 Say = Callable[[str], None]
 
-BOT_NAME = "Prof. Ada"
 AVATAR_FPS = 25
 FRAMES_PER_RUN = 100
 MIN_DECODED = 0.5
@@ -162,7 +161,7 @@ def glass_run(reading: dict[str, Any] | None) -> GlassRun:
     """A GlassRun from GLASS_READER_JS's answer; raises when fewer than half the frames decoded (a broken reader
     or a band damaged on the way must not pass as a figure)."""
     if reading is None:
-        raise RuntimeError(f"the student's page shows no video from {BOT_NAME}")
+        raise RuntimeError(f"the student's page shows no video from {PROFESSOR}")
     seen, ages = int(reading["seen"]), [float(age) for age in reading["ages"]]
     if not seen or len(ages) < MIN_DECODED * seen:
         raise RuntimeError(
@@ -179,15 +178,6 @@ def glass_run(reading: dict[str, Any] | None) -> GlassRun:
     )
 
 
-async def _all_live(stack: FarmStack, session_id: str) -> bool:
-    session = await stack.session(session_id)
-    return all(room["status"] == "live" for room in session["rooms"])
-
-
-def _join_url(stack: FarmStack, number: str, student: str, room: str) -> str:
-    return f"{stack.zoom.base_url}/join/{number}?name={quote(student)}&room={quote(room)}&pwd=pw123&audio=0"
-
-
 async def glass_runs(runs: int, say: Say, frames: int = FRAMES_PER_RUN) -> list[GlassRun]:
     """One live room, one student; per run, `frames` presented frames read at the student."""
     from playwright.async_api import async_playwright
@@ -201,13 +191,13 @@ async def glass_runs(runs: int, say: Say, frames: int = FRAMES_PER_RUN) -> list[
         async with running_farm(Path(tmp), liveavatar_config=config) as stack, async_playwright() as playwright:
             number = await stack.meeting(["Room 1"])
             created = await stack.start(number, ["Room 1"])
-            await until(lambda: _all_live(stack, created["id"]), 180, "room live")
+            await until(all_live(stack, created["id"]), 180, "room live")
             browser = await playwright.chromium.launch(**launch_options(fake_video=moving_y4m(Path(tmp) / "s.y4m")))
             try:
                 page = await browser.new_page()
-                await page.goto(_join_url(stack, number, "Watcher", "Room 1"))
+                await page.goto(join_url(stack, number, "Watcher", "Room 1"))
                 # Until the avatar's own frames (not the bot's placeholder card) reach the student.
-                probe = {"name": BOT_NAME, "frames": 1, "timeoutMs": 5000}
+                probe = {"name": PROFESSOR, "frames": 1, "timeoutMs": 5000}
 
                 async def stamped() -> bool:
                     reading = await page.evaluate(GLASS_READER_JS, probe)
@@ -218,7 +208,7 @@ async def glass_runs(runs: int, say: Say, frames: int = FRAMES_PER_RUN) -> list[
                 timeout_ms = int(4 * 1000 * frames / AVATAR_FPS) + 10_000
                 for run in range(runs):
                     reading = await page.evaluate(
-                        GLASS_READER_JS, {"name": BOT_NAME, "frames": frames, "timeoutMs": timeout_ms}
+                        GLASS_READER_JS, {"name": PROFESSOR, "frames": frames, "timeoutMs": timeout_ms}
                     )
                     result = glass_run(reading)
                     results.append(result)
@@ -235,18 +225,6 @@ async def glass_runs(runs: int, say: Say, frames: int = FRAMES_PER_RUN) -> list[
 async def glass_to_glass(runs: int, say: Say) -> list[float]:
     """Glass-to-glass video latency (seconds), the median over ~100 frames for each run."""
     return [run.median_s for run in await glass_runs(runs, say)]
-
-
-async def _received_fps(stack: FarmStack, number: str, students: list[str]) -> dict[str, float | None]:
-    """Each student's current received frame rate of the bot (None: not receiving it yet)."""
-    roster = await stack.zoom.roster(number)
-    people = {p["name"]: p for p in roster["participants"]}
-    rates: dict[str, float | None] = {}
-    for student in students:
-        streams = ((people.get(student) or {}).get("media") or {}).get("receiving") or []
-        bot = next((s for s in streams if str(s.get("name", "")).startswith(BOT_NAME)), None)
-        rates[student] = float(bot["videoFps"]) if bot is not None else None
-    return rates
 
 
 async def fps_with_rooms(rooms: int, say: Say, *, seconds: float = 15, every_s: float = 1.5) -> list[float]:
@@ -267,16 +245,16 @@ async def fps_with_rooms(rooms: int, say: Say, *, seconds: float = 15, every_s: 
             number = await stack.meeting(names)
             created = await stack.start(number, names)
             started = time.monotonic()
-            await until(lambda: _all_live(stack, created["id"]), 120 + 60 * rooms, f"{rooms} rooms live")
+            await until(all_live(stack, created["id"]), 120 + 60 * rooms, f"{rooms} rooms live")
             say(f"    {rooms} room(s) live after {time.monotonic() - started:.1f}s; students joining")
             browser = await playwright.chromium.launch(**launch_options(fake_video=moving_y4m(Path(tmp) / "s.y4m")))
             try:
                 for student, room in zip(students, names, strict=True):
                     page = await browser.new_page()
-                    await page.goto(_join_url(stack, number, student, room))
+                    await page.goto(join_url(stack, number, student, room))
 
                 async def all_receiving() -> bool:
-                    rates = await _received_fps(stack, number, students)
+                    rates = await received_fps(stack, number, students)
                     return all(rate for rate in rates.values())
 
                 await until(all_receiving, 60 + 15 * rooms, "every student receiving the bot")
@@ -285,7 +263,7 @@ async def fps_with_rooms(rooms: int, say: Say, *, seconds: float = 15, every_s: 
                 deadline = time.monotonic() + seconds
                 while time.monotonic() < deadline:
                     await asyncio.sleep(every_s)
-                    for student, rate in (await _received_fps(stack, number, students)).items():
+                    for student, rate in (await received_fps(stack, number, students)).items():
                         samples[student].append(rate or 0.0)
             finally:
                 await browser.close()

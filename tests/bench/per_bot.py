@@ -34,13 +34,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from farm.browser_node import LocalBrowserNode, PlaywrightNode
+from tests.bench.probes import all_live, join_url, received_fps
 from tests.bench.process_stats import bot_trees, cpu_seconds, pss_mib
 from tests.bench.shared_browser import SharedBrowserNode
 from tests.bench.waiting import until
-from tests.farm.harness import FarmStack, running_farm
+from tests.farm.harness import running_farm
 from tests.support.process_tree import argv
 
 VARIANTS = ("avatarfarm", "naive", "shared browser")
@@ -52,7 +52,6 @@ AVATAR_FPS = 25
 SETTLE_SECONDS = 30.0
 WINDOW_SECONDS = 15.0
 FPS_READINGS = 3  # students' received frame rate, read this many times over the window
-PROFESSOR = "Prof. Ada"  # the bots' name in the harness's session (their stream names start with it)
 
 Say = Callable[[str], None]
 
@@ -111,19 +110,6 @@ def _student(index: int) -> str:
     return f"Student {index + 1}"
 
 
-async def _received_fps(stack: FarmStack, number: str, student: str) -> float | None:
-    """The frame rate `student` receives from the bot, or None while it receives no bot video."""
-    try:
-        person = await stack.zoom.person(number, student)
-    except AssertionError:  # not in the roster yet
-        return None
-    media = person.get("media") or {}
-    for stream in media.get("receiving") or []:
-        if str(stream.get("name", "")).startswith(PROFESSOR):
-            return float(stream.get("videoFps") or 0.0)
-    return None
-
-
 async def measure(
     variant: str,
     rooms: int,
@@ -155,25 +141,16 @@ async def measure(
             number = await stack.meeting(names)
             created = await stack.start(number, names)
 
-            async def all_live() -> bool:
-                session = await stack.session(created["id"])
-                return all(room["status"] == "live" for room in session["rooms"])
-
-            await until(all_live, 60 + 40 * rooms, f"{rooms} room(s) live")
+            await until(all_live(stack, created["id"]), 60 + 40 * rooms, f"{rooms} room(s) live")
             video = moving_y4m(Path(tmp) / "student.y4m")
             browser = await playwright.chromium.launch(**launch_options(fake_video=video))
             try:
                 for name, student in zip(names, students, strict=True):
                     page = await browser.new_page()
-                    query = urlencode({"name": student, "room": name, "pwd": "pw123", "audio": "0"})
-                    await page.goto(f"{stack.zoom.base_url}/join/{number}?{query}")
+                    await page.goto(join_url(stack, number, student, name))
 
                 async def every_student_sees_the_bot() -> bool:
-                    for student in students:
-                        fps = await _received_fps(stack, number, student)
-                        if not fps:
-                            return False
-                    return True
+                    return all((await received_fps(stack, number, students)).values())
 
                 await until(every_student_sees_the_bot, 60 + 20 * rooms, "every student receives its bot's video")
                 await asyncio.sleep(settle)
@@ -187,8 +164,8 @@ async def measure(
                 before, started = cpu_seconds(pids), time.monotonic()
                 for _ in range(FPS_READINGS):
                     await asyncio.sleep(window / FPS_READINGS)
-                    for student in students:
-                        readings[student].append(await _received_fps(stack, number, student) or 0.0)
+                    for student, fps in (await received_fps(stack, number, students)).items():
+                        readings[student].append(fps or 0.0)
                 cores = (cpu_seconds(pids) - before) / (time.monotonic() - started)
                 pids = [pid for tree in bot_trees() for pid in tree]
                 memory = pss_mib(pids)
