@@ -97,8 +97,8 @@
   //
   // Measured (README, "What a bot costs"): drawing the avatar's <video> or VideoFrames onto a 2D canvas made
   // Chromium's software canvas keep a shared-memory copy of each frame, about 460 MiB per bot before the cache
-  // stopped growing. Thumbnails of the avatar are therefore made from
-  // a frame's pixels (VideoFrame.copyTo), never by drawing a frame: one drawn every 5 s grew it by 0.15 MiB/s.
+  // stopped growing. Thumbnails of the avatar are therefore made from a frame's pixels (VideoFrame.copyTo), never
+  // by drawing a frame: one drawn every 5 s grew it by 0.15 MiB/s.
 
   const canvas = document.createElement("canvas");
   canvas.width = config.width;
@@ -108,6 +108,7 @@
   let cameraWriter = null;
   let avatarVideo = null;
   let avatarTrack = null; // our clone of the avatar's video track, read frame by frame
+  let avatarSourceId = null; // the id of the avatar's own track that avatarTrack clones
   let avatarFrameAt = 0;
   let avatarSentAt = 0;
   let snapshotWanted = true; // the next avatar frame is copied for the thumbnail
@@ -151,7 +152,8 @@
   function passAvatarFrame(frame) {
     const now = performance.now();
     avatarFrameAt = now;
-    // Never faster than the camera's frame rate: a faster avatar stream is thinned, not queued.
+    // A stream much faster than the camera is thinned (to at most twice its rate), never queued; the half-period
+    // bound lets a stream at the camera's own rate through despite its jitter.
     if (now - avatarSentAt < 500 / config.fps) {
       frame.close();
       return;
@@ -202,6 +204,7 @@
   function stopAvatarFrames() {
     if (avatarTrack) avatarTrack.stop(); // ends the reader's stream: its loop returns
     avatarTrack = null;
+    avatarSourceId = null;
     avatarFrameAt = 0;
   }
 
@@ -219,11 +222,11 @@
   function wireAvatarVideo() {
     const stream = avatarVideo && avatarVideo.srcObject;
     const source = stream instanceof MediaStream ? stream.getVideoTracks()[0] : null;
-    if (avatarTrack && source && avatarTrack.__avatarfarmSource === source.id) return;
+    if (avatarTrack && source && avatarSourceId === source.id) return;
     stopAvatarFrames();
     if (!source || source.readyState === "ended") return;
     avatarTrack = source.clone();
-    avatarTrack.__avatarfarmSource = source.id;
+    avatarSourceId = source.id;
     readAvatarFrames(avatarTrack);
   }
 

@@ -116,14 +116,17 @@ class MediaReporter {
     const [plane] = await frame.copyTo(pixels);
     const rect = frame.visibleRect;
     const rgb = /^(RGB|BGR)/.test(frame.format);
-    const step = rgb ? 4 : 1; // planar YUV formats start with their full-size luma plane
+    // Planar YUV formats start with their full-size luma plane; packed RGB ones are weighed per pixel.
+    const [red, blue] = frame.format.startsWith('BGR') ? [2, 0] : [0, 2];
+    const step = rgb ? 4 : 1;
     const luma = new Float32Array(SAMPLE_WIDTH * SAMPLE_HEIGHT);
     for (let y = 0; y < SAMPLE_HEIGHT; y++) {
       const row = plane.offset + (rect.y + Math.floor(((y + 0.5) * rect.height) / SAMPLE_HEIGHT)) * plane.stride;
       for (let x = 0; x < SAMPLE_WIDTH; x++) {
         const at = row + (rect.x + Math.floor(((x + 0.5) * rect.width) / SAMPLE_WIDTH)) * step;
-        const [r, g, b] = frame.format.startsWith('BGR') ? [pixels[at + 2], pixels[at + 1], pixels[at]] : [pixels[at], pixels[at + 1], pixels[at + 2]];
-        luma[y * SAMPLE_WIDTH + x] = rgb ? 0.299 * r + 0.587 * g + 0.114 * b : pixels[at];
+        luma[y * SAMPLE_WIDTH + x] = rgb
+          ? 0.299 * pixels[at + red] + 0.587 * pixels[at + 1] + 0.114 * pixels[at + blue]
+          : pixels[at];
       }
     }
     return luma;
