@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from api.deps import RepositoryDep, SettingsDep
@@ -56,7 +56,8 @@ UPLOAD_BODY = {
                         "course": {"type": "string", "maxLength": MAX_COURSE_NAME, "description": "The course name."},
                         "file": {"type": "string", "format": "binary", "description": SUPPORTED},
                     },
-                }
+                },
+                "example": {"course": "CS 101", "file": "(the bytes of algorithms-notes.pdf)"},
             }
         },
     }
@@ -252,6 +253,7 @@ async def delete_material(material_id: str, repository: RepositoryDep, settings:
 # ---- pins -------------------------------------------------------------------------------------------------
 
 PINS = "/api/sessions/{session_id}/rooms/{room_id}/pins"
+PassageId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A passage id (GET /api/materials/{id} lists them).")]
 
 
 async def _room(repository: Repository, session_id: str, room_id: str) -> tuple[Session, Room]:
@@ -276,7 +278,7 @@ async def list_pins(session_id: str, room_id: str, repository: RepositoryDep) ->
     responses=ERRORS,
     summary="Pin a passage to a room: every avatar start there gets it first (from the next start on)",
 )
-async def pin_passage(session_id: str, room_id: str, passage_id: int, repository: RepositoryDep) -> Response:
+async def pin_passage(session_id: str, room_id: str, passage_id: PassageId, repository: RepositoryDep) -> Response:
     session, room = await _room(repository, session_id, room_id)
     found = await repository.get_passage(passage_id)
     if found is None:
@@ -295,7 +297,7 @@ async def pin_passage(session_id: str, room_id: str, passage_id: int, repository
 @router.delete(
     PINS + "/{passage_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS, summary="Unpin a passage"
 )
-async def unpin_passage(session_id: str, room_id: str, passage_id: int, repository: RepositoryDep) -> Response:
+async def unpin_passage(session_id: str, room_id: str, passage_id: PassageId, repository: RepositoryDep) -> Response:
     await _room(repository, session_id, room_id)
     if not await repository.unpin_passage(room_id, passage_id):
         raise not_found(f"pinned passage {passage_id} in this room")
