@@ -8,6 +8,7 @@ import base64
 import pytest
 from playwright.async_api import JSHandle, Page, expect
 
+from state.models import GivenPassage
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
 from tests.dashboard.test_accessibility import audit
@@ -65,3 +66,35 @@ async def test_a_drop_without_a_course_asks_for_one_and_uploads_nothing(
         "Name the course first: the course name your sessions use."
     )
     assert (await server.client.get("/api/materials")).json()["materials"] == []
+
+
+async def test_a_rooms_details_and_the_report_page_show_the_passages_each_avatar_start_received(
+    signed_in: Dashboard, server: DashboardServer, page: Page
+) -> None:
+    session = await server.create_session([("Room 1", "Grace")])
+    room_id = session["rooms"][0]["id"]
+    await server.farm.join(room_id)
+    for passages in (
+        [GivenPassage(1, "algorithms-notes.pdf, p. 28", "Heaps sift down.", pinned=True)],
+        [
+            GivenPassage(1, "algorithms-notes.pdf, p. 28", "Heaps sift down.", pinned=True),
+            GivenPassage(7, "graphs-lecture.pptx, slide 5", "Dijkstra needs non-negative weights.", pinned=False),
+        ],
+    ):
+        row = await server.repository.open_avatar_session(room_id, bot_id=None)
+        await server.repository.record_given_passages(row.id, passages)
+
+    monitor = await signed_in.open_session(session["id"])
+    room = monitor.room("Room 1")
+    await room.expand()
+    given = room.details.get_by_role("region", name="Course passages")
+    await expect(given.locator("details[open] li")).to_have_text(
+        ["algorithms-notes.pdf, p. 28 (pinned)", "graphs-lecture.pptx, slide 5"]
+    )
+    await expect(given.locator("summary")).to_have_text(["Avatar start 2: 2 passages", "Avatar start 1: 1 passage"])
+
+    await page.goto(signed_in.url(f"/dashboard/sessions/{session['id']}/report"))
+    starts = page.locator(".passage-starts > li")
+    await expect(starts).to_have_count(2)
+    await expect(starts.nth(1)).to_contain_text("graphs-lecture.pptx, slide 5")
+    assert await audit(page) == []
