@@ -284,7 +284,7 @@ async def pin_passage(session_id: str, room_id: str, passage_id: PassageId, repo
     if found is None:
         raise not_found(f"passage with id {passage_id}")
     passage, course = found
-    if course.casefold() != session.course.name.casefold():
+    if course.casefold() != " ".join(session.course.name.split()).casefold():
         raise invalid(
             "passage_id",
             f"Passage {passage_id} ({passage.source}) is material of the course '{course}'; "

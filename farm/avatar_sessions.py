@@ -381,7 +381,13 @@ class RoomAvatar:
             instructions=room.context_text or "",
             background=room.student.background,
         )
-        passages = await select_passages(self.s.repository, course=session.course.name, room_id=room.id, needs=needs)
+        try:
+            passages = await select_passages(
+                self.s.repository, course=session.course.name, room_id=room.id, needs=needs
+            )
+        except Exception:  # the course's passages are help, not a condition: the avatar starts without them
+            log.exception("room %s: course passages could not be selected; the avatar starts without them", room.id)
+            passages = []
         base = room_context(session, room, passages=passages, reserved=len(summary) + 2 if summary else 0)
         if base.passages:
             await self.s.repository.record_given_passages(

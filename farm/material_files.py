@@ -8,8 +8,12 @@ import contextlib
 import hashlib
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import BinaryIO
+
+# A file in incoming/ untouched this long was left by a crashed upload.
+ABANDONED_SECONDS = 6 * 3600
 
 
 class UploadTooLarge(Exception):
@@ -64,6 +68,7 @@ class MaterialFiles:
 
     def receive(self, max_bytes: int) -> IncomingFile:
         self._incoming.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._clear_abandoned()
         return IncomingFile(self._incoming / secrets.token_hex(8), max_bytes)
 
     def path_of(self, sha256: str) -> Path:
@@ -83,9 +88,10 @@ class MaterialFiles:
         with contextlib.suppress(FileNotFoundError):
             self.path_of(sha256).unlink()
 
-    def clear_incoming(self) -> None:
-        """Files left half-received by a crash."""
-        if self._incoming.is_dir():
-            for leftover in self._incoming.iterdir():
-                with contextlib.suppress(OSError):
+    def _clear_abandoned(self) -> None:
+        """Files left half-received by a crash (no upload takes this long)."""
+        cutoff = time.time() - ABANDONED_SECONDS
+        for leftover in self._incoming.iterdir():
+            with contextlib.suppress(OSError):
+                if leftover.stat().st_mtime < cutoff:
                     leftover.unlink()

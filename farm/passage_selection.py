@@ -96,6 +96,7 @@ async def select_passages(
 ) -> list[SourcedPassage]:
     """The course's passages for this room, best first: pinned ones, then the fused search results, without
     duplicates. Empty when the course has no materials."""
+    course = " ".join(course.split())  # as uploads name it
     pinned = await repository.pinned_passages(room_id) if room_id is not None else []
     queries = [" ".join(needs.conversation[-RECENT_LINES:]), needs.instructions, needs.background]
     rankings = []

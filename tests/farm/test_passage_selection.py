@@ -3,13 +3,15 @@ passages first; duplicates dropped; the context takes passages in order while th
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from farm.avatar_context import PASSAGES_HEADER, PROMPT_LIMIT, SourcedPassage, build_context
-from farm.material_files import MaterialFiles
+from farm.material_files import ABANDONED_SECONDS, MaterialFiles
 from farm.material_intake import take_in
 from farm.passage_selection import RoomNeeds, fuse, select_passages, terms_of
 from state.database import Database
@@ -67,6 +69,13 @@ async def test_each_need_finds_its_passage_and_the_conversation_cannot_drown_the
         repository, course=COURSE, room_id=None, needs=RoomNeeds(instructions="linear probing clustering")
     )
     assert [p.source for p in only_instructions] == ["hashing.md"]
+    spaced = await select_passages(
+        repository,
+        course=f"  {COURSE.lower()} ".replace(" ", "  "),
+        room_id=None,
+        needs=RoomNeeds(instructions="probing"),
+    )
+    assert [p.source for p in spaced] == ["hashing.md"]  # a session's course name, however spaced or cased
     assert await select_passages(repository, course="No such course", room_id=None, needs=needs) == []
 
 
@@ -116,3 +125,16 @@ def test_the_context_takes_passages_in_order_while_they_fit_and_says_to_cite_the
     assert "[notes.pdf, p. 3] xxx" in context.prompt and "[deck.pptx, slide 2] Base case first." in context.prompt
     assert "y" * 100 not in context.prompt
     assert context.prompt.index("The syllabus.") < context.prompt.index("[notes.pdf, p. 3]")
+
+
+def test_files_abandoned_half_received_are_cleared_by_the_next_upload(tmp_path: Path) -> None:
+    files = MaterialFiles(tmp_path)
+    old = files.receive(100)
+    old.write(b"half a file")
+    old.close()
+    recent = files.receive(100)
+    recent.close()
+    stale = time.time() - ABANDONED_SECONDS - 60
+    os.utime(old.path, (stale, stale))
+    files.receive(100).discard()
+    assert not old.path.exists() and recent.path.exists()

@@ -554,3 +554,18 @@ async def test_an_avatar_start_gets_the_course_passages_its_room_needs_and_they_
     report = await session_report(rig.repository.db, session)
     [start] = report.rooms[0].avatar_starts
     assert start.avatar_session_id == avatar_session_id and start.passages == tuple(passages)
+
+
+async def test_an_avatar_starts_without_passages_when_they_cannot_be_selected(
+    rig_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> list[Any]:
+        raise RuntimeError("the index is damaged")
+
+    monkeypatch.setattr("farm.avatar_sessions.select_passages", broken)
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    assert await rig.repository.given_passages(rig.room_id) == {}
+    assert any("course passages could not be selected" in r.getMessage() for r in caplog.records)
