@@ -8,8 +8,10 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Any
 
 from state.models import MaterialKind
 
@@ -149,19 +151,26 @@ def _pptx(path: Path, filename: str) -> list[Section]:
         raise MaterialRefused(f"{filename} is not a readable PowerPoint file ({exc}).") from None
     sections = []
     for number, slide in enumerate(deck.slides, 1):
-        parts: list[str] = []
-        for shape in slide.shapes:
-            if shape.has_text_frame:
-                parts.append(shape.text_frame.text)
-            if getattr(shape, "has_table", False):
-                for row in shape.table.rows:
-                    parts.append(" | ".join(cell.text for cell in row.cells))
+        parts = _shape_texts(slide.shapes)
         if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
             notes = slide.notes_slide.notes_text_frame.text.strip()
             if notes:
                 parts.append(f"Speaker notes: {notes}")
         sections.append(Section(f"slide {number}", "\n".join(p for p in parts if p.strip())))
     return sections
+
+
+def _shape_texts(shapes: Iterable[Any]) -> list[str]:
+    """The text of a slide's shapes in their order: text boxes, tables, and the shapes inside groups."""
+    parts: list[str] = []
+    for shape in shapes:
+        if getattr(shape, "has_text_frame", False):
+            parts.append(shape.text_frame.text)
+        if getattr(shape, "has_table", False):
+            parts.extend(" | ".join(cell.text for cell in row.cells) for row in shape.table.rows)
+        if hasattr(shape, "shapes"):  # a group
+            parts.extend(_shape_texts(shape.shapes))
+    return parts
 
 
 def _docx(path: Path, filename: str) -> list[Section]:

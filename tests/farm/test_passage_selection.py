@@ -138,3 +138,17 @@ def test_files_abandoned_half_received_are_cleared_by_the_next_upload(tmp_path: 
     os.utime(old.path, (stale, stale))
     files.receive(100).discard()
     assert not old.path.exists() and recent.path.exists()
+
+
+def test_the_conversation_appended_after_the_context_is_kept_within_the_limit() -> None:
+    context = build_context(
+        professor_name="Prof. Ada",
+        teaching_style=None,
+        student_name="Grace",
+        student_background="",
+        course_name="CS 201",
+        course_material="A long handout. " * 2000,  # no passages: today's trimmed free text
+        room_name="Room 1",
+        reserved=1502,  # a conversation summary of 1,500 characters and its separator
+    )
+    assert len(context.prompt) + 1502 <= PROMPT_LIMIT

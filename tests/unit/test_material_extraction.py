@@ -88,3 +88,21 @@ def test_a_run_on_line_is_cut_at_a_space() -> None:
     pieces = split(words)
     assert all(len(p) <= MAX_CHARS for p in pieces)
     assert " ".join(pieces) == words
+
+
+def test_text_in_grouped_shapes_and_tables_of_a_slide_is_read(tmp_path: Path) -> None:
+    import io
+
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[6])  # blank
+    group = slide.shapes.add_group_shape()
+    group.shapes.add_textbox(Inches(1), Inches(1), Inches(3), Inches(1)).text_frame.text = "Grouped: the cut property."
+    table = slide.shapes.add_table(2, 2, Inches(1), Inches(3), Inches(4), Inches(1)).table
+    table.cell(0, 0).text, table.cell(0, 1).text = "Kruskal", "union-find"
+    out = io.BytesIO()
+    deck.save(out)
+    [section] = extract(_write(tmp_path, "mst.pptx", out.getvalue()), "mst.pptx").sections
+    assert "Grouped: the cut property." in section.text and "Kruskal | union-find" in section.text
