@@ -390,9 +390,12 @@ class RoomAvatar:
             passages = []
         base = room_context(session, room, passages=passages, reserved=len(summary) + 2 if summary else 0)
         if base.passages:
-            await self.s.repository.record_given_passages(
-                row, [GivenPassage(p.passage_id, p.source, p.text, p.pinned) for p in base.passages]
-            )
+            try:
+                await self.s.repository.record_given_passages(
+                    row, [GivenPassage(p.passage_id, p.source, p.text, p.pinned) for p in base.passages]
+                )
+            except Exception:  # the record is for the professor's eyes; the avatar starts all the same
+                log.exception("room %s: could not record the passages given to avatar session %s", room.id, row)
         prompt = base.prompt if not summary else f"{base.prompt}\n\n{summary}"
         opening = greeting(
             names=humans or [room.student.name],
