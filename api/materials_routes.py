@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from api.deps import RepositoryDep, SettingsDep
@@ -93,6 +94,7 @@ class _Form:
         self._name = ""
         self._value = bytearray()
         self._is_file = False
+        self.complete = False  # the closing boundary arrived
 
     def parser(self, boundary: bytes) -> MultipartParser:
         return MultipartParser(
@@ -105,6 +107,7 @@ class _Form:
                 "on_headers_finished": self._headers_finished,
                 "on_part_data": self._part_data,
                 "on_part_end": self._part_end,
+                "on_end": self._end,
             },
         )
 
@@ -123,7 +126,9 @@ class _Form:
     def _headers_finished(self) -> None:
         _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
         self._name = options.get(b"name", b"").decode("utf-8", "replace")
-        if self._name == "file" and b"filename" in options and self.incoming is None:
+        if self._name == "file" and options.get(b"filename"):
+            if self.incoming is not None:
+                raise invalid("file", "Upload one file at a time.")
             self.filename = clean_filename(options[b"filename"].decode("utf-8", "replace"))
             kind_of(self.filename)  # an unsupported type is refused before a byte of it is kept
             self.incoming = self._files.receive(self._max_bytes)
@@ -140,6 +145,9 @@ class _Form:
     def _part_end(self) -> None:
         if not self._is_file and self._name:
             self.fields.setdefault(self._name, self._value.decode("utf-8", "replace"))
+
+    def _end(self) -> None:
+        self.complete = True
 
 
 async def _receive(request: Request, settings: Settings, files: MaterialFiles) -> tuple[str, str, IncomingFile]:
@@ -164,10 +172,20 @@ async def _receive(request: Request, settings: Settings, files: MaterialFiles) -
         raise _too_large(settings) from None
     except MaterialRefused as exc:
         raise ApiError(415, "unsupported_type", exc.words) from None
+    except MultipartParseError:
+        if form.incoming is not None:
+            form.incoming.discard()
+        raise ApiError(422, "invalid_request", "The upload is not a well-formed multipart form.") from None
     except BaseException:
         if form.incoming is not None:
             form.incoming.discard()
         raise
+    if not form.complete:
+        if form.incoming is not None:
+            form.incoming.discard()
+        raise ApiError(
+            422, "invalid_request", "The upload stopped before its end (the connection may have dropped): try again."
+        )
     course = " ".join(form.fields.get("course", "").split())
     problems = []
     if not course:

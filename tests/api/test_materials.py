@@ -93,6 +93,38 @@ async def test_missing_fields_and_a_body_that_is_no_form_are_named(api: Api) -> 
     await _nothing_stored(api)
 
 
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (
+            b'--b\r\nContent-Disposition: form-data; name="course"\r\n\r\nCS 101\r\n--b\r\nContent-Disp',
+            "stopped before",
+        ),
+        (b'--b\r\nContent-Disposition: form-data; name="file"; filename="n.md"\r\n\r\nhalf a file', "stopped"),
+        (b"not a form at all, no boundary anywhere", "not a well-formed multipart form"),
+    ],
+)
+async def test_a_cut_or_malformed_form_is_refused_and_nothing_is_kept(api: Api, body: bytes, words: str) -> None:
+    response = await api.client.post(
+        "/api/materials", content=body, headers={"Content-Type": "multipart/form-data; boundary=b"}
+    )
+    assert response.status_code == 422, response.text
+    assert words in response.json()["message"]
+    await _nothing_stored(api)
+
+
+async def test_one_file_per_upload_and_an_empty_file_field_is_no_file(api: Api) -> None:
+    two = await api.client.post(
+        "/api/materials",
+        data={"course": "CS 101"},
+        files=[("file", ("a.md", b"# A\nText.")), ("file", ("b.md", b"# B\nText."))],
+    )
+    assert two.status_code == 422 and two.json()["message"] == "file: Upload one file at a time."
+    none_chosen = await api.client.post("/api/materials", data={"course": "CS 101"}, files={"file": ("", b"")})
+    assert none_chosen.status_code == 422 and none_chosen.json()["detail"][0]["field"] == "file"
+    await _nothing_stored(api)
+
+
 async def test_uploads_need_the_api_token(api: Api) -> None:
     response = await api.anonymous.post("/api/materials", data={"course": "CS 101"}, files={"file": ("n.pdf", NOTES)})
     assert response.status_code == 401
