@@ -56,6 +56,10 @@ class MaterialDetail(MaterialOut):
     passage_list: list[PassageOut]
 
 
+class PassageList(BaseModel):
+    passages: list[PassageOut]
+
+
 class PinList(BaseModel):
     passages: list[PassageOut] = Field(description="Pinned passages: every avatar start in the room gets them first.")
 

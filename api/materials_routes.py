@@ -16,11 +16,20 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from api.deps import RepositoryDep, SettingsDep
 from api.errors import ApiError, invalid, not_found
-from api.material_schemas import MAX_COURSE_NAME, MaterialDetail, MaterialList, MaterialOut, PassageOut, PinList
+from api.material_schemas import (
+    MAX_COURSE_NAME,
+    MaterialDetail,
+    MaterialList,
+    MaterialOut,
+    PassageList,
+    PassageOut,
+    PinList,
+)
 from api.schemas import ErrorOut
 from farm.material_extraction import SUPPORTED, MaterialRefused, kind_of
 from farm.material_files import IncomingFile, MaterialFiles, UploadTooLarge
 from farm.material_intake import clean_filename, remove, take_in
+from farm.passage_selection import terms_of
 from farm.settings import Settings
 from state.models import Room, Session
 from state.repository import NotFound, Repository
@@ -30,6 +39,7 @@ router = APIRouter(tags=["materials"])
 # Room for the multipart framing and the course field beside the file itself.
 FORM_OVERHEAD = 64 * 1024
 MAX_FIELD_BYTES = 4 * 1024
+MAX_SEARCH = 500
 
 ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorOut, "description": "Missing or wrong API token."},
@@ -288,6 +298,25 @@ async def _room(repository: Repository, session_id: str, room_id: str) -> tuple[
 async def list_pins(session_id: str, room_id: str, repository: RepositoryDep) -> PinList:
     await _room(repository, session_id, room_id)
     return PinList(passages=[PassageOut.of(p) for p in await repository.pinned_passages(room_id)])
+
+
+@router.get(
+    "/api/sessions/{session_id}/rooms/{room_id}/passages",
+    response_model=PassageList,
+    responses=ERRORS,
+    summary="Find passages of the room's course to pin: the best matches of the words asked, best first",
+)
+async def find_passages(
+    session_id: str,
+    room_id: str,
+    repository: RepositoryDep,
+    q: Annotated[str, Query(min_length=1, max_length=MAX_SEARCH, description="Words to look for.")],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> PassageList:
+    session, _ = await _room(repository, session_id, room_id)
+    terms = terms_of(q)  # common words ("the", "how") are not searched: a query of only those finds nothing
+    found = await repository.search_passages(" ".join(session.course.name.split()), terms, limit=limit)
+    return PassageList(passages=[PassageOut.of(s.passage) for s in found])
 
 
 @router.put(

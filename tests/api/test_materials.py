@@ -214,3 +214,13 @@ async def test_a_rooms_detail_and_the_report_show_the_passages_each_avatar_start
     [start] = report["rooms"][0]["context_passages"]
     assert start["avatar_session_id"] == row.id
     assert [p["source"] for p in start["passages"]] == ["notes.pdf, p. 2"]
+
+
+async def test_a_rooms_course_passages_are_found_by_their_words(api: Api) -> None:
+    session_id, room_id = await _session_room(api)
+    await _upload(api, "notes.pdf", NOTES)
+    await _upload(api, "other.pdf", NOTES, course="Other course")
+    found = await api.client.get(f"/api/sessions/{session_id}/rooms/{room_id}/passages", params={"q": "merging"})
+    assert [p["source"] for p in found.json()["passages"]] == ["notes.pdf, p. 2"]
+    stop_words = await api.client.get(f"/api/sessions/{session_id}/rooms/{room_id}/passages", params={"q": "how the"})
+    assert stop_words.status_code == 200 and stop_words.json()["passages"] == []

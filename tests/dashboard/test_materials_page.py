@@ -98,3 +98,32 @@ async def test_a_rooms_details_and_the_report_page_show_the_passages_each_avatar
     await expect(starts).to_have_count(2)
     await expect(starts.nth(1)).to_contain_text("graphs-lecture.pptx, slide 5")
     assert await audit(page) == []
+
+
+async def test_a_professor_finds_and_pins_a_passage_from_a_rooms_details(
+    signed_in: Dashboard, server: DashboardServer, page: Page
+) -> None:
+    session = await server.create_session([("Room 1", "Grace")])
+    room_id = session["rooms"][0]["id"]
+    notes = text_pdf(["Recursion needs a base case.", "Merge sort splits, sorts and merges the halves."])
+    upload = await server.client.post(
+        "/api/materials", data={"course": "cs 101"}, files={"file": ("algorithms-notes.pdf", notes)}
+    )
+    assert upload.status_code == 201
+    monitor = await signed_in.open_session(session["id"])
+    room = monitor.room("Room 1")
+    await room.expand()
+    pinned = room.details.get_by_role("list", name="Passages pinned to Room 1")
+    await expect(pinned).to_contain_text("None pinned.")
+    await room.details.get_by_role("searchbox", name="Find a course passage to pin to Room 1").fill("merging halves")
+    await room.details.get_by_role("button", name="Find").click()
+    await room.details.get_by_role("button", name="Pin algorithms-notes.pdf, p. 2").click()
+    await expect(pinned.locator("li")).to_have_count(1)
+    await expect(pinned).to_contain_text("algorithms-notes.pdf, p. 2")
+    pins = (await server.client.get(f"/api/sessions/{session['id']}/rooms/{room_id}/pins")).json()["passages"]
+    assert [p["source"] for p in pins] == ["algorithms-notes.pdf, p. 2"]
+    assert await audit(page) == []
+
+    await pinned.get_by_role("button", name="Unpin algorithms-notes.pdf, p. 2").click()
+    await expect(pinned).to_contain_text("None pinned.")
+    assert (await server.client.get(f"/api/sessions/{session['id']}/rooms/{room_id}/pins")).json()["passages"] == []

@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { el, fact, setText } from "./dom.js";
+import { RoomPins } from "./pins.js";
 import {
   avatarPresent,
   clock,
@@ -130,6 +131,7 @@ export class RoomCard {
     const downloads = el("p", { class: "transcript-downloads" }, "Download: ", download(".md", "Markdown"), " · ", download(".vtt", "WebVTT"));
     this.timeline = el("ol", { class: "timeline", "aria-label": "Timeline of events" });
     this.passages = el("div", { class: "passages-box" }, el("p", { class: "hint", text: "No course passages given yet." }));
+    this.pins = new RoomPins(this.path, this.room.name);
     return el(
       "div",
       { class: "room-details", id, hidden: true },
@@ -151,7 +153,7 @@ export class RoomCard {
       el("section", { class: "media" }, el("h4", { text: "Media" }), el("dl", { class: "media-stats" }, ...stats.map((s) => s.node))),
       el("section", { class: "transcript-box" }, el("h4", { text: "Transcript" }), this.transcript, downloads),
       el("section", { class: "timeline-box" }, el("h4", { text: "Timeline" }), this.timeline),
-      el("section", { class: "passages-section", "aria-label": "Course passages" }, el("h4", { text: "Course passages" }), this.passages),
+      el("section", { class: "passages-section", "aria-label": "Course passages" }, el("h4", { text: "Course passages" }), this.passages, this.pins.node),
     );
   }
 
@@ -250,6 +252,7 @@ export class RoomCard {
     this.renderTranscript(detail.transcript ?? []);
     this.renderTimeline(detail.events ?? []);
     this.renderPassages(detail.avatar_sessions ?? []);
+    await this.pins.load();
     if (detail.context_text && document.activeElement !== this.contextInput && !this.contextInput.value) {
       this.contextInput.value = detail.context_text;
     }
