@@ -105,6 +105,7 @@ class _Form:
         self._value = bytearray()
         self._is_file = False
         self.complete = False  # the closing boundary arrived
+        self._field_bytes = 0  # of every part but the file: bounded, whatever the number of parts
 
     def parser(self, boundary: bytes) -> MultipartParser:
         return MultipartParser(
@@ -147,10 +148,11 @@ class _Form:
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._is_file and self.incoming is not None:
             self.incoming.write(data[start:end])
-        elif len(self._value) + end - start <= MAX_FIELD_BYTES:
-            self._value += data[start:end]
         else:
-            raise ApiError(422, "invalid_request", f"{self._name or 'a field'}: this field is too long.")
+            self._field_bytes += end - start
+            if len(self._value) + end - start > MAX_FIELD_BYTES or self._field_bytes > FORM_OVERHEAD:
+                raise invalid(self._name or "form", "This field is too long (a course name is at most 200 characters).")
+            self._value += data[start:end]
 
     def _part_end(self) -> None:
         if not self._is_file and self._name:

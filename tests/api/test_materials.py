@@ -113,6 +113,15 @@ async def test_a_cut_or_malformed_form_is_refused_and_nothing_is_kept(api: Api, 
     await _nothing_stored(api)
 
 
+async def test_form_fields_beside_the_file_are_bounded(api: Api) -> None:
+    long_course = await _upload(api, "notes.pdf", NOTES, course="x" * 5000)
+    assert long_course.status_code == 422 and long_course.json()["detail"][0]["field"] == "course"
+    many = {f"field{i}": "y" * 4000 for i in range(20)}  # 80 KB of small fields, none of them the file
+    flood = await api.client.post("/api/materials", data={"course": "CS 101", **many}, files={"file": ("n.pdf", NOTES)})
+    assert flood.status_code == 422
+    await _nothing_stored(api)
+
+
 async def test_one_file_per_upload_and_an_empty_file_field_is_no_file(api: Api) -> None:
     two = await api.client.post(
         "/api/materials",
