@@ -17,6 +17,7 @@ from api import (
     events_routes,
     health_routes,
     liveavatar_routes,
+    materials_routes,
     record_routes,
     sessions_routes,
     zoom_routes,
@@ -117,6 +118,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
             {"name": "sessions", "description": "Sessions of a class and their breakout rooms."},
             {"name": "events", "description": "Live state changes."},
             {"name": "zoom", "description": "Connecting the professor's Zoom account (OBF, meeting creation)."},
+            {"name": "materials", "description": "Course materials the avatars draw on, and passages pinned to rooms."},
             {"name": "liveavatar", "description": "The LiveAvatar account's avatars and voices, to pick from."},
             {"name": "health", "description": "Probes and metrics."},
         ],
@@ -132,6 +134,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
     app.include_router(record_routes.router, dependencies=[Depends(require_token)])
     app.include_router(events_routes.router, dependencies=[Depends(require_token)])
     app.include_router(liveavatar_routes.router, dependencies=[Depends(require_token)])
+    app.include_router(materials_routes.router, dependencies=[Depends(require_token)])
     app.include_router(zoom_routes.router)
     dashboard_routes.install(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

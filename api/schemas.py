@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -11,6 +11,7 @@ from annotated_types import MaxLen
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from api.material_schemas import GivenPassageOut
 from farm.live_media import LiveMedia
 from farm.liveavatar_client import FULL_CREDITS_PER_MINUTE
 from state import models
@@ -486,6 +487,9 @@ class AvatarSessionOut(BaseModel):
     minutes: float
     credits: float
     end_reason: str | None
+    passages: list[GivenPassageOut] = Field(
+        default_factory=list, description="The course passages its context held, in context order."
+    )
 
 
 class RoomDetail(RoomOut):
@@ -506,6 +510,7 @@ class RoomDetail(RoomOut):
         avatar_sessions: list[models.AvatarSession],
         transcript: list[models.TranscriptLine],
         events: list[models.Event],
+        given: Mapping[str, Sequence[models.GivenPassage]] | None = None,
     ) -> RoomDetail:
         return cls(
             **RoomOut.of(room, media).model_dump(),
@@ -533,6 +538,7 @@ class RoomDetail(RoomOut):
                     minutes=round(a.minutes, 3),
                     credits=round(a.credits, 3),
                     end_reason=a.end_reason,
+                    passages=[GivenPassageOut.of(g) for g in (given or {}).get(a.id, ())],
                 )
                 for a in avatar_sessions
             ],
@@ -610,6 +616,12 @@ class TalkOut(BaseModel):
     measured: bool = Field(description="False when estimated from the words said (no speaking signal was recorded).")
 
 
+class AvatarStartPassagesOut(BaseModel):
+    avatar_session_id: str
+    requested_at: datetime
+    passages: list[GivenPassageOut]
+
+
 class RoomReportOut(BaseModel):
     room_id: str
     name: str
@@ -629,6 +641,9 @@ class RoomReportOut(BaseModel):
     failures: int
     incidents: list[IncidentOut]
     downloads: DownloadsOut
+    context_passages: list[AvatarStartPassagesOut] = Field(
+        default_factory=list, description="Per avatar start, the course passages its context held."
+    )
 
 
 class ReportTotalsOut(BaseModel):

@@ -15,18 +15,19 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from farm.avatar_context import AvatarContext, build_context
+from farm.avatar_context import AvatarContext, SourcedPassage, build_context
 from farm.conversation_summary import greeting, summarize
 from farm.credit_budget import budget_spent, budget_words
 from farm.liveavatar_client import LiveAvatarRefusal, SessionToken, in_words
 from farm.page_messages import DECLINE_AVATAR, START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
+from farm.passage_selection import RoomNeeds, select_passages
 from farm.recovery_policy import backoff_seconds
 from farm.vendor_http import VendorError
-from state.models import AvatarSessionStatus, Room, Session, SessionStatus
+from state.models import AvatarSessionStatus, GivenPassage, Room, Session, SessionStatus, TranscriptRole
 from state.repository import NotFound
 from state.vocabulary import reason_words
 
@@ -343,7 +344,7 @@ class RoomAvatar:
         current = _Current(row=row.id, requested_at=time.monotonic())
         self._current = current
         try:
-            context_id = await self._prepare_context(session, room, humans)
+            context_id = await self._prepare_context(session, room, humans, row.id)
             minting = asyncio.ensure_future(
                 self.s.liveavatar.session_token(
                     avatar_id=session.professor.avatar_id,
@@ -370,11 +371,31 @@ class RoomAvatar:
         await repo.avatar_session_assigned(row.id, vendor_session_id=minted.session_id)
         return minted.token
 
-    async def _prepare_context(self, session: Session, room: Room, humans: list[str]) -> str:
-        """The room's context with the conversation so far and a greeting for who is there."""
+    async def _prepare_context(self, session: Session, room: Room, humans: list[str], row: str) -> str:
+        """The room's context with the course passages it needs, the conversation so far and a greeting for who
+        is there; records which passages avatar session `row` was given."""
         lines = await self.s.repository.transcript(self.room_id, limit=200)
         summary = summarize(lines)
-        base = room_context(session, room)
+        needs = RoomNeeds(
+            conversation=[line.text for line in lines if line.role is TranscriptRole.student],
+            instructions=room.context_text or "",
+            background=room.student.background,
+        )
+        try:
+            passages = await select_passages(
+                self.s.repository, course=session.course.name, room_id=room.id, needs=needs
+            )
+        except Exception:  # the course's passages are help, not a condition: the avatar starts without them
+            log.exception("room %s: course passages could not be selected; the avatar starts without them", room.id)
+            passages = []
+        base = room_context(session, room, passages=passages, reserved=len(summary) + 2 if summary else 0)
+        if base.passages:
+            try:
+                await self.s.repository.record_given_passages(
+                    row, [GivenPassage(p.passage_id, p.source, p.text, p.pinned) for p in base.passages]
+                )
+            except Exception:  # the record is for the professor's eyes; the avatar starts all the same
+                log.exception("room %s: could not record the passages given to avatar session %s", room.id, row)
         prompt = base.prompt if not summary else f"{base.prompt}\n\n{summary}"
         opening = greeting(
             names=humans or [room.student.name],
@@ -432,7 +453,9 @@ async def _stop_when_minted(services: FarmServices, row: str, minting: asyncio.F
     await close_avatar_row(services, row, minted.session_id, "abandoned before it started")
 
 
-def room_context(session: Session, room: Room) -> AvatarContext:
+def room_context(
+    session: Session, room: Room, *, passages: Sequence[SourcedPassage] = (), reserved: int = 0
+) -> AvatarContext:
     professor = session.professor
     return build_context(
         professor_name=professor.name,
@@ -443,6 +466,8 @@ def room_context(session: Session, room: Room) -> AvatarContext:
         course_material=session.course.context,
         room_name=room.name,
         extra_instructions=room.context_text,
+        passages=passages,
+        reserved=reserved,
     )
 
 

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     avatar_start: Literal["on_human", "on_join"] = "on_human"
     # Minutes without speech in the room after which the avatar is paused (its billing stops).
     avatar_idle_minutes: Annotated[float, Field(gt=0, le=240)] = 3.0
+    # Largest course-material upload (POST /api/materials), in megabytes; refused (413) while it streams in.
+    max_upload_mb: Annotated[float, Field(gt=0, le=1024)] = 25.0
 
     # Webhooks (Standard Webhooks): receivers as a comma list; the signing secret (whsec_…) is generated under
     # DATA_DIR when unset. Failed deliveries are retried with exponential backoff within the budget.
@@ -197,6 +199,10 @@ class Settings(BaseSettings):
         """The webhook receiver URLs (AVATARFARM_WEBHOOK_URLS, comma-separated), without duplicates."""
         urls = [part.strip() for part in self.webhook_urls.split(",") if part.strip()]
         return tuple(dict.fromkeys(urls))
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
 
     @property
     def database_path(self) -> Path:

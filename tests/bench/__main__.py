@@ -13,7 +13,9 @@ Measures, as medians over several runs:
   * student arrives → avatar seen and heard: from a student entering the breakout room of a waiting bot
     (AVATAR_START=on_human, no avatar yet) until the room is live and the student hears the greeting;
   * browser nodes: 6 rooms with their bots in their rooms on two nodes against one, and recovery after SIGKILL
-    of a node.
+    of a node;
+  * course materials: how often the avatar's context holds the passage a student's question needs, against the
+    first characters of the course text (tests/bench/materials.py).
 Writes tests/bench/results.json and the table between the bench markers in README.md; `--only` runs one
 measure and replaces just its figures there.
 """
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.glass import glass_to_glass, rooms_at_20_fps
+from tests.bench.materials import measure as materials_hit_rate
 from tests.bench.per_bot import per_bot_cost
 from tests.bench.probes import PROFESSOR, all_live, join_url, received_fps
 from tests.bench.process_stats import bot_trees
@@ -320,6 +323,27 @@ def _table(results: dict[str, Any]) -> str:
                 "its bots back in their rooms on the other node",
             ),
         ]
+    if "materials" in m:
+        hits = m["materials"]
+        rows.append(
+            (
+                "Course passage a question needs, in the avatar's context",
+                f"{hits['hit_rate']:.2f} hit rate (first characters of the course text: "
+                f"{hits['baseline_hit_rate']:.2f})",
+                f"{hits['questions']} questions on a generated 40-page PDF and 12-slide deck, "
+                f"{hits['budget_chars']:,} characters",
+            )
+        )
+        if "large_course_passages" in hits:
+            rows.append(
+                (
+                    "Passage selection at an avatar start",
+                    f"{hits['selection_ms_per_question']:.1f} ms; {hits['large_course_selection_ms_per_question']:.1f} "
+                    f"ms on a course ten times larger",
+                    f"FTS5 bm25, 3 queries fused; the larger course ({hits['large_course_passages']} passages) "
+                    f"hit rate {hits['large_course_hit_rate']:.2f}",
+                )
+            )
     header = f"Measured on {results['machine']} ({results['date']}), `make bench`:\n\n"
     lines = ["| measure | median | notes |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return header + "\n".join(lines) + "\n"
@@ -354,6 +378,7 @@ MEASURES: dict[str, Callable[[int], Awaitable[Any]]] = {
     "student_arrival": student_arrival,
     "nodes": node_measures,
     "rooms_at_20_fps": lambda runs: rooms_at_20_fps(say),
+    "materials": lambda runs: materials_hit_rate(say),  # deterministic: one run
 }
 # A bot's memory is flat once its students see it (the avatar's frames are never drawn on a canvas): 15 s is
 # enough for the encoders' ramp-up.

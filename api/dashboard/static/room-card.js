@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { el, fact, setText } from "./dom.js";
+import { RoomPins } from "./pins.js";
 import {
   avatarPresent,
   clock,
@@ -129,6 +130,8 @@ export class RoomCard {
       el("a", { href: `${this.path}/transcript${suffix}`, download: true, "aria-label": `Transcript of ${this.room.name} as ${label}`, text: label });
     const downloads = el("p", { class: "transcript-downloads" }, "Download: ", download(".md", "Markdown"), " · ", download(".vtt", "WebVTT"));
     this.timeline = el("ol", { class: "timeline", "aria-label": "Timeline of events" });
+    this.passages = el("div", { class: "passages-box" }, el("p", { class: "hint", text: "No course passages given yet." }));
+    this.pins = new RoomPins(this.path, this.room.name);
     return el(
       "div",
       { class: "room-details", id, hidden: true },
@@ -150,6 +153,7 @@ export class RoomCard {
       el("section", { class: "media" }, el("h4", { text: "Media" }), el("dl", { class: "media-stats" }, ...stats.map((s) => s.node))),
       el("section", { class: "transcript-box" }, el("h4", { text: "Transcript" }), this.transcript, downloads),
       el("section", { class: "timeline-box" }, el("h4", { text: "Timeline" }), this.timeline),
+      el("section", { class: "passages-section", "aria-label": "Course passages" }, el("h4", { text: "Course passages" }), this.passages, this.pins.node),
     );
   }
 
@@ -247,9 +251,31 @@ export class RoomCard {
     this.update({ ...this.room, ...detail });
     this.renderTranscript(detail.transcript ?? []);
     this.renderTimeline(detail.events ?? []);
+    this.renderPassages(detail.avatar_sessions ?? []);
+    await this.pins.load();
     if (detail.context_text && document.activeElement !== this.contextInput && !this.contextInput.value) {
       this.contextInput.value = detail.context_text;
     }
+  }
+
+  /** Which course passages each avatar start received, newest start first, with their sources. */
+  renderPassages(avatarSessions) {
+    const starts = avatarSessions.filter((a) => (a.passages ?? []).length > 0).reverse();
+    if (!starts.length) return;
+    this.passages.replaceChildren(
+      ...starts.map((start, index) =>
+        el(
+          "details",
+          { open: index === 0 },
+          el("summary", { text: `Avatar start ${starts.length - index}: ${start.passages.length} passage${start.passages.length === 1 ? "" : "s"}` }),
+          el(
+            "ol",
+            { class: "passages-given" },
+            ...start.passages.map((p) => el("li", { title: p.excerpt, text: p.pinned ? `${p.source} (pinned)` : p.source })),
+          ),
+        ),
+      ),
+    );
   }
 
   lineNode(line) {
