@@ -116,6 +116,9 @@ def _serve(args: argparse.Namespace) -> int:
         app,
         host=settings.host,
         port=settings.port,
+        # Not uvloop: its spawn (Playwright's driver) runs Python after-fork code in the child, which can deadlock
+        # there when another thread holds the interpreter's thread-state lock (uvloop issue #749, fakes/serving.py).
+        loop="asyncio",
         log_level=args.log_level,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
