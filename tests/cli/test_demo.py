@@ -230,3 +230,68 @@ async def test_a_taken_port_stops_the_demo_before_anything_starts(tmp_path: Path
     assert f"127.0.0.1:{taken}" in err.decode() and "--port" in err.decode()
     assert not _listening(zoom_port) and not _listening(liveavatar_port)  # no fake was left running
     assert b"Traceback" not in out + err
+
+
+async def _demo_until(tmp_path: Path, ports: list[int], line: str) -> tuple[asyncio.subprocess.Process, str]:
+    """Start `avatarfarm demo --rooms 1` in its own process group; return it once it has printed `line`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AVATARFARM_")}
+    process = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "api.cli", "demo", "--rooms", "1", "--data-dir", str(tmp_path / "demo")],
+        *["--port", str(ports[0]), "--zoom-port", str(ports[1]), "--liveavatar-port", str(ports[2])],
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    output = ""
+    async with asyncio.timeout(120):
+        while line not in output:
+            raw = await process.stdout.readline()
+            assert raw, "the demo exited early:\n" + output
+            output += raw.decode()
+    return process, output
+
+
+async def test_the_fakes_and_their_livekit_server_die_with_a_killed_demo(tmp_path: Path) -> None:
+    ports = [free_port() for _ in range(3)]
+    process, _ = await _demo_until(tmp_path, ports, "fake LiveAvatar")
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[2]}", headers=_bearer(SIM_ADMIN_TOKEN)) as la:
+            assert (await la.get("/admin/livekit")).status_code == 200  # its LiveKit server runs from now on
+        tree = set(process_tree.tree(process.pid))
+        names = {process_tree.argv(pid)[0].rsplit("/", 1)[-1] for pid in tree if process_tree.argv(pid)}
+        assert "livekit-server" in names, names
+        process.kill()  # kill -9: no chance to clean up
+        await process.wait()
+        await until(_all_gone(tree - {process.pid}), 15, "the demo's fakes and their LiveKit server to end")
+        await until(_ports_free(ports), 5, "the demo's ports to be free")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+async def test_ctrl_c_while_the_bots_deploy_stops_everything_within_15_s(tmp_path: Path) -> None:
+    ports = [free_port() for _ in range(3)]
+    process, output = await _demo_until(tmp_path, ports, "Deploying")
+    assert process.stdout is not None
+    try:
+        tree = set(process_tree.tree(process.pid))
+        process.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        rest = (await asyncio.wait_for(process.stdout.read(), 30)).decode()
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+        assert time.monotonic() - started < 15
+        assert "Demo stopped." in rest and "Traceback" not in output + rest
+        await until(_all_gone(tree - {process.pid}), 5, "every process the demo started to end")
+        await until(_ports_free(ports), 5, "the demo's ports to be free")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _ports_free(ports: list[int]) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return not any(_listening(port) for port in ports)
+
+    return check
