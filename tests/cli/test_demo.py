@@ -21,7 +21,10 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright
 
-from api.demo import SIM_ADMIN_TOKEN
+from api.demo import EARLIER_RUN, SIM_ADMIN_TOKEN
+from state.database import Database
+from state.models import RoomStatus, SessionStatus
+from state.repository import Repository
 from tests.support import process_tree
 from tests.support.browsers import launch_options
 from tests.support.media import speech_wav
@@ -295,3 +298,32 @@ def _ports_free(ports: list[int]) -> Callable[[], Awaitable[bool]]:
         return not any(_listening(port) for port in ports)
 
     return check
+
+
+async def test_a_demo_started_again_ends_the_sessions_its_earlier_run_left_active(tmp_path: Path) -> None:
+    ports = [free_port() for _ in range(3)]
+    first, _ = await _demo_until(tmp_path, ports, "Deploying")
+    assert first.stdout is not None
+    # Ctrl-C: the farm leaves its meetings but keeps the session (a server restart relaunches it); the meeting
+    # itself goes with the first run's fake Zoom.
+    first.send_signal(signal.SIGINT)
+    await asyncio.wait_for(first.stdout.read(), 30)
+    assert await asyncio.wait_for(first.wait(), 30) == 0
+    second, output = await _demo_until(tmp_path, ports, "Deploying")
+    assert second.stdout is not None
+    try:
+        assert "ended 1 session an earlier demo run left active" in output
+        second.send_signal(signal.SIGINT)
+        await asyncio.wait_for(second.stdout.read(), 30)
+        assert await asyncio.wait_for(second.wait(), 30) == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(second.pid, signal.SIGKILL)
+    db = await Database.open(tmp_path / "demo" / "avatarfarm.sqlite3", apply_migrations=False)
+    try:
+        sessions = await Repository(db).list_sessions()
+    finally:
+        await db.close()
+    earlier = sessions[-1]  # newest first
+    assert earlier.status is SessionStatus.ended and earlier.end_reason == EARLIER_RUN
+    assert [room.status for room in earlier.rooms] == [RoomStatus.ended]  # closed, never relaunched into a failure
