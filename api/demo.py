@@ -213,7 +213,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     print(f"avatarfarm demo: {args.rooms} breakout rooms, everything simulated on this machine", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: its terminal was closed
         loop.add_signal_handler(sig, stop.set)
     try:
         ensure_free("127.0.0.1", args.zoom_port, setting="--zoom-port")
@@ -229,14 +229,14 @@ async def run_demo(args: argparse.Namespace) -> int:
         await asyncio.wait({body, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if body.done() and not stop.is_set():
             return body.result()  # --exit-when-live, or a start-up error (raised here)
-        print("\nStopping: every bot leaves its meeting and every avatar stops…", flush=True)
+        _say("\nStopping: every bot leaves its meeting and every avatar stops…")
         body.cancel()
         await asyncio.gather(body, return_exceptions=True)
         return 0
     finally:
         stopped.cancel()
         await demo.stop()
-        print("Demo stopped.", flush=True)
+        _say("Demo stopped.")
 
 
 class _Demo:
@@ -321,23 +321,33 @@ class _Demo:
         return 0
 
     async def stop(self) -> None:
-        """The farm first (its bots leave the meetings, its avatars stop), then the fakes; each within its time."""
-        if self.server is not None and self.serving is not None:
-            self.server.should_exit = True
-            done, _ = await asyncio.wait({self.serving}, timeout=FARM_STOP_SECONDS)
-            if not done:
-                print(f"  the farm did not stop within {FARM_STOP_SECONDS:.0f}s: cutting it short", flush=True)
-                # uvicorn reports its cut lifespan with a traceback: expected here, and said above in words.
-                logging.getLogger("uvicorn.error").disabled = True
-                self.serving.cancel()
-            await asyncio.gather(self.serving, return_exceptions=True)
-        else:
-            self.sock.close()
-        await asyncio.gather(*(_stop(service) for service in reversed(self.services)))
-        for fd in (self.lifeline_read, self.lifeline_write):
-            if fd >= 0:
-                os.close(fd)
-        self.lifeline_read = self.lifeline_write = -1
+        """The farm first (its bots leave the meetings, its avatars stop), then the fakes; each within its time.
+
+        The fakes are stopped whatever happened to the farm's stop (and the lifeline closed last)."""
+        try:
+            if self.server is not None and self.serving is not None:
+                self.server.should_exit = True
+                done, _ = await asyncio.wait({self.serving}, timeout=FARM_STOP_SECONDS)
+                if not done:
+                    _say(f"  the farm did not stop within {FARM_STOP_SECONDS:.0f}s: cutting it short")
+                    # uvicorn reports its cut lifespan with a traceback: expected here, and said above in words.
+                    logging.getLogger("uvicorn.error").disabled = True
+                    self.serving.cancel()
+                await asyncio.gather(self.serving, return_exceptions=True)
+            else:
+                self.sock.close()
+        finally:
+            await asyncio.gather(*(_stop(service) for service in reversed(self.services)))
+            for fd in (self.lifeline_read, self.lifeline_write):
+                if fd >= 0:
+                    os.close(fd)
+            self.lifeline_read = self.lifeline_write = -1
+
+
+def _say(text: str) -> None:
+    """A line on standard output that may be gone (a closed terminal, a reader that quit): stopping goes on."""
+    with contextlib.suppress(OSError):
+        print(text, flush=True)
 
 
 class _AliveProcess:
