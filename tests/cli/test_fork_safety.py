@@ -1,4 +1,5 @@
-"""No Python runs between fork and exec in the children the fakes start (espeak-ng, livekit-server).
+"""No Python runs between fork and exec in the children the fakes start (espeak-ng, livekit-server), nor in those
+`avatarfarm serve` starts (Playwright's driver).
 
 Python code run there (uvloop's spawn runs the interpreter's after-fork code in every child, uvloop issue #749;
 so does `preexec_fn`) can deadlock in a process whose native threads enter Python, as the LiveKit SDK's do: the
@@ -9,6 +10,8 @@ hook that leaves a mark in a file, makes it start its LiveKit server and speak (
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +20,7 @@ import pytest
 
 from fakes.liveavatar.livekit_server import find_binary
 from tests.fakes_liveavatar.room_client import room_client
+from tests.support import process_tree
 from tests.support.ports import free_port
 
 API_KEY = "fork-key"
@@ -75,3 +79,35 @@ async def test_the_fake_liveavatar_runs_no_python_in_the_children_it_starts(tmp_
             await process.wait()
         log.close()
     assert not mark.exists(), "Python code ran in a child of the fake between fork and exec"
+
+
+async def test_avatarfarm_serve_runs_no_python_in_the_children_it_starts(tmp_path: Path) -> None:
+    """The farm starts Playwright's driver (a child) as it starts up."""
+    mark = tmp_path / "python-ran-after-fork"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AVATARFARM_")}
+    args = ["serve", "--port", str(port), "--data-dir", str(tmp_path / "var"), "--log-level", "warning"]
+    log = (tmp_path / "serve.log").open("wb")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", LAUNCH, str(mark), *args, stdout=log, stderr=asyncio.subprocess.STDOUT, env=env
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            for _ in range(300):
+                if process.returncode is not None:
+                    break
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+        drivers = [pid for pid in process_tree.tree(process.pid) if "run-driver" in " ".join(process_tree.argv(pid))]
+        assert drivers, (tmp_path / "serve.log").read_text()  # Playwright's driver runs: the spawn happened
+    finally:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 20)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+        log.close()
+    assert not mark.exists(), "Python code ran in a child of avatarfarm serve between fork and exec"
