@@ -333,9 +333,10 @@ def _plugin_names() -> set[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
-    parser = build_parser(command)
-    args = parser.parse_args(argv)
     try:
+        # Inside the try: Ctrl-C while a command's modules load (seconds on a busy machine) ends it without a
+        # traceback too.
+        args = build_parser(command).parse_args(argv)
         return int(args.handler(args))
     except UsageError as exc:
         print(f"avatarfarm: {exc}", file=sys.stderr)
