@@ -1,6 +1,6 @@
 """Reproduces the fake LiveAvatar's freeze (issue 19) outside the demo, and shows asyncio's loop does not freeze.
 
-    .venv/bin/python -m tests.bench.spawn_freeze --loop uvloop    # froze within 200 spawns (8 s) here, 4 runs of 4
+    .venv/bin/python -m tests.bench.spawn_freeze --loop uvloop    # froze in 4 runs of 4 (3 timed: <200 spawns, 8 s)
     .venv/bin/python -m tests.bench.spawn_freeze --loop asyncio   # 3,900 spawns in 90 s, 1,750 in 60 s: no freeze
 
 A worker process does what the fake does when an avatar speaks while rooms come and go: LiveKit rooms join,
