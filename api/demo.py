@@ -3,7 +3,9 @@
 It starts the fake Zoom and the fake LiveAvatar (as `avatarfarm fake-zoom` / `fake-liveavatar` processes),
 then the farm with its API, creates a meeting with N breakout rooms as its host would, starts a session over
 the farm's own REST API, shows the deployment as it happens, and prints where to look and how to join as a
-student. Ctrl-C leaves every meeting, stops every avatar and stops the fakes.
+student. Ctrl-C (or SIGTERM, or a closed terminal), in any state, leaves every meeting, stops every avatar and
+stops the fakes within 15 s. The fakes hold one end of a pipe only the demo writes to, so they stop even when the
+demo is killed outright; a demo started again ends the sessions an earlier run left active.
 """
 
 from __future__ import annotations
