@@ -13,7 +13,8 @@ fake LiveAvatar streaming 3 avatar sessions used 0.117 cores on asyncio's loop a
 2 runs of 20 s, `python -m tests.bench.fake_event_loop`).
 
 The lifeline is the read end of a pipe whose write end only the starter holds: when the starter exits, even by
-SIGKILL, the pipe reaches end-of-file, and the fake stops as on SIGTERM (or exits at once when that stalls).
+SIGKILL, the pipe reaches end-of-file, and the fake stops as on SIGTERM (or, when that stalls, is killed with its
+process group).
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def _watch_lifeline(fd: int) -> None:
                 pass
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(ORPHAN_GRACE_S)
+        # Still here: its children (a speech recogniser worker, espeak-ng) would outlive an exit of this process
+        # alone. The demo starts each fake as the leader of its own process group: the whole group goes.
+        if os.getpgrp() == os.getpid():
+            os.killpg(0, signal.SIGKILL)
         os._exit(1)
 
     threading.Thread(target=watch, name="lifeline", daemon=True).start()
