@@ -116,6 +116,9 @@ def _serve(args: argparse.Namespace) -> int:
         app,
         host=settings.host,
         port=settings.port,
+        # Not uvloop: its spawn (Playwright's driver) runs Python after-fork code in the child, which can deadlock
+        # there when another thread holds the interpreter's thread-state lock (uvloop issue #749, fakes/serving.py).
+        loop="asyncio",
         log_level=args.log_level,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
@@ -330,9 +333,10 @@ def _plugin_names() -> set[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
-    parser = build_parser(command)
-    args = parser.parse_args(argv)
     try:
+        # Inside the try: Ctrl-C while a command's modules load (seconds on a busy machine) ends it without a
+        # traceback too.
+        args = build_parser(command).parse_args(argv)
         return int(args.handler(args))
     except UsageError as exc:
         print(f"avatarfarm: {exc}", file=sys.stderr)

@@ -291,8 +291,14 @@ class MediaOut(BaseModel):
     outbound_fps: float = Field(description="Frames per second the bot's camera sends.")
     width: int
     height: int
-    level_out: float = Field(description="Loudness of the avatar's voice going out (RMS, 0..1).")
-    level_in: float = Field(description="Loudness of the room's audio reaching the avatar (RMS, 0..1).")
+    level_out: float = Field(
+        description="Loudness of the avatar's voice going out: the loudest RMS (0..1) since the bot's previous "
+        "heartbeat."
+    )
+    level_in: float = Field(
+        description="Loudness of the room's audio reaching the avatar: the loudest RMS (0..1) since the bot's previous "
+        "heartbeat."
+    )
     avatar_ready: bool
     avatar_talking: bool
     people_in_room: int

@@ -33,16 +33,18 @@ export class RoomCard {
     const id = `room-${this.room.id}`;
     this.nameNode = el("h3", { class: "room-name", id: `${id}-name` });
     this.studentNode = el("span", { class: "student-name" });
+    this.studentLabel = el("span", { class: "student-label", text: "Expected student: " });
     this.image = el("img", { class: "thumb-img", alt: "", width: 160, height: 90, hidden: true });
     this.noPicture = el("span", { class: "thumb-empty", text: "No picture yet" });
     this.avatarBadge = el("span", { class: "indicator avatar" });
     this.talkingBadge = el("span", { class: "indicator talking" });
     this.stateText = el("span", { class: "state-text" });
     this.reasonNode = el("p", { class: "reason", hidden: true });
-    const time = fact("In the room", "time-in-room");
+    const time = fact("Live for", "time-in-room");
     const credits = fact("Credits", "credits");
     const node = fact("Browser node", "browser-node");
     this.timeNode = time.value;
+    this.timeFact = time.node;
     this.creditsNode = credits.value;
     this.browserNode = node;
     this.expandButton = el("button", {
@@ -68,7 +70,7 @@ export class RoomCard {
             "div",
             { class: "card-text" },
             this.nameNode,
-            el("p", { class: "student" }, "Student: ", this.studentNode),
+            el("p", { class: "student" }, this.studentLabel, this.studentNode),
             el("p", { class: "state" }, el("span", { class: "state-dot", "aria-hidden": "true" }), this.stateText),
             this.reasonNode,
             el("p", { class: "indicators" }, this.avatarBadge, this.talkingBadge),
@@ -165,6 +167,9 @@ export class RoomCard {
     this.node.className = `room-card colour-${colour}${this.expanded ? " expanded" : ""}`;
     setText(this.nameNode, room.name);
     setText(this.studentNode, room.student?.name ?? "");
+    // The session names whom each room is for; whether a person is there is what the bot last saw.
+    const someoneThere = room.status === "live" || (room.media?.people_in_room ?? 0) > 0;
+    setText(this.studentLabel, someoneThere ? "Student: " : "Expected student: ");
     setText(this.stateText, stateLine(room));
     // Why a room failed, ended, or waits without its avatar (paused, muted by the host) — in words.
     const explained = ["failed", "ended", "idle", "in_main_session", "live"].includes(room.status);
@@ -203,7 +208,9 @@ export class RoomCard {
   }
 
   tick(now = Date.now()) {
-    setText(this.timeNode, timeInRoom(this.room, now));
+    const live = timeInRoom(this.room, now);
+    setText(this.timeNode, live);
+    this.timeFact.hidden = live === "–"; // how long the avatar has been live: nothing to say while it is not
   }
 
   renderMedia() {
