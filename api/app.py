@@ -22,11 +22,13 @@ from api import (
     zoom_routes,
 )
 from api.auth import ensure_api_token, require_token
+from api.auth_throttle import AuthThrottle
 from api.dashboard import routes as dashboard_routes
 from api.errors import install_error_handlers
 from api.farm_port import FarmManager
 from api.liveavatar_catalog import LiveAvatarCatalog
 from api.metrics import Metrics, MetricsMiddleware
+from api.request_guard import RequestGuard
 from api.secrets_at_rest import open_repository, open_secret_box
 from farm.bot_tickets import BotTickets
 from farm.queued import QueuedFarm
@@ -134,6 +136,8 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
     app.include_router(liveavatar_routes.router, dependencies=[Depends(require_token)])
     app.include_router(zoom_routes.router)
     dashboard_routes.install(app)
+    app.state.auth_throttle = throttle = AuthThrottle()
+    app.add_middleware(RequestGuard, settings=settings, throttle=throttle)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     app.openapi = lambda: described(app)  # type: ignore[method-assign]

@@ -78,11 +78,21 @@ def check_token(presented: str | None, expected: str) -> None:
         raise ApiError(401, "unauthorized", "The API token is not valid for this server.", headers=challenge)
 
 
-async def require_token(request: Request) -> None:
-    """FastAPI dependency guarding the API routes: the bearer token, or else the dashboard's sign-in cookie
-    (which needs its CSRF token on requests that change state)."""
+def authenticate(request: Request) -> None:
+    """Raise 401 unless the request carries the bearer token, or else the dashboard's sign-in cookie (403 when
+    a request that changes something lacks the cookie's CSRF token). Reads headers only, never the body."""
     presented = bearer_token(request)
     if presented is None and has_session_cookie(request):
         check_cookie(request)
         return
     check_token(presented, request.app.state.api_token)
+
+
+def presented_credential(request: Request) -> bool:
+    """Whether the request offered a credential at all (a bearer token or a sign-in cookie)."""
+    return bearer_token(request) is not None or has_session_cookie(request)
+
+
+async def require_token(request: Request) -> None:
+    """FastAPI dependency guarding the API routes (the request guard has checked the same before the body)."""
+    authenticate(request)

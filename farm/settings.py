@@ -121,6 +121,14 @@ class Settings(BaseSettings):
     browser_node_token: SecretStr | None = None
     node_max_bots: Annotated[int, Field(ge=1, le=1000)] = DEFAULT_NODE_MAX_BOTS
 
+    # What one client may send and hold open (api/request_guard.py): a JSON or form body's size in bytes;
+    # routes that take uploads name their own larger cap in BODY_LIMITS ({"METHOD /path/{param}": bytes},
+    # merged over api/body_limits.py's defaults); requests and event streams open at once per client address.
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
+    body_limits: dict[str, Annotated[int, Field(ge=1024)]] = Field(default_factory=dict)
+    max_requests_per_client: Annotated[int, Field(ge=1, le=10_000)] = 64
+    max_streams_per_client: Annotated[int, Field(ge=1, le=1000)] = 8
+
     @model_validator(mode="after")
     def _fill_mode_defaults(self) -> Self:
         if self.zoom_mode is Mode.live:
@@ -158,6 +166,10 @@ class Settings(BaseSettings):
                 if not value.startswith(("http://", "https://")):
                     raise ValueError(f"{ENV_PREFIX}{name.upper()} must start with http:// or https:// (got {value!r})")
                 setattr(self, name, value.rstrip("/"))
+        for route in self.body_limits:
+            method, _, path = route.partition(" ")
+            if not method.isalpha() or not path.startswith("/") or " " in path:
+                raise ValueError(f"{ENV_PREFIX}BODY_LIMITS: {route!r} is not 'METHOD /path' (like 'POST /api/materials')")
         self._check_nodes()
         return self
 

@@ -5,6 +5,7 @@ accept the sign-in cookie (see session_cookie)."""
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from datetime import UTC, datetime
 from typing import Annotated
@@ -18,6 +19,8 @@ from api.dashboard.session_cookie import DashboardSession
 from api.deps import RepositoryDep
 from farm.settings import Settings
 from state.models import RoomStatus, Session
+
+log = logging.getLogger("avatarfarm.api")
 
 router = APIRouter(include_in_schema=False)
 
@@ -132,6 +135,9 @@ async def sign_in(
     if not presented:
         return _sign_in_form(request, next_path=target, error="Enter the API token.", status_code=422)
     if not hmac.compare_digest(presented.encode(), api_token.encode()):
+        address = request.client.host if request.client else "unknown"
+        request.app.state.auth_throttle.failed(address)
+        log.warning("refused a wrong token on the dashboard's sign-in form from %s", address)
         return _sign_in_form(
             request,
             next_path=target,
