@@ -169,7 +169,9 @@ class Settings(BaseSettings):
         for route in self.body_limits:
             method, _, path = route.partition(" ")
             if not method.isalpha() or not path.startswith("/") or " " in path:
-                raise ValueError(f"{ENV_PREFIX}BODY_LIMITS: {route!r} is not 'METHOD /path' (like 'POST /api/materials')")
+                raise ValueError(
+                    f"{ENV_PREFIX}BODY_LIMITS: {route!r} is not 'METHOD /path' (like 'POST /api/materials')"
+                )
         self._check_nodes()
         return self
 
