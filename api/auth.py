@@ -13,7 +13,8 @@ from fastapi import Request
 from api.dashboard.session_cookie import check_cookie, has_session_cookie
 from api.errors import ApiError
 from farm.settings import Settings
-from state.private_files import create_private, read_private
+from farm.credential_strength import weakness
+from state.private_files import PrivateFileError, create_private, read_private
 
 TOKEN_FILE = "api_token"
 
@@ -32,12 +33,16 @@ def token_path(settings: Settings) -> Path:
 def ensure_api_token(settings: Settings) -> ApiToken:
     """The configured token; else the one kept in DATA_DIR; else a new one written there (mode 0600, O_EXCL).
 
-    Raises PrivateFileError (one line with the fix) when the kept file is a symlink or readable by others."""
+    Raises PrivateFileError (one line with the fix) when the kept file is a symlink, readable by others or
+    holds a weak token (the configured one is checked with the settings)."""
     if settings.api_token is not None and settings.api_token.get_secret_value():
         return ApiToken(settings.api_token.get_secret_value(), False, "AVATARFARM_API_TOKEN")
     path = token_path(settings)
     stored = (read_private(path) or "").strip()
     if stored:
+        why = weakness(stored)
+        if why is not None:
+            raise PrivateFileError(f"the API token kept in {path} {why} (or delete the file: a new one is made)")
         return ApiToken(stored, False, str(path))
     value = secrets.token_urlsafe(32)
     if path.exists():  # an empty file left behind: replaced, still never through a link

@@ -15,7 +15,8 @@ from typing import Protocol, cast
 
 from pydantic import SecretStr
 
-from farm.settings import ENV_PREFIX, MIN_NODE_TOKEN, Settings, SettingsError, load_settings
+from farm.credential_strength import weakness
+from farm.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from state.migrations import SchemaError
 
 PLUGIN_GROUP = "avatarfarm.commands"
@@ -240,11 +241,11 @@ def _node(args: argparse.Namespace) -> int:
     from farm.node_server import NodeConfig, main_sync
 
     token = args.token or os.environ.get(f"{ENV_PREFIX}BROWSER_NODE_TOKEN", "")
-    if len(token) < MIN_NODE_TOKEN:
-        raise UsageError(
-            f"a browser node needs a token of at least {MIN_NODE_TOKEN} characters "
-            f"(--token or {ENV_PREFIX}BROWSER_NODE_TOKEN)"
-        )
+    if not token:
+        raise UsageError(f"a browser node needs a token (--token or {ENV_PREFIX}BROWSER_NODE_TOKEN)")
+    why = weakness(token)
+    if why is not None:
+        raise UsageError(f"the browser node's token {why}")
     if args.max_bots is not None and args.max_bots < 1:
         raise UsageError("--max-bots must be at least 1")
     _configure_logging(args.log_level)

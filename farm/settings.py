@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from farm.credential_strength import weakness
+
 ENV_PREFIX = "AVATARFARM_"
 
 # The simulated services' defaults. The fakes (fakes/zoom, fakes/liveavatar) start with the same values,
@@ -36,8 +38,6 @@ BOTS_PER_CORE = 3
 MIB_PER_BOT = 400
 
 
-# A browser node's token guards a server that launches browsers: long enough not to be guessed.
-MIN_NODE_TOKEN = 16
 NODE_URL_SCHEMES = ("ws", "wss", "dns+ws", "dns+wss")
 DEFAULT_NODE_MAX_BOTS = 4
 
@@ -166,6 +166,7 @@ class Settings(BaseSettings):
                 if not value.startswith(("http://", "https://")):
                     raise ValueError(f"{ENV_PREFIX}{name.upper()} must start with http:// or https:// (got {value!r})")
                 setattr(self, name, value.rstrip("/"))
+        self._check_credentials()
         for route in self.body_limits:
             method, _, path = route.partition(" ")
             if not method.isalpha() or not path.startswith("/") or " " in path:
@@ -175,6 +176,20 @@ class Settings(BaseSettings):
         self._check_nodes()
         return self
 
+    def _check_credentials(self) -> None:
+        """Our own credentials carry 128 bits; no credential is a placeholder (deploy/kubernetes/secret.yaml's).
+        The message names the variable, never the value."""
+        ours = ("api_token", "browser_node_token", "webhook_secret")
+        vendors = ("zoom_sdk_key", "zoom_sdk_secret", "zoom_oauth_client_id", "zoom_oauth_client_secret")
+        for name in (*ours, *vendors, "liveavatar_api_key", "secret_key"):
+            value = getattr(self, name)
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if not text:
+                continue
+            why = weakness(text)
+            if why is not None and (name in ours or why.startswith("is a placeholder")):
+                raise ValueError(f"{ENV_PREFIX}{name.upper()} {why}")
+
     def _check_nodes(self) -> None:
         urls = self.browser_node_urls
         if not urls:
@@ -183,12 +198,8 @@ class Settings(BaseSettings):
             parts = urlsplit(url)
             if parts.scheme not in NODE_URL_SCHEMES or not parts.hostname or parts.port is None:
                 raise ValueError(f"{ENV_PREFIX}BROWSER_NODES: {url!r} is not ws://HOST:PORT/ or dns+ws://NAME:PORT/")
-        token = self.browser_node_token.get_secret_value() if self.browser_node_token else ""
-        if len(token) < MIN_NODE_TOKEN:
-            raise ValueError(
-                f"{ENV_PREFIX}BROWSER_NODE_TOKEN of at least {MIN_NODE_TOKEN} characters is required "
-                f"when {ENV_PREFIX}BROWSER_NODES is set"
-            )
+        if self.browser_node_token is None or not self.browser_node_token.get_secret_value():
+            raise ValueError(f"{ENV_PREFIX}BROWSER_NODE_TOKEN is required when {ENV_PREFIX}BROWSER_NODES is set")
         page_host = urlsplit(self.base_url).hostname or ""
         remote = [url for url in urls if not is_loopback_host(urlsplit(url).hostname or "")]
         if is_loopback_host(page_host) and remote:
