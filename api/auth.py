@@ -12,8 +12,8 @@ from fastapi import Request
 
 from api.dashboard.session_cookie import check_cookie, has_session_cookie
 from api.errors import ApiError
-from farm.settings import Settings
 from farm.credential_strength import weakness
+from farm.settings import Settings
 from state.private_files import PrivateFileError, create_private, read_private
 
 TOKEN_FILE = "api_token"
