@@ -26,6 +26,7 @@ from api.auth_throttle import AuthThrottle
 from api.dashboard import routes as dashboard_routes
 from api.errors import install_error_handlers
 from api.farm_port import FarmManager
+from api.forwarded_headers import ForwardedHeaders
 from api.liveavatar_catalog import LiveAvatarCatalog
 from api.metrics import Metrics, MetricsMiddleware
 from api.request_guard import RequestGuard
@@ -139,6 +140,8 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
     app.state.auth_throttle = throttle = AuthThrottle()
     app.add_middleware(RequestGuard, settings=settings, throttle=throttle)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if settings.trusted_proxies:  # outermost: every layer sees the client, scheme and host the proxy was given
+        app.add_middleware(ForwardedHeaders, proxies=settings.trusted_proxy_networks)
 
     app.openapi = lambda: described(app)  # type: ignore[method-assign]
 

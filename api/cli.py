@@ -121,6 +121,8 @@ def _serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         access_log=args.log_level == "debug",
+        # Forwarded headers are believed only from AVATARFARM_TRUSTED_PROXIES (api/forwarded_headers.py).
+        proxy_headers=False,
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0

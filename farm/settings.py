@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     body_limits: dict[str, Annotated[int, Field(ge=1024)]] = Field(default_factory=dict)
     max_requests_per_client: Annotated[int, Field(ge=1, le=10_000)] = 64
     max_streams_per_client: Annotated[int, Field(ge=1, le=1000)] = 8
+    # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For/-Proto/-Host are believed.
+    trusted_proxies: str = ""
 
     @model_validator(mode="after")
     def _fill_mode_defaults(self) -> Self:
@@ -167,6 +169,14 @@ class Settings(BaseSettings):
                     raise ValueError(f"{ENV_PREFIX}{name.upper()} must start with http:// or https:// (got {value!r})")
                 setattr(self, name, value.rstrip("/"))
         self._check_credentials()
+        for item in self.trusted_proxies.split(","):
+            try:
+                if item.strip():
+                    ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{ENV_PREFIX}TRUSTED_PROXIES: {item.strip()!r} is not an IP address or network (like 10.0.0.0/8)"
+                ) from None
         for route in self.body_limits:
             method, _, path = route.partition(" ")
             if not method.isalpha() or not path.startswith("/") or " " in path:
@@ -207,6 +217,11 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}PUBLIC_BASE_URL: browsers on {urlsplit(remote[0]).hostname} cannot load bot pages "
                 f"from {self.base_url} (a loopback address); set it to an address the browser nodes can reach"
             )
+
+    @property
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        items = (item.strip() for item in self.trusted_proxies.split(","))
+        return [ipaddress.ip_network(item, strict=False) for item in items if item]
 
     @property
     def browser_node_urls(self) -> list[str]:
