@@ -96,11 +96,15 @@ def _serve(args: argparse.Namespace) -> int:
         print(announcement, flush=True)
     settings = settings.model_copy(update={"api_token": SecretStr(token.value)})
     if settings.webhook_targets:
-        from farm.webhook_secret import ensure_webhook_secret
+        from farm.webhook_secret import announce_secret, ensure_webhook_secret
 
-        secret = ensure_webhook_secret(settings)
-        if secret.generated:
-            print(f"Webhook signing secret (shown once; kept in {secret.source}):\n  {secret.value}", flush=True)
+        try:
+            secret = ensure_webhook_secret(settings)
+        except PrivateFileError as exc:
+            raise UsageError(str(exc)) from None
+        said = announce_secret(secret, to_terminal=sys.stdout.isatty())
+        if said:
+            print(said, flush=True)
     try:
         sock = bind(settings.host, settings.port)
     except PortTaken as exc:

@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, async_playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
 
 from farm.chromium import base_args, browser_env, chromium_executable, feature_args, sandboxed
 from farm.console_lines import ConsoleBudget, without_secrets
 from farm.orphans import owner_marker
+from farm.playwright_driver import start_playwright
 from state.vocabulary import EventKind
 
 log = logging.getLogger("avatarfarm.farm")
@@ -250,7 +251,7 @@ class PlaywrightNode:
 
     async def start(self) -> None:
         if self._playwright is None:
-            self._playwright = await async_playwright().start()
+            self._playwright = await start_playwright()
             self._own_playwright = True
 
     async def _new_browser(self, playwright: Playwright) -> Browser:

@@ -28,11 +28,13 @@ HOME = "/dashboard"
 SIGN_IN = "/dashboard/sign-in"
 SIGN_IN_COOKIE = "avatarfarm_signin"
 SIGN_IN_FORM_SECONDS = 3600
+SIGNED_OUT_FILE = "signed_out"
 
 
 def install(app: FastAPI) -> None:
     """Serve the dashboard from `app`: its pages, its static files and the sign-out memory."""
-    app.state.dashboard_revocations = session_cookie.Revocations()
+    settings: Settings = app.state.settings
+    app.state.dashboard_revocations = session_cookie.Revocations(settings.data_dir / SIGNED_OUT_FILE)
     app.include_router(router)
     app.include_router(report_page.router)
     app.include_router(zoom_page.router)
