@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     webhook_first_retry_seconds: Annotated[float, Field(gt=0)] = 5.0
     webhook_max_retry_seconds: Annotated[float, Field(gt=0)] = 3600.0
     webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+    # Plain http:// receivers other than loopback are refused unless this says the network is trusted.
+    webhook_allow_http: bool = False
     # Browser nodes (`avatarfarm node`) on other machines; none means browsers run beside the manager.
     browser_nodes: str = ""
     browser_node_token: SecretStr | None = None
@@ -160,6 +162,12 @@ class Settings(BaseSettings):
         for url in self.webhook_targets:
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{ENV_PREFIX}WEBHOOK_URLS: each URL must start with http:// or https:// ({url!r})")
+            host = urlsplit(url).hostname or ""
+            if url.startswith("http://") and not is_loopback_host(host) and not self.webhook_allow_http:
+                raise ValueError(
+                    f"{ENV_PREFIX}WEBHOOK_URLS: {host} would get students' names and words in the clear over "
+                    f"http://; use https://, or set {ENV_PREFIX}WEBHOOK_ALLOW_HTTP=true if that network is yours"
+                )
         if self.webhook_secret is not None and not valid_webhook_secret(self.webhook_secret.get_secret_value()):
             raise ValueError(f"{ENV_PREFIX}WEBHOOK_SECRET must be whsec_ followed by base64 (24 to 64 random bytes)")
         for name in ("zoom_api_base", "zoom_oauth_base", "liveavatar_api_base", "public_base_url"):
