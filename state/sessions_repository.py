@@ -339,6 +339,21 @@ class SessionsRepository:
         assert session is not None
         return session
 
+    async def contexts_to_delete(self, session_id: str | None = None) -> list[tuple[str, str]]:
+        """(room id, LiveAvatar context id) of every room of an ended session (of `session_id` only, when given)
+        that still names a context at LiveAvatar."""
+        query = (
+            "SELECT r.id, r.avatar_context_id FROM rooms r JOIN sessions s ON s.id = r.session_id "
+            "WHERE s.status = 'ended' AND r.avatar_context_id IS NOT NULL"
+        )
+        params: tuple[str, ...] = ()
+        if session_id is not None:
+            query += " AND s.id = ?"
+            params = (session_id,)
+        async with self.db.snapshot() as reader:
+            rows = await reader.fetchall(query, params)
+        return [(row["id"], row["avatar_context_id"]) for row in rows]
+
     async def set_avatar_context(self, room_id: str, context_id: str | None) -> None:
         async with self.db.transaction() as tx:
             if not await tx.execute("UPDATE rooms SET avatar_context_id = ? WHERE id = ?", (context_id, room_id)):
