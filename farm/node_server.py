@@ -271,10 +271,16 @@ class BrowserNodeServer:
                 await upstream_writer.wait_closed()
 
 
+# The certificate authorities Node.js adds to its own (a private CA of browser nodes reached over wss://).
+DRIVER_ENV_NAMES = ("NODE_EXTRA_CA_CERTS",)
+
+
 def driver_env() -> dict[str, str]:
-    """The environment of Playwright's server, and so of every Chromium it launches: the browser's allow-list
-    plus Playwright's own variables (PW_*, PLAYWRIGHT_*, such as where its browsers are installed)."""
-    playwright_own = {k: v for k, v in get_driver_env().items() if k.startswith(("PW_", "PLAYWRIGHT_"))}
+    """The environment of a Playwright driver, and so of every Chromium it launches: the browser's allow-list
+    plus Playwright's own variables (PW_*, PLAYWRIGHT_*, such as where its browsers are installed) and the
+    extra CA certificates Node.js should trust (NODE_EXTRA_CA_CERTS)."""
+    driver = get_driver_env()
+    playwright_own = {k: v for k, v in driver.items() if k.startswith(("PW_", "PLAYWRIGHT_")) or k in DRIVER_ENV_NAMES}
     return {**browser_env(), **playwright_own}
 
 

@@ -1,7 +1,8 @@
-"""A TLS-terminating reverse proxy on loopback, as an ingress would stand in front of avatarfarm: it serves
-https with a certificate made for the test, forwards each request over plain http to the backend with
-`Host` rewritten to the backend (nginx's default) and X-Forwarded-For/-Proto/-Host added, one request per
-connection."""
+"""TLS in front of a plain server on loopback, with a certificate made for the test: `tls_proxy` is a
+TLS-terminating reverse proxy as an ingress would stand in front of avatarfarm (it forwards each request over
+plain http with `Host` rewritten to the backend, nginx's default, and X-Forwarded-For/-Proto/-Host added, one
+request per connection); `tls_tunnel` only terminates TLS and passes the bytes on (a WebSocket server such as
+a browser node behind a TLS sidecar)."""
 
 from __future__ import annotations
 
@@ -98,6 +99,26 @@ async def tls_proxy(backend_port: int, directory: Path) -> AsyncIterator[TlsProx
     port = server.sockets[0].getsockname()[1]
     try:
         yield TlsProxy(f"https://127.0.0.1:{port}", cert_path)
+    finally:
+        server.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server.wait_closed(), 5)
+
+
+@contextlib.asynccontextmanager
+async def tls_tunnel(backend_host: str, backend_port: int, directory: Path) -> AsyncIterator[TlsProxy]:
+    cert_path, key_path = make_certificate(directory)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+
+    async def handle(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        backend_reader, backend_writer = await asyncio.open_connection(backend_host, backend_port)
+        await asyncio.gather(_pipe(client_reader, backend_writer), _pipe(backend_reader, client_writer))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield TlsProxy(f"wss://127.0.0.1:{port}/", cert_path)
     finally:
         server.close()
         with contextlib.suppress(Exception):
