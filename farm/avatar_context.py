@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from farm.student_words import NO_NAME, spoken_name
+from farm.student_words import DECLINE_HINT, NO_NAME, spoken_name
 
 # LiveAvatar publishes no context limit; its fake (and our budget) keeps a prompt to 10 000 characters.
 PROMPT_LIMIT = 10_000
@@ -70,7 +70,10 @@ def build_context(
     prompt = fixed + (section + material if material else "")
     if len(prompt) > limit:  # the fixed part alone is too long: keep its start, marked
         prompt = prompt[: limit - len(TRIM_MARKER)] + TRIM_MARKER
-    opening = f"Hi {spoken or NO_NAME}! I'm {professor_name}'s AI tutor for {course_name}. What are you working on?"
+    opening = (
+        f"Hi {spoken or NO_NAME}! I'm {professor_name}'s AI tutor for {course_name}. {DECLINE_HINT} "
+        "What are you working on?"
+    )
     return AvatarContext(
         name=f"{course_name} · {room_name} · {student_name}"[:255],
         prompt=prompt,

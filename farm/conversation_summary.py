@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from farm.student_words import (
     CONVERSATION_RULE,
+    DECLINE_HINT,
     FENCE_CLOSE,
     FENCE_OPEN,
     NO_NAME,
@@ -56,5 +57,8 @@ def greeting(*, names: Sequence[str], professor_name: str, course_name: str, ret
     else:
         who = ", ".join(people[:-1]) + f" and {people[-1]}"
     if returning:
-        return f"Welcome back, {who}! Where were we? Tell me what you are thinking about now."
-    return f"Hi {who}! I'm {professor_name}'s AI tutor for {course_name}. What are you working on?"
+        return (
+            f"Welcome back, {who}! I'm {professor_name}'s AI tutor. {DECLINE_HINT} "
+            "Where were we? Tell me what you are thinking about now."
+        )
+    return f"Hi {who}! I'm {professor_name}'s AI tutor for {course_name}. {DECLINE_HINT} What are you working on?"

@@ -113,6 +113,10 @@ class AvatarWanted(_Message):
     room: str | None = None
 
 
+class StudentsArrived(_Message):
+    humans: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=300)
+
+
 class AvatarReleased(_Message):
     why: AvatarRelease
     room: str | None = None
