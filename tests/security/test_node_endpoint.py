@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from tests.nodes.harness import NODE_TOKEN, browser_nodes
-from tests.support.process_tree import argv, tree
+from tests.support.process_tree import argv, environment, tree
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +41,12 @@ def _socket_inodes(pid: int) -> set[str]:
     return found
 
 
+def _socket_directory(pid: int) -> Path:
+    """Where the node put its Playwright server's socket (told to it in its environment)."""
+    env = environment(pid) or {}
+    return Path(env["AVATARFARM_NODE_SOCKET"]).parent
+
+
 async def test_the_nodes_playwright_server_listens_on_no_tcp_port() -> None:
     with browser_nodes(1) as [node]:
         assert node.process is not None
@@ -49,13 +55,7 @@ async def test_the_nodes_playwright_server_listens_on_no_tcp_port() -> None:
         assert len(servers) == 1, [argv(pid) for pid in tree(node.process.pid)]
         [server] = servers
         assert not _socket_inodes(server) & _listening_inodes()  # no TCP port at all
-        sockets = [
-            Path(a)
-            for a in Path(f"/proc/{server}/environ").read_bytes().decode().split("\0")
-            if a.startswith("AVATARFARM_NODE_SOCKET=")
-        ]
-        assert len(sockets) == 1
-        directory = Path(str(sockets[0]).split("=", 1)[1]).parent
+        directory = _socket_directory(server)
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700
         # The front still serves browsers.
         async with async_playwright() as playwright:
