@@ -128,8 +128,8 @@ class Settings(BaseSettings):
     # merged over api/body_limits.py's defaults); requests and event streams open at once per client address.
     max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
     body_limits: dict[str, Annotated[int, Field(ge=1024)]] = Field(default_factory=dict)
-    max_requests_per_client: Annotated[int, Field(ge=1, le=10_000)] = 64
-    max_streams_per_client: Annotated[int, Field(ge=1, le=1000)] = 8
+    max_requests_per_client: Annotated[int, Field(ge=1, le=10_000)] = 256
+    max_streams_per_client: Annotated[int, Field(ge=1, le=1000)] = 32
     # Days after a session ended that what its students said (transcripts, events, names) is kept (state/retention.py).
     retention_days: Annotated[float, Field(gt=0, le=3650)] = 180.0
     # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For/-Proto/-Host are believed.
