@@ -146,13 +146,15 @@ class BrowserNodeServer:
         node, cli = compute_driver_executable()
         self._socket_dir = tempfile.mkdtemp(prefix="avatarfarm-node-")  # mode 0700: only this user may enter
         socket_path = os.path.join(self._socket_dir, "playwright.sock")
-        env = {
-            **driver_env(),
-            "AVATARFARM_PLAYWRIGHT_CORE": str(Path(cli).parent / "lib" / "coreBundle.js"),
-            "AVATARFARM_NODE_SOCKET": socket_path,
-        }
+        core = str(Path(cli).parent / "lib" / "coreBundle.js")
         self._driver = await asyncio.create_subprocess_exec(
-            node, str(PLAYWRIGHT_SERVER), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+            node,
+            str(PLAYWRIGHT_SERVER),
+            core,
+            socket_path,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=driver_env(),
         )
         assert self._driver.stdout is not None
         try:

@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from tests.nodes.harness import NODE_TOKEN, browser_nodes
-from tests.support.process_tree import argv, environment, tree
+from tests.support.process_tree import argv, tree
 
 pytestmark = pytest.mark.browser
 
@@ -42,9 +42,8 @@ def _socket_inodes(pid: int) -> set[str]:
 
 
 def _socket_directory(pid: int) -> Path:
-    """Where the node put its Playwright server's socket (told to it in its environment)."""
-    env = environment(pid) or {}
-    return Path(env["AVATARFARM_NODE_SOCKET"]).parent
+    """Where the node put its Playwright server's socket (its last argument)."""
+    return Path(argv(pid)[-1]).parent
 
 
 async def test_the_nodes_playwright_server_listens_on_no_tcp_port() -> None:
