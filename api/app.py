@@ -47,7 +47,8 @@ DESCRIPTION = """\
 avatarfarm puts an AI clone of a professor into every Zoom breakout room: one supervised headless
 Chromium per room, with a LiveAvatar talking head as its camera and microphone.
 
-Every endpoint except `/healthz` and `/readyz` needs `Authorization: Bearer <API token>`.
+Every endpoint except `/healthz` and `/readyz` needs `Authorization: Bearer <API token>`, checked before a
+request body is read; bodies are capped (413), and wrong tokens are throttled per address (429, Retry-After).
 Errors always have the shape `{"error": code, "message": words, "detail": [{"field", "message"}]}`.
 """
 

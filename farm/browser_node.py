@@ -4,9 +4,11 @@ NodePool (farm/node_pool.py) places bots over several nodes. The farm talks to a
 BrowserNode interface.
 
 A BotBrowser is one Chromium with one page: the media bridge installed before any script, the report binding
-exposed (to the page's main frame only: a report from an iframe, such as a vendor SDK's, is ignored and noted
-once), console lines and page errors forwarded without URL query strings and within a per-bot budget, and
-crashes and disconnections signalled. Chromium gets an environment of what it needs, never the farm's own.
+exposed (taken from the bot page's own main frame only, while it shows the bot page, up to a size: a report
+from an iframe, a popup or a page the window was navigated to is refused and noted once per cause), console
+lines, page errors and the page's own error reports forwarded without secrets and within a per-bot budget, and
+crashes and disconnections signalled. Chromium, and the Playwright driver that launches it, get an environment
+of what they need, never the farm's own.
 """
 
 from __future__ import annotations
