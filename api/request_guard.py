@@ -7,8 +7,9 @@ hold open. In this order, before a route reads a byte:
    (logged with the address, never the token). Dashboard forms other than sign-in need the sign-in cookie.
 3. A body larger than its cap (api/body_limits.py) is refused with 413 in words: at once when Content-Length
    says so, and when a chunked body grows past the cap, as soon as it does (what was read is dropped).
-4. One client address holds at most AVATARFARM_MAX_REQUESTS_PER_CLIENT requests and
-   AVATARFARM_MAX_STREAMS_PER_CLIENT event streams at once (429).
+4. One client address holds at most AVATARFARM_MAX_REQUESTS_PER_CLIENT requests to the API and the dashboard
+   and AVATARFARM_MAX_STREAMS_PER_CLIENT event streams at once (429). The bot page and its static files are
+   not counted: local bots all load them from one loopback address.
 
 Refusals with a body still unsent carry `Connection: close`, so the server never reads the rest.
 """
@@ -54,6 +55,12 @@ def needs_sign_in(method: str, path: str) -> bool:
         and path.startswith("/dashboard/")
         and path not in (SIGN_IN, "/dashboard/sign-out")
     )
+
+
+def is_counted(path: str) -> bool:
+    """Requests that count against a client's bound: the API's and the dashboard's. The bot page and its files
+    are not: every local bot loads them from the same loopback address, six at a time each."""
+    return needs_token(path) or path.startswith("/dashboard") or path.startswith("/api/")
 
 
 def client_address(scope: Scope) -> str:
@@ -103,14 +110,17 @@ class RequestGuard:
                 refusal.headers["Connection"] = "close"
             await refusal(scope, receive, send)
             return
+        counted = is_counted(scope["path"])
         stream = scope["path"] in STREAM_PATHS
-        self.requests[address] += 1
+        if counted:
+            self.requests[address] += 1
         if stream:
             self.streams[address] += 1
         try:
             await self._guarded(scope, receive, send, self.limits.limit(scope["method"], scope["path"]))
         finally:
-            self._release(self.requests, address)
+            if counted:
+                self._release(self.requests, address)
             if stream:
                 self._release(self.streams, address)
 
@@ -141,7 +151,7 @@ class RequestGuard:
         length = _content_length(scope)
         if length is not None and length > limit:
             return self._too_large(limit)
-        if self.requests[address] >= self.max_requests:
+        if is_counted(path) and self.requests[address] >= self.max_requests:
             return _error(
                 429,
                 "too_many_requests",

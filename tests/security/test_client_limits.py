@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from api.app import create_app
+from api.bot_page_routes import ASSETS_PATH
 from tests.api.conftest import TOKEN, RecordingFarm, make_settings
 from tests.support.polling import until
 from tests.support.servers import serve_app
@@ -55,3 +56,6 @@ async def test_open_requests_per_client_are_bounded(tmp_path: Path) -> None:
             assert refused.status_code == 429
             assert refused.json()["error"] == "too_many_requests"
             assert "wait for them to finish" in refused.json()["message"]
+            # The bot page's files are not counted: every local bot loads them from the same loopback address.
+            assert (await client.get(f"{ASSETS_PATH}/js/vocabulary.js")).status_code == 200
+            assert (await client.get("/healthz")).status_code == 200
