@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import Request
 
-from api.dashboard.session_cookie import check_cookie, has_session_cookie
+from api.dashboard.session_cookie import SESSION_COOKIE, check_cookie, has_session_cookie, verify
 from api.errors import ApiError
 from farm.credential_strength import weakness
 from farm.settings import Settings
@@ -93,9 +93,14 @@ def authenticate(request: Request) -> None:
     check_token(presented, request.app.state.api_token)
 
 
-def presented_credential(request: Request) -> bool:
-    """Whether the request offered a credential at all (a bearer token or a sign-in cookie)."""
-    return bearer_token(request) is not None or has_session_cookie(request)
+def guessed_credential(request: Request) -> bool:
+    """Whether a refused request offered a credential that could be a guess: a bearer token, or a sign-in cookie
+    this server never signed. A cookie it did sign that expired or was signed out is no guess (an open dashboard
+    tab keeps presenting it), so it does not count against the address."""
+    if bearer_token(request) is not None:
+        return True
+    value = request.cookies.get(SESSION_COOKIE)
+    return value is not None and verify(request.app.state.api_token, value, now=0) is None
 
 
 async def require_token(request: Request) -> None:

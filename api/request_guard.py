@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import authenticate, presented_credential
+from api.auth import authenticate, guessed_credential
 from api.auth_throttle import AuthThrottle, wait_in_words
 from api.body_limits import BodyLimits, in_words
 from api.dashboard.session_cookie import current_session
@@ -141,7 +141,7 @@ class RequestGuard:
             try:
                 authenticate(request)
             except ApiError as exc:
-                if exc.status == 401 and presented_credential(request):
+                if exc.status == 401 and guessed_credential(request):
                     self.throttle.failed(address)
                     log.warning("refused a wrong API credential from %s (%s %s)", address, method, path)
                 return _error(exc.status, exc.error, exc.message, exc.headers)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 import pytest
 
 from api.auth_throttle import ALLOWED, AuthThrottle
+from api.dashboard.session_cookie import SESSION_COOKIE, SESSION_SECONDS, issue
 from tests.api.conftest import TOKEN, Api
 
 
@@ -74,3 +76,15 @@ def test_the_throttle_holds_a_bounded_number_of_addresses() -> None:
     for n in range(1000):
         throttle.failed(f"10.0.{n // 256}.{n % 256}")
     assert len(throttle._failures) == 100
+
+
+async def test_a_stale_cookie_of_an_open_dashboard_tab_is_no_guess_but_a_forged_one_is(api: Api) -> None:
+    stale, _ = issue(TOKEN, now=time.time() - SESSION_SECONDS - 60)  # signed here, expired since
+    api.anonymous.cookies.set(SESSION_COOKIE, stale)
+    for _ in range(ALLOWED + 5):
+        assert (await api.anonymous.get("/api/events")).status_code == 401
+    assert (await api.client.get("/api/sessions")).status_code == 200
+    api.anonymous.cookies.set(SESSION_COOKIE, stale[:-4] + "AAAA")  # a signature this server never made
+    for _ in range(ALLOWED):
+        assert (await api.anonymous.get("/api/sessions")).status_code == 401
+    assert (await api.client.get("/api/sessions")).status_code == 429
