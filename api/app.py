@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -37,7 +36,7 @@ from farm.bot_tickets import BotTickets
 from farm.queued import QueuedFarm
 from farm.settings import Settings
 from state.repository import Repository
-from state.retention import forget_ended_before
+from state.retention import keep_retention
 
 log = logging.getLogger("avatarfarm.api")
 
@@ -78,28 +77,6 @@ def described(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-RETENTION_EVERY_SECONDS = 6 * 3600
-
-
-async def keep_retention(repository: Repository, settings: Settings) -> None:
-    """Apply the retention period at start-up and every few hours (state/retention.py)."""
-    while True:
-        try:
-            cutoff = time.time() - settings.retention_days * 86400
-            forgotten = await forget_ended_before(repository.db, ended_before=cutoff)
-            if forgotten.anything:
-                log.info(
-                    "retention (%g days): removed the students' data of %d session(s): %d transcript lines, %d events",
-                    settings.retention_days,
-                    forgotten.sessions,
-                    forgotten.transcripts,
-                    forgotten.events,
-                )
-        except Exception:  # the next round tries again; nothing here costs money
-            log.exception("retention pass failed")
-        await asyncio.sleep(RETENTION_EVERY_SECONDS)
-
-
 def _queued_farm(repository: Repository, settings: Settings, tickets: BotTickets) -> FarmManager:
     return QueuedFarm(repository)
 
@@ -123,7 +100,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
         app.state.repository = repository
         app.state.farm = farm
         app.state.liveavatar_catalog = catalog
-        retention = asyncio.create_task(keep_retention(repository, settings), name="retention")
+        retention = asyncio.create_task(keep_retention(database, settings.retention_days), name="retention")
         try:
             await farm.start()
             yield

@@ -7,11 +7,18 @@ it too. Deleted rows are overwritten (secure_delete), not left in the file's fre
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import time
 from dataclasses import dataclass
 
 from state.database import Database
 
+log = logging.getLogger("avatarfarm.state")
+
+# How often a running server applies the retention period (and once at start-up).
+EVERY_SECONDS = 6 * 3600
 # A room's student after the retention period: no name, no notes.
 FORGOTTEN_STUDENT = json.dumps({"name": "(removed after the retention period)", "background": ""})
 BATCH = 5000
@@ -66,3 +73,21 @@ async def forget_ended_before(db: Database, *, ended_before: float) -> Forgotten
             (FORGOTTEN_STUDENT, ended_before, FORGOTTEN_STUDENT),
         )
     return Forgotten(sessions=int(sessions or 0), **counts)
+
+
+async def keep_retention(db: Database, days: float, *, every: float = EVERY_SECONDS) -> None:
+    """Apply the retention period now and every `every` seconds, for as long as the server runs."""
+    while True:
+        try:
+            forgotten = await forget_ended_before(db, ended_before=time.time() - days * 86400)
+            if forgotten.anything:
+                log.info(
+                    "retention (%g days): removed the students' data of %d session(s): %d transcript lines, %d events",
+                    days,
+                    forgotten.sessions,
+                    forgotten.transcripts,
+                    forgotten.events,
+                )
+        except Exception:  # the next round tries again; nothing here costs money
+            log.exception("retention pass failed")
+        await asyncio.sleep(every)
