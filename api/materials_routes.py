@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from api.body_limits import UPLOAD_FORM_OVERHEAD, upload_too_large_words
 from api.deps import RepositoryDep, SettingsDep
 from api.errors import ApiError, invalid, not_found
 from api.material_schemas import (
@@ -37,7 +38,6 @@ from state.repository import NotFound, Repository
 router = APIRouter(tags=["materials"])
 
 # Room for the multipart framing and the course field beside the file itself.
-FORM_OVERHEAD = 64 * 1024
 MAX_FIELD_BYTES = 4 * 1024
 MAX_SEARCH = 500
 
@@ -80,12 +80,7 @@ def _files(settings: Settings) -> MaterialFiles:
 
 
 def _too_large(settings: Settings) -> ApiError:
-    return ApiError(
-        413,
-        "too_large",
-        f"The file is larger than this server takes ({settings.max_upload_mb:g} MB, set by "
-        "AVATARFARM_MAX_UPLOAD_MB). Split it, or export it without large pictures, and upload the parts.",
-    )
+    return ApiError(413, "body_too_large", upload_too_large_words(settings))
 
 
 class _Form:
@@ -150,7 +145,7 @@ class _Form:
             self.incoming.write(data[start:end])
         else:
             self._field_bytes += end - start
-            if len(self._value) + end - start > MAX_FIELD_BYTES or self._field_bytes > FORM_OVERHEAD:
+            if len(self._value) + end - start > MAX_FIELD_BYTES or self._field_bytes > UPLOAD_FORM_OVERHEAD:
                 raise invalid(self._name or "form", "This field is too long (a course name is at most 200 characters).")
             self._value += data[start:end]
 
@@ -172,7 +167,7 @@ async def _receive(request: Request, settings: Settings, files: MaterialFiles) -
             "Send the upload as a multipart form (multipart/form-data) with the fields 'course' and 'file'.",
         )
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > settings.max_upload_bytes + FORM_OVERHEAD:
+    if declared.isdigit() and int(declared) > settings.max_upload_bytes + UPLOAD_FORM_OVERHEAD:
         raise _too_large(settings)
     form = _Form(files, settings.max_upload_bytes)
     parser = form.parser(boundary)

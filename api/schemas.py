@@ -159,7 +159,12 @@ class CourseIn(Strict):
 
 class StudentIn(Strict):
     name: str = Field(min_length=1, max_length=100)
-    background: str = Field("", max_length=2000, description="What the avatar should know about the student.")
+    background: str = Field(
+        "",
+        max_length=2000,
+        description="What the avatar should know about the student. The avatar may repeat it aloud to the room: "
+        "write only what you would say in front of the student.",
+    )
 
 
 class RoomIn(Strict):

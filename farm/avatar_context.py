@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from farm.student_words import DECLINE_HINT, NO_NAME, spoken_name
+
 # LiveAvatar publishes no context limit; its fake (and our budget) keeps a prompt to 10 000 characters.
 PROMPT_LIMIT = 10_000
 OPENING_LIMIT = 1_000
@@ -72,6 +74,8 @@ def build_context(
 ) -> AvatarContext:
     """The room's context. `passages` (best first) are taken while they fit; `reserved` characters are kept
     free for what the caller appends (the conversation so far)."""
+    spoken = spoken_name(student_name)
+    student_name = spoken or "the student"
     head = [
         f'You are an AI clone of {professor_name}, tutoring in the breakout room "{room_name}" of the course '
         f'"{course_name}".',
@@ -110,7 +114,10 @@ def build_context(
     prompt = fixed + (section + material if material else "")
     if len(prompt) > limit:  # the fixed part alone is too long: keep its start, marked
         prompt = prompt[: limit - len(TRIM_MARKER)] + TRIM_MARKER
-    opening = f"Hi {student_name}! I'm {professor_name}'s AI tutor for {course_name}. What are you working on?"
+    opening = (
+        f"Hi {spoken or NO_NAME}! I'm {professor_name}'s AI tutor for {course_name}. {DECLINE_HINT} "
+        "What are you working on?"
+    )
     return AvatarContext(
         name=f"{course_name} · {room_name} · {student_name}"[:255],
         prompt=prompt,

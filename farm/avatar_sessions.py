@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from farm.browser_node import BotBrowser
     from farm.room_runner import FarmServices
 
+# A student asked the AI tutor to stop (farm/student_choice.py): no avatar until the professor restarts the room.
+STUDENT_DECLINED = "student_declined"
 log = logging.getLogger("avatarfarm.farm")
 
 # An avatar that is not seen within this long is given up (the SDK's own budget: 15 s socket + 15 s peer
@@ -122,7 +124,7 @@ class RoomAvatar:
         """The page asks for an avatar (a student is in its room). Duplicates are ignored."""
         if self.busy:
             return
-        if self.final_reason in ("avatar_no_credits", "avatar_deleted") and why != "restart":
+        if self.final_reason in ("avatar_no_credits", "avatar_deleted", STUDENT_DECLINED) and why != "restart":
             words = reason_words(self.final_reason)
             self._starting = asyncio.create_task(self._decline(words, FINAL_RETRY_SECONDS))
             return
@@ -237,6 +239,8 @@ class RoomAvatar:
         LiveAvatar ended it for good (no credits, maximum duration, avatar deleted): then the page is told to
         stop, and the reason (in words) is returned for the room. A drop of a session the farm has already
         replaced only closes that one."""
+        if self.final_reason == STUDENT_DECLINED and self._current is None:
+            return None  # the farm stopped it at a student's request: nothing to bring back
         current_vendor = self._current.vendor if self._current else None
         if session_id and session_id != current_vendor:
             retiring = self._retiring
@@ -267,6 +271,20 @@ class RoomAvatar:
             "avatar.restarted", room_id=self.room_id, detail={"attempt": self.failures}
         )
         return None
+
+    async def declined_by_student(self) -> None:
+        """A student asked not to talk with the AI: the avatar stops now (billing too) and starts again in this
+        room only when the professor restarts it (a new bot attempt)."""
+        self.final_reason = STUDENT_DECLINED
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._starting
+        await self.close("a student declined the AI tutor")
+        browser = self._browser()
+        if browser is not None:
+            with contextlib.suppress(Exception):
+                await browser.evaluate(STOP_AVATAR, StopAvatar(reason=STUDENT_DECLINED).model_dump())
 
     async def deaf(self) -> bool:
         """Its voice chat never became ACTIVE: replace it once (like new instructions, the old session is closed

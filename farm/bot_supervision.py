@@ -12,10 +12,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from farm.avatar_sessions import RoomAvatar
+from farm.avatar_sessions import STUDENT_DECLINED, RoomAvatar
 from farm.browser_node import BotBrowser
 from farm.page_messages import (
     LEAVE,
+    SAY,
     AvatarDropped,
     AvatarReleased,
     AvatarWanted,
@@ -24,10 +25,12 @@ from farm.page_messages import (
     EventReport,
     Heartbeat,
     StateReport,
+    StudentsArrived,
     TranscriptDetail,
     parse_report,
 )
 from farm.recovery_policy import words
+from farm.student_choice import declines, disclosure
 from state import talk_time
 from state.models import Room, RoomStatus, Session, TranscriptRole
 from state.vocabulary import EventKind, reason_words
@@ -166,7 +169,7 @@ class BotSupervisor:
         if report.room:
             detail["breakout_room"] = report.room
         why = report.detail.get("why")
-        if isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room"):
+        if isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room", STUDENT_DECLINED):
             await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)
         else:
             await self._set_status(report.state, detail=detail)
@@ -219,6 +222,10 @@ class BotSupervisor:
                     role=TranscriptRole.student if line.role == "student" else TranscriptRole.avatar,
                     text=line.text,
                 )
+                if line.role == "student" and declines(line.text):
+                    await self._student_declined(line)
+        elif kind is EventKind.students_arrived:
+            await self._disclose(StudentsArrived.model_validate(detail).humans)
         elif kind is EventKind.meeting_broadcast:
             message = Broadcast.model_validate(detail).message
             await repo.add_transcript(
@@ -233,6 +240,25 @@ class BotSupervisor:
             await talk_time.record_signal(repo.db, self.room.id, kind.value, detail)
         elif kind in TIMELINE_EVENTS:
             await repo.append_event(f"bot.{kind.value}", room_id=self.room.id, detail=detail)
+
+    async def _student_declined(self, line: TranscriptDetail) -> None:
+        """A student asked the AI tutor to stop: its avatar stops and stays stopped; the professor is told."""
+        await self.avatar.declined_by_student()
+        await self.s.repository.append_event(
+            "room.student_declined", room_id=self.room.id, detail={"words": reason_words(STUDENT_DECLINED)}
+        )
+        if self.state is not None and self.state in IN_MEETING:
+            await self._set_status(RoomStatus.idle, reason=STUDENT_DECLINED, reason_text=reason_words(STUDENT_DECLINED))
+
+    async def _disclose(self, humans: list[str]) -> None:
+        """Students who arrived while the avatar is live hear at once that it is an AI, and how to decline."""
+        browser = self.attempt.browser
+        if browser is None or self.avatar.vendor_session is None:
+            return
+        words = disclosure(humans, self.session.professor.name)
+        with contextlib.suppress(Exception):
+            await browser.evaluate(SAY, words)
+        await self.s.repository.append_event("avatar.disclosed", room_id=self.room.id, detail={"words": words})
 
     def _speaker(self, line: TranscriptDetail) -> str:
         if line.role == "avatar":

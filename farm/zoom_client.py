@@ -14,6 +14,7 @@ import asyncio
 import base64
 import hashlib
 import secrets
+import string
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,19 @@ def s256(verifier: str) -> str:
 
 class ZoomNotAuthorized(Exception):
     """No professor has authorized avatarfarm with Zoom yet (needed for OBF tokens and creating meetings)."""
+
+
+# Zoom takes passcodes of up to 10 characters; letters and digits pass its default passcode rules.
+PASSCODE_LENGTH = 10
+_PASSCODE_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_meeting_passcode() -> str:
+    """A random meeting passcode with at least one letter and one digit (about 59 bits)."""
+    while True:
+        passcode = "".join(secrets.choice(_PASSCODE_ALPHABET) for _ in range(PASSCODE_LENGTH))
+        if any(c.isdigit() for c in passcode) and any(c.isalpha() for c in passcode):
+            return passcode
 
 
 class ZoomClient:
@@ -203,6 +217,7 @@ class ZoomClient:
         return str(body["token"])
 
     async def create_meeting(self, *, topic: str, rooms: list[str], passcode: str | None = None) -> CreatedMeeting:
+        """Create a meeting of the professor's account, with `passcode`, else a new random one."""
         access = await self._access_token()
         payload: dict[str, Any] = {
             "topic": topic,
@@ -213,8 +228,8 @@ class ZoomClient:
                 "breakout_room": {"enable": True, "rooms": [{"name": name, "participants": []} for name in rooms]},
             },
         }
-        if passcode:
-            payload["password"] = passcode
+        # A meeting we create is never open to whoever guesses its number: it gets a passcode.
+        payload["password"] = passcode or new_meeting_passcode()
 
         async def once() -> Any:
             response = await send(

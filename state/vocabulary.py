@@ -87,6 +87,8 @@ class EventKind(StrEnum):
     meeting_broadcast = "meeting.broadcast"
     meeting_leave_failed = "meeting.leave_failed"
     page_error = "page.error"
+    # People arrived in the room while its avatar was live: the farm has the avatar tell them it is an AI.
+    students_arrived = "room.students_arrived"
 
 
 # Why a page asks for an avatar, and why it lets one go.
@@ -163,6 +165,10 @@ REASON_WORDS: dict[str, str] = {
     "room_empty": "The last student left the room, so the avatar was paused.",
     "rooms_closing": "The host closed the breakout rooms; the avatar said goodbye and stopped.",
     "left_room": "The bot left its breakout room, so the avatar stopped.",
+    "student_declined": (
+        "A student asked not to talk with the AI tutor, so its avatar stopped in this room. Restart the room to "
+        "bring it back."
+    ),
 }
 
 

@@ -144,6 +144,8 @@ function consider() {
     return;
   }
   if (avatar?.ready) {
+    // Whoever arrives while the avatar talks hears first that it is an AI (the farm has it say so).
+    if (arrived.length) reporter.event(EventKind.students_arrived, { humans: arrived });
     const lastActivity = Math.max(slot.lastSpeechAt, avatar.talking ? now : avatar.talkingChangedAt, slot.liveSince);
     if (humans.length) slot.humanSeen = true;
     // "Empty" means the last person left; an eager avatar (on_join) in a room nobody came to only idles out.

@@ -14,9 +14,11 @@ async def test_healthz_and_readyz(api: Api) -> None:
     assert (await api.anonymous.get("/healthz")).json() == {"status": "ok"}
     assert (await api.anonymous.get("/readyz")).json() == {"status": "ready"}
     api.farm.ready = False
-    response = await api.anonymous.get("/readyz")
+    response = await api.client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "not ready", "problems": ["farm not ready"]}
+    anonymous = await api.anonymous.get("/readyz")  # without the token: ready or not, nothing more
+    assert anonymous.status_code == 503 and anonymous.json() == {"status": "not ready"}
 
 
 async def test_metrics_count_requests_by_route_and_state_by_status(api: Api) -> None:
