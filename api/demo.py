@@ -31,11 +31,10 @@ from pydantic import SecretStr
 from api.app import create_app
 from api.auth import ensure_api_token
 from api.listening import KEEP_ALIVE_SECONDS, PortTaken, bind, ensure_free
+from api.secrets_at_rest import open_repository, open_secret_box
 from farm.factory import browser_farm
 from farm.settings import Settings, load_settings
-from state.database import Database
 from state.models import SessionStatus
-from state.repository import Repository
 
 SIM_ADMIN_TOKEN = "avatarfarm-sim-admin"
 DEMO_AVATAR = "3b8f0c1e-5a52-4f43-a0a4-6e6f1c2d9b10"  # "Ada" in the fake LiveAvatar's catalogue
@@ -120,15 +119,14 @@ async def _end_earlier_runs(settings: Settings) -> int:
     meeting with this number")."""
     if not settings.database_path.exists():
         return 0
-    db = await Database.open(settings.database_path)
+    repository = await open_repository(settings, open_secret_box(settings))  # sessions hold sealed passcodes
     try:
-        repository = Repository(db)
         earlier = await repository.list_sessions(status=SessionStatus.active, limit=500)
         for session in earlier:
             await repository.begin_ending(session.id, EARLIER_RUN)
         return len(earlier)
     finally:
-        await db.close()
+        await repository.db.close()
 
 
 async def _create_meeting(zoom_url: str, rooms: list[str]) -> str:

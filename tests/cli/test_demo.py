@@ -25,6 +25,7 @@ from api.demo import EARLIER_RUN, SIM_ADMIN_TOKEN
 from state.database import Database
 from state.models import RoomStatus, SessionStatus
 from state.repository import Repository
+from state.secret_box import load_secret_box
 from tests.support import process_tree
 from tests.support.browsers import launch_options
 from tests.support.media import speech_wav
@@ -321,7 +322,9 @@ async def test_a_demo_started_again_ends_the_sessions_its_earlier_run_left_activ
             os.killpg(second.pid, signal.SIGKILL)
     db = await Database.open(tmp_path / "demo" / "avatarfarm.sqlite3", apply_migrations=False)
     try:
-        sessions = await Repository(db).list_sessions()
+        repository = Repository(db)
+        repository.use_secret_box(load_secret_box(None, tmp_path / "demo"))  # passcodes are sealed at rest
+        sessions = await repository.list_sessions()
     finally:
         await db.close()
     earlier = sessions[-1]  # newest first
