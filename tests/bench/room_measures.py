@@ -8,7 +8,6 @@ needs a live room puts a student there first, as a class would.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -97,6 +96,18 @@ async def listening(page: Any) -> bool:
     return bool(await page.evaluate(STUDENT_PROBE, PROFESSOR))
 
 
+QUIET_S = 1.5
+
+
+async def quiet_for(page: Any, seconds: float) -> bool:
+    """The student's page has heard nothing loud for the last `seconds` (and has listened that long)."""
+    samples = await page.evaluate("() => window.__heard")
+    if not samples or samples[-1][0] - samples[0][0] < seconds * 1000:
+        return False
+    since = samples[-1][0] - seconds * 1000
+    return not any(t >= since and level > LOUD for t, level in samples)
+
+
 async def first_loud_after(page: Any, since_ms: float, within: float) -> float:
     """Wall-clock ms of the first loud 10 ms reading at or after `since_ms` in the student's page."""
 
@@ -157,7 +168,9 @@ async def media_and_latency(runs: int, setup: Setup, say: Say) -> dict[str, Any]
                     await until(all_live(stack, created["id"]), 180, "the room live")
                     await until(lambda page=page: listening(page), 60, "the student hears the bot")
                     room_base = f"/api/sessions/{created['id']}/rooms/{created['rooms'][0]['id']}"
-                    await asyncio.sleep(5)  # the opening greeting ends
+                    # The greeting has been heard and has ended: the bot has been quiet for a while.
+                    await first_loud_after(page, 0, 60)
+                    await until(lambda page=page: quiet_for(page, QUIET_S), 60, "the greeting ends")
                     sent = time.time() * 1000
                     said = {"text": "Let us look at the base case."}
                     response = await stack.client.post(f"{room_base}/say", json=said)
@@ -208,22 +221,91 @@ async def recovery(runs: int, setup: Setup, say: Say) -> dict[str, Any]:
 # ---- a student's wait -------------------------------------------------------------------------------------------
 
 
+ARRIVAL_STEPS = (
+    "student in the room → page asks for an avatar",
+    "page asks → context sent to LiveAvatar",
+    "context sent → token minted",
+    "token minted → session started by the page",
+    "session started → avatar ready (room live)",
+    "room live → avatar's first frame at the student",
+)
+
+
+def _first_after(times: list[float], after: float) -> float | None:
+    later = [t for t in times if t >= after]
+    return min(later) if later else None
+
+
+async def arrival_marks(
+    stack: FarmStack, session_id: str, joining: float, arrived: float, seen: float
+) -> list[float | None]:
+    """When each step of a student's wait ended (wall-clock seconds; ARRIVAL_STEPS names the gaps), from the
+    farm's room.status events and the times the fake LiveAvatar received the farm's context and token calls and
+    the page SDK's start call (one machine, one clock). `joining`: when the student's page started to join;
+    `arrived`: when the fake Zoom was seen to have the student in the room (polled, so the bot's page may see
+    the student first: the arrival is then the page's request)."""
+    events = await stack.repository.events(session_id=session_id, limit=5000)
+    statuses = [(e.time, e.detail.get("status")) for e in events if e.kind == "room.status"]
+    asked = _first_after([t for t, status in statuses if status == "avatar_connecting"], joining)
+    arrived = min(arrived, asked) if asked is not None else arrived
+    live = _first_after([t for t, status in statuses if status == "live"], joining)
+    calls = (await stack.la_admin.get("/admin/calls")).json()["data"]
+
+    def call(method: str, prefix: str) -> float | None:
+        times = [float(c["time"]) for c in calls if c["method"] == method and c["path"].startswith(prefix)]
+        return _first_after(times, asked or arrived)
+
+    context = call("PATCH", "/v1/contexts/") or call("POST", "/v1/contexts")
+    token = call("POST", "/v1/sessions/token")
+    started = call("POST", "/v1/sessions/start")
+    return [arrived, asked, context, token, started, live, seen]
+
+
+def steps_between(marks: list[float | None]) -> dict[str, float | None]:
+    return {
+        step: (b - a if a is not None and b is not None else None)
+        for step, a, b in zip(ARRIVAL_STEPS, marks[:-1], marks[1:], strict=True)
+    }
+
+
+async def first_avatar_frame(page: Any, within: float) -> float:
+    """Wall-clock seconds when the student's page first presents a frame stamped by the fake avatar (its own
+    picture, not the bot's placeholder card)."""
+    from tests.bench.glass import GLASS_READER_JS
+
+    probe = {"name": PROFESSOR, "frames": 1, "timeoutMs": 1000}
+
+    async def stamped() -> bool:
+        reading = await page.evaluate(GLASS_READER_JS, probe)
+        return bool(reading and reading["ages"])
+
+    await until(stamped, within, "the avatar's own frame at the student")
+    return time.time()
+
+
 async def student_arrival(runs: int, setup: Setup, say: Say) -> dict[str, Any]:
-    """Per run (a fresh farm whose bot waits in its room): a student enters the room; until the room is live
-    (the avatar seen) and until the student hears the greeting."""
+    """Per run (a fresh farm whose bot waits in its room): a student enters the room; until the room is live,
+    until the student's page shows the avatar's own picture, and until the student hears the greeting; and the
+    wait step by step (arrival_steps)."""
     from playwright.async_api import async_playwright
 
-    seen: list[float] = []
-    heard: list[float] = []
+    live_s: list[float] = []
+    seen_s: list[float] = []
+    heard_s: list[float] = []
+    steps: dict[str, list[float | None]] = {step: [] for step in ARRIVAL_STEPS}
     for run in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
-            async with bench_farm(Path(tmp), setup) as stack, async_playwright() as playwright:
+            async with (
+                bench_farm(Path(tmp), setup, liveavatar_config={"stamp_frames": True}) as stack,
+                async_playwright() as playwright,
+            ):
                 number = await stack.meeting(["Room 1"])
                 created = await stack.start(number, ["Room 1"])
                 sid = created["id"]
                 await until(room_status(stack, sid, "in_room", "live"), 180, "the bot in its room")
                 browser = await playwright.chromium.launch(**_student_browser_options(Path(tmp)))
                 try:
+                    joining = time.time()
                     page = await student_in(browser, stack, number, "Student", "Room 1")
 
                     async def in_room(stack: FarmStack = stack, number: str = number) -> bool:
@@ -233,15 +315,34 @@ async def student_arrival(runs: int, setup: Setup, say: Say) -> dict[str, Any]:
                             return False
 
                     await until(in_room, 60, "the student in the room")
-                    arrived = time.time() * 1000
+                    arrived = time.time()
                     await until(lambda page=page: listening(page), 30, "the student's audio tap")
-                    await until(room_status(stack, sid, "live"), 90, "the room live")
-                    seen.append(time.time() - arrived / 1000)
-                    heard.append((await first_loud_after(page, arrived, 60) - arrived) / 1000)
+                    seen = await first_avatar_frame(page, 90)
+                    heard = await first_loud_after(page, arrived * 1000, 60) / 1000
+                    await until(room_status(stack, sid, "live"), 30, "the room live")
+                    marks = await arrival_marks(stack, sid, joining, arrived, seen)
+                    arrived = marks[0] or arrived
+                    for step, value in steps_between(marks).items():
+                        steps[step].append(value)
+                    live = marks[-2]
+                    if live is None:
+                        raise RuntimeError("the room went live without a room.status event")
+                    live_s.append(live - arrived)
+                    seen_s.append(seen - arrived)
+                    heard_s.append(heard - arrived)
                 finally:
                     await browser.close()
-        say(f"  student arrival run {run + 1}/{runs}: avatar live {seen[-1]:.2f}s, heard {heard[-1]:.2f}s")
-    return {"live_s": figure(seen), "heard_s": figure(heard)}
+        say(
+            f"  student arrival run {run + 1}/{runs}: room live {live_s[-1]:.2f}s, avatar seen {seen_s[-1]:.2f}s, "
+            f"heard {heard_s[-1]:.2f}s; "
+            + "; ".join(f"{step}: {v[-1]:.2f}s" if v[-1] is not None else f"{step}: ?" for step, v in steps.items())
+        )
+    return {
+        "live_s": figure(live_s),
+        "seen_s": figure(seen_s),
+        "heard_s": figure(heard_s),
+        "steps_s": {step: figure(values) for step, values in steps.items()},
+    }
 
 
 # ---- SIGTERM ----------------------------------------------------------------------------------------------------
