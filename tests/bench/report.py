@@ -159,7 +159,13 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
         ("Rooms whose students all receive ≥ 20 fps", shown(r["largest"], "{:.0f}"), "students on the same cores")
     ],
     "media": _media,
-    "recovery_s": lambda r: [("Recovery after kill -9 of a bot's browser", shown(r["recovery_s"], unit="s"), "")],
+    "recovery_s": lambda r: [
+        ("Recovery after kill -9 of a bot's browser", shown(r["recovery_s"], unit="s"), "a student in the room"),
+        *[
+            (f"… of which {step}", shown(fig, "{:.2f}", "s"), "from the room's status events")
+            for step, fig in (r.get("steps_s") or {}).items()
+        ],
+    ],
     "student_arrival": _arrival,
     "shutdown_s": lambda r: [
         (

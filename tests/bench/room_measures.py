@@ -191,12 +191,38 @@ async def media_and_latency(runs: int, setup: Setup, say: Say) -> dict[str, Any]
 # ---- recovery ---------------------------------------------------------------------------------------------------
 
 
+# The room's statuses a recovery passes through, in order; the steps are the gaps between them (from the kill).
+RECOVERY_MARKS = ("recovering", "starting", "joining", "in_main_session", "in_room", "live")
+RECOVERY_STEPS = (
+    "kill → the farm notices (recovering)",
+    "noticed → a new browser launches (starting; includes the backoff)",
+    "launching → the bot page reports (joining)",
+    "page → in the main session (meeting joined)",
+    "main session → in its breakout room",
+    "in its room → live (avatar)",
+)
+
+
+async def recovery_marks(stack: FarmStack, session_id: str, killed: float) -> list[float | None]:
+    """When the room first reached each of RECOVERY_MARKS after `killed` (wall-clock), each after the previous."""
+    events = await stack.repository.events(session_id=session_id, limit=5000)
+    statuses = [(e.time, e.detail.get("status")) for e in events if e.kind == "room.status"]
+    marks: list[float | None] = [killed]
+    since = killed
+    for status in RECOVERY_MARKS:
+        at = _first_after([t for t, s in statuses if s == status], since)
+        marks.append(at)
+        since = at if at is not None else since
+    return marks
+
+
 async def recovery(runs: int, setup: Setup, say: Say) -> dict[str, Any]:
     """Per run (a fresh farm, a student in the room): kill -9 of the bot's main Chromium process until the room
-    is live again."""
+    is live again, and step by step (RECOVERY_STEPS, from the room's status events)."""
     from playwright.async_api import async_playwright
 
     samples = []
+    steps: dict[str, list[float | None]] = {step: [] for step in RECOVERY_STEPS}
     for run in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             async with bench_farm(Path(tmp), setup) as stack, async_playwright() as playwright:
@@ -207,15 +233,21 @@ async def recovery(runs: int, setup: Setup, say: Say) -> dict[str, Any]:
                     await student_in(browser, stack, number, "Student 1", "Room 1")
                     await until(all_live(stack, created["id"]), 180, "the room live")
                     [tree] = bot_trees()
-                    killed = time.monotonic()
+                    killed, killed_wall = time.monotonic(), time.time()
                     os.kill(tree[0], signal.SIGKILL)
                     await until(not_live(stack, created["id"]), 30, "the farm notices the kill")
                     await until(all_live(stack, created["id"]), 180, "live again")
                     samples.append(time.monotonic() - killed)
+                    marks = await recovery_marks(stack, created["id"], killed_wall)
+                    for step, a, b in zip(RECOVERY_STEPS, marks[:-1], marks[1:], strict=True):
+                        steps[step].append(b - a if a is not None and b is not None else None)
                 finally:
                     await browser.close()
-        say(f"  recovery run {run + 1}/{runs}: live again {samples[-1]:.2f}s after kill -9")
-    return {"recovery_s": figure(samples)}
+        say(
+            f"  recovery run {run + 1}/{runs}: live again {samples[-1]:.2f}s after kill -9; "
+            + "; ".join(f"{step}: {v[-1]:.2f}s" if v[-1] is not None else f"{step}: ?" for step, v in steps.items())
+        )
+    return {"recovery_s": figure(samples), "steps_s": {step: figure(values) for step, values in steps.items()}}
 
 
 # ---- a student's wait -------------------------------------------------------------------------------------------
