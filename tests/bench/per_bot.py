@@ -1,19 +1,21 @@
 """Per-bot cost side by side with a naive baseline: CPU (cores) and PSS (MiB) of the bots' whole Chromium trees per
 bot, for 1, 3 and 6 rooms with one student receiving in each, in steady state, as medians over runs.
 
-Every sample is a fresh farm on the fakes (the fake avatar at 25 fps, 640×360) whose rooms all go live; then one
-student Chromium (not counted: it carries no owner marker) opens one page per room, each joining its room with a
-moving camera; once every student receives the bot's video, the bots settle (SETTLE_SECONDS) and their trees'
-CPU time is read over WINDOW_SECONDS and their PSS at its end (tests/bench/process_stats; at its start too, to
-show whether memory still grows). The students' received frame rate is read too, so a variant that is cheap
-because it is broken shows.
+Every sample is a fresh farm on the fakes (the fake avatar at 25 fps, at the setup's quality: `medium`, 854×480,
+by default) with the setup's settings (tests/bench/defaults.py) and its bots as the unprivileged user with the
+sandbox (tests/bench/unprivileged.py); once its bots are in their rooms, one student Chromium (not counted: it
+carries no owner marker) opens one page per room, each joining its room with a moving camera; the rooms go live
+(at AVATAR_START=on_human, because the students came); once every student receives the bot's video, the bots
+settle (SETTLE_SECONDS) and their trees' CPU time is read over WINDOW_SECONDS and their PSS at its end
+(tests/bench/process_stats; at its start too). The students' received frame rate is read too, so a variant that
+is cheap because it is broken shows. Where memory goes over minutes is tests/bench/soak.py's measure.
 
 Variants, all in the same run (their order rotated from run to run) so that the result is a ratio:
   * "avatarfarm": the farm's default node, one Chromium per bot with BOT_ARGS;
   * "naive": one Chromium per bot with Playwright's defaults and none of our bot flags (bot_args=()). Only
     farm/chromium.base_args still applies: without its closed-network flags Chromium floods a network-less
     machine with refused connections, without its fake-media flags it waits on a permission prompt nobody
-    answers, and without --disable-dev-shm-usage (and --no-sandbox as root) it does not start in a container;
+    answers, and without --disable-dev-shm-usage it does not start in a container;
   * "shared browser": every bot in its own BrowserContext of one Chromium with BOT_ARGS
     (tests/bench/shared_browser.py); its one tree is counted once and divided by the bots.
 
@@ -48,7 +50,8 @@ VARIANTS = ("avatarfarm", "naive", "shared browser")
 BASELINE = "naive"
 # A bot page's renderer fills Chromium's discardable shared memory (capped at 512 MiB per browser) for some
 # 25-30 s after the avatar's video starts: measured 8 s after the students see the bot, a bot's PSS still grows by
-# ~200 MiB over the window; from 30 s on it is flat.
+# ~200 MiB over the window. After that it swings by tens of MiB between readings (the soak's figures): a single
+# window's start and end are not a trend.
 SETTLE_SECONDS = 30.0
 WINDOW_SECONDS = 15.0
 FPS_READINGS = 3  # students' received frame rate, read this many times over the window

@@ -110,7 +110,8 @@ def _arrival(result: dict[str, Any]) -> list[Row]:
 def _soak(result: dict[str, Any]) -> list[Row]:
     plateau = result.get("plateau")
     where = (
-        f"plateau {plateau['pss_mib']:.0f} MiB from {plateau['from_s'] / 60:.1f} min"
+        f"plateau {plateau['pss_mib']:.0f} MiB ({plateau['low']:.0f}–{plateau['high']:.0f}) "
+        f"from {plateau['from_s'] / 60:.1f} min"
         if plateau
         else "no plateau within the soak"
     )
@@ -260,11 +261,31 @@ def _conditions(entry: dict[str, Any]) -> str:
     return f"as last measured with {entry['label']} ({prov.get('date')}); not yet measured at the product's defaults"
 
 
+def soak_words(results: dict[str, Any]) -> str:
+    soaks = [e for e in results["measures"].values() if e["measure"] == "memory_soak"]
+    if not soaks:
+        return "not measured yet (`python -m tests.bench --only memory_soak`)"
+    entry = sorted(soaks, key=lambda e: (e["label"] == "", e["provenance"].get("date") or ""))[-1]
+    r = entry["result"]
+    found = r.get("plateau")
+    level = (
+        f"it plateaus from {found['from_s'] / 60:.1f} min at {found['pss_mib']:.0f} MiB (readings "
+        f"{found['low']:.0f}–{found['high']:.0f} MiB, slope {found['slope_mib_per_min']:+.1f} MiB/min)"
+        if found
+        else "it does not plateau"
+    )
+    return (
+        f"over {r['minutes']:g} minutes with a student receiving and asking (PSS every {r['every_s']:g} s), "
+        f"{level}; its slope over the whole soak is {r['slope_mib_per_min']:+.1f} MiB/min "
+        f"({_conditions(entry)})"
+    )
+
+
 def fragments(results: dict[str, Any]) -> dict[str, str]:
     source = per_bot_source(results)
     if source is None:
         missing = "not measured yet (`make bench`)"
-        return {"per-bot": missing, "six-rooms": missing}
+        return {"per-bot": missing, "six-rooms": missing, "soak": soak_words(results)}
     cores, pss = _medians(source, "cores_per_bot"), _medians(source, "pss_mib_per_bot")
     counts = ", ".join(sorted(cores, key=int))
     per_bot = (
@@ -278,7 +299,7 @@ def fragments(results: dict[str, Any]) -> dict[str, str]:
         if fps is not None
         else "not measured at 6 rooms"
     )
-    return {"per-bot": per_bot, "six-rooms": six_rooms}
+    return {"per-bot": per_bot, "six-rooms": six_rooms, "soak": soak_words(results)}
 
 
 def node_comment(results: dict[str, Any]) -> list[str]:

@@ -2,8 +2,9 @@
 asks a question about once a minute (so the avatar stays on: it pauses after AVATAR_IDLE_MINUTES of silence),
 for at least 10 minutes. The PSS of the bot's whole Chromium tree is read every 30 s (and per process kind), with
 the student's received frame rate, and the result gives the slope (MiB per minute) over the whole soak and over
-its second half, and where the memory plateaus: the first sample from which every later one stays within
-PLATEAU_MIB of the median of those later samples.
+its second half, and where the memory plateaus: the first sample from which the later ones (at least
+PLATEAU_MIN_SAMPLES) neither rise nor fall by more than PLATEAU_SLOPE MiB per minute, with their median and range
+(a bot's PSS swings by some tens of MiB from one reading to the next as Chromium frees and refills its caches).
 
 `python -m tests.bench.soak --minutes 12` prints the result as JSON; `python -m tests.bench --only memory_soak`
 runs it as a benchmark measure.
@@ -32,7 +33,8 @@ from tests.farm.harness import running_farm
 Say = Callable[[str], None]
 
 EVERY_S = 30.0
-PLATEAU_MIB = 10.0  # a plateau's samples all lie within this of its median
+PLATEAU_SLOPE = 1.0  # MiB per minute: flatter than this is a plateau
+PLATEAU_MIN_SAMPLES = 6  # three minutes at one reading every 30 s
 QUESTION = "Could you remind me why a recursive function needs a base case?"
 QUESTION_EVERY_S = 60.0
 AVATAR_FPS = 25
@@ -51,14 +53,24 @@ def slope_mib_per_min(points: Sequence[tuple[float, float]]) -> float | None:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / spread
 
 
-def plateau(points: Sequence[tuple[float, float]], within: float = PLATEAU_MIB) -> dict[str, float] | None:
-    """The earliest sample from which all later samples (at least three) stay within `within` MiB of their
-    median: {"from_s", "pss_mib"}; None when the memory never settles like that."""
-    for start in range(len(points) - 2):
-        rest = [m for _, m in points[start:]]
-        middle = statistics.median(rest)
-        if all(abs(m - middle) <= within for m in rest):
-            return {"from_s": points[start][0], "pss_mib": middle}
+def plateau(
+    points: Sequence[tuple[float, float]], slope: float = PLATEAU_SLOPE, least: int = PLATEAU_MIN_SAMPLES
+) -> dict[str, float] | None:
+    """The earliest sample from which the later ones (at least `least`) have a least-squares slope within
+    ±`slope` MiB/min: {"from_s", "pss_mib" (their median), "low", "high", "slope_mib_per_min"}; None when the
+    memory never flattens like that."""
+    for start in range(len(points) - least + 1):
+        rest = points[start:]
+        trend = slope_mib_per_min(rest)
+        if trend is not None and abs(trend) <= slope:
+            values = [m for _, m in rest]
+            return {
+                "from_s": rest[0][0],
+                "pss_mib": statistics.median(values),
+                "low": min(values),
+                "high": max(values),
+                "slope_mib_per_min": trend,
+            }
     return None
 
 
