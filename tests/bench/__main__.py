@@ -114,9 +114,11 @@ async def main(runs: int, setup: Setup, only: list[str] | None, results_path: Pa
             continue
         n = measure.runs or runs
         say(f"{name}:")
+        load_before = os.getloadavg()[0]
         result = await measure.run(n, setup, say)
         settings = {} if measure.browsers == "none" else setup.settings
-        prov = provenance(user=_user(measure, setup), settings=settings, runs=n)
+        load = (load_before, os.getloadavg()[0])
+        prov = provenance(user=_user(measure, setup), settings=settings, runs=n, load_average=load)
         label = _label(measure, setup)
         results = results_file.merge(
             results, {results_file.key(name, label): results_file.entry(name, label, prov, result)}

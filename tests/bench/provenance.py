@@ -1,6 +1,6 @@
 """What a benchmark figure was measured on and with, recorded beside it in results.json: the commit (and whether
 the work tree had changes), Chromium's and Playwright's versions, the CPU model and core count, the user the bot
-browsers ran as, the settings and the date."""
+browsers ran as, the settings, the date and the machine's load average around the measure."""
 
 from __future__ import annotations
 
@@ -54,7 +54,11 @@ def cpu_model() -> str | None:
     return platform.processor() or None
 
 
-def provenance(*, user: str, settings: dict[str, Any], runs: int) -> dict[str, Any]:
+def provenance(
+    *, user: str, settings: dict[str, Any], runs: int, load_average: tuple[float, float] | None = None
+) -> dict[str, Any]:
+    """`load_average`: the machine's 1-minute load average when the measure began and ended (a figure taken
+    while other work ran on its cores says so)."""
     return {
         **commit(),
         "chromium": chromium_version(),
@@ -66,4 +70,5 @@ def provenance(*, user: str, settings: dict[str, Any], runs: int) -> dict[str, A
         "settings": settings,
         "runs": runs,
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average": list(load_average) if load_average else None,
     }

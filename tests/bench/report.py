@@ -203,6 +203,9 @@ def _where(prov: dict[str, Any]) -> str:
         f"{prov.get('cpu_model') or 'CPU model not recorded'}, {prov.get('cores') or '?'} cores",
         f"bots as {prov.get('user')}",
     ]
+    if prov.get("load_average"):
+        before, after = prov["load_average"]
+        parts.append(f"load average {before:.1f} → {after:.1f} on {prov.get('cores') or '?'} cores")
     if prov.get("note"):
         parts.append(prov["note"])
     return "; ".join(parts)
