@@ -37,7 +37,7 @@ from tests.bench.defaults import MEASURED_SETTINGS, Setup
 from tests.bench.glass import glass_to_glass, rooms_at_20_fps_runs
 from tests.bench.materials import measure as materials_hit_rate
 from tests.bench.per_bot import per_bot_cost
-from tests.bench.provenance import provenance
+from tests.bench.provenance import provenance, provenance_date
 from tests.bench.room_measures import media_and_latency, recovery, shutdown, student_arrival, time_to_ready
 from tests.bench.soak import soak
 from tests.bench.spread import figure
@@ -115,10 +115,10 @@ async def main(runs: int, setup: Setup, only: list[str] | None, results_path: Pa
         n = measure.runs or runs
         say(f"{name}:")
         load_before = os.getloadavg()[0]
-        result = await measure.run(n, setup, say)
         settings = {} if measure.browsers == "none" else setup.settings
-        load = (load_before, os.getloadavg()[0])
-        prov = provenance(user=_user(measure, setup), settings=settings, runs=n, load_average=load)
+        before = provenance(user=_user(measure, setup), settings=settings, runs=n)  # the code as it was run
+        result = await measure.run(n, setup, say)
+        prov = {**before, "date": provenance_date(), "load_average": [load_before, os.getloadavg()[0]]}
         label = _label(measure, setup)
         results = results_file.merge(
             results, {results_file.key(name, label): results_file.entry(name, label, prov, result)}

@@ -54,6 +54,10 @@ def cpu_model() -> str | None:
     return platform.processor() or None
 
 
+def provenance_date() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def provenance(
     *, user: str, settings: dict[str, Any], runs: int, load_average: tuple[float, float] | None = None
 ) -> dict[str, Any]:
@@ -69,6 +73,6 @@ def provenance(
         "user": user,
         "settings": settings,
         "runs": runs,
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": provenance_date(),
         "load_average": list(load_average) if load_average else None,
     }
