@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench import results_file
+from tests.bench.soak import PLATEAU_SLOPE
 from tests.bench.spread import shown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -277,11 +278,20 @@ def soak_words(results: dict[str, Any]) -> str:
         if found
         else "it does not plateau"
     )
+    late = r.get("slope_mib_per_min_second_half")
+    doubt = ""
+    if found and late is not None and abs(late) > PLATEAU_SLOPE:
+        doubt = f", but its second half moves by {late:+.1f} MiB/min: this soak does not rule out slow growth"
     return (
         f"over {r['minutes']:g} minutes with a student receiving and asking (PSS every {r['every_s']:g} s), "
-        f"{level}; its slope over the whole soak is {r['slope_mib_per_min']:+.1f} MiB/min "
-        f"({_conditions(entry)})"
+        f"{level}; its slope over the whole soak is {r['slope_mib_per_min']:+.1f} MiB/min{doubt} "
+        f"({_conditions(entry)}; load average {_load(entry)})"
     )
+
+
+def _load(entry: dict[str, Any]) -> str:
+    load = entry["provenance"].get("load_average")
+    return f"{load[0]:.1f} → {load[1]:.1f}" if load else "not recorded"
 
 
 def fragments(results: dict[str, Any]) -> dict[str, str]:
