@@ -36,6 +36,7 @@ let failure = null;
 let meeting = null;
 let avatar = null;
 let sdk = null;
+let sdkLoading = null;
 
 // The avatar in the bot's room: at most one request or session at a time.
 const slot = {
@@ -126,6 +127,8 @@ function enterRoom(detail) {
   slot.goodbyeFor = null;
   slot.roomHumans = meeting.humans();
   setState(State.in_room, { detail });
+  // Off a student's wait: the avatar SDK is loaded now, before anyone is here (loading it starts nothing).
+  loadLiveAvatarSdk().catch(() => {});
   consider();
 }
 
@@ -232,7 +235,11 @@ function listen() {
 }
 
 async function loadLiveAvatarSdk() {
-  sdk ??= await import(config.liveavatar.sdk_url);
+  sdkLoading ??= import(config.liveavatar.sdk_url).catch((error) => {
+    sdkLoading = null; // the next start tries again, and reports what failed
+    throw error;
+  });
+  sdk = await sdkLoading;
   return sdk;
 }
 

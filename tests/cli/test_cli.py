@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -120,10 +119,10 @@ def test_help_explains_each_command() -> None:
 
 def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
     with run_cli_server(["serve", "--data-dir", str(tmp_path / "a")]) as server:
-        started = time.monotonic()
+        # Refused at once in words, never retried: a second server waiting on the port would hang _cli's 60 s.
         result = _cli("serve", "--data-dir", str(tmp_path / "b"), "--port", str(server.port))
         assert result.returncode != 0
-        assert time.monotonic() - started < 30
+        assert f"cannot listen on 127.0.0.1:{server.port}" in result.stderr, result.stderr
 
 
 def test_serve_tells_where_a_generated_webhook_secret_is_kept_and_never_prints_it_to_a_file(tmp_path: Path) -> None:
