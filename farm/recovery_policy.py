@@ -46,6 +46,10 @@ NEVER_AGAIN = frozenset(
 # Normal ends: the room is over, not broken.
 FINISHED = frozenset({"meeting_ended", "authorizer_left", "left", "max_duration", "budget_reached", "session_ended"})
 
+# Audio that did not join or did not flow: the bot rejoins the meeting once; the same again means a rejoin does
+# not help (the words say what the page saw).
+REJOIN_ONCE = frozenset({"audio_not_joined", "meeting_audio_silent"})
+
 # Causes that are not the room's fault: relaunched at once, without spending its retry budget.
 FREE_RETRIES = frozenset({"restart_requested", "node_lost"})
 
@@ -86,8 +90,10 @@ def decide(
     budget: int,
     obf_tried: bool,
     can_get_obf: bool,
+    repeats: int = 1,
 ) -> Decision:
-    """`failures` counts consecutive failed attempts including this one."""
+    """`failures` counts consecutive failed attempts including this one; `repeats` how many of the last
+    attempts in a row ended with this same reason (this one included)."""
     text = words(reason, page_words)
     if reason in FINISHED:
         return Decision(Action.stop, RoomStatus.ended, reason, text)
@@ -99,6 +105,8 @@ def decide(
                 Action.relaunch_with_obf, RoomStatus.recovering, reason, "Joining on the professor's behalf (OBF)."
             )
         return Decision(Action.stop, RoomStatus.failed, reason, text)
+    if reason in REJOIN_ONCE and repeats > 1:
+        return Decision(Action.stop, RoomStatus.failed, reason, f"The rejoin did not help. {text}")
     if reason in FREE_RETRIES:
         # A short pause after a lost node lets the farm's slots catch up before the room is placed again.
         return Decision(

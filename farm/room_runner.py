@@ -139,6 +139,7 @@ class RoomRunner:
 
     async def _run(self, first_status_reason: str | None) -> None:
         failures = 0
+        last_reason, repeats = None, 0
         try:
             if first_status_reason:
                 await self._status(
@@ -159,6 +160,8 @@ class RoomRunner:
                     failures = 0
                 if spends_budget(outcome.reason):
                     failures += 1
+                repeats = repeats + 1 if outcome.reason == last_reason else 1
+                last_reason = outcome.reason
                 decision = decide(
                     outcome.reason,
                     page_words=outcome.words,
@@ -166,6 +169,7 @@ class RoomRunner:
                     budget=self.s.retry_budget,
                     obf_tried=self._obf_tried,
                     can_get_obf=self.s.zoom is not None and await self._has_grant(),
+                    repeats=repeats,
                 )
                 await self._status(decision.status, reason=decision.reason, reason_text=decision.reason_text)
                 if decision.action is Action.stop:

@@ -84,6 +84,8 @@ class EventKind(StrEnum):
     meeting_reconnecting = "meeting.reconnecting"
     meeting_button = "meeting.button"
     meeting_muted_by_host = "meeting.muted_by_host"
+    meeting_audio_joined = "meeting.audio_joined"
+    meeting_audio_silent = "meeting.audio_silent"
     meeting_broadcast = "meeting.broadcast"
     meeting_leave_failed = "meeting.leave_failed"
     page_error = "page.error"
@@ -134,6 +136,14 @@ REASON_WORDS: dict[str, str] = {
     "zoom_unreachable": "Could not reach Zoom's servers.",
     "platform_unsupported": "This browser lacks what the Zoom SDK needs.",
     "page_error": "The bot page failed.",
+    "audio_not_joined": (
+        "The bot could not join the meeting's audio, so students would not hear the avatar; it rejoins the "
+        "meeting once."
+    ),
+    "meeting_audio_silent": (
+        "The room looked live but its audio did not flow (the avatar could not hear the students, or they could "
+        "not hear it), and rejoining the audio did not help; the bot rejoins the meeting once."
+    ),
     # Avatar
     "avatar_unavailable": "The avatar service could not start a session.",
     "avatar_refused": "LiveAvatar refused to start the avatar.",

@@ -32,8 +32,9 @@ def state_for(meeting: Meeting, p: Participant, hints: Hints | None = None) -> d
         # Meeting settings the client applies itself (see MeetingSettings).
         "quirks": {
             "muteOnEntry": meeting.settings.mute_on_entry,
+            "computerAudioFails": meeting.settings.computer_audio_fails,
             "breakoutGettersGapMs": meeting.settings.breakout_getters_gap_ms,
-            "videoInMoreMenu": meeting.settings.video_in_more_menu,
+            "webinar": meeting.settings.webinar,
         },
         # bot userId -> userId of the participant who authorized it (getBotAuthorizedUserInfoByUserId).
         "botAuthorizers": _bot_authorizers(meeting),

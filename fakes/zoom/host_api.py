@@ -62,10 +62,11 @@ class CreateMeetingBody(_Body):
     block_bots: bool = False
     authenticated_only: bool = False
     force_join_error: int | None = None
-    audio_playback: Literal["split", "webaudio", "element"] = "split"
+    audio_playback: Literal["split", "webaudio", "element", "silent"] = "split"
     mute_on_entry: bool = False
+    computer_audio_fails: bool = False
     breakout_getters_gap_ms: int = Field(default=0, ge=0, le=10_000)
-    video_in_more_menu: bool = False
+    webinar: bool = False
     breakout_rooms: list[str] = Field(default_factory=list)
     breakout_options: BreakoutOptionsBody = Field(default_factory=BreakoutOptionsBody)
 
@@ -78,10 +79,11 @@ class UpdateMeetingBody(_Body):
     block_bots: bool | None = None
     authenticated_only: bool | None = None
     force_join_error: int | None = None
-    audio_playback: Literal["split", "webaudio", "element"] | None = None
+    audio_playback: Literal["split", "webaudio", "element", "silent"] | None = None
     mute_on_entry: bool | None = None
+    computer_audio_fails: bool | None = None
     breakout_getters_gap_ms: int | None = Field(default=None, ge=0, le=10_000)
-    video_in_more_menu: bool | None = None
+    webinar: bool | None = None
     breakout_options: BreakoutOptionsBody | None = None
 
 
@@ -183,8 +185,9 @@ async def create_meeting(body: CreateMeetingBody, service: Service) -> dict[str,
         force_join_error=body.force_join_error,
         audio_playback=body.audio_playback,
         mute_on_entry=body.mute_on_entry,
+        computer_audio_fails=body.computer_audio_fails,
         breakout_getters_gap_ms=body.breakout_getters_gap_ms,
-        video_in_more_menu=body.video_in_more_menu,
+        webinar=body.webinar,
     )
     try:
         meeting = service.meetings.create(

@@ -29,8 +29,10 @@ from fakes.zoom.breakout import (
 from fakes.zoom.client_state import state_for
 from fakes.zoom.participants import Participant
 
-AUDIO_PLAYBACK_MODES = ("split", "webaudio", "element")
+AUDIO_PLAYBACK_MODES = ("split", "webaudio", "element", "silent")
 ACTIVE_SPEAKER_MIN_LEVEL = 0.02
+# While the same person keeps talking, `active-speaker` names them again this often ("someone is speaking").
+ACTIVE_SPEAKER_REPEAT_S = 2.0
 FIRST_USER_ID = 16778240
 
 Scheduler = Callable[[float, Callable[[], None]], None]
@@ -56,15 +58,18 @@ class MeetingSettings:
     # Refuse every join with this errorCode (any code of errors.ALL_REFUSALS): failure injection.
     force_join_error: int | None = None
     # How clients play remote audio: "webaudio" (AudioContext -> destination), "element" (<audio>), or
-    # "split" (remote participants with an even userId through WebAudio, odd ones through <audio>).
+    # "split" (remote participants with an even userId through WebAudio, odd ones through <audio>), or "silent"
+    # (through WebAudio at zero gain: nothing sounds although Zoom shows people speaking).
     audio_playback: str = "split"
     # Zoom's "Mute participants upon entry": joining computer audio leaves the participant muted.
     mute_on_entry: bool = False
+    # Pressing the audio button never connects computer audio (as when the SDK cannot open the audio path).
+    computer_audio_fails: bool = False
     # While a client moves between the main session and a room, its breakout getters (getUserStatus,
     # getCurrentBreakoutRoom) answer undefined for this long, as the real bundle's do mid-move.
     breakout_getters_gap_ms: int = 0
-    # The client's toolbar keeps "Start Video" inside its "More" menu (a narrow window in the real SDK).
-    video_in_more_menu: bool = False
+    # A webinar: everyone but the host and co-hosts joins as an attendee (Join Audio, listen only, no video).
+    webinar: bool = False
 
     def update(self, values: dict[str, Any]) -> None:
         for name, value in values.items():
@@ -92,6 +97,7 @@ class Meeting:
     ended_at: float | None = None
     _next_user_id: int = FIRST_USER_ID
     _active_speakers: dict[str, int] = field(default_factory=dict)
+    _active_speaker_at: dict[str, float] = field(default_factory=dict)
 
     # ----- queries
 
@@ -356,9 +362,14 @@ class Meeting:
             level = sending.get("audioLevel")
             if isinstance(level, int | float) and not p.muted and level >= loudest_level:
                 loudest, loudest_level = p, float(level)
-        if loudest is None or self._active_speakers.get(room_key) == loudest.user_id:
+        if loudest is None:
+            return
+        now = time.monotonic()
+        same = self._active_speakers.get(room_key) == loudest.user_id
+        if same and now - self._active_speaker_at.get(room_key, 0.0) < ACTIVE_SPEAKER_REPEAT_S:
             return
         self._active_speakers[room_key] = loudest.user_id
+        self._active_speaker_at[room_key] = now
         payload = [{"userId": loudest.user_id, "displayName": loudest.name}]
         for p in members:
             p.send({"op": "event", "name": "active-speaker", "payload": payload})

@@ -154,11 +154,12 @@ async def test_waiting_room_admit_send_back_and_kick(app: AppPage, module_zoom: 
     refused = await app.call("joinBreakoutRoom", "x")
     assert refused["error"]["type"] == "IMPROPER_MEETING_STATE" and refused["error"]["reason"] == "on hold"
     assert (await app.call("mute", True))["error"]["reason"] == "on hold"
-    assert await app.page.get_by_role("button", name="Join Audio").count() == 0  # no media in the waiting room
+    # No media in the waiting room.
+    assert await app.page.get_by_role("button", name="Audio", exact=True).count() == 0
     await module_zoom.post(f"/fake/meetings/{meeting_number}/admit", name="Avatar")
     await app.wait_connection("Connected", count=2)
     assert (await app.value("getCurrentUser"))["isHold"] is False
-    assert await app.page.get_by_role("button", name="Join Audio").is_visible()
+    assert await app.page.get_by_role("button", name="Audio", exact=True).is_visible()
     await module_zoom.post(f"/fake/meetings/{meeting_number}/hold", name="Avatar")
     await app.wait_connection("Reconnecting", "on hold", count=2)
     await app.wait_for(lambda: _is_hold(app))
@@ -244,10 +245,10 @@ async def test_toolbar_buttons_open_devices_by_id(
     try:
         assert (await app.join(meeting_number, "Avatar"))["ok"] is True
         assert await app.page.evaluate("window.deviceCalls") == []  # nothing before the buttons are pressed
-        await app.page.get_by_role("button", name="Join Audio").click()
-        await app.page.get_by_role("button", name="Mute").wait_for()
-        await app.page.get_by_role("button", name="Start Video").click()
-        await app.page.get_by_role("button", name="Stop Video").wait_for()
+        await app.page.get_by_role("button", name="Audio", exact=True).click()
+        await app.page.get_by_role("button", name="Mute", exact=True).wait_for()
+        await app.page.get_by_role("button", name="Start Video", exact=True).click()
+        await app.page.get_by_role("button", name="Stop Video", exact=True).wait_for()
         calls = await app.page.evaluate("window.deviceCalls")
         assert calls[0]["call"] == "enumerateDevices"
         opened = 0

@@ -348,6 +348,11 @@ class ClientCore {
   }
 
   async joinAudio() {
+    if (this.quirk('computerAudioFails', false)) {
+      // What the bundle does when startAudio fails: log it and show "unable to join audio"; nothing joins.
+      console.error('Failed to start audio:', failure('INVALID_OPERATION', 'audio failed to start', 1));
+      return;
+    }
     const deviceId = await this.pickDevice('audioinput');
     const audio = deviceId ? { deviceId: { exact: deviceId } } : true;
     const stream = await navigator.mediaDevices.getUserMedia({ audio });
@@ -355,7 +360,7 @@ class ClientCore {
     this.stopLocal('audio');
     this.local.audio = track;
     this.local.audioJoined = true;
-    this.local.muted = Boolean(this.quirk('muteOnEntry', false));
+    this.local.muted = Boolean(this.quirk('muteOnEntry', false)) || this.webinarAttendee();
     track.enabled = !this.local.muted;
     this.mesh.setLocalTrack('audio', track);
     this.reporter.setLocalAudio(track);
@@ -394,7 +399,14 @@ class ClientCore {
     }
   }
 
+  // In a webinar everyone but the host and co-hosts is an attendee, who listens and may not talk.
+  webinarAttendee() {
+    const self = this.self();
+    return Boolean(this.quirk('webinar', false) && self && !self.isHost && !self.isCoHost);
+  }
+
   setMuted(muted) {
+    if (!muted && this.webinarAttendee()) muted = true;
     this.local.muted = muted;
     if (this.local.audio) this.local.audio.enabled = !muted;
     this.sendMedia();
@@ -409,7 +421,7 @@ class ClientCore {
   }
 
   toggleVideo() {
-    if (this.guard()) return Promise.resolve();
+    if (this.guard() || this.webinarAttendee()) return Promise.resolve();
     if (!this.local.videoOn) return this.startVideo();
     this.stopLocal('video');
     this.sendMedia();
@@ -453,7 +465,7 @@ class ClientCore {
     const self = this.self();
     let statusText = '';
     if (this.phase === 'joining') statusText = 'Joining…';
-    else if (self && self.isHold) statusText = `${LABELS.waitingRoom}: ${LABELS.onHold}`;
+    else if (self && self.isHold) statusText = `${STRINGS.wc_waiting_room}: ${STRINGS.meeting_waiting_room}`;
     else if (self) {
       const current = this.snapshot.breakout.current;
       statusText = self.bid && current.name ? `Breakout room: ${current.name}` : 'Main session';
@@ -464,7 +476,7 @@ class ClientCore {
       audioJoined: this.local.audioJoined,
       muted: this.local.muted,
       videoOn: this.local.videoOn,
-      videoInMore: Boolean(this.quirk('videoInMoreMenu', false)),
+      webinarAttendee: this.webinarAttendee(),
       statusText,
     });
   }

@@ -1,0 +1,26 @@
+"""What the farm does after a bot attempt ends with a Zoom reason: rejoin once for audio that did not join or did
+not flow, never retry what a second try cannot change."""
+
+from __future__ import annotations
+
+import pytest
+
+from farm.recovery_policy import Action, decide
+from state.models import RoomStatus
+
+
+@pytest.mark.parametrize("reason", ["audio_not_joined", "meeting_audio_silent"])
+def test_audio_that_did_not_join_or_flow_rejoins_once(reason: str) -> None:
+    first = decide(reason, page_words=None, failures=1, budget=5, obf_tried=False, can_get_obf=False, repeats=1)
+    assert first.action is Action.relaunch and first.status is RoomStatus.recovering
+    again = decide(reason, page_words="the words", failures=2, budget=5, obf_tried=False, can_get_obf=False, repeats=2)
+    assert again.action is Action.stop and again.status is RoomStatus.failed
+    assert again.reason_text == "The rejoin did not help. the words"
+
+
+def test_a_crash_between_two_audio_failures_does_not_end_the_room() -> None:
+    # The same reason twice in a row stops; another reason in between starts the count again.
+    decision = decide(
+        "audio_not_joined", page_words=None, failures=3, budget=5, obf_tried=False, can_get_obf=False, repeats=1
+    )
+    assert decision.action is Action.relaunch
