@@ -55,6 +55,7 @@ TIMELINE_EVENTS = frozenset(
         EventKind.meeting_breakout_joined,
         EventKind.meeting_breakout_refused,
         EventKind.meeting_reconnecting,
+        EventKind.meeting_audio_silent,  # {direction, words, repair}: a live room whose audio did not flow
         EventKind.page_error,
     }
 )

@@ -41,8 +41,15 @@ NEVER_AGAIN = frozenset(
         "meeting_full",
         "platform_unsupported",
         "avatar_refused",
+        "sdk_outdated",
+        "zoom_recaptcha",
+        "removed",
+        "app_blocked",
+        "information_barrier",
     }
 )
+# Refusals that joining on the professor's behalf (an OBF token) can answer, once.
+JOIN_ON_BEHALF = frozenset({"obf_required", "sign_in_required"})
 # Normal ends: the room is over, not broken.
 FINISHED = frozenset({"meeting_ended", "authorizer_left", "left", "max_duration", "budget_reached", "session_ended"})
 
@@ -99,7 +106,7 @@ def decide(
         return Decision(Action.stop, RoomStatus.ended, reason, text)
     if reason in NEVER_AGAIN:
         return Decision(Action.stop, RoomStatus.failed, reason, text)
-    if reason == "obf_required":
+    if reason in JOIN_ON_BEHALF:
         if can_get_obf and not obf_tried:
             return Decision(
                 Action.relaunch_with_obf, RoomStatus.recovering, reason, "Joining on the professor's behalf (OBF)."

@@ -134,6 +134,30 @@ REASON_WORDS: dict[str, str] = {
     "meeting_full": "The meeting is full.",
     "meeting_locked": "The meeting is locked.",
     "zoom_unreachable": "Could not reach Zoom's servers.",
+    "sdk_outdated": (
+        "Zoom no longer accepts this version of its Meeting SDK, so no bot can join: upgrade @zoom/meetingsdk "
+        "(bot_page/package.json, see the README), then run the Zoom contract tests."
+    ),
+    "zoom_recaptcha": (
+        "Zoom asked for a reCAPTCHA check, its wall against automated joins; the bot stops and does not retry, "
+        "so the block is not made worse. Try again later, or ask the meeting's host."
+    ),
+    "sign_in_required": (
+        "The meeting admits only signed-in Zoom users: the professor must authorize avatarfarm (connect Zoom) "
+        "so the bot joins on their behalf, or the host must let guests in."
+    ),
+    "removed": "The host removed the bot from this meeting earlier, and Zoom does not let it join again.",
+    "app_blocked": (
+        "Zoom refused avatarfarm's app: an admin of the Zoom account blocked or deactivated it. Ask the "
+        "account admin to allow the app."
+    ),
+    "information_barrier": (
+        "Zoom's information barriers (a policy set by the Zoom account admin) keep the bot out of this meeting."
+    ),
+    "participant_exists": (
+        "Zoom says this participant is already in the meeting (an earlier bot of this room is still "
+        "connected); the bot joins again shortly."
+    ),
     "platform_unsupported": "This browser lacks what the Zoom SDK needs.",
     "page_error": "The bot page failed.",
     "audio_not_joined": (

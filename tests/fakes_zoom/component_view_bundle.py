@@ -111,6 +111,18 @@ def en_us() -> dict[str, str]:
     return {key: value for key, value in dictionary.items() if isinstance(value, str)}
 
 
+@cache
+def join_error_words() -> dict[str, str]:
+    """The en-US words the bundle gives its web-API join errors (its `apac.errorcodes_*` table)."""
+    text = bundle_text()
+    anchor = '={default:{"apac.errorcodes_success":'
+    if text.count(anchor) != 1:
+        raise BundleChanged("the served bundle has no single table of join-error words")
+    table, _ = _read_object(text, text.index(anchor) + 1)
+    words: dict[str, str] = table["default"]
+    return words
+
+
 # ---- the toolbar ---------------------------------------------------------------------------------------------
 
 

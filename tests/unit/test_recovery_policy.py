@@ -24,3 +24,25 @@ def test_a_crash_between_two_audio_failures_does_not_end_the_room() -> None:
         "audio_not_joined", page_words=None, failures=3, budget=5, obf_tried=False, can_get_obf=False, repeats=1
     )
     assert decision.action is Action.relaunch
+
+
+@pytest.mark.parametrize("reason", ["sdk_outdated", "zoom_recaptcha", "removed", "app_blocked", "information_barrier"])
+def test_refusals_a_second_try_cannot_change_stop_at_once(reason: str) -> None:
+    decision = decide(reason, page_words=None, failures=1, budget=5, obf_tried=False, can_get_obf=True)
+    assert decision.action is Action.stop and decision.status is RoomStatus.failed
+
+
+def test_sign_in_required_joins_on_the_professors_behalf_once() -> None:
+    first = decide("sign_in_required", page_words=None, failures=1, budget=5, obf_tried=False, can_get_obf=True)
+    assert first.action is Action.relaunch_with_obf
+    again = decide("sign_in_required", page_words=None, failures=2, budget=5, obf_tried=True, can_get_obf=True)
+    assert again.action is Action.stop
+    without_grant = decide(
+        "sign_in_required", page_words=None, failures=1, budget=5, obf_tried=False, can_get_obf=False
+    )
+    assert without_grant.action is Action.stop and "connect Zoom" in without_grant.reason_text
+
+
+def test_a_participant_already_in_the_meeting_is_joined_again_with_backoff() -> None:
+    decision = decide("participant_exists", page_words=None, failures=1, budget=5, obf_tried=False, can_get_obf=False)
+    assert decision.action is Action.relaunch and decision.status is RoomStatus.recovering
