@@ -56,6 +56,7 @@ TIMELINE_EVENTS = frozenset(
         EventKind.meeting_breakout_refused,
         EventKind.meeting_reconnecting,
         EventKind.meeting_audio_silent,  # {direction, words, repair}: a live room whose audio did not flow
+        EventKind.meeting_recording,  # {status, consented?}: the host records the meeting; the bot consented
         EventKind.page_error,
     }
 )

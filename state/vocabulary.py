@@ -86,6 +86,7 @@ class EventKind(StrEnum):
     meeting_muted_by_host = "meeting.muted_by_host"
     meeting_audio_joined = "meeting.audio_joined"
     meeting_audio_silent = "meeting.audio_silent"
+    meeting_recording = "meeting.recording"
     meeting_broadcast = "meeting.broadcast"
     meeting_leave_failed = "meeting.leave_failed"
     page_error = "page.error"

@@ -26,6 +26,7 @@ def state_for(meeting: Meeting, p: Participant, hints: Hints | None = None) -> d
         "self": p.sdk_view(),
         "participants": [q.sdk_view() for q in _visible_to(meeting, p)],
         "meeting": info_view(meeting),
+        "recording": meeting.recording,
         "breakout": _breakout_view(meeting, p),
         # The browsers p exchanges media with: everyone else with a client in the same room.
         "media": {"room": room_key, "peers": peers, "audioPlayback": meeting.settings.audio_playback},

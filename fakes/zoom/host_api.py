@@ -114,6 +114,10 @@ class MuteBody(WhoBody):
     mute: bool = True
 
 
+class RecordingBody(_Body):
+    status: Literal["Recording", "Paused", "Stopped"]
+
+
 class BroadcastBody(_Body):
     message: str = Field(min_length=1, max_length=1000)
 
@@ -325,6 +329,14 @@ async def mute_participant(number: str, body: MuteBody, service: Service) -> dic
         meeting.update_media_state(target, audio=target.audio, muted=body.mute, video=target.video)
     else:
         target.send({"op": "remote-mute", "mute": body.mute})
+    return roster_view(meeting)
+
+
+@router.post("/meetings/{number}/recording")
+async def set_recording(number: str, body: RecordingBody, service: Service) -> dict[str, Any]:
+    """The host starts ("Recording"), pauses or stops cloud recording."""
+    meeting = _meeting(service, number)
+    meeting.set_recording(body.status)
     return roster_view(meeting)
 
 

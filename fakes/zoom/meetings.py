@@ -31,6 +31,8 @@ from fakes.zoom.participants import Participant
 
 AUDIO_PLAYBACK_MODES = ("split", "webaudio", "element", "silent")
 ACTIVE_SPEAKER_MIN_LEVEL = 0.02
+# The RecordingStatus values of embedded.d.ts.
+RECORDING_STATUSES = ("Recording", "Paused", "Stopped")
 # While the same person keeps talking, `active-speaker` names them again this often ("someone is speaking").
 ACTIVE_SPEAKER_REPEAT_S = 2.0
 FIRST_USER_ID = 16778240
@@ -96,6 +98,8 @@ class Meeting:
     schedule: Scheduler = _loop_scheduler
     ended_at: float | None = None
     _next_user_id: int = FIRST_USER_ID
+    # Cloud recording: "Recording", "Paused" or "Stopped" (the host's control).
+    recording: str = "Stopped"
     _active_speakers: dict[str, int] = field(default_factory=dict)
     _active_speaker_at: dict[str, float] = field(default_factory=dict)
 
@@ -329,6 +333,21 @@ class Meeting:
         p.room_id = room.room_id
         p.left_room = False
         self._transition([(p, reason, {"roomName": room.name})], {})
+
+    def set_recording(self, status: str) -> None:
+        """The host starts, pauses or stops cloud recording: everyone admitted hears `recording-change`, and
+        each client asks its user's consent while recording (see static/sdk/consent.js)."""
+        if status not in RECORDING_STATUSES:
+            raise ValueError(f"recording status must be one of {', '.join(RECORDING_STATUSES)}")
+        if status == self.recording:
+            return
+        self.recording = status
+        self.publish()
+        self._broadcast_event("recording-change", status)
+
+    def record_consent(self, p: Participant) -> None:
+        p.recording_consent = True
+        self.publish()
 
     def broadcast(self, content: str) -> None:
         """The host's message to every breakout room (and the main session), as `broadcast-message`."""

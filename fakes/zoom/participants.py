@@ -45,6 +45,8 @@ class Participant:
     # Last media report of the client: what it sends and what it receives from each remote participant.
     media_report: dict[str, Any] | None = None
     media_reported_at: float | None = None
+    # The participant pressed "Got it" in the recording consent dialog.
+    recording_consent: bool = False
 
     @property
     def virtual(self) -> bool:

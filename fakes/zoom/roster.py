@@ -27,6 +27,7 @@ def meeting_view(meeting: Meeting) -> dict[str, Any]:
         "authenticated_only": settings.authenticated_only,
         "force_join_error": settings.force_join_error,
         "audio_playback": settings.audio_playback,
+        "recording": meeting.recording,
         "breakout": {
             "status": int(meeting.breakout.status),
             "options": meeting.breakout.options.sdk_view(),
@@ -65,6 +66,7 @@ def roster_view(meeting: Meeting) -> dict[str, Any]:
                 "audio": p.audio,
                 "muted": p.muted,
                 "video": p.video,
+                "recording_consent": p.recording_consent,
                 "media": {
                     "age_s": round(now - p.media_reported_at, 2) if p.media_reported_at else None,
                     "sending": report.get("sending"),

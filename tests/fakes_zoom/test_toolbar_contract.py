@@ -181,3 +181,81 @@ async def test_the_fake_draws_a_webinar_attendees_toolbar(
         assert me["audio"] == "computer" and me["muted"] is True
     finally:
         await app.close()
+
+
+def _consent_component() -> str:
+    text = bundle_text()
+    title = text.index('"wc_record_reminder_webinar_title":"wc_record_reminder_title"')
+    return text[title - 6000 : title + 4000]
+
+
+def test_the_recording_consent_dialog_is_the_bundles() -> None:
+    component = _consent_component()
+    assert '"aria-label":"Recording Consent"' in component
+    for key in ("wc_record_reminder_desc", "wc_join_media_preview_info_confirm", "dialog.btn_leaveconf_meeting"):
+        assert f'"{key}"' in component, key
+    strings = en_us()
+    source = ADAPTER_JS.read_text(encoding="utf-8")
+    block = re.search(r"export const RECORDING_CONSENT = Object\.freeze\(\{(.*?)\}\);", source, flags=re.S)
+    assert block is not None
+    assert dict(re.findall(r"(\w+): \"([^\"]+)\"", block.group(1))) == {
+        "title": strings["wc_record_reminder_title"],
+        "consent": strings["wc_join_media_preview_info_confirm"],
+    }
+
+
+CONSENT = """() => {
+  const dialog = [...document.querySelectorAll('[role=dialog]')].find((d) => d.querySelector('h1'));
+  return dialog ? { title: dialog.querySelector('h1').textContent,
+                    buttons: [...dialog.querySelectorAll('button')].map((b) => b.textContent) } : null;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="session")
+async def test_recording_asks_for_consent_and_holds_media_until_got_it(
+    chromium: Browser, app_origin: RunningServer, module_zoom: FakeZoom, meeting_number: str
+) -> None:
+    await module_zoom.create_meeting(number=meeting_number)
+    first = await AppPage.open(chromium, app_origin, module_zoom)
+    late = await AppPage.open(chromium, app_origin, module_zoom)
+    try:
+        assert (await first.join(meeting_number, "Early"))["ok"] is True
+        await first.page.get_by_role("button", name="Audio", exact=True).click()
+        await first.page.get_by_role("button", name="Mute", exact=True).wait_for()
+        assert await first.page.evaluate(CONSENT) is None
+        await module_zoom.post(f"/fake/meetings/{meeting_number}/recording", status="Recording")
+        await first.wait_for(lambda: first.events("recording-change"))
+        assert await first.events("recording-change") == ["Recording"]
+        dialog = await first.wait_for(lambda: first.page.evaluate(CONSENT))
+        assert dialog == {"title": "This meeting is being recorded", "buttons": ["Got it", "Leave Meeting"]}
+        # Muted with video off until consent: unmuting and starting video do nothing.
+        await first.wait_for(lambda: _me(first, muted=True))
+        await first.call("mute", False)
+        await first.page.get_by_role("button", name="Start Video", exact=True).click()
+        me = await first.value("getCurrentUser")
+        assert me["muted"] is True and me["video"] is False
+
+        # A late joiner gets the dialog as it arrives.
+        assert (await late.join(meeting_number, "Late"))["ok"] is True
+        assert await late.wait_for(lambda: late.page.evaluate(CONSENT))
+
+        await first.page.get_by_role("button", name="Got it", exact=True).click()
+        await first.wait_for(lambda: _gone(first))
+        await first.call("mute", False)
+        await first.wait_for(lambda: _me(first, muted=False))
+        person = await module_zoom.person(meeting_number, "Early")
+        assert person["recording_consent"] is True
+        assert (await module_zoom.person(meeting_number, "Late"))["recording_consent"] is False
+    finally:
+        await first.close()
+        await late.close()
+
+
+async def _me(app: AppPage, *, muted: bool) -> bool:
+    me = await app.value("getCurrentUser")
+    return bool(me) and me["muted"] is muted
+
+
+async def _gone(app: AppPage) -> bool:
+    return await app.page.evaluate(CONSENT) is None

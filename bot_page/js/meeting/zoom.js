@@ -9,7 +9,8 @@
 // "invited" -> joinBreakoutRoom) or, when the host lets participants choose, by asking for the room with the
 // bot's room name. Its microphone stays muted unless the bot wants it open (its avatar is live), and once the
 // host mutes it, it stays muted until the bot leaves that room. It reports phases, the humans in its current
-// room, who Zoom says is speaking, broadcasts and failures; it never retries a refusal.
+// room, who Zoom says is speaking, broadcasts, recording (it consents with "Got it", never "Leave Meeting") and
+// failures; it never retries a refusal.
 
 import { closedReason, EventKind, failReason } from "../states.js";
 
@@ -32,6 +33,13 @@ export const TOOLBAR_TITLES = Object.freeze({
   unmuted: "Mute", // toolbar_mute: computer audio joined, unmuted
   videoOff: "Start Video", // wc_video.start_video
   videoOn: "Stop Video", // wc_video.stop_video
+});
+// Component View's recording consent dialog (a role="dialog" popper, portalled to <body>): its heading
+// (wc_record_reminder_title) and the button that consents (wc_join_media_preview_info_confirm). The bot consents,
+// never "Leave Meeting" (dialog.btn_leaveconf_meeting); until then Zoom keeps it muted with video off.
+export const RECORDING_CONSENT = Object.freeze({
+  title: "This meeting is being recorded", // wc_record_reminder_title
+  consent: "Got it", // wc_join_media_preview_info_confirm
 });
 const AUDIO_JOIN_MS = 15_000;
 const ACTION_EVERY_MS = 5000;
@@ -131,6 +139,11 @@ export class ZoomMeeting {
       this.onEvent(EventKind.meeting_breakout_state, { status: this.breakoutStatus });
       this.poll();
       this.onChange();
+    });
+    client.on("recording-change", (payload) => {
+      const status = typeof payload === "string" ? payload : (payload?.status ?? String(payload));
+      this.onEvent(EventKind.meeting_recording, { status });
+      this.poll();
     });
     client.on("broadcast-message", (payload) => {
       const message = typeof payload === "string" ? payload : (payload?.message ?? payload?.content ?? "");
@@ -338,6 +351,29 @@ export class ZoomMeeting {
     this.ensureMedia();
   }
 
+  /** The "Got it" button of Zoom's recording consent dialog, when it shows. */
+  consentButton() {
+    for (const dialog of document.querySelectorAll("[role='dialog']")) {
+      if (!dialog.textContent.includes(RECORDING_CONSENT.title)) continue;
+      const button = [...dialog.querySelectorAll("button")].find(
+        (b) => b.textContent.trim() === RECORDING_CONSENT.consent && !b.disabled,
+      );
+      if (button) return button;
+    }
+    return null;
+  }
+
+  consentToRecording() {
+    const button = this.consentButton();
+    if (!button) return;
+    this.act("recording_consent", () => {
+      button.click();
+      this.onEvent(EventKind.meeting_button, { label: RECORDING_CONSENT.consent });
+      this.onEvent(EventKind.meeting_recording, { status: "Recording", consented: true });
+      return true;
+    });
+  }
+
   ensureMedia() {
     const me = this.currentUser();
     if (!me || me.isHold || this.closed) {
@@ -390,6 +426,7 @@ export class ZoomMeeting {
       this.setPhase(Phase.waiting_room);
       return;
     }
+    this.consentToRecording();
     this.ensureMedia();
     let status;
     try {

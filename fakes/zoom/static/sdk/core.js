@@ -28,8 +28,8 @@ const STRINGS = {
   meeting_waiting_room: 'The host will let you in soon',
   wc_record_reminder_title: 'This meeting is being recorded',
   wc_record_reminder_desc: 'By continuing to be in the meeting, you are consenting to be recorded.',
-  GOT_IT: 'Got it',
-  wc_leave_meeting: 'Leave Meeting',
+  wc_join_media_preview_info_confirm: 'Got it',
+  'dialog.btn_leaveconf_meeting': 'Leave Meeting',
 };
 
 // The title expressions of the toolbar's audio and video items, as the bundle writes them.
