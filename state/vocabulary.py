@@ -87,6 +87,7 @@ class EventKind(StrEnum):
     meeting_audio_joined = "meeting.audio_joined"
     meeting_audio_silent = "meeting.audio_silent"
     meeting_recording = "meeting.recording"
+    meeting_unassigned = "meeting.unassigned"
     meeting_broadcast = "meeting.broadcast"
     meeting_leave_failed = "meeting.leave_failed"
     page_error = "page.error"
@@ -154,6 +155,10 @@ REASON_WORDS: dict[str, str] = {
     ),
     "information_barrier": (
         "Zoom's information barriers (a policy set by the Zoom account admin) keep the bot out of this meeting."
+    ),
+    "waiting_for_assignment": (
+        "The breakout rooms are open but the bot waits in the main session: in Zoom, the host must assign it to "
+        "its room, or let participants choose their room (Zoom never applies pre-assigned rooms to bots)."
     ),
     "participant_exists": (
         "Zoom says this participant is already in the meeting (an earlier bot of this room is still "

@@ -108,5 +108,6 @@ def admit(
         is_host=is_host,
         on_hold=meeting.settings.waiting_room and not is_host,
         customer_key=request.customer_key,
+        sdk_client=not signature.zoom_client,
     )
     return meeting, participant

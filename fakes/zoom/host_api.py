@@ -371,7 +371,9 @@ async def close_breakout(number: str, body: CloseBreakoutBody, service: Service)
 async def assign_participant(number: str, body: RoomTargetBody, service: Service) -> dict[str, Any]:
     """Assign a participant to a room (an invitation, or a move when rooms auto-join).
 
-    With `name` or `email` of someone not (yet) in the meeting, the assignment waits for them to join.
+    With `name` or `email` of someone not (yet) in the meeting, the assignment waits for them to join; as in
+    Zoom it applies to Zoom's own clients only (the participant page, virtual participants), never to SDK
+    participants such as bots.
     """
     meeting = _meeting(service, number)
     room = _room(meeting, body.room)

@@ -152,7 +152,9 @@ class Meeting:
         p.user_id = self._next_user_id
         self._next_user_id += 1
         self.participants[p.user_id] = p
-        for key in (p.name.lower(), p.email.lower()):
+        # Pre-assigned rooms apply to Zoom's own clients only, never to SDK participants. An SDK participant that
+        # rejoins (a relaunched bot) is a new participant, so it also comes back unassigned.
+        for key in (p.name.lower(), p.email.lower()) if not p.sdk_client else ():
             room_id = self.breakout.preassigned.get(key) if key else None
             if room_id is not None:
                 self.breakout.assigned[p.user_id] = room_id

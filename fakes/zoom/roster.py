@@ -58,6 +58,7 @@ def roster_view(meeting: Meeting) -> dict[str, Any]:
                 "is_host": p.is_host,
                 "is_cohost": p.is_cohost,
                 "virtual": p.virtual,
+                "sdk_client": p.sdk_client,
                 "bot_authorized_by": p.authorized_by,
                 "location": "waiting_room" if p.on_hold else ("breakout" if room else "main"),
                 "room": {"id": room.room_id, "name": room.name} if room else None,

@@ -42,6 +42,8 @@ export const RECORDING_CONSENT = Object.freeze({
   consent: "Got it", // wc_join_media_preview_info_confirm
 });
 const AUDIO_JOIN_MS = 15_000;
+// In the main session this long while rooms are open, the bot tells the professor what the host must do.
+const UNASSIGNED_NOTICE_MS = 20_000;
 const ACTION_EVERY_MS = 5000;
 const SELF_SELECT_RETRY_MS = 5000;
 const OWN_MUTE_MS = 5000; // a mute seen this soon after we asked for one is ours, not the host's
@@ -95,6 +97,8 @@ export class ZoomMeeting {
     this.humanSpokeAt = 0; // when Zoom last named a person (not a bot) as the active speaker
     this.audioMissingSince = null; // since when Zoom has shown the bot without computer audio
     this.audioButtonSeen = false;
+    this.unassignedSince = null; // since when the bot has waited in the main session while rooms are open
+    this.unassignedNoticed = false;
   }
 
   setPhase(phase, detail = {}) {
@@ -102,6 +106,11 @@ export class ZoomMeeting {
     const previous = this.phase;
     this.phase = phase;
     if (phase === Phase.main && previous === Phase.breakout) this.hostMuted = false; // a new room, a new chance
+    if (phase === Phase.breakout) {
+      // In its room at last (asking for a room and being refused does not end the wait).
+      this.unassignedSince = null;
+      this.unassignedNoticed = false;
+    }
     this.onPhase(phase, { room: this.room, ...detail });
   }
 
@@ -450,6 +459,7 @@ export class ZoomMeeting {
       this.room = null;
       this.setPhase(Phase.main);
       this.trySelfSelect();
+      this.noticeUnassigned();
     }
     // Anything else (undefined while moving, an unknown word): keep the phase until the SDK knows.
   }
@@ -493,6 +503,34 @@ export class ZoomMeeting {
     if (!mine) return;
     this.selfSelectAt = now;
     this.joinRoom(mine.roomId, "self-select");
+  }
+
+  /** Rooms open, the bot still in the main session: once per wait, say in words what the host must do. Zoom
+   *  never applies pre-assigned rooms to SDK participants, and a relaunched bot comes back unassigned. */
+  noticeUnassigned() {
+    if (this.breakoutRoomStatus() !== ROOM_IN_PROGRESS) {
+      this.unassignedSince = null;
+      return;
+    }
+    const now = Date.now();
+    this.unassignedSince ??= now;
+    const after = this.config.unassigned_notice_ms ?? UNASSIGNED_NOTICE_MS;
+    if (this.unassignedNoticed || now - this.unassignedSince < after) return;
+    this.unassignedNoticed = true;
+    const room = this.config.breakout_room;
+    const bot = this.config.user_name;
+    const selfSelect = Boolean(this.safe(() => this.client.getBreakoutRoomOptions())?.isRoomSelectionEnabled);
+    const rooms = this.safe(() => this.client.getBreakoutRoomList()) ?? [];
+    const listed = rooms.some((r) => sameName(r.name ?? r.roomName, room));
+    let words;
+    if (!listed) {
+      words = `The breakout rooms are open, but none is called "${room}". In Zoom, the host must add a room named "${room}" and assign "${bot}" to it.`;
+    } else if (selfSelect) {
+      words = `The breakout rooms are open and participants may choose, but Zoom has not let "${bot}" into "${room}" (a host must be in the meeting). In Zoom, the host can assign it to "${room}" (Breakout Rooms, Assign).`;
+    } else {
+      words = `The breakout rooms are open, but "${bot}" waits in the main session: Zoom never applies pre-assigned rooms to a bot, and a bot that rejoined comes back unassigned. In Zoom, the host must assign it to "${room}" (Breakout Rooms, Assign), or let participants choose their room (Breakout Rooms, Options, "Allow participants to choose room").`;
+    }
+    this.onEvent(EventKind.meeting_unassigned, { room, words, self_select: selfSelect, room_listed: listed });
   }
 
   async leave() {
