@@ -19,6 +19,9 @@ from state.vocabulary import reason_words
 class Action(StrEnum):
     relaunch = "relaunch"
     relaunch_with_obf = "relaunch_with_obf"
+    # Wait (in words, without joining) until the authorizing professor is in the meeting, then join on their
+    # behalf: each join Zoom refuses for their absence e-mails the host.
+    wait_for_professor = "wait_for_professor"
     stop = "stop"
 
 
@@ -52,6 +55,9 @@ NEVER_AGAIN = frozenset(
 JOIN_ON_BEHALF = frozenset({"obf_required", "sign_in_required"})
 # Normal ends: the room is over, not broken.
 FINISHED = frozenset({"meeting_ended", "authorizer_left", "left", "max_duration", "budget_reached", "session_ended"})
+# The professor on whose behalf the bot joins is absent (4017) or dropped out (4019): with a Zoom grant, the room
+# waits for them and rejoins; a professor's flaky connection must not end every room of the class.
+PROFESSOR_ABSENT = frozenset({"authorizer_absent", "authorizer_left"})
 
 # Audio that did not join or did not flow: the bot rejoins the meeting once; the same again means a rejoin does
 # not help (the words say what the page saw).
@@ -102,6 +108,8 @@ def decide(
     """`failures` counts consecutive failed attempts including this one; `repeats` how many of the last
     attempts in a row ended with this same reason (this one included)."""
     text = words(reason, page_words)
+    if reason in PROFESSOR_ABSENT and can_get_obf:
+        return Decision(Action.wait_for_professor, RoomStatus.recovering, reason, text)
     if reason in FINISHED:
         return Decision(Action.stop, RoomStatus.ended, reason, text)
     if reason in NEVER_AGAIN:

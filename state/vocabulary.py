@@ -124,6 +124,11 @@ REASON_WORDS: dict[str, str] = {
     "obf_wrong_meeting": "The on-behalf-of (OBF) token was issued for another meeting.",
     "authorizer_absent": "The professor who authorized the bot is not in the meeting yet.",
     "authorizer_left": "The professor who authorized the bot left the meeting, so Zoom removed the bot.",
+    "waiting_for_professor": (
+        "Waiting for the professor to be in the Zoom meeting: the bot joins on their behalf, which Zoom allows "
+        "only while they are there (and each refused try e-mails the meeting's host), so it joins once they are "
+        "in. Restart the room to try at once."
+    ),
     "credentials_conflict": "Zoom reported a conflict with the login credentials.",
     "blocked_as_bot": "Zoom refused the join: the meeting does not allow automated participants.",
     "duplicated_session": "Another session with the same identity joined the meeting.",

@@ -100,6 +100,8 @@ class Meeting:
     _next_user_id: int = FIRST_USER_ID
     # Cloud recording: "Recording", "Paused" or "Stopped" (the host's control).
     recording: str = "Stopped"
+    # E-mails Zoom sent the host about this meeting (a join refused because its authorizer was absent).
+    host_emails: list[dict[str, Any]] = field(default_factory=list)
     _active_speakers: dict[str, int] = field(default_factory=dict)
     _active_speaker_at: dict[str, float] = field(default_factory=dict)
 
@@ -346,6 +348,10 @@ class Meeting:
         self.recording = status
         self.publish()
         self._broadcast_event("recording-change", status)
+
+    def email_host(self, *, about: str, text: str) -> None:
+        """An e-mail Zoom sends the host (counted: each refused on-behalf join sends one)."""
+        self.host_emails.append({"about": about, "text": text, "at": time.time()})
 
     def record_consent(self, p: Participant) -> None:
         p.recording_consent = True

@@ -28,6 +28,7 @@ def meeting_view(meeting: Meeting) -> dict[str, Any]:
         "force_join_error": settings.force_join_error,
         "audio_playback": settings.audio_playback,
         "recording": meeting.recording,
+        "host_emails": [dict(email) for email in meeting.host_emails],
         "breakout": {
             "status": int(meeting.breakout.status),
             "options": meeting.breakout.options.sdk_view(),

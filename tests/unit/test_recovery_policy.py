@@ -46,3 +46,14 @@ def test_sign_in_required_joins_on_the_professors_behalf_once() -> None:
 def test_a_participant_already_in_the_meeting_is_joined_again_with_backoff() -> None:
     decision = decide("participant_exists", page_words=None, failures=1, budget=5, obf_tried=False, can_get_obf=False)
     assert decision.action is Action.relaunch and decision.status is RoomStatus.recovering
+
+
+@pytest.mark.parametrize("reason", ["authorizer_absent", "authorizer_left"])
+def test_a_professor_away_makes_the_room_wait_for_them_not_retry_or_end(reason: str) -> None:
+    decision = decide(reason, page_words=None, failures=1, budget=5, obf_tried=True, can_get_obf=True)
+    assert decision.action is Action.wait_for_professor and decision.status is RoomStatus.recovering
+    # Without a Zoom grant there is no OBF join to wait for: the old answers stand.
+    assert (
+        decide("authorizer_left", page_words=None, failures=1, budget=5, obf_tried=False, can_get_obf=False).action
+        is Action.stop
+    )
