@@ -5,7 +5,7 @@
 //          bot wants its microphone open and nobody muted it (the students cannot hear the avatar).
 // The watch only judges; the bot says it in words and repairs (see bot.js).
 
-export const SILENT_MS = 4000;
+export const SILENT_MS = 5000;
 
 export class SilenceWatch {
   constructor({ silentMs = SILENT_MS } = {}) {

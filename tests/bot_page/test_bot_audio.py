@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot_page.harness import running_stack, wait_until
+from tests.bot_page.harness import Bot, running_stack, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -88,3 +88,48 @@ async def test_a_live_room_that_hears_nothing_is_said_repaired_once_then_given_u
         failed = bot.last_state()
         assert failed["reason"] == "meeting_audio_silent"
         assert "no meeting audio reached the avatar" in failed["reason_text"]
+
+
+# About 20 s of speech: long enough for both 5 s windows (the first, then one after the repair).
+LONG = (
+    "Let us think about recursion together. A recursive function solves a problem by calling itself on a smaller "
+    "version of the same problem, and it needs a base case that stops the calls. Without a base case the calls "
+    "would go on for ever, each one waiting for the next, until the call stack runs out of room. So whenever you "
+    "write one, first ask yourself which input is so small that you know the answer straight away."
+)
+
+
+async def test_an_avatar_whose_voice_cannot_leave_through_zoom_is_said_repaired_once_then_given_up(
+    tmp_path: Path,
+) -> None:
+    async with running_stack(tmp_path) as stack:
+        number = await stack.meeting()
+        bot = await stack.launch_bot(number, audio_join_ms=120_000)
+        await bot.wait_state("in_main_session")
+        await stack.student(number, "Grace", room="Room 1")
+        for name in (BOT, "Grace"):
+            await stack.zoom.post(f"/fake/meetings/{number}/breakout/assign", name=name, room="Room 1")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/open")
+        await bot.wait_state("live", within=90)
+        await bot.wait_event("meeting.audio_joined", lambda d: True)
+        # The bot's computer audio drops (as when its audio device fails) and cannot come back.
+        response = await stack.zoom.admin.patch(f"/fake/meetings/{number}", json={"computer_audio_fails": True})
+        assert response.status_code == 200, response.text
+        await bot.call("() => ZoomMtgEmbedded.createClient().stopAudio()")
+        await _say_when_quiet(bot, LONG)
+        await bot.wait_event("meeting.audio_silent", lambda d: d["direction"] == "out", within=60)
+        [said] = bot.events("meeting.audio_silent")
+        assert "without computer audio" in said["words"] and said["repair"] == "rejoin_audio"
+        # The rejoin cannot bring the audio back: 5 s more of talking into nothing, and the bot gives up.
+        await wait_until(lambda: "failed" in bot.states(), 60, lambda: f"failed; saw {bot.states()}")
+        failed = bot.last_state()
+        assert failed["reason"] == "meeting_audio_silent" and "the avatar talked for 5 s" in failed["reason_text"]
+
+
+async def _say_when_quiet(bot: Bot, text: str) -> None:
+    """The avatar says `text` once it has finished what it was saying (its opening line, say)."""
+    for _ in range(300):
+        if not (await bot.call("() => window.avatarfarm.status()"))["avatar"]["talking"]:
+            break
+        await asyncio.sleep(0.1)
+    await bot.call("(text) => window.avatarfarm.say(text)", text)
