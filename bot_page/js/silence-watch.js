@@ -1,8 +1,9 @@
 // A room that looks live but is silent: the avatar is live, yet
 //   "in":  Zoom names a person as the active speaker and no meeting audio reaches the page for SILENT_MS after
 //          (the avatar cannot hear the students), or
-//   "out": the avatar talks for SILENT_MS while Zoom shows the bot without computer audio, or muted though the
-//          bot wants its microphone open and nobody muted it (the students cannot hear the avatar).
+//   "out": the avatar talks (pauses between sentences included) for SILENT_MS while Zoom shows the bot without
+//          computer audio, or muted though the bot wants its microphone open and nobody muted it (the students
+//          cannot hear the avatar).
 // The watch only judges; the bot says it in words and repairs (see bot.js).
 
 export const SILENT_MS = 5000;
@@ -44,9 +45,10 @@ export class SilenceWatch {
       this.unheardSince ??= humanSpokeAt;
     }
     if (this.unheardSince !== null && now - this.unheardSince >= this.silentMs) return "in";
-    if (talking && !voiceOut) this.voicelessSince ??= now;
-    else this.voicelessSince = null;
-    if (this.voicelessSince !== null && now - this.voicelessSince >= this.silentMs) return "out";
+    // The avatar's pauses between sentences do not clear the evidence; Zoom showing its voice out does.
+    if (voiceOut) this.voicelessSince = null;
+    else if (talking) this.voicelessSince ??= now;
+    if (talking && this.voicelessSince !== null && now - this.voicelessSince >= this.silentMs) return "out";
     return null;
   }
 }
