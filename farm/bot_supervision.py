@@ -58,9 +58,13 @@ TIMELINE_EVENTS = frozenset(
         EventKind.meeting_breakout_joined,
         EventKind.meeting_breakout_refused,
         EventKind.meeting_reconnecting,
+        EventKind.meeting_audio_silent,  # {direction, words, repair}: a live room whose audio did not flow
+        EventKind.meeting_recording,  # {status, consented?}: the host records the meeting; the bot consented
         EventKind.page_error,
     }
 )
+# States of a bot that waits for (or asks for) its breakout room.
+WAITING_FOR_A_ROOM = frozenset({RoomStatus.in_main_session, RoomStatus.joining_breakout})
 SetStatus = Callable[..., Awaitable[None]]
 
 
@@ -105,6 +109,8 @@ class BotSupervisor:
         self.avatar = avatar
         self._set_status = set_status
         self.state: RoomStatus | None = None
+        # What the host must do, while the bot waits unassigned in the main session with the rooms open.
+        self.unassigned_words: str | None = None
 
     async def run(self) -> Outcome:
         attempt = self.attempt
@@ -169,7 +175,14 @@ class BotSupervisor:
         if report.room:
             detail["breakout_room"] = report.room
         why = report.detail.get("why")
-        if isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room", STUDENT_DECLINED):
+        if report.state not in WAITING_FOR_A_ROOM:
+            self.unassigned_words = None
+        if self.unassigned_words is not None:
+            # Asking for its room (and being refused) keeps the words up until the bot is in its room.
+            await self._set_status(
+                report.state, reason="waiting_for_assignment", reason_text=self.unassigned_words, detail=detail
+            )
+        elif isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room", STUDENT_DECLINED):
             await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)
         else:
             await self._set_status(report.state, detail=detail)
@@ -232,6 +245,11 @@ class BotSupervisor:
                 self.room.id, speaker=self.session.professor.name, role=TranscriptRole.professor, text=message
             )
             await repo.append_event("bot.meeting.broadcast", room_id=self.room.id, detail={"message": message})
+        elif kind is EventKind.meeting_unassigned:
+            self.unassigned_words = str(detail.get("words") or reason_words("waiting_for_assignment"))
+            await repo.append_event("bot.meeting.unassigned", room_id=self.room.id, detail=detail)
+            if self.state in WAITING_FOR_A_ROOM:
+                await self._set_status(self.state, reason="waiting_for_assignment", reason_text=self.unassigned_words)
         elif kind is EventKind.meeting_muted_by_host:
             await repo.append_event("bot.meeting.muted_by_host", room_id=self.room.id, detail={})
             if self.state is not None:

@@ -68,6 +68,10 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
 
 
+# Zoom's presence status of a user who is in a meeting.
+PRESENCE_IN_MEETING = "In_A_Zoom_Meeting"
+
+
 class ZoomNotAuthorized(Exception):
     """No professor has authorized avatarfarm with Zoom yet (needed for OBF tokens and creating meetings)."""
 
@@ -215,6 +219,13 @@ class ZoomClient:
         access = await self._access_token()
         body = await self._get("/v2/users/me/token", access, type="onbehalf", meeting_id=meeting_number)
         return str(body["token"])
+
+    async def professor_in_a_meeting(self) -> bool:
+        """Whether the authorizing professor is in a Zoom meeting now (their presence status; the app needs the
+        user:read:presence_status scope). It cannot tell which meeting: see RoomRunner._wait_for_professor."""
+        access = await self._access_token()
+        body = await self._get("/v2/users/me/presence_status", access)
+        return str(body.get("status")) == PRESENCE_IN_MEETING
 
     async def create_meeting(self, *, topic: str, rooms: list[str], passcode: str | None = None) -> CreatedMeeting:
         """Create a meeting of the professor's account, with `passcode`, else a new random one."""

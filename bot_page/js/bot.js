@@ -19,6 +19,7 @@
 import { LiveAvatar } from "./avatar/liveavatar.js";
 import { Phase, ZoomMeeting } from "./meeting/zoom.js";
 import { Reporter } from "./reporter.js";
+import { SilenceWatch } from "./silence-watch.js";
 import { AvatarRelease, AvatarWant, EventKind, reasonText, State, TERMINAL } from "./states.js";
 
 const config = JSON.parse(document.getElementById("avatarfarm-config").textContent);
@@ -37,6 +38,7 @@ let meeting = null;
 let avatar = null;
 let sdk = null;
 let sdkLoading = null;
+const silence = new SilenceWatch();
 
 // The avatar in the bot's room: at most one request or session at a time.
 const slot = {
@@ -54,6 +56,7 @@ const slot = {
   pausedAt: 0,
   startAttempt: 0,
   humanSeen: false, // a person was in the room while this avatar was live
+  silenceRepaired: false, // this room visit already rejoined the audio once for a silent room
 };
 
 function setState(next, { reason = null, words = null, detail = {} } = {}) {
@@ -125,6 +128,7 @@ function enterRoom(detail) {
   slot.emptySince = null;
   slot.lastSpeechAt = 0;
   slot.goodbyeFor = null;
+  slot.silenceRepaired = false;
   slot.roomHumans = meeting.humans();
   setState(State.in_room, { detail });
   // Off a student's wait: the avatar SDK is loaded now, before anyone is here (loading it starts nothing).
@@ -232,6 +236,34 @@ function listen() {
     slot.lastSpeechAt = Date.now();
     if (state === State.idle) consider();
   }
+  watchSilence(level >= policy.vad_level);
+}
+
+/** A live room whose audio does not flow: say so, rejoin the meeting's audio once, then give up in words. */
+function watchSilence(heard) {
+  const live = inRoom() && state === State.live && Boolean(avatar?.ready);
+  const verdict = silence.observe({
+    now: Date.now(),
+    live,
+    heard,
+    humanSpokeAt: meeting?.humanSpokeAt ?? 0,
+    talking: Boolean(avatar?.talking),
+    voiceOut: meeting?.voiceCanLeave() ?? true,
+  });
+  if (!verdict) return;
+  const seconds = Math.round(silence.silentMs / 1000);
+  const words =
+    verdict === "in"
+      ? `Zoom showed ${meeting.activeSpeaker?.name ?? "someone"} speaking, but no meeting audio reached the avatar for ${seconds} s`
+      : `the avatar talked for ${seconds} s while Zoom showed the bot ${meeting.currentUser()?.audio ? "muted" : "without computer audio"}`;
+  if (slot.silenceRepaired) {
+    fail("meeting_audio_silent", words, { direction: verdict });
+    return;
+  }
+  slot.silenceRepaired = true;
+  silence.reset(Date.now());
+  reporter.event(EventKind.meeting_audio_silent, { direction: verdict, words, repair: "rejoin_audio", room: meeting.room });
+  meeting.rejoinAudio();
 }
 
 async function loadLiveAvatarSdk() {
@@ -332,6 +364,7 @@ async function goLive(sessionToken) {
   await avatar.start(sessionToken);
   slot.wasLiveHere = true;
   slot.liveSince = Date.now();
+  silence.reset(slot.liveSince);
   slot.humanSeen = false;
   const hostMuted = Boolean(meeting?.hostMuted);
   bridge.setMicOpen(!hostMuted);

@@ -85,6 +85,17 @@ async def test_colours_through_join_live_crash_recovery_and_end(
     await farm.set_status(ids["Room A"], RoomStatus.live)
     await room.expect_state("live", "green", "Live with avatar")
 
+    # Waiting for what only the host or the professor can do: said in words, asking for its room included.
+    for status, reason, words in (
+        (RoomStatus.in_main_session, "waiting_for_assignment", reason_words("waiting_for_assignment")),
+        (RoomStatus.joining_breakout, "waiting_for_assignment", reason_words("waiting_for_assignment")),
+        (RoomStatus.recovering, "waiting_for_professor", reason_words("waiting_for_professor")),
+    ):
+        await farm.set_status(ids["Room A"], status, reason=reason, reason_text=words)
+        await expect(room.reason).to_have_text(words)
+    await farm.set_status(ids["Room A"], RoomStatus.live)
+    await expect(room.reason).to_be_hidden()
+
     # The browser crashes: red, with the reason in words.
     await farm.crash(ids["Room A"])
     await room.expect_state("failed", "red", "Failed")

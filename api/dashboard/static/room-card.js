@@ -171,8 +171,11 @@ export class RoomCard {
     const someoneThere = room.status === "live" || (room.media?.people_in_room ?? 0) > 0;
     setText(this.studentLabel, someoneThere ? "Student: " : "Expected student: ");
     setText(this.stateText, stateLine(room));
-    // Why a room failed, ended, or waits without its avatar (paused, muted by the host) — in words.
-    const explained = ["failed", "ended", "idle", "in_main_session", "live"].includes(room.status);
+    // Why a room failed, ended, or waits without its avatar (paused, muted by the host, not assigned to its
+    // breakout room, waiting for the professor) — in words.
+    const explained = ["failed", "ended", "idle", "in_main_session", "joining_breakout", "recovering", "live"].includes(
+      room.status,
+    );
     const reason = explained && room.reason ? reasonWords(room) : "";
     setText(this.reasonNode, reason);
     this.reasonNode.hidden = !reason;
