@@ -401,7 +401,7 @@ class RoomAvatar:
         )
         try:
             passages = await select_passages(
-                self.s.repository, course=session.course.name, room_id=room.id, needs=needs
+                self.s.repository, course=session.course.name, room_id=room.id, needs=needs, owner_id=session.owner_id
             )
         except Exception:  # the course's passages are help, not a condition: the avatar starts without them
             log.exception("room %s: course passages could not be selected; the avatar starts without them", room.id)

@@ -22,6 +22,7 @@ from farm.material_intake import take_in
 from farm.room_runner import FarmServices, RoomRunner
 from state.database import Database
 from state.models import Course, Meeting, NewRoom, NewSession, Professor, RoomStatus, Student, TranscriptRole
+from state.professors_repository import ADMIN_ID
 from state.reports import session_report
 from state.repository import Repository
 from tests.farm.harness import AVATAR_ADA, LA_API_KEY, farm_settings, liveavatar_server
@@ -526,7 +527,7 @@ async def test_an_avatar_start_gets_the_course_passages_its_room_needs_and_they_
     ):
         incoming = files.receive(10_000)
         incoming.write(text.encode())
-        await take_in(rig.repository, files, course="cs 101", filename=name, incoming=incoming)
+        await take_in(rig.repository, files, owner_id=ADMIN_ID, course="cs 101", filename=name, incoming=incoming)
     graphs = next(m for m in await rig.repository.materials("CS 101") if m.filename == "graphs.txt")
     await rig.repository.pin_passage(rig.room_id, (await rig.repository.material_passages(graphs.id))[0].id)
     await rig.repository.set_room_context(rig.room_id, "Practise collisions with linear probing.")

@@ -1,0 +1,97 @@
+"""What the professor and token routes take and answer. A token's secret appears only in the answer that made
+it (TokenCreated), never again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas import Strict, strict_config
+from state.professors_repository import ApiTokenRecord, ProfessorAccount
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def _time(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+
+
+class ProfessorCreate(Strict):
+    model_config = strict_config({"examples": [{"name": "Prof. Grace Hopper", "email": "hopper@cs.example.edu"}]})
+
+    name: str = Field(min_length=1, max_length=200, description="As students should hear it.")
+    email: str = Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN, description="One account per address.")
+
+
+class ProfessorOut(BaseModel):
+    id: str
+    name: str
+    email: str | None
+    role: Literal["admin", "professor"]
+    disabled: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, p: ProfessorAccount) -> ProfessorOut:
+        return cls(
+            id=p.id,
+            name=p.name,
+            email=p.email,
+            role="admin" if p.is_admin else "professor",
+            disabled=not p.enabled,
+            created_at=datetime.fromtimestamp(p.created_at, tz=UTC),
+        )
+
+
+class ProfessorList(BaseModel):
+    professors: list[ProfessorOut]
+
+
+class TokenCreate(Strict):
+    model_config = strict_config({"examples": [{"name": "grading script", "scope": "read"}]})
+
+    name: str = Field(min_length=1, max_length=100, description="What the token is for, to recognise it later.")
+    scope: Literal["read", "write"] = Field(
+        default="write", description="'read': may only read; 'write': may also start and end sessions."
+    )
+
+
+class TokenOut(BaseModel):
+    id: str
+    name: str
+    scope: Literal["read", "write"]
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="To the minute.")
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, t: ApiTokenRecord) -> TokenOut:
+        return cls(
+            id=t.id,
+            name=t.name,
+            scope="read" if t.scope == "read" else "write",
+            created_at=datetime.fromtimestamp(t.created_at, tz=UTC),
+            last_used_at=_time(t.last_used_at),
+            revoked_at=_time(t.revoked_at),
+        )
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The token itself: shown this once, stored only as a digest. Keep it safe.")
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenOut]
+
+
+class ProfessorCreated(BaseModel):
+    professor: ProfessorOut
+    token: TokenCreated
+
+
+class Me(BaseModel):
+    professor: ProfessorOut
+    scope: Literal["read", "write"] = Field(description="What the credential of this request may do.")
+    bootstrap: bool = Field(description="Whether the request used the bootstrap token (the administrator's).")

@@ -1,0 +1,148 @@
+"""REST routes for users: the admin creates, lists, disables and enables professors; everyone reads who they
+are and makes, lists and revokes their own API tokens (a token is shown once, when it is made)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+
+from api.deps import RepositoryDep
+from api.errors import ApiError, not_found
+from api.principals import ADMIN_ONLY, AdminDep, PrincipalDep
+from api.professor_schemas import (
+    Me,
+    ProfessorCreate,
+    ProfessorCreated,
+    ProfessorList,
+    ProfessorOut,
+    TokenCreate,
+    TokenCreated,
+    TokenList,
+    TokenOut,
+)
+from api.professor_tokens import add_professor, add_token
+from api.schemas import ErrorOut
+from state.professors_repository import EmailTaken
+from state.repository import NotFound
+
+router = APIRouter(tags=["professors"])
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "Missing or wrong API token."},
+    404: {"model": ErrorOut, "description": "No such professor or token."},
+    422: {"model": ErrorOut, "description": "The request is invalid; `detail` names each field."},
+}
+ADMIN_ERRORS: dict[int | str, dict[str, object]] = {
+    **ERRORS,
+    403: {"model": ErrorOut, "description": "Only the administrator may do this."},
+}
+
+
+def _key(request: Request) -> bytes:
+    key: bytes = request.app.state.token_key
+    return key
+
+
+@router.post(
+    "/api/professors",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProfessorCreated,
+    responses={**ADMIN_ERRORS, 409: {"model": ErrorOut, "description": "A professor has this email already."}},
+    openapi_extra=ADMIN_ONLY,
+    summary="Create a professor; the answer holds their first API token, shown this once",
+)
+async def create_professor(
+    body: ProfessorCreate, request: Request, repository: RepositoryDep, _: AdminDep
+) -> ProfessorCreated:
+    try:
+        professor, record, token = await add_professor(repository, _key(request), name=body.name, email=body.email)
+    except EmailTaken:
+        raise ApiError(
+            409, "email_taken", f"A professor with the email {body.email} exists already.", field="email"
+        ) from None
+    return ProfessorCreated(
+        professor=ProfessorOut.of(professor), token=TokenCreated(**TokenOut.of(record).model_dump(), token=token)
+    )
+
+
+@router.get(
+    "/api/professors",
+    response_model=ProfessorList,
+    responses=ADMIN_ERRORS,
+    openapi_extra=ADMIN_ONLY,
+    summary="Every professor, the administrator first",
+)
+async def list_professors(repository: RepositoryDep, _: AdminDep) -> ProfessorList:
+    return ProfessorList(professors=[ProfessorOut.of(p) for p in await repository.professors()])
+
+
+async def _set_disabled(repository: RepositoryDep, professor_id: str, disabled: bool) -> ProfessorOut:
+    try:
+        return ProfessorOut.of(await repository.set_professor_disabled(professor_id, disabled))
+    except NotFound:
+        raise not_found(f"professor with id {professor_id} (the administrator cannot be disabled)") from None
+
+
+@router.post(
+    "/api/professors/{professor_id}/disable",
+    response_model=ProfessorOut,
+    responses=ADMIN_ERRORS,
+    openapi_extra=ADMIN_ONLY,
+    summary="Disable a professor: their tokens and dashboard sign-ins stop working at once (their records stay)",
+)
+async def disable_professor(professor_id: str, repository: RepositoryDep, _: AdminDep) -> ProfessorOut:
+    return await _set_disabled(repository, professor_id, True)
+
+
+@router.post(
+    "/api/professors/{professor_id}/enable",
+    response_model=ProfessorOut,
+    responses=ADMIN_ERRORS,
+    openapi_extra=ADMIN_ONLY,
+    summary="Enable a disabled professor again",
+)
+async def enable_professor(professor_id: str, repository: RepositoryDep, _: AdminDep) -> ProfessorOut:
+    return await _set_disabled(repository, professor_id, False)
+
+
+@router.get("/api/me", response_model=Me, responses=ERRORS, summary="Who this request's credential belongs to")
+async def me(repository: RepositoryDep, principal: PrincipalDep) -> Me:
+    professor = await repository.get_professor(principal.professor_id)
+    if professor is None:  # a token's professor row cannot go away (foreign key): only a broken database
+        raise not_found(f"professor with id {principal.professor_id}")
+    return Me(
+        professor=ProfessorOut.of(professor),
+        scope="write" if principal.can_write else "read",
+        bootstrap=principal.token_id is None,
+    )
+
+
+@router.get("/api/tokens", response_model=TokenList, responses=ERRORS, summary="Your API tokens, with last use")
+async def list_tokens(repository: RepositoryDep, principal: PrincipalDep) -> TokenList:
+    return TokenList(tokens=[TokenOut.of(t) for t in await repository.tokens_of(principal.professor_id)])
+
+
+@router.post(
+    "/api/tokens",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TokenCreated,
+    responses=ERRORS,
+    summary="Make an API token (named, read or write); the answer holds it, shown this once",
+)
+async def create_token(
+    body: TokenCreate, request: Request, repository: RepositoryDep, principal: PrincipalDep
+) -> TokenCreated:
+    record, token = await add_token(repository, _key(request), principal.professor_id, name=body.name, scope=body.scope)
+    return TokenCreated(**TokenOut.of(record).model_dump(), token=token)
+
+
+@router.delete(
+    "/api/tokens/{token_id}",
+    response_model=TokenOut,
+    responses=ERRORS,
+    summary="Revoke one of your API tokens: it stops working at once",
+)
+async def revoke_token(token_id: str, repository: RepositoryDep, principal: PrincipalDep) -> TokenOut:
+    try:
+        return TokenOut.of(await repository.revoke_token(principal.professor_id, token_id))
+    except NotFound:
+        raise not_found(f"token with id {token_id}") from None
