@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import auth
-from api.dashboard import materials_page, rendering, report_page, session_cookie, zoom_page
+from api.dashboard import account_page, materials_page, rendering, report_page, session_cookie, zoom_page
 from api.dashboard.session_cookie import DashboardSession
 from api.deps import RepositoryDep
 from farm.settings import Settings
@@ -40,6 +40,7 @@ def install(app: FastAPI) -> None:
     app.include_router(report_page.router)
     app.include_router(zoom_page.router)
     app.include_router(materials_page.router)
+    app.include_router(account_page.router)
     rendering.mount_static(app)
 
 

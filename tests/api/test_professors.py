@@ -108,3 +108,56 @@ def test_the_shell_adds_lists_and_disables_professors(tmp_path: Any, capsys: Any
     assert main(["professors", "disable", "ada@example.edu"]) == 0
     assert "disabled Prof. Ada" in capsys.readouterr().out
     assert main(["professors", "disable", "nobody@example.edu"]) == 2
+
+
+def _browser(api: Api, professor_id: str = "admin", token_id: str = "-") -> tuple[httpx.AsyncClient, str]:
+    cookie, signed_in = session_cookie.issue(TOKEN, professor_id=professor_id, token_id=token_id)
+    browser = httpx.AsyncClient(transport=api.client._transport, base_url="http://testserver")
+    browser.cookies.set(session_cookie.SESSION_COOKIE, cookie)
+    return browser, signed_in.csrf_token
+
+
+async def test_the_dashboard_account_page_adds_professors_and_their_tokens(api: Api) -> None:
+    admin, admin_csrf = _browser(api)
+    async with admin:
+        added = await admin.post(
+            "/dashboard/account/professors", data={"csrf_token": admin_csrf, "name": "Prof. Ada", "email": "a@x.edu"}
+        )
+        assert added.status_code == 200 and "Prof. Ada&#39;s first token" in added.text and "afp_" in added.text
+        forged = await admin.post("/dashboard/account/professors", data={"name": "Eve", "email": "e@x.edu"})
+        assert forged.status_code == 403
+    [professor] = [p for p in (await api.client.get("/api/professors")).json()["professors"] if p["role"] != "admin"]
+    async with _as(api, added.text.split('id="new-token-value">')[1].split("<")[0]) as ada:
+        first = (await ada.get("/api/tokens")).json()["tokens"][0]
+    browser, csrf = _browser(api, professor["id"], first["id"])
+    async with browser:
+        page = await browser.get("/dashboard/account")
+        assert page.status_code == 200 and "first token" in page.text and "Professors" not in page.text
+        made = await browser.post(
+            "/dashboard/account/tokens", data={"csrf_token": csrf, "name": "notes", "scope": "read"}
+        )
+        assert made.status_code == 200 and "afp_" in made.text
+        refused = await browser.post(
+            "/dashboard/account/professors", data={"csrf_token": csrf, "name": "Eve", "email": "e@x.edu"}
+        )
+        assert refused.status_code == 403
+        notes = next(t for t in (await api.repository.tokens_of(professor["id"])) if t.name == "notes")
+        revoked = await browser.post(f"/dashboard/account/tokens/{notes.id}/revoke", data={"csrf_token": csrf})
+        assert revoked.status_code == 303
+        assert (await api.repository.tokens_of(professor["id"]))[-1].revoked_at is not None
+
+
+async def test_the_dashboard_shows_a_professor_only_their_sessions(api: Api) -> None:
+    created = await _add(api)
+    admins = await api.create_session()
+    async with _as(api, created["token"]["token"]) as grace:
+        own = (await grace.post("/api/sessions", json=session_body())).json()
+    browser, _ = _browser(api, created["professor"]["id"], created["token"]["id"])
+    async with browser:
+        listing = await browser.get("/dashboard")
+        assert own["id"] in listing.text and admins["id"] not in listing.text
+        for page in (f"/dashboard/sessions/{admins['id']}", f"/dashboard/sessions/{admins['id']}/report"):
+            hidden, missing = await browser.get(page), await browser.get(page.replace(admins["id"], "ses_none"))
+            assert hidden.status_code == missing.status_code == 404
+            assert hidden.text.replace(admins["id"], "ses_none") == missing.text
+        assert (await browser.get(f"/dashboard/sessions/{own['id']}")).status_code == 200
