@@ -32,6 +32,9 @@ class ProfessorOut(BaseModel):
     role: Literal["admin", "professor"]
     disabled: bool
     created_at: datetime
+    monthly_credit_allowance: float | None = Field(
+        description="LiveAvatar credits their avatars may use per calendar month (UTC); null: no allowance."
+    )
 
     @classmethod
     def of(cls, p: ProfessorAccount) -> ProfessorOut:
@@ -42,6 +45,7 @@ class ProfessorOut(BaseModel):
             role="admin" if p.is_admin else "professor",
             disabled=not p.enabled,
             created_at=datetime.fromtimestamp(p.created_at, tz=UTC),
+            monthly_credit_allowance=p.monthly_credit_allowance,
         )
 
 
@@ -95,3 +99,30 @@ class Me(BaseModel):
     professor: ProfessorOut
     scope: Literal["read", "write"] = Field(description="What the credential of this request may do.")
     bootstrap: bool = Field(description="Whether the request used the bootstrap token (the administrator's).")
+
+
+class AllowanceSet(Strict):
+    model_config = strict_config({"examples": [{"monthly_credits": 500}, {"monthly_credits": None}]})
+
+    monthly_credits: float | None = Field(
+        gt=0, le=1_000_000, description="Credits per calendar month (UTC); null removes the allowance."
+    )
+
+
+class MonthUsageOut(BaseModel):
+    month: str = Field(description="YYYY-MM (UTC), by when each avatar was requested.")
+    credits: float
+    minutes: float
+
+
+class ProfessorUsageOut(BaseModel):
+    professor_id: str
+    name: str
+    monthly_credit_allowance: float | None
+    this_month: MonthUsageOut
+    used_percent: float | None = Field(description="Of this month's allowance; null without one.")
+    months: list[MonthUsageOut] = Field(description="Every month with any use, newest first.")
+
+
+class UsageList(BaseModel):
+    professors: list[ProfessorUsageOut]

@@ -1,7 +1,10 @@
-"""REST routes for users: the admin creates, lists, disables and enables professors; everyone reads who they
-are and makes, lists and revokes their own API tokens (a token is shown once, when it is made)."""
+"""REST routes for users: the admin creates, lists, disables and enables professors and sets their monthly credit
+allowance; everyone reads who they are, their usage per month, and makes, lists and revokes their own API tokens
+(a token is shown once, when it is made)."""
 
 from __future__ import annotations
+
+import time
 
 from fastapi import APIRouter, Request, status
 
@@ -9,19 +12,24 @@ from api.deps import RepositoryDep
 from api.errors import ApiError, not_found
 from api.principals import ADMIN_ONLY, AdminDep, PrincipalDep
 from api.professor_schemas import (
+    AllowanceSet,
     Me,
+    MonthUsageOut,
     ProfessorCreate,
     ProfessorCreated,
     ProfessorList,
     ProfessorOut,
+    ProfessorUsageOut,
     TokenCreate,
     TokenCreated,
     TokenList,
     TokenOut,
+    UsageList,
 )
 from api.professor_tokens import add_professor, add_token
 from api.schemas import ErrorOut
-from state.professors_repository import EmailTaken
+from state.allowances import MonthUsage, month_of
+from state.professors_repository import EmailTaken, ProfessorAccount
 from state.repository import NotFound
 
 router = APIRouter(tags=["professors"])
@@ -102,6 +110,50 @@ async def disable_professor(professor_id: str, repository: RepositoryDep, _: Adm
 )
 async def enable_professor(professor_id: str, repository: RepositoryDep, _: AdminDep) -> ProfessorOut:
     return await _set_disabled(repository, professor_id, False)
+
+
+@router.put(
+    "/api/professors/{professor_id}/allowance",
+    response_model=ProfessorOut,
+    responses=ADMIN_ERRORS,
+    openapi_extra=ADMIN_ONLY,
+    summary="Set a professor's monthly credit allowance (checked at every avatar start; a webhook at 80 %)",
+)
+async def set_allowance(professor_id: str, body: AllowanceSet, repository: RepositoryDep, _: AdminDep) -> ProfessorOut:
+    try:
+        return ProfessorOut.of(await repository.set_allowance(professor_id, body.monthly_credits))
+    except NotFound:
+        raise not_found(f"professor with id {professor_id}") from None
+
+
+def _month(usage: MonthUsage) -> MonthUsageOut:
+    return MonthUsageOut(month=usage.month, credits=round(usage.credits, 3), minutes=round(usage.minutes, 3))
+
+
+async def _usage(repository: RepositoryDep, professor: ProfessorAccount, month: str) -> ProfessorUsageOut:
+    this_month = await repository.usage_in(professor.id, month)
+    allowance = professor.monthly_credit_allowance
+    return ProfessorUsageOut(
+        professor_id=professor.id,
+        name=professor.name,
+        monthly_credit_allowance=allowance,
+        this_month=_month(this_month),
+        used_percent=None if allowance is None else round(100 * this_month.credits / allowance, 1),
+        months=[_month(m) for m in await repository.usage_by_month(professor.id)],
+    )
+
+
+@router.get(
+    "/api/usage",
+    response_model=UsageList,
+    responses=ERRORS,
+    summary="Avatar credits and minutes per month, against the monthly allowance (yours; the admin: everyone's)",
+)
+async def usage(repository: RepositoryDep, principal: PrincipalDep) -> UsageList:
+    month = month_of(time.time())
+    everyone = await repository.professors()
+    shown = [p for p in everyone if principal.owns(p.id)]
+    return UsageList(professors=[await _usage(repository, p, month) for p in shown])
 
 
 @router.get("/api/me", response_model=Me, responses=ERRORS, summary="Who this request's credential belongs to")

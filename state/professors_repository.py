@@ -7,6 +7,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from state import allowances
+from state.allowances import MonthUsage
 from state.database import Database
 from state.rows import NotFound, new_id
 
@@ -28,6 +30,7 @@ class ProfessorAccount:
     role: str  # 'admin' or 'professor'
     disabled_at: float | None
     created_at: float
+    monthly_credit_allowance: float | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -50,7 +53,15 @@ class ApiTokenRecord:
 
 
 def _account(row: sqlite3.Row) -> ProfessorAccount:
-    return ProfessorAccount(row["id"], row["name"], row["email"], row["role"], row["disabled_at"], row["created_at"])
+    return ProfessorAccount(
+        row["id"],
+        row["name"],
+        row["email"],
+        row["role"],
+        row["disabled_at"],
+        row["created_at"],
+        row["monthly_credit_allowance"],
+    )
 
 
 def _token(row: sqlite3.Row) -> ApiTokenRecord:
@@ -123,6 +134,30 @@ class ProfessorsRepository:
             row = await tx.fetchone("SELECT * FROM professors WHERE id = ?", (professor_id,))
         assert row is not None
         return _account(row)
+
+    # ---- monthly credit allowance ----------------------------------------------------------------------------
+
+    async def set_allowance(self, professor_id: str, monthly_credits: float | None) -> ProfessorAccount:
+        """Set (None: remove) a professor's monthly credit allowance. Raises NotFound."""
+        async with self.db.transaction() as tx:
+            if not await tx.execute(
+                "UPDATE professors SET monthly_credit_allowance = ? WHERE id = ?", (monthly_credits, professor_id)
+            ):
+                raise NotFound(f"professor {professor_id}")
+            await tx.append_event(
+                "professor.allowance_set", detail={"professor_id": professor_id, "monthly_credits": monthly_credits}
+            )
+            row = await tx.fetchone("SELECT * FROM professors WHERE id = ?", (professor_id,))
+        assert row is not None
+        return _account(row)
+
+    async def usage_in(self, professor_id: str, month: str) -> MonthUsage:
+        async with self.db.snapshot() as reader:
+            return await allowances.used_in(reader, professor_id, month)
+
+    async def usage_by_month(self, professor_id: str) -> list[MonthUsage]:
+        async with self.db.snapshot() as reader:
+            return await allowances.months_of(reader, professor_id)
 
     # ---- tokens ------------------------------------------------------------------------------------------
 

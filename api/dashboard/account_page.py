@@ -1,11 +1,13 @@
 """The dashboard's account page: everyone's own API tokens (made with a name and a scope, shown once, listed
-with their last use, revoked with a button); and for the administrator, the professors (created with a first
-token shown once, disabled and enabled). Forms carry the session's CSRF token; a read-only sign-in changes
+with their last use, revoked with a button) and avatar credits used per month against their allowance; and for
+the administrator, the professors (created with a first token shown once, disabled and enabled, their monthly
+credit allowance set, this month's use shown). Forms carry the session's CSRF token; a read-only sign-in changes
 nothing."""
 
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -20,7 +22,8 @@ from api.deps import RepositoryDep
 from api.principals import Principal
 from api.professor_schemas import EMAIL_PATTERN
 from api.professor_tokens import add_professor, add_token
-from state.professors_repository import EmailTaken
+from state.allowances import month_of
+from state.professors_repository import EmailTaken, ProfessorAccount
 from state.repository import NotFound, Repository
 
 router = APIRouter(include_in_schema=False)
@@ -30,7 +33,18 @@ NOTICES = {
     "revoked": "The token is revoked: it no longer works.",
     "disabled": "The professor is disabled: their tokens and sign-ins no longer work.",
     "enabled": "The professor is enabled again.",
+    "allowance": "The allowance is set; it is checked at every avatar start.",
 }
+
+
+async def _use(repository: Repository, professor: ProfessorAccount, month: str) -> dict[str, object]:
+    used = (await repository.usage_in(professor.id, month)).credits
+    allowance = professor.monthly_credit_allowance
+    return {
+        "credits": f"{used:.1f}",
+        "allowance": None if allowance is None else f"{allowance:g}",
+        "percent": None if allowance is None else f"{100 * used / allowance:.0f}",
+    }
 
 
 def _when(timestamp: float | None) -> str:
@@ -58,15 +72,22 @@ async def _page(
         }
         for t in await repository.tokens_of(principal.professor_id)
     ]
+    month = month_of(time.time())
+    everyone = await repository.professors()
+    me = next(p for p in everyone if p.id == principal.professor_id)
     professors = (
         [
-            {"id": p.id, "name": p.name, "email": p.email, "enabled": p.enabled}
-            for p in await repository.professors()
+            {"id": p.id, "name": p.name, "email": p.email, "enabled": p.enabled, **await _use(repository, p, month)}
+            for p in everyone
             if not p.is_admin
         ]
         if principal.is_admin
         else None
     )
+    months = [
+        {"month": m.month, "credits": f"{m.credits:.1f}", "minutes": f"{m.minutes:.0f}"}
+        for m in await repository.usage_by_month(principal.professor_id)
+    ]
     return rendering.render(
         "account.html",
         {
@@ -80,6 +101,9 @@ async def _page(
             "error": error,
             "shown_token": shown_token,
             "email_pattern": EMAIL_PATTERN,
+            "month": month,
+            "mine": await _use(repository, me, month),
+            "months": months,
         },
         status_code=status_code,
     )
@@ -179,6 +203,35 @@ async def create_professor(
         return await _page(repository, session, principal, error=error, status_code=409)
     shown = {"name": f"{professor.name}'s first token", "token": token}
     return await _page(repository, session, principal, shown_token=shown)
+
+
+@router.post(PAGE + "/professors/{professor_id}/allowance")
+async def set_allowance(
+    professor_id: str,
+    request: Request,
+    repository: RepositoryDep,
+    csrf_token: Annotated[str, Form()] = "",
+    monthly_credits: Annotated[str, Form()] = "",
+) -> Response:
+    checked = await _form_of(request, csrf_token)
+    if isinstance(checked, Response):
+        return checked
+    session, principal = checked
+    if not principal.is_admin:
+        return _refused(session, "Only the administrator sets allowances.")
+    text = monthly_credits.strip()
+    try:
+        value = None if text == "" else float(text)
+    except ValueError:
+        value = -1.0
+    if value is not None and not 0 < value <= 1_000_000:
+        error = "An allowance is a number of credits above 0 (leave it empty for none)."
+        return await _page(repository, session, principal, error=error, status_code=422)
+    try:
+        await repository.set_allowance(professor_id, value)
+    except NotFound:
+        return await _page(repository, session, principal, error="There is no such professor.", status_code=404)
+    return RedirectResponse(f"{PAGE}?notice=allowance", status_code=303)
 
 
 @router.post(PAGE + "/professors/{professor_id}/{action}")

@@ -1,4 +1,5 @@
--- avatarfarm schema v7 (issue 23): professors as users, their API tokens, and who owns what.
+-- avatarfarm schema v7 (issue 23): professors as users, their API tokens and monthly credit allowances, and who
+-- owns what.
 -- The admin is the professor row 'admin' (its credential is the bootstrap token, AVATARFARM_API_TOKEN or
 -- DATA_DIR/api_token, kept outside the database). Every session and course material belongs to one professor;
 -- what existed before this migration is the admin's.
@@ -11,6 +12,8 @@ CREATE TABLE professors (
     role                TEXT NOT NULL CHECK (role IN ('admin', 'professor')),
     disabled_at         REAL,
     created_at          REAL NOT NULL,
+    -- LiveAvatar credits a professor's avatars may use per calendar month (UTC); NULL: no allowance set.
+    monthly_credit_allowance REAL CHECK (monthly_credit_allowance IS NULL OR monthly_credit_allowance > 0),
     CHECK (role = 'admin' OR email IS NOT NULL)
 );
 CREATE UNIQUE INDEX professors_by_email ON professors (email COLLATE NOCASE);

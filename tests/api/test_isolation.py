@@ -27,6 +27,7 @@ LISTS = {
     ("get", "/api/materials"),
     ("get", "/api/tokens"),
     ("get", "/api/me"),
+    ("get", "/api/usage"),
     ("get", "/api/zoom/grant"),  # the department's one Zoom connection (per professor: issue 23, item 3)
 }
 CREATIONS = {("post", "/api/sessions"), ("post", "/api/materials"), ("post", "/api/tokens")}

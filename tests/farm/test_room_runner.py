@@ -304,6 +304,28 @@ async def test_a_spent_budget_declines_the_avatar_in_words(rig_factory: Callable
     assert events and "budget" in events[0].detail["words"]
 
 
+async def test_a_spent_monthly_allowance_declines_the_avatar_in_words(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory()
+    await rig.repository.set_allowance(ADMIN_ID, 1.5)  # the rig's session is the admin's
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    [row] = await rig.repository.avatar_sessions(rig.room_id)
+    await rig.repository.record_avatar_usage(row.id, minutes=1.0, credits=2.0)
+    bot.event("avatar.released", why="room_empty", room="Room 1")
+    bot.state("idle", detail={"room": "Room 1", "why": "room_empty"})
+    await rig.wait_status(RoomStatus.idle)
+    bot.event("avatar.wanted", why="human_arrived", humans=["Alan"], room="Room 1")
+    for _ in range(100):
+        if any("declineAvatar" in call for call in bot.calls):
+            break
+        await asyncio.sleep(0.05)
+    assert any("declineAvatar" in call for call in bot.calls)
+    assert len(bot.tokens) == 1
+    events = [e for e in await rig.repository.recent_events(room_id=rig.room_id) if e.kind == "avatar.declined"]
+    assert events and "this month's credit allowance (2.0 of 1.5 credits)" in events[0].detail["words"]
+
+
 async def test_the_maximum_duration_is_enforced(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory(max_room_seconds=0.2)
     bot = await rig.node.next_bot(1)
