@@ -112,6 +112,24 @@ async def enable_professor(professor_id: str, repository: RepositoryDep, _: Admi
     return await _set_disabled(repository, professor_id, False)
 
 
+@router.post(
+    "/api/professors/{professor_id}/tokens",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TokenCreated,
+    responses=ADMIN_ERRORS,
+    openapi_extra=ADMIN_ONLY,
+    summary="Give a professor a new token (one who lost theirs); the answer holds it, shown this once",
+)
+async def give_token(
+    professor_id: str, body: TokenCreate, request: Request, repository: RepositoryDep, _: AdminDep
+) -> TokenCreated:
+    professor = await repository.get_professor(professor_id)
+    if professor is None:
+        raise not_found(f"professor with id {professor_id}")
+    record, token = await add_token(repository, _key(request), professor.id, name=body.name, scope=body.scope)
+    return TokenCreated(**TokenOut.of(record).model_dump(), token=token)
+
+
 @router.put(
     "/api/professors/{professor_id}/allowance",
     response_model=ProfessorOut,

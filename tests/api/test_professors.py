@@ -161,3 +161,18 @@ async def test_the_dashboard_shows_a_professor_only_their_sessions(api: Api) -> 
             assert hidden.status_code == missing.status_code == 404
             assert hidden.text.replace(admins["id"], "ses_none") == missing.text
         assert (await browser.get(f"/dashboard/sessions/{own['id']}")).status_code == 200
+
+
+async def test_the_admin_gives_a_professor_who_lost_their_token_a_new_one(api: Api) -> None:
+    created = await _add(api)
+    professor_id = created["professor"]["id"]
+    given = await api.client.post(f"/api/professors/{professor_id}/tokens", json={"name": "replacement"})
+    assert given.status_code == 201 and given.json()["scope"] == "write"
+    async with _as(api, given.json()["token"]) as grace:
+        assert (await grace.get("/api/me")).json()["professor"]["id"] == professor_id
+        lost = created["token"]["id"]
+        assert (await grace.delete(f"/api/tokens/{lost}")).json()["revoked_at"] is not None
+    async with _as(api, created["token"]["token"]) as thief:
+        assert (await thief.get("/api/sessions")).status_code == 401
+    missing = await api.client.post("/api/professors/prof_nobody/tokens", json={"name": "x"})
+    assert missing.status_code == 404
