@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas import Strict, strict_config
+from api.schemas import IDENTIFIER, Strict, strict_config
 from state.professors_repository import ApiTokenRecord, ProfessorAccount
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -95,8 +95,39 @@ class ProfessorCreated(BaseModel):
     token: TokenCreated
 
 
+class ProfileIn(Strict):
+    """The professor's own clone, used by their sessions unless a session names another."""
+
+    model_config = strict_config(
+        {
+            "examples": [
+                {
+                    "avatar_id": "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a",
+                    "voice_id": "en-gb-warm",
+                    "teaching_style": "Socratic: asks for reasoning before answering.",
+                }
+            ]
+        }
+    )
+
+    avatar_id: str = Field(
+        min_length=1, max_length=100, pattern=IDENTIFIER, description="LiveAvatar avatar id of the professor's clone."
+    )
+    voice_id: str | None = Field(
+        None, min_length=1, max_length=100, pattern=IDENTIFIER, description="Used with this avatar; empty: its own."
+    )
+    teaching_style: str | None = Field(None, max_length=2000, description="How the clone should teach.")
+
+
+class ProfileOut(BaseModel):
+    avatar_id: str
+    voice_id: str | None
+    teaching_style: str | None
+
+
 class Me(BaseModel):
     professor: ProfessorOut
+    profile: ProfileOut | None = Field(description="The professor's own avatar, voice and teaching style, if set.")
     scope: Literal["read", "write"] = Field(description="What the credential of this request may do.")
     bootstrap: bool = Field(description="Whether the request used the bootstrap token (the administrator's).")
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, status
 
 from api.deps import RepositoryDep
 from api.errors import ApiError, not_found
-from api.principals import ADMIN_ONLY, AdminDep, PrincipalDep
+from api.principals import ADMIN_ONLY, AdminDep, Principal, PrincipalDep
 from api.professor_schemas import (
     AllowanceSet,
     Me,
@@ -20,6 +20,8 @@ from api.professor_schemas import (
     ProfessorList,
     ProfessorOut,
     ProfessorUsageOut,
+    ProfileIn,
+    ProfileOut,
     TokenCreate,
     TokenCreated,
     TokenList,
@@ -28,6 +30,7 @@ from api.professor_schemas import (
 )
 from api.professor_tokens import add_professor, add_token
 from api.schemas import ErrorOut
+from api.sessions_routes import check_avatar
 from state.allowances import MonthUsage, month_of
 from state.professors_repository import EmailTaken, ProfessorAccount
 from state.repository import NotFound
@@ -174,16 +177,48 @@ async def usage(repository: RepositoryDep, principal: PrincipalDep) -> UsageList
     return UsageList(professors=[await _usage(repository, p, month) for p in shown])
 
 
+def _me(professor: ProfessorAccount, principal: Principal) -> Me:
+    profile = None
+    if professor.avatar_id is not None:
+        profile = ProfileOut(
+            avatar_id=professor.avatar_id, voice_id=professor.voice_id, teaching_style=professor.teaching_style
+        )
+    return Me(
+        professor=ProfessorOut.of(professor),
+        profile=profile,
+        scope="write" if principal.can_write else "read",
+        bootstrap=principal.token_id is None,
+    )
+
+
 @router.get("/api/me", response_model=Me, responses=ERRORS, summary="Who this request's credential belongs to")
 async def me(repository: RepositoryDep, principal: PrincipalDep) -> Me:
     professor = await repository.get_professor(principal.professor_id)
     if professor is None:  # a token's professor row cannot go away (foreign key): only a broken database
         raise not_found(f"professor with id {principal.professor_id}")
-    return Me(
-        professor=ProfessorOut.of(professor),
-        scope="write" if principal.can_write else "read",
-        bootstrap=principal.token_id is None,
+    return _me(professor, principal)
+
+
+@router.put(
+    "/api/me/profile",
+    response_model=Me,
+    responses={**ERRORS, 503: {"model": ErrorOut, "description": "LiveAvatar refuses avatarfarm's API key."}},
+    summary="Set your own avatar, voice and teaching style: your sessions use them unless they name others",
+)
+async def set_profile(body: ProfileIn, request: Request, repository: RepositoryDep, principal: PrincipalDep) -> Me:
+    await check_avatar(
+        request.app.state.liveavatar_catalog, body.avatar_id, body.voice_id, prefix="", doing="keeping a profile"
     )
+    try:
+        professor = await repository.set_profile(
+            principal.professor_id,
+            avatar_id=body.avatar_id,
+            voice_id=body.voice_id,
+            teaching_style=body.teaching_style or None,
+        )
+    except NotFound:
+        raise not_found(f"professor with id {principal.professor_id}") from None
+    return _me(professor, principal)
 
 
 @router.get("/api/tokens", response_model=TokenList, responses=ERRORS, summary="Your API tokens, with last use")

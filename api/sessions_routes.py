@@ -31,6 +31,7 @@ from api.schemas import (
 from farm.errors import FarmError, RoomNotReady
 from farm.settings import Settings
 from state.models import Room, RoomStatus, Session, SessionStatus
+from state.professors_repository import ProfessorAccount
 from state.repository import IdempotencyConflict, Repository
 
 log = logging.getLogger("avatarfarm.api")
@@ -94,17 +95,37 @@ def _require_live(room: Room) -> None:
         raise conflict(f"Room '{room.name}' has no live avatar yet (its status is {room.status.value}).")
 
 
-async def _check_avatar(catalog: LiveAvatarCatalog, professor: ProfessorIn) -> None:
+async def check_avatar(
+    catalog: LiveAvatarCatalog,
+    avatar_id: str,
+    voice_id: str | None,
+    *,
+    prefix: str = "professor.",
+    doing: str = "starting a session",
+) -> None:
     """422 naming professor.avatar_id / voice_id when LiveAvatar does not have them (nothing is stored then).
     When LiveAvatar cannot be asked the check is skipped: a wrong id then fails its rooms in words."""
     try:
-        problems = await catalog.problems(professor.avatar_id, professor.voice_id)
+        problems = await catalog.problems(avatar_id, voice_id)
     except CatalogRefused as exc:
         raise ApiError(503, "liveavatar_refused", exc.words) from None
     if problems is None:
-        log.warning("LiveAvatar unreachable: starting a session without checking avatar %s", professor.avatar_id)
+        log.warning("LiveAvatar unreachable: %s without checking avatar %s", doing, avatar_id)
     elif problems:
-        raise invalid_fields([(p.field, p.message) for p in problems])
+        raise invalid_fields([(prefix + p.field.removeprefix("professor."), p.message) for p in problems])
+
+
+def with_profile(professor: ProfessorIn, account: ProfessorAccount | None) -> ProfessorIn:
+    """The session's professor, with what it leaves out taken from the professor's own profile: their teaching
+    style, and their voice when the session uses their own avatar."""
+    if account is None or account.avatar_id is None:
+        return professor
+    changes: dict[str, object] = {}
+    if professor.teaching_style is None and account.teaching_style:
+        changes["teaching_style"] = account.teaching_style
+    if professor.voice_id is None and professor.avatar_id == account.avatar_id and account.voice_id:
+        changes["voice_id"] = account.voice_id
+    return professor.model_copy(update=changes)
 
 
 @router.post(
@@ -137,8 +158,10 @@ async def create_session(
             f"This farm can run at most {settings.max_bots} rooms at once (AVATARFARM_MAX_BOTS); "
             f"you asked for {len(body.rooms)}.",
         )
-    await _check_avatar(request.app.state.liveavatar_catalog, body.professor)
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest() if idempotency_key else None
+    professor = with_profile(body.professor, await repository.get_professor(principal.professor_id))
+    body = body.model_copy(update={"professor": professor})
+    await check_avatar(request.app.state.liveavatar_catalog, professor.avatar_id, professor.voice_id)
     try:
         session, created = await repository.create_session(
             replace(

@@ -31,6 +31,9 @@ class ProfessorAccount:
     disabled_at: float | None
     created_at: float
     monthly_credit_allowance: float | None = None
+    avatar_id: str | None = None
+    voice_id: str | None = None
+    teaching_style: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -61,6 +64,9 @@ def _account(row: sqlite3.Row) -> ProfessorAccount:
         row["disabled_at"],
         row["created_at"],
         row["monthly_credit_allowance"],
+        row["avatar_id"],
+        row["voice_id"],
+        row["teaching_style"],
     )
 
 
@@ -131,6 +137,20 @@ class ProfessorsRepository:
             await tx.append_event(
                 "professor.disabled" if disabled else "professor.enabled", detail={"professor_id": professor_id}
             )
+            row = await tx.fetchone("SELECT * FROM professors WHERE id = ?", (professor_id,))
+        assert row is not None
+        return _account(row)
+
+    async def set_profile(
+        self, professor_id: str, *, avatar_id: str, voice_id: str | None, teaching_style: str | None
+    ) -> ProfessorAccount:
+        """The professor's own avatar, voice and teaching style (their sessions' defaults). Raises NotFound."""
+        async with self.db.transaction() as tx:
+            if not await tx.execute(
+                "UPDATE professors SET avatar_id = ?, voice_id = ?, teaching_style = ? WHERE id = ?",
+                (avatar_id, voice_id, teaching_style, professor_id),
+            ):
+                raise NotFound(f"professor {professor_id}")
             row = await tx.fetchone("SELECT * FROM professors WHERE id = ?", (professor_id,))
         assert row is not None
         return _account(row)

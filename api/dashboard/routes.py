@@ -218,11 +218,22 @@ async def sessions_page(request: Request, repository: RepositoryDep) -> Response
 
 
 @router.get("/dashboard/sessions/new")
-async def new_session_page(request: Request) -> Response:
-    session = session_cookie.current_session(request)
-    if session is None:
+async def new_session_page(request: Request, repository: RepositoryDep) -> Response:
+    found = await auth.signed_in(request)
+    if found is None:
         return _sign_in_redirect(request)
-    return _page("new_session.html", session, idempotency_key=secrets.token_hex(16))
+    session, principal = found
+    account = await repository.get_professor(principal.professor_id)
+    # The form starts from the professor's own clone (their profile); the administrator's starts empty.
+    mine = {"name": "", "avatar_id": "", "voice_id": "", "teaching_style": ""}
+    if account is not None and not account.is_admin:
+        mine = {
+            "name": account.name,
+            "avatar_id": account.avatar_id or "",
+            "voice_id": account.voice_id or "",
+            "teaching_style": account.teaching_style or "",
+        }
+    return _page("new_session.html", session, idempotency_key=secrets.token_hex(16), mine=mine)
 
 
 @router.get("/dashboard/sessions/{session_id}")

@@ -14,6 +14,10 @@ CREATE TABLE professors (
     created_at          REAL NOT NULL,
     -- LiveAvatar credits a professor's avatars may use per calendar month (UTC); NULL: no allowance set.
     monthly_credit_allowance REAL CHECK (monthly_credit_allowance IS NULL OR monthly_credit_allowance > 0),
+    -- The professor's own clone: LiveAvatar avatar and voice, and teaching style, for their sessions.
+    avatar_id           TEXT,
+    voice_id            TEXT,
+    teaching_style      TEXT,
     CHECK (role = 'admin' OR email IS NOT NULL)
 );
 CREATE UNIQUE INDEX professors_by_email ON professors (email COLLATE NOCASE);

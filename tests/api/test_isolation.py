@@ -30,7 +30,8 @@ LISTS = {
     ("get", "/api/usage"),
     ("get", "/api/zoom/grant"),  # the department's one Zoom connection (per professor: issue 23, item 3)
 }
-CREATIONS = {("post", "/api/sessions"), ("post", "/api/materials"), ("post", "/api/tokens")}
+# ... and what makes or changes something of the caller's own.
+CREATIONS = {("post", "/api/sessions"), ("post", "/api/materials"), ("post", "/api/tokens"), ("put", "/api/me/profile")}
 STREAMS = {("get", "/api/events")}  # its ?session= is walked below; the unfiltered stream by its own test
 VENDOR_CATALOG = re.compile(r"^/api/liveavatar/")  # LiveAvatar's avatars and voices: nobody's records
 PROBES = {("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics")}

@@ -176,3 +176,34 @@ async def test_the_admin_gives_a_professor_who_lost_their_token_a_new_one(api: A
         assert (await thief.get("/api/sessions")).status_code == 401
     missing = await api.client.post("/api/professors/prof_nobody/tokens", json={"name": "x"})
     assert missing.status_code == 404
+
+
+async def test_a_professors_own_avatar_voice_and_style_are_their_sessions_defaults(api: Api) -> None:
+    created = await _add(api)
+    profile = {"avatar_id": "grace-clone", "voice_id": "grace-voice", "teaching_style": "Asks for a guess first."}
+    async with _as(api, created["token"]["token"]) as grace:
+        assert (await grace.get("/api/me")).json()["profile"] is None
+        set_ = await grace.put("/api/me/profile", json=profile)
+        assert set_.status_code == 200 and set_.json()["profile"] == profile
+        bad = await grace.put("/api/me/profile", json={"avatar_id": ""})
+        assert bad.status_code == 422 and (await grace.get("/api/me")).json()["profile"] == profile
+        own = session_body(rooms=1)
+        own["professor"] = {"name": "Grace", "avatar_id": "grace-clone"}
+        stored = (await grace.post("/api/sessions", json=own)).json()
+        session = await api.repository.get_session(stored["id"])
+        assert session is not None
+        assert (session.professor.voice_id, session.professor.teaching_style) == (
+            "grace-voice",
+            profile["teaching_style"],
+        )
+        # Told otherwise: another avatar keeps its own voice; a style given wins.
+        other = session_body(rooms=1)
+        other["professor"] = {"name": "Grace", "avatar_id": "guest-clone", "teaching_style": "Direct."}
+        stored = (await grace.post("/api/sessions", json=other)).json()
+        session = await api.repository.get_session(stored["id"])
+        assert session is not None
+        assert (session.professor.voice_id, session.professor.teaching_style) == (None, "Direct.")
+    browser, _ = _browser(api, created["professor"]["id"], created["token"]["id"])
+    async with browser:
+        form = await browser.get("/dashboard/sessions/new")
+        assert 'value="grace-clone"' in form.text and "Asks for a guess first.</textarea>" in form.text
