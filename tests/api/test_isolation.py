@@ -9,6 +9,7 @@ import base64
 import json
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -228,3 +229,30 @@ async def test_a_professors_event_stream_carries_only_their_sessions(api: Api) -
     await stream.aclose()
     assert seen and {e["session_id"] for e in seen} == {mine.session_id}
     assert theirs.session_id not in json.dumps(seen)
+
+
+async def test_another_professors_passage_cannot_be_pinned_or_searched_in_ones_own_room(api: Api) -> None:
+    a_created, a = await _professor(api, "Prof. Ada", "ada@example.edu")
+    b_created, b = await _professor(api, "Prof. Bea", "bea@example.edu")
+    async with a, b:
+        theirs = await _objects_of(api, a, a_created)
+        mine = await _objects_of(api, b, b_created)  # the same course name, "CS 101", and the same file
+        room = f"/api/sessions/{mine.session_id}/rooms/{mine.room_id}"
+        hidden = await b.put(f"{room}/pins/{theirs.passage_id}")
+        missing = await b.put(f"{room}/pins/{MISSING['passage_id']}")
+        assert hidden.status_code == missing.status_code == 404
+        assert hidden.text.replace(str(theirs.passage_id), "<id>") == missing.text.replace(
+            MISSING["passage_id"], "<id>"
+        )
+        found = (await b.get(f"{room}/passages", params={"q": "recursion base case"})).json()["passages"]
+        assert [p["id"] for p in found] == [mine.passage_id]
+        assert mine.material_id != theirs.material_id  # the same file is each professor's own material
+
+
+async def test_a_professor_learns_only_ready_or_not_from_the_readiness_probe(api: Api) -> None:
+    node = SimpleNamespace(name="node-1", up=True, capacity=4, bots=1, problem=None)
+    api.farm.node_status = lambda: [node]  # the deployment's browser nodes: the administrator's to see
+    assert set((await api.client.get("/readyz")).json()) == {"status", "nodes"}
+    _, b = await _professor(api, "Prof. Bea", "bea@example.edu")
+    async with b:
+        assert set((await b.get("/readyz")).json()) == {"status"}
