@@ -19,6 +19,7 @@ from api import (
     health_routes,
     liveavatar_routes,
     materials_routes,
+    professors_routes,
     record_routes,
     sessions_routes,
     zoom_routes,
@@ -31,6 +32,7 @@ from api.farm_port import FarmManager
 from api.forwarded_headers import ForwardedHeaders
 from api.liveavatar_catalog import LiveAvatarCatalog
 from api.metrics import Metrics, MetricsMiddleware
+from api.professor_tokens import ensure_token_key
 from api.request_guard import RequestGuard
 from api.secrets_at_rest import open_repository, open_secret_box
 from farm.bot_tickets import BotTickets
@@ -49,6 +51,10 @@ Chromium per room, with a LiveAvatar talking head as its camera and microphone.
 
 Every endpoint except `/healthz` and `/readyz` needs `Authorization: Bearer <API token>`, checked before a
 request body is read; bodies are capped (413), and wrong tokens are throttled per address (429, Retry-After).
+The administrator's token is the server's bootstrap token; professors get theirs from the administrator
+(`POST /api/professors`) and make more (`POST /api/tokens`). A professor sees only their own sessions, rooms,
+transcripts, reports, events and materials: another professor's are answered 404, as if they did not exist.
+A token with the scope `read` may only read (403 otherwise).
 Errors always have the shape `{"error": code, "message": words, "detail": [{"field", "message"}]}`.
 """
 
@@ -90,6 +96,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         token = ensure_api_token(settings)
+        app.state.token_key = ensure_token_key(settings)
         if token.generated:
             log.info("generated an API token, kept in %s", token.source)
         repository = await open_repository(settings, open_secret_box(settings))
@@ -129,6 +136,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
             {"name": "events", "description": "Live state changes."},
             {"name": "zoom", "description": "Connecting the professor's Zoom account (OBF, meeting creation)."},
             {"name": "materials", "description": "Course materials the avatars draw on, and passages pinned to rooms."},
+            {"name": "professors", "description": "The administrator's professors, and everyone's own API tokens."},
             {"name": "liveavatar", "description": "The LiveAvatar account's avatars and voices, to pick from."},
             {"name": "health", "description": "Probes and metrics."},
         ],
@@ -145,6 +153,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
     app.include_router(events_routes.router, dependencies=[Depends(require_token)])
     app.include_router(liveavatar_routes.router, dependencies=[Depends(require_token)])
     app.include_router(materials_routes.router, dependencies=[Depends(require_token)])
+    app.include_router(professors_routes.router, dependencies=[Depends(require_token)])
     app.include_router(zoom_routes.router)
     dashboard_routes.install(app)
     app.state.auth_throttle = throttle = AuthThrottle()

@@ -1,20 +1,36 @@
-"""The API token: read from AVATARFARM_API_TOKEN, else generated once and kept under DATA_DIR (a private file,
-see state/private_files.py); checked on every request except the health probes."""
+"""The API's credentials, checked on every request except the health probes: the bootstrap token (the admin's:
+AVATARFARM_API_TOKEN, else generated once and kept under DATA_DIR, a private file, see state/private_files.py),
+professors' API tokens (api/professor_tokens.py) and the dashboard's sign-in cookie. Each resolves to a
+Principal (api/principals.py)."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import Request
 
-from api.dashboard.session_cookie import SESSION_COOKIE, check_cookie, has_session_cookie, verify
+from api.dashboard.session_cookie import (
+    BOOTSTRAP,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    DashboardSession,
+    check_cookie,
+    current_session,
+    has_session_cookie,
+    verify,
+)
 from api.errors import ApiError
+from api.principals import BOOTSTRAP_ADMIN, Principal
+from api.professor_tokens import TOKEN_PREFIX, digest
 from farm.credential_strength import weakness
 from farm.settings import Settings
 from state.private_files import PrivateFileError, create_private, read_private
+from state.professors_repository import ADMIN_ID, WRITE
+from state.repository import Repository
 
 TOKEN_FILE = "api_token"
 
@@ -69,28 +85,97 @@ def bearer_token(request: Request) -> str | None:
     return credentials.strip()
 
 
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="avatarfarm"'}
+
+
+def _missing() -> ApiError:
+    return ApiError(
+        401,
+        "unauthorized",
+        "This endpoint needs an API token: send the header 'Authorization: Bearer <token>'.",
+        headers=CHALLENGE,
+    )
+
+
+def _wrong() -> ApiError:
+    return ApiError(401, "unauthorized", "The API token is not valid for this server.", headers=CHALLENGE)
+
+
 def check_token(presented: str | None, expected: str) -> None:
     """Raise 401 unless `presented` equals `expected` (constant-time comparison)."""
-    challenge = {"WWW-Authenticate": 'Bearer realm="avatarfarm"'}
     if presented is None:
-        raise ApiError(
-            401,
-            "unauthorized",
-            "This endpoint needs the API token: send the header 'Authorization: Bearer <token>'.",
-            headers=challenge,
-        )
+        raise _missing()
     if not hmac.compare_digest(presented.encode(), expected.encode()):
-        raise ApiError(401, "unauthorized", "The API token is not valid for this server.", headers=challenge)
+        raise _wrong()
 
 
-def authenticate(request: Request) -> None:
-    """Raise 401 unless the request carries the bearer token, or else the dashboard's sign-in cookie (403 when
-    a request that changes something lacks the cookie's CSRF token). Reads headers only, never the body."""
+async def principal_for_token(request: Request, presented: str) -> Principal | None:
+    """The principal a token stands for: the bootstrap token, or a live token of an enabled professor."""
+    if hmac.compare_digest(presented.encode(), request.app.state.api_token.encode()):
+        return BOOTSTRAP_ADMIN
+    if not presented.startswith(TOKEN_PREFIX):
+        return None
+    repository: Repository = request.app.state.repository
+    held = await repository.token_holder(digest(request.app.state.token_key, presented))
+    if held is None:
+        return None
+    token, professor = held
+    await repository.token_used(token, time.time())
+    return Principal(professor.id, professor.is_admin, token.scope == WRITE, token.id)
+
+
+async def principal_for_sign_in(request: Request, signed_in: DashboardSession) -> Principal | None:
+    """The principal of a dashboard sign-in, while its professor is enabled and its token not revoked."""
+    if signed_in.token_id == BOOTSTRAP:
+        return BOOTSTRAP_ADMIN if signed_in.professor_id == ADMIN_ID else None
+    repository: Repository = request.app.state.repository
+    held = await repository.live_token(signed_in.token_id)
+    if held is None or held[1].id != signed_in.professor_id:
+        return None
+    token, professor = held
+    return Principal(professor.id, professor.is_admin, token.scope == WRITE, token.id)
+
+
+async def signed_in(request: Request) -> tuple[DashboardSession, Principal] | None:
+    """The dashboard sign-in of a page request and its principal; None when signed out, expired, revoked or the
+    professor disabled."""
+    session = current_session(request)
+    if session is None:
+        return None
+    principal = await principal_for_sign_in(request, session)
+    return None if principal is None else (session, principal)
+
+
+async def authenticate(request: Request) -> Principal:
+    """The principal of the request's bearer token, or else of the dashboard's sign-in cookie (403 when a
+    request that changes something lacks the cookie's CSRF token); 401 without either. A read-only token may
+    not change anything (403). Reads headers only, never the body."""
     presented = bearer_token(request)
     if presented is None and has_session_cookie(request):
-        check_cookie(request)
-        return
-    check_token(presented, request.app.state.api_token)
+        principal = await principal_for_sign_in(request, check_cookie(request))
+        if principal is None:
+            raise ApiError(
+                401,
+                "unauthorized",
+                "Your dashboard sign-in is no longer valid (its token was revoked or the account disabled); "
+                "sign in again.",
+                headers=CHALLENGE,
+            )
+    else:
+        if presented is None:
+            raise _missing()
+        found = await principal_for_token(request, presented)
+        if found is None:
+            raise _wrong()
+        principal = found
+    if not principal.can_write and request.method not in SAFE_METHODS:
+        raise ApiError(
+            403,
+            "read_only_token",
+            "This API token may only read (its scope is 'read'); use a token with the scope 'write' to change "
+            "anything.",
+        )
+    return principal
 
 
 def guessed_credential(request: Request) -> bool:
@@ -104,5 +189,7 @@ def guessed_credential(request: Request) -> bool:
 
 
 async def require_token(request: Request) -> None:
-    """FastAPI dependency guarding the API routes (the request guard has checked the same before the body)."""
-    authenticate(request)
+    """FastAPI dependency guarding the API routes: the request guard authenticated the request before its body
+    was read and left the principal on the request; without the guard (a bare app), it is done here."""
+    if not isinstance(getattr(request.state, "principal", None), Principal):
+        request.state.principal = await authenticate(request)

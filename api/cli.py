@@ -20,7 +20,7 @@ from farm.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from state.migrations import SchemaError
 
 PLUGIN_GROUP = "avatarfarm.commands"
-BUILT_IN = ("serve", "db", "demo", "node")
+BUILT_IN = ("serve", "db", "demo", "node", "professors")
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
@@ -261,6 +261,61 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _professors_action(settings: Settings, args: argparse.Namespace) -> str:
+    from api.professor_tokens import add_professor, ensure_token_key
+    from state.database import Database
+    from state.private_files import secure_database_files
+    from state.professors_repository import EmailTaken
+    from state.repository import NotFound, Repository
+
+    secure_database_files(settings.database_path)
+    db = await Database.open(settings.database_path)
+    try:
+        repository = Repository(db)
+        if args.professors_command == "add":
+            name, email = " ".join(args.name.split()), args.email.strip()
+            if not name or "@" not in email or len(email) > 254 or len(name) > 200:
+                raise UsageError("give the professor's name (up to 200 characters) and email address")
+            try:
+                professor, _, token = await add_professor(
+                    repository, ensure_token_key(settings), name=name, email=email
+                )
+            except EmailTaken:
+                raise UsageError(f"a professor with the email {email} exists already") from None
+            shown = (
+                token if sys.stdout.isatty() or args.show_token else "(not printed: not a terminal; use --show-token)"
+            )
+            return (
+                f"added {professor.name} <{professor.email}> as {professor.id}\nfirst API token (shown once): {shown}"
+            )
+        if args.professors_command == "list":
+            lines = []
+            for p in await repository.professors():
+                state = "disabled" if p.disabled_at is not None else "enabled"
+                lines.append(f"{p.id:<18} {p.role:<9} {state:<8} {p.name} <{p.email or '-'}>")
+            return "\n".join(lines)
+        found = await repository.professor_by_email(args.email.strip())
+        if found is None:
+            raise UsageError(f"no professor has the email {args.email.strip()}")
+        try:
+            professor = await repository.set_professor_disabled(found.id, args.professors_command == "disable")
+        except NotFound:
+            raise UsageError("the administrator cannot be disabled") from None
+        state = "disabled" if professor.disabled_at is not None else "enabled"
+        return f"{state} {professor.name} <{professor.email}>"
+    finally:
+        await db.close()
+
+
+def _professors(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        print(asyncio.run(_professors_action(settings, args)))
+    except SchemaError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
 def _node(args: argparse.Namespace) -> int:
     from farm.browser_node import BOT_ARGS
     from farm.node_server import NodeConfig, main_sync
@@ -326,6 +381,24 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="also prune events older than this: e.g. 30d, 12h, 2w (s, m, h, d or w)",
     )
     db.set_defaults(handler=_db)
+
+    professors = sub.add_parser(
+        "professors",
+        help="add, list, disable or enable professors (the administrator's work, from the shell)",
+        description="Manage the professors of this avatarfarm in its database under AVATARFARM_DATA_DIR. "
+        "`add` prints the professor's first API token once (hand it to them; they make more in the dashboard "
+        "or with POST /api/tokens). A disabled professor's tokens and sign-ins stop working at once.",
+    )
+    professors.add_argument("--data-dir", help="where the database lives (AVATARFARM_DATA_DIR, default ./var)")
+    professors_sub = professors.add_subparsers(dest="professors_command", metavar="ACTION", required=True)
+    add = professors_sub.add_parser("add", help="create a professor and print their first API token")
+    add.add_argument("--name", required=True, help="the professor's name, as students should hear it")
+    add.add_argument("--email", required=True, help="the professor's email address (one account per address)")
+    add.add_argument("--show-token", action="store_true", help="print the token even when not on a terminal")
+    professors_sub.add_parser("list", help="every professor with their role and whether they are enabled")
+    for action, words in (("disable", "disable a professor by email"), ("enable", "enable a professor again")):
+        professors_sub.add_parser(action, help=words).add_argument("email", help="the professor's email address")
+    professors.set_defaults(handler=_professors)
 
     node = sub.add_parser(
         "node",

@@ -3,6 +3,9 @@
 A stream first replays what the client missed (events after Last-Event-ID, from the event log), then
 follows live events from the bus. If the client is too slow for the bus, the stream goes back to the log
 instead of dropping events, so ids arrive gap-free and in order.
+
+A professor's stream carries only the events of their own sessions (a session of another is 404, as one that
+does not exist); the admin's carries everything.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from fastapi import APIRouter, Header, Query, Request
 from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 
 from api.deps import RepositoryDep
-from api.errors import invalid, not_found
+from api.errors import invalid
+from api.ownership import owned_session
+from api.principals import Principal, PrincipalDep
 from api.schemas import ErrorOut, EventOut
 from state.models import Event
 from state.repository import Repository
@@ -38,15 +43,37 @@ def _message(event: Event) -> ServerSentEvent:
     )
 
 
+class _Visible:
+    """Whether a live event is the principal's to see: of one of their sessions (owners looked up once each)."""
+
+    def __init__(self, repository: Repository, principal: Principal) -> None:
+        self._repository = repository
+        self._principal = principal
+        self._owners: dict[str, str | None] = {}
+
+    async def __call__(self, event: Event) -> bool:
+        if self._principal.is_admin:
+            return True
+        if event.session_id is None:
+            return False
+        if event.session_id not in self._owners:
+            self._owners[event.session_id] = await self._repository.session_owner(event.session_id)
+        owner = self._owners[event.session_id]
+        return owner is not None and self._principal.owns(owner)
+
+
 async def _follow(
-    request: Request, repository: Repository, session_id: str | None, last_id: int
+    request: Request, repository: Repository, principal: Principal, session_id: str | None, last_id: int
 ) -> AsyncIterator[ServerSentEvent]:
     bus = repository.db.bus
+    visible = _Visible(repository, principal)
     while True:
         subscription = bus.subscribe(session_id)
         try:
             while True:
-                batch = await repository.events(after_id=last_id, session_id=session_id, limit=REPLAY_BATCH)
+                batch = await repository.events(
+                    after_id=last_id, session_id=session_id, owner_id=principal.only_owner, limit=REPLAY_BATCH
+                )
                 for event in batch:
                     yield _message(event)
                     last_id = event.id
@@ -55,8 +82,9 @@ async def _follow(
             async for event in subscription:
                 if event.id <= last_id:
                     continue
-                yield _message(event)
                 last_id = event.id
+                if await visible(event):
+                    yield _message(event)
         finally:
             subscription.close()
         if not subscription.lagged or await request.is_disconnected():
@@ -85,6 +113,7 @@ def _parse_id(value: str | None, name: str) -> int | None:
 async def events(
     request: Request,
     repository: RepositoryDep,
+    principal: PrincipalDep,
     session: Annotated[str | None, Query(description="Only events of this session.")] = None,
     since: Annotated[
         str,
@@ -98,15 +127,15 @@ async def events(
         Header(description="Sent by EventSource when it reconnects.", json_schema_extra={"pattern": EVENT_ID_PATTERN}),
     ] = "",
 ) -> EventSourceResponse:
-    if session is not None and await repository.get_session(session) is None:
-        raise not_found(f"session with id {session}")
+    if session is not None:
+        await owned_session(repository, principal, session)
     start = _parse_id(last_event_id, "Last-Event-ID")
     if start is None:
         start = _parse_id(since, "since")
     if start is None:
         start = await repository.last_event_id()
     return EventSourceResponse(
-        _follow(request, repository, session, start),
+        _follow(request, repository, principal, session, start),
         ping=PING_SECONDS,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -1,5 +1,6 @@
 """REST routes for course materials: upload (multipart, streamed to disk under a size cap), list, read and
-delete per course; and the passages a professor pins to a room.
+delete per course; and the passages a professor pins to a room. Materials are the uploading professor's: their
+courses, their sessions' avatars and their searches draw only on them.
 
 An upload is parsed as it arrives (python-multipart's streaming parser): the file part goes to disk chunk by
 chunk, hashed and counted, and the request is refused with 413 as soon as it passes AVATARFARM_MAX_UPLOAD_MB —
@@ -26,14 +27,15 @@ from api.material_schemas import (
     PassageOut,
     PinList,
 )
+from api.ownership import owned_material, owned_room
+from api.principals import PrincipalDep
 from api.schemas import ErrorOut
 from farm.material_extraction import SUPPORTED, MaterialRefused, kind_of
 from farm.material_files import IncomingFile, MaterialFiles, UploadTooLarge
 from farm.material_intake import clean_filename, remove, take_in
 from farm.passage_selection import terms_of
 from farm.settings import Settings
-from state.models import Room, Session
-from state.repository import NotFound, Repository
+from state.repository import NotFound
 
 router = APIRouter(tags=["materials"])
 
@@ -223,12 +225,14 @@ async def _receive(request: Request, settings: Settings, files: MaterialFiles) -
     openapi_extra=UPLOAD_BODY,
 )
 async def upload_material(
-    request: Request, response: Response, repository: RepositoryDep, settings: SettingsDep
+    request: Request, response: Response, repository: RepositoryDep, settings: SettingsDep, principal: PrincipalDep
 ) -> MaterialOut:
     files = _files(settings)
     course, filename, incoming = await _receive(request, settings, files)
     try:
-        material, created = await take_in(repository, files, course=course, filename=filename, incoming=incoming)
+        material, created = await take_in(
+            repository, files, owner_id=principal.professor_id, course=course, filename=filename, incoming=incoming
+        )
     except MaterialRefused as exc:
         raise ApiError(422, "material_refused", exc.words, field="file") from None
     if not created:
@@ -241,10 +245,13 @@ async def upload_material(
 )
 async def list_materials(
     repository: RepositoryDep,
+    principal: PrincipalDep,
     course: Annotated[str | None, Query(max_length=MAX_COURSE_NAME, description="A course name.")] = None,
 ) -> MaterialList:
     name = " ".join(course.split()) if course is not None else None
-    return MaterialList(materials=[MaterialOut.of(m) for m in await repository.materials(name)])
+    return MaterialList(
+        materials=[MaterialOut.of(m) for m in await repository.materials(name, owner_id=principal.only_owner)]
+    )
 
 
 @router.get(
@@ -253,10 +260,8 @@ async def list_materials(
     responses=ERRORS,
     summary="A material with its passages (each with its source)",
 )
-async def get_material(material_id: str, repository: RepositoryDep) -> MaterialDetail:
-    material = await repository.get_material(material_id)
-    if material is None:
-        raise not_found(f"material with id {material_id}")
+async def get_material(material_id: str, repository: RepositoryDep, principal: PrincipalDep) -> MaterialDetail:
+    material = await owned_material(repository, principal, material_id)
     passages = await repository.material_passages(material_id)
     return MaterialDetail(**MaterialOut.of(material).model_dump(), passage_list=[PassageOut.of(p) for p in passages])
 
@@ -267,7 +272,10 @@ async def get_material(material_id: str, repository: RepositoryDep) -> MaterialD
     responses=ERRORS,
     summary="Delete a material: its passages leave the index (avatars already started keep what they were given)",
 )
-async def delete_material(material_id: str, repository: RepositoryDep, settings: SettingsDep) -> Response:
+async def delete_material(
+    material_id: str, repository: RepositoryDep, settings: SettingsDep, principal: PrincipalDep
+) -> Response:
+    await owned_material(repository, principal, material_id)
     try:
         await remove(repository, _files(settings), material_id)
     except NotFound:
@@ -281,19 +289,9 @@ PINS = "/api/sessions/{session_id}/rooms/{room_id}/pins"
 PassageId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A passage id (GET /api/materials/{id} lists them).")]
 
 
-async def _room(repository: Repository, session_id: str, room_id: str) -> tuple[Session, Room]:
-    session = await repository.get_session(session_id)
-    if session is None:
-        raise not_found(f"session with id {session_id}")
-    room = next((r for r in session.rooms if r.id == room_id), None)
-    if room is None:
-        raise not_found(f"room with id {room_id} in session {session_id}")
-    return session, room
-
-
 @router.get(PINS, response_model=PinList, responses=ERRORS, summary="The passages pinned to a room")
-async def list_pins(session_id: str, room_id: str, repository: RepositoryDep) -> PinList:
-    await _room(repository, session_id, room_id)
+async def list_pins(session_id: str, room_id: str, repository: RepositoryDep, principal: PrincipalDep) -> PinList:
+    await owned_room(repository, principal, session_id, room_id)
     return PinList(passages=[PassageOut.of(p) for p in await repository.pinned_passages(room_id)])
 
 
@@ -307,12 +305,15 @@ async def find_passages(
     session_id: str,
     room_id: str,
     repository: RepositoryDep,
+    principal: PrincipalDep,
     q: Annotated[str, Query(min_length=1, max_length=MAX_SEARCH, description="Words to look for.")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> PassageList:
-    session, _ = await _room(repository, session_id, room_id)
+    session, _ = await owned_room(repository, principal, session_id, room_id)
     terms = terms_of(q)  # common words ("the", "how") are not searched: a query of only those finds nothing
-    found = await repository.search_passages(" ".join(session.course.name.split()), terms, limit=limit)
+    found = await repository.search_passages(
+        " ".join(session.course.name.split()), terms, owner_id=session.owner_id, limit=limit
+    )
     return PassageList(passages=[PassageOut.of(s.passage) for s in found])
 
 
@@ -322,12 +323,15 @@ async def find_passages(
     responses=ERRORS,
     summary="Pin a passage to a room: every avatar start there gets it first (from the next start on)",
 )
-async def pin_passage(session_id: str, room_id: str, passage_id: PassageId, repository: RepositoryDep) -> Response:
-    session, room = await _room(repository, session_id, room_id)
+async def pin_passage(
+    session_id: str, room_id: str, passage_id: PassageId, repository: RepositoryDep, principal: PrincipalDep
+) -> Response:
+    session, room = await owned_room(repository, principal, session_id, room_id)
     found = await repository.get_passage(passage_id)
-    if found is None:
+    # A passage of another professor's material is one this room's professor cannot pin: as if there were none.
+    if found is None or found[2] != session.owner_id:
         raise not_found(f"passage with id {passage_id}")
-    passage, course = found
+    passage, course, _ = found
     if course.casefold() != " ".join(session.course.name.split()).casefold():
         raise invalid(
             "passage_id",
@@ -341,8 +345,10 @@ async def pin_passage(session_id: str, room_id: str, passage_id: PassageId, repo
 @router.delete(
     PINS + "/{passage_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS, summary="Unpin a passage"
 )
-async def unpin_passage(session_id: str, room_id: str, passage_id: PassageId, repository: RepositoryDep) -> Response:
-    await _room(repository, session_id, room_id)
+async def unpin_passage(
+    session_id: str, room_id: str, passage_id: PassageId, repository: RepositoryDep, principal: PrincipalDep
+) -> Response:
+    await owned_room(repository, principal, session_id, room_id)
     if not await repository.unpin_passage(room_id, passage_id):
         raise not_found(f"pinned passage {passage_id} in this room")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

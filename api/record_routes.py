@@ -10,8 +10,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Response
 
 from api.deps import RepositoryDep
-from api.errors import not_found
 from api.material_schemas import GivenPassageOut
+from api.ownership import owned_room, owned_session
+from api.principals import Principal, PrincipalDep
 from api.schemas import (
     AvatarStartPassagesOut,
     DownloadsOut,
@@ -26,7 +27,7 @@ from api.schemas import (
 )
 from api.transcript_exports import TranscriptHeader, filename, to_markdown, to_webvtt
 from state import reports, transcript_log
-from state.models import Room, Session, SessionStatus, TranscriptLine
+from state.models import SessionStatus, TranscriptLine
 from state.repository import Repository
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -38,20 +39,10 @@ ERRORS: dict[int | str, dict[str, object]] = {
 NDJSON = "application/x-ndjson"
 
 
-async def _session_and_room(repository: Repository, session_id: str, room_id: str) -> tuple[Session, Room]:
-    session = await repository.get_session(session_id)
-    if session is None:
-        raise not_found(f"session with id {session_id}")
-    room = next((r for r in session.rooms if r.id == room_id), None)
-    if room is None:
-        raise not_found(f"room with id {room_id} in session {session_id}")
-    return session, room
-
-
 async def _transcript(
-    repository: Repository, session_id: str, room_id: str
+    repository: Repository, principal: Principal, session_id: str, room_id: str
 ) -> tuple[TranscriptHeader, list[TranscriptLine]]:
-    session, room = await _session_and_room(repository, session_id, room_id)
+    session, room = await owned_room(repository, principal, session_id, room_id)
     header = TranscriptHeader(
         course=session.course.name, professor=session.professor.name, room=room.name, session_id=session.id
     )
@@ -84,9 +75,10 @@ async def transcript(
     session_id: str,
     room_id: str,
     repository: RepositoryDep,
+    principal: PrincipalDep,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response | TranscriptOut:
-    header, lines = await _transcript(repository, session_id, room_id)
+    header, lines = await _transcript(repository, principal, session_id, room_id)
     entries = [TranscriptEntryOut.of(line) for line in lines]
     if accept and NDJSON in accept:
         body = "".join(entry.model_dump_json() + "\n" for entry in entries)
@@ -100,8 +92,10 @@ async def transcript(
     responses={200: {"content": {"text/markdown": {}}, "description": "A Markdown file."}, **ERRORS},
     summary="Download the room's transcript as Markdown",
 )
-async def transcript_markdown(session_id: str, room_id: str, repository: RepositoryDep) -> Response:
-    header, lines = await _transcript(repository, session_id, room_id)
+async def transcript_markdown(
+    session_id: str, room_id: str, repository: RepositoryDep, principal: PrincipalDep
+) -> Response:
+    header, lines = await _transcript(repository, principal, session_id, room_id)
     return _download(to_markdown(header, lines), "text/markdown; charset=utf-8", filename(header, "md"))
 
 
@@ -111,8 +105,10 @@ async def transcript_markdown(session_id: str, room_id: str, repository: Reposit
     responses={200: {"content": {"text/vtt": {}}, "description": "A WebVTT file."}, **ERRORS},
     summary="Download the room's transcript as WebVTT (speakers as voices)",
 )
-async def transcript_webvtt(session_id: str, room_id: str, repository: RepositoryDep) -> Response:
-    header, lines = await _transcript(repository, session_id, room_id)
+async def transcript_webvtt(
+    session_id: str, room_id: str, repository: RepositoryDep, principal: PrincipalDep
+) -> Response:
+    header, lines = await _transcript(repository, principal, session_id, room_id)
     return _download(to_webvtt(header, lines), "text/vtt; charset=utf-8", filename(header, "vtt"))
 
 
@@ -180,10 +176,8 @@ def report_out(report: reports.SessionReport) -> SessionReportOut:
     )
 
 
-async def load_report(repository: Repository, session_id: str) -> reports.SessionReport:
-    session = await repository.get_session(session_id)
-    if session is None:
-        raise not_found(f"session with id {session_id}")
+async def load_report(repository: Repository, principal: Principal, session_id: str) -> reports.SessionReport:
+    session = await owned_session(repository, principal, session_id)
     return await reports.session_report(repository.db, session)
 
 
@@ -194,5 +188,5 @@ async def load_report(repository: Repository, session_id: str) -> reports.Sessio
     summary="The session report: per room its duration, talk time, student questions, credits and incidents; "
     "and the totals",
 )
-async def session_report(session_id: str, repository: RepositoryDep) -> SessionReportOut:
-    return report_out(await load_report(repository, session_id))
+async def session_report(session_id: str, repository: RepositoryDep, principal: PrincipalDep) -> SessionReportOut:
+    return report_out(await load_report(repository, principal, session_id))

@@ -2,9 +2,11 @@
 hold open. In this order, before a route reads a byte:
 
 1. An address with too many failed credentials lately is refused (429, Retry-After; api/auth_throttle.py).
-2. API paths (/api/…, /openapi.json, /metrics) need the API token or the dashboard's sign-in cookie: a request
-   without is answered 401 with its body unread, and a wrong credential counts as a failure of its address
-   (logged with the address, never the token). Dashboard forms other than sign-in need the sign-in cookie.
+2. API paths (/api/…, /openapi.json, /metrics) need an API token (the bootstrap token or a professor's) or the
+   dashboard's sign-in cookie: a request without is answered 401 with its body unread, and a wrong credential
+   counts as a failure of its address (logged with the address, never the token). The principal found (who
+   asks; api/principals.py) is left on the request for the routes. Dashboard forms other than sign-in need the
+   sign-in cookie.
 3. A body larger than its cap (api/body_limits.py) is refused with 413 in words: at once when Content-Length
    says so, and when a chunked body grows past the cap, as soon as it does (what was read is dropped).
 4. One client address holds at most AVATARFARM_MAX_REQUESTS_PER_CLIENT requests to the API and the dashboard
@@ -104,7 +106,7 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         address = client_address(scope)
-        refusal = self._refusal(scope, address)
+        refusal = await self._refusal(scope, address)
         if refusal is not None:
             if _has_body(scope):
                 refusal.headers["Connection"] = "close"
@@ -130,7 +132,7 @@ class RequestGuard:
         if counter[address] <= 0:
             del counter[address]
 
-    def _refusal(self, scope: Scope, address: str) -> Response | None:
+    async def _refusal(self, scope: Scope, address: str) -> Response | None:
         method, path = scope["method"], scope["path"]
         if needs_token(path) or (path == SIGN_IN and method == "POST"):
             wait = self.throttle.retry_after(address)
@@ -139,7 +141,7 @@ class RequestGuard:
         if needs_token(path):
             request = Request(scope)
             try:
-                authenticate(request)
+                request.state.principal = await authenticate(request)  # kept in scope["state"] for the route
             except ApiError as exc:
                 if exc.status == 401 and guessed_credential(request):
                     self.throttle.failed(address)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
@@ -13,6 +14,8 @@ from api.deps import FarmDep, RepositoryDep, SettingsDep
 from api.errors import ApiError, conflict, invalid, invalid_fields, not_found
 from api.farm_port import FarmManager
 from api.liveavatar_catalog import CatalogRefused, LiveAvatarCatalog
+from api.ownership import owned_room, owned_session
+from api.principals import Principal, PrincipalDep
 from api.schemas import (
     SESSION_EXAMPLES,
     CommandAccepted,
@@ -28,6 +31,7 @@ from api.schemas import (
 from farm.errors import FarmError, RoomNotReady
 from farm.settings import Settings
 from state.models import Room, RoomStatus, Session, SessionStatus
+from state.professors_repository import ProfessorAccount
 from state.repository import IdempotencyConflict, Repository
 
 log = logging.getLogger("avatarfarm.api")
@@ -75,26 +79,10 @@ def _out(session: Session, settings: Settings, farm: FarmManager) -> SessionOut:
     return SessionOut.of(session, credit_budget=settings.session_credit_budget, media=farm.live_media)
 
 
-async def _session(repository: Repository, session_id: str) -> Session:
-    session = await repository.get_session(session_id)
-    if session is None:
-        raise not_found(f"session with id {session_id}")
-    return session
-
-
-async def _room(repository: Repository, session_id: str, room_id: str) -> Room:
-    session = await _session(repository, session_id)
-    room = next((r for r in session.rooms if r.id == room_id), None)
-    if room is None:
-        raise not_found(f"room with id {room_id} in session {session_id}")
-    return room
-
-
-async def _active_room(repository: Repository, session_id: str, room_id: str) -> tuple[Session, Room]:
-    session = await _session(repository, session_id)
-    room = next((r for r in session.rooms if r.id == room_id), None)
-    if room is None:
-        raise not_found(f"room with id {room_id} in session {session_id}")
+async def _active_room(
+    repository: Repository, principal: Principal, session_id: str, room_id: str
+) -> tuple[Session, Room]:
+    session, room = await owned_room(repository, principal, session_id, room_id)
     if session.status is SessionStatus.ended:
         raise conflict("This session has ended; start a new session to work with its rooms again.")
     if session.status is SessionStatus.ending:
@@ -107,17 +95,37 @@ def _require_live(room: Room) -> None:
         raise conflict(f"Room '{room.name}' has no live avatar yet (its status is {room.status.value}).")
 
 
-async def _check_avatar(catalog: LiveAvatarCatalog, professor: ProfessorIn) -> None:
+async def check_avatar(
+    catalog: LiveAvatarCatalog,
+    avatar_id: str,
+    voice_id: str | None,
+    *,
+    prefix: str = "professor.",
+    doing: str = "starting a session",
+) -> None:
     """422 naming professor.avatar_id / voice_id when LiveAvatar does not have them (nothing is stored then).
     When LiveAvatar cannot be asked the check is skipped: a wrong id then fails its rooms in words."""
     try:
-        problems = await catalog.problems(professor.avatar_id, professor.voice_id)
+        problems = await catalog.problems(avatar_id, voice_id)
     except CatalogRefused as exc:
         raise ApiError(503, "liveavatar_refused", exc.words) from None
     if problems is None:
-        log.warning("LiveAvatar unreachable: starting a session without checking avatar %s", professor.avatar_id)
+        log.warning("LiveAvatar unreachable: %s without checking avatar %s", doing, avatar_id)
     elif problems:
-        raise invalid_fields([(p.field, p.message) for p in problems])
+        raise invalid_fields([(prefix + p.field.removeprefix("professor."), p.message) for p in problems])
+
+
+def with_profile(professor: ProfessorIn, account: ProfessorAccount | None) -> ProfessorIn:
+    """The session's professor, with what it leaves out taken from the professor's own profile: their teaching
+    style, and their voice when the session uses their own avatar."""
+    if account is None or account.avatar_id is None:
+        return professor
+    changes: dict[str, object] = {}
+    if professor.teaching_style is None and account.teaching_style:
+        changes["teaching_style"] = account.teaching_style
+    if professor.voice_id is None and professor.avatar_id == account.avatar_id and account.voice_id:
+        changes["voice_id"] = account.voice_id
+    return professor.model_copy(update=changes)
 
 
 @router.post(
@@ -133,6 +141,7 @@ async def create_session(
     repository: RepositoryDep,
     farm: FarmDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     body: Annotated[SessionCreate, Body(openapi_examples=SESSION_EXAMPLES)],
     idempotency_key: Annotated[
         str | None,
@@ -149,11 +158,16 @@ async def create_session(
             f"This farm can run at most {settings.max_bots} rooms at once (AVATARFARM_MAX_BOTS); "
             f"you asked for {len(body.rooms)}.",
         )
-    await _check_avatar(request.app.state.liveavatar_catalog, body.professor)
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest() if idempotency_key else None
+    professor = with_profile(body.professor, await repository.get_professor(principal.professor_id))
+    body = body.model_copy(update={"professor": professor})
+    await check_avatar(request.app.state.liveavatar_catalog, professor.avatar_id, professor.voice_id)
     try:
         session, created = await repository.create_session(
-            body.to_new_session(idempotency_key=idempotency_key, request_hash=request_hash)
+            replace(
+                body.to_new_session(idempotency_key=idempotency_key, request_hash=request_hash),
+                owner_id=principal.professor_id,
+            )
         )
     except IdempotencyConflict:
         # 409, not 422: the body is valid; it conflicts with what the key already stands for.
@@ -170,7 +184,7 @@ async def create_session(
         except FarmError as exc:
             log.warning("farm could not start session %s: %s", session.id, exc)
             await repository.append_event("session.start_failed", session_id=session.id, detail={"reason": str(exc)})
-        session = await _session(repository, session.id)
+        session = await owned_session(repository, principal, session.id)
     else:
         response.headers["Idempotent-Replayed"] = "true"
     return _out(session, settings, farm)
@@ -181,16 +195,19 @@ async def list_sessions(
     repository: RepositoryDep,
     settings: SettingsDep,
     farm: FarmDep,
+    principal: PrincipalDep,
     status_filter: Annotated[SessionStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SessionList:
-    sessions = await repository.list_sessions(status=status_filter, limit=limit)
+    sessions = await repository.list_sessions(status=status_filter, limit=limit, owner_id=principal.only_owner)
     return SessionList(sessions=[_out(s, settings, farm) for s in sessions])
 
 
 @router.get("/{session_id}", response_model=SessionOut, responses=ERRORS, summary="One session with its rooms")
-async def get_session(session_id: str, repository: RepositoryDep, settings: SettingsDep, farm: FarmDep) -> SessionOut:
-    return _out(await _session(repository, session_id), settings, farm)
+async def get_session(
+    session_id: str, repository: RepositoryDep, settings: SettingsDep, farm: FarmDep, principal: PrincipalDep
+) -> SessionOut:
+    return _out(await owned_session(repository, principal, session_id), settings, farm)
 
 
 @router.delete(
@@ -200,15 +217,17 @@ async def get_session(session_id: str, repository: RepositoryDep, settings: Sett
     responses=ERRORS,
     summary="End a session: every bot leaves and every avatar stops",
 )
-async def end_session(session_id: str, repository: RepositoryDep, farm: FarmDep, settings: SettingsDep) -> SessionOut:
-    session = await _session(repository, session_id)
+async def end_session(
+    session_id: str, repository: RepositoryDep, farm: FarmDep, settings: SettingsDep, principal: PrincipalDep
+) -> SessionOut:
+    session = await owned_session(repository, principal, session_id)
     if session.status is SessionStatus.ended:
         raise conflict("This session has already ended.")
     if session.status is SessionStatus.ending:
         raise conflict("This session is already ending.")
     await repository.begin_ending(session_id, "ended by the professor")
     await farm.end_session(session_id)
-    return _out(await _session(repository, session_id), settings, farm)
+    return _out(await owned_session(repository, principal, session_id), settings, farm)
 
 
 @router.get(
@@ -217,8 +236,10 @@ async def end_session(session_id: str, repository: RepositoryDep, farm: FarmDep,
     responses=ERRORS,
     summary="One room: status, bot attempts, avatar sessions, transcript and timeline",
 )
-async def get_room(session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep) -> RoomDetail:
-    room = await _room(repository, session_id, room_id)
+async def get_room(
+    session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep, principal: PrincipalDep
+) -> RoomDetail:
+    _, room = await owned_room(repository, principal, session_id, room_id)
     return RoomDetail.build(
         room,
         media=farm.live_media,
@@ -261,9 +282,9 @@ async def _ask_farm(call: Awaitable[None]) -> None:
     summary="Make the room's avatar say a text verbatim",
 )
 async def say(
-    session_id: str, room_id: str, body: SayRequest, repository: RepositoryDep, farm: FarmDep
+    session_id: str, room_id: str, body: SayRequest, repository: RepositoryDep, farm: FarmDep, principal: PrincipalDep
 ) -> CommandAccepted:
-    _, room = await _active_room(repository, session_id, room_id)
+    _, room = await _active_room(repository, principal, session_id, room_id)
     _require_live(room)
     await _ask_farm(farm.say(room_id, body.text))
     return await _command(repository, room, "say", {"text": body.text})
@@ -276,8 +297,10 @@ async def say(
     responses=ERRORS,
     summary="Stop the room's avatar mid-sentence",
 )
-async def interrupt(session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep) -> CommandAccepted:
-    _, room = await _active_room(repository, session_id, room_id)
+async def interrupt(
+    session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep, principal: PrincipalDep
+) -> CommandAccepted:
+    _, room = await _active_room(repository, principal, session_id, room_id)
     _require_live(room)
     await _ask_farm(farm.interrupt(room_id))
     return await _command(repository, room, "interrupt")
@@ -290,8 +313,10 @@ async def interrupt(session_id: str, room_id: str, repository: RepositoryDep, fa
     responses=ERRORS,
     summary="Replace the room's bot with a fresh one",
 )
-async def restart(session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep) -> CommandAccepted:
-    _, room = await _active_room(repository, session_id, room_id)
+async def restart(
+    session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep, principal: PrincipalDep
+) -> CommandAccepted:
+    _, room = await _active_room(repository, principal, session_id, room_id)
     await _ask_farm(farm.restart_room(room_id))
     return await _command(repository, room, "restart")
 
@@ -303,14 +328,19 @@ async def restart(session_id: str, room_id: str, repository: RepositoryDep, farm
     summary="Give the room's avatar extra instructions (applied live when the avatar is running)",
 )
 async def update_context(
-    session_id: str, room_id: str, body: ContextUpdate, repository: RepositoryDep, farm: FarmDep
+    session_id: str,
+    room_id: str,
+    body: ContextUpdate,
+    repository: RepositoryDep,
+    farm: FarmDep,
+    principal: PrincipalDep,
 ) -> RoomDetail:
-    _, room = await _active_room(repository, session_id, room_id)
+    _, room = await _active_room(repository, principal, session_id, room_id)
     # A live avatar takes the new context first, so a refusal leaves the stored context unchanged.
     if room.status is RoomStatus.live:
         await _ask_farm(farm.update_context(room_id, body.text))
     await repository.set_room_context(room_id, body.text)
-    return await get_room(session_id, room_id, repository, farm)
+    return await get_room(session_id, room_id, repository, farm, principal)
 
 
 @router.post(
@@ -320,8 +350,10 @@ async def update_context(
     responses=ERRORS,
     summary="The room's bot leaves the meeting and its avatar stops (the rest of the session goes on)",
 )
-async def leave(session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep) -> CommandAccepted:
-    _, room = await _active_room(repository, session_id, room_id)
+async def leave(
+    session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep, principal: PrincipalDep
+) -> CommandAccepted:
+    _, room = await _active_room(repository, principal, session_id, room_id)
     if room.status.terminal:
         raise conflict(f"Room '{room.name}' has already {room.status.value}.")
     await _ask_farm(farm.leave_room(room_id))
@@ -334,8 +366,10 @@ async def leave(session_id: str, room_id: str, repository: RepositoryDep, farm: 
     responses={200: {"content": {"image/jpeg": {}}, "description": "What the bot sends as its camera."}, **ERRORS},
     summary="The latest thumbnail of the room's outbound camera (JPEG)",
 )
-async def thumbnail(session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep) -> Response:
-    room = await _room(repository, session_id, room_id)
+async def thumbnail(
+    session_id: str, room_id: str, repository: RepositoryDep, farm: FarmDep, principal: PrincipalDep
+) -> Response:
+    _, room = await owned_room(repository, principal, session_id, room_id)
     media = farm.live_media(room.id)
     if media is None or media.thumbnail_jpeg is None:
         raise not_found(f"thumbnail for room '{room.name}' yet")

@@ -32,6 +32,7 @@ from api.auth import require_token
 from api.dashboard import session_cookie
 from api.deps import RepositoryDep, SettingsDep
 from api.errors import ApiError, not_found
+from api.principals import ADMIN_ONLY, require_admin
 from api.schemas import ErrorOut
 from farm.settings import Settings
 from farm.vendor_http import VendorError
@@ -82,7 +83,8 @@ def _hash(value: str) -> str:
 @router.post(
     "/authorize",
     response_model=AuthorizeOut,
-    dependencies=[Depends(require_token)],
+    dependencies=[Depends(require_token), Depends(require_admin)],
+    openapi_extra=ADMIN_ONLY,
     summary="Start connecting Zoom from the dashboard: a URL to open in the same browser",
     responses={409: {"description": "Not signed in to the dashboard, or Zoom OAuth is not configured."}},
 )
@@ -221,7 +223,8 @@ async def grant(repository: RepositoryDep) -> GrantOut:
 @router.delete(
     "/grant",
     response_model=GrantOut,
-    dependencies=[Depends(require_token)],
+    dependencies=[Depends(require_token), Depends(require_admin)],
+    openapi_extra=ADMIN_ONLY,
     summary="Disconnect Zoom",
     responses={404: {"model": ErrorOut, "description": "Zoom is not connected."}},
 )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from farm.avatar_context import AvatarContext, SourcedPassage, build_context
 from farm.conversation_summary import greeting, summarize
+from farm.credit_allowance import allowance_refusal
 from farm.credit_budget import budget_spent, budget_words
 from farm.liveavatar_client import LiveAvatarRefusal, SessionToken, in_words
 from farm.page_messages import DECLINE_AVATAR, START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
@@ -174,7 +175,7 @@ class RoomAvatar:
         budget = self.s.settings.session_credit_budget
         if budget is not None and budget_spent(session, budget):
             return budget_words(session, budget)
-        return None
+        return await allowance_refusal(self.s.repository, session.owner_id)
 
     async def _decline(self, words: str, retry_after: float) -> None:
         await self.s.repository.append_event("avatar.declined", room_id=self.room_id, detail={"words": words})
@@ -401,7 +402,7 @@ class RoomAvatar:
         )
         try:
             passages = await select_passages(
-                self.s.repository, course=session.course.name, room_id=room.id, needs=needs
+                self.s.repository, course=session.course.name, room_id=room.id, needs=needs, owner_id=session.owner_id
             )
         except Exception:  # the course's passages are help, not a condition: the avatar starts without them
             log.exception("room %s: course passages could not be selected; the avatar starts without them", room.id)

@@ -31,9 +31,16 @@ def clean_filename(raw: str) -> str:
 
 
 async def take_in(
-    repository: MaterialsRepository, files: MaterialFiles, *, course: str, filename: str, incoming: IncomingFile
+    repository: MaterialsRepository,
+    files: MaterialFiles,
+    *,
+    owner_id: str,
+    course: str,
+    filename: str,
+    incoming: IncomingFile,
 ) -> tuple[Material, bool]:
-    """Store a received file as material of `course`; (material, False) when the course already has this file.
+    """Store a received file as professor `owner_id`'s material of `course`; (material, False) when the course
+    already has this file.
     Raises MaterialRefused; on any failure the received file is gone and nothing is indexed."""
     incoming.close()
     try:
@@ -50,6 +57,7 @@ async def take_in(
     files.keep(incoming)
     try:
         return await repository.add_material(
+            owner_id=owner_id,
             course=course,
             filename=filename,
             kind=extracted.kind,

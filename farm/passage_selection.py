@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from farm.avatar_context import SourcedPassage
 from state.materials_repository import MaterialsRepository
 from state.models import Passage
+from state.professors_repository import ADMIN_ID
 
 # Candidates fetched per query, and kept after fusion: more than ever fit in a context.
 PER_QUERY = 40
@@ -93,9 +94,11 @@ async def select_passages(
     room_id: str | None,
     needs: RoomNeeds,
     limit: int = CANDIDATES,
+    owner_id: str = ADMIN_ID,
 ) -> list[SourcedPassage]:
     """The course's passages for this room, best first: pinned ones, then the fused search results, without
-    duplicates. Empty when the course has no materials."""
+    duplicates. Empty when the course has no materials. Only professor `owner_id`'s materials are searched (the
+    session's professor; the admin's by default, who owns what existed before professors)."""
     course = " ".join(course.split())  # as uploads name it
     pinned = await repository.pinned_passages(room_id) if room_id is not None else []
     queries = [" ".join(needs.conversation[-RECENT_LINES:]), needs.instructions, needs.background]
@@ -103,7 +106,7 @@ async def select_passages(
     for query in queries:
         terms = terms_of(query)
         if terms:
-            found = await repository.search_passages(course, terms, limit=PER_QUERY)
+            found = await repository.search_passages(course, terms, owner_id=owner_id, limit=PER_QUERY)
             rankings.append([scored.passage for scored in found])
     chosen: list[SourcedPassage] = []
     seen: set[int] = set()

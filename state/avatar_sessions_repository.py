@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from state import allowances
 from state.database import Database, Transaction
 from state.models import (
     AvatarSession,
@@ -83,11 +84,12 @@ class AvatarSessionsRepository:
     async def record_avatar_usage(self, avatar_session_id: str, *, minutes: float, credits: float) -> AvatarSession:
         """Update the running minutes and credits of an active avatar session (no event: it is a meter)."""
         async with self.db.transaction() as tx:
-            await self._avatar_row(tx, avatar_session_id)
+            before = await self._avatar_row(tx, avatar_session_id)
             await tx.execute(
                 "UPDATE avatar_sessions SET minutes = MAX(minutes, ?), credits = MAX(credits, ?) WHERE id = ?",
                 (minutes, credits, avatar_session_id),
             )
+            await allowances.note_usage(tx, avatar_session_id, float(before["credits"]))
             updated = await tx.fetchone("SELECT * FROM avatar_sessions WHERE id = ?", (avatar_session_id,))
         assert updated is not None
         return avatar_session_of(updated)
@@ -113,6 +115,7 @@ class AvatarSessionsRepository:
                        WHERE id = ?""",
                     (status.value, end_reason, tx.now, minutes, credits, avatar_session_id),
                 )
+                await allowances.note_usage(tx, avatar_session_id, float(row["credits"]))
                 await tx.append_event(
                     "avatar.stopped",
                     session_id=row["session_id"],

@@ -38,9 +38,14 @@ class EventsRepository:
         session_id: str | None = None,
         room_id: str | None = None,
         limit: int = 500,
+        owner_id: str | None = None,
     ) -> list[Event]:
+        """Events after `after_id`, oldest first; with `owner_id`, only those of that professor's sessions."""
         clauses = ["id > ?"]
         params: list[Any] = [after_id]
+        if owner_id is not None:
+            clauses.append("session_id IN (SELECT id FROM sessions WHERE owner_id = ?)")
+            params.append(owner_id)
         if session_id is not None:
             clauses.append("session_id = ?")
             params.append(session_id)

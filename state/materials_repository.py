@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from state.database import Database, Reader
 from state.models import GivenPassage, Material, MaterialKind, Passage
+from state.professors_repository import ADMIN_ID
 from state.rows import NotFound, new_id
 
 # Longest excerpt kept of a given passage (the record of what an avatar knew, not a copy of the course).
@@ -40,6 +41,7 @@ def _material(row: sqlite3.Row) -> Material:
         units=row["units"],
         passages=row["passage_count"],
         created_at=row["created_at"],
+        owner_id=row["owner_id"],
     )
 
 
@@ -71,6 +73,7 @@ class MaterialsRepository:
     async def add_material(
         self,
         *,
+        owner_id: str,
         course: str,
         filename: str,
         kind: MaterialKind,
@@ -79,11 +82,13 @@ class MaterialsRepository:
         units: int,
         passages: Sequence[tuple[str | None, str]],
     ) -> tuple[Material, bool]:
-        """Store a material with its passages (location, text); the same file again for the same course
-        (by hash) is not stored twice: then the one stored is returned with False."""
+        """Store a material of professor `owner_id` with its passages (location, text); the same file again for
+        the same course of the same professor (by hash) is not stored twice: then the one stored is returned
+        with False."""
         async with self.db.transaction() as tx:
             existing = await tx.scalar(
-                "SELECT id FROM materials WHERE course = ? COLLATE NOCASE AND sha256 = ?", (course, sha256)
+                "SELECT id FROM materials WHERE owner_id = ? AND course = ? COLLATE NOCASE AND sha256 = ?",
+                (owner_id, course, sha256),
             )
             if existing is not None:
                 material = await self._material_in(tx, existing)
@@ -91,9 +96,9 @@ class MaterialsRepository:
                 return material, False
             material_id = new_id("mat")
             await tx.execute(
-                "INSERT INTO materials (id, course, filename, kind, sha256, size, units, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (material_id, course, filename, kind.value, sha256, size, units, tx.now),
+                "INSERT INTO materials (id, owner_id, course, filename, kind, sha256, size, units, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (material_id, owner_id, course, filename, kind.value, sha256, size, units, tx.now),
             )
             await tx.executemany(
                 "INSERT INTO passages (material_id, ordinal, location, text) VALUES (?, ?, ?, ?)",
@@ -115,9 +120,18 @@ class MaterialsRepository:
         async with self.db.snapshot() as reader:
             return await self._material_in(reader, material_id)
 
-    async def materials(self, course: str | None = None) -> list[Material]:
-        """The materials of `course` (any case), or of every course, oldest first."""
-        where, params = (" WHERE m.course = ? COLLATE NOCASE", (course,)) if course is not None else ("", ())
+    async def materials(self, course: str | None = None, *, owner_id: str | None = None) -> list[Material]:
+        """The materials of `course` (any case), or of every course, oldest first; of professor `owner_id` only
+        when given."""
+        clauses: list[str] = []
+        params: list[str] = []
+        if course is not None:
+            clauses.append("m.course = ? COLLATE NOCASE")
+            params.append(course)
+        if owner_id is not None:
+            clauses.append("m.owner_id = ?")
+            params.append(owner_id)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         async with self.db.snapshot() as reader:
             rows = await reader.fetchall(_MATERIAL + where + " ORDER BY m.created_at, m.id", params)
         return [_material(r) for r in rows]
@@ -153,18 +167,21 @@ class MaterialsRepository:
             rows = await reader.fetchall(_PASSAGE + " WHERE p.material_id = ? ORDER BY p.ordinal", (material_id,))
         return [_passage(r) for r in rows]
 
-    async def get_passage(self, passage_id: int) -> tuple[Passage, str] | None:
-        """A passage and the course of its material."""
+    async def get_passage(self, passage_id: int) -> tuple[Passage, str, str] | None:
+        """A passage, the course of its material and the professor it belongs to."""
         async with self.db.snapshot() as reader:
             row = await reader.fetchone(
-                "SELECT p.id, p.material_id, m.filename, m.course, p.location, p.text FROM passages p "
+                "SELECT p.id, p.material_id, m.filename, m.course, m.owner_id, p.location, p.text FROM passages p "
                 "JOIN materials m ON m.id = p.material_id WHERE p.id = ?",
                 (passage_id,),
             )
-        return None if row is None else (_passage(row), row["course"])
+        return None if row is None else (_passage(row), row["course"], row["owner_id"])
 
-    async def search_passages(self, course: str, terms: Sequence[str], *, limit: int = 50) -> list[ScoredPassage]:
-        """The passages of `course` holding any of `terms`, best first by bm25 (FTS5's ranking)."""
+    async def search_passages(
+        self, course: str, terms: Sequence[str], *, owner_id: str, limit: int = 50
+    ) -> list[ScoredPassage]:
+        """The passages of professor `owner_id`'s course `course` holding any of `terms`, best first by bm25
+        (FTS5's ranking)."""
         if not terms:
             return []
         async with self.db.snapshot() as reader:
@@ -172,18 +189,20 @@ class MaterialsRepository:
                 "SELECT p.id, p.material_id, m.filename, p.location, p.text, bm25(passages_fts) AS score "
                 "FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid "
                 "JOIN materials m ON m.id = p.material_id "
-                "WHERE passages_fts MATCH ? AND m.course = ? COLLATE NOCASE ORDER BY score, p.id LIMIT ?",
-                (fts_query(terms), course, limit),
+                "WHERE passages_fts MATCH ? AND m.course = ? COLLATE NOCASE AND m.owner_id = ? "
+                "ORDER BY score, p.id LIMIT ?",
+                (fts_query(terms), course, owner_id, limit),
             )
         return [ScoredPassage(_passage(r), float(r["score"])) for r in rows]
 
-    async def course_text(self, course: str) -> str:
-        """All the passages of a course, in upload and reading order (what a free-text field would hold)."""
+    async def course_text(self, course: str, *, owner_id: str = ADMIN_ID) -> str:
+        """All the passages of a professor's course, in upload and reading order (what a free-text field would
+        hold)."""
         async with self.db.snapshot() as reader:
             rows = await reader.fetchall(
                 "SELECT p.text FROM passages p JOIN materials m ON m.id = p.material_id "
-                "WHERE m.course = ? COLLATE NOCASE ORDER BY m.created_at, m.id, p.ordinal",
-                (course,),
+                "WHERE m.course = ? COLLATE NOCASE AND m.owner_id = ? ORDER BY m.created_at, m.id, p.ordinal",
+                (course, owner_id),
             )
         return "\n\n".join(r["text"] for r in rows)
 

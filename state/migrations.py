@@ -10,6 +10,10 @@ from importlib import resources
 import aiosqlite
 
 _FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# A migration that rebuilds a table (SQLite's way to change a constraint) says so with this line: it runs with
+# foreign keys off, as SQLite's ALTER TABLE procedure asks (else dropping the old table would cascade into the
+# rows that reference it), and is checked with PRAGMA foreign_key_check before it commits.
+REBUILDS_TABLES = "-- avatarfarm: rebuilds tables (foreign keys off)"
 
 
 class SchemaError(Exception):
@@ -68,6 +72,9 @@ async def migrate(conn: aiosqlite.Connection, target: int | None = None) -> tupl
             "upgrade avatarfarm or use another AVATARFARM_DATA_DIR"
         )
     for migration in [m for m in migrations if before < m.version <= target]:
+        if REBUILDS_TABLES in migration.sql:
+            await _rebuild(conn, migration)
+            continue
         script = f"BEGIN IMMEDIATE;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
         try:
             await conn.executescript(script)
@@ -76,3 +83,26 @@ async def migrate(conn: aiosqlite.Connection, target: int | None = None) -> tupl
                 await conn.execute("ROLLBACK")
             raise SchemaError(f"migration {migration.version:04d}_{migration.name} failed: {exc}") from exc
     return before, await current_version(conn)
+
+
+async def _rebuild(conn: aiosqlite.Connection, migration: Migration) -> None:
+    async with conn.execute("PRAGMA foreign_keys") as cursor:
+        row = await cursor.fetchone()
+    enforced = bool(row and row[0])
+    await conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set before BEGIN
+    try:
+        await conn.executescript(f"BEGIN IMMEDIATE;\n{migration.sql}\nPRAGMA user_version = {migration.version};")
+        async with conn.execute("PRAGMA foreign_key_check") as cursor:
+            broken = await cursor.fetchone()
+        if broken is not None:
+            raise SchemaError(f"a row of {broken[0]} references a missing row of {broken[2]}")
+        await conn.execute("COMMIT")
+    except Exception as exc:
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        if isinstance(exc, SchemaError):
+            raise SchemaError(f"migration {migration.version:04d}_{migration.name} failed: {exc}") from None
+        raise SchemaError(f"migration {migration.version:04d}_{migration.name} failed: {exc}") from exc
+    finally:
+        if enforced:
+            await conn.execute("PRAGMA foreign_keys = ON")

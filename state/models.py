@@ -73,6 +73,7 @@ class NewSession:
     rooms: tuple[NewRoom, ...]
     idempotency_key: str | None = None
     request_hash: str | None = None
+    owner_id: str = "admin"  # the professor the session belongs to (state/professors_repository.py)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class Session:
     updated_at: float
     ended_at: float | None
     rooms: tuple[Room, ...] = ()
+    owner_id: str = "admin"
 
     @property
     def usage(self) -> Usage:
@@ -215,6 +217,7 @@ class Material:
     units: int  # pages, slides or sections
     passages: int
     created_at: float
+    owner_id: str = "admin"  # the professor whose course material this is
 
 
 @dataclass(frozen=True)

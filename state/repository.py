@@ -9,6 +9,7 @@ from state.bots_repository import BotsRepository
 from state.database import Database
 from state.events_repository import EventsRepository
 from state.materials_repository import MaterialsRepository
+from state.professors_repository import ProfessorsRepository
 from state.rows import IdempotencyConflict, NotFound, RoomClosed, new_id
 from state.sessions_repository import SessionsRepository
 from state.transcripts_repository import TranscriptsRepository
@@ -25,6 +26,7 @@ class Repository(
     AvatarSessionsRepository,
     ZoomGrantsRepository,
     MaterialsRepository,
+    ProfessorsRepository,
 ):
     def __init__(self, db: Database) -> None:
         self.db = db

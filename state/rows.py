@@ -99,6 +99,7 @@ def session_of(row: sqlite3.Row, rooms: tuple[Room, ...], *, passcode: str | Non
         updated_at=row["updated_at"],
         ended_at=row["ended_at"],
         rooms=rooms,
+        owner_id=row["owner_id"],
     )
 
 

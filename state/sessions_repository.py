@@ -83,17 +83,30 @@ class SessionsRepository:
             raise NotFound(f"session {session_id}")
         return session
 
-    async def list_sessions(self, *, status: SessionStatus | None = None, limit: int = 50) -> list[Session]:
+    async def list_sessions(
+        self, *, status: SessionStatus | None = None, limit: int = 50, owner_id: str | None = None
+    ) -> list[Session]:
+        """The newest sessions (of `owner_id` only, when given)."""
+        clauses, params = [], []
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status.value)
+        if owner_id is not None:
+            clauses.append("owner_id = ?")
+            params.append(owner_id)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         async with self.db.snapshot() as reader:
-            if status is None:
-                rows = await reader.fetchall("SELECT id FROM sessions ORDER BY created_at DESC, id LIMIT ?", (limit,))
-            else:
-                rows = await reader.fetchall(
-                    "SELECT id FROM sessions WHERE status = ? ORDER BY created_at DESC, id LIMIT ?",
-                    (status.value, limit),
-                )
+            rows = await reader.fetchall(
+                f"SELECT id FROM sessions{where} ORDER BY created_at DESC, id LIMIT ?", (*params, limit)
+            )
             sessions = [await self._load_session(reader, row["id"]) for row in rows]
         return [s for s in sessions if s is not None]
+
+    async def session_owner(self, session_id: str) -> str | None:
+        """The id of the professor a session belongs to (None: no such session)."""
+        async with self.db.snapshot() as reader:
+            owner = await reader.scalar("SELECT owner_id FROM sessions WHERE id = ?", (session_id,))
+        return None if owner is None else str(owner)
 
     async def get_room(self, room_id: str) -> Room | None:
         async with self.db.snapshot() as reader:
@@ -135,10 +148,12 @@ class SessionsRepository:
         With an idempotency key seen before: the stored session and created=False when the request is the
         same, IdempotencyConflict when it differs. Nothing is written in either case.
         """
+        # Keys are per professor: stored as '<owner id>:<key>' (migration 0007).
+        stored_key = None if new.idempotency_key is None else f"{new.owner_id}:{new.idempotency_key}"
         async with self.db.transaction() as tx:
-            if new.idempotency_key is not None:
+            if stored_key is not None:
                 existing = await tx.fetchone(
-                    "SELECT id, request_hash FROM sessions WHERE idempotency_key = ?", (new.idempotency_key,)
+                    "SELECT id, request_hash FROM sessions WHERE idempotency_key = ?", (stored_key,)
                 )
                 if existing is not None:
                     if existing["request_hash"] != new.request_hash:
@@ -150,8 +165,9 @@ class SessionsRepository:
             now = tx.now
             await tx.execute(
                 """INSERT INTO sessions (id, status, meeting_number, meeting_passcode, meeting_topic,
-                       create_meeting, professor, course, idempotency_key, request_hash, created_at, updated_at)
-                   VALUES (?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       create_meeting, professor, course, idempotency_key, request_hash, created_at, updated_at,
+                       owner_id)
+                   VALUES (?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     session_id,
                     new.meeting.number,
@@ -160,10 +176,11 @@ class SessionsRepository:
                     int(new.meeting.create),
                     json_text(asdict(new.professor)),
                     json_text(asdict(new.course)),
-                    new.idempotency_key,
+                    stored_key,
                     new.request_hash,
                     now,
                     now,
+                    new.owner_id,
                 ),
             )
             await tx.append_event(

@@ -1,9 +1,10 @@
 """The webhook outbox: every change a webhook reports is first written here, in the change's own transaction.
 
 `enqueue` is called by `Transaction.append_event` for the event kinds that are webhook types (room.status,
-transcript → transcript.line, session.ended), so no change commits without its message and no message
-exists for a change that rolled back. `WebhookOutbox` is what the sender (farm/webhook_sender.py) reads and
-moves along: one cursor per receiver URL, so messages go to each receiver in order.
+transcript → transcript.line, session.ended, allowance.warning at 80 % of a professor's monthly credits), so
+no change commits without its message and no message exists for a change that rolled back. `WebhookOutbox` is
+what the sender (farm/webhook_sender.py) reads and moves along: one cursor per receiver URL, so messages go to
+each receiver in order.
 
 Cursor moves are meters (no event each, like the usage meter); giving a message up is an event.
 """
@@ -26,6 +27,7 @@ WEBHOOK_TYPES = {
     "room.status": "room.status",
     "transcript": "transcript.line",
     "session.ended": "session.ended",
+    "allowance.warning": "allowance.warning",
 }
 GIVEN_UP_EVENT = "webhook.given_up"
 
@@ -65,6 +67,15 @@ async def _room_name(tx: Transaction, room_id: str | None) -> str | None:
 
 async def _data(tx: Transaction, event: Event) -> dict[str, Any]:
     d = event.detail
+    if event.kind == "allowance.warning":
+        return {
+            "professor_id": d.get("professor_id"),
+            "month": d.get("month"),
+            "credits_used": d.get("credits_used"),
+            "allowance": d.get("allowance"),
+            "percent": d.get("percent"),
+            "session_id": event.session_id,
+        }
     if event.kind == "room.status":
         return {
             "session_id": event.session_id,

@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.dashboard import rendering, session_cookie
+from api import auth
+from api.dashboard import rendering
 from api.deps import RepositoryDep, SettingsDep
 from api.material_schemas import MAX_COURSE_NAME
 
@@ -25,13 +26,13 @@ async def materials_page(
     settings: SettingsDep,
     course: Annotated[str, Query(max_length=MAX_COURSE_NAME)] = "",
 ) -> Response:
-    session = session_cookie.current_session(request)
-    if session is None:
+    found = await auth.signed_in(request)
+    if found is None:
         return RedirectResponse(f"/dashboard/sign-in?next={PAGE}", status_code=303)
-    sessions = await repository.list_sessions(limit=100)
-    courses = sorted(
-        {s.course.name for s in sessions} | {m.course for m in await repository.materials()}, key=str.casefold
-    )
+    session, principal = found
+    sessions = await repository.list_sessions(limit=100, owner_id=principal.only_owner)
+    materials = await repository.materials(owner_id=principal.only_owner)
+    courses = sorted({s.course.name for s in sessions} | {m.course for m in materials}, key=str.casefold)
     return rendering.render(
         "materials.html",
         {

@@ -51,6 +51,7 @@ PAGES = (
     "not_found.html",
     "report.html",
     "zoom.html",
+    "account.html",
 )
 
 

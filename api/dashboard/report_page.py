@@ -10,7 +10,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.dashboard import rendering, session_cookie
+from api import auth
+from api.dashboard import rendering
 from api.deps import RepositoryDep
 from api.record_routes import report_out
 from api.schemas import RoomReportOut, SessionReportOut
@@ -85,12 +86,13 @@ def views(report: SessionReportOut) -> list[RoomView]:
 
 @router.get("/dashboard/sessions/{session_id}/report")
 async def report_page(session_id: str, request: Request, repository: RepositoryDep) -> Response:
-    signed_in = session_cookie.current_session(request)
-    if signed_in is None:
+    found = await auth.signed_in(request)
+    if found is None:
         return session_cookie_redirect(request)
+    signed_in, principal = found
     session = await repository.get_session(session_id)
     context: dict[str, object] = {"csrf_token": signed_in.csrf_token, "signed_in": True}
-    if session is None:
+    if session is None or not principal.owns(session.owner_id):
         return rendering.render(
             "not_found.html",
             {**context, "title": "No such session", "message": f"There is no session with id {session_id}."},

@@ -14,7 +14,8 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.dashboard import materials_page, rendering, report_page, session_cookie, zoom_page
+from api import auth
+from api.dashboard import account_page, materials_page, rendering, report_page, session_cookie, zoom_page
 from api.dashboard.session_cookie import DashboardSession
 from api.deps import RepositoryDep
 from farm.settings import Settings
@@ -39,6 +40,7 @@ def install(app: FastAPI) -> None:
     app.include_router(report_page.router)
     app.include_router(zoom_page.router)
     app.include_router(materials_page.router)
+    app.include_router(account_page.router)
     rendering.mount_static(app)
 
 
@@ -137,18 +139,22 @@ async def sign_in(
     presented = token.strip()
     if not presented:
         return _sign_in_form(request, next_path=target, error="Enter the API token.", status_code=422)
-    if not hmac.compare_digest(presented.encode(), api_token.encode()):
+    principal = await auth.principal_for_token(request, presented)
+    if principal is None:
         address = request.client.host if request.client else "unknown"
         request.app.state.auth_throttle.failed(address)
         log.warning("refused a wrong token on the dashboard's sign-in form from %s", address)
         return _sign_in_form(
             request,
             next_path=target,
-            error="That is not this server's API token. It is kept in DATA_DIR/api_token (and was printed when "
-            "the server first started in a terminal).",
+            error="That is not an API token of this server. A professor's comes from the administrator; the "
+            "administrator's is kept in DATA_DIR/api_token (and was printed when the server first started in a "
+            "terminal).",
             status_code=401,
         )
-    value, _ = session_cookie.issue(api_token)
+    value, _ = session_cookie.issue(
+        api_token, professor_id=principal.professor_id, token_id=principal.token_id or session_cookie.BOOTSTRAP
+    )
     response = RedirectResponse(target, status_code=303)
     session_cookie.set_session_cookie(request, response, value)
     response.delete_cookie(SIGN_IN_COOKIE, path=SIGN_IN)
@@ -203,28 +209,41 @@ def _row(session: Session) -> dict[str, object]:
 
 @router.get(HOME)
 async def sessions_page(request: Request, repository: RepositoryDep) -> Response:
-    session = session_cookie.current_session(request)
-    if session is None:
+    found = await auth.signed_in(request)
+    if found is None:
         return _sign_in_redirect(request)
-    sessions = await repository.list_sessions(limit=100)
+    session, principal = found
+    sessions = await repository.list_sessions(limit=100, owner_id=principal.only_owner)
     return _page("sessions.html", session, sessions=[_row(s) for s in sessions])
 
 
 @router.get("/dashboard/sessions/new")
-async def new_session_page(request: Request) -> Response:
-    session = session_cookie.current_session(request)
-    if session is None:
+async def new_session_page(request: Request, repository: RepositoryDep) -> Response:
+    found = await auth.signed_in(request)
+    if found is None:
         return _sign_in_redirect(request)
-    return _page("new_session.html", session, idempotency_key=secrets.token_hex(16))
+    session, principal = found
+    account = await repository.get_professor(principal.professor_id)
+    # The form starts from the professor's own clone (their profile); the administrator's starts empty.
+    mine = {"name": "", "avatar_id": "", "voice_id": "", "teaching_style": ""}
+    if account is not None and not account.is_admin:
+        mine = {
+            "name": account.name,
+            "avatar_id": account.avatar_id or "",
+            "voice_id": account.voice_id or "",
+            "teaching_style": account.teaching_style or "",
+        }
+    return _page("new_session.html", session, idempotency_key=secrets.token_hex(16), mine=mine)
 
 
 @router.get("/dashboard/sessions/{session_id}")
 async def session_page(session_id: str, request: Request, repository: RepositoryDep) -> Response:
-    session = session_cookie.current_session(request)
-    if session is None:
+    signed_in = await auth.signed_in(request)
+    if signed_in is None:
         return _sign_in_redirect(request)
+    session, principal = signed_in
     found = await repository.get_session(session_id)
-    if found is None:
+    if found is None or not principal.owns(found.owner_id):
         return rendering.render(
             "not_found.html",
             {

@@ -1,8 +1,10 @@
 """The dashboard's sign-in: a signed session cookie derived from the API token, and CSRF tokens.
 
-The cookie never holds the API token. It is `v1.<nonce>.<expires>.<signature>`, signed with a key derived
-from the API token (HMAC-SHA256), so changing the token signs everybody out and a stolen cookie cannot be
-used as a bearer token. Sign-out revokes the cookie's nonce in memory until it expires.
+The cookie never holds an API token. It is `v2.<nonce>.<expires>.<professor id>.<token id>.<signature>`,
+signed with a key derived from the bootstrap API token (HMAC-SHA256), so changing that token signs everybody
+out and a stolen cookie cannot be used as a bearer token. It names who signed in and with which of their
+tokens ('-': the bootstrap token); api/auth.py checks on every request that the professor is still enabled and
+the token not revoked. Sign-out revokes the cookie's nonce until it expires.
 
 Requests authenticated by the cookie that change state (anything but GET/HEAD/OPTIONS) must also send the
 session's CSRF token in the `X-CSRF-Token` header (pages carry it in a <meta> tag). Another site can neither
@@ -28,7 +30,8 @@ SESSION_COOKIE = "avatarfarm_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_SECONDS = 12 * 3600
-VERSION = "v1"
+VERSION = "v2"
+BOOTSTRAP = "-"  # the token id of a sign-in with the bootstrap token (kept outside the database)
 _KEY_LABEL = b"avatarfarm dashboard session v1"
 
 
@@ -39,6 +42,8 @@ class DashboardSession:
     nonce: str
     expires: int
     csrf_token: str
+    professor_id: str = "admin"
+    token_id: str = BOOTSTRAP
 
 
 @dataclass
@@ -92,26 +97,29 @@ def _csrf(api_token: str, nonce: str) -> str:
     return _sign(api_token, f"csrf.{nonce}")[:32]
 
 
-def issue(api_token: str, *, now: float | None = None) -> tuple[str, DashboardSession]:
-    """A new cookie value and the session it stands for."""
+def issue(
+    api_token: str, *, professor_id: str = "admin", token_id: str = BOOTSTRAP, now: float | None = None
+) -> tuple[str, DashboardSession]:
+    """A new cookie value and the session it stands for (of `professor_id`, signed in with `token_id`)."""
     nonce = secrets.token_urlsafe(18)
     expires = int(now if now is not None else time.time()) + SESSION_SECONDS
-    payload = f"{VERSION}.{nonce}.{expires}"
-    return f"{payload}.{_sign(api_token, payload)}", DashboardSession(nonce, expires, _csrf(api_token, nonce))
+    payload = f"{VERSION}.{nonce}.{expires}.{professor_id}.{token_id}"
+    session = DashboardSession(nonce, expires, _csrf(api_token, nonce), professor_id, token_id)
+    return f"{payload}.{_sign(api_token, payload)}", session
 
 
 def verify(api_token: str, value: str, *, now: float | None = None) -> DashboardSession | None:
     """The session a cookie value stands for, or None when it is forged, malformed or expired."""
     parts = value.split(".")
-    if len(parts) != 4 or parts[0] != VERSION or not parts[2].isdigit():
+    if len(parts) != 6 or parts[0] != VERSION or not parts[2].isdigit():
         return None
-    payload = ".".join(parts[:3])
-    if not hmac.compare_digest(parts[3].encode(), _sign(api_token, payload).encode()):
+    payload = ".".join(parts[:5])
+    if not hmac.compare_digest(parts[5].encode(), _sign(api_token, payload).encode()):
         return None
     expires = int(parts[2])
     if expires <= (now if now is not None else time.time()):
         return None
-    return DashboardSession(parts[1], expires, _csrf(api_token, parts[1]))
+    return DashboardSession(parts[1], expires, _csrf(api_token, parts[1]), parts[3], parts[4])
 
 
 def _revocations(request: Request) -> Revocations | None:

@@ -12,6 +12,7 @@ import pytest
 
 from api import events_routes
 from api.app import create_app
+from api.principals import BOOTSTRAP_ADMIN
 from state import event_bus
 from tests.api.conftest import TOKEN, RecordingFarm, make_settings, session_body
 from tests.support.servers import serve_app
@@ -123,7 +124,7 @@ async def test_a_slow_listener_falls_back_to_the_log_without_gaps(
     app = create_app(make_settings(tmp_path), farm_factory=lambda repo, *_: RecordingFarm(repo))
     async with app.router.lifespan_context(app):
         repository = app.state.repository
-        stream = events_routes._follow(_ConnectedRequest(), repository, None, 0)  # type: ignore[arg-type]
+        stream = events_routes._follow(_ConnectedRequest(), repository, BOOTSTRAP_ADMIN, None, 0)  # type: ignore[arg-type]
         await repository.append_event("note", detail={"n": -1})
         first = await asyncio.wait_for(anext(stream), 5)
         # The listener does not read while 30 events happen: its bus queue (3) overflows.

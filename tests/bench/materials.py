@@ -24,6 +24,7 @@ from farm.material_intake import take_in
 from farm.passage_selection import RoomNeeds, select_passages
 from state.database import Database
 from state.models import TranscriptLine, TranscriptRole
+from state.professors_repository import ADMIN_ID
 from state.repository import Repository
 from tests.support.course_corpus import DECK, NOTES, graphs_pptx, notes_pdf, questions
 
@@ -41,7 +42,7 @@ def _folded(text: str) -> str:
 async def _take_in(repository: Repository, files: MaterialFiles, filename: str, content: bytes) -> None:
     incoming = files.receive(len(content))
     incoming.write(content)
-    await take_in(repository, files, course=COURSE, filename=filename, incoming=incoming)
+    await take_in(repository, files, owner_id=ADMIN_ID, course=COURSE, filename=filename, incoming=incoming)
 
 
 async def load_corpus(repository: Repository, data_dir: Path) -> float:

@@ -57,7 +57,7 @@ async def test_sign_in_sets_a_strict_http_only_cookie_that_is_not_the_token_and_
 async def test_a_wrong_token_is_refused_beside_the_field(dashboard: Dashboard, page: Page) -> None:
     await page.goto(dashboard.url("/dashboard/sign-in"))
     await dashboard.fill_sign_in("not-the-token")
-    await expect(dashboard.sign_in_error()).to_contain_text("not this server's API token")
+    await expect(dashboard.sign_in_error()).to_contain_text("not an API token of this server")
     await expect(page.get_by_label("API token")).to_have_attribute("aria-invalid", "true")
     assert "avatarfarm_session" not in {c["name"] for c in await page.context.cookies()}
 

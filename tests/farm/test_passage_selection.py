@@ -16,6 +16,7 @@ from farm.material_intake import take_in
 from farm.passage_selection import RoomNeeds, fuse, select_passages, terms_of
 from state.database import Database
 from state.models import Course, Meeting, NewRoom, NewSession, Passage, Professor, Student
+from state.professors_repository import ADMIN_ID
 from state.repository import Repository
 
 COURSE = "CS 201"
@@ -35,7 +36,7 @@ async def _upload(repository: Repository, tmp_path: Path, name: str, text: str, 
     files = MaterialFiles(tmp_path)
     incoming = files.receive(1_000_000)
     incoming.write(text.encode())
-    await take_in(repository, files, course=course, filename=name, incoming=incoming)
+    await take_in(repository, files, owner_id=ADMIN_ID, course=course, filename=name, incoming=incoming)
 
 
 async def _room(repository: Repository) -> str:

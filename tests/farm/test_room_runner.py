@@ -22,6 +22,7 @@ from farm.material_intake import take_in
 from farm.room_runner import FarmServices, RoomRunner
 from state.database import Database
 from state.models import Course, Meeting, NewRoom, NewSession, Professor, RoomStatus, Student, TranscriptRole
+from state.professors_repository import ADMIN_ID
 from state.reports import session_report
 from state.repository import Repository
 from tests.farm.harness import AVATAR_ADA, LA_API_KEY, farm_settings, liveavatar_server
@@ -303,6 +304,28 @@ async def test_a_spent_budget_declines_the_avatar_in_words(rig_factory: Callable
     assert events and "budget" in events[0].detail["words"]
 
 
+async def test_a_spent_monthly_allowance_declines_the_avatar_in_words(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory()
+    await rig.repository.set_allowance(ADMIN_ID, 1.5)  # the rig's session is the admin's
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    [row] = await rig.repository.avatar_sessions(rig.room_id)
+    await rig.repository.record_avatar_usage(row.id, minutes=1.0, credits=2.0)
+    bot.event("avatar.released", why="room_empty", room="Room 1")
+    bot.state("idle", detail={"room": "Room 1", "why": "room_empty"})
+    await rig.wait_status(RoomStatus.idle)
+    bot.event("avatar.wanted", why="human_arrived", humans=["Alan"], room="Room 1")
+    for _ in range(100):
+        if any("declineAvatar" in call for call in bot.calls):
+            break
+        await asyncio.sleep(0.05)
+    assert any("declineAvatar" in call for call in bot.calls)
+    assert len(bot.tokens) == 1
+    events = [e for e in await rig.repository.recent_events(room_id=rig.room_id) if e.kind == "avatar.declined"]
+    assert events and "this month's credit allowance (2.0 of 1.5 credits)" in events[0].detail["words"]
+
+
 async def test_the_maximum_duration_is_enforced(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory(max_room_seconds=0.2)
     bot = await rig.node.next_bot(1)
@@ -526,7 +549,7 @@ async def test_an_avatar_start_gets_the_course_passages_its_room_needs_and_they_
     ):
         incoming = files.receive(10_000)
         incoming.write(text.encode())
-        await take_in(rig.repository, files, course="cs 101", filename=name, incoming=incoming)
+        await take_in(rig.repository, files, owner_id=ADMIN_ID, course="cs 101", filename=name, incoming=incoming)
     graphs = next(m for m in await rig.repository.materials("CS 101") if m.filename == "graphs.txt")
     await rig.repository.pin_passage(rig.room_id, (await rig.repository.material_passages(graphs.id))[0].id)
     await rig.repository.set_room_context(rig.room_id, "Practise collisions with linear probing.")

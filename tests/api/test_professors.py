@@ -1,0 +1,209 @@
+"""Professors as users: the admin (the bootstrap token) creates them, each gets a first token shown once; tokens
+are named, scoped, revocable, stored as digests only, with their last use; a disabled professor is locked out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from api.cli import main
+from api.dashboard import session_cookie
+from tests.api.conftest import TOKEN, Api, session_body
+
+
+def _as(api: Api, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=api.client._transport, base_url="http://testserver", headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+async def _add(api: Api, name: str = "Prof. Grace Hopper", email: str = "hopper@cs.example.edu") -> dict[str, Any]:
+    response = await api.client.post("/api/professors", json={"name": name, "email": email})
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def test_the_admin_creates_a_professor_whose_first_token_is_shown_once(api: Api) -> None:
+    created = await _add(api)
+    token = created["token"]["token"]
+    assert created["professor"]["role"] == "professor" and created["token"]["scope"] == "write"
+    listed = await api.client.get("/api/professors")
+    assert [p["email"] for p in listed.json()["professors"]] == [None, "hopper@cs.example.edu"]
+    assert token not in listed.text
+    async with _as(api, token) as grace:
+        me = (await grace.get("/api/me")).json()
+        assert me["professor"]["id"] == created["professor"]["id"] and me["bootstrap"] is False
+        tokens = await grace.get("/api/tokens")
+        assert [t["name"] for t in tokens.json()["tokens"]] == ["first token"] and token not in tokens.text
+        assert tokens.json()["tokens"][0]["last_used_at"] is not None
+        # A professor cannot manage professors.
+        refused = await grace.post("/api/professors", json={"name": "X", "email": "x@example.edu"})
+        assert refused.status_code == 403 and "administrator" in refused.json()["message"]
+    # Only a digest is stored: the token is nowhere in the database.
+    async with api.repository.db.snapshot() as reader:
+        rows = await reader.fetchall("SELECT * FROM api_tokens")
+    assert rows and all(token not in str(tuple(row)) for row in rows)
+    assert token.encode() not in api.settings.database_path.read_bytes()
+
+
+async def test_bad_professor_input_gets_words_and_stores_nothing(api: Api) -> None:
+    await _add(api)
+    again = await api.client.post("/api/professors", json={"name": "Other", "email": "HOPPER@cs.example.edu"})
+    assert again.status_code == 409 and "exists already" in again.json()["message"]
+    bad = await api.client.post("/api/professors", json={"name": "", "email": "not an address"})
+    assert bad.status_code == 422 and {d["field"] for d in bad.json()["detail"]} >= {"name", "email"}
+    assert len((await api.client.get("/api/professors")).json()["professors"]) == 2
+
+
+async def test_tokens_are_scoped_and_revocable(api: Api) -> None:
+    first = (await _add(api))["token"]["token"]
+    async with _as(api, first) as grace:
+        made = await grace.post("/api/tokens", json={"name": "grading script", "scope": "read"})
+        assert made.status_code == 201 and made.json()["scope"] == "read"
+        read_only = made.json()["token"]
+        async with _as(api, read_only) as script:
+            assert (await script.get("/api/sessions")).status_code == 200
+            refused = await script.post("/api/sessions", json=session_body())
+            assert refused.status_code == 403 and "may only read" in refused.json()["message"]
+            assert (await api.row_counts())["sessions"] == 0
+            revoked = await grace.delete(f"/api/tokens/{made.json()['id']}")
+            assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+            assert (await script.get("/api/sessions")).status_code == 401
+        assert (await grace.get("/api/sessions")).status_code == 200
+
+
+async def test_a_disabled_professor_is_locked_out_api_and_dashboard(api: Api) -> None:
+    created = await _add(api)
+    professor_id, token = created["professor"]["id"], created["token"]["token"]
+    cookie, _ = session_cookie.issue(TOKEN, professor_id=professor_id, token_id=created["token"]["id"])
+    async with (
+        _as(api, token) as grace,
+        httpx.AsyncClient(transport=api.client._transport, base_url="http://testserver") as browser,
+    ):
+        browser.cookies.set(session_cookie.SESSION_COOKIE, cookie)
+        assert (await grace.post("/api/sessions", json=session_body())).status_code == 202
+        assert len((await browser.get("/api/sessions")).json()["sessions"]) == 1
+        assert (await api.client.post(f"/api/professors/{professor_id}/disable")).json()["disabled"] is True
+        assert (await grace.get("/api/sessions")).status_code == 401
+        assert (await browser.get("/api/sessions")).status_code == 401
+        assert (await browser.get("/dashboard")).status_code == 303  # back to sign-in
+        assert (await api.client.post(f"/api/professors/{professor_id}/enable")).json()["disabled"] is False
+        assert (await grace.get("/api/sessions")).status_code == 200
+    # The admin cannot be disabled.
+    assert (await api.client.post("/api/professors/admin/disable")).status_code == 404
+
+
+def test_the_shell_adds_lists_and_disables_professors(tmp_path: Any, capsys: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("AVATARFARM_DATA_DIR", str(tmp_path / "var"))
+    assert main(["professors", "add", "--name", "Prof. Ada", "--email", "ada@example.edu", "--show-token"]) == 0
+    out = capsys.readouterr().out
+    assert "first API token (shown once): afp_" in out
+    assert main(["professors", "add", "--name", "Again", "--email", "ADA@example.edu"]) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert main(["professors", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "admin" in listed and "ada@example.edu" in listed and "enabled" in listed
+    assert main(["professors", "disable", "ada@example.edu"]) == 0
+    assert "disabled Prof. Ada" in capsys.readouterr().out
+    assert main(["professors", "disable", "nobody@example.edu"]) == 2
+
+
+def _browser(api: Api, professor_id: str = "admin", token_id: str = "-") -> tuple[httpx.AsyncClient, str]:
+    cookie, signed_in = session_cookie.issue(TOKEN, professor_id=professor_id, token_id=token_id)
+    browser = httpx.AsyncClient(transport=api.client._transport, base_url="http://testserver")
+    browser.cookies.set(session_cookie.SESSION_COOKIE, cookie)
+    return browser, signed_in.csrf_token
+
+
+async def test_the_dashboard_account_page_adds_professors_and_their_tokens(api: Api) -> None:
+    admin, admin_csrf = _browser(api)
+    async with admin:
+        added = await admin.post(
+            "/dashboard/account/professors", data={"csrf_token": admin_csrf, "name": "Prof. Ada", "email": "a@x.edu"}
+        )
+        assert added.status_code == 200 and "Prof. Ada&#39;s first token" in added.text and "afp_" in added.text
+        forged = await admin.post("/dashboard/account/professors", data={"name": "Eve", "email": "e@x.edu"})
+        assert forged.status_code == 403
+    [professor] = [p for p in (await api.client.get("/api/professors")).json()["professors"] if p["role"] != "admin"]
+    async with _as(api, added.text.split('id="new-token-value">')[1].split("<")[0]) as ada:
+        first = (await ada.get("/api/tokens")).json()["tokens"][0]
+    browser, csrf = _browser(api, professor["id"], first["id"])
+    async with browser:
+        page = await browser.get("/dashboard/account")
+        assert page.status_code == 200 and "first token" in page.text and "Professors" not in page.text
+        made = await browser.post(
+            "/dashboard/account/tokens", data={"csrf_token": csrf, "name": "notes", "scope": "read"}
+        )
+        assert made.status_code == 200 and "afp_" in made.text
+        refused = await browser.post(
+            "/dashboard/account/professors", data={"csrf_token": csrf, "name": "Eve", "email": "e@x.edu"}
+        )
+        assert refused.status_code == 403
+        notes = next(t for t in (await api.repository.tokens_of(professor["id"])) if t.name == "notes")
+        revoked = await browser.post(f"/dashboard/account/tokens/{notes.id}/revoke", data={"csrf_token": csrf})
+        assert revoked.status_code == 303
+        assert (await api.repository.tokens_of(professor["id"]))[-1].revoked_at is not None
+
+
+async def test_the_dashboard_shows_a_professor_only_their_sessions(api: Api) -> None:
+    created = await _add(api)
+    admins = await api.create_session()
+    async with _as(api, created["token"]["token"]) as grace:
+        own = (await grace.post("/api/sessions", json=session_body())).json()
+    browser, _ = _browser(api, created["professor"]["id"], created["token"]["id"])
+    async with browser:
+        listing = await browser.get("/dashboard")
+        assert own["id"] in listing.text and admins["id"] not in listing.text
+        for page in (f"/dashboard/sessions/{admins['id']}", f"/dashboard/sessions/{admins['id']}/report"):
+            hidden, missing = await browser.get(page), await browser.get(page.replace(admins["id"], "ses_none"))
+            assert hidden.status_code == missing.status_code == 404
+            assert hidden.text.replace(admins["id"], "ses_none") == missing.text
+        assert (await browser.get(f"/dashboard/sessions/{own['id']}")).status_code == 200
+
+
+async def test_the_admin_gives_a_professor_who_lost_their_token_a_new_one(api: Api) -> None:
+    created = await _add(api)
+    professor_id = created["professor"]["id"]
+    given = await api.client.post(f"/api/professors/{professor_id}/tokens", json={"name": "replacement"})
+    assert given.status_code == 201 and given.json()["scope"] == "write"
+    async with _as(api, given.json()["token"]) as grace:
+        assert (await grace.get("/api/me")).json()["professor"]["id"] == professor_id
+        lost = created["token"]["id"]
+        assert (await grace.delete(f"/api/tokens/{lost}")).json()["revoked_at"] is not None
+    async with _as(api, created["token"]["token"]) as thief:
+        assert (await thief.get("/api/sessions")).status_code == 401
+    missing = await api.client.post("/api/professors/prof_nobody/tokens", json={"name": "x"})
+    assert missing.status_code == 404
+
+
+async def test_a_professors_own_avatar_voice_and_style_are_their_sessions_defaults(api: Api) -> None:
+    created = await _add(api)
+    profile = {"avatar_id": "grace-clone", "voice_id": "grace-voice", "teaching_style": "Asks for a guess first."}
+    async with _as(api, created["token"]["token"]) as grace:
+        assert (await grace.get("/api/me")).json()["profile"] is None
+        set_ = await grace.put("/api/me/profile", json=profile)
+        assert set_.status_code == 200 and set_.json()["profile"] == profile
+        bad = await grace.put("/api/me/profile", json={"avatar_id": ""})
+        assert bad.status_code == 422 and (await grace.get("/api/me")).json()["profile"] == profile
+        own = session_body(rooms=1)
+        own["professor"] = {"name": "Grace", "avatar_id": "grace-clone"}
+        stored = (await grace.post("/api/sessions", json=own)).json()
+        session = await api.repository.get_session(stored["id"])
+        assert session is not None
+        assert (session.professor.voice_id, session.professor.teaching_style) == (
+            "grace-voice",
+            profile["teaching_style"],
+        )
+        # Told otherwise: another avatar keeps its own voice; a style given wins.
+        other = session_body(rooms=1)
+        other["professor"] = {"name": "Grace", "avatar_id": "guest-clone", "teaching_style": "Direct."}
+        stored = (await grace.post("/api/sessions", json=other)).json()
+        session = await api.repository.get_session(stored["id"])
+        assert session is not None
+        assert (session.professor.voice_id, session.professor.teaching_style) == (None, "Direct.")
+    browser, _ = _browser(api, created["professor"]["id"], created["token"]["id"])
+    async with browser:
+        form = await browser.get("/dashboard/sessions/new")
+        assert 'value="grace-clone"' in form.text and "Asks for a guess first.</textarea>" in form.text
