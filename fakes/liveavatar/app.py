@@ -65,7 +65,7 @@ def create_app(config: FakeLiveAvatarConfig | None = None) -> FastAPI:
 
     @app.exception_handler(BusinessError)
     async def business_error(request: Request, exc: BusinessError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
