@@ -9,7 +9,13 @@ PYTEST_ARGS ?=
 LIVEKIT_VERSION := v1.13.5
 LIVEKIT_BIN := bin/livekit-server
 
-.PHONY: setup system-deps python-deps node-deps livekit lint test chaos bench demo serve clean
+.PHONY: setup system-deps python-deps node-deps zoom-sdk zoom-sdk-version livekit lint test chaos bench demo serve clean
+
+# The Zoom Meeting SDK for Web the bot page serves in live mode. bot_page/package.json pins it (exactly, with its
+# lockfile) and this variable reads it from there: one setting. Zoom refuses versions older than its quarterly
+# minimum; upgrade with `make zoom-sdk ZOOM_SDK_VERSION=x.y.z`, then run the contract tests (README, "Upgrading
+# the Zoom Meeting SDK").
+ZOOM_SDK_VERSION ?= $(shell $(PYTHON) -c 'import json; print(json.load(open("bot_page/package.json"))["dependencies"]["@zoom/meetingsdk"])')
 
 setup: system-deps python-deps node-deps livekit
 
@@ -42,6 +48,15 @@ bot_page/node_modules/.package-lock.json: bot_page/package-lock.json bot_page/pa
 	@touch $@
 
 node-deps: bot_page/node_modules/.package-lock.json
+
+# Pin bot_page to @zoom/meetingsdk $(ZOOM_SDK_VERSION) (package.json and lockfile) and install it.
+zoom-sdk:
+	cd bot_page && npm install --save-exact --no-audit --no-fund --loglevel=error @zoom/meetingsdk@$(ZOOM_SDK_VERSION)
+	@touch bot_page/node_modules/.package-lock.json
+	@echo "bot_page pins @zoom/meetingsdk $(ZOOM_SDK_VERSION). Now run: make lint && $(PY) -m pytest tests/fakes_zoom -n 0"
+
+zoom-sdk-version:
+	@echo $(ZOOM_SDK_VERSION)
 
 # LiveKit's server, for fakes/liveavatar (it runs one on loopback). Skipped when a livekit-server is on PATH;
 # otherwise built from LiveKit's Go module into ./bin (the Go build cache makes a rebuild quick). v1.13.5 is the

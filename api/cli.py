@@ -111,6 +111,10 @@ def _serve(args: argparse.Namespace) -> int:
         f"LiveAvatar: {settings.liveavatar_mode.value} at {settings.liveavatar_api_base})",
         flush=True,
     )
+    if settings.zoom_mode.value == "live":
+        from api.zoom_sdk_version import zoom_sdk_version
+
+        print(f"avatarfarm: {zoom_sdk_version().in_words()}", flush=True)
     _tell_silent_sim_services(settings)
     config = uvicorn.Config(
         app,
