@@ -19,7 +19,7 @@ from farm.settings import ENV_PREFIX, MIN_NODE_TOKEN, Settings, SettingsError, l
 from state.migrations import SchemaError
 
 PLUGIN_GROUP = "avatarfarm.commands"
-BUILT_IN = ("serve", "db", "demo", "node")
+BUILT_IN = ("serve", "db", "demo", "node", "doctor")
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
@@ -317,6 +317,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     demo_parser = sub.add_parser("demo", help=demo.HELP, description=demo.HELP)
     demo.add_arguments(demo_parser)
     demo_parser.set_defaults(handler=demo.run)
+
+    from api import doctor
+
+    doctor_parser = sub.add_parser("doctor", help=doctor.HELP, description=doctor.__doc__)
+    doctor.add_arguments(doctor_parser)
+    doctor_parser.set_defaults(handler=doctor.run)
 
     if command in BUILT_IN:
         return parser

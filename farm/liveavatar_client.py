@@ -304,6 +304,11 @@ class LiveAvatarClient:
                 )
         return voices
 
+    async def voice_agent(self, agent_id: str) -> dict[str, Any]:
+        """One stored voice agent (GET /v1/voice_agents/{id}): its name, type and configuration."""
+        data = await self._call("GET", f"/v1/voice_agents/{agent_id}")
+        return data if isinstance(data, dict) else {}
+
     async def _pages(self, path: str, attempts: int | None, limit: int = 20) -> list[Any]:
         items: list[Any] = []
         for page in range(1, limit + 1):
