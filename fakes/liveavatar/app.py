@@ -18,6 +18,7 @@ from fakes.liveavatar import admin_api, lite_socket, rest_api
 from fakes.liveavatar.config import FakeLiveAvatarConfig
 from fakes.liveavatar.envelope import BusinessError, error_response
 from fakes.liveavatar.faults import FaultMiddleware
+from fakes.liveavatar.rate_limits import RateLimitHeaders
 from fakes.liveavatar.service import LiveAvatarService
 
 
@@ -59,6 +60,7 @@ def create_app(config: FakeLiveAvatarConfig | None = None) -> FastAPI:
             ),
             Middleware(CrossOriginResourcePolicy),
             Middleware(FaultMiddleware, injector=service.faults, clock=service.config.wall_clock),
+            Middleware(RateLimitHeaders),
         ],
     )
     app.state.service = service

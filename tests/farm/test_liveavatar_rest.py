@@ -154,6 +154,9 @@ async def test_the_fake_refuses_calls_over_its_limit_with_429_and_retry_after(
     assert all(int(answer.headers["retry-after"]) >= 1 for answer in refused)
     assert refused[0].json()["code"] == 429 and refused[0].headers["x-ratelimit-limit"] == "4"
     assert voices.status_code == 200
+    # Every answer of a limited endpoint says where the caller stands.
+    assert voices.headers["x-ratelimit-limit"] == "4" and voices.headers["x-ratelimit-remaining"] == "3"
+    assert 0 < float(voices.headers["x-ratelimit-reset"]) <= 1
 
 
 async def test_unpaced_token_calls_from_many_rooms_hit_the_limit(
