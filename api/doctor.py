@@ -27,6 +27,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 import uvicorn
@@ -307,13 +308,17 @@ async def check_browsers(settings: Settings) -> list[Finding]:
 
     url = f"{settings.base_url}/healthz"
     token = settings.browser_node_token.get_secret_value() if settings.browser_node_token else ""
+    page = urlsplit(settings.base_url)
+    origin = f"{page.scheme}://{page.netloc}"
     nodes: list[tuple[str, PlaywrightNode]] = []
     findings: list[Finding] = []
-    for node_url in settings.browser_node_urls:
-        if node_url.startswith("dns+"):
-            findings.append(_skip(f"Browser node {node_url}", "found by DNS at run time: check one of its addresses"))
-            continue
-        nodes.append((f"Browser node {node_url}", RemoteBrowserNode(node_url, token, default_capacity=1)))
+    for configured in settings.browser_node_urls:
+        addresses, problem = await _node_addresses(configured)
+        if problem is not None:
+            findings.append(_fail(f"Browser node {configured}", problem))
+        for node_url in addresses:
+            remote = RemoteBrowserNode(node_url, token, default_capacity=1, page_origin=origin)
+            nodes.append((f"Browser node {node_url}", remote))
     if not settings.browser_node_urls:
         nodes.append(("Chromium", LocalBrowserNode()))
     async with answering_at(settings.host, settings.port) as nonce, async_playwright() as playwright:
@@ -339,6 +344,21 @@ async def check_browsers(settings: Settings) -> list[Finding]:
                 with contextlib.suppress(Exception):
                     await browser.close()
     return findings
+
+
+async def _node_addresses(url: str) -> tuple[list[str], str | None]:
+    """The node URLs behind a BROWSER_NODES entry: itself, or every address DNS gives for a dns+ws:// name."""
+    if not url.startswith("dns+"):
+        return [url], None
+    parts = urlsplit(url)
+    name, port = parts.hostname or "", parts.port or 0
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return [], f"DNS does not resolve {name} ({exc.strerror or exc})"
+    scheme = parts.scheme.removeprefix("dns+")
+    hosts = sorted({str(info[4][0]) for info in infos})
+    return [f"{scheme}://[{host}]:{port}/" if ":" in host else f"{scheme}://{host}:{port}/" for host in hosts], None
 
 
 async def _reaches(browser: Any, url: str, nonce: str | None, seen_from: str, error_type: type[Exception]) -> Finding:

@@ -20,6 +20,7 @@ from fakes.liveavatar.avatars import WAYNE_ID
 from fakes.liveavatar.voices import VOICES
 from farm.settings import Settings, load_settings
 from tests.fakes_zoom.harness import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, running_fake_zoom
+from tests.nodes.harness import NODE_TOKEN, browser_nodes
 from tests.support.ports import free_port
 from tests.support.servers import serve_app
 
@@ -155,3 +156,16 @@ async def test_the_command_prints_each_finding_and_no_secret(fakes: Fakes, tmp_p
     assert "ok    Zoom OAuth client" in text and "1 problem found" in text
     for secret in ("a-wrong-key-that-must-not-be-printed", OAUTH_CLIENT_SECRET):
         assert secret not in text
+
+
+async def test_each_browser_node_is_asked_to_load_public_base_url(fakes: Fakes, tmp_path: Path) -> None:
+    with browser_nodes(1) as nodes:
+        node = nodes[0]
+        settings = settings_for(fakes, tmp_path, browser_nodes=node.url, browser_node_token=NODE_TOKEN)
+        findings = by_subject(await diagnose(settings))
+        wrong_token = settings_for(fakes, tmp_path, browser_nodes=node.url, browser_node_token="x" * 20)
+        refused = by_subject(await diagnose(wrong_token))
+    subject = f"Browser node {node.url}"
+    assert findings[subject].verdict == "ok" and "Chromium" not in findings
+    assert findings[f"PUBLIC_BASE_URL from {subject}"].verdict == "ok"
+    assert refused[subject].verdict == "FAIL" and "refused the node token" in refused[subject].words
