@@ -244,7 +244,9 @@ class LiveAvatarClient:
         )
         if not isinstance(data, dict) or not data.get("session_id") or not data.get("session_token"):
             # Not retried: LiveAvatar may have created (and may bill) a session we cannot name.
-            raise VendorError(VENDOR, "POST /v1/sessions/token answered success without a session id and token")
+            raise VendorError(
+                VENDOR, "POST /v1/sessions/token answered success without a session id and token", status=200
+            )
         return SessionToken(session_id=str(data["session_id"]), token=str(data["session_token"]))
 
     async def stop_session(self, session_id: str, reason: str = "USER_CLOSED") -> None:

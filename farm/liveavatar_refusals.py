@@ -186,4 +186,9 @@ def in_words(error: VendorError) -> str:
         return error.words
     if error.status == 0:
         return "LiveAvatar did not answer."
+    if error.status == 429:
+        wait = f" (it asked to wait {error.retry_after:.0f} s)" if error.retry_after is not None else ""
+        return f"LiveAvatar is limiting how fast avatarfarm may call it{wait}; try again in a moment."
+    if 200 <= error.status < 300:
+        return "LiveAvatar answered without what avatarfarm asked for; the server log has its answer."
     return f"LiveAvatar answered HTTP {error.status}."

@@ -18,7 +18,7 @@ from fakes.liveavatar import FakeLiveAvatarConfig, create_app
 from fakes.liveavatar.avatars import WAYNE_ID
 from fakes.liveavatar.service import LiveAvatarService
 from fakes.liveavatar.voice_agents import VOICE_AGENTS
-from farm.liveavatar_client import LiveAvatarClient, LiveAvatarRefusal
+from farm.liveavatar_client import LiveAvatarClient, LiveAvatarRefusal, in_words
 from farm.request_pacing import endpoint_of
 from farm.settings import SettingsError, load_settings
 from farm.vendor_http import VendorError, retry_after
@@ -78,6 +78,8 @@ async def test_a_success_without_the_session_is_an_error_that_says_so_and_is_not
         with pytest.raises(VendorError) as failed:
             await client.session_token(avatar_id=WAYNE_ID, context_id=None)
         assert "without a session id and token" in failed.value.message
+        assert "without what avatarfarm asked for" in in_words(failed.value)
+        assert not failed.value.retryable  # the farm must not mint again: LiveAvatar may bill this one
         assert len(seen) == 1
     finally:
         await client.aclose()
@@ -101,6 +103,7 @@ async def test_a_429_asking_for_too_long_a_wait_is_given_up_with_the_wait_named(
         with pytest.raises(VendorError) as failed:
             await client.active_sessions()
         assert failed.value.status == 429 and failed.value.retry_after == 120.0
+        assert "asked to wait 120 s" in in_words(failed.value)
         assert len(seen) == 1
     finally:
         await client.aclose()
