@@ -72,10 +72,16 @@ livekit:
 	  echo "livekit-server missing: install Go (then run make again), or run 'brew install livekit', or put LiveKit's release binary (github.com/livekit/livekit/releases) on PATH"; exit 1; \
 	fi
 
-lint: python-deps
+# The bot page's scripts are checked by the pinned TypeScript (bot_page/package.json) against the vendor SDKs' own
+# typings (@zoom/meetingsdk's embedded.d.ts, @heygen/liveavatar-web-sdk's lib/*.d.ts): an SDK upgrade that renames
+# what the page calls fails here. vocabulary.js is generated as the server serves it (state/vocabulary.py).
+lint: python-deps node-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	@mkdir -p bot_page/.tscheck
+	@$(PY) -c 'from state.vocabulary import as_javascript; print(as_javascript(), end="")' > bot_page/.tscheck/vocabulary.js
+	bot_page/node_modules/.bin/tsc -p bot_page/tsconfig.json
 
 # Two workers: most browser tests wait on the meeting, so two of them share the 2 cores well (14 → 8 minutes).
 # A file's tests stay on one worker (their fixtures share browsers and fakes).

@@ -38,6 +38,7 @@ const FAIL_CODES = new Map([
 ]);
 
 // The same refusals recognised by their words, for codes this table does not know.
+/** @type {Array<[RegExp, string]>} */
 const FAIL_WORDS = [
   [/bot|automated|rtms/i, "blocked_as_bot"],
   [/appkey|signature|jwt|sdkkey/i, "bad_signature"],

@@ -261,7 +261,8 @@ export class ZoomMeeting {
 
   findButton(label) {
     const wanted = label.toLowerCase();
-    for (const element of this.root.querySelectorAll("button, [role='button'], [role='menuitem']")) {
+    const candidates = this.root.querySelectorAll("button, [role='button'], [role='menuitem']");
+    for (const element of /** @type {NodeListOf<HTMLButtonElement>} */ (candidates)) {
       const names = [element.getAttribute("aria-label"), element.getAttribute("title"), element.textContent];
       if (names.some((n) => n && n.trim().toLowerCase() === wanted) && !element.disabled) {
         if (element.offsetParent !== null || element.getClientRects().length) return element;
