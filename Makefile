@@ -38,7 +38,9 @@ system-deps:
 $(VENV)/.installed: pyproject.toml
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	@# setuptools warns on every editable install that top-level folders named like the packages may shadow them;
+	@# here they are the packages (api, farm, state, fakes), by design, so the warning block is noise.
+	PYTHONWARNINGS="ignore:Editable installation:UserWarning" $(PY) -m pip install -q -e '.[test]'
 	@touch $@
 
 python-deps: $(VENV)/.installed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -17,21 +18,26 @@ from api import (
     events_routes,
     health_routes,
     liveavatar_routes,
+    materials_routes,
     record_routes,
     sessions_routes,
     zoom_routes,
 )
 from api.auth import ensure_api_token, require_token
+from api.auth_throttle import AuthThrottle
 from api.dashboard import routes as dashboard_routes
 from api.errors import install_error_handlers
 from api.farm_port import FarmManager
+from api.forwarded_headers import ForwardedHeaders
 from api.liveavatar_catalog import LiveAvatarCatalog
 from api.metrics import Metrics, MetricsMiddleware
+from api.request_guard import RequestGuard
 from api.secrets_at_rest import open_repository, open_secret_box
 from farm.bot_tickets import BotTickets
 from farm.queued import QueuedFarm
 from farm.settings import Settings
 from state.repository import Repository
+from state.retention import keep_retention
 
 log = logging.getLogger("avatarfarm.api")
 
@@ -41,7 +47,8 @@ DESCRIPTION = """\
 avatarfarm puts an AI clone of a professor into every Zoom breakout room: one supervised headless
 Chromium per room, with a LiveAvatar talking head as its camera and microphone.
 
-Every endpoint except `/healthz` and `/readyz` needs `Authorization: Bearer <API token>`.
+Every endpoint except `/healthz` and `/readyz` needs `Authorization: Bearer <API token>`, checked before a
+request body is read; bodies are capped (413), and wrong tokens are throttled per address (429, Retry-After).
 Errors always have the shape `{"error": code, "message": words, "detail": [{"field", "message"}]}`.
 """
 
@@ -94,10 +101,14 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
         app.state.repository = repository
         app.state.farm = farm
         app.state.liveavatar_catalog = catalog
+        retention = asyncio.create_task(keep_retention(database, settings.retention_days), name="retention")
         try:
             await farm.start()
             yield
         finally:
+            retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retention
             try:
                 await farm.stop()
             finally:
@@ -117,6 +128,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
             {"name": "sessions", "description": "Sessions of a class and their breakout rooms."},
             {"name": "events", "description": "Live state changes."},
             {"name": "zoom", "description": "Connecting the professor's Zoom account (OBF, meeting creation)."},
+            {"name": "materials", "description": "Course materials the avatars draw on, and passages pinned to rooms."},
             {"name": "liveavatar", "description": "The LiveAvatar account's avatars and voices, to pick from."},
             {"name": "health", "description": "Probes and metrics."},
         ],
@@ -132,9 +144,14 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
     app.include_router(record_routes.router, dependencies=[Depends(require_token)])
     app.include_router(events_routes.router, dependencies=[Depends(require_token)])
     app.include_router(liveavatar_routes.router, dependencies=[Depends(require_token)])
+    app.include_router(materials_routes.router, dependencies=[Depends(require_token)])
     app.include_router(zoom_routes.router)
     dashboard_routes.install(app)
+    app.state.auth_throttle = throttle = AuthThrottle()
+    app.add_middleware(RequestGuard, settings=settings, throttle=throttle)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if settings.trusted_proxies:  # outermost: every layer sees the client, scheme and host the proxy was given
+        app.add_middleware(ForwardedHeaders, proxies=settings.trusted_proxy_networks)
 
     app.openapi = lambda: described(app)  # type: ignore[method-assign]
 

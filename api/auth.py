@@ -10,10 +10,11 @@ from pathlib import Path
 
 from fastapi import Request
 
-from api.dashboard.session_cookie import check_cookie, has_session_cookie
+from api.dashboard.session_cookie import SESSION_COOKIE, check_cookie, has_session_cookie, verify
 from api.errors import ApiError
+from farm.credential_strength import weakness
 from farm.settings import Settings
-from state.private_files import create_private, read_private
+from state.private_files import PrivateFileError, create_private, read_private
 
 TOKEN_FILE = "api_token"
 
@@ -32,12 +33,16 @@ def token_path(settings: Settings) -> Path:
 def ensure_api_token(settings: Settings) -> ApiToken:
     """The configured token; else the one kept in DATA_DIR; else a new one written there (mode 0600, O_EXCL).
 
-    Raises PrivateFileError (one line with the fix) when the kept file is a symlink or readable by others."""
+    Raises PrivateFileError (one line with the fix) when the kept file is a symlink, readable by others or
+    holds a weak token (the configured one is checked with the settings)."""
     if settings.api_token is not None and settings.api_token.get_secret_value():
         return ApiToken(settings.api_token.get_secret_value(), False, "AVATARFARM_API_TOKEN")
     path = token_path(settings)
     stored = (read_private(path) or "").strip()
     if stored:
+        why = weakness(stored)
+        if why is not None:
+            raise PrivateFileError(f"the API token kept in {path} {why} (or delete the file: a new one is made)")
         return ApiToken(stored, False, str(path))
     value = secrets.token_urlsafe(32)
     if path.exists():  # an empty file left behind: replaced, still never through a link
@@ -78,11 +83,26 @@ def check_token(presented: str | None, expected: str) -> None:
         raise ApiError(401, "unauthorized", "The API token is not valid for this server.", headers=challenge)
 
 
-async def require_token(request: Request) -> None:
-    """FastAPI dependency guarding the API routes: the bearer token, or else the dashboard's sign-in cookie
-    (which needs its CSRF token on requests that change state)."""
+def authenticate(request: Request) -> None:
+    """Raise 401 unless the request carries the bearer token, or else the dashboard's sign-in cookie (403 when
+    a request that changes something lacks the cookie's CSRF token). Reads headers only, never the body."""
     presented = bearer_token(request)
     if presented is None and has_session_cookie(request):
         check_cookie(request)
         return
     check_token(presented, request.app.state.api_token)
+
+
+def guessed_credential(request: Request) -> bool:
+    """Whether a refused request offered a credential that could be a guess: a bearer token, or a sign-in cookie
+    this server never signed. A cookie it did sign that expired or was signed out is no guess (an open dashboard
+    tab keeps presenting it), so it does not count against the address."""
+    if bearer_token(request) is not None:
+        return True
+    value = request.cookies.get(SESSION_COOKIE)
+    return value is not None and verify(request.app.state.api_token, value, now=0) is None
+
+
+async def require_token(request: Request) -> None:
+    """FastAPI dependency guarding the API routes (the request guard has checked the same before the body)."""
+    authenticate(request)

@@ -8,8 +8,10 @@ No bearer token here: the ticket is the credential for the page, and the scripts
 from __future__ import annotations
 
 import mimetypes
+import secrets
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -64,6 +66,7 @@ async def bot_page(ticket: str, request: Request) -> HTMLResponse:
     config = tickets.redeem(ticket)
     if config is None:
         return HTMLResponse(EXPIRED, status_code=404, headers=PAGE_HEADERS)
+    nonce = secrets.token_urlsafe(18)
     html = (
         _templates()
         .get_template("bot.html")
@@ -72,9 +75,36 @@ async def bot_page(ticket: str, request: Request) -> HTMLResponse:
             assets_url=ASSETS_PATH,
             zoom_scripts=config["zoom"]["scripts"],
             import_map=config["liveavatar"].get("import_map"),
+            nonce=nonce,
         )
     )
-    return HTMLResponse(html, headers=PAGE_HEADERS)
+    policy = content_security_policy(request, config["zoom"]["scripts"], nonce)
+    return HTMLResponse(html, headers={**PAGE_HEADERS, "Content-Security-Policy": policy})
+
+
+def content_security_policy(request: Request, zoom_scripts: list[str], nonce: str) -> str:
+    """The bot page runs only scripts of this server, of the SDK script origins its config names and its own
+    import map (by nonce); no plugins, no <base>, no forms, and no page may frame it. Zoom's shipped media
+    libraries compile code at run time (`new Function`, WebAssembly), hence 'unsafe-eval' and 'wasm-unsafe-eval'
+    (tests/bot_page/test_serving.py reads the bundle for them). Media, styles and connections stay open: the
+    vendors' hosts (Zoom's data centres, LiveKit's) are chosen at run time."""
+    origins = sorted({_origin(url) for url in zoom_scripts} | {_origin(str(request.base_url))})
+    scripts = " ".join(["'self'", *origins, f"'nonce-{nonce}'", "'unsafe-eval'", "'wasm-unsafe-eval'"])
+    return "; ".join(
+        [
+            f"script-src {scripts}",
+            f"worker-src 'self' blob: {' '.join(origins)}",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @router.get(f"{ASSETS_PATH}/js/vocabulary.js")

@@ -15,7 +15,8 @@ from typing import Protocol, cast
 
 from pydantic import SecretStr
 
-from farm.settings import ENV_PREFIX, MIN_NODE_TOKEN, Settings, SettingsError, load_settings
+from farm.credential_strength import weakness
+from farm.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from state.migrations import SchemaError
 
 PLUGIN_GROUP = "avatarfarm.commands"
@@ -95,11 +96,15 @@ def _serve(args: argparse.Namespace) -> int:
         print(announcement, flush=True)
     settings = settings.model_copy(update={"api_token": SecretStr(token.value)})
     if settings.webhook_targets:
-        from farm.webhook_secret import ensure_webhook_secret
+        from farm.webhook_secret import announce_secret, ensure_webhook_secret
 
-        secret = ensure_webhook_secret(settings)
-        if secret.generated:
-            print(f"Webhook signing secret (shown once; kept in {secret.source}):\n  {secret.value}", flush=True)
+        try:
+            secret = ensure_webhook_secret(settings)
+        except PrivateFileError as exc:
+            raise UsageError(str(exc)) from None
+        said = announce_secret(secret, to_terminal=sys.stdout.isatty())
+        if said:
+            print(said, flush=True)
     try:
         sock = bind(settings.host, settings.port)
     except PortTaken as exc:
@@ -120,10 +125,15 @@ def _serve(args: argparse.Namespace) -> int:
         app,
         host=settings.host,
         port=settings.port,
+        # Not uvloop: its spawn (Playwright's driver) runs Python after-fork code in the child, which can deadlock
+        # there when another thread holds the interpreter's thread-state lock (uvloop issue #749, fakes/serving.py).
+        loop="asyncio",
         log_level=args.log_level,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         access_log=args.log_level == "debug",
+        # Forwarded headers are believed only from AVATARFARM_TRUSTED_PROXIES (api/forwarded_headers.py).
+        proxy_headers=False,
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
@@ -201,29 +211,45 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
 
 
-async def _db_prune(settings: Settings, older_than: str) -> str:
+async def _db_prune(settings: Settings, older_than: str | None) -> str:
     from datetime import UTC, datetime
 
     from state.database import Database
     from state.repository import Repository
+    from state.retention import forget_ended_before
 
-    cutoff = time.time() - parse_duration(older_than)
+    cutoff = None if older_than is None else time.time() - parse_duration(older_than)
     if not settings.database_path.exists():
         raise UsageError(f"no database at {settings.database_path} yet (nothing to prune)")
+    said: list[str] = []
     db = await Database.open(settings.database_path, apply_migrations=False)
     try:
-        result = await Repository(db).prune_events(ended_before=cutoff, webhook_urls=settings.webhook_targets)
+        if cutoff is not None:
+            result = await Repository(db).prune_events(ended_before=cutoff, webhook_urls=settings.webhook_targets)
+            when = datetime.fromtimestamp(cutoff, UTC).strftime("%Y-%m-%d %H:%M UTC")
+            if not result.sessions:
+                said.append(f"nothing to prune: no session ended before {when}")
+            else:
+                said.append(
+                    f"pruned {result.events} event{'s' if result.events != 1 else ''} of {result.sessions} "
+                    f"session{'s' if result.sessions != 1 else ''} ended before {when}, and "
+                    f"{result.webhook_messages} delivered webhook message{'s' if result.webhook_messages != 1 else ''}"
+                    f"; kept {result.kept} events (the status changes their reports are built from, and any a "
+                    "webhook receiver has yet to get)"
+                )
+        days = settings.retention_days
+        forgotten = await forget_ended_before(db, ended_before=time.time() - days * 86400)
     finally:
         await db.close()
-    when = datetime.fromtimestamp(cutoff, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    if not result.sessions:
-        return f"nothing to prune: no session ended before {when}"
-    return (
-        f"pruned {result.events} event{'s' if result.events != 1 else ''} of {result.sessions} "
-        f"session{'s' if result.sessions != 1 else ''} ended before {when}, and {result.webhook_messages} "
-        f"delivered webhook message{'s' if result.webhook_messages != 1 else ''}; kept {result.kept} events "
-        "(the status changes their reports are built from, and any a webhook receiver has yet to get)"
-    )
+    if forgotten.anything:
+        said.append(
+            f"retention ({days:g} days, {ENV_PREFIX}RETENTION_DAYS): removed the students' data of "
+            f"{forgotten.sessions} session{'s' if forgotten.sessions != 1 else ''} ended before then "
+            f"({forgotten.transcripts} transcript lines, {forgotten.events} events)"
+        )
+    elif older_than is None:
+        said.append(f"nothing to remove: no session ended more than {days:g} days ago ({ENV_PREFIX}RETENTION_DAYS)")
+    return "\n".join(said)
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -244,11 +270,11 @@ def _node(args: argparse.Namespace) -> int:
     from farm.node_server import NodeConfig, main_sync
 
     token = args.token or os.environ.get(f"{ENV_PREFIX}BROWSER_NODE_TOKEN", "")
-    if len(token) < MIN_NODE_TOKEN:
-        raise UsageError(
-            f"a browser node needs a token of at least {MIN_NODE_TOKEN} characters "
-            f"(--token or {ENV_PREFIX}BROWSER_NODE_TOKEN)"
-        )
+    if not token:
+        raise UsageError(f"a browser node needs a token (--token or {ENV_PREFIX}BROWSER_NODE_TOKEN)")
+    why = weakness(token)
+    if why is not None:
+        raise UsageError(f"the browser node's token {why}")
     if args.max_bots is not None and args.max_bots < 1:
         raise UsageError("--max-bots must be at least 1")
     _configure_logging(args.log_level)
@@ -288,14 +314,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     db_sub.add_parser("show", help="print the schema version, counts by status and the latest sessions")
     prune = db_sub.add_parser(
         "prune",
-        help="delete the events of sessions that ended long ago (never of a session still running)",
-        description="Delete the events of sessions that ended more than DURATION ago: console lines, page "
+        help="apply the retention period; delete the events of sessions that ended long ago",
+        description="Remove what students said and who they were (transcripts, events, names and notes) from "
+        "sessions that ended more than AVATARFARM_RETENTION_DAYS ago (180 by default; the server does this "
+        "itself every few hours). With --older-than, also delete the events of sessions that ended more than "
+        "DURATION ago: console lines, page "
         "errors, avatar notes, commands. Kept: each room's status changes and avatar drops (the session "
         "report is built from them), events a webhook receiver has yet to get, and everything of a session "
         "that has not ended. The webhook messages of the pruned events go too once every receiver is done "
         "with them. Transcripts, talk time and usage are never pruned.",
     )
-    prune.add_argument("--older-than", required=True, metavar="DURATION", help="e.g. 30d, 12h, 2w (s, m, h, d or w)")
+    prune.add_argument(
+        "--older-than",
+        metavar="DURATION",
+        help="also prune events older than this: e.g. 30d, 12h, 2w (s, m, h, d or w)",
+    )
     db.set_defaults(handler=_db)
 
     node = sub.add_parser(
@@ -340,9 +373,10 @@ def _plugin_names() -> set[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
-    parser = build_parser(command)
-    args = parser.parse_args(argv)
     try:
+        # Inside the try: Ctrl-C while a command's modules load (seconds on a busy machine) ends it without a
+        # traceback too.
+        args = build_parser(command).parse_args(argv)
         return int(args.handler(args))
     except UsageError as exc:
         print(f"avatarfarm: {exc}", file=sys.stderr)

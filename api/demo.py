@@ -3,7 +3,9 @@
 It starts the fake Zoom and the fake LiveAvatar (as `avatarfarm fake-zoom` / `fake-liveavatar` processes),
 then the farm with its API, creates a meeting with N breakout rooms as its host would, starts a session over
 the farm's own REST API, shows the deployment as it happens, and prints where to look and how to join as a
-student. Ctrl-C leaves every meeting, stops every avatar and stops the fakes.
+student. Ctrl-C (or SIGTERM, or a closed terminal), in any state, leaves every meeting, stops every avatar and
+stops the fakes within 15 s. The fakes hold one end of a pipe only the demo writes to, so they stop even when the
+demo is killed outright; a demo started again ends the sessions an earlier run left active.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import signal
+import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -27,8 +31,10 @@ from pydantic import SecretStr
 from api.app import create_app
 from api.auth import ensure_api_token
 from api.listening import KEEP_ALIVE_SECONDS, PortTaken, bind, ensure_free
+from api.secrets_at_rest import open_repository, open_secret_box
 from farm.factory import browser_farm
 from farm.settings import Settings, load_settings
+from state.models import SessionStatus
 
 SIM_ADMIN_TOKEN = "avatarfarm-sim-admin"
 DEMO_AVATAR = "3b8f0c1e-5a52-4f43-a0a4-6e6f1c2d9b10"  # "Ada" in the fake LiveAvatar's catalogue
@@ -49,6 +55,11 @@ class _Watched(Protocol):
 
 
 STARTUP_SECONDS = 30.0
+# Ctrl-C to exit within 15 s whatever the state: the farm gets this long to leave its meetings and stop its
+# avatars, then each fake this long after SIGTERM before its process group is killed.
+FARM_STOP_SECONDS = 8.0
+FAKE_STOP_SECONDS = 3.0
+EARLIER_RUN = "a new demo run started (the earlier run's meeting is gone)"
 
 
 async def _wait_healthy(url: str, process: _Watched, name: str) -> None:
@@ -65,7 +76,8 @@ async def _wait_healthy(url: str, process: _Watched, name: str) -> None:
             await asyncio.sleep(0.2)
 
 
-async def _start_fake(command: str, port: int) -> Service:
+async def _start_fake(command: str, port: int, lifeline: int, services: list[Service]) -> Service:
+    """Start `avatarfarm <command>` in its own process group, tied to this process by the lifeline pipe."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -73,23 +85,48 @@ async def _start_fake(command: str, port: int) -> Service:
         command,
         "--port",
         str(port),
+        "--lifeline",
+        str(lifeline),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
         start_new_session=True,  # Ctrl-C reaches the demo, which then stops the fakes in order
+        pass_fds=(lifeline,),
     )
-    url = f"http://127.0.0.1:{port}"
-    await _wait_healthy(url, process, command)
-    return Service(command, url, process)
+    service = Service(command, f"http://127.0.0.1:{port}", process)
+    services.append(service)  # from now on the demo's stop takes it down, whatever happens next
+    await _wait_healthy(service.url, process, command)
+    return service
 
 
 async def _stop(service: Service) -> None:
+    """SIGTERM to the service's process group; what is left of the group after the grace period is killed."""
+    group = service.process.pid  # the leader of its own session and group (start_new_session)
     if service.process.returncode is None:
-        service.process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(service.process.wait(), 10)
-        except TimeoutError:
-            service.process.kill()
-            await service.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGTERM)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(service.process.wait(), FAKE_STOP_SECONDS)
+    # Whatever is left of the group (the leader when it did not stop in time, a child it left behind) goes now.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
+    await service.process.wait()
+
+
+async def _end_earlier_runs(settings: Settings) -> int:
+    """Sessions an earlier demo run left active are marked ending; the farm's start-up then closes them.
+
+    Their meeting lived in that run's fake Zoom: relaunched, their rooms would only fail ("There is no Zoom
+    meeting with this number")."""
+    if not settings.database_path.exists():
+        return 0
+    repository = await open_repository(settings, open_secret_box(settings))  # sessions hold sealed passcodes
+    try:
+        earlier = await repository.list_sessions(status=SessionStatus.active, limit=500)
+        for session in earlier:
+            await repository.begin_ending(session.id, EARLIER_RUN)
+        return len(earlier)
+    finally:
+        await repository.db.close()
 
 
 async def _create_meeting(zoom_url: str, rooms: list[str]) -> str:
@@ -173,12 +210,10 @@ async def _follow_deployment(
 
 
 async def run_demo(args: argparse.Namespace) -> int:
-    rooms = [f"Room {i + 1}" for i in range(args.rooms)]
-    data_dir = Path(args.data_dir)
-    print(f"avatarfarm demo: {len(rooms)} breakout rooms, everything simulated on this machine", flush=True)
+    print(f"avatarfarm demo: {args.rooms} breakout rooms, everything simulated on this machine", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: its terminal was closed
         loop.add_signal_handler(sig, stop.set)
     try:
         ensure_free("127.0.0.1", args.zoom_port, setting="--zoom-port")
@@ -187,38 +222,70 @@ async def run_demo(args: argparse.Namespace) -> int:
     except PortTaken as exc:
         print(f"avatarfarm demo: {exc}", file=sys.stderr, flush=True)
         return 2
-    zoom = await _start_fake("fake-zoom", args.zoom_port)
-    services = [zoom]
-    server: uvicorn.Server | None = None
-    serving: asyncio.Task[None] | None = None
+    demo = _Demo(args, sock)
+    body = asyncio.create_task(demo.run(stop))
+    stopped = asyncio.create_task(stop.wait())
     try:
-        liveavatar = await _start_fake("fake-liveavatar", args.liveavatar_port)
-        services.append(liveavatar)
+        await asyncio.wait({body, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if body.done() and not stop.is_set():
+            return body.result()  # --exit-when-live, or a start-up error (raised here)
+        _say("\nStopping: every bot leaves its meeting and every avatar stops…")
+        body.cancel()
+        await asyncio.gather(body, return_exceptions=True)
+        return 0
+    finally:
+        stopped.cancel()
+        await demo.stop()
+        _say("Demo stopped.")
+
+
+class _Demo:
+    """The demo's parts: started in order by run(), stopped in reverse by stop(), whatever run() got to."""
+
+    def __init__(self, args: argparse.Namespace, sock: socket.socket) -> None:
+        self.args = args
+        self.sock = sock
+        self.services: list[Service] = []
+        self.server: uvicorn.Server | None = None
+        self.serving: asyncio.Task[None] | None = None
+        # The fakes hold the read end: when this process ends, however it ends, they see end-of-file and stop.
+        self.lifeline_read, self.lifeline_write = os.pipe()
+
+    async def run(self, stop: asyncio.Event) -> int:
+        args = self.args
+        rooms = [f"Room {i + 1}" for i in range(args.rooms)]
+        zoom = await _start_fake("fake-zoom", args.zoom_port, self.lifeline_read, self.services)
+        liveavatar = await _start_fake("fake-liveavatar", args.liveavatar_port, self.lifeline_read, self.services)
+        os.close(self.lifeline_read)
+        self.lifeline_read = -1
         print(f"  fake Zoom        {zoom.url}\n  fake LiveAvatar  {liveavatar.url}", flush=True)
         settings: Settings = load_settings(
-            data_dir=data_dir,
+            data_dir=Path(args.data_dir),
             port=args.port,
             zoom_api_base=zoom.url,
             liveavatar_api_base=liveavatar.url,
             max_bots=max(len(rooms), 1),
             avatar_quality="low",
         )
+        ended = await _end_earlier_runs(settings)
+        if ended:
+            print(f"  ended {ended} session{'s' if ended != 1 else ''} an earlier demo run left active", flush=True)
         token = ensure_api_token(settings)
         settings = settings.model_copy(update={"api_token": SecretStr(token.value)})
-        server = uvicorn.Server(
+        self.server = uvicorn.Server(
             uvicorn.Config(
                 create_app(settings, farm_factory=browser_farm),
                 host=settings.host,
                 port=settings.port,
                 log_level="warning",
-                timeout_graceful_shutdown=10,
+                timeout_graceful_shutdown=int(FARM_STOP_SECONDS),
                 timeout_keep_alive=KEEP_ALIVE_SECONDS,
             )
         )
         # The demo handles Ctrl-C itself (to stop the fakes after the farm): uvicorn must not take the signals.
-        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
-        await _wait_healthy(settings.base_url, _AliveProcess(serving), "the farm")
+        self.server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+        self.serving = asyncio.create_task(self.server.serve(sockets=[self.sock]))
+        await _wait_healthy(settings.base_url, _AliveProcess(self.serving), "the farm")
         number = await _create_meeting(zoom.url, rooms)
         print(f"  meeting          {number} (passcode {PASSCODE}), breakout rooms open", flush=True)
         async with httpx.AsyncClient(
@@ -244,23 +311,43 @@ async def run_demo(args: argparse.Namespace) -> int:
         print(f'REST API:   curl -H "Authorization: Bearer {shown}" {settings.base_url}/api/sessions/{session_id}')
         print("Join as a student (your browser's camera and microphone); a room's avatar starts when you arrive:")
         for i, room in enumerate(rooms):
-            name = quote(STUDENTS[i % len(STUDENTS)] + " (you)")
+            name = quote(STUDENTS[i % len(STUDENTS)])
             print(f"  {room:<8} {zoom.url}/join/{number}?name={name}&room={quote(room)}&pwd={PASSCODE}")
         print("Everything is ready. Ctrl-C stops the demo." if all_live else "Some rooms are not ready (see above).")
         sys.stdout.flush()
         if args.exit_when_live:
             return 0 if all_live else 1
         await stop.wait()
-        print("\nStopping: every bot leaves its meeting and every avatar stops…", flush=True)
         return 0
-    finally:
-        if server is not None and serving is not None:
-            server.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(serving, 15)
-        for service in reversed(services):
-            await _stop(service)
-        print("Demo stopped.", flush=True)
+
+    async def stop(self) -> None:
+        """The farm first (its bots leave the meetings, its avatars stop), then the fakes; each within its time.
+
+        The fakes are stopped whatever happened to the farm's stop (and the lifeline closed last)."""
+        try:
+            if self.server is not None and self.serving is not None:
+                self.server.should_exit = True
+                done, _ = await asyncio.wait({self.serving}, timeout=FARM_STOP_SECONDS)
+                if not done:
+                    _say(f"  the farm did not stop within {FARM_STOP_SECONDS:.0f}s: cutting it short")
+                    # uvicorn reports its cut lifespan with a traceback: expected here, and said above in words.
+                    logging.getLogger("uvicorn.error").disabled = True
+                    self.serving.cancel()
+                await asyncio.gather(self.serving, return_exceptions=True)
+            else:
+                self.sock.close()
+        finally:
+            await asyncio.gather(*(_stop(service) for service in reversed(self.services)))
+            for fd in (self.lifeline_read, self.lifeline_write):
+                if fd >= 0:
+                    os.close(fd)
+            self.lifeline_read = self.lifeline_write = -1
+
+
+def _say(text: str) -> None:
+    """A line on standard output that may be gone (a closed terminal, a reader that quit): stopping goes on."""
+    with contextlib.suppress(OSError):
+        print(text, flush=True)
 
 
 class _AliveProcess:
@@ -293,6 +380,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         return asyncio.run(run_demo(args))
-    except RuntimeError as exc:
+    except (RuntimeError, httpx.HTTPError) as exc:
         print(f"avatarfarm demo: {exc}", file=sys.stderr)
         return 1

@@ -1,13 +1,14 @@
 """Probes and metrics: /healthz (the process answers), /readyz (store and farm usable, and in sim mode the
-simulated Zoom and LiveAvatar answering), /metrics."""
+simulated Zoom and LiveAvatar answering; why not, and the nodes, only to a token holder), /metrics."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.auth import require_token
+from api.auth import authenticate, require_token
 from api.deps import FarmDep, RepositoryDep
+from api.errors import ApiError
 from api.metrics import Metrics
 from api.sim_services import SimReadiness
 from state.migrations import latest_version
@@ -49,10 +50,17 @@ async def readyz(request: Request, repository: RepositoryDep, farm: FarmDep) -> 
         | ({"problem": n.problem} if n.problem else {})
         for n in farm.node_status()
     ]
-    body: dict[str, object] = {"status": "not ready", "problems": problems} if problems else {"status": "ready"}
+    status = 503 if problems else 200
+    body: dict[str, object] = {"status": "not ready" if problems else "ready"}
+    try:
+        authenticate(request)
+    except ApiError:  # a probe without the token learns ready or not, nothing about the deployment
+        return JSONResponse(body, status_code=status)
+    if problems:
+        body["problems"] = problems
     if nodes:
         body["nodes"] = nodes
-    return JSONResponse(body, status_code=503 if problems else 200)
+    return JSONResponse(body, status_code=status)
 
 
 @router.get(

@@ -11,7 +11,9 @@ from fastapi import APIRouter, Header, Response
 
 from api.deps import RepositoryDep
 from api.errors import not_found
+from api.material_schemas import GivenPassageOut
 from api.schemas import (
+    AvatarStartPassagesOut,
     DownloadsOut,
     ErrorOut,
     IncidentOut,
@@ -141,6 +143,14 @@ def _room_out(session_id: str, room: reports.RoomReport) -> RoomReportOut:
             IncidentOut(time=datetime.fromtimestamp(i.time, tz=UTC), kind=i.kind, words=i.words) for i in room.incidents
         ],
         downloads=DownloadsOut(transcript=path, markdown=f"{path}.md", webvtt=f"{path}.vtt"),
+        context_passages=[
+            AvatarStartPassagesOut(
+                avatar_session_id=start.avatar_session_id,
+                requested_at=datetime.fromtimestamp(start.requested_at, tz=UTC),
+                passages=[GivenPassageOut.of(g) for g in start.passages],
+            )
+            for start in room.avatar_starts
+        ],
     )
 
 

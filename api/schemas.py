@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -11,6 +11,7 @@ from annotated_types import MaxLen
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from api.material_schemas import GivenPassageOut
 from farm.live_media import LiveMedia
 from farm.liveavatar_client import FULL_CREDITS_PER_MINUTE
 from state import models
@@ -158,7 +159,12 @@ class CourseIn(Strict):
 
 class StudentIn(Strict):
     name: str = Field(min_length=1, max_length=100)
-    background: str = Field("", max_length=2000, description="What the avatar should know about the student.")
+    background: str = Field(
+        "",
+        max_length=2000,
+        description="What the avatar should know about the student. The avatar may repeat it aloud to the room: "
+        "write only what you would say in front of the student.",
+    )
 
 
 class RoomIn(Strict):
@@ -290,8 +296,14 @@ class MediaOut(BaseModel):
     outbound_fps: float = Field(description="Frames per second the bot's camera sends.")
     width: int
     height: int
-    level_out: float = Field(description="Loudness of the avatar's voice going out (RMS, 0..1).")
-    level_in: float = Field(description="Loudness of the room's audio reaching the avatar (RMS, 0..1).")
+    level_out: float = Field(
+        description="Loudness of the avatar's voice going out: the loudest RMS (0..1) since the bot's previous "
+        "heartbeat."
+    )
+    level_in: float = Field(
+        description="Loudness of the room's audio reaching the avatar: the loudest RMS (0..1) since the bot's previous "
+        "heartbeat."
+    )
     avatar_ready: bool
     avatar_talking: bool
     people_in_room: int
@@ -486,6 +498,9 @@ class AvatarSessionOut(BaseModel):
     minutes: float
     credits: float
     end_reason: str | None
+    passages: list[GivenPassageOut] = Field(
+        default_factory=list, description="The course passages its context held, in context order."
+    )
 
 
 class RoomDetail(RoomOut):
@@ -506,6 +521,7 @@ class RoomDetail(RoomOut):
         avatar_sessions: list[models.AvatarSession],
         transcript: list[models.TranscriptLine],
         events: list[models.Event],
+        given: Mapping[str, Sequence[models.GivenPassage]] | None = None,
     ) -> RoomDetail:
         return cls(
             **RoomOut.of(room, media).model_dump(),
@@ -533,6 +549,7 @@ class RoomDetail(RoomOut):
                     minutes=round(a.minutes, 3),
                     credits=round(a.credits, 3),
                     end_reason=a.end_reason,
+                    passages=[GivenPassageOut.of(g) for g in (given or {}).get(a.id, ())],
                 )
                 for a in avatar_sessions
             ],
@@ -610,6 +627,12 @@ class TalkOut(BaseModel):
     measured: bool = Field(description="False when estimated from the words said (no speaking signal was recorded).")
 
 
+class AvatarStartPassagesOut(BaseModel):
+    avatar_session_id: str
+    requested_at: datetime
+    passages: list[GivenPassageOut]
+
+
 class RoomReportOut(BaseModel):
     room_id: str
     name: str
@@ -629,6 +652,9 @@ class RoomReportOut(BaseModel):
     failures: int
     incidents: list[IncidentOut]
     downloads: DownloadsOut
+    context_passages: list[AvatarStartPassagesOut] = Field(
+        default_factory=list, description="Per avatar start, the course passages its context held."
+    )
 
 
 class ReportTotalsOut(BaseModel):

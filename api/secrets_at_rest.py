@@ -1,5 +1,6 @@
 """The server's secrets at rest, made safe at start-up: DATA_DIR 0700, the database files 0600, the key of the
-secret box, and the pass that encrypts (or re-encrypts with the newest key) the stored Zoom tokens."""
+secret box, and the pass that encrypts (or re-encrypts with the newest key) the stored Zoom tokens and meeting
+passcodes."""
 
 from __future__ import annotations
 
@@ -40,8 +41,16 @@ async def open_repository(settings: Settings, box: SecretBox) -> Repository:
     except BaseException:
         await repository.db.close()
         raise
+    try:
+        passcodes = await repository.encrypt_stored_passcodes()
+    except BaseException:
+        await repository.db.close()
+        raise
+    if passcodes:
+        log.info("encrypted %d stored meeting passcode(s) with the current secret key", passcodes)
     if changed:
         log.info("encrypted %d stored Zoom grant row(s) with the current secret key", changed)
+    if changed or passcodes:
         # The pages that held the old values are overwritten now (checkpoint) and the WAL, which still has
         # them in older frames, is emptied, rather than at some later checkpoint.
         await repository.db.close()

@@ -226,6 +226,7 @@ async def get_room(session_id: str, room_id: str, repository: RepositoryDep, far
         avatar_sessions=await repository.avatar_sessions(room_id),
         transcript=await repository.transcript(room_id, limit=100),
         events=await repository.recent_events(room_id=room_id, limit=100),
+        given=await repository.given_passages(room_id),
     )
 
 

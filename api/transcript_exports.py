@@ -8,11 +8,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from state.models import TranscriptLine
+from state.models import TranscriptLine, TranscriptRole
 
 SPOKEN_WORDS_PER_SECOND = 2.5
 MIN_CUE_SECONDS = 1.0
 MAX_CUE_SECONDS = 30.0
+_SHORTEST_CUE = 0.001
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 
@@ -81,9 +82,34 @@ def _spoken_seconds(text: str) -> float:
     return min(MAX_CUE_SECONDS, max(MIN_CUE_SECONDS, words / SPOKEN_WORDS_PER_SECOND))
 
 
+def _cue_times(lines: list[TranscriptLine]) -> list[tuple[float, float]]:
+    """(start, end) of each line's cue, in seconds from the first cue, in the transcript's order.
+
+    A student's line is stamped when its transcription arrived, at the end of what was said (the avatar's answer
+    follows within milliseconds): its cue ends there and starts as long before as its words take to say. Other
+    lines are stamped when they were said: their cue starts there. Each cue starts no earlier than the one before
+    and ends before the next one starts."""
+    raw = []
+    for line in lines:
+        spoken = _spoken_seconds(line.text)
+        raw.append(
+            (line.time - spoken, line.time) if line.role is TranscriptRole.student else (line.time, line.time + spoken)
+        )
+    times: list[tuple[float, float]] = []
+    for start, end in raw:
+        if times:
+            previous_start, previous_end = times[-1]
+            if start < previous_start + _SHORTEST_CUE:
+                start = previous_start  # said together: the cues share their start
+            else:
+                times[-1] = (previous_start, min(previous_end, start))
+        times.append((start, max(end, start + _SHORTEST_CUE)))
+    origin = times[0][0]
+    return [(start - origin, end - origin) for start, end in times]
+
+
 def to_webvtt(header: TranscriptHeader, lines: list[TranscriptLine]) -> str:
-    """Cue times count from the first line; a cue lasts about as long as its words take to say, and ends
-    before the next one starts."""
+    """Cue times count from the first cue; a cue lasts about as long as its words take to say (_cue_times)."""
     out = [
         "WEBVTT",
         "",
@@ -94,15 +120,7 @@ def to_webvtt(header: TranscriptHeader, lines: list[TranscriptLine]) -> str:
     ]
     if not lines:
         return "\n".join(out)
-    origin = lines[0].time
-    for index, line in enumerate(lines):
-        start = line.time - origin
-        end = start + _spoken_seconds(line.text)
-        if index + 1 < len(lines):
-            following = lines[index + 1].time - origin
-            if following > start:
-                end = min(end, following)
-        end = max(end, start + 0.001)
+    for index, (line, (start, end)) in enumerate(zip(lines, _cue_times(lines), strict=True)):
         speaker = _vtt_escape(line.speaker).replace("&gt;", "")
         out += [
             str(index + 1),

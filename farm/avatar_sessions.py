@@ -15,18 +15,19 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from farm.avatar_context import AvatarContext, build_context
+from farm.avatar_context import AvatarContext, SourcedPassage, build_context
 from farm.conversation_summary import greeting, summarize
 from farm.credit_budget import budget_spent, budget_words
 from farm.liveavatar_client import LiveAvatarRefusal, SessionToken, in_words
 from farm.page_messages import DECLINE_AVATAR, START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
+from farm.passage_selection import RoomNeeds, select_passages
 from farm.recovery_policy import backoff_seconds
 from farm.vendor_http import VendorError
-from state.models import AvatarSessionStatus, Room, Session, SessionStatus
+from state.models import AvatarSessionStatus, GivenPassage, Room, Session, SessionStatus, TranscriptRole
 from state.repository import NotFound
 from state.vocabulary import reason_words
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from farm.browser_node import BotBrowser
     from farm.room_runner import FarmServices
 
+# A student asked the AI tutor to stop (farm/student_choice.py): no avatar until the professor restarts the room.
+STUDENT_DECLINED = "student_declined"
 log = logging.getLogger("avatarfarm.farm")
 
 # An avatar that is not seen within this long is given up (the SDK's own budget: 15 s socket + 15 s peer
@@ -121,7 +124,7 @@ class RoomAvatar:
         """The page asks for an avatar (a student is in its room). Duplicates are ignored."""
         if self.busy:
             return
-        if self.final_reason in ("avatar_no_credits", "avatar_deleted") and why != "restart":
+        if self.final_reason in ("avatar_no_credits", "avatar_deleted", STUDENT_DECLINED) and why != "restart":
             words = reason_words(self.final_reason)
             self._starting = asyncio.create_task(self._decline(words, FINAL_RETRY_SECONDS))
             return
@@ -236,6 +239,8 @@ class RoomAvatar:
         LiveAvatar ended it for good (no credits, maximum duration, avatar deleted): then the page is told to
         stop, and the reason (in words) is returned for the room. A drop of a session the farm has already
         replaced only closes that one."""
+        if self.final_reason == STUDENT_DECLINED and self._current is None:
+            return None  # the farm stopped it at a student's request: nothing to bring back
         current_vendor = self._current.vendor if self._current else None
         if session_id and session_id != current_vendor:
             retiring = self._retiring
@@ -266,6 +271,20 @@ class RoomAvatar:
             "avatar.restarted", room_id=self.room_id, detail={"attempt": self.failures}
         )
         return None
+
+    async def declined_by_student(self) -> None:
+        """A student asked not to talk with the AI: the avatar stops now (billing too) and starts again in this
+        room only when the professor restarts it (a new bot attempt)."""
+        self.final_reason = STUDENT_DECLINED
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._starting
+        await self.close("a student declined the AI tutor")
+        browser = self._browser()
+        if browser is not None:
+            with contextlib.suppress(Exception):
+                await browser.evaluate(STOP_AVATAR, StopAvatar(reason=STUDENT_DECLINED).model_dump())
 
     async def deaf(self) -> bool:
         """Its voice chat never became ACTIVE: replace it once (like new instructions, the old session is closed
@@ -343,7 +362,7 @@ class RoomAvatar:
         current = _Current(row=row.id, requested_at=time.monotonic())
         self._current = current
         try:
-            context_id = await self._prepare_context(session, room, humans)
+            context_id = await self._prepare_context(session, room, humans, row.id)
             minting = asyncio.ensure_future(
                 self.s.liveavatar.session_token(
                     avatar_id=session.professor.avatar_id,
@@ -370,11 +389,31 @@ class RoomAvatar:
         await repo.avatar_session_assigned(row.id, vendor_session_id=minted.session_id)
         return minted.token
 
-    async def _prepare_context(self, session: Session, room: Room, humans: list[str]) -> str:
-        """The room's context with the conversation so far and a greeting for who is there."""
+    async def _prepare_context(self, session: Session, room: Room, humans: list[str], row: str) -> str:
+        """The room's context with the course passages it needs, the conversation so far and a greeting for who
+        is there; records which passages avatar session `row` was given."""
         lines = await self.s.repository.transcript(self.room_id, limit=200)
         summary = summarize(lines)
-        base = room_context(session, room)
+        needs = RoomNeeds(
+            conversation=[line.text for line in lines if line.role is TranscriptRole.student],
+            instructions=room.context_text or "",
+            background=room.student.background,
+        )
+        try:
+            passages = await select_passages(
+                self.s.repository, course=session.course.name, room_id=room.id, needs=needs
+            )
+        except Exception:  # the course's passages are help, not a condition: the avatar starts without them
+            log.exception("room %s: course passages could not be selected; the avatar starts without them", room.id)
+            passages = []
+        base = room_context(session, room, passages=passages, reserved=len(summary) + 2 if summary else 0)
+        if base.passages:
+            try:
+                await self.s.repository.record_given_passages(
+                    row, [GivenPassage(p.passage_id, p.source, p.text, p.pinned) for p in base.passages]
+                )
+            except Exception:  # the record is for the professor's eyes; the avatar starts all the same
+                log.exception("room %s: could not record the passages given to avatar session %s", room.id, row)
         prompt = base.prompt if not summary else f"{base.prompt}\n\n{summary}"
         opening = greeting(
             names=humans or [room.student.name],
@@ -432,7 +471,9 @@ async def _stop_when_minted(services: FarmServices, row: str, minting: asyncio.F
     await close_avatar_row(services, row, minted.session_id, "abandoned before it started")
 
 
-def room_context(session: Session, room: Room) -> AvatarContext:
+def room_context(
+    session: Session, room: Room, *, passages: Sequence[SourcedPassage] = (), reserved: int = 0
+) -> AvatarContext:
     professor = session.professor
     return build_context(
         professor_name=professor.name,
@@ -443,6 +484,8 @@ def room_context(session: Session, room: Room) -> AvatarContext:
         course_material=session.course.context,
         room_name=room.name,
         extra_instructions=room.context_text,
+        passages=passages,
+        reserved=reserved,
     )
 
 

@@ -35,6 +35,10 @@ GOODBYE_TEXT = "The professor is closing the breakout rooms. Thank you, see you 
 EMPTY_ROOM_GRACE_MS = 15_000
 # A page whose request for an avatar went unanswered (or was declined) asks again after this long.
 ASK_AGAIN_MS = 90_000
+# The page must see Zoom report computer audio this long after the bot is without it, else it fails in words.
+AUDIO_JOIN_MS = 15_000
+# A bot waiting this long in the main session while rooms are open tells the professor what the host must do.
+UNASSIGNED_NOTICE_MS = 20_000
 # RMS level of the meeting audio above which the page hears speech (espeak-ng at normal volume: ~0.05).
 VOICE_LEVEL = 0.01
 
@@ -84,6 +88,8 @@ def bot_page_config(
     credentials: BotCredentials,
     compositor: dict[str, int] | None = None,
     idle_ms: int | None = None,
+    audio_join_ms: int = AUDIO_JOIN_MS,
+    unassigned_notice_ms: int = UNASSIGNED_NOTICE_MS,
 ) -> dict[str, Any]:
     sources = sdk_sources(settings)
     return {
@@ -106,6 +112,8 @@ def bot_page_config(
             "zak": credentials.zak,
             "breakout_room": room_name,
             "poll_ms": 1000,
+            "audio_join_ms": audio_join_ms,
+            "unassigned_notice_ms": unassigned_notice_ms,
         },
         "avatar": {
             "start": settings.avatar_start,

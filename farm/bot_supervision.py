@@ -12,10 +12,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from farm.avatar_sessions import RoomAvatar
+from farm.avatar_sessions import STUDENT_DECLINED, RoomAvatar
 from farm.browser_node import BotBrowser
 from farm.page_messages import (
     LEAVE,
+    SAY,
     AvatarDropped,
     AvatarReleased,
     AvatarWanted,
@@ -24,10 +25,12 @@ from farm.page_messages import (
     EventReport,
     Heartbeat,
     StateReport,
+    StudentsArrived,
     TranscriptDetail,
     parse_report,
 )
 from farm.recovery_policy import words
+from farm.student_choice import declines, disclosure
 from state import talk_time
 from state.models import Room, RoomStatus, Session, TranscriptRole
 from state.vocabulary import EventKind, reason_words
@@ -55,9 +58,13 @@ TIMELINE_EVENTS = frozenset(
         EventKind.meeting_breakout_joined,
         EventKind.meeting_breakout_refused,
         EventKind.meeting_reconnecting,
+        EventKind.meeting_audio_silent,  # {direction, words, repair}: a live room whose audio did not flow
+        EventKind.meeting_recording,  # {status, consented?}: the host records the meeting; the bot consented
         EventKind.page_error,
     }
 )
+# States of a bot that waits for (or asks for) its breakout room.
+WAITING_FOR_A_ROOM = frozenset({RoomStatus.in_main_session, RoomStatus.joining_breakout})
 SetStatus = Callable[..., Awaitable[None]]
 
 
@@ -102,6 +109,8 @@ class BotSupervisor:
         self.avatar = avatar
         self._set_status = set_status
         self.state: RoomStatus | None = None
+        # What the host must do, while the bot waits unassigned in the main session with the rooms open.
+        self.unassigned_words: str | None = None
 
     async def run(self) -> Outcome:
         attempt = self.attempt
@@ -166,7 +175,14 @@ class BotSupervisor:
         if report.room:
             detail["breakout_room"] = report.room
         why = report.detail.get("why")
-        if isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room"):
+        if report.state not in WAITING_FOR_A_ROOM:
+            self.unassigned_words = None
+        if self.unassigned_words is not None:
+            # Asking for its room (and being refused) keeps the words up until the bot is in its room.
+            await self._set_status(
+                report.state, reason="waiting_for_assignment", reason_text=self.unassigned_words, detail=detail
+            )
+        elif isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room", STUDENT_DECLINED):
             await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)
         else:
             await self._set_status(report.state, detail=detail)
@@ -219,12 +235,21 @@ class BotSupervisor:
                     role=TranscriptRole.student if line.role == "student" else TranscriptRole.avatar,
                     text=line.text,
                 )
+                if line.role == "student" and declines(line.text):
+                    await self._student_declined(line)
+        elif kind is EventKind.students_arrived:
+            await self._disclose(StudentsArrived.model_validate(detail).humans)
         elif kind is EventKind.meeting_broadcast:
             message = Broadcast.model_validate(detail).message
             await repo.add_transcript(
                 self.room.id, speaker=self.session.professor.name, role=TranscriptRole.professor, text=message
             )
             await repo.append_event("bot.meeting.broadcast", room_id=self.room.id, detail={"message": message})
+        elif kind is EventKind.meeting_unassigned:
+            self.unassigned_words = str(detail.get("words") or reason_words("waiting_for_assignment"))
+            await repo.append_event("bot.meeting.unassigned", room_id=self.room.id, detail=detail)
+            if self.state in WAITING_FOR_A_ROOM:
+                await self._set_status(self.state, reason="waiting_for_assignment", reason_text=self.unassigned_words)
         elif kind is EventKind.meeting_muted_by_host:
             await repo.append_event("bot.meeting.muted_by_host", room_id=self.room.id, detail={})
             if self.state is not None:
@@ -233,6 +258,25 @@ class BotSupervisor:
             await talk_time.record_signal(repo.db, self.room.id, kind.value, detail)
         elif kind in TIMELINE_EVENTS:
             await repo.append_event(f"bot.{kind.value}", room_id=self.room.id, detail=detail)
+
+    async def _student_declined(self, line: TranscriptDetail) -> None:
+        """A student asked the AI tutor to stop: its avatar stops and stays stopped; the professor is told."""
+        await self.avatar.declined_by_student()
+        await self.s.repository.append_event(
+            "room.student_declined", room_id=self.room.id, detail={"words": reason_words(STUDENT_DECLINED)}
+        )
+        if self.state is not None and self.state in IN_MEETING:
+            await self._set_status(RoomStatus.idle, reason=STUDENT_DECLINED, reason_text=reason_words(STUDENT_DECLINED))
+
+    async def _disclose(self, humans: list[str]) -> None:
+        """Students who arrived while the avatar is live hear at once that it is an AI, and how to decline."""
+        browser = self.attempt.browser
+        if browser is None or self.avatar.vendor_session is None:
+            return
+        words = disclosure(humans, self.session.professor.name)
+        with contextlib.suppress(Exception):
+            await browser.evaluate(SAY, words)
+        await self.s.repository.append_event("avatar.disclosed", room_id=self.room.id, detail={"words": words})
 
     def _speaker(self, line: TranscriptDetail) -> str:
         if line.role == "avatar":

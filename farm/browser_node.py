@@ -4,33 +4,41 @@ NodePool (farm/node_pool.py) places bots over several nodes. The farm talks to a
 BrowserNode interface.
 
 A BotBrowser is one Chromium with one page: the media bridge installed before any script, the report binding
-exposed (to the page's main frame only: a report from an iframe, such as a vendor SDK's, is ignored and noted
-once), console lines and page errors forwarded without URL query strings and within a per-bot budget, and
-crashes and disconnections signalled. Chromium gets an environment of what it needs, never the farm's own.
+exposed (taken from the bot page's own main frame only, while it shows the bot page, up to a size: a report
+from an iframe, a popup or a page the window was navigated to is refused and noted once per cause), console
+lines, page errors and the page's own error reports forwarded without secrets and within a per-bot budget, and
+crashes and disconnections signalled. Chromium, and the Playwright driver that launches it, get an environment
+of what they need, never the farm's own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, async_playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
 
 from farm.chromium import base_args, browser_env, chromium_executable, feature_args, sandboxed
 from farm.console_lines import ConsoleBudget, without_secrets
 from farm.orphans import owner_marker
+from farm.playwright_driver import start_playwright
+from state.vocabulary import EventKind
 
 log = logging.getLogger("avatarfarm.farm")
 
 MEDIA_BRIDGE = Path(__file__).resolve().parents[1] / "bot_page" / "js" / "media-bridge.js"
 REPORT_BINDING = "avatarfarmReport"
 EVALUATE_TIMEOUT_SECONDS = 15.0
+# The largest report a page may send: a heartbeat with its thumbnail (a 160 px JPEG) is well below it.
+MAX_REPORT_CHARS = 64 * 1024
 
 # Many bots on few cores: no throttling of a page nobody looks at, no GPU process of its own, and none of the
 # processes a bot never uses (each measured; README, "What a bot costs"):
@@ -61,6 +69,12 @@ TERMINAL_NOTICES = frozenset({"browser.disconnected", "node.lost"})
 ReportHandler = Callable[[dict[str, Any]], Awaitable[None] | None]
 NoticeHandler = Callable[[str, dict[str, Any]], None]
 ContextHook = Callable[[BrowserContext], None]
+
+
+def page_address(url: str) -> str:
+    """A page's origin and path: what stays of the bot page's URL while it is the bot page."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 @cache
@@ -126,26 +140,52 @@ class BrowserNode(Protocol):
 
 
 class _Dispatch:
-    """Routes a prepared browser's reports and notices to the bot that takes it (set when taken)."""
+    """Routes a prepared browser's reports and notices to the bot that takes it (set when taken).
+
+    A report is taken only from the bot's own page (not a popup it opened), from its main frame (not an iframe),
+    while that frame shows the bot page (not a page it navigated to), and when it is at most MAX_REPORT_CHARS
+    long; anything else is refused and noted once per cause. The page's own error reports go through the same
+    scrubber and budget as its console lines."""
 
     def __init__(self, console_budget: ConsoleBudget | None = None) -> None:
         self.on_report: ReportHandler | None = None
         self.on_notice: NoticeHandler | None = None
         self.gone = False  # the browser's end was told once (a crash or the node's loss), never twice
-        self.foreign_report_noted = False
+        self.page: Any = None  # the bot's page, once created
+        self.page_address: str | None = None  # the bot page's origin and path, once a bot takes the browser
+        self.refusals_noted: set[str] = set()
         self.console_budget = console_budget or ConsoleBudget()
         self._tell_dropped: asyncio.TimerHandle | None = None
+
+    def _refusal(self, frame: Any, page: Any, message: Any) -> str | None:
+        if page is None or page is not self.page:
+            return "from another window than the bot page (a popup)"
+        if frame != page.main_frame:
+            return "not from the bot page's main frame"
+        if self.page_address is None or page_address(str(getattr(frame, "url", "") or "")) != self.page_address:
+            return "from a page the bot's window was navigated to"
+        if not isinstance(message, dict):
+            return "not an object"
+        if len(json.dumps(message, default=str)) > MAX_REPORT_CHARS:
+            return f"longer than {MAX_REPORT_CHARS} characters"
+        return None
 
     async def report(self, source: Any, message: Any) -> None:
         frame = source.get("frame") if isinstance(source, dict) else None
         page = source.get("page") if isinstance(source, dict) else None
-        if page is None or frame != page.main_frame:
-            if not self.foreign_report_noted:
-                self.foreign_report_noted = True
+        why = self._refusal(frame, page, message)
+        if why is not None:
+            if why not in self.refusals_noted:
+                self.refusals_noted.add(why)
                 url = without_secrets(getattr(frame, "url", "") or "")
-                self.notice("page.report_ignored", {"why": "not from the bot page's main frame", "frame_url": url})
+                self.notice("page.report_ignored", {"why": why, "frame_url": url})
             return
-        if self.on_report is not None and isinstance(message, dict):
+        if message.get("type") == "event" and message.get("kind") == EventKind.page_error.value:
+            detail = message.get("detail")
+            text = detail.get("message") if isinstance(detail, dict) else None
+            self.page_text("page.error", {"message": without_secrets(str(text or ""))})
+            return
+        if self.on_report is not None:
             result = self.on_report(message)
             if asyncio.iscoroutine(result):
                 await result
@@ -213,7 +253,7 @@ class PlaywrightNode:
 
     async def start(self) -> None:
         if self._playwright is None:
-            self._playwright = await async_playwright().start()
+            self._playwright = await start_playwright()
             self._own_playwright = True
 
     async def _new_browser(self, playwright: Playwright) -> Browser:
@@ -291,6 +331,7 @@ class PlaywrightNode:
             await context.add_init_script(media_bridge_source())
             await context.expose_binding(REPORT_BINDING, dispatch.report)
             page = await context.new_page()
+            dispatch.page = page
             page.on("crash", lambda _: dispatch.notice("page.crashed", {}))
             page.on("pageerror", lambda error: _page_error(error, dispatch))
             page.on("console", lambda message: _console(message, dispatch))
@@ -321,6 +362,7 @@ class PlaywrightNode:
             prepared = await self._prepare()
         prepared.dispatch.on_report = on_report
         prepared.dispatch.on_notice = on_notice
+        prepared.dispatch.page_address = page_address(url)
         if not prepared.closed.is_set():
             self._open[id(prepared.dispatch)] = prepared.dispatch
         if before_load is not None:

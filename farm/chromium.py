@@ -4,10 +4,14 @@ Playwright's own; the renderer sandbox on unless running as root; Chromium featu
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+log = logging.getLogger("avatarfarm.farm")
+_told_unsandboxed = False
 
 SYSTEM_CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
@@ -110,8 +114,21 @@ def sandboxed(euid: int | None = None) -> bool:
     """Whether Chromium keeps its sandbox: always, except for root (where Chromium refuses to start with it).
 
     Playwright adds `--no-sandbox` itself unless told otherwise (its `chromiumSandbox` launch option, false by
-    default): every launch passes this as that option too."""
-    return (os.geteuid() if euid is None else euid) != 0
+    default): every launch passes this as that option too. Without it, one warning is logged per process."""
+    keeps = (os.geteuid() if euid is None else euid) != 0
+    if not keeps and euid is None:
+        _tell_unsandboxed()
+    return keeps
+
+
+def _tell_unsandboxed() -> None:
+    global _told_unsandboxed
+    if not _told_unsandboxed:
+        _told_unsandboxed = True
+        log.warning(
+            "running as root: bot browsers run without Chromium's renderer sandbox, so a renderer exploit reaches "
+            "this machine and its secrets; run avatarfarm as an unprivileged user (README, Security)"
+        )
 
 
 def sandbox_args(euid: int | None = None) -> list[str]:

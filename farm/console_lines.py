@@ -1,6 +1,7 @@
-"""What a bot page's console lines and errors become before the farm stores them: URLs without their query
-strings and fragments (LiveKit access tokens, signatures and bot tickets travel there), and at most a burst of
-lines then a steady few per interval for each bot, with one line saying how many were dropped."""
+"""What a bot page's console lines, errors and own reports become before the farm stores them: URLs without
+their query strings and fragments (LiveKit access tokens, signatures and bot tickets travel there), no bot
+ticket, bearer token, JWT or other long opaque token, and at most a burst of lines then a steady few per
+interval for each bot, with one line saying how many were dropped."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 # Absolute URLs (http, https, ws, wss, blob:…): everything from the first ? or # to the end of the URL goes.
 _ABSOLUTE_URL = re.compile(r"""((?:blob:)?(?:https?|wss?)://[^\s?#'"<>`]*)[?#][^\s'"<>`]*""", re.IGNORECASE)
@@ -15,7 +17,15 @@ _ABSOLUTE_URL = re.compile(r"""((?:blob:)?(?:https?|wss?)://[^\s?#'"<>`]*)[?#][^
 _QUERY = re.compile(r"""\?[A-Za-z0-9_.\-\[\]%]+=[^\s'"<>`]*""")
 # The bot page's own one-time URL carries its ticket in the path.
 _BOT_TICKET = re.compile(r"/bot/[A-Za-z0-9_\-]{8,}")
+# Credentials that travel outside URLs: an Authorization header's value, a JWT (LiveKit and LiveAvatar session
+# tokens, Zoom's meeting signature), a webhook secret, and any long run of token characters mixing letters and
+# digits (API keys, opaque tokens); ids such as UUIDs (36 characters) stay.
+_BEARER = re.compile(r"\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+", re.IGNORECASE)
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]*)?")
+_WEBHOOK_SECRET = re.compile(r"\bwhsec_[A-Za-z0-9+/=]+")
+_LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9_\-])(?=[A-Za-z0-9_\-]*[0-9])(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{40,}")
 REMOVED = "?…"
+HIDDEN = "…"
 TEXT_LIMIT = 500
 
 BURST = 30
@@ -24,11 +34,32 @@ INTERVAL_SECONDS = 60.0
 
 
 def without_secrets(text: str) -> str:
-    """`text` with every URL's query string and fragment, and any bot ticket, removed; at most 500 characters."""
+    """`text` with every URL's query string and fragment, any bot ticket and any bearer-like token removed; at
+    most 500 characters."""
     text = _ABSOLUTE_URL.sub(lambda m: m.group(1) + REMOVED, text)
     text = _QUERY.sub(REMOVED, text)
     text = _BOT_TICKET.sub("/bot/…", text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {HIDDEN}", text)
+    text = _JWT.sub(HIDDEN, text)
+    text = _WEBHOOK_SECRET.sub(HIDDEN, text)
+    text = _LONG_TOKEN.sub(HIDDEN, text)
     return text[:TEXT_LIMIT]
+
+
+def scrubbed(value: Any, *, depth: int = 4) -> Any:
+    """A report's detail as the farm stores it: every text through without_secrets, nesting kept to `depth`
+    levels and every list or object to its first 50 entries."""
+    if isinstance(value, str):
+        return without_secrets(value)
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    if depth <= 0:
+        return HIDDEN
+    if isinstance(value, dict):
+        return {without_secrets(str(k))[:100]: scrubbed(v, depth=depth - 1) for k, v in list(value.items())[:50]}
+    if isinstance(value, list | tuple):
+        return [scrubbed(v, depth=depth - 1) for v in list(value)[:50]]
+    return without_secrets(str(value))
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any
 from farm.bot_tickets import BotTickets
 from farm.browser_node import PlaywrightNode
 from farm.capacity import Capacity
+from farm.context_cleanup import delete_contexts
 from farm.credit_budget import budget_spent, budget_words
 from farm.errors import FarmError, RoomNotReady, SessionRefuses
 from farm.live_media import LiveMedia, LiveMediaStore
@@ -258,6 +259,7 @@ class Farm:
                 await runner.cancel()
                 self._forget(runner.room_id)
         await self.repository.end_open_rooms(session_id, reason="session_ended")
+        await delete_contexts(self.repository, self.services.liveavatar, session_id)
 
     def _runner(self, room_id: str) -> RoomRunner:
         runner = self._runners.get(room_id)
@@ -375,6 +377,7 @@ class Farm:
             )
         if reaped:
             await self.repository.append_event("farm.reaped", detail={"vendor_sessions": reaped})
+        await delete_contexts(self.repository, client)
 
     async def meter(self) -> None:
         """Refresh minutes and credits of live avatars from the vendor; enforce the session credit budget."""

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from playwright.async_api import Playwright, async_playwright
+from playwright.async_api import Playwright
 
 from farm.browser_node import (
     BotBrowser,
@@ -31,6 +31,7 @@ from farm.browser_node import (
     PlaywrightNode,
     ReportHandler,
 )
+from farm.playwright_driver import start_playwright
 from farm.remote_node import RemoteBrowserNode
 from farm.settings import Settings
 
@@ -94,7 +95,7 @@ class NodePool:
 
     async def start(self) -> None:
         if self._playwright is None:
-            self._playwright = await async_playwright().start()
+            self._playwright = await start_playwright()
             for node in self._nodes.values():
                 node.use(self._playwright)
         await self._resolve()

@@ -1,9 +1,10 @@
 """`avatarfarm node`: a browser node — Playwright's own browser server, guarded by a token, launching
 Chromium with the farm's flags. The farm connects to it with `chromium.connect(ws://HOST:PORT/)`.
 
-Playwright's server (the driver's `run-server`) launches one browser per connection, but it trusts whatever
-launch options the client sends only with `--unsafe`, and it answers `GET /json` with its endpoint path to
-anyone, so it cannot be exposed as is. It runs on a private loopback port instead, and this process fronts it:
+Playwright's server launches one browser per connection, and takes the client's launch options (executable,
+flags) only when told to trust its clients; its own `run-server` listens on TCP and answers `GET /json` with
+its endpoint path to anyone, so any local process could launch what it likes. It runs instead on a Unix socket
+in a directory only the node's user may enter (farm/node_playwright_server.mjs), and this process fronts it:
 
 * every WebSocket upgrade must carry `Authorization: Bearer <token>` (compared in constant time); a wrong or
   missing token is answered 401 before anything reaches Playwright;
@@ -33,11 +34,13 @@ import json
 import logging
 import os
 import re
-import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright._impl._driver import compute_driver_executable, get_driver_env
@@ -46,6 +49,8 @@ from farm.chromium import base_args, browser_env, chromium_executable, sandboxed
 from farm.orphans import kill_browsers_of, owner_marker
 
 log = logging.getLogger("avatarfarm.node")
+
+PLAYWRIGHT_SERVER = Path(__file__).with_name("node_playwright_server.mjs")
 
 PAGE_ORIGIN_HEADER = "x-avatarfarm-page-origin"
 HEAD_LIMIT = 16 * 1024
@@ -117,8 +122,8 @@ class BrowserNodeServer:
     def __init__(self, config: NodeConfig) -> None:
         self.config = config
         self._driver: asyncio.subprocess.Process | None = None
-        self._internal_port = 0
-        self._internal_path = "/" + secrets.token_urlsafe(24)
+        self._socket_dir: str | None = None
+        self._socket_path = ""
         self._server: asyncio.Server | None = None
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self.bots = 0
@@ -139,10 +144,17 @@ class BrowserNodeServer:
 
     async def _start_driver(self) -> None:
         node, cli = compute_driver_executable()
-        command = [node, cli, "run-server", "--host", "127.0.0.1", "--port", "0", "--path", self._internal_path]
-        command.append("--unsafe")  # reachable only from here, and only with the options this node writes
+        self._socket_dir = tempfile.mkdtemp(prefix="avatarfarm-node-")  # mode 0700: only this user may enter
+        socket_path = os.path.join(self._socket_dir, "playwright.sock")
+        core = str(Path(cli).parent / "lib" / "coreBundle.js")
         self._driver = await asyncio.create_subprocess_exec(
-            *command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=driver_env()
+            node,
+            str(PLAYWRIGHT_SERVER),
+            core,
+            socket_path,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=driver_env(),
         )
         assert self._driver.stdout is not None
         try:
@@ -150,10 +162,10 @@ class BrowserNodeServer:
         except TimeoutError:
             line = b""
         text = line.decode(errors="replace").strip()
-        if not text.startswith("Listening on ws://"):
+        if not text.startswith(f"Listening on {socket_path}"):
             self._driver.kill()
             raise RuntimeError(f"Playwright's browser server did not start ({text or 'no output'})")
-        self._internal_port = urlsplit(text.removeprefix("Listening on ")).port or 0
+        self._socket_path = socket_path
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -171,6 +183,9 @@ class BrowserNodeServer:
             except TimeoutError:
                 driver.kill()
                 await driver.wait()
+        if self._socket_dir is not None:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+            self._socket_dir = None
         left = kill_browsers_of(os.getpid())
         if left:
             log.warning("killed %d browser(s) still running at node stop", len(left))
@@ -242,14 +257,14 @@ class BrowserNodeServer:
         await self._splice(request, reader, writer)
 
     async def _splice(self, request: _Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self._internal_port)
+        upstream_reader, upstream_writer = await asyncio.open_unix_connection(self._socket_path)
         headers = [(k, v) for k, v in request.headers if k.lower() not in REPLACED_HEADERS]
         headers += [
-            ("Host", f"127.0.0.1:{self._internal_port}"),
+            ("Host", "localhost"),
             ("x-playwright-browser", "chromium"),
             ("x-playwright-launch-options", json.dumps(self.launch_options(_insecure_page_origin(request)))),
         ]
-        head = f"GET {self._internal_path} {request.version}\r\n"
+        head = f"GET / {request.version}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
         upstream_writer.write(head.encode("latin-1"))
         self.bots += 1
@@ -271,10 +286,16 @@ class BrowserNodeServer:
                 await upstream_writer.wait_closed()
 
 
+# The certificate authorities Node.js adds to its own (a private CA of browser nodes reached over wss://).
+DRIVER_ENV_NAMES = ("NODE_EXTRA_CA_CERTS",)
+
+
 def driver_env() -> dict[str, str]:
-    """The environment of Playwright's server, and so of every Chromium it launches: the browser's allow-list
-    plus Playwright's own variables (PW_*, PLAYWRIGHT_*, such as where its browsers are installed)."""
-    playwright_own = {k: v for k, v in get_driver_env().items() if k.startswith(("PW_", "PLAYWRIGHT_"))}
+    """The environment of a Playwright driver, and so of every Chromium it launches: the browser's allow-list
+    plus Playwright's own variables (PW_*, PLAYWRIGHT_*, such as where its browsers are installed) and the
+    extra CA certificates Node.js should trust (NODE_EXTRA_CA_CERTS)."""
+    driver = get_driver_env()
+    playwright_own = {k: v for k, v in driver.items() if k.startswith(("PW_", "PLAYWRIGHT_")) or k in DRIVER_ENV_NAMES}
     return {**browser_env(), **playwright_own}
 
 

@@ -1,6 +1,8 @@
 """The messages between a bot page and the farm, typed: what the page reports through the Playwright binding
 (`window.avatarfarmReport`, see bot_page/js/reporter.js) and the commands the farm sends with `page.evaluate`
-(`window.avatarfarm.*`, see bot_page/js/bot.js). A report that does not parse is recorded, never trusted.
+(`window.avatarfarm.*`, see bot_page/js/bot.js). A report that does not parse is recorded, never trusted; the
+texts of a report that does are scrubbed of URL query strings, tickets and tokens (farm/console_lines.py) before
+anything stores them, except what people said (transcripts, the host's broadcasts), which is kept as said.
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from farm.console_lines import scrubbed, without_secrets
 from state.vocabulary import BOT_STATES, AvatarRelease, AvatarWant, EventKind, RoomStatus
 
 _TEXT_LIMIT = 4000
+# Events whose texts are people's words: kept as said (their own models cap their length).
+_SPOKEN = frozenset({EventKind.transcript, EventKind.meeting_broadcast})
 
 
 class _Message(BaseModel):
@@ -80,9 +85,15 @@ def parse_report(message: dict[str, Any]) -> StateReport | EventReport | Heartbe
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        raise BadReport(f"{where}: {first.get('msg')}") from None
-    if isinstance(report, StateReport) and report.state not in BOT_STATES:
-        raise BadReport(f"state: a page cannot report {report.state.value!r}")
+        raise BadReport(without_secrets(f"{where}: {first.get('msg')}")) from None
+    if isinstance(report, StateReport):
+        if report.state not in BOT_STATES:
+            raise BadReport(f"state: a page cannot report {report.state.value!r}")
+        if report.reason_text is not None:
+            report.reason_text = without_secrets(report.reason_text)
+        report.detail = scrubbed(report.detail)
+    elif isinstance(report, EventReport) and report.kind not in _SPOKEN:
+        report.detail = scrubbed(report.detail)
     return report
 
 
@@ -100,6 +111,10 @@ class AvatarWanted(_Message):
     why: AvatarWant
     humans: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=300)
     room: str | None = None
+
+
+class StudentsArrived(_Message):
+    humans: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=300)
 
 
 class AvatarReleased(_Message):

@@ -34,6 +34,7 @@ from state.repository import NotFound, Repository, RoomClosed
 log = logging.getLogger("avatarfarm.farm")
 
 HEARTBEAT_TIMEOUT_SECONDS = 10.0
+PRESENCE_POLL_SECONDS = 5.0  # how often a room waiting for the professor asks Zoom where they are
 STABLE_SECONDS = 120.0  # a bot in the meeting this long has proven itself: its failures budget starts again
 
 
@@ -58,6 +59,8 @@ class FarmServices:
     owned_avatar_rows: set[str] = field(default_factory=set)
     # Clean-ups that must finish even when their runner is cancelled (they stop billing): shutdown awaits them.
     cleanups: set[asyncio.Task[None]] = field(default_factory=set)
+    # Meetings known to need an OBF token (a room was refused without one): other rooms join with one at once.
+    obf_meetings: set[str] = field(default_factory=set)
 
     def keep(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Run `work` to its end whatever happens to its caller; `Farm.stop` waits for it."""
@@ -139,12 +142,18 @@ class RoomRunner:
 
     async def _run(self, first_status_reason: str | None) -> None:
         failures = 0
+        last_reason, repeats = None, 0
         try:
             if first_status_reason:
                 await self._status(
                     RoomStatus.recovering, reason=first_status_reason, reason_text=words(first_status_reason)
                 )
             while True:
+                if self._uses_obf() and await self._wait_for_professor(after_refusal=False):
+                    # Joining on the professor's behalf: not before they are in a meeting (no refused join, no
+                    # e-mail to the host).
+                    await self._final_status_for_command()
+                    return
                 outcome = await self._one_attempt()
                 if outcome is None:  # told to stop before the attempt could start
                     await self._final_status_for_command()
@@ -159,6 +168,8 @@ class RoomRunner:
                     failures = 0
                 if spends_budget(outcome.reason):
                     failures += 1
+                repeats = repeats + 1 if outcome.reason == last_reason else 1
+                last_reason = outcome.reason
                 decision = decide(
                     outcome.reason,
                     page_words=outcome.words,
@@ -166,12 +177,22 @@ class RoomRunner:
                     budget=self.s.retry_budget,
                     obf_tried=self._obf_tried,
                     can_get_obf=self.s.zoom is not None and await self._has_grant(),
+                    repeats=repeats,
                 )
                 await self._status(decision.status, reason=decision.reason, reason_text=decision.reason_text)
                 if decision.action is Action.stop:
                     return
                 if decision.action is Action.relaunch_with_obf:
                     self._obf_tried = True
+                    self.s.obf_meetings.add(self.session.meeting.number or "")
+                if decision.action is Action.wait_for_professor:
+                    # Refused for the professor's absence (4017): their presence showed "in a meeting" but not
+                    # this one, so wait until it changes. Removed because they left (4019): wait until they are
+                    # in a meeting again.
+                    refused = outcome.reason == "authorizer_absent"
+                    if await self._wait_for_professor(after_refusal=refused):
+                        await self._final_status_for_command()
+                        return
                 if decision.delay and await self._sleep(decision.delay):
                     await self._final_status_for_command()
                     return
@@ -210,6 +231,46 @@ class RoomRunner:
 
     def _stop_command(self) -> str | None:
         return self._command if self._command in ("shutdown", "session_ended", "leave", "budget_reached") else None
+
+    def _uses_obf(self) -> bool:
+        return self.s.zoom is not None and (
+            self._obf_tried or (self.session.meeting.number or "") in self.s.obf_meetings
+        )
+
+    async def _wait_for_professor(self, *, after_refusal: bool) -> bool:
+        """Wait, saying so on the room, until the professor is in a meeting (after a refusal: until their presence
+        goes from not in a meeting to in one), or a restart; True when a stop command arrived meanwhile."""
+        assert self.s.zoom is not None
+        seen_absent = not after_refusal
+        said = False
+        while True:
+            try:
+                present = await self.s.zoom.professor_in_a_meeting()
+            except Exception as exc:
+                # Presence unknown (say, the app lacks the user:read:presence_status scope): join and let Zoom
+                # answer; after a refusal, wait for a restart rather than risk another e-mail to the host.
+                log.warning("room %s: the professor's Zoom presence is unknown: %s", self.room_id, exc)
+                if not after_refusal:
+                    return False
+                present = False
+            if present and seen_absent:
+                return False
+            seen_absent = seen_absent or not present
+            if not said:
+                await self._status(
+                    RoomStatus.recovering,
+                    reason="waiting_for_professor",
+                    reason_text=words("waiting_for_professor"),
+                )
+                said = True
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(PRESENCE_POLL_SECONDS):
+                    await self._wake.wait()
+            if self._stop_command() is not None:
+                return True
+            if self._command == "restart":
+                return False
 
     async def _has_grant(self) -> bool:
         return await self.s.repository.zoom_grant() is not None
@@ -274,7 +335,7 @@ class RoomRunner:
             session=session,
             room=room,
             bot_id=attempt.bot_id,
-            with_obf=self._obf_tried,
+            with_obf=self._uses_obf(),
             on_report=lambda message: attempt.post("report", message),
             on_notice=lambda kind, detail: attempt.post("notice", {"kind": kind, **detail}),
         )

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from farm.credential_strength import weakness
+
 ENV_PREFIX = "AVATARFARM_"
 
 # The simulated services' defaults. The fakes (fakes/zoom, fakes/liveavatar) start with the same values,
@@ -36,8 +38,6 @@ BOTS_PER_CORE = 3
 MIB_PER_BOT = 400
 
 
-# A browser node's token guards a server that launches browsers: long enough not to be guessed.
-MIN_NODE_TOKEN = 16
 NODE_URL_SCHEMES = ("ws", "wss", "dns+ws", "dns+wss")
 DEFAULT_NODE_MAX_BOTS = 4
 
@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     avatar_start: Literal["on_human", "on_join"] = "on_human"
     # Minutes without speech in the room after which the avatar is paused (its billing stops).
     avatar_idle_minutes: Annotated[float, Field(gt=0, le=240)] = 3.0
+    # Largest course-material upload (POST /api/materials), in megabytes; refused (413) while it streams in.
+    max_upload_mb: Annotated[float, Field(gt=0, le=1024)] = 25.0
 
     # Webhooks (Standard Webhooks): receivers as a comma list; the signing secret (whsec_…) is generated under
     # DATA_DIR when unset. Failed deliveries are retried with exponential backoff within the budget.
@@ -123,10 +125,24 @@ class Settings(BaseSettings):
     webhook_first_retry_seconds: Annotated[float, Field(gt=0)] = 5.0
     webhook_max_retry_seconds: Annotated[float, Field(gt=0)] = 3600.0
     webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+    # Plain http:// receivers other than loopback are refused unless this says the network is trusted.
+    webhook_allow_http: bool = False
     # Browser nodes (`avatarfarm node`) on other machines; none means browsers run beside the manager.
     browser_nodes: str = ""
     browser_node_token: SecretStr | None = None
     node_max_bots: Annotated[int, Field(ge=1, le=1000)] = DEFAULT_NODE_MAX_BOTS
+
+    # What one client may send and hold open (api/request_guard.py): a JSON or form body's size in bytes;
+    # routes that take uploads name their own larger cap in BODY_LIMITS ({"METHOD /path/{param}": bytes},
+    # merged over api/body_limits.py's defaults); requests and event streams open at once per client address.
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
+    body_limits: dict[str, Annotated[int, Field(ge=1024)]] = Field(default_factory=dict)
+    max_requests_per_client: Annotated[int, Field(ge=1, le=10_000)] = 256
+    max_streams_per_client: Annotated[int, Field(ge=1, le=1000)] = 32
+    # Days after a session ended that what its students said (transcripts, events, names) is kept (state/retention.py).
+    retention_days: Annotated[float, Field(gt=0, le=3650)] = 180.0
+    # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For/-Proto/-Host are believed.
+    trusted_proxies: str = ""
 
     @model_validator(mode="after")
     def _fill_mode_defaults(self) -> Self:
@@ -163,6 +179,12 @@ class Settings(BaseSettings):
         for url in self.webhook_targets:
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{ENV_PREFIX}WEBHOOK_URLS: each URL must start with http:// or https:// ({url!r})")
+            host = urlsplit(url).hostname or ""
+            if url.startswith("http://") and not is_loopback_host(host) and not self.webhook_allow_http:
+                raise ValueError(
+                    f"{ENV_PREFIX}WEBHOOK_URLS: {host} would get students' names and words in the clear over "
+                    f"http://; use https://, or set {ENV_PREFIX}WEBHOOK_ALLOW_HTTP=true if that network is yours"
+                )
         if self.webhook_secret is not None and not valid_webhook_secret(self.webhook_secret.get_secret_value()):
             raise ValueError(f"{ENV_PREFIX}WEBHOOK_SECRET must be whsec_ followed by base64 (24 to 64 random bytes)")
         for name in ("zoom_api_base", "zoom_oauth_base", "liveavatar_api_base", "public_base_url"):
@@ -171,8 +193,37 @@ class Settings(BaseSettings):
                 if not value.startswith(("http://", "https://")):
                     raise ValueError(f"{ENV_PREFIX}{name.upper()} must start with http:// or https:// (got {value!r})")
                 setattr(self, name, value.rstrip("/"))
+        self._check_credentials()
+        for item in self.trusted_proxies.split(","):
+            try:
+                if item.strip():
+                    ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{ENV_PREFIX}TRUSTED_PROXIES: {item.strip()!r} is not an IP address or network (like 10.0.0.0/8)"
+                ) from None
+        for route in self.body_limits:
+            method, _, path = route.partition(" ")
+            if not method.isalpha() or not path.startswith("/") or " " in path:
+                raise ValueError(
+                    f"{ENV_PREFIX}BODY_LIMITS: {route!r} is not 'METHOD /path' (like 'POST /api/materials')"
+                )
         self._check_nodes()
         return self
+
+    def _check_credentials(self) -> None:
+        """Our own credentials carry 128 bits; no credential is a placeholder (deploy/kubernetes/secret.yaml's).
+        The message names the variable, never the value."""
+        ours = ("api_token", "browser_node_token", "webhook_secret")
+        vendors = ("zoom_sdk_key", "zoom_sdk_secret", "zoom_oauth_client_id", "zoom_oauth_client_secret")
+        for name in (*ours, *vendors, "liveavatar_api_key", "secret_key"):
+            value = getattr(self, name)
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if not text:
+                continue
+            why = weakness(text)
+            if why is not None and (name in ours or why.startswith("is a placeholder")):
+                raise ValueError(f"{ENV_PREFIX}{name.upper()} {why}")
 
     def _check_nodes(self) -> None:
         urls = self.browser_node_urls
@@ -182,12 +233,8 @@ class Settings(BaseSettings):
             parts = urlsplit(url)
             if parts.scheme not in NODE_URL_SCHEMES or not parts.hostname or parts.port is None:
                 raise ValueError(f"{ENV_PREFIX}BROWSER_NODES: {url!r} is not ws://HOST:PORT/ or dns+ws://NAME:PORT/")
-        token = self.browser_node_token.get_secret_value() if self.browser_node_token else ""
-        if len(token) < MIN_NODE_TOKEN:
-            raise ValueError(
-                f"{ENV_PREFIX}BROWSER_NODE_TOKEN of at least {MIN_NODE_TOKEN} characters is required "
-                f"when {ENV_PREFIX}BROWSER_NODES is set"
-            )
+        if self.browser_node_token is None or not self.browser_node_token.get_secret_value():
+            raise ValueError(f"{ENV_PREFIX}BROWSER_NODE_TOKEN is required when {ENV_PREFIX}BROWSER_NODES is set")
         page_host = urlsplit(self.base_url).hostname or ""
         remote = [url for url in urls if not is_loopback_host(urlsplit(url).hostname or "")]
         if is_loopback_host(page_host) and remote:
@@ -195,6 +242,11 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}PUBLIC_BASE_URL: browsers on {urlsplit(remote[0]).hostname} cannot load bot pages "
                 f"from {self.base_url} (a loopback address); set it to an address the browser nodes can reach"
             )
+
+    @property
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        items = (item.strip() for item in self.trusted_proxies.split(","))
+        return [ipaddress.ip_network(item, strict=False) for item in items if item]
 
     @property
     def browser_node_urls(self) -> list[str]:
@@ -210,6 +262,10 @@ class Settings(BaseSettings):
         """The webhook receiver URLs (AVATARFARM_WEBHOOK_URLS, comma-separated), without duplicates."""
         urls = [part.strip() for part in self.webhook_urls.split(",") if part.strip()]
         return tuple(dict.fromkeys(urls))
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
 
     @property
     def database_path(self) -> Path:

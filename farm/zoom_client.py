@@ -14,6 +14,7 @@ import asyncio
 import base64
 import hashlib
 import secrets
+import string
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -67,8 +68,25 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
 
 
+# Zoom's presence status of a user who is in a meeting.
+PRESENCE_IN_MEETING = "In_A_Zoom_Meeting"
+
+
 class ZoomNotAuthorized(Exception):
     """No professor has authorized avatarfarm with Zoom yet (needed for OBF tokens and creating meetings)."""
+
+
+# Zoom takes passcodes of up to 10 characters; letters and digits pass its default passcode rules.
+PASSCODE_LENGTH = 10
+_PASSCODE_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_meeting_passcode() -> str:
+    """A random meeting passcode with at least one letter and one digit (about 59 bits)."""
+    while True:
+        passcode = "".join(secrets.choice(_PASSCODE_ALPHABET) for _ in range(PASSCODE_LENGTH))
+        if any(c.isdigit() for c in passcode) and any(c.isalpha() for c in passcode):
+            return passcode
 
 
 class ZoomClient:
@@ -202,7 +220,15 @@ class ZoomClient:
         body = await self._get("/v2/users/me/token", access, type="onbehalf", meeting_id=meeting_number)
         return str(body["token"])
 
+    async def professor_in_a_meeting(self) -> bool:
+        """Whether the authorizing professor is in a Zoom meeting now (their presence status; the app needs the
+        user:read:presence_status scope). It cannot tell which meeting: see RoomRunner._wait_for_professor."""
+        access = await self._access_token()
+        body = await self._get("/v2/users/me/presence_status", access)
+        return str(body.get("status")) == PRESENCE_IN_MEETING
+
     async def create_meeting(self, *, topic: str, rooms: list[str], passcode: str | None = None) -> CreatedMeeting:
+        """Create a meeting of the professor's account, with `passcode`, else a new random one."""
         access = await self._access_token()
         payload: dict[str, Any] = {
             "topic": topic,
@@ -213,8 +239,8 @@ class ZoomClient:
                 "breakout_room": {"enable": True, "rooms": [{"name": name, "participants": []} for name in rooms]},
             },
         }
-        if passcode:
-            payload["password"] = passcode
+        # A meeting we create is never open to whoever guesses its number: it gets a passcode.
+        payload["password"] = passcode or new_meeting_passcode()
 
         async def once() -> Any:
             response = await send(

@@ -190,3 +190,54 @@ class TranscriptLine:
     text: str
     time: float
     source: str = "live"  # live (from the bot page) or vendor (filled in from LiveAvatar's transcript)
+
+
+class MaterialKind(StrEnum):
+    """The kinds of course material avatarfarm reads."""
+
+    pdf = "pdf"
+    pptx = "pptx"
+    docx = "docx"
+    markdown = "markdown"
+    text = "text"
+
+
+@dataclass(frozen=True)
+class Material:
+    """An uploaded file of a course: its text is kept as passages, the file itself under DATA_DIR by its hash."""
+
+    id: str
+    course: str
+    filename: str
+    kind: MaterialKind
+    sha256: str
+    size: int
+    units: int  # pages, slides or sections
+    passages: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of a material's text that keeps where it came from (file, and page or slide)."""
+
+    id: int
+    material_id: str
+    filename: str
+    location: str | None
+    text: str
+
+    @property
+    def source(self) -> str:
+        """How the avatar cites it: "algorithms-notes.pdf, p. 28"."""
+        return f"{self.filename}, {self.location}" if self.location else self.filename
+
+
+@dataclass(frozen=True)
+class GivenPassage:
+    """A passage an avatar session's context held (source and excerpt copied: true after a material is gone)."""
+
+    passage_id: int | None
+    source: str
+    excerpt: str
+    pinned: bool

@@ -66,6 +66,19 @@ def create_private(path: Path, text: str) -> bool:
     return True
 
 
+def replace_private(path: Path, text: str) -> None:
+    """Replace a private file's content: written to a new private file beside it, then renamed over it (a link
+    at `path` is replaced, never followed)."""
+    ensure_private_dir(path.parent)
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.new")
+    with contextlib.suppress(FileNotFoundError):
+        fresh.unlink()
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(fresh, path)
+
+
 def secure_database_files(database: Path) -> None:
     """DATA_DIR 0700 and the SQLite file with its -wal/-shm/-journal companions 0600.
 

@@ -2,7 +2,7 @@
 questions the students asked, what it cost, and what went wrong (restarts and failures, in words); and the
 session's totals. Everything is derived from what the store already holds: room.status events (live time,
 incidents), talk spans (talk time), transcript lines (questions, and talk time where no span was measured),
-avatar sessions (minutes, credits).
+avatar sessions (minutes, credits), and the course passages each avatar start was given.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from state.database import Database, Reader
-from state.models import Room, RoomStatus, Session
+from state.materials_repository import given_passages_in
+from state.models import GivenPassage, Room, RoomStatus, Session
 from state.talk_time import MAX_SPAN_SECONDS
 
 # Where no speaking signal was measured, talk time is estimated from the words said at a classroom pace.
@@ -58,6 +59,15 @@ class Incident:
 
 
 @dataclass(frozen=True)
+class AvatarStart:
+    """The course passages one avatar session's context held."""
+
+    avatar_session_id: str
+    requested_at: float
+    passages: tuple[GivenPassage, ...]
+
+
+@dataclass(frozen=True)
 class RoomReport:
     room_id: str
     name: str
@@ -76,6 +86,7 @@ class RoomReport:
     restarts: int
     failures: int
     incidents: tuple[Incident, ...]
+    avatar_starts: tuple[AvatarStart, ...] = ()  # those whose context held course passages
 
 
 @dataclass(frozen=True)
@@ -203,6 +214,11 @@ async def _room_report(reader: Reader, room: Room, now: float) -> RoomReport:
     for role, said in (("student", student_lines), ("avatar", avatar_lines)):
         measured = _span_seconds(spans, role, end)
         talk[role] = TalkTime(measured, True) if measured is not None else TalkTime(_estimated(said), not said)
+    given = await given_passages_in(reader, room_id)
+    requested = {
+        row["id"]: row["created_at"]
+        for row in await reader.fetchall("SELECT id, created_at FROM avatar_sessions WHERE room_id = ?", (room_id,))
+    }
     return RoomReport(
         room_id=room_id,
         name=room.name,
@@ -221,6 +237,7 @@ async def _room_report(reader: Reader, room: Room, now: float) -> RoomReport:
         restarts=restarts,
         failures=failures,
         incidents=tuple(sorted(incidents, key=lambda i: i.time)),
+        avatar_starts=tuple(AvatarStart(av, requested.get(av, 0.0), tuple(g)) for av, g in given.items()),
     )
 
 

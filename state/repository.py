@@ -8,6 +8,7 @@ from state.avatar_sessions_repository import AvatarSessionsRepository
 from state.bots_repository import BotsRepository
 from state.database import Database
 from state.events_repository import EventsRepository
+from state.materials_repository import MaterialsRepository
 from state.rows import IdempotencyConflict, NotFound, RoomClosed, new_id
 from state.sessions_repository import SessionsRepository
 from state.transcripts_repository import TranscriptsRepository
@@ -23,6 +24,7 @@ class Repository(
     BotsRepository,
     AvatarSessionsRepository,
     ZoomGrantsRepository,
+    MaterialsRepository,
 ):
     def __init__(self, db: Database) -> None:
         self.db = db

@@ -81,13 +81,14 @@ def room_of(row: sqlite3.Row) -> Room:
     )
 
 
-def session_of(row: sqlite3.Row, rooms: tuple[Room, ...]) -> Session:
+def session_of(row: sqlite3.Row, rooms: tuple[Room, ...], *, passcode: str | None) -> Session:
+    """The session of a row; `passcode` is the meeting passcode already decrypted (it is stored encrypted)."""
     return Session(
         id=row["id"],
         status=SessionStatus(row["status"]),
         meeting=Meeting(
             number=row["meeting_number"],
-            passcode=row["meeting_passcode"],
+            passcode=passcode,
             topic=row["meeting_topic"],
             create=bool(row["create_meeting"]),
         ),

@@ -15,17 +15,63 @@ from state.models import (
     Usage,
 )
 from state.rows import ROOM_SELECT, IdempotencyConflict, NotFound, RoomClosed, json_text, new_id, room_of, session_of
+from state.secret_box import ENV_NAME, SecretBox, SecretKeyError, is_encrypted
+from state.zoom_grants_repository import NoSecretBox
 
 
 class SessionsRepository:
     db: Database
+
+    # Meeting passcodes are stored encrypted with the repository's SecretBox (state/secret_box.py), like the
+    # Zoom tokens; the box is given at start-up (ZoomGrantsRepository.use_secret_box).
+    _secret_box: SecretBox | None = None
+
+    def _sealed_passcode(self, passcode: str | None) -> str | None:
+        if passcode is None or self._secret_box is None:
+            return passcode
+        return self._secret_box.encrypt(passcode)
+
+    def _opened_passcode(self, stored: str | None) -> str | None:
+        if stored is None or not is_encrypted(stored):
+            return stored
+        if self._secret_box is None:
+            raise NoSecretBox("the repository has no SecretBox: call use_secret_box() at start-up")
+        return self._secret_box.decrypt(stored)
+
+    async def encrypt_stored_passcodes(self) -> int:
+        """Encrypt with the box's first key every meeting passcode stored in plaintext or under an older key;
+        returns how many sessions changed. Raises SecretKeyError (one line) when one cannot be decrypted."""
+        box = self._secret_box
+        if box is None:
+            raise NoSecretBox("the repository has no SecretBox: call use_secret_box() at start-up")
+        changed = 0
+        async with self.db.transaction() as tx:
+            await tx.execute("PRAGMA secure_delete = ON")
+            rows = await tx.fetchall("SELECT id, meeting_passcode FROM sessions WHERE meeting_passcode IS NOT NULL")
+            for row in rows:
+                stored = row["meeting_passcode"]
+                if box.is_current(stored):
+                    continue
+                try:
+                    plain = box.decrypt(stored)
+                except SecretKeyError:
+                    raise SecretKeyError(
+                        f"stored meeting passcodes cannot be decrypted with the key from {box.source}: put the key "
+                        f"they were written with back into {ENV_NAME} (new key first, old keys after, comma-separated)"
+                    ) from None
+                await tx.execute(
+                    "UPDATE sessions SET meeting_passcode = ? WHERE id = ?", (box.encrypt(plain), row["id"])
+                )
+                changed += 1
+        return changed
 
     async def _load_session(self, reader: Reader, session_id: str) -> Session | None:
         row = await reader.fetchone("SELECT * FROM sessions WHERE id = ?", (session_id,))
         if row is None:
             return None
         rooms = await reader.fetchall(ROOM_SELECT + " WHERE r.session_id = ? ORDER BY r.position", (session_id,))
-        return session_of(row, tuple(room_of(r) for r in rooms))
+        passcode = self._opened_passcode(row["meeting_passcode"])
+        return session_of(row, tuple(room_of(r) for r in rooms), passcode=passcode)
 
     async def get_session(self, session_id: str) -> Session | None:
         async with self.db.snapshot() as reader:
@@ -109,7 +155,7 @@ class SessionsRepository:
                 (
                     session_id,
                     new.meeting.number,
-                    new.meeting.passcode,
+                    self._sealed_passcode(new.meeting.passcode),
                     new.meeting.topic,
                     int(new.meeting.create),
                     json_text(asdict(new.professor)),
@@ -284,7 +330,7 @@ class SessionsRepository:
         async with self.db.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE sessions SET meeting_number = ?, meeting_passcode = ?, updated_at = ? WHERE id = ?",
-                (number, passcode, tx.now, session_id),
+                (number, self._sealed_passcode(passcode), tx.now, session_id),
             )
             if not changed:
                 raise NotFound(f"session {session_id}")
@@ -292,6 +338,21 @@ class SessionsRepository:
             session = await self._load_session(tx, session_id)
         assert session is not None
         return session
+
+    async def contexts_to_delete(self, session_id: str | None = None) -> list[tuple[str, str]]:
+        """(room id, LiveAvatar context id) of every room of an ended session (of `session_id` only, when given)
+        that still names a context at LiveAvatar."""
+        query = (
+            "SELECT r.id, r.avatar_context_id FROM rooms r JOIN sessions s ON s.id = r.session_id "
+            "WHERE s.status = 'ended' AND r.avatar_context_id IS NOT NULL"
+        )
+        params: tuple[str, ...] = ()
+        if session_id is not None:
+            query += " AND s.id = ?"
+            params = (session_id,)
+        async with self.db.snapshot() as reader:
+            rows = await reader.fetchall(query, params)
+        return [(row["id"], row["avatar_context_id"]) for row in rows]
 
     async def set_avatar_context(self, room_id: str, context_id: str | None) -> None:
         async with self.db.transaction() as tx:

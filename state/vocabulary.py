@@ -84,9 +84,15 @@ class EventKind(StrEnum):
     meeting_reconnecting = "meeting.reconnecting"
     meeting_button = "meeting.button"
     meeting_muted_by_host = "meeting.muted_by_host"
+    meeting_audio_joined = "meeting.audio_joined"
+    meeting_audio_silent = "meeting.audio_silent"
+    meeting_recording = "meeting.recording"
+    meeting_unassigned = "meeting.unassigned"
     meeting_broadcast = "meeting.broadcast"
     meeting_leave_failed = "meeting.leave_failed"
     page_error = "page.error"
+    # People arrived in the room while its avatar was live: the farm has the avatar tell them it is an AI.
+    students_arrived = "room.students_arrived"
 
 
 # Why a page asks for an avatar, and why it lets one go.
@@ -120,6 +126,11 @@ REASON_WORDS: dict[str, str] = {
     "obf_wrong_meeting": "The on-behalf-of (OBF) token was issued for another meeting.",
     "authorizer_absent": "The professor who authorized the bot is not in the meeting yet.",
     "authorizer_left": "The professor who authorized the bot left the meeting, so Zoom removed the bot.",
+    "waiting_for_professor": (
+        "Waiting for the professor to be in the Zoom meeting: the bot joins on their behalf, which Zoom allows "
+        "only while they are there (and each refused try e-mails the meeting's host), so it joins once they are "
+        "in. Restart the room to try at once."
+    ),
     "credentials_conflict": "Zoom reported a conflict with the login credentials.",
     "blocked_as_bot": "Zoom refused the join: the meeting does not allow automated participants.",
     "duplicated_session": "Another session with the same identity joined the meeting.",
@@ -132,8 +143,44 @@ REASON_WORDS: dict[str, str] = {
     "meeting_full": "The meeting is full.",
     "meeting_locked": "The meeting is locked.",
     "zoom_unreachable": "Could not reach Zoom's servers.",
+    "sdk_outdated": (
+        "Zoom no longer accepts this version of its Meeting SDK, so no bot can join: upgrade @zoom/meetingsdk "
+        "(bot_page/package.json, see the README), then run the Zoom contract tests."
+    ),
+    "zoom_recaptcha": (
+        "Zoom asked for a reCAPTCHA check, its wall against automated joins; the bot stops and does not retry, "
+        "so the block is not made worse. Try again later, or ask the meeting's host."
+    ),
+    "sign_in_required": (
+        "The meeting admits only signed-in Zoom users: the professor must authorize avatarfarm (connect Zoom) "
+        "so the bot joins on their behalf, or the host must let guests in."
+    ),
+    "removed": "The host removed the bot from this meeting earlier, and Zoom does not let it join again.",
+    "app_blocked": (
+        "Zoom refused avatarfarm's app: an admin of the Zoom account blocked or deactivated it. Ask the "
+        "account admin to allow the app."
+    ),
+    "information_barrier": (
+        "Zoom's information barriers (a policy set by the Zoom account admin) keep the bot out of this meeting."
+    ),
+    "waiting_for_assignment": (
+        "The breakout rooms are open but the bot waits in the main session: in Zoom, the host must assign it to "
+        "its room, or let participants choose their room (Zoom never applies pre-assigned rooms to bots)."
+    ),
+    "participant_exists": (
+        "Zoom says this participant is already in the meeting (an earlier bot of this room is still "
+        "connected); the bot joins again shortly."
+    ),
     "platform_unsupported": "This browser lacks what the Zoom SDK needs.",
     "page_error": "The bot page failed.",
+    "audio_not_joined": (
+        "The bot could not join the meeting's audio, so students would not hear the avatar; it rejoins the "
+        "meeting once."
+    ),
+    "meeting_audio_silent": (
+        "The room looked live but its audio did not flow (the avatar could not hear the students, or they could "
+        "not hear it), and rejoining the audio did not help; the bot rejoins the meeting once."
+    ),
     # Avatar
     "avatar_unavailable": "The avatar service could not start a session.",
     "avatar_refused": "LiveAvatar refused to start the avatar.",
@@ -163,6 +210,10 @@ REASON_WORDS: dict[str, str] = {
     "room_empty": "The last student left the room, so the avatar was paused.",
     "rooms_closing": "The host closed the breakout rooms; the avatar said goodbye and stopped.",
     "left_room": "The bot left its breakout room, so the avatar stopped.",
+    "student_declined": (
+        "A student asked not to talk with the AI tutor, so its avatar stopped in this room. Restart the room to "
+        "bring it back."
+    ),
 }
 
 

@@ -51,6 +51,18 @@ class RoomView:
             for i in self.room.incidents
         ]
 
+    @property
+    def passage_starts(self) -> list[tuple[str, str, list[str]]]:
+        """Per avatar start that held course passages: when (ISO, words) and the passages' sources."""
+        return [
+            (
+                start.requested_at.isoformat(),
+                f"{start.requested_at:%H:%M:%S} UTC",
+                [f"{p.source} (pinned)" if p.pinned else p.source for p in start.passages],
+            )
+            for start in self.room.context_passages
+        ]
+
 
 def _talk_words(who: str, seconds: float, measured: bool) -> str:
     return f"{who} {clock_duration(seconds)}" + ("" if measured else " (estimated from the words said)")

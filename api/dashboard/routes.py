@@ -5,6 +5,7 @@ accept the sign-in cookie (see session_cookie)."""
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from datetime import UTC, datetime
 from typing import Annotated
@@ -13,11 +14,13 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.dashboard import rendering, report_page, session_cookie, zoom_page
+from api.dashboard import materials_page, rendering, report_page, session_cookie, zoom_page
 from api.dashboard.session_cookie import DashboardSession
 from api.deps import RepositoryDep
 from farm.settings import Settings
 from state.models import RoomStatus, Session
+
+log = logging.getLogger("avatarfarm.api")
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,14 +28,17 @@ HOME = "/dashboard"
 SIGN_IN = "/dashboard/sign-in"
 SIGN_IN_COOKIE = "avatarfarm_signin"
 SIGN_IN_FORM_SECONDS = 3600
+SIGNED_OUT_FILE = "signed_out"
 
 
 def install(app: FastAPI) -> None:
     """Serve the dashboard from `app`: its pages, its static files and the sign-out memory."""
-    app.state.dashboard_revocations = session_cookie.Revocations()
+    settings: Settings = app.state.settings
+    app.state.dashboard_revocations = session_cookie.Revocations(settings.data_dir / SIGNED_OUT_FILE)
     app.include_router(router)
     app.include_router(report_page.router)
     app.include_router(zoom_page.router)
+    app.include_router(materials_page.router)
     rendering.mount_static(app)
 
 
@@ -132,6 +138,9 @@ async def sign_in(
     if not presented:
         return _sign_in_form(request, next_path=target, error="Enter the API token.", status_code=422)
     if not hmac.compare_digest(presented.encode(), api_token.encode()):
+        address = request.client.host if request.client else "unknown"
+        request.app.state.auth_throttle.failed(address)
+        log.warning("refused a wrong token on the dashboard's sign-in form from %s", address)
         return _sign_in_form(
             request,
             next_path=target,

@@ -17,10 +17,12 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi import Request, Response
 
 from api.errors import ApiError
+from state.private_files import read_private, replace_private
 
 SESSION_COOKIE = "avatarfarm_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -41,16 +43,36 @@ class DashboardSession:
 
 @dataclass
 class Revocations:
-    """Nonces of signed-out cookies, kept until the cookie would have expired anyway."""
+    """Nonces of signed-out cookies, kept until the cookie would have expired anyway. With a `path` (under
+    DATA_DIR, a private file) they outlive a restart: a signed-out cookie stays dead."""
 
+    path: Path | None = None
     _until: dict[str, int] = field(default_factory=dict)
+    _loaded: bool = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        if self.path is None:
+            return
+        now = int(time.time())
+        for line in (read_private(self.path) or "").splitlines():
+            nonce, _, until = line.partition(" ")
+            if until.isdigit() and int(until) > now:
+                self._until[nonce] = int(until)
 
     def revoke(self, session: DashboardSession) -> None:
+        self._load()
         now = int(time.time())
         self._until = {nonce: until for nonce, until in self._until.items() if until > now}
         self._until[session.nonce] = session.expires
+        if self.path is not None:
+            text = "".join(f"{nonce} {until}\n" for nonce, until in self._until.items())
+            replace_private(self.path, text)
 
     def is_revoked(self, nonce: str) -> bool:
+        self._load()
         return nonce in self._until
 
 

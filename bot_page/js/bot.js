@@ -19,6 +19,7 @@
 import { LiveAvatar } from "./avatar/liveavatar.js";
 import { Phase, ZoomMeeting } from "./meeting/zoom.js";
 import { Reporter } from "./reporter.js";
+import { SilenceWatch } from "./silence-watch.js";
 import { AvatarRelease, AvatarWant, EventKind, reasonText, State, TERMINAL } from "./states.js";
 
 /** The page configuration farm/bot_page_config.py renders into the page. */
@@ -40,6 +41,8 @@ let meeting = null;
 let avatar = null;
 /** @type {typeof import("@heygen/liveavatar-web-sdk") | null} */
 let sdk = null;
+let sdkLoading = null;
+const silence = new SilenceWatch();
 
 // The avatar in the bot's room: at most one request or session at a time.
 const slot = {
@@ -57,6 +60,7 @@ const slot = {
   pausedAt: 0,
   startAttempt: 0,
   humanSeen: false, // a person was in the room while this avatar was live
+  silenceRepaired: false, // this room visit already rejoined the audio once for a silent room
 };
 
 function setState(next, { reason = null, words = null, detail = {} } = {}) {
@@ -128,8 +132,11 @@ function enterRoom(detail) {
   slot.emptySince = null;
   slot.lastSpeechAt = 0;
   slot.goodbyeFor = null;
+  slot.silenceRepaired = false;
   slot.roomHumans = meeting.humans();
   setState(State.in_room, { detail });
+  // Off a student's wait: the avatar SDK is loaded now, before anyone is here (loading it starts nothing).
+  loadLiveAvatarSdk().catch(() => {});
   consider();
 }
 
@@ -148,6 +155,8 @@ function consider() {
     return;
   }
   if (avatar?.ready) {
+    // Whoever arrives while the avatar talks hears first that it is an AI (the farm has it say so).
+    if (arrived.length) reporter.event(EventKind.students_arrived, { humans: arrived });
     const lastActivity = Math.max(slot.lastSpeechAt, avatar.talking ? now : avatar.talkingChangedAt, slot.liveSince);
     if (humans.length) slot.humanSeen = true;
     // "Empty" means the last person left; an eager avatar (on_join) in a room nobody came to only idles out.
@@ -231,10 +240,42 @@ function listen() {
     slot.lastSpeechAt = Date.now();
     if (state === State.idle) consider();
   }
+  watchSilence(level >= policy.vad_level);
+}
+
+/** A live room whose audio does not flow: say so, rejoin the meeting's audio once, then give up in words. */
+function watchSilence(heard) {
+  const live = inRoom() && state === State.live && Boolean(avatar?.ready);
+  const verdict = silence.observe({
+    now: Date.now(),
+    live,
+    heard,
+    humanSpokeAt: meeting?.humanSpokeAt ?? 0,
+    talking: Boolean(avatar?.talking),
+    voiceOut: meeting?.voiceCanLeave() ?? true,
+  });
+  if (!verdict) return;
+  const seconds = Math.round(silence.silentMs / 1000);
+  const words =
+    verdict === "in"
+      ? `Zoom showed ${meeting.activeSpeaker?.name ?? "someone"} speaking, but no meeting audio reached the avatar for ${seconds} s`
+      : `the avatar talked for ${seconds} s while Zoom showed the bot ${meeting.currentUser()?.audio ? "muted" : "without computer audio"}`;
+  if (slot.silenceRepaired) {
+    fail("meeting_audio_silent", words, { direction: verdict });
+    return;
+  }
+  slot.silenceRepaired = true;
+  silence.reset(Date.now());
+  reporter.event(EventKind.meeting_audio_silent, { direction: verdict, words, repair: "rejoin_audio", room: meeting.room });
+  meeting.rejoinAudio();
 }
 
 async function loadLiveAvatarSdk() {
-  sdk ??= await import(config.liveavatar.sdk_url);
+  sdkLoading ??= import(config.liveavatar.sdk_url).catch((error) => {
+    sdkLoading = null; // the next start tries again, and reports what failed
+    throw error;
+  });
+  sdk = await sdkLoading;
   return sdk;
 }
 
@@ -327,6 +368,7 @@ async function goLive(sessionToken) {
   await avatar.start(sessionToken);
   slot.wasLiveHere = true;
   slot.liveSince = Date.now();
+  silence.reset(slot.liveSince);
   slot.humanSeen = false;
   const hostMuted = Boolean(meeting?.hostMuted);
   bridge.setMicOpen(!hostMuted);

@@ -35,12 +35,28 @@ const FAIL_CODES = new Map([
   [4004, "meeting_ended"],
   [4005, "meeting_full"],
   [4006, "meeting_locked"],
+  [10000, "sdk_outdated"],
+  [3634, "zoom_recaptcha"],
+  [3100, "sign_in_required"],
+  [3082, "sign_in_required"],
+  [3009, "removed"],
+  [3710, "app_blocked"],
+  [3713, "app_blocked"],
+  [4007, "information_barrier"],
+  [4008, "participant_exists"],
 ]);
 
 // The same refusals recognised by their words, for codes this table does not know.
 /** @type {Array<[RegExp, string]>} */
 const FAIL_WORDS = [
+  [/sdk version is no longer supported/i, "sdk_outdated"],
+  [/recaptcha/i, "zoom_recaptcha"],
   [/bot|automated|rtms/i, "blocked_as_bot"],
+  [/information barrier/i, "information_barrier"],
+  [/participant exist/i, "participant_exists"],
+  [/require login|login required|sign in/i, "sign_in_required"],
+  [/be removed|been removed/i, "removed"],
+  [/api key is deactivated|no permission/i, "app_blocked"],
   [/appkey|signature|jwt|sdkkey/i, "bad_signature"],
   [/passcode|password/i, "bad_passcode"],
   [/no obftoken/i, "obf_required"],

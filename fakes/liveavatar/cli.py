@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
-from types import FrameType
-
-import uvicorn
 
 from fakes.liveavatar.app import create_app
 from fakes.liveavatar.config import DEFAULT_ADMIN_TOKEN, DEFAULT_API_KEY, DEFAULT_PORT, FakeLiveAvatarConfig
+from fakes.serving import LIFELINE_HELP, serve
 
 HELP = "Run a local LiveAvatar: REST API, a LiveKit room per session with the talking avatar, limits and faults."
 
@@ -73,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"frames per second of the avatar's video (default {defaults.avatar_fps:g})",
     )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
+    parser.add_argument("--lifeline", type=int, default=None, metavar="FD", help=LIFELINE_HELP)
 
 
 def config_from_args(args: argparse.Namespace) -> FakeLiveAvatarConfig:
@@ -94,16 +92,4 @@ def config_from_args(args: argparse.Namespace) -> FakeLiveAvatarConfig:
 
 def run(args: argparse.Namespace) -> int:
     app = create_app(config_from_args(args))
-    # uvicorn handles SIGINT/SIGTERM itself (stop accepting, close connections, run the lifespan exit) and then
-    # re-raises the signal to whatever handler was installed before it; a no-op one makes a requested stop exit 0.
-    previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0
-
-
-def _stopped(signum: int, frame: FrameType | None) -> None:
-    return None
+    return serve(app, host=args.host, port=args.port, log_level=args.log_level, lifeline=args.lifeline)

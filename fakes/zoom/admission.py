@@ -85,6 +85,11 @@ def admit(
         if obf.meeting_number is not None and obf.meeting_number != meeting.number:
             raise errors.OBF_OTHER_MEETING
         if not meeting.user_present(authorizer.user_id):
+            # Zoom e-mails the meeting's host about each such refused join.
+            meeting.email_host(
+                about=request.user_name,
+                text=f"{request.user_name} tried to join on behalf of {authorizer.display_name}, who is not in it.",
+            )
             raise errors.AUTHORIZER_ABSENT
     elif zak_user is None:
         if external:
@@ -108,5 +113,6 @@ def admit(
         is_host=is_host,
         on_hold=meeting.settings.waiting_room and not is_host,
         customer_key=request.customer_key,
+        sdk_client=not signature.zoom_client,
     )
     return meeting, participant

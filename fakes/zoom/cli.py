@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
-from types import FrameType
 
-import uvicorn
-
+from fakes.serving import LIFELINE_HELP, serve
 from fakes.zoom.app import create_app
 from fakes.zoom.config import (
     DEFAULT_ADMIN_TOKEN,
@@ -43,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--public-base-url", default=None, help="URL browsers use to reach this service")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    parser.add_argument("--lifeline", type=int, default=None, metavar="FD", help=LIFELINE_HELP)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,16 +54,4 @@ def run(args: argparse.Namespace) -> int:
         app_published=not args.app_unpublished,
         public_base_url=args.public_base_url,
     )
-    # uvicorn catches SIGTERM / Ctrl-C, shuts down gracefully, then re-raises the signal to the handler that was
-    # installed before it started; with this no-op handler there, a requested stop ends with exit status 0.
-    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        uvicorn.run(create_app(config), host=args.host, port=args.port, log_level=args.log_level)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0
-
-
-def _ignore(signum: int, frame: FrameType | None) -> None:
-    return None
+    return serve(create_app(config), host=args.host, port=args.port, log_level=args.log_level, lifeline=args.lifeline)

@@ -26,14 +26,16 @@ def state_for(meeting: Meeting, p: Participant, hints: Hints | None = None) -> d
         "self": p.sdk_view(),
         "participants": [q.sdk_view() for q in _visible_to(meeting, p)],
         "meeting": info_view(meeting),
+        "recording": meeting.recording,
         "breakout": _breakout_view(meeting, p),
         # The browsers p exchanges media with: everyone else with a client in the same room.
         "media": {"room": room_key, "peers": peers, "audioPlayback": meeting.settings.audio_playback},
         # Meeting settings the client applies itself (see MeetingSettings).
         "quirks": {
             "muteOnEntry": meeting.settings.mute_on_entry,
+            "computerAudioFails": meeting.settings.computer_audio_fails,
             "breakoutGettersGapMs": meeting.settings.breakout_getters_gap_ms,
-            "videoInMoreMenu": meeting.settings.video_in_more_menu,
+            "webinar": meeting.settings.webinar,
         },
         # bot userId -> userId of the participant who authorized it (getBotAuthorizedUserInfoByUserId).
         "botAuthorizers": _bot_authorizers(meeting),

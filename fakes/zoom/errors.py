@@ -46,6 +46,17 @@ BOT_DETECTED = JoinRefusal(
     "and must use Zoom RTMS.",
 )
 
+# Web-API refusals whose reasons are the en-US texts the bundle compiles in (its `apac.errorcodes_*` table) and
+# whose codes are those its mapping gives them.
+SDK_OUTDATED = JoinRefusal(
+    10000, "The current sdk version is no longer supported, please upgrade to the latest version."
+)  # Upgrade
+RECAPTCHA_REQUIRED = JoinRefusal(3634, "You be limit by zoom, need to check recaptcha.")  # FrequentJoin
+LOGIN_REQUIRED = JoinRefusal(3100, "Require login")  # LoginRequired
+LOGIN_REQUIRED_SSO = JoinRefusal(3082, "Require login")  # web 3501/3502 -> 3082
+USER_REMOVED_WEB = JoinRefusal(3009, "Be removed.")  # UserHasBeenRemoved
+API_KEY_DEACTIVATED = JoinRefusal(3710, "The accounts API Key is deactivated.")  # an admin blocked the app
+
 # Meeting-server path.
 CROSS_ACCOUNT = JoinRefusal(4011, "cross account join error")
 ANONYMOUS_JOIN = JoinRefusal(4012, "anonymous join error")
@@ -58,6 +69,8 @@ CREDENTIALS_CONFLICT = JoinRefusal(4018, "conflict with login credentials")
 MEETING_ENDED = JoinRefusal(4004, "meeting ended")
 MEETING_FULL = JoinRefusal(4005, "meeting is at capacity")
 MEETING_LOCKED = JoinRefusal(4006, "meeting locked")
+INFORMATION_BARRIER = JoinRefusal(4007, "reject for information barriers")
+PARTICIPANT_EXISTS = JoinRefusal(4008, "participant exist")
 
 ALL_REFUSALS: tuple[JoinRefusal, ...] = (
     SIGNATURE_INVALID,
@@ -81,6 +94,14 @@ ALL_REFUSALS: tuple[JoinRefusal, ...] = (
     MEETING_ENDED,
     MEETING_FULL,
     MEETING_LOCKED,
+    SDK_OUTDATED,
+    RECAPTCHA_REQUIRED,
+    LOGIN_REQUIRED,
+    LOGIN_REQUIRED_SSO,
+    USER_REMOVED_WEB,
+    API_KEY_DEACTIVATED,
+    INFORMATION_BARRIER,
+    PARTICIPANT_EXISTS,
 )
 
 

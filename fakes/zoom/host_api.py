@@ -62,10 +62,11 @@ class CreateMeetingBody(_Body):
     block_bots: bool = False
     authenticated_only: bool = False
     force_join_error: int | None = None
-    audio_playback: Literal["split", "webaudio", "element"] = "split"
+    audio_playback: Literal["split", "webaudio", "element", "silent"] = "split"
     mute_on_entry: bool = False
+    computer_audio_fails: bool = False
     breakout_getters_gap_ms: int = Field(default=0, ge=0, le=10_000)
-    video_in_more_menu: bool = False
+    webinar: bool = False
     breakout_rooms: list[str] = Field(default_factory=list)
     breakout_options: BreakoutOptionsBody = Field(default_factory=BreakoutOptionsBody)
 
@@ -78,10 +79,11 @@ class UpdateMeetingBody(_Body):
     block_bots: bool | None = None
     authenticated_only: bool | None = None
     force_join_error: int | None = None
-    audio_playback: Literal["split", "webaudio", "element"] | None = None
+    audio_playback: Literal["split", "webaudio", "element", "silent"] | None = None
     mute_on_entry: bool | None = None
+    computer_audio_fails: bool | None = None
     breakout_getters_gap_ms: int | None = Field(default=None, ge=0, le=10_000)
-    video_in_more_menu: bool | None = None
+    webinar: bool | None = None
     breakout_options: BreakoutOptionsBody | None = None
 
 
@@ -110,6 +112,10 @@ class OpenBreakoutBody(_Body):
 
 class MuteBody(WhoBody):
     mute: bool = True
+
+
+class RecordingBody(_Body):
+    status: Literal["Recording", "Paused", "Stopped"]
 
 
 class BroadcastBody(_Body):
@@ -183,8 +189,9 @@ async def create_meeting(body: CreateMeetingBody, service: Service) -> dict[str,
         force_join_error=body.force_join_error,
         audio_playback=body.audio_playback,
         mute_on_entry=body.mute_on_entry,
+        computer_audio_fails=body.computer_audio_fails,
         breakout_getters_gap_ms=body.breakout_getters_gap_ms,
-        video_in_more_menu=body.video_in_more_menu,
+        webinar=body.webinar,
     )
     try:
         meeting = service.meetings.create(
@@ -325,6 +332,14 @@ async def mute_participant(number: str, body: MuteBody, service: Service) -> dic
     return roster_view(meeting)
 
 
+@router.post("/meetings/{number}/recording")
+async def set_recording(number: str, body: RecordingBody, service: Service) -> dict[str, Any]:
+    """The host starts ("Recording"), pauses or stops cloud recording."""
+    meeting = _meeting(service, number)
+    meeting.set_recording(body.status)
+    return roster_view(meeting)
+
+
 @router.post("/meetings/{number}/breakout/broadcast")
 async def broadcast_message(number: str, body: BroadcastBody, service: Service) -> dict[str, Any]:
     meeting = _meeting(service, number)
@@ -356,7 +371,9 @@ async def close_breakout(number: str, body: CloseBreakoutBody, service: Service)
 async def assign_participant(number: str, body: RoomTargetBody, service: Service) -> dict[str, Any]:
     """Assign a participant to a room (an invitation, or a move when rooms auto-join).
 
-    With `name` or `email` of someone not (yet) in the meeting, the assignment waits for them to join.
+    With `name` or `email` of someone not (yet) in the meeting, the assignment waits for them to join; as in
+    Zoom it applies to Zoom's own clients only (the participant page, virtual participants), never to SDK
+    participants such as bots.
     """
     meeting = _meeting(service, number)
     room = _room(meeting, body.room)

@@ -29,8 +29,12 @@ from fakes.zoom.breakout import (
 from fakes.zoom.client_state import state_for
 from fakes.zoom.participants import Participant
 
-AUDIO_PLAYBACK_MODES = ("split", "webaudio", "element")
+AUDIO_PLAYBACK_MODES = ("split", "webaudio", "element", "silent")
 ACTIVE_SPEAKER_MIN_LEVEL = 0.02
+# The RecordingStatus values of embedded.d.ts.
+RECORDING_STATUSES = ("Recording", "Paused", "Stopped")
+# While the same person keeps talking, `active-speaker` names them again this often ("someone is speaking").
+ACTIVE_SPEAKER_REPEAT_S = 2.0
 FIRST_USER_ID = 16778240
 
 Scheduler = Callable[[float, Callable[[], None]], None]
@@ -56,15 +60,18 @@ class MeetingSettings:
     # Refuse every join with this errorCode (any code of errors.ALL_REFUSALS): failure injection.
     force_join_error: int | None = None
     # How clients play remote audio: "webaudio" (AudioContext -> destination), "element" (<audio>), or
-    # "split" (remote participants with an even userId through WebAudio, odd ones through <audio>).
+    # "split" (remote participants with an even userId through WebAudio, odd ones through <audio>), or "silent"
+    # (through WebAudio at zero gain: nothing sounds although Zoom shows people speaking).
     audio_playback: str = "split"
     # Zoom's "Mute participants upon entry": joining computer audio leaves the participant muted.
     mute_on_entry: bool = False
+    # Pressing the audio button never connects computer audio (as when the SDK cannot open the audio path).
+    computer_audio_fails: bool = False
     # While a client moves between the main session and a room, its breakout getters (getUserStatus,
     # getCurrentBreakoutRoom) answer undefined for this long, as the real bundle's do mid-move.
     breakout_getters_gap_ms: int = 0
-    # The client's toolbar keeps "Start Video" inside its "More" menu (a narrow window in the real SDK).
-    video_in_more_menu: bool = False
+    # A webinar: everyone but the host and co-hosts joins as an attendee (Join Audio, listen only, no video).
+    webinar: bool = False
 
     def update(self, values: dict[str, Any]) -> None:
         for name, value in values.items():
@@ -91,7 +98,12 @@ class Meeting:
     schedule: Scheduler = _loop_scheduler
     ended_at: float | None = None
     _next_user_id: int = FIRST_USER_ID
+    # Cloud recording: "Recording", "Paused" or "Stopped" (the host's control).
+    recording: str = "Stopped"
+    # E-mails Zoom sent the host about this meeting (a join refused because its authorizer was absent).
+    host_emails: list[dict[str, Any]] = field(default_factory=list)
     _active_speakers: dict[str, int] = field(default_factory=dict)
+    _active_speaker_at: dict[str, float] = field(default_factory=dict)
 
     # ----- queries
 
@@ -142,7 +154,9 @@ class Meeting:
         p.user_id = self._next_user_id
         self._next_user_id += 1
         self.participants[p.user_id] = p
-        for key in (p.name.lower(), p.email.lower()):
+        # Pre-assigned rooms apply to Zoom's own clients only, never to SDK participants. An SDK participant that
+        # rejoins (a relaunched bot) is a new participant, so it also comes back unassigned.
+        for key in (p.name.lower(), p.email.lower()) if not p.sdk_client else ():
             room_id = self.breakout.preassigned.get(key) if key else None
             if room_id is not None:
                 self.breakout.assigned[p.user_id] = room_id
@@ -324,6 +338,25 @@ class Meeting:
         p.left_room = False
         self._transition([(p, reason, {"roomName": room.name})], {})
 
+    def set_recording(self, status: str) -> None:
+        """The host starts, pauses or stops cloud recording: everyone admitted hears `recording-change`, and
+        each client asks its user's consent while recording (see static/sdk/consent.js)."""
+        if status not in RECORDING_STATUSES:
+            raise ValueError(f"recording status must be one of {', '.join(RECORDING_STATUSES)}")
+        if status == self.recording:
+            return
+        self.recording = status
+        self.publish()
+        self._broadcast_event("recording-change", status)
+
+    def email_host(self, *, about: str, text: str) -> None:
+        """An e-mail Zoom sends the host (counted: each refused on-behalf join sends one)."""
+        self.host_emails.append({"about": about, "text": text, "at": time.time()})
+
+    def record_consent(self, p: Participant) -> None:
+        p.recording_consent = True
+        self.publish()
+
     def broadcast(self, content: str) -> None:
         """The host's message to every breakout room (and the main session), as `broadcast-message`."""
         if not content:
@@ -356,9 +389,14 @@ class Meeting:
             level = sending.get("audioLevel")
             if isinstance(level, int | float) and not p.muted and level >= loudest_level:
                 loudest, loudest_level = p, float(level)
-        if loudest is None or self._active_speakers.get(room_key) == loudest.user_id:
+        if loudest is None:
+            return
+        now = time.monotonic()
+        same = self._active_speakers.get(room_key) == loudest.user_id
+        if same and now - self._active_speaker_at.get(room_key, 0.0) < ACTIVE_SPEAKER_REPEAT_S:
             return
         self._active_speakers[room_key] = loudest.user_id
+        self._active_speaker_at[room_key] = now
         payload = [{"userId": loudest.user_id, "displayName": loudest.name}]
         for p in members:
             p.send({"op": "event", "name": "active-speaker", "payload": payload})

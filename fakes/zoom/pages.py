@@ -66,7 +66,10 @@ def build_router(assets: PageAssets) -> APIRouter:
         config = {
             # The page gets a short-lived signature minted here; the SDK secret never leaves the service.
             "signature": mint_signature(
-                sdk_key=service.config.sdk_key, sdk_secret=service.config.sdk_secret, meeting_number=number
+                sdk_key=service.config.sdk_key,
+                sdk_secret=service.config.sdk_secret,
+                meeting_number=number,
+                zoom_client=True,
             ),
             "meetingNumber": number,
             "userName": name,

@@ -45,6 +45,11 @@ class Participant:
     # Last media report of the client: what it sends and what it receives from each remote participant.
     media_report: dict[str, Any] | None = None
     media_reported_at: float | None = None
+    # Joined through a Meeting SDK app (a bot), not Zoom's own client (the participant page) nor a virtual
+    # participant: Zoom never applies pre-assigned breakout rooms to it.
+    sdk_client: bool = False
+    # The participant pressed "Got it" in the recording consent dialog.
+    recording_consent: bool = False
 
     @property
     def virtual(self) -> bool:

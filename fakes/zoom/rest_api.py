@@ -110,6 +110,19 @@ async def get_user_token(
     raise ZoomApiError(400, 300, f"Invalid token type: {type}.")
 
 
+# The presence statuses Zoom's "Get a user's presence status" answers (those this fake uses).
+PRESENCE_IN_MEETING = "In_A_Zoom_Meeting"
+PRESENCE_AVAILABLE = "Available"
+
+
+@router.get("/users/{user_id}/presence_status")
+async def get_presence_status(user_id: str, user: User, service: Service) -> dict[str, str]:
+    """In_A_Zoom_Meeting while the user is in any meeting (the waiting room does not count), else Available."""
+    _same_user(user, user_id)
+    present = any(meeting.user_present(user.user_id) for meeting in service.meetings.all())
+    return {"status": PRESENCE_IN_MEETING if present else PRESENCE_AVAILABLE}
+
+
 @router.post("/users/{user_id}/meetings", status_code=201)
 async def create_meeting(
     user_id: str,

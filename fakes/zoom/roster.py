@@ -27,6 +27,8 @@ def meeting_view(meeting: Meeting) -> dict[str, Any]:
         "authenticated_only": settings.authenticated_only,
         "force_join_error": settings.force_join_error,
         "audio_playback": settings.audio_playback,
+        "recording": meeting.recording,
+        "host_emails": [dict(email) for email in meeting.host_emails],
         "breakout": {
             "status": int(meeting.breakout.status),
             "options": meeting.breakout.options.sdk_view(),
@@ -57,6 +59,7 @@ def roster_view(meeting: Meeting) -> dict[str, Any]:
                 "is_host": p.is_host,
                 "is_cohost": p.is_cohost,
                 "virtual": p.virtual,
+                "sdk_client": p.sdk_client,
                 "bot_authorized_by": p.authorized_by,
                 "location": "waiting_room" if p.on_hold else ("breakout" if room else "main"),
                 "room": {"id": room.room_id, "name": room.name} if room else None,
@@ -65,6 +68,7 @@ def roster_view(meeting: Meeting) -> dict[str, Any]:
                 "audio": p.audio,
                 "muted": p.muted,
                 "video": p.video,
+                "recording_consent": p.recording_consent,
                 "media": {
                     "age_s": round(now - p.media_reported_at, 2) if p.media_reported_at else None,
                     "sending": report.get("sending"),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SDK_DIR = Path(__file__).parent / "static" / "sdk"
-PARTS = ("core.js", "signalling.js", "mesh.js", "playback.js", "stats.js", "toolbar.js", "client.js")
+PARTS = ("core.js", "signalling.js", "mesh.js", "playback.js", "stats.js", "toolbar.js", "consent.js", "client.js")
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,8 @@ class _Session:
                 muted=bool(message.get("muted", True)),
                 video=bool(message.get("video")),
             )
+        elif op == "recording_consent":
+            meeting.record_consent(p)
         elif op == "stats":
             report = message.get("report")
             if isinstance(report, dict):

@@ -17,6 +17,9 @@ MAX_LIFETIME_S = 48 * 3600
 IAT_SKEW_S = 60
 
 
+ZOOM_CLIENT_CLAIM = "fake_zoom_client"
+
+
 @dataclass(frozen=True)
 class MeetingSignature:
     """The claims that matter once a signature is valid."""
@@ -26,6 +29,9 @@ class MeetingSignature:
     role: int
     issued_at: int
     expires_at: int
+    # Minted by this service for its own participant page, which stands in for Zoom's own client (whose joins
+    # are not Meeting SDK joins): pre-assigned breakout rooms apply to it, never to SDK participants.
+    zoom_client: bool = False
 
 
 def verify_signature(
@@ -83,11 +89,21 @@ def _check_times(
         role=int(role),
         issued_at=int(issued_at),
         expires_at=int(expires_at),
+        zoom_client=claims.get(ZOOM_CLIENT_CLAIM) is True,
     )
 
 
-def mint_signature(*, sdk_key: str, sdk_secret: str, meeting_number: str, role: int = 0, lifetime_s: int = 7200) -> str:
-    """A signature like Zoom's official sample makes (used by the service's own participant page)."""
+def mint_signature(
+    *,
+    sdk_key: str,
+    sdk_secret: str,
+    meeting_number: str,
+    role: int = 0,
+    lifetime_s: int = 7200,
+    zoom_client: bool = False,
+) -> str:
+    """A signature like Zoom's official sample makes (used by the service's own participant page, which marks
+    itself as Zoom's own client with `zoom_client`)."""
     iat = int(time.time()) - 30
     exp = iat + lifetime_s
     payload = {
@@ -100,6 +116,8 @@ def mint_signature(*, sdk_key: str, sdk_secret: str, meeting_number: str, role: 
         "tokenExp": exp,
         "video_webrtc_mode": 1,
     }
+    if zoom_client:
+        payload[ZOOM_CLIENT_CLAIM] = True
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", jwt.InsecureKeyLengthWarning)
         return jwt.encode(payload, sdk_secret, algorithm="HS256")

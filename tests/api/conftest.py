@@ -22,7 +22,7 @@ from state.models import RoomStatus
 from state.repository import Repository
 from tests.support.healthz_stub import answering_healthz
 
-TOKEN = "test-token-0123456789"
+TOKEN = "test-token-0123456789-5f0c1d2e3a4b6978"
 UNREACHABLE_LIVEAVATAR = "http://127.0.0.1:9"
 
 

@@ -14,13 +14,13 @@ from pathlib import Path
 import httpx
 
 from api.app import create_app
-from tests.api.conftest import RecordingFarm, make_settings
+from tests.api.conftest import TOKEN, RecordingFarm, make_settings
 from tests.support.healthz_stub import answering_healthz
 from tests.support.ports import bound_socket, free_port
 
 
 async def _readyz(client: httpx.AsyncClient) -> httpx.Response:
-    return await client.get("/readyz")
+    return await client.get("/readyz", headers={"Authorization": f"Bearer {TOKEN}"})  # the token: why not ready
 
 
 async def test_readyz_names_the_silent_simulated_services_until_they_answer_and_never_probes_live_ones(

@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from fakes.liveavatar import frame_stamp
+from tests.bench.defaults import AVATAR_FPS, Setup
 from tests.bench.probes import PROFESSOR, all_live, join_url, received_fps
+from tests.bench.spread import figure
 from tests.bench.waiting import until
-from tests.farm.harness import running_farm
 
 Say = Callable[[str], None]
 
-AVATAR_FPS = 25
 FRAMES_PER_RUN = 100
 MIN_DECODED = 0.5
 FPS_FLOOR = 20.0
@@ -178,80 +178,92 @@ def glass_run(reading: dict[str, Any] | None) -> GlassRun:
     )
 
 
-async def glass_runs(runs: int, say: Say, frames: int = FRAMES_PER_RUN) -> list[GlassRun]:
-    """One live room, one student; per run, `frames` presented frames read at the student."""
+async def glass_runs(runs: int, say: Say, frames: int = FRAMES_PER_RUN, setup: Setup | None = None) -> list[GlassRun]:
+    """Per run a fresh farm with one live room and one student; `frames` presented frames read at the student."""
     from playwright.async_api import async_playwright
 
+    from tests.bench.room_measures import bench_farm
     from tests.support.browsers import launch_options
     from tests.support.media import moving_y4m
 
+    setup = setup or Setup()
     results: list[GlassRun] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        config = {"stamp_frames": True, "avatar_fps": AVATAR_FPS}
-        async with running_farm(Path(tmp), liveavatar_config=config) as stack, async_playwright() as playwright:
-            number = await stack.meeting(["Room 1"])
-            created = await stack.start(number, ["Room 1"])
-            await until(all_live(stack, created["id"]), 180, "room live")
-            browser = await playwright.chromium.launch(**launch_options(fake_video=moving_y4m(Path(tmp) / "s.y4m")))
-            try:
-                page = await browser.new_page()
-                await page.goto(join_url(stack, number, "Watcher", "Room 1"))
-                # Until the avatar's own frames (not the bot's placeholder card) reach the student.
-                probe = {"name": PROFESSOR, "frames": 1, "timeoutMs": 5000}
+    for run in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            async with (
+                bench_farm(Path(tmp), setup, liveavatar_config={"stamp_frames": True}) as stack,
+                async_playwright() as playwright,
+            ):
+                number = await stack.meeting(["Room 1"])
+                created = await stack.start(number, ["Room 1"])
+                video = moving_y4m(Path(tmp) / "s.y4m")
+                browser = await playwright.chromium.launch(**launch_options(fake_video=video))
+                try:
+                    page = await browser.new_page()
+                    await page.goto(join_url(stack, number, "Watcher", "Room 1"))
+                    await until(all_live(stack, created["id"]), 180, "room live")
+                    # Until the avatar's own frames (not the bot's placeholder card) reach the student.
+                    probe = {"name": PROFESSOR, "frames": 1, "timeoutMs": 5000}
 
-                async def stamped() -> bool:
-                    reading = await page.evaluate(GLASS_READER_JS, probe)
-                    return bool(reading and reading["ages"])
+                    async def stamped(page: Any = page, probe: dict[str, Any] = probe) -> bool:
+                        reading = await page.evaluate(GLASS_READER_JS, probe)
+                        return bool(reading and reading["ages"])
 
-                await until(stamped, 60, "a stamped frame at the student")
-                await asyncio.sleep(3)  # the encoders' ramp-up is not the steady state
-                timeout_ms = int(4 * 1000 * frames / AVATAR_FPS) + 10_000
-                for run in range(runs):
+                    await until(stamped, 60, "a stamped frame at the student")
+                    await asyncio.sleep(3)  # the encoders' ramp-up is not the steady state
+                    timeout_ms = int(4 * 1000 * frames / AVATAR_FPS) + 10_000
                     reading = await page.evaluate(
                         GLASS_READER_JS, {"name": PROFESSOR, "frames": frames, "timeoutMs": timeout_ms}
                     )
                     result = glass_run(reading)
                     results.append(result)
-                    say(
-                        f"  glass-to-glass run {run + 1}/{runs}: median {result.median_s * 1000:.0f} ms, "
-                        f"p90 {result.p90_s * 1000:.0f} ms, {result.frames_decoded}/{result.frames_seen} frames "
-                        f"decoded ({', '.join(result.sizes)})"
-                    )
-            finally:
-                await browser.close()
+                finally:
+                    await browser.close()
+        say(
+            f"  glass-to-glass run {run + 1}/{runs}: median {result.median_s * 1000:.0f} ms, "
+            f"p90 {result.p90_s * 1000:.0f} ms, {result.frames_decoded}/{result.frames_seen} frames "
+            f"decoded ({', '.join(result.sizes)})"
+        )
     return results
 
 
-async def glass_to_glass(runs: int, say: Say) -> list[float]:
-    """Glass-to-glass video latency (seconds), the median over ~100 frames for each run."""
-    return [run.median_s for run in await glass_runs(runs, say)]
+async def glass_to_glass(runs: int, say: Say, setup: Setup | None = None) -> dict[str, Any]:
+    """Glass-to-glass video latency (seconds): per run (a fresh farm) the median over ~100 frames; their median
+    and spread."""
+    measured = await glass_runs(runs, say, setup=setup)
+    return {
+        "latency_s": figure([run.median_s for run in measured]),
+        "runs": [{**asdict(run), "decoded_fraction": run.decoded_fraction} for run in measured],
+    }
 
 
-async def fps_with_rooms(rooms: int, say: Say, *, seconds: float = 15, every_s: float = 1.5) -> list[float]:
+async def fps_with_rooms(
+    rooms: int, say: Say, *, seconds: float = 15, every_s: float = 1.5, setup: Setup | None = None
+) -> list[float]:
     """`rooms` live rooms, a student in each (one Chromium, a page per room): each room's median received fps."""
     from playwright.async_api import async_playwright
 
+    from tests.bench.room_measures import bench_farm
     from tests.support.browsers import launch_options
     from tests.support.media import moving_y4m
 
     names = [f"Room {i + 1}" for i in range(rooms)]
     students = [f"Student {i + 1}" for i in range(rooms)]
     with tempfile.TemporaryDirectory() as tmp:
-        config = {"avatar_fps": AVATAR_FPS}
         async with (
-            running_farm(Path(tmp), liveavatar_config=config, max_bots=max(rooms, 6)) as stack,
+            bench_farm(Path(tmp), setup or Setup(), max_bots=max(rooms, 6)) as stack,
             async_playwright() as playwright,
         ):
             number = await stack.meeting(names)
             created = await stack.start(number, names)
             started = time.monotonic()
-            await until(all_live(stack, created["id"]), 120 + 60 * rooms, f"{rooms} rooms live")
-            say(f"    {rooms} room(s) live after {time.monotonic() - started:.1f}s; students joining")
             browser = await playwright.chromium.launch(**launch_options(fake_video=moving_y4m(Path(tmp) / "s.y4m")))
             try:
                 for student, room in zip(students, names, strict=True):
                     page = await browser.new_page()
                     await page.goto(join_url(stack, number, student, room))
+                await until(all_live(stack, created["id"]), 120 + 60 * rooms, f"{rooms} rooms live")
+                say(f"    {rooms} room(s) live after {time.monotonic() - started:.1f}s with their students")
 
                 async def all_receiving() -> bool:
                     rates = await received_fps(stack, number, students)
@@ -270,7 +282,7 @@ async def fps_with_rooms(rooms: int, say: Say, *, seconds: float = 15, every_s: 
     return [statistics.median(samples[student]) for student in students]
 
 
-async def rooms_at_20_fps(say: Say, max_rooms: int = 8) -> dict[str, Any]:
+async def rooms_at_20_fps(say: Say, max_rooms: int = 8, setup: Setup | None = None) -> dict[str, Any]:
     """The largest number of rooms (one farm each; 1, 2, 3, … up to `max_rooms`, stopping at the first count that
     fails) in which every student receives the bot at ≥ 20 fps (median over ~15 s; the avatar sends 25).
 
@@ -280,7 +292,7 @@ async def rooms_at_20_fps(say: Say, max_rooms: int = 8) -> dict[str, Any]:
     largest = 0
     for rooms in range(1, max_rooms + 1):
         say(f"  {rooms} room(s), a student each: received fps")
-        medians = await fps_with_rooms(rooms, say)
+        medians = await fps_with_rooms(rooms, say, setup=setup)
         by_rooms[str(rooms)] = medians
         passed = all(fps >= FPS_FLOOR for fps in medians)
         say(f"  {rooms} room(s): median fps per room {[round(f, 1) for f in medians]} → {'pass' if passed else 'fail'}")
@@ -288,6 +300,17 @@ async def rooms_at_20_fps(say: Say, max_rooms: int = 8) -> dict[str, Any]:
             break
         largest = rooms
     return {"threshold_fps": FPS_FLOOR, "median_fps_by_rooms": by_rooms, "largest_rooms_at_20_fps": largest}
+
+
+async def rooms_at_20_fps_runs(runs: int, say: Say, setup: Setup | None = None, max_rooms: int = 8) -> dict[str, Any]:
+    """`rooms_at_20_fps` `runs` times over (every room count a fresh farm): the largest count's median and
+    spread, and each scan."""
+    scans = [await rooms_at_20_fps(say, max_rooms, setup) for _ in range(runs)]
+    return {
+        "threshold_fps": FPS_FLOOR,
+        "largest": figure([scan["largest_rooms_at_20_fps"] for scan in scans]),
+        "scans": scans,
+    }
 
 
 def _say(message: str) -> None:

@@ -1,19 +1,21 @@
 """Per-bot cost side by side with a naive baseline: CPU (cores) and PSS (MiB) of the bots' whole Chromium trees per
 bot, for 1, 3 and 6 rooms with one student receiving in each, in steady state, as medians over runs.
 
-Every sample is a fresh farm on the fakes (the fake avatar at 25 fps, 640×360) whose rooms all go live; then one
-student Chromium (not counted: it carries no owner marker) opens one page per room, each joining its room with a
-moving camera; once every student receives the bot's video, the bots settle (SETTLE_SECONDS) and their trees'
-CPU time is read over WINDOW_SECONDS and their PSS at its end (tests/bench/process_stats; at its start too, to
-show whether memory still grows). The students' received frame rate is read too, so a variant that is cheap
-because it is broken shows.
+Every sample is a fresh farm on the fakes (the fake avatar at 25 fps, at the setup's quality: `medium`, 854×480,
+by default) with the setup's settings (tests/bench/defaults.py) and its bots as the unprivileged user with the
+sandbox (tests/bench/unprivileged.py); once its bots are in their rooms, one student Chromium (not counted: it
+carries no owner marker) opens one page per room, each joining its room with a moving camera; the rooms go live
+(at AVATAR_START=on_human, because the students came); once every student receives the bot's video, the bots
+settle (SETTLE_SECONDS) and their trees' CPU time is read over WINDOW_SECONDS and their PSS at its end
+(tests/bench/process_stats; at its start too). The students' received frame rate is read too, so a variant that
+is cheap because it is broken shows. Where memory goes over minutes is tests/bench/soak.py's measure.
 
 Variants, all in the same run (their order rotated from run to run) so that the result is a ratio:
   * "avatarfarm": the farm's default node, one Chromium per bot with BOT_ARGS;
   * "naive": one Chromium per bot with Playwright's defaults and none of our bot flags (bot_args=()). Only
     farm/chromium.base_args still applies: without its closed-network flags Chromium floods a network-less
     machine with refused connections, without its fake-media flags it waits on a permission prompt nobody
-    answers, and without --disable-dev-shm-usage (and --no-sandbox as root) it does not start in a container;
+    answers, and without --disable-dev-shm-usage it does not start in a container;
   * "shared browser": every bot in its own BrowserContext of one Chromium with BOT_ARGS
     (tests/bench/shared_browser.py); its one tree is counted once and divided by the bots.
 
@@ -25,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import statistics
 import sys
 import tempfile
@@ -35,20 +36,22 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from farm.browser_node import LocalBrowserNode, PlaywrightNode
+from farm.browser_node import PlaywrightNode
+from tests.bench.defaults import AVATAR_FPS, Setup
 from tests.bench.probes import all_live, join_url, received_fps
-from tests.bench.process_stats import bot_trees, cpu_seconds, pss_mib
-from tests.bench.shared_browser import SharedBrowserNode
+from tests.bench.process_stats import bot_trees, by_process_kind, cpu_seconds, pss_mib
+from tests.bench.room_measures import every_room
+from tests.bench.spread import figure
+from tests.bench.unprivileged import BENCH_UID, bench_node, needed, sandbox_in_force
 from tests.bench.waiting import until
 from tests.farm.harness import running_farm
-from tests.support.process_tree import argv
 
 VARIANTS = ("avatarfarm", "naive", "shared browser")
 BASELINE = "naive"
-AVATAR_FPS = 25
 # A bot page's renderer fills Chromium's discardable shared memory (capped at 512 MiB per browser) for some
 # 25-30 s after the avatar's video starts: measured 8 s after the students see the bot, a bot's PSS still grows by
-# ~200 MiB over the window; from 30 s on it is flat.
+# ~200 MiB over the window. After that it swings by tens of MiB between readings (the soak's figures): a single
+# window's start and end are not a trend.
 SETTLE_SECONDS = 30.0
 WINDOW_SECONDS = 15.0
 FPS_READINGS = 3  # students' received frame rate, read this many times over the window
@@ -69,32 +72,16 @@ class Sample:
     pss_mib_per_bot_at_start: float  # at its start: a difference says the bots are not in steady state yet
     student_fps: list[float]  # one per student: the median of its readings over the window
     by_process_kind: dict[str, dict[str, float]]  # all bots' processes at the window's end: count and PSS per kind
+    sandbox_checked: bool | None = None  # renderers seen as the unprivileged user under seccomp (None: not dropped)
 
 
-def process_kind(pid: int) -> str:
-    """`browser`, `zygote`, `renderer`, `gpu-process`, `utility:<service>`... (from Chromium's rewritten argv)."""
-    words = " ".join(argv(pid))
-    kind = re.search(r"--type=([a-z-]+)", words)
-    if kind is None:
-        return "browser"
-    service = re.search(r"--utility-sub-type=([\w.]+)", words)
-    return f"{kind.group(1)}:{service.group(1)}" if kind.group(1) == "utility" and service else kind.group(1)
-
-
-def by_process_kind(pids: Sequence[int]) -> dict[str, dict[str, float]]:
-    kinds: dict[str, list[int]] = {}
-    for pid in pids:
-        kinds.setdefault(process_kind(pid), []).append(pid)
-    return {kind: {"processes": len(found), "pss_mib": pss_mib(found)} for kind, found in sorted(kinds.items())}
-
-
-def node_for(variant: str) -> PlaywrightNode:
+def node_for(variant: str, *, as_root: bool = False) -> PlaywrightNode:
     if variant == "avatarfarm":
-        return LocalBrowserNode("bench")
+        return bench_node("bench", as_root=as_root)
     if variant == "naive":
-        return LocalBrowserNode("naive", bot_args=())
+        return bench_node("naive", as_root=as_root, bot_args=())
     if variant == "shared browser":
-        return SharedBrowserNode("shared")
+        return bench_node("shared", as_root=as_root, shared=True)
     raise ValueError(f"unknown variant {variant!r}; one of {', '.join(VARIANTS)}")
 
 
@@ -117,6 +104,7 @@ async def measure(
     run: int = 0,
     settle: float = SETTLE_SECONDS,
     window: float = WINDOW_SECONDS,
+    setup: Setup | None = None,
 ) -> Sample:
     """One sample: a fresh farm with `rooms` live bots on `variant`'s node and one student receiving in each."""
     from playwright.async_api import async_playwright
@@ -124,6 +112,7 @@ async def measure(
     from tests.support.browsers import launch_options
     from tests.support.media import moving_y4m
 
+    setup = setup or Setup()
     # The previous sample's browsers must be gone, or their trees would be counted here.
     await until(_no_bot_browsers, 30, "the previous sample's bot browsers exit")
     names = [f"Room {i + 1}" for i in range(rooms)]
@@ -133,21 +122,24 @@ async def measure(
             running_farm(
                 Path(tmp),
                 liveavatar_config={"avatar_fps": AVATAR_FPS},
-                farm_options={"node": node_for(variant)},
+                farm_options={"node": node_for(variant, as_root=setup.as_root)},
                 max_bots=max(6, rooms),
+                **setup.settings,
             ) as stack,
             async_playwright() as playwright,
         ):
             number = await stack.meeting(names)
             created = await stack.start(number, names)
 
-            await until(all_live(stack, created["id"]), 60 + 40 * rooms, f"{rooms} room(s) live")
+            ready = every_room(stack, created["id"], "in_room", "live")
+            await until(ready, 60 + 40 * rooms, f"{rooms} bot(s) in their rooms")
             video = moving_y4m(Path(tmp) / "student.y4m")
             browser = await playwright.chromium.launch(**launch_options(fake_video=video))
             try:
                 for name, student in zip(names, students, strict=True):
                     page = await browser.new_page()
                     await page.goto(join_url(stack, number, student, name))
+                await until(all_live(stack, created["id"]), 60 + 20 * rooms, f"{rooms} room(s) live")
 
                 async def every_student_sees_the_bot() -> bool:
                     return all((await received_fps(stack, number, students)).values())
@@ -168,6 +160,7 @@ async def measure(
                         readings[student].append(fps or 0.0)
                 cores = (cpu_seconds(pids) - before) / (time.monotonic() - started)
                 pids = [pid for tree in bot_trees() for pid in tree]
+                sandboxed = sandbox_in_force(pids, BENCH_UID) if needed() and not setup.as_root else None
                 memory = pss_mib(pids)
                 kinds = by_process_kind(pids)
             finally:
@@ -184,11 +177,8 @@ async def measure(
         pss_mib_per_bot_at_start=memory_at_start / rooms,
         student_fps=[statistics.median(readings[s]) for s in students],
         by_process_kind=kinds,
+        sandbox_checked=sandboxed,
     )
-
-
-def _median(values: Sequence[float]) -> float | None:
-    return statistics.median(values) if values else None
 
 
 def _ratio(value: float | None, baseline: float | None) -> float | None:
@@ -196,23 +186,24 @@ def _ratio(value: float | None, baseline: float | None) -> float | None:
 
 
 def summarize(samples: Sequence[Sample], rooms: Sequence[int], variants: Sequence[str] = VARIANTS) -> dict[str, Any]:
-    """Per room count and variant: the samples, their medians and the medians' ratio to the naive baseline."""
+    """Per room count and variant: the samples, their medians with their spread (tests/bench/spread.figure) and
+    the medians' ratio to the naive baseline."""
     by_rooms: dict[str, Any] = {}
     for count in rooms:
         figures: dict[str, Any] = {}
         for variant in variants:
             mine = [s for s in samples if s.rooms == count and s.variant == variant]
             figures[variant] = {
-                "cores_per_bot": _median([s.cores_per_bot for s in mine]),
-                "pss_mib_per_bot": _median([s.pss_mib_per_bot for s in mine]),
-                "student_fps": _median([fps for s in mine for fps in s.student_fps]),
+                "cores_per_bot": figure([s.cores_per_bot for s in mine]),
+                "pss_mib_per_bot": figure([s.pss_mib_per_bot for s in mine]),
+                "student_fps": figure([fps for s in mine for fps in s.student_fps]),
                 "samples": [asdict(s) for s in mine],
             }
         baseline = figures.get(BASELINE, {})
         for variant in variants:
             figures[variant]["ratio_to_naive"] = {
-                "cores_per_bot": _ratio(figures[variant]["cores_per_bot"], baseline.get("cores_per_bot")),
-                "pss_mib_per_bot": _ratio(figures[variant]["pss_mib_per_bot"], baseline.get("pss_mib_per_bot")),
+                field: _ratio(figures[variant][field]["median"], (baseline.get(field) or {}).get("median"))
+                for field in ("cores_per_bot", "pss_mib_per_bot")
             }
         by_rooms[str(count)] = figures
     return by_rooms
@@ -227,6 +218,7 @@ async def per_bot_cost(
     settle: float = SETTLE_SECONDS,
     window: float = WINDOW_SECONDS,
     shared_rooms: Sequence[int] | None = None,
+    setup: Setup | None = None,
 ) -> dict[str, Any]:
     """Medians over `runs` runs of per-bot CPU and PSS for each room count and variant (see the module's doc);
     the shared browser only at `shared_rooms` when given (the comparison needs one count, the run is long)."""
@@ -236,7 +228,7 @@ async def per_bot_cost(
             here = [v for v in variants if v != "shared browser" or shared_rooms is None or count in shared_rooms]
             shift = run % len(here)
             for variant in [*here[shift:], *here[:shift]]:
-                sample = await measure(variant, count, run=run, settle=settle, window=window)
+                sample = await measure(variant, count, run=run, settle=settle, window=window, setup=setup)
                 samples.append(sample)
                 fps = ", ".join(f"{v:.0f}" for v in sample.student_fps)
                 say(

@@ -21,10 +21,20 @@ def all_live(stack: FarmStack, session_id: str) -> Callable[[], Awaitable[bool]]
     return check
 
 
+def join_url_at(zoom_url: str, number: str, student: str, room: str, *, audio: bool = False) -> str:
+    """The fake Zoom's join page for `student`, straight into breakout `room`, camera on, microphone if `audio`."""
+    query = urlencode({"name": student, "room": room, "pwd": "pw123", "audio": "1" if audio else "0"})
+    return f"{zoom_url}/join/{number}?{query}"
+
+
 def join_url(stack: FarmStack, number: str, student: str, room: str) -> str:
     """The fake Zoom's join page for `student`, straight into breakout `room`, camera on and no microphone."""
-    query = urlencode({"name": student, "room": room, "pwd": "pw123", "audio": "0"})
-    return f"{stack.zoom.base_url}/join/{number}?{query}"
+    return join_url_at(stack.zoom.base_url, number, student, room)
+
+
+def speaking_join_url(stack: FarmStack, number: str, student: str, room: str) -> str:
+    """As join_url, with the student's microphone on (its browser's fake audio capture)."""
+    return join_url_at(stack.zoom.base_url, number, student, room, audio=True)
 
 
 async def received_fps(stack: FarmStack, number: str, students: list[str]) -> dict[str, float | None]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from farm.orphans import MARKER
+from tests.support.process_tree import argv
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -69,6 +72,23 @@ def pss_mib(pids: list[int]) -> float:
         except OSError:
             continue
     return total_kib / 1024
+
+
+def process_kind(pid: int) -> str:
+    """`browser`, `zygote`, `renderer`, `gpu-process`, `utility:<service>`... (from Chromium's rewritten argv)."""
+    words = " ".join(argv(pid))
+    kind = re.search(r"--type=([a-z-]+)", words)
+    if kind is None:
+        return "browser"
+    service = re.search(r"--utility-sub-type=([\w.]+)", words)
+    return f"{kind.group(1)}:{service.group(1)}" if kind.group(1) == "utility" and service else kind.group(1)
+
+
+def by_process_kind(pids: Sequence[int]) -> dict[str, dict[str, float]]:
+    kinds: dict[str, list[int]] = {}
+    for pid in pids:
+        kinds.setdefault(process_kind(pid), []).append(pid)
+    return {kind: {"processes": len(found), "pss_mib": pss_mib(found)} for kind, found in sorted(kinds.items())}
 
 
 @dataclass(frozen=True)

@@ -211,7 +211,7 @@ async def running_stack(tmp_path: Path, **settings: Any) -> AsyncIterator[Stack]
     async with running_fake_zoom() as zoom, serve_app(la_app) as liveavatar_server:
         values: dict[str, Any] = {
             "data_dir": tmp_path / "var",
-            "api_token": "bot-page-tests-token",
+            "api_token": "bot-page-tests-token-5f0c1d2e3a4b6978",
             "zoom_api_base": zoom.base_url,
             "zoom_sdk_key": SDK_KEY,
             "zoom_sdk_secret": SDK_SECRET,

@@ -35,6 +35,15 @@ REFUSALS = [
     Refusal("obf_required", "authorize", meeting={"external_account": True}),
     Refusal("obf_invalid", "obf", meeting={"external_account": True}, obf="not-a-real-obf-token"),
     Refusal("authorizer_absent", "not in the meeting", meeting={"external_account": True}, obf="professor"),
+    # Refusals the served bundle has, forced by the fake with the codes and words it gives them.
+    Refusal("sdk_outdated", "upgrade @zoom/meetingsdk", meeting={"force_join_error": 10000}),
+    Refusal("zoom_recaptcha", "recaptcha", meeting={"force_join_error": 3634}),
+    Refusal("sign_in_required", "signed-in zoom users", meeting={"force_join_error": 3100}),
+    Refusal("sign_in_required", "require login", meeting={"force_join_error": 3082}),
+    Refusal("information_barrier", "information barriers", meeting={"force_join_error": 4007}),
+    Refusal("participant_exists", "already in the meeting", meeting={"force_join_error": 4008}),
+    Refusal("removed", "removed the bot from this meeting", meeting={"force_join_error": 3009}),
+    Refusal("app_blocked", "blocked or deactivated", meeting={"force_join_error": 3710}),
 ]
 
 

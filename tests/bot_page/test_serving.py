@@ -28,7 +28,9 @@ ZOOM_WASM = sorted(Path("bot_page/node_modules/@zoom/meetingsdk/dist/lib/av").gl
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(
-        data_dir=tmp_path / "var", api_token="t", zoom_sdk_secret="zoom-secret-for-tests-0123456789abcdef"
+        data_dir=tmp_path / "var",
+        api_token="t" + "5f0c1d2e3a4b69788796a5b4c3d2e1f0",
+        zoom_sdk_secret="zoom-secret-for-tests-0123456789abcdef",
     )
 
 

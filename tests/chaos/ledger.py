@@ -67,7 +67,10 @@ class Ledger:
         return sorted(vendor for vendor, n in counts.items() if n > 1)
 
     def first_live_after(self, room: str, moment: float) -> float | None:
-        times = [c.time for c in self.changes if c.room == room and c.status == "live" and c.time >= moment]
+        return self.first_status_after(room, "live", moment)
+
+    def first_status_after(self, room: str, status: str, moment: float) -> float | None:
+        times = [c.time for c in self.changes if c.room == room and c.status == status and c.time >= moment]
         return min(times) if times else None
 
 

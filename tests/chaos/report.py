@@ -14,6 +14,9 @@ from tests.chaos.ledger import BotRow, Ledger
 
 # A killed browser's bot attempt is closed as soon as the farm sees the browser disconnect.
 ATTRIBUTION_WINDOW_SECONDS = 15.0
+# Where a recovery's time goes: from the kill to the attempt's end (the farm noticed), then the room's statuses
+# of the next attempt, each after the previous.
+RECOVERY_STEPS = ("noticed", "starting", "joining", "in_main_session", "in_room", "live")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,9 @@ class KillOutcome:
     attempt: int | None
     end_reason: str | None
     recovery_seconds: float | None  # None: the room never became live again
+    # Seconds of each RECOVERY_STEPS step, from the end of the one before (the first from the kill); a step the
+    # room skipped or never reached is missing.
+    steps: dict[str, float] = field(default_factory=dict)
 
 
 def attribute(kills: list[Kill], ledger: Ledger) -> list[KillOutcome]:
@@ -57,10 +63,30 @@ def attribute(kills: list[Kill], ledger: Ledger) -> list[KillOutcome]:
         live = ledger.first_live_after(bot.room, bot.ended_at or kill.at)
         outcomes.append(
             KillOutcome(
-                kill.at, kill.pid, bot.room, bot.attempt, bot.end_reason, None if live is None else live - kill.at
+                kill.at,
+                kill.pid,
+                bot.room,
+                bot.attempt,
+                bot.end_reason,
+                None if live is None else live - kill.at,
+                _steps(ledger, bot, kill.at, live),
             )
         )
     return outcomes
+
+
+def _steps(ledger: Ledger, bot: BotRow, killed: float, live: float | None) -> dict[str, float]:
+    if live is None or bot.ended_at is None:
+        return {}
+    steps = {"noticed": bot.ended_at - killed}
+    since = bot.ended_at
+    for status in RECOVERY_STEPS[1:]:
+        at = live if status == "live" else ledger.first_status_after(bot.room, status, since)
+        if at is None or at > live:
+            continue
+        steps[status] = at - since
+        since = at
+    return steps
 
 
 @dataclass
@@ -95,6 +121,14 @@ class CampaignReport:
     def recoveries(self) -> list[float]:
         return [k.recovery_seconds for k in self.kills if k.recovery_seconds is not None]
 
+    def step_medians(self) -> dict[str, float | None]:
+        """Per recovery step, the median over the kills that passed through it."""
+        medians: dict[str, float | None] = {}
+        for step in RECOVERY_STEPS:
+            values = [k.steps[step] for k in self.kills if step in k.steps]
+            medians[step] = round(statistics.median(values), 2) if values else None
+        return medians
+
     def figures(self) -> dict[str, Any]:
         recoveries = self.recoveries
         return {
@@ -103,6 +137,9 @@ class CampaignReport:
             "recovery median (s)": round(statistics.median(recoveries), 1) if recoveries else None,
             "recovery max (s)": round(max(recoveries), 1) if recoveries else None,
             "rooms never back after a kill": sum(k.room is not None and k.recovery_seconds is None for k in self.kills),
+            "recovery steps, median (s)": ", ".join(
+                f"{step} {'-' if value is None else value}" for step, value in self.step_medians().items()
+            ),
             "manager SIGKILL at room statuses": ", ".join(self.manager_kill_room_statuses),
             "manager restart to /readyz (s)": _round(self.manager_restart_ready_seconds),
             "bot rows closed as lost at the restart": self.bots_lost_to_manager_kill,

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -120,13 +119,13 @@ def test_help_explains_each_command() -> None:
 
 def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
     with run_cli_server(["serve", "--data-dir", str(tmp_path / "a")]) as server:
-        started = time.monotonic()
+        # Refused at once in words, never retried: a second server waiting on the port would hang _cli's 60 s.
         result = _cli("serve", "--data-dir", str(tmp_path / "b"), "--port", str(server.port))
         assert result.returncode != 0
-        assert time.monotonic() - started < 30
+        assert f"cannot listen on 127.0.0.1:{server.port}" in result.stderr, result.stderr
 
 
-def test_serve_prints_a_generated_webhook_secret_once(tmp_path: Path) -> None:
+def test_serve_tells_where_a_generated_webhook_secret_is_kept_and_never_prints_it_to_a_file(tmp_path: Path) -> None:
     data = str(tmp_path / "var")
     env = {"AVATARFARM_WEBHOOK_URLS": "http://127.0.0.1:9/hook"}
     with run_cli_server(["serve", "--data-dir", data], env=env) as server:
@@ -134,8 +133,9 @@ def test_serve_prints_a_generated_webhook_secret_once(tmp_path: Path) -> None:
         assert secret.startswith("whsec_")
         assert (tmp_path / "var" / "webhook_secret").stat().st_mode & 0o777 == 0o600
         first_output = server.output()
-    assert "Webhook signing secret (shown once" in first_output
-    assert first_output.count(secret) == 1
+    # Standard output is a file here, not a terminal: where the secret is kept, never the secret.
+    assert f"Webhook signing secret generated and kept in {tmp_path / 'var' / 'webhook_secret'}" in first_output
+    assert secret not in first_output
     with run_cli_server(["serve", "--data-dir", data], env=env) as server:
         assert httpx.get(server.base_url + "/healthz").status_code == 200
     assert secret not in server.output() and "Webhook signing secret" not in server.output()

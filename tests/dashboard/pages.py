@@ -223,6 +223,7 @@ class RoomCard:
         self.locator = locator
         self.name = locator.locator("h3.room-name")
         self.student = locator.locator(".student-name")
+        self.student_label = locator.locator(".student-label")
         self.state = locator.locator(".state-text")
         self.reason = locator.locator(".reason")
         self.avatar = locator.locator(".indicator.avatar")

@@ -15,6 +15,8 @@ from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
 from tests.dashboard.thumbnails import Look, avatar_thumbnails
 
+ERROR_COLOUR = "rgb(127, 29, 29)"  # dashboard.css: a failed room's reason
+
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
@@ -30,13 +32,14 @@ async def test_colours_through_join_live_crash_recovery_and_end(
     room = monitor.room("Room A")
     other = monitor.room("Room B")
     await expect(room.student).to_have_text("Grace")
+    await expect(room.student_label).to_have_text("Expected student:")  # nobody is there yet
     await room.expect_state("queued", "yellow", "Queued")
     await expect(room.no_picture).to_be_visible()
 
     # Joining: yellow all the way, the waiting room in words.
     await farm.join(ids["Room A"], until=RoomStatus.waiting_room)
     await room.expect_state("waiting_room", "yellow", "In the waiting room")
-    await expect(room.time_in_room).to_have_text("–")
+    await expect(room.time_in_room).to_be_hidden()  # no avatar live, so no "live for"
 
     # Waiting as it should through the lecture, nothing billed: blue.
     await farm.set_status(ids["Room A"], RoomStatus.in_main_session)
@@ -52,6 +55,7 @@ async def test_colours_through_join_live_crash_recovery_and_end(
     first_thumbnail = await room.expect_thumbnail_loaded()
     await expect(room.credits).to_have_text("3.00")
     await expect(room.time_in_room).to_have_text(re.compile(r"^\d+:\d\d$"))
+    await expect(room.student_label).to_have_text("Student:")
     await monitor.expect_summary("rooms", "1 / 2")
     await monitor.expect_summary("avatars", "1")
     await monitor.expect_summary("credits", "3.00")
@@ -76,14 +80,27 @@ async def test_colours_through_join_live_crash_recovery_and_end(
     await farm.set_status(ids["Room A"], RoomStatus.idle, reason="idle", reason_text=reason_words("idle"))
     await room.expect_state("idle", "blue", "Avatar paused")
     await expect(room.reason).to_contain_text("Nobody spoke for a while")
+    await expect(room.reason).not_to_have_css("color", ERROR_COLOUR)  # a pause is news, not an error
     await farm.start_avatar(ids["Room A"])
     await farm.set_status(ids["Room A"], RoomStatus.live)
     await room.expect_state("live", "green", "Live with avatar")
+
+    # Waiting for what only the host or the professor can do: said in words, asking for its room included.
+    for status, reason, words in (
+        (RoomStatus.in_main_session, "waiting_for_assignment", reason_words("waiting_for_assignment")),
+        (RoomStatus.joining_breakout, "waiting_for_assignment", reason_words("waiting_for_assignment")),
+        (RoomStatus.recovering, "waiting_for_professor", reason_words("waiting_for_professor")),
+    ):
+        await farm.set_status(ids["Room A"], status, reason=reason, reason_text=words)
+        await expect(room.reason).to_have_text(words)
+    await farm.set_status(ids["Room A"], RoomStatus.live)
+    await expect(room.reason).to_be_hidden()
 
     # The browser crashes: red, with the reason in words.
     await farm.crash(ids["Room A"])
     await room.expect_state("failed", "red", "Failed")
     await expect(room.reason).to_have_text("The bot's browser crashed; no retries left.")
+    await expect(room.reason).to_have_css("color", ERROR_COLOUR)
     await expect(room.no_picture).to_be_visible()
     await monitor.expect_summary("rooms", "0 / 2")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 import pytest
@@ -46,12 +45,10 @@ async def test_429_with_retry_after_on_a_path_template(fake: Fake) -> None:
 async def test_hang_until_the_client_gives_up_then_recover(fake: Fake) -> None:
     token = await fake.token()
     await fake.admin("POST", "/admin/faults", json={"path": "/v1/sessions/start", "fault": "hang", "hang_seconds": 60})
-    started = time.monotonic()
     with pytest.raises(httpx.ReadTimeout):
         await fake.http.post(
             "/v1/sessions/start", headers={"Authorization": f"Bearer {token['session_token']}"}, timeout=0.5
         )
-    assert time.monotonic() - started < 30
     response = await fake.bearer("POST", "/v1/sessions/start", token["session_token"])
     assert response.status_code == 201  # the hung call never reached the handler
 

@@ -20,6 +20,7 @@ EVENTS = (
     "room-state-change",
     "active-speaker",
     "broadcast-message",
+    "recording-change",
 )
 
 SETUP = """async (events) => {

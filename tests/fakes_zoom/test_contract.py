@@ -1,5 +1,6 @@
-"""Contract with the installed @zoom/meetingsdk 6.2.0: API names and parameters from embedded.d.ts, labels from
-dist/lib/lang/en-US.json, event names, and the error strings of the shipped bundle."""
+"""Contract with the installed @zoom/meetingsdk 6.2.0: API names and parameters from embedded.d.ts, event names,
+and the error strings of the shipped bundle. The toolbar's titles are held to the served bundle by
+test_toolbar_contract.py."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from playwright.async_api import Browser
 
 from fakes.zoom import errors
 from tests.fakes_zoom.app_page import AppPage
+from tests.fakes_zoom.component_view_bundle import bundle_text, join_error_words
 from tests.fakes_zoom.dts import parse_namespace
 from tests.fakes_zoom.harness import FakeZoom
-from tests.fakes_zoom.package import PACKAGE_DIR, embedded_bundle, en_us
+from tests.fakes_zoom.package import PACKAGE_DIR, embedded_bundle
 from tests.support.servers import RunningServer
 
 SDK_DIR = Path(__file__).resolve().parents[2] / "fakes/zoom/static/sdk"
@@ -93,17 +95,6 @@ async def test_every_member_has_the_declared_name_and_parameters(
     assert '"version": "6.2.0"' in (PACKAGE_DIR / "package.json").read_text()
 
 
-def test_toolbar_labels_are_the_packages_own() -> None:
-    core = (SDK_DIR / "core.js").read_text()
-    labels = re.findall(r"^\s*\w+: '([^']+)', // (apac\.[\w.]+)$", core, flags=re.M)
-    assert len(labels) >= 6
-    strings = en_us()
-    for label, key in labels:
-        assert strings[key] == label, key
-    assert ("Join Audio", "apac.toolbar_join_audio") in labels
-    assert ("Start Video", "apac.wc_start_video") in labels
-
-
 def test_event_names_are_the_declared_ones() -> None:
     dts = (PACKAGE_DIR / "embedded.d.ts").read_text()
     declared = set(re.findall(r"function on\(\s*event: '([^']+)'", dts))
@@ -128,6 +119,8 @@ def test_reasons_are_strings_of_the_shipped_bundle() -> None:
         errors.MEETING_ENDED,
         errors.MEETING_FULL,
         errors.MEETING_LOCKED,
+        errors.INFORMATION_BARRIER,
+        errors.PARTICIPANT_EXISTS,
     ]
     for refusal in in_bundle:
         assert f'{{"{refusal.reason}":{refusal.error_code}}}' in bundle, refusal
@@ -159,3 +152,25 @@ def test_reasons_are_strings_of_the_shipped_bundle() -> None:
         assert f'="{reconnect}"' in bundle, reconnect
     assert "appKey can not empty in the signature" in bundle
     assert "zak and obfToken are mutually exclusive. Please provide only one." in bundle
+
+
+# Web-API refusals: (refusal, the bundle's key for its words, how the bundle's code table names its code).
+WEB_REFUSALS = [
+    (errors.SDK_OUTDATED, "apac.errorcodes_meeting_websdk_version_need_update", "e[e.Upgrade=1e4]"),
+    (errors.RECAPTCHA_REQUIRED, "apac.errorcodes_frequent_join", "e[e.FrequentJoin=3634]"),
+    (errors.LOGIN_REQUIRED, "apac.errorcodes_login_required", '3100:{"apac.errorcodes_login_required":3100}'),
+    (errors.LOGIN_REQUIRED_SSO, "apac.errorcodes_login_required", '3501:{"apac.errorcodes_login_required":3082}'),
+    (errors.USER_REMOVED_WEB, "apac.errorcodes_be_removed", '3009:{"apac.errorcodes_be_removed":3009}'),
+    (errors.API_KEY_DEACTIVATED, "apac.errorcodes_pac_api_disabled", '"apac.errorcodes_pac_api_disabled":3710'),
+]
+
+
+@pytest.mark.parametrize(
+    ("refusal", "key", "code_source"), WEB_REFUSALS, ids=lambda v: str(getattr(v, "error_code", ""))
+)
+def test_web_refusals_are_the_served_bundles_words_and_codes(
+    refusal: errors.JoinRefusal, key: str, code_source: str
+) -> None:
+    assert join_error_words()[key] == refusal.reason
+    assert code_source in bundle_text()
+    assert errors.refusal_for_code(refusal.error_code) == refusal

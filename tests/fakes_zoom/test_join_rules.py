@@ -124,6 +124,9 @@ class TestExternalAccountMeetings:
         refused(await join(fake_zoom, obfToken="simobf_forged"), errors.OBF_INVALID)
         obf = await fake_zoom.user_token(PROFESSOR)
         refused(await join(fake_zoom, obfToken=obf), errors.AUTHORIZER_ABSENT)
+        # Only the refusal for the authorizer's absence e-mails the host, once per refused join.
+        emails = (await fake_zoom.admin.get(f"/fake/meetings/{NUMBER}")).json()["host_emails"]
+        assert len(emails) == 1 and "not in it" in emails[0]["text"]
         professor = await fake_zoom.add_virtual(NUMBER, name="Prof. Ada", host=True, zoom_user_id=PROFESSOR)
         bot = await SignallingClient.open(fake_zoom.ws_url)
         assert (await bot.join(NUMBER, "Avatar", obfToken=obf))["op"] == "joined"

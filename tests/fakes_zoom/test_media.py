@@ -193,7 +193,7 @@ async def test_mute_silences_and_leaving_stops_media(
             timeout=30_000,
         )
         assert (await speakers.json_value())["payload"] == [{"userId": dana, "displayName": "Dana"}]
-        await speaker.get_by_role("button", name="Mute").click()
+        await speaker.get_by_role("button", name="Mute", exact=True).click()
         media = await until(
             zoom,
             number,
@@ -201,7 +201,7 @@ async def test_mute_silences_and_leaving_stops_media(
             "Dana muted",
         )
         assert media.received("Eve", "Dana")["audioPath"] == "webaudio"  # type: ignore[index]
-        await speaker.get_by_role("button", name="Unmute").click()
+        await speaker.get_by_role("button", name="Unmute", exact=True).click()
         await until(zoom, number, lambda m: hears(m.received("Eve", "Dana")), "Eve hears Dana again")
         await speaker.get_by_role("button", name="Leave").click()
         await until(zoom, number, lambda m: set(m.people) == {"Eve"} and m.senders("Eve") == set(), "Dana gone")

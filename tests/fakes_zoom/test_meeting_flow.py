@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes_zoom.harness import FakeZoom, SignallingClient
+from fakes.zoom.signature import ZOOM_CLIENT_CLAIM
+from tests.fakes_zoom.harness import FakeZoom, SignallingClient, meeting_jwt
 
 NUMBER = "85746065432"
 
@@ -148,7 +149,8 @@ class TestBreakoutRooms:
         await fake_zoom.post(f"/fake/meetings/{NUMBER}/breakout/assign", name="Late", room="Room A")
         await fake_zoom.post(f"/fake/meetings/{NUMBER}/breakout/open")
         await early.wait_state(lambda s: s["breakout"]["userStatus"] == "in room")
-        late = await joined(fake_zoom, "Late")
+        # A pre-assignment applies to Zoom's own clients (here, the kind of signature the participant page has).
+        late = await joined(fake_zoom, "Late", signature=meeting_jwt(NUMBER, **{ZOOM_CLIENT_CLAIM: True}))
         assert late.state()["breakout"]["userStatus"] == "in room"
         state = await early.wait_state(lambda s: [p["userId"] for p in s["media"]["peers"]] == [late.user_id])
         assert {p["userName"] for p in state["participants"]} == {"Early", "Late"}

@@ -159,6 +159,21 @@ class TestRestApi:
         ended = await http.patch(f"/v2/meetings/{meeting['id']}/status", json={"action": "end"}, headers=headers)
         assert ended.status_code == 204
 
+    async def test_presence_says_in_a_zoom_meeting_while_the_user_is_in_one(self, http: httpx.AsyncClient) -> None:
+        headers = await bearer(http)
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        presence = await http.get("/v2/users/me/presence_status", headers=headers)
+        assert presence.json() == {"status": "Available"}
+        created = await http.post("/fake/meetings", json={"external_account": True}, headers=admin)
+        number = created.json()["number"]
+        added = await http.post(
+            f"/fake/meetings/{number}/participants", json={"name": "Prof", "zoom_user_id": PROFESSOR}, headers=admin
+        )
+        assert added.status_code == 201, added.text
+        presence = await http.get(f"/v2/users/{PROFESSOR}/presence_status", headers=headers)
+        assert presence.json() == {"status": "In_A_Zoom_Meeting"}
+        assert (await http.get(f"/fake/meetings/{number}", headers=admin)).json()["host_emails"] == []
+
     async def test_user_tokens(self, http: httpx.AsyncClient) -> None:
         headers = await bearer(http)
         obf = await http.get(f"/v2/users/{PROFESSOR}/token", params={"type": "onbehalf", "ttl": 600}, headers=headers)

@@ -154,11 +154,12 @@ async def test_waiting_room_admit_send_back_and_kick(app: AppPage, module_zoom: 
     refused = await app.call("joinBreakoutRoom", "x")
     assert refused["error"]["type"] == "IMPROPER_MEETING_STATE" and refused["error"]["reason"] == "on hold"
     assert (await app.call("mute", True))["error"]["reason"] == "on hold"
-    assert await app.page.get_by_role("button", name="Join Audio").count() == 0  # no media in the waiting room
+    # No media in the waiting room.
+    assert await app.page.get_by_role("button", name="Audio", exact=True).count() == 0
     await module_zoom.post(f"/fake/meetings/{meeting_number}/admit", name="Avatar")
     await app.wait_connection("Connected", count=2)
     assert (await app.value("getCurrentUser"))["isHold"] is False
-    assert await app.page.get_by_role("button", name="Join Audio").is_visible()
+    assert await app.page.get_by_role("button", name="Audio", exact=True).is_visible()
     await module_zoom.post(f"/fake/meetings/{meeting_number}/hold", name="Avatar")
     await app.wait_connection("Reconnecting", "on hold", count=2)
     await app.wait_for(lambda: _is_hold(app))
@@ -244,10 +245,10 @@ async def test_toolbar_buttons_open_devices_by_id(
     try:
         assert (await app.join(meeting_number, "Avatar"))["ok"] is True
         assert await app.page.evaluate("window.deviceCalls") == []  # nothing before the buttons are pressed
-        await app.page.get_by_role("button", name="Join Audio").click()
-        await app.page.get_by_role("button", name="Mute").wait_for()
-        await app.page.get_by_role("button", name="Start Video").click()
-        await app.page.get_by_role("button", name="Stop Video").wait_for()
+        await app.page.get_by_role("button", name="Audio", exact=True).click()
+        await app.page.get_by_role("button", name="Mute", exact=True).wait_for()
+        await app.page.get_by_role("button", name="Start Video", exact=True).click()
+        await app.page.get_by_role("button", name="Stop Video", exact=True).wait_for()
         calls = await app.page.evaluate("window.deviceCalls")
         assert calls[0]["call"] == "enumerateDevices"
         opened = 0
@@ -329,3 +330,36 @@ async def test_failover_when_the_service_goes_away(chromium: Browser, app_origin
         assert [e["state"] for e in await app.connection_states()].count("Fail") == 0
     finally:
         await app.close()
+
+
+async def test_pre_assigned_rooms_never_apply_to_sdk_participants_and_a_rejoin_comes_back_unassigned(
+    chromium: Browser, app_origin: RunningServer, module_zoom: FakeZoom, meeting_number: str
+) -> None:
+    await module_zoom.create_meeting(number=meeting_number, breakout_rooms=["Room 1"])
+    await module_zoom.add_virtual(meeting_number, name="Host", host=True)
+    # The host pre-assigns both the bot and a desktop-client student before they join.
+    for name in ("Bot", "Student"):
+        await module_zoom.post(f"/fake/meetings/{meeting_number}/breakout/assign", name=name, room="Room 1")
+    await module_zoom.add_virtual(meeting_number, name="Student")
+    bot = await AppPage.open(chromium, app_origin, module_zoom)
+    try:
+        assert (await bot.join(meeting_number, "Bot"))["ok"] is True
+        await module_zoom.post(f"/fake/meetings/{meeting_number}/breakout/open")
+        await bot.wait_for(lambda: bot.events("room-state-change"))
+        assert await bot.value("getUserStatus") == "initial"  # the SDK participant is not assigned
+        assert (await module_zoom.person(meeting_number, "Student"))["breakout_status"] == "invited"
+        assert (await module_zoom.person(meeting_number, "Bot"))["sdk_client"] is True
+
+        # Assigned in the meeting, the bot is invited; relaunched (a new page), it comes back unassigned.
+        await module_zoom.post(f"/fake/meetings/{meeting_number}/breakout/assign", name="Bot", room="Room 1")
+        await bot.wait_for(lambda: _status_is(bot, "invited"))
+    finally:
+        await bot.close()
+    again = await AppPage.open(chromium, app_origin, module_zoom)
+    try:
+        assert (await again.join(meeting_number, "Bot"))["ok"] is True
+        await again.wait_for(lambda: again.value("getBreakoutRoomStatus"))
+        assert await again.value("getBreakoutRoomStatus") == 2
+        assert await again.value("getUserStatus") == "initial"
+    finally:
+        await again.close()

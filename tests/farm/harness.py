@@ -34,7 +34,7 @@ from tests.fakes_zoom.harness import (
 from tests.support.ports import bound_socket
 from tests.support.servers import serve_app
 
-TOKEN = "farm-tests-token"
+TOKEN = "farm-tests-token-5f0c1d2e3a4b6978"
 LA_API_KEY = "farm-tests-liveavatar-key"
 LA_ADMIN = "farm-tests-admin"
 AVATAR_ADA = "3b8f0c1e-5a52-4f43-a0a4-6e6f1c2d9b10"

@@ -135,7 +135,7 @@ async def test_no_process_of_a_bot_chromium_carries_the_farms_secrets(
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AVATARFARM_DATA_DIR", "/srv/avatarfarm")
-    # The driver is started here, after the secrets are set: it carries them, as a farm manager's would.
+    # The driver is started here, after the secrets are set, as a farm manager's would be.
     await node.stop()
     await node.start()
     heard = Heard()

@@ -1,5 +1,5 @@
 """The manager as a real process: SIGKILL and restart reconciles without duplicates or leaks; SIGTERM leaves
-every meeting and stops every avatar within 10 seconds."""
+every meeting and stops every avatar before it exits."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from tests.support.ports import free_port
 pytestmark = pytest.mark.browser
 
 ROOMS = ["Room 1", "Room 2"]
+STOP_GRACE_SECONDS = 60  # what README and deploy/ tell containers to give `avatarfarm serve` on SIGTERM
 
 
 def _browsers_of(pid: int) -> list[int]:
@@ -162,21 +163,26 @@ async def test_sigkill_then_restart_reconciles_without_duplicates_or_leaks(tmp_p
         assert _browsers_of(old_pid) == []  # no browser of the killed manager survives
 
 
-async def test_sigterm_leaves_every_meeting_and_stops_every_avatar_within_10s(tmp_path: Path) -> None:
+async def test_sigterm_leaves_every_meeting_and_stops_every_avatar(tmp_path: Path) -> None:
+    """Every bot leaves its meeting by itself (its attempt ends `server_restart`, not cut off by the manager's
+    shutdown deadline, which would end it `shutdown`), within the stop grace period containers are given.
+    How long it takes is a benchmark (`python -m tests.bench --only shutdown_s`)."""
     async with class_on_a_manager(tmp_path) as (zoom, la_url, manager, number, session_id):
         assert manager.process is not None
         pid = manager.process.pid
-        started = time.monotonic()
         manager.stop(signal.SIGTERM)
-        await manager.exited(12)
-        assert time.monotonic() - started < 10.5
+        await manager.exited(STOP_GRACE_SECONDS)
         assert await _bots(zoom, number) == []
         assert await _active_vendor_sessions(la_url) == []
         assert _browsers_of(pid) == []
         # The class is still wanted: a restart relaunches it.
         await manager.start()
         async with httpx.AsyncClient(base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
-            await _all_live(api, session_id)
+            session = await _all_live(api, session_id)
+            for room in session["rooms"]:
+                detail = (await api.get(f"/api/sessions/{session_id}/rooms/{room['id']}")).json()
+                ended = [bot["end_reason"] for bot in detail["bots"] if bot["ended_at"] is not None]
+                assert ended == ["server_restart"], detail["bots"]
 
 
 async def test_sigterm_waits_for_avatar_stops_still_under_way(tmp_path: Path) -> None:

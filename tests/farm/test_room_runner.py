@@ -17,9 +17,12 @@ from farm.browser_node import NoticeHandler, ReportHandler
 from farm.capacity import Capacity
 from farm.live_media import LiveMediaStore
 from farm.liveavatar_client import LiveAvatarClient
+from farm.material_files import MaterialFiles
+from farm.material_intake import take_in
 from farm.room_runner import FarmServices, RoomRunner
 from state.database import Database
-from state.models import Course, Meeting, NewRoom, NewSession, Professor, RoomStatus, Student
+from state.models import Course, Meeting, NewRoom, NewSession, Professor, RoomStatus, Student, TranscriptRole
+from state.reports import session_report
 from state.repository import Repository
 from tests.farm.harness import AVATAR_ADA, LA_API_KEY, farm_settings, liveavatar_server
 
@@ -508,3 +511,61 @@ async def test_a_cancelled_runner_stops_even_when_a_report_arrives_at_that_momen
         await rig.runner.cancel()
     assert rig.runner.done.is_set()
     assert len(rig.node.bots) == 1, "the runner carried on after being cancelled"
+
+
+async def test_an_avatar_start_gets_the_course_passages_its_room_needs_and_they_are_recorded(
+    rig_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    rig: Rig = await rig_factory()
+    files = MaterialFiles(tmp_path / "var")
+    for name, text in (
+        ("heaps.md", "A binary heap keeps every parent at least as large as its children; sift-down restores it."),
+        ("hashing.md", "Linear probing suffers primary clustering: long runs of occupied slots."),
+        ("graphs.txt", "Dijkstra's algorithm needs non-negative edge weights."),
+        ("poetry.md", "Sonnets have fourteen lines."),
+    ):
+        incoming = files.receive(10_000)
+        incoming.write(text.encode())
+        await take_in(rig.repository, files, course="cs 101", filename=name, incoming=incoming)
+    graphs = next(m for m in await rig.repository.materials("CS 101") if m.filename == "graphs.txt")
+    await rig.repository.pin_passage(rig.room_id, (await rig.repository.material_passages(graphs.id))[0].id)
+    await rig.repository.set_room_context(rig.room_id, "Practise collisions with linear probing.")
+    await rig.repository.add_transcript(
+        rig.room_id, speaker="Grace", role=TranscriptRole.student, text="why does sift-down fix my heap?"
+    )
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    room = await rig.repository.get_room(rig.room_id)
+    assert room is not None and room.avatar_context_id
+    prompt = (await rig.services.liveavatar._call("GET", f"/v1/contexts/{room.avatar_context_id}"))["prompt"]
+    assert "never invent a source" in prompt
+    positions = [prompt.index(f"[{name}] ") for name in ("graphs.txt", "heaps.md", "hashing.md")]
+    assert positions == sorted(positions)  # pinned first, then by relevance
+    assert "[poetry.md]" not in prompt
+    given = await rig.repository.given_passages(rig.room_id)
+    [(avatar_session_id, passages)] = given.items()
+    assert [(p.source, p.pinned) for p in passages] == [
+        ("graphs.txt", True),
+        ("heaps.md", False),
+        ("hashing.md", False),
+    ]
+    session = await rig.repository.require_session(room.session_id)
+    report = await session_report(rig.repository.db, session)
+    [start] = report.rooms[0].avatar_starts
+    assert start.avatar_session_id == avatar_session_id and start.passages == tuple(passages)
+
+
+async def test_an_avatar_starts_without_passages_when_they_cannot_be_selected(
+    rig_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> list[Any]:
+        raise RuntimeError("the index is damaged")
+
+    monkeypatch.setattr("farm.avatar_sessions.select_passages", broken)
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    assert await rig.repository.given_passages(rig.room_id) == {}
+    assert any("course passages could not be selected" in r.getMessage() for r in caplog.records)

@@ -11,7 +11,7 @@ import pytest
 from api.cli import main
 from farm.settings import DEFAULT_NODE_MAX_BOTS, SettingsError, load_settings
 
-TOKEN = "a-node-token-0123456789"
+TOKEN = "a-node-token-0123456789-5f0c1d2e3a4b"
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +56,11 @@ def test_nodes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         (
             {"browser_nodes": "ws://10.0.0.5:3000/", "public_base_url": "http://10.0.0.1:8800"},
-            "AVATARFARM_BROWSER_NODE_TOKEN of at least 16 characters is required",
+            "AVATARFARM_BROWSER_NODE_TOKEN is required when AVATARFARM_BROWSER_NODES is set",
+        ),
+        (
+            {"browser_nodes": "ws://10.0.0.5:3000/", "browser_node_token": "short-node-token"},
+            "AVATARFARM_BROWSER_NODE_TOKEN is too weak",
         ),
         (
             {"browser_nodes": "http://10.0.0.5:3000/", "browser_node_token": TOKEN},
@@ -79,10 +83,12 @@ def test_nodes_all_on_loopback_may_use_a_loopback_page_address() -> None:
     assert settings.base_url == "http://127.0.0.1:8800"
 
 
-def test_the_node_command_needs_a_long_enough_token(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_node_command_needs_a_strong_token(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["node", "--port", "3999"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "avatarfarm: a browser node needs a token of at least 16 characters (--token or AVATARFARM_BROWSER_NODE_TOKEN)"
+        "avatarfarm: a browser node needs a token (--token or AVATARFARM_BROWSER_NODE_TOKEN)"
     )
+    assert main(["node", "--port", "3999", "--token", "a-node-token-0123"]) == 2
+    assert capsys.readouterr().err.strip().startswith("avatarfarm: the browser node's token is too weak")
     assert main(["node", "--token", TOKEN, "--max-bots", "0"]) == 2
     assert "--max-bots must be at least 1" in capsys.readouterr().err

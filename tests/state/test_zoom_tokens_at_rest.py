@@ -22,7 +22,7 @@ ACCESS = "zoom-access-token-93ab2d"
 
 
 def _settings(tmp_path: Path, key: str | None = None) -> Settings:
-    return load_settings(data_dir=tmp_path / "var", api_token="t" * 20, secret_key=key)
+    return load_settings(data_dir=tmp_path / "var", api_token="t" + "5f0c1d2e3a4b69788796a5b4c3d2e1f0", secret_key=key)
 
 
 def _file_text(settings: Settings) -> str:

@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { el, fact, setText } from "./dom.js";
+import { RoomPins } from "./pins.js";
 import {
   avatarPresent,
   clock,
@@ -32,16 +33,18 @@ export class RoomCard {
     const id = `room-${this.room.id}`;
     this.nameNode = el("h3", { class: "room-name", id: `${id}-name` });
     this.studentNode = el("span", { class: "student-name" });
+    this.studentLabel = el("span", { class: "student-label", text: "Expected student: " });
     this.image = el("img", { class: "thumb-img", alt: "", width: 160, height: 90, hidden: true });
     this.noPicture = el("span", { class: "thumb-empty", text: "No picture yet" });
     this.avatarBadge = el("span", { class: "indicator avatar" });
     this.talkingBadge = el("span", { class: "indicator talking" });
     this.stateText = el("span", { class: "state-text" });
     this.reasonNode = el("p", { class: "reason", hidden: true });
-    const time = fact("In the room", "time-in-room");
+    const time = fact("Live for", "time-in-room");
     const credits = fact("Credits", "credits");
     const node = fact("Browser node", "browser-node");
     this.timeNode = time.value;
+    this.timeFact = time.node;
     this.creditsNode = credits.value;
     this.browserNode = node;
     this.expandButton = el("button", {
@@ -67,7 +70,7 @@ export class RoomCard {
             "div",
             { class: "card-text" },
             this.nameNode,
-            el("p", { class: "student" }, "Student: ", this.studentNode),
+            el("p", { class: "student" }, this.studentLabel, this.studentNode),
             el("p", { class: "state" }, el("span", { class: "state-dot", "aria-hidden": "true" }), this.stateText),
             this.reasonNode,
             el("p", { class: "indicators" }, this.avatarBadge, this.talkingBadge),
@@ -129,6 +132,8 @@ export class RoomCard {
       el("a", { href: `${this.path}/transcript${suffix}`, download: true, "aria-label": `Transcript of ${this.room.name} as ${label}`, text: label });
     const downloads = el("p", { class: "transcript-downloads" }, "Download: ", download(".md", "Markdown"), " · ", download(".vtt", "WebVTT"));
     this.timeline = el("ol", { class: "timeline", "aria-label": "Timeline of events" });
+    this.passages = el("div", { class: "passages-box" }, el("p", { class: "hint", text: "No course passages given yet." }));
+    this.pins = new RoomPins(this.path, this.room.name);
     return el(
       "div",
       { class: "room-details", id, hidden: true },
@@ -150,6 +155,7 @@ export class RoomCard {
       el("section", { class: "media" }, el("h4", { text: "Media" }), el("dl", { class: "media-stats" }, ...stats.map((s) => s.node))),
       el("section", { class: "transcript-box" }, el("h4", { text: "Transcript" }), this.transcript, downloads),
       el("section", { class: "timeline-box" }, el("h4", { text: "Timeline" }), this.timeline),
+      el("section", { class: "passages-section", "aria-label": "Course passages" }, el("h4", { text: "Course passages" }), this.passages, this.pins.node),
     );
   }
 
@@ -161,9 +167,15 @@ export class RoomCard {
     this.node.className = `room-card colour-${colour}${this.expanded ? " expanded" : ""}`;
     setText(this.nameNode, room.name);
     setText(this.studentNode, room.student?.name ?? "");
+    // The session names whom each room is for; whether a person is there is what the bot last saw.
+    const someoneThere = room.status === "live" || (room.media?.people_in_room ?? 0) > 0;
+    setText(this.studentLabel, someoneThere ? "Student: " : "Expected student: ");
     setText(this.stateText, stateLine(room));
-    // Why a room failed, ended, or waits without its avatar (paused, muted by the host) — in words.
-    const explained = ["failed", "ended", "idle", "in_main_session", "live"].includes(room.status);
+    // Why a room failed, ended, or waits without its avatar (paused, muted by the host, not assigned to its
+    // breakout room, waiting for the professor) — in words.
+    const explained = ["failed", "ended", "idle", "in_main_session", "joining_breakout", "recovering", "live"].includes(
+      room.status,
+    );
     const reason = explained && room.reason ? reasonWords(room) : "";
     setText(this.reasonNode, reason);
     this.reasonNode.hidden = !reason;
@@ -199,7 +211,9 @@ export class RoomCard {
   }
 
   tick(now = Date.now()) {
-    setText(this.timeNode, timeInRoom(this.room, now));
+    const live = timeInRoom(this.room, now);
+    setText(this.timeNode, live);
+    this.timeFact.hidden = live === "–"; // how long the avatar has been live: nothing to say while it is not
   }
 
   renderMedia() {
@@ -247,9 +261,31 @@ export class RoomCard {
     this.update({ ...this.room, ...detail });
     this.renderTranscript(detail.transcript ?? []);
     this.renderTimeline(detail.events ?? []);
+    this.renderPassages(detail.avatar_sessions ?? []);
+    await this.pins.load();
     if (detail.context_text && document.activeElement !== this.contextInput && !this.contextInput.value) {
       this.contextInput.value = detail.context_text;
     }
+  }
+
+  /** Which course passages each avatar start received, newest start first, with their sources. */
+  renderPassages(avatarSessions) {
+    const starts = avatarSessions.filter((a) => (a.passages ?? []).length > 0).reverse();
+    if (!starts.length) return;
+    this.passages.replaceChildren(
+      ...starts.map((start, index) =>
+        el(
+          "details",
+          { open: index === 0 },
+          el("summary", { text: `Avatar start ${starts.length - index}: ${start.passages.length} passage${start.passages.length === 1 ? "" : "s"}` }),
+          el(
+            "ol",
+            { class: "passages-given" },
+            ...start.passages.map((p) => el("li", { title: p.excerpt, text: p.pinned ? `${p.source} (pinned)` : p.source })),
+          ),
+        ),
+      ),
+    );
   }
 
   lineNode(line) {

@@ -46,7 +46,8 @@ function addRoom({ name = "", student = "" } = {}, focus = false) {
   for (const node of row.querySelectorAll("[data-id]")) node.id = `${prefix}-${node.dataset.id}`;
   for (const label of row.querySelectorAll("label[data-for]")) label.htmlFor = `${prefix}-${label.dataset.for}`;
   for (const input of row.querySelectorAll("input[data-name]")) {
-    input.setAttribute("aria-describedby", `${prefix}-${input.dataset.id}-error`);
+    const hint = row.querySelector(`[data-id="${input.dataset.id}-hint"]`) ? `${prefix}-${input.dataset.id}-hint ` : "";
+    input.setAttribute("aria-describedby", `${hint}${prefix}-${input.dataset.id}-error`);
   }
   row.querySelector('[data-name="name"]').value = name;
   row.querySelector('[data-name="student"]').value = student;

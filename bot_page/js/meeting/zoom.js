@@ -1,14 +1,16 @@
 // Zoom adapter: drives the Meeting SDK's Component View (window.ZoomMtgEmbedded), the real one from our own
 // copy of @zoom/meetingsdk or the fake Zoom's stand-in, through the same public surface.
 //
-// It joins, waits out the waiting room, presses the SDK's own "Join Audio" / "Start Video" / "Mute" /
-// "Unmute" buttons from the SDK's own state (getCurrentUser: audio, muted, video), at most once per 5 s per
-// action and inside the "More" menu when a button lives there, and gets the bot into its breakout room: by
-// accepting the host's assignment (getUserStatus() === "invited" -> joinBreakoutRoom) or, when the host lets
-// participants choose, by asking for the room with the bot's room name. Its microphone stays muted unless the
-// bot wants it open (its avatar is live), and once the host mutes it, it stays muted until the bot leaves
-// that room. It reports phases, the humans in its current room, broadcasts and failures; it never retries a
-// refusal.
+// It joins, waits out the waiting room, joins computer audio and starts video by pressing the SDK's own toolbar
+// buttons, found by the titles the served bundle draws in each state (TOOLBAR_TITLES), from the SDK's own state
+// (getCurrentUser: audio, muted, video), at most once per 5 s per action. It verifies that Zoom reports computer
+// audio within `audio_join_ms` (15 s) and otherwise fails with `audio_not_joined`, in words (the farm rejoins
+// once). It gets the bot into its breakout room: by accepting the host's assignment (getUserStatus() ===
+// "invited" -> joinBreakoutRoom) or, when the host lets participants choose, by asking for the room with the
+// bot's room name. Its microphone stays muted unless the bot wants it open (its avatar is live), and once the
+// host mutes it, it stays muted until the bot leaves that room. It reports phases, the humans in its current
+// room, who Zoom says is speaking, broadcasts, recording (it consents with "Got it", never "Leave Meeting") and
+// failures; it never retries a refusal.
 
 import { closedReason, EventKind, failReason } from "../states.js";
 
@@ -20,7 +22,28 @@ export const Phase = Object.freeze({
   breakout: "breakout",
 });
 
-const LABELS = { joinAudio: "Join Audio", startVideo: "Start Video", mute: "Mute", unmute: "Unmute", more: "More" };
+// Component View's toolbar titles, from the en-US dictionary compiled into the served @zoom/meetingsdk bundle
+// (keys in comments). tests/fakes_zoom/test_toolbar_contract.py resolves each from that bundle's own title
+// expressions, state by state, and fails when an SDK upgrade changes one. Buttons are found by title only: the
+// audio and video items are icons without text, and the Settings panel has a tab whose text is also "Audio".
+export const TOOLBAR_TITLES = Object.freeze({
+  audioNotJoined: "Audio", // wc_audio: a meeting participant before computer audio is joined
+  webinarJoinAudio: "Join Audio", // toolbar_join_audio: drawn only for a webinar attendee
+  muted: "Unmute", // toolbar_unmute: computer audio joined, muted
+  unmuted: "Mute", // toolbar_mute: computer audio joined, unmuted
+  videoOff: "Start Video", // wc_video.start_video
+  videoOn: "Stop Video", // wc_video.stop_video
+});
+// Component View's recording consent dialog (a role="dialog" popper, portalled to <body>): its heading
+// (wc_record_reminder_title) and the button that consents (wc_join_media_preview_info_confirm). The bot consents,
+// never "Leave Meeting" (dialog.btn_leaveconf_meeting); until then Zoom keeps it muted with video off.
+export const RECORDING_CONSENT = Object.freeze({
+  title: "This meeting is being recorded", // wc_record_reminder_title
+  consent: "Got it", // wc_join_media_preview_info_confirm
+});
+const AUDIO_JOIN_MS = 15_000;
+// In the main session this long while rooms are open, the bot tells the professor what the host must do.
+const UNASSIGNED_NOTICE_MS = 20_000;
 const ACTION_EVERY_MS = 5000;
 const SELF_SELECT_RETRY_MS = 5000;
 const OWN_MUTE_MS = 5000; // a mute seen this soon after we asked for one is ours, not the host's
@@ -71,6 +94,11 @@ export class ZoomMeeting {
     this.hostMuted = false;
     this.breakoutStatus = null;
     this.activeSpeaker = null;
+    this.humanSpokeAt = 0; // when Zoom last named a person (not a bot) as the active speaker
+    this.audioMissingSince = null; // since when Zoom has shown the bot without computer audio
+    this.audioButtonSeen = false;
+    this.unassignedSince = null; // since when the bot has waited in the main session while rooms are open
+    this.unassignedNoticed = false;
   }
 
   setPhase(phase, detail = {}) {
@@ -78,6 +106,11 @@ export class ZoomMeeting {
     const previous = this.phase;
     this.phase = phase;
     if (phase === Phase.main && previous === Phase.breakout) this.hostMuted = false; // a new room, a new chance
+    if (phase === Phase.breakout) {
+      // In its room at last (asking for a room and being refused does not end the wait).
+      this.unassignedSince = null;
+      this.unassignedNoticed = false;
+    }
     this.onPhase(phase, { room: this.room, ...detail });
   }
 
@@ -116,6 +149,11 @@ export class ZoomMeeting {
       this.poll();
       this.onChange();
     });
+    client.on("recording-change", (payload) => {
+      const status = typeof payload === "string" ? payload : (payload?.status ?? String(payload));
+      this.onEvent(EventKind.meeting_recording, { status });
+      this.poll();
+    });
     client.on("broadcast-message", (payload) => {
       const message = typeof payload === "string" ? payload : (payload?.message ?? payload?.content ?? "");
       if (String(message).trim()) this.onEvent(EventKind.meeting_broadcast, { message: String(message).trim() });
@@ -127,6 +165,7 @@ export class ZoomMeeting {
       // The bot's own voice (its avatar answering) and other AI tutors are never a student's speaker.
       if (speaker.userId === this.currentUser()?.userId || BOT_NAME.test(name)) return;
       this.activeSpeaker = { userId: speaker.userId, name: name || null };
+      this.humanSpokeAt = Date.now();
     });
     this.setPhase(Phase.joining);
     const options = {
@@ -163,6 +202,7 @@ export class ZoomMeeting {
     } else if (state === "Closed") {
       this.fail(closedReason(reason), reason ?? "", { closed: true });
     } else if (state === "Reconnecting") {
+      this.audioMissingSince = null; // moving or failing over: the audio check starts again afterwards
       if (reason === "on hold") {
         this.setPhase(Phase.waiting_room);
       } else if (reason === "failover") {
@@ -259,39 +299,100 @@ export class ZoomMeeting {
     return fn();
   }
 
-  findButton(label) {
-    const wanted = label.toLowerCase();
-    const candidates = this.root.querySelectorAll("button, [role='button'], [role='menuitem']");
-    for (const element of /** @type {NodeListOf<HTMLButtonElement>} */ (candidates)) {
-      const names = [element.getAttribute("aria-label"), element.getAttribute("title"), element.textContent];
-      if (names.some((n) => n && n.trim().toLowerCase() === wanted) && !element.disabled) {
-        if (element.offsetParent !== null || element.getClientRects().length) return element;
-      }
+  /** A visible, enabled toolbar button with exactly this title (its aria-label, where it has one, is the same). */
+  findButton(title) {
+    for (const element of this.root.querySelectorAll("button")) {
+      if (element.title !== title || element.disabled) continue;
+      if (element.offsetParent !== null || element.getClientRects().length) return element;
     }
     return null;
   }
 
-  pressButton(label) {
-    let button = this.findButton(label);
-    if (!button) {
-      // Narrow layouts keep some buttons inside "More": open it and look again.
-      const more = this.findButton(LABELS.more);
-      if (!more) return false;
-      if (more.getAttribute("aria-expanded") !== "true") more.click();
-      button = this.findButton(label);
-      if (!button) return false;
-    }
+  pressButton(title) {
+    const button = this.findButton(title);
+    if (!button) return false;
     button.click();
-    this.onEvent(EventKind.meeting_button, { label });
+    this.onEvent(EventKind.meeting_button, { label: title });
     return true;
+  }
+
+  /** Presses whichever button joins computer audio in this state; false when the toolbar shows none. */
+  pressJoinAudio() {
+    const pressed = this.pressButton(TOOLBAR_TITLES.audioNotJoined) || this.pressButton(TOOLBAR_TITLES.webinarJoinAudio);
+    this.audioButtonSeen ||= pressed;
+    return pressed;
+  }
+
+  /** Zoom must show computer audio within audio_join_ms of the bot being without it; else fail in words. */
+  checkAudio(me) {
+    const now = Date.now();
+    if (me.audio) {
+      if (this.audioMissingSince !== null) this.onEvent(EventKind.meeting_audio_joined, { audio: me.audio });
+      this.audioMissingSince = null;
+      return;
+    }
+    this.audioMissingSince ??= now;
+    const limit = this.config.audio_join_ms ?? AUDIO_JOIN_MS;
+    if (now - this.audioMissingSince < limit) return;
+    const seconds = Math.round(limit / 1000);
+    const words = this.audioButtonSeen
+      ? `Zoom did not connect computer audio within ${seconds} s of pressing "${TOOLBAR_TITLES.audioNotJoined}"`
+      : `Zoom's toolbar showed no "${TOOLBAR_TITLES.audioNotJoined}" button to join computer audio within ${seconds} s`;
+    this.fail("audio_not_joined", words, { button_seen: this.audioButtonSeen });
+  }
+
+  /** Whether the avatar's voice can leave through Zoom: computer audio joined and unmuted, or muted by the host
+   *  (which the bot respects), or not wanted. */
+  voiceCanLeave() {
+    const me = this.currentUser();
+    if (!me || !this.micWanted || this.hostMuted) return true;
+    return Boolean(me.audio) && !me.muted;
+  }
+
+  /** Leaves computer audio and joins it again (a repair when audio looks joined but does not flow). */
+  async rejoinAudio() {
+    try {
+      await this.client.stopAudio();
+    } catch (error) {
+      this.onEvent(EventKind.page_error, { message: `stopAudio: ${error?.reason ?? error?.message ?? error}` });
+    }
+    this.actedAt.delete("join_audio");
+    this.ensureMedia();
+  }
+
+  /** The "Got it" button of Zoom's recording consent dialog, when it shows. */
+  consentButton() {
+    for (const dialog of document.querySelectorAll("[role='dialog']")) {
+      if (!dialog.textContent.includes(RECORDING_CONSENT.title)) continue;
+      const button = [...dialog.querySelectorAll("button")].find(
+        (b) => b.textContent.trim() === RECORDING_CONSENT.consent && !b.disabled,
+      );
+      if (button) return button;
+    }
+    return null;
+  }
+
+  consentToRecording() {
+    const button = this.consentButton();
+    if (!button) return;
+    this.act("recording_consent", () => {
+      button.click();
+      this.onEvent(EventKind.meeting_button, { label: RECORDING_CONSENT.consent });
+      this.onEvent(EventKind.meeting_recording, { status: "Recording", consented: true });
+      return true;
+    });
   }
 
   ensureMedia() {
     const me = this.currentUser();
-    if (!me || me.isHold || this.closed) return;
-    if (!me.audio) this.act("join_audio", () => this.pressButton(LABELS.joinAudio));
-    if (!me.video) this.act("start_video", () => this.pressButton(LABELS.startVideo));
-    if (!me.audio) return;
+    if (!me || me.isHold || this.closed) {
+      this.audioMissingSince = null;
+      return;
+    }
+    if (!me.audio) this.act("join_audio", () => this.pressJoinAudio());
+    if (!me.video) this.act("start_video", () => this.pressButton(TOOLBAR_TITLES.videoOff));
+    this.checkAudio(me);
+    if (!me.audio || this.closed) return;
     const muted = Boolean(me.muted);
     if (this.lastMuted === false && muted && !this.hostMuted && Date.now() - this.ownMuteAt > OWN_MUTE_MS) {
       // Unmuted a moment ago, muted now, and not by us: the host did it. Never fight it.
@@ -308,12 +409,12 @@ export class ZoomMeeting {
     if (this.micWanted && muted && !this.hostMuted) {
       this.act("unmute", () => {
         this.unmuteAskedAt ||= Date.now();
-        return this.pressButton(LABELS.unmute) || this.setMute(false);
+        return this.pressButton(TOOLBAR_TITLES.muted) || this.setMute(false);
       });
     } else if (!this.micWanted && !muted) {
       this.act("mute", () => {
         this.ownMuteAt = Date.now();
-        return this.pressButton(LABELS.mute) || this.setMute(true);
+        return this.pressButton(TOOLBAR_TITLES.unmuted) || this.setMute(true);
       });
     }
   }
@@ -334,6 +435,7 @@ export class ZoomMeeting {
       this.setPhase(Phase.waiting_room);
       return;
     }
+    this.consentToRecording();
     this.ensureMedia();
     let status;
     try {
@@ -357,6 +459,7 @@ export class ZoomMeeting {
       this.room = null;
       this.setPhase(Phase.main);
       this.trySelfSelect();
+      this.noticeUnassigned();
     }
     // Anything else (undefined while moving, an unknown word): keep the phase until the SDK knows.
   }
@@ -400,6 +503,34 @@ export class ZoomMeeting {
     if (!mine) return;
     this.selfSelectAt = now;
     this.joinRoom(mine.roomId, "self-select");
+  }
+
+  /** Rooms open, the bot still in the main session: once per wait, say in words what the host must do. Zoom
+   *  never applies pre-assigned rooms to SDK participants, and a relaunched bot comes back unassigned. */
+  noticeUnassigned() {
+    if (this.breakoutRoomStatus() !== ROOM_IN_PROGRESS) {
+      this.unassignedSince = null;
+      return;
+    }
+    const now = Date.now();
+    this.unassignedSince ??= now;
+    const after = this.config.unassigned_notice_ms ?? UNASSIGNED_NOTICE_MS;
+    if (this.unassignedNoticed || now - this.unassignedSince < after) return;
+    this.unassignedNoticed = true;
+    const room = this.config.breakout_room;
+    const bot = this.config.user_name;
+    const selfSelect = Boolean(this.safe(() => this.client.getBreakoutRoomOptions())?.isRoomSelectionEnabled);
+    const rooms = this.safe(() => this.client.getBreakoutRoomList()) ?? [];
+    const listed = rooms.some((r) => sameName(r.name ?? r.roomName, room));
+    let words;
+    if (!listed) {
+      words = `The breakout rooms are open, but none is called "${room}". In Zoom, the host must add a room named "${room}" and assign "${bot}" to it.`;
+    } else if (selfSelect) {
+      words = `The breakout rooms are open and participants may choose, but Zoom has not let "${bot}" into "${room}" (a host must be in the meeting). In Zoom, the host can assign it to "${room}" (Breakout Rooms, Assign).`;
+    } else {
+      words = `The breakout rooms are open, but "${bot}" waits in the main session: Zoom never applies pre-assigned rooms to a bot, and a bot that rejoined comes back unassigned. In Zoom, the host must assign it to "${room}" (Breakout Rooms, Assign), or let participants choose their room (Breakout Rooms, Options, "Allow participants to choose room").`;
+    }
+    this.onEvent(EventKind.meeting_unassigned, { room, words, self_select: selfSelect, room_listed: listed });
   }
 
   async leave() {

@@ -16,14 +16,16 @@
     stateLabel.textContent = detail ? `${state}: ${detail}` : state;
   }
 
-  function button(label) {
-    return [...root.querySelectorAll('button')].find((b) => b.textContent.trim() === label && b.offsetParent !== null);
+  // Component View's toolbar buttons are icons named by their title.
+  function button(title) {
+    return [...root.querySelectorAll('button')].find((b) => b.title === title && b.offsetParent !== null);
   }
 
   async function pressMedia() {
     while (client.getCurrentUser() && client.getCurrentUser().isHold) await new Promise((r) => setTimeout(r, 300));
     if (!client.getCurrentUser()) return;
-    if (config.audio && button('Join Audio')) button('Join Audio').click();
+    const audio = button('Audio') || button('Join Audio');
+    if (config.audio && audio) audio.click();
     await new Promise((r) => setTimeout(r, 200));
     if (config.video && button('Start Video')) button('Start Video').click();
   }

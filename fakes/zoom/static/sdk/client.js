@@ -36,6 +36,11 @@ class ClientCore {
       video: () => this.toggleVideo(),
       leave: () => this.leave(undefined).catch(() => {}),
     });
+    this.consent = new RecordingConsent({
+      onConsent: () => this.giveConsent(),
+      onLeave: () => this.leave(undefined).catch(() => {}),
+    });
+    this.consented = false;
     this.local = { audio: null, video: null, audioJoined: false, muted: true, videoOn: false };
     this.statsTimer = null;
     this.pins = [];
@@ -60,6 +65,7 @@ class ClientCore {
       const container = this.toolbar.mount(this.root);
       this.playback.mount(this.root, container);
       this.toolbar.finishMount();
+      this.consent.mount(container);
     }
     if (args.leaveOnPageUnload && !this.unloadHandler) {
       this.unloadHandler = () => {
@@ -89,6 +95,7 @@ class ClientCore {
     if (!args.userName) throw joinError('userName cannot be empty');
     if (args.zak && args.obfToken) throw joinError('zak and obfToken are mutually exclusive. Please provide only one.');
     this.joinArgs = { ...args };
+    this.consented = false;
     this.phase = 'joining';
     try {
       await this.connectAndJoin();
@@ -256,6 +263,7 @@ class ClientCore {
       if (remote) remote.label.textContent = peer.userName;
     }
     if (this.phase === 'joined' && before) this.emitParticipantChanges(before, state);
+    this.holdForConsent();
     this.render();
   }
 
@@ -348,6 +356,11 @@ class ClientCore {
   }
 
   async joinAudio() {
+    if (this.quirk('computerAudioFails', false)) {
+      // What the bundle does when startAudio fails: log it and show "unable to join audio"; nothing joins.
+      console.error('Failed to start audio:', failure('INVALID_OPERATION', 'audio failed to start', 1));
+      return;
+    }
     const deviceId = await this.pickDevice('audioinput');
     const audio = deviceId ? { deviceId: { exact: deviceId } } : true;
     const stream = await navigator.mediaDevices.getUserMedia({ audio });
@@ -355,7 +368,7 @@ class ClientCore {
     this.stopLocal('audio');
     this.local.audio = track;
     this.local.audioJoined = true;
-    this.local.muted = Boolean(this.quirk('muteOnEntry', false));
+    this.local.muted = Boolean(this.quirk('muteOnEntry', false)) || this.webinarAttendee() || this.consentPending();
     track.enabled = !this.local.muted;
     this.mesh.setLocalTrack('audio', track);
     this.reporter.setLocalAudio(track);
@@ -394,7 +407,42 @@ class ClientCore {
     }
   }
 
+  // ----- recording consent
+
+  consentPending() {
+    const self = this.self();
+    return Boolean(self && !self.isHold && this.snapshot.recording === 'Recording' && !this.consented);
+  }
+
+  // While consent is pending the participant stays muted with video off.
+  holdForConsent() {
+    if (!this.consentPending()) return;
+    if (this.local.audioJoined && !this.local.muted) {
+      this.local.muted = true;
+      if (this.local.audio) this.local.audio.enabled = false;
+      this.sendMedia();
+    }
+    if (this.local.videoOn) {
+      this.stopLocal('video');
+      this.sendMedia();
+    }
+  }
+
+  giveConsent() {
+    if (!this.consentPending()) return;
+    this.consented = true;
+    if (this.signalling) this.signalling.send({ op: 'recording_consent' });
+    this.render();
+  }
+
+  // In a webinar everyone but the host and co-hosts is an attendee, who listens and may not talk.
+  webinarAttendee() {
+    const self = this.self();
+    return Boolean(this.quirk('webinar', false) && self && !self.isHost && !self.isCoHost);
+  }
+
   setMuted(muted) {
+    if (!muted && (this.webinarAttendee() || this.consentPending())) muted = true;
     this.local.muted = muted;
     if (this.local.audio) this.local.audio.enabled = !muted;
     this.sendMedia();
@@ -409,7 +457,9 @@ class ClientCore {
   }
 
   toggleVideo() {
-    if (this.guard()) return Promise.resolve();
+    if (this.guard() || this.webinarAttendee() || (!this.local.videoOn && this.consentPending())) {
+      return Promise.resolve();
+    }
     if (!this.local.videoOn) return this.startVideo();
     this.stopLocal('video');
     this.sendMedia();
@@ -453,7 +503,7 @@ class ClientCore {
     const self = this.self();
     let statusText = '';
     if (this.phase === 'joining') statusText = 'Joining…';
-    else if (self && self.isHold) statusText = `${LABELS.waitingRoom}: ${LABELS.onHold}`;
+    else if (self && self.isHold) statusText = `${STRINGS.wc_waiting_room}: ${STRINGS.meeting_waiting_room}`;
     else if (self) {
       const current = this.snapshot.breakout.current;
       statusText = self.bid && current.name ? `Breakout room: ${current.name}` : 'Main session';
@@ -464,9 +514,10 @@ class ClientCore {
       audioJoined: this.local.audioJoined,
       muted: this.local.muted,
       videoOn: this.local.videoOn,
-      videoInMore: Boolean(this.quirk('videoInMoreMenu', false)),
+      webinarAttendee: this.webinarAttendee(),
       statusText,
     });
+    this.consent.render(this.phase === 'joined' && this.consentPending());
   }
 
   destroy() {

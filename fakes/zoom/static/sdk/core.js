@@ -4,18 +4,42 @@
 
 const VERSION = '6.2.0';
 
-// The real SDK's labels (dist/lib/lang/en-US.json keys in comments); bots find the buttons by them.
-const LABELS = {
-  joinAudio: 'Join Audio', // apac.toolbar_join_audio
-  mute: 'Mute', // apac.toolbar_mute
-  unmute: 'Unmute', // apac.toolbar_unmute
-  startVideo: 'Start Video', // apac.wc_start_video
-  stopVideo: 'Stop Video', // apac.wc_stop_video
-  leave: 'Leave', // apac.toolbar_leave
-  more: 'More', // apac.newLTT.more
-  onHold: 'Please wait, the meeting host will let you in soon.', // apac.wc_put_on_hold_msg
-  waitingRoom: 'Waiting Room', // apac.waiting_room_title
+// What Component View writes, by the key of the en-US dictionary compiled into the bundle the farm serves
+// (dist/zoom-meeting-embedded-ES5.min.js); tests/fakes_zoom/test_toolbar_contract.py checks every entry.
+const STRINGS = {
+  wc_audio: 'Audio',
+  toolbar_mute: 'Mute',
+  toolbar_unmute: 'Unmute',
+  toolbar_join_audio: 'Join Audio',
+  wc_audio_setting: 'Audio Setting',
+  'wc_video.start_video': 'Start Video',
+  'wc_video.stop_video': 'Stop Video',
+  'wc_video.video': 'Video',
+  wc_participants: 'Participants',
+  wc_sharer_entry_button_label1: 'Share Screen',
+  wc_raise_hand: 'Raise Hand',
+  wc_more: 'More',
+  toolbar_leave: 'Leave',
+  'wc_chat.chat': 'Chat',
+  'wc_qa.setting_btn_name': 'Settings',
+  'security.report': 'Report',
+  'settings.statistics': 'Statistics',
+  wc_waiting_room: 'Waiting Room',
+  meeting_waiting_room: 'The host will let you in soon',
+  wc_record_reminder_title: 'This meeting is being recorded',
+  wc_record_reminder_desc: 'By continuing to be in the meeting, you are consenting to be recorded.',
+  wc_join_media_preview_info_confirm: 'Got it',
+  'dialog.btn_leaveconf_meeting': 'Leave Meeting',
 };
+
+// The title expressions of the toolbar's audio and video items, as the bundle writes them.
+function audioTitleKey({ audioJoined, muted }) {
+  return audioJoined ? (muted ? 'toolbar_unmute' : 'toolbar_mute') : 'wc_audio';
+}
+
+function videoTitleKey({ videoOn }) {
+  return videoOn ? 'wc_video.stop_video' : 'wc_video.start_video';
+}
 
 // Event names the bundle accepts in on()/off() (the overloads of embedded.d.ts); others are dropped silently.
 const PUBLIC_EVENTS = new Set([

@@ -1,7 +1,8 @@
 // playback.js: renders remote video tiles into zoomAppRoot and plays remote audio the ways the real SDK
 // does: through WebAudio (MediaStreamAudioSourceNode -> AudioContext.destination) and through <audio>
 // elements. The meeting's audioPlayback setting picks the path per remote participant:
-// "webaudio", "element", or "split" (even userId -> WebAudio, odd userId -> <audio>). On the WebAudio path a
+// "webaudio", "element", "split" (even userId -> WebAudio, odd userId -> <audio>), or "silent" (WebAudio at
+// zero gain: the page hears nothing although Zoom shows people speaking). On the WebAudio path a
 // muted <audio data-fakezoom-sink="webaudio"> holds the stream too (Chromium decodes remote WebRTC audio only
 // for streams attached to a media element); it makes no sound, so an audio tap should skip muted elements.
 
@@ -39,6 +40,7 @@ class Playback {
 
   pathFor(userId) {
     if (this.mode === 'webaudio' || this.mode === 'element') return this.mode;
+    if (this.mode === 'silent') return 'webaudio';
     return userId % 2 === 0 ? 'webaudio' : 'element';
   }
 
@@ -84,6 +86,8 @@ class Playback {
       const context = this.audioContext();
       const source = context.createMediaStreamSource(stream);
       const gain = context.createGain();
+      // "silent": the meeting's audio never sounds, as when a browser keeps Zoom's audio output from playing.
+      if (this.mode === 'silent') gain.gain.value = 0;
       source.connect(gain).connect(context.destination);
       // Chromium renders (decodes) remote WebRTC audio only for streams attached to a media element, so a
       // muted <audio> sink holds the stream; the sound itself goes through WebAudio only.

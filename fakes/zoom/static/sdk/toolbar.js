@@ -1,5 +1,13 @@
-// toolbar.js: the meeting UI rendered into zoomAppRoot: status line, and the toolbar whose buttons carry the
-// real SDK's labels ("Join Audio", "Mute"/"Unmute", "Start Video"/"Stop Video", "Leave").
+// toolbar.js: the meeting UI rendered into zoomAppRoot, drawn as @zoom/meetingsdk 6.2.0's Component View draws
+// it, state by state (tests/fakes_zoom/test_toolbar_contract.py resolves each title from the served bundle):
+//
+//   in a meeting: Audio · Video · Participants · Share Screen · More (Chat, Settings, Report) · Leave. The audio
+//   button's title is "Audio" until computer audio is joined, then "Unmute" (muted) or "Mute"; the video
+//   button's "Start Video" or "Stop Video". Both are icon buttons carrying only a title; Leave too.
+//   as a webinar attendee (who may not talk): Join Audio until audio is joined, then Audio Setting · Raise Hand.
+//
+// Audio and video never sit inside "More" in 6.2.0. Settings (in "More") opens a panel whose tabs read "Video",
+// "Audio", "Statistics": a second thing named "Audio" that is not the audio button.
 
 class Toolbar {
   constructor(actions) {
@@ -7,7 +15,8 @@ class Toolbar {
     this.container = null;
     this.status = null;
     this.bar = null;
-    this.buttons = {};
+    this.items = {};
+    this.settings = null;
   }
 
   mount(root) {
@@ -20,23 +29,39 @@ class Toolbar {
     this.status.setAttribute('role', 'status');
     this.bar = document.createElement('div');
     this.bar.className = 'fz-toolbar';
-    this.bar.setAttribute('role', 'toolbar');
     this.bar.style.cssText = 'display:none;gap:6px;padding:6px 0';
-    this.buttons.audio = this.button('fz-audio-button', () => this.actions.audio());
-    this.buttons.video = this.button('fz-video-button', () => this.actions.video());
-    // "More" holds the buttons that do not fit (only the video button here, when the meeting says so).
-    this.buttons.more = this.button('fz-more-button', () => this.toggleMore());
-    Toolbar.label(this.buttons.more, LABELS.more);
-    this.buttons.more.setAttribute('aria-haspopup', 'menu');
-    this.buttons.more.setAttribute('aria-expanded', 'false');
+    // Icon buttons: a title, and an aria-label where the bundle passes one ("icon" and "dropdown" items).
+    this.items.Audio = this.button('fz-audio-button', () => this.actions.audio());
+    this.items.JoinAudio = this.button('fz-join-audio-button', () => this.actions.audio(), 'toolbar_join_audio', true);
+    this.items.AudioSettings = this.button('fz-audio-settings-button', () => this.openSettings(), 'wc_audio_setting', true);
+    this.items.Video = this.button('fz-video-button', () => this.actions.video());
+    this.items.Participant = this.button('fz-participants-button', () => {}, 'wc_participants', true);
+    this.items.Share = this.button('fz-share-button', () => {}, 'wc_sharer_entry_button_label1', true);
+    this.items.RaiseHand = this.button('fz-raise-hand-button', () => {}, 'wc_raise_hand', true);
+    this.more = this.button('fz-more-button', () => this.toggleMore(), 'wc_more', true);
+    this.more.setAttribute('aria-haspopup', 'menu');
+    this.more.setAttribute('aria-expanded', 'false');
     this.menu = document.createElement('div');
     this.menu.className = 'fz-more-menu';
     this.menu.setAttribute('role', 'menu');
     this.menu.hidden = true;
+    for (const [key, onClick] of [
+      ['wc_chat.chat', () => {}],
+      ['wc_qa.setting_btn_name', () => this.openSettings()],
+      ['security.report', () => {}],
+    ]) {
+      const entry = document.createElement('li');
+      entry.setAttribute('role', 'menuitem');
+      entry.tabIndex = -1;
+      entry.textContent = STRINGS[key];
+      entry.addEventListener('click', () => {
+        this.toggleMore(false);
+        onClick();
+      });
+      this.menu.append(entry);
+    }
     this.bar.append(this.menu);
-    this.buttons.leave = this.button('fz-leave-button', () => this.actions.leave());
-    this.buttons.leave.textContent = LABELS.leave;
-    this.buttons.leave.setAttribute('aria-label', LABELS.leave);
+    this.leave = this.button('fz-leave-button', () => this.actions.leave(), 'toolbar_leave');
     root.append(this.container);
     this.container.append(this.status);
     return this.container;
@@ -46,12 +71,12 @@ class Toolbar {
     this.container.append(this.bar);
   }
 
-  button(className, onClick) {
+  button(className, onClick, titleKey = null, ariaLabel = false) {
     const button = document.createElement('button');
     button.type = 'button';
     button.className = className;
+    if (titleKey) Toolbar.title(button, STRINGS[titleKey], ariaLabel);
     button.addEventListener('click', () => {
-      if (this.menu && button.parentElement === this.menu) this.toggleMore(false);
       button.disabled = true;
       Promise.resolve(onClick())
         .catch((error) => console.warn('[fake zoom] toolbar action failed', error))
@@ -63,33 +88,66 @@ class Toolbar {
     return button;
   }
 
+  static title(button, text, ariaLabel = false) {
+    if (button.title !== text) button.title = text;
+    if (ariaLabel) button.setAttribute('aria-label', text);
+  }
+
   toggleMore(open = this.menu.hidden) {
     this.menu.hidden = !open;
-    this.buttons.more.setAttribute('aria-expanded', String(open));
+    this.more.setAttribute('aria-expanded', String(open));
   }
 
-  static label(button, text) {
-    if (button.textContent !== text) {
-      button.textContent = text;
-      button.setAttribute('aria-label', text);
-      button.title = text;
+  openSettings() {
+    if (this.settings) return;
+    this.settings = document.createElement('div');
+    this.settings.className = 'fz-settings';
+    this.settings.setAttribute('role', 'dialog');
+    this.settings.setAttribute('aria-label', STRINGS['wc_qa.setting_btn_name']);
+    const tabs = document.createElement('div');
+    tabs.setAttribute('role', 'tablist');
+    tabs.setAttribute('aria-label', 'setting tab');
+    for (const key of ['wc_video.video', 'wc_audio', 'settings.statistics']) {
+      const tab = document.createElement('button');
+      tab.type = 'button';
+      tab.setAttribute('role', 'tab');
+      tab.textContent = STRINGS[key];
+      tab.addEventListener('click', () => {
+        for (const other of tabs.children) other.setAttribute('aria-selected', String(other === tab));
+      });
+      tabs.append(tab);
     }
+    this.settings.append(tabs);
+    this.container.append(this.settings);
   }
 
-  render({ joined, onHold, audioJoined, muted, videoOn, videoInMore = false, statusText }) {
+  /** Which items the bundle's toolbar effect draws, in order, for this state. */
+  static drawn({ webinarAttendee, audioJoined }) {
+    if (webinarAttendee) return [audioJoined ? 'AudioSettings' : 'JoinAudio', 'RaiseHand'];
+    return ['Audio', 'Video', 'Participant', 'Share'];
+  }
+
+  render({ joined, onHold, webinarAttendee = false, audioJoined, muted, videoOn, statusText }) {
     if (!this.container) return;
-    const videoHome = videoInMore ? this.menu : this.bar;
-    if (this.buttons.video.parentElement !== videoHome) {
-      videoHome.insertBefore(this.buttons.video, videoInMore ? null : this.buttons.more);
-    }
-    this.buttons.more.style.display = videoInMore && joined ? '' : 'none';
     this.status.textContent = statusText || '';
     this.bar.style.display = joined ? 'flex' : 'none';
     const media = joined && !onHold;
-    this.buttons.audio.style.display = media ? '' : 'none';
-    this.buttons.video.style.display = media ? '' : 'none';
-    Toolbar.label(this.buttons.audio, !audioJoined ? LABELS.joinAudio : muted ? LABELS.unmute : LABELS.mute);
-    Toolbar.label(this.buttons.video, videoOn ? LABELS.stopVideo : LABELS.startVideo);
+    const drawn = media ? Toolbar.drawn({ webinarAttendee, audioJoined }) : [];
+    for (const [name, button] of Object.entries(this.items)) {
+      button.dataset.fzItem = name; // the bundle's item name, for tests
+      button.style.display = drawn.includes(name) ? '' : 'none';
+    }
+    // Keep the drawn order: Audio · Video · … · More · Leave.
+    for (const name of drawn) this.bar.insertBefore(this.items[name], this.more);
+    this.more.style.display = media ? '' : 'none';
+    this.leave.style.display = joined ? '' : 'none';
+    Toolbar.title(this.items.Audio, STRINGS[audioTitleKey({ audioJoined, muted })]);
+    Toolbar.title(this.items.Video, STRINGS[videoTitleKey({ videoOn })]);
+    if (!media) {
+      this.toggleMore(false);
+      if (this.settings) this.settings.remove();
+      this.settings = null;
+    }
   }
 
   unmount() {

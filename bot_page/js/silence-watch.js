@@ -1,0 +1,54 @@
+// A room that looks live but is silent: the avatar is live, yet
+//   "in":  Zoom names a person as the active speaker and no meeting audio reaches the page for SILENT_MS after
+//          (the avatar cannot hear the students), or
+//   "out": the avatar talks (pauses between sentences included) for SILENT_MS while Zoom shows the bot without
+//          computer audio, or muted though the bot wants its microphone open and nobody muted it (the students
+//          cannot hear the avatar).
+// The watch only judges; the bot says it in words and repairs (see bot.js).
+
+export const SILENT_MS = 5000;
+
+export class SilenceWatch {
+  constructor({ silentMs = SILENT_MS } = {}) {
+    this.silentMs = silentMs;
+    this.reset(0);
+  }
+
+  /** Forget the evidence so far (the avatar just went live, or a repair just ran). */
+  reset(now) {
+    this.since = now;
+    this.lastHeardAt = now;
+    this.unheardSince = null;
+    this.voicelessSince = null;
+  }
+
+  /**
+   * One observation (every ~100 ms while the bot is in its room).
+   * @param {object} o
+   * @param {number} o.now
+   * @param {boolean} o.live           the avatar is live in the bot's room
+   * @param {boolean} o.heard          the meeting audio is above the speech level right now
+   * @param {number} o.humanSpokeAt    when Zoom last named a person (not a bot) as the active speaker
+   * @param {boolean} o.talking        the avatar is talking
+   * @param {boolean} o.voiceOut       Zoom shows the bot with computer audio and unmuted, or it was host-muted
+   * @returns {"in" | "out" | null}
+   */
+  observe({ now, live, heard, humanSpokeAt, talking, voiceOut }) {
+    if (!live) {
+      this.reset(now);
+      return null;
+    }
+    if (heard) {
+      this.lastHeardAt = now;
+      this.unheardSince = null;
+    } else if (humanSpokeAt > Math.max(this.lastHeardAt, this.since)) {
+      this.unheardSince ??= humanSpokeAt;
+    }
+    if (this.unheardSince !== null && now - this.unheardSince >= this.silentMs) return "in";
+    // The avatar's pauses between sentences do not clear the evidence; Zoom showing its voice out does.
+    if (voiceOut) this.voicelessSince = null;
+    else if (talking) this.voicelessSince ??= now;
+    if (talking && this.voicelessSince !== null && now - this.voicelessSince >= this.silentMs) return "out";
+    return null;
+  }
+}
