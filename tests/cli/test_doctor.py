@@ -163,7 +163,8 @@ async def test_each_browser_node_is_asked_to_load_public_base_url(fakes: Fakes, 
         node = nodes[0]
         settings = settings_for(fakes, tmp_path, browser_nodes=node.url, browser_node_token=NODE_TOKEN)
         findings = by_subject(await diagnose(settings))
-        wrong_token = settings_for(fakes, tmp_path, browser_nodes=node.url, browser_node_token="9c1e4b7a2f6d8053e1a7c4b9d2f05e6a")
+        other_token = "9c1e4b7a2f6d8053e1a7c4b9d2f05e6a"
+        wrong_token = settings_for(fakes, tmp_path, browser_nodes=node.url, browser_node_token=other_token)
         refused = by_subject(await diagnose(wrong_token))
     subject = f"Browser node {node.url}"
     assert findings[subject].verdict == "ok" and "Chromium" not in findings
