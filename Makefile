@@ -9,7 +9,13 @@ PYTEST_ARGS ?=
 LIVEKIT_VERSION := v1.13.5
 LIVEKIT_BIN := bin/livekit-server
 
-.PHONY: setup system-deps python-deps node-deps livekit lint test chaos bench demo serve clean
+.PHONY: setup system-deps python-deps node-deps zoom-sdk zoom-sdk-version livekit lint test chaos bench demo serve clean
+
+# The Zoom Meeting SDK for Web the bot page serves in live mode. bot_page/package.json pins it (exactly, with its
+# lockfile) and this variable reads it from there: one setting. Zoom refuses versions older than its quarterly
+# minimum; upgrade with `make zoom-sdk ZOOM_SDK_VERSION=x.y.z`, then run the contract tests (README, "Upgrading
+# the Zoom Meeting SDK").
+ZOOM_SDK_VERSION ?= $(shell $(PYTHON) -c 'import json; print(json.load(open("bot_page/package.json"))["dependencies"]["@zoom/meetingsdk"])')
 
 setup: system-deps python-deps node-deps livekit
 
@@ -45,6 +51,15 @@ bot_page/node_modules/.package-lock.json: bot_page/package-lock.json bot_page/pa
 
 node-deps: bot_page/node_modules/.package-lock.json
 
+# Pin bot_page to @zoom/meetingsdk $(ZOOM_SDK_VERSION) (package.json and lockfile) and install it.
+zoom-sdk:
+	cd bot_page && npm install --save-exact --no-audit --no-fund --loglevel=error @zoom/meetingsdk@$(ZOOM_SDK_VERSION)
+	@touch bot_page/node_modules/.package-lock.json
+	@echo "bot_page pins @zoom/meetingsdk $(ZOOM_SDK_VERSION). Now run: make lint && $(PY) -m pytest tests/fakes_zoom -n 0"
+
+zoom-sdk-version:
+	@echo $(ZOOM_SDK_VERSION)
+
 # LiveKit's server, for fakes/liveavatar (it runs one on loopback). Skipped when a livekit-server is on PATH;
 # otherwise built from LiveKit's Go module into ./bin (the Go build cache makes a rebuild quick). v1.13.5 is the
 # newest release whose go.mod has no replace directives (later ones point at forks the module proxy does not serve).
@@ -59,10 +74,16 @@ livekit:
 	  echo "livekit-server missing: install Go (then run make again), or run 'brew install livekit', or put LiveKit's release binary (github.com/livekit/livekit/releases) on PATH"; exit 1; \
 	fi
 
-lint: python-deps
+# The bot page's scripts are checked by the pinned TypeScript (bot_page/package.json) against the vendor SDKs' own
+# typings (@zoom/meetingsdk's embedded.d.ts, @heygen/liveavatar-web-sdk's lib/*.d.ts): an SDK upgrade that renames
+# what the page calls fails here. vocabulary.js is generated as the server serves it (state/vocabulary.py).
+lint: python-deps node-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	@mkdir -p bot_page/.tscheck
+	@$(PY) -c 'from state.vocabulary import as_javascript; print(as_javascript(), end="")' > bot_page/.tscheck/vocabulary.js
+	bot_page/node_modules/.bin/tsc -p bot_page/tsconfig.json
 
 # Two workers: most browser tests wait on the meeting, so two of them share the 2 cores well (14 → 8 minutes).
 # A file's tests stay on one worker (their fixtures share browsers and fakes).

@@ -20,7 +20,7 @@ from farm.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from state.migrations import SchemaError
 
 PLUGIN_GROUP = "avatarfarm.commands"
-BUILT_IN = ("serve", "db", "demo", "node", "professors")
+BUILT_IN = ("serve", "db", "demo", "node", "professors", "doctor")
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
@@ -116,6 +116,10 @@ def _serve(args: argparse.Namespace) -> int:
         f"LiveAvatar: {settings.liveavatar_mode.value} at {settings.liveavatar_api_base})",
         flush=True,
     )
+    if settings.zoom_mode.value == "live":
+        from api.zoom_sdk_version import zoom_sdk_version
+
+        print(f"avatarfarm: {zoom_sdk_version().in_words()}", flush=True)
     _tell_silent_sim_services(settings)
     config = uvicorn.Config(
         app,
@@ -419,6 +423,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     demo_parser = sub.add_parser("demo", help=demo.HELP, description=demo.HELP)
     demo.add_arguments(demo_parser)
     demo_parser.set_defaults(handler=demo.run)
+
+    from api import doctor
+
+    doctor_parser = sub.add_parser("doctor", help=doctor.HELP, description=doctor.__doc__)
+    doctor.add_arguments(doctor_parser)
+    doctor_parser.set_defaults(handler=doctor.run)
 
     if command in BUILT_IN:
         return parser

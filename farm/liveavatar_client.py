@@ -2,23 +2,39 @@
 keep-alive, the list of active sessions (for the reaper) and the account's avatars and voices. The key never
 leaves this module's requests.
 
+A success is judged by the HTTP status and the data, as LiveAvatar documents it: a 2xx whose envelope `code` is
+100 (the OpenAPI's default) or 1000 (what the session endpoints answer, and what the web SDK insists on), or has
+no code at all. A 2xx carrying another code is a refusal by that code; a success without the data a call needs
+(a token without its session id) is an error that says so.
+
 A final refusal (a 4xx other than 429) raises LiveAvatarRefusal (farm/liveavatar_refusals.py) with words for the
-professor; it is never retried."""
+professor; it is never retried. A 429 is retried after its Retry-After (farm/vendor_http.py), and every call is
+paced per key and endpoint (farm/request_pacing.py) so that many rooms opening at once stay under LiveAvatar's
+per-second limit.
+
+The token request names the professor's voice and the room's context in `avatar_persona` (today's shape), or,
+with a voice agent id set, in `voice_agent` (LiveAvatar's newer shape; `avatar_persona` is deprecated there)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from farm.liveavatar_refusals import LiveAvatarRefusal, Subject, in_words, is_final, refusal
-from farm.vendor_http import TIMEOUT, VendorError, send, with_retries
+from farm.request_pacing import endpoint_of, pacer_for
+from farm.vendor_http import LONGEST_RETRY_AFTER, TIMEOUT, VendorError, retry_after, send, with_retries
+
+if TYPE_CHECKING:
+    from farm.settings import Settings
 
 __all__ = ["LiveAvatarClient", "LiveAvatarRefusal", "Subject", "in_words"]
 
 VENDOR = "LiveAvatar"
 SUCCESS = 1000
+# 100 is the OpenAPI's documented success code, 1000 what the session endpoints answer.
+SUCCESS_CODES = frozenset({100, SUCCESS})
 # LiveAvatar's price of a FULL-mode session (LITE costs 1): what the money figures compare against.
 FULL_CREDITS_PER_MINUTE = 2.0
 # LiveAvatar's stop reasons after which a new session cannot help (restarting would fail or bill for nothing).
@@ -98,22 +114,54 @@ class LiveAvatarClient:
         attempts: int = 4,
         max_wait: float = 8.0,
         timeout: httpx.Timeout = TIMEOUT,
+        calls_per_second: int | None = None,
+        voice_agent_id: str | None = None,
+        longest_retry_after: float = LONGEST_RETRY_AFTER,
     ) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, headers={"X-API-KEY": api_key}, timeout=timeout)
+        self._base_url = base_url
+        self._api_key = api_key
         self._attempts = attempts
         self._max_wait = max_wait
+        self._calls_per_second = calls_per_second
+        self._voice_agent_id = voice_agent_id
+        self._longest_retry_after = longest_retry_after
+
+    @classmethod
+    def for_settings(cls, settings: Settings, **options: Any) -> LiveAvatarClient:
+        """The client of the configured LiveAvatar: its key, its pacing and its token shape."""
+        api_key = settings.liveavatar_api_key.get_secret_value() if settings.liveavatar_api_key else ""
+        voice_agent = settings.liveavatar_voice_agent_id if settings.liveavatar_token_shape == "voice_agent" else None
+        return cls(
+            settings.liveavatar_api_base or "",
+            api_key,
+            calls_per_second=settings.liveavatar_calls_per_second,
+            voice_agent_id=voice_agent,
+            **options,
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if self._calls_per_second is not None:
+            pacer = pacer_for(self._base_url, self._api_key, endpoint_of(method, path), self._calls_per_second)
+            await pacer.wait_turn()
+        return await send(self._client, VENDOR, method, path, **kwargs)
 
     async def _call(
         self, method: str, path: str, *, subject: Subject | None = None, attempts: int | None = None, **kwargs: Any
     ) -> Any:
         async def once() -> Any:
-            response = await send(self._client, VENDOR, method, path, **kwargs)
+            response = await self._send(method, path, **kwargs)
             return self._data(method, path, response, subject)
 
-        return await with_retries(once, attempts=attempts or self._attempts, max_wait=self._max_wait)
+        return await with_retries(
+            once,
+            attempts=attempts or self._attempts,
+            max_wait=self._max_wait,
+            longest_retry_after=self._longest_retry_after,
+        )
 
     @staticmethod
     def _data(method: str, path: str, response: httpx.Response, subject: Subject | None = None) -> Any:
@@ -121,27 +169,20 @@ class LiveAvatarClient:
             body = response.json()
         except ValueError:
             body = None
-        if response.status_code >= 400 or not isinstance(body, dict) or body.get("code") != SUCCESS:
-            message = ""
-            if isinstance(body, dict):
-                message = str(body.get("message") or body.get("detail") or "")
-            message = message or response.text[:200] or response.reason_phrase
-            code = body.get("code") if isinstance(body, dict) else None
-            if is_final(response.status_code):
-                raise refusal(
-                    response.status_code,
-                    code,
-                    body,
-                    f"{method} {path} answered {response.status_code}: {message}",
-                    subject,
-                )
-            raise VendorError(
-                VENDOR,
-                f"{method} {path} answered {response.status_code}: {message}",
-                status=response.status_code,
-                code=code,
-            )
-        return body.get("data")
+        status = response.status_code
+        code = body.get("code") if isinstance(body, dict) else None
+        if 200 <= status < 300 and isinstance(body, dict) and (code is None or code in SUCCESS_CODES):
+            return body.get("data")
+        message = ""
+        if isinstance(body, dict):
+            message = str(body.get("message") or body.get("detail") or "")
+        message = message or response.text[:200] or response.reason_phrase
+        said = f"{method} {path} answered {status}" + (f" with code {code}" if code is not None else "")
+        if is_final(status) or (200 <= status < 300 and code is not None):
+            # A 2xx with a code other than success is LiveAvatar refusing in its envelope: final as a 4xx is.
+            raise refusal(status, code, body, f"{said}: {message}", subject)
+        waited = retry_after(response) if status == 429 else None
+        raise VendorError(VENDOR, f"{said}: {message}", status=status, code=code, retry_after=waited)
 
     async def create_context(self, *, name: str, prompt: str, opening_text: str) -> str:
         data = await self._call(
@@ -173,10 +214,14 @@ class LiveAvatarClient:
             persona["context_id"] = context_id
         if voice_id:
             persona["voice_id"] = voice_id
+        # The voice agent's own voice and context are overridden per room, as the persona sets them today.
+        shape = "avatar_persona" if self._voice_agent_id is None else "voice_agent"
+        if self._voice_agent_id is not None:
+            persona["id"] = self._voice_agent_id
         body: dict[str, Any] = {
             "mode": "FULL",
             "avatar_id": avatar_id,
-            "avatar_persona": persona,
+            shape: persona,
             "is_sandbox": is_sandbox,
             "video_settings": {"quality": quality, "encoding": "VP8"},
             "interactivity_type": "CONVERSATIONAL",
@@ -187,10 +232,21 @@ class LiveAvatarClient:
         subject = Subject(avatar_id=avatar_id, voice_id=voice_id, context_id=context_id)
 
         async def once() -> Any:
-            response = await send(self._client, VENDOR, "POST", "/v1/sessions/token", json=body)
+            response = await self._send("POST", "/v1/sessions/token", json=body)
             return self._data("POST", "/v1/sessions/token", response, subject)
 
-        data = await with_retries(once, attempts=self._attempts, max_wait=self._max_wait, creates=True)
+        data = await with_retries(
+            once,
+            attempts=self._attempts,
+            max_wait=self._max_wait,
+            creates=True,
+            longest_retry_after=self._longest_retry_after,
+        )
+        if not isinstance(data, dict) or not data.get("session_id") or not data.get("session_token"):
+            # Not retried: LiveAvatar may have created (and may bill) a session we cannot name.
+            raise VendorError(
+                VENDOR, "POST /v1/sessions/token answered success without a session id and token", status=200
+            )
         return SessionToken(session_id=str(data["session_id"]), token=str(data["session_token"]))
 
     async def stop_session(self, session_id: str, reason: str = "USER_CLOSED") -> None:
@@ -249,6 +305,11 @@ class LiveAvatarClient:
                     )
                 )
         return voices
+
+    async def voice_agent(self, agent_id: str) -> dict[str, Any]:
+        """One stored voice agent (GET /v1/voice_agents/{id}): its name, type and configuration."""
+        data = await self._call("GET", f"/v1/voice_agents/{agent_id}")
+        return data if isinstance(data, dict) else {}
 
     async def _pages(self, path: str, attempts: int | None, limit: int = 20) -> list[Any]:
         items: list[Any] = []

@@ -8,7 +8,8 @@ retry it. The vendor's own body is never part of the words (it can be a raw vali
 Business codes as LiveAvatar answers them (docs.liveavatar.com; the fake in fakes/liveavatar follows the same
 list): 4000 invalid request, 4004 session not found, 4009 already started, 4010 already ended, 4011 token expired,
 4020 insufficient credits, 4029 concurrency limit, 4041 avatar not found, 4042 avatar not ready, 4043 avatar not
-allowed in sandbox, 4044 voice not found, 4045 context not found, 4046 missing dynamic variables.
+allowed in sandbox, 4044 voice not found, 4045 context not found, 4046 missing dynamic variables, 4047 voice
+agent not found.
 """
 
 from __future__ import annotations
@@ -126,6 +127,12 @@ _BY_CODE: dict[int, Callable[[Subject], Words]] = {
     4004: lambda s: ("session_not_found", "LiveAvatar does not know this avatar session any more.", None),
     4009: lambda s: ("session_already_started", "This avatar session was already started.", None),
     4010: lambda s: ("session_ended", "This avatar session has already ended at LiveAvatar.", None),
+    4047: lambda s: (
+        "voice_agent_not_found",
+        "LiveAvatar does not know the voice agent set in AVATARFARM_LIVEAVATAR_VOICE_AGENT_ID; copy its id from "
+        "app.liveavatar.com/voice-agent, or set AVATARFARM_LIVEAVATAR_TOKEN_SHAPE=avatar_persona.",
+        None,
+    ),
     4000: lambda s: ("invalid_request", "LiveAvatar refused the request as invalid.", None),
 }
 
@@ -179,4 +186,9 @@ def in_words(error: VendorError) -> str:
         return error.words
     if error.status == 0:
         return "LiveAvatar did not answer."
+    if error.status == 429:
+        wait = f" (it asked to wait {error.retry_after:.0f} s)" if error.retry_after is not None else ""
+        return f"LiveAvatar is limiting how fast avatarfarm may call it{wait}; try again in a moment."
+    if 200 <= error.status < 300:
+        return "LiveAvatar answered without what avatarfarm asked for; the server log has its answer."
     return f"LiveAvatar answered HTTP {error.status}."

@@ -53,14 +53,13 @@ class Farm:
         reaper_interval: float = REAPER_INTERVAL_SECONDS,
         meter_interval: float = METER_INTERVAL_SECONDS,
     ) -> None:
-        api_key = settings.liveavatar_api_key.get_secret_value() if settings.liveavatar_api_key else ""
         self.nodes: NodePool = node_pool(settings, node)
         self.nodes.on_change = self._node_changed
         self.services = FarmServices(
             repository=repository,
             settings=settings,
             node=self.nodes,
-            liveavatar=liveavatar or LiveAvatarClient(settings.liveavatar_api_base or "", api_key),
+            liveavatar=liveavatar or LiveAvatarClient.for_settings(settings),
             zoom=zoom if zoom is not None else _zoom_client(repository, settings),
             tickets=tickets,
             media=LiveMediaStore(),

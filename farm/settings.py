@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     liveavatar_mode: Mode = Mode.sim
     liveavatar_api_key: SecretStr | None = None
     liveavatar_api_base: str | None = None
+    # LiveAvatar limits each key per endpoint per second (a fixed one-second window); the farm starts at most
+    # this many calls of one endpoint in any second (farm/request_pacing.py).
+    liveavatar_calls_per_second: Annotated[int, Field(ge=1, le=100)] = 5
+    # How the token request names the voice and the room's context: `avatar_persona` (today's shape, verified
+    # live) or `voice_agent` (LiveAvatar's newer shape, with LIVEAVATAR_VOICE_AGENT_ID; not yet verified live).
+    liveavatar_token_shape: Literal["avatar_persona", "voice_agent"] = "avatar_persona"
+    liveavatar_voice_agent_id: str | None = None
 
     max_bots: Annotated[int, Field(ge=1, le=1000)] = Field(default_factory=default_max_bots)
     session_credit_budget: Annotated[float, Field(gt=0)] | None = None
@@ -163,6 +170,12 @@ class Settings(BaseSettings):
         else:
             self.liveavatar_api_key = self.liveavatar_api_key or SecretStr(SIM_LIVEAVATAR_API_KEY)
             self.liveavatar_api_base = self.liveavatar_api_base or SIM_LIVEAVATAR_API_BASE
+        if self.liveavatar_token_shape == "voice_agent" and not self.liveavatar_voice_agent_id:
+            raise ValueError(
+                f"{ENV_PREFIX}LIVEAVATAR_VOICE_AGENT_ID is required when "
+                f"{ENV_PREFIX}LIVEAVATAR_TOKEN_SHAPE=voice_agent (the id of a voice agent at "
+                "app.liveavatar.com/voice-agent)"
+            )
         for url in self.webhook_targets:
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{ENV_PREFIX}WEBHOOK_URLS: each URL must start with http:// or https:// ({url!r})")

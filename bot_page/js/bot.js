@@ -22,6 +22,7 @@ import { Reporter } from "./reporter.js";
 import { SilenceWatch } from "./silence-watch.js";
 import { AvatarRelease, AvatarWant, EventKind, reasonText, State, TERMINAL } from "./states.js";
 
+/** The page configuration farm/bot_page_config.py renders into the page. */
 const config = JSON.parse(document.getElementById("avatarfarm-config").textContent);
 const bridge = window.__avatarfarmBridge;
 const reporter = new Reporter(bridge, { heartbeatMs: config.heartbeat_ms, thumbnailMs: config.thumbnail_ms });
@@ -34,8 +35,11 @@ const START_RETRY_MS = 10_000; // after a failed start, the page waits this long
 
 let state = null;
 let failure = null;
+/** @type {ZoomMeeting | null} */
 let meeting = null;
+/** @type {LiveAvatar | null} */
 let avatar = null;
+/** @type {typeof import("@heygen/liveavatar-web-sdk") | null} */
 let sdk = null;
 let sdkLoading = null;
 const silence = new SilenceWatch();
@@ -342,7 +346,7 @@ function newAvatar() {
     sdk,
     config: config.liveavatar,
     bridge,
-    video: document.getElementById("avatar-video"),
+    video: /** @type {HTMLVideoElement} */ (document.getElementById("avatar-video")),
     onEvent: (kind, detail) => {
       if (kind === EventKind.transcript && detail.role === "student") {
         detail = { ...detail, speaker: meeting?.speakerName() ?? null };

@@ -16,6 +16,7 @@
   "use strict";
   if (window.__avatarfarmBridge) return;
 
+  /** @type {AvatarfarmBridge["devices"]} */
   const DEVICES = Object.freeze({
     camera: { deviceId: "avatarfarm-avatar-camera", kind: "videoinput", label: "Avatar Camera" },
     microphone: { deviceId: "avatarfarm-avatar-microphone", kind: "audioinput", label: "Avatar Microphone" },
@@ -228,7 +229,7 @@
   async function readAvatarFrames(track) {
     const reader = new MediaStreamTrackProcessor({ track, maxBufferSize: 1 }).readable.getReader();
     while (avatarTrack === track) {
-      const { value: frame, done } = await reader.read().catch(() => ({ done: true }));
+      const { value: frame, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
       if (done) break;
       if (avatarTrack === track && cameraWriter) passAvatarFrame(frame);
       else frame.close();
@@ -380,8 +381,10 @@
   }
   PatchedAudioContext.prototype = original.AudioContext.prototype;
   Object.setPrototypeOf(PatchedAudioContext, original.AudioContext);
-  window.AudioContext = PatchedAudioContext;
-  if (window.webkitAudioContext) window.webkitAudioContext = PatchedAudioContext;
+  // A function standing in for the class (it returns the real context), which TypeScript cannot see.
+  const patched = /** @type {typeof AudioContext} */ (/** @type {unknown} */ (PatchedAudioContext));
+  window.AudioContext = patched;
+  if (window.webkitAudioContext) window.webkitAudioContext = patched;
 
   function tapOf(context) {
     let tap = contextTaps.get(context);
@@ -593,6 +596,7 @@
   // ---------------------------------------------------------------------------------------------------------
   // The bridge's surface for the bot page.
 
+  /** @type {AvatarfarmBridge} */
   const bridge = {
     devices: DEVICES,
     requests: [],

@@ -14,11 +14,16 @@
  *            mic_open: boolean, level_in: number, level_out: number}} HeartbeatStats
  * @typedef {{type: "heartbeat", state: string|null, stats: HeartbeatStats, thumbnail?: string, at: number}} Heartbeat
  * @typedef {StateReport | EventReport | Heartbeat} PageReport
+ * @typedef {Omit<StateReport, "at"> | Omit<EventReport, "at"> | Omit<Heartbeat, "at">} UnstampedReport
  */
 
 const KEEP = 200;
 
 export class Reporter {
+  /**
+   * @param {AvatarfarmBridge} bridge
+   * @param {{heartbeatMs?: number, thumbnailMs?: number}} [options]
+   */
   constructor(bridge, { heartbeatMs = 2000, thumbnailMs = 5000 } = {}) {
     this.bridge = bridge;
     this.heartbeatMs = heartbeatMs;
@@ -30,7 +35,7 @@ export class Reporter {
     window.__avatarfarmReports = window.__avatarfarmReports || [];
   }
 
-  /** @param {Omit<PageReport, "at">} message */
+  /** @param {UnstampedReport} message */
   send(message) {
     const stamped = { ...message, at: Date.now() };
     const log = window.__avatarfarmReports;
@@ -54,7 +59,8 @@ export class Reporter {
 
   async heartbeat() {
     const stats = { ...(await this.bridge.stats()), ...this.extra() };
-    const message = { type: "heartbeat", state: this.currentState, stats };
+    /** @type {Omit<Heartbeat, "at">} */
+    const message = { type: "heartbeat", state: this.currentState, stats: /** @type {HeartbeatStats} */ (stats) };
     const now = Date.now();
     if (now - this.lastThumbnailAt >= this.thumbnailMs) {
       message.thumbnail = this.bridge.thumbnail(160);

@@ -47,6 +47,7 @@ const FAIL_CODES = new Map([
 ]);
 
 // The same refusals recognised by their words, for codes this table does not know.
+/** @type {Array<[RegExp, string]>} */
 const FAIL_WORDS = [
   [/sdk version is no longer supported/i, "sdk_outdated"],
   [/recaptcha/i, "zoom_recaptcha"],

@@ -12,7 +12,7 @@
   GET    /admin/limits             the limits in force; PUT changes any of them at run time:
                                    {"max_concurrent_sessions", "idle_timeout_s", "sandbox_duration_s",
                                     "max_session_duration_limit_s", "seconds_per_billing_minute",
-                                    "client_absence_timeout_s"}
+                                    "client_absence_timeout_s", "rate_limit_per_second" (0: none)}
   GET    /admin/livekit            {"url", "api_key", "api_secret"} of the fake's LiveKit server (started if needed)
   POST   /admin/livekit/faults     {"fault": "delay_participants", "delay_s": 40, "times": 1}: the avatar and the
                                    agent join the next sessions' rooms that late (the SDK gives up after 30 s);
@@ -100,6 +100,7 @@ class LimitsBody(BaseModel):
     max_session_duration_limit_s: Annotated[int, Field(gt=0)] | None = None
     seconds_per_billing_minute: Annotated[float, Field(gt=0)] | None = None
     client_absence_timeout_s: Annotated[float, Field(gt=0)] | None = None
+    rate_limit_per_second: Annotated[int, Field(ge=0)] | None = None
 
 
 def _internals(service: LiveAvatarService, session: AvatarSession) -> dict[str, Any]:

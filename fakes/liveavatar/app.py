@@ -18,6 +18,7 @@ from fakes.liveavatar import admin_api, lite_socket, rest_api
 from fakes.liveavatar.config import FakeLiveAvatarConfig
 from fakes.liveavatar.envelope import BusinessError, error_response
 from fakes.liveavatar.faults import FaultMiddleware
+from fakes.liveavatar.rate_limits import RateLimitHeaders
 from fakes.liveavatar.service import LiveAvatarService
 
 
@@ -59,13 +60,14 @@ def create_app(config: FakeLiveAvatarConfig | None = None) -> FastAPI:
             ),
             Middleware(CrossOriginResourcePolicy),
             Middleware(FaultMiddleware, injector=service.faults, clock=service.config.wall_clock),
+            Middleware(RateLimitHeaders),
         ],
     )
     app.state.service = service
 
     @app.exception_handler(BusinessError)
     async def business_error(request: Request, exc: BusinessError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -31,6 +31,8 @@ class FakeLiveAvatarConfig:
 
     # Limits. LiveAvatar publishes no concurrency cap; this one is the fake's own and settable.
     max_concurrent_sessions: int = 20
+    # Requests per caller per endpoint per second (rate_limits.py); 0: no limit. The number is the fake's own.
+    rate_limit_per_second: int = 50
     idle_timeout_s: float = 300.0
     # "Must be <= the configured limit for your subscription tier"; also the default when a token omits it.
     max_session_duration_limit_s: int = 7200

@@ -37,17 +37,19 @@ class ErrorCode(IntEnum):
     VOICE_NOT_FOUND = 4044
     CONTEXT_NOT_FOUND = 4045
     MISSING_DYNAMIC_VARIABLES = 4046
+    VOICE_AGENT_NOT_FOUND = 4047
     TOKEN_EXPIRED = 4011
 
 
 class BusinessError(Exception):
     """Raised by handlers; rendered as the envelope with a non-1000 code and the given HTTP status."""
 
-    def __init__(self, status: int, code: ErrorCode, message: str) -> None:
+    def __init__(self, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
 
 
 def ok(data: Any = None, message: str = "success", status: int = 200) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 Sessions: token (X-API-KEY), start (Bearer), stop and keep-alive (Bearer, or X-API-KEY with session_id), list,
 detail, transcript. Avatars, voices, credits, and contexts CRUD (X-API-KEY). See README.md in this package.
+Every endpoint is rate limited per caller and per endpoint (rate_limits.py).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -19,7 +21,9 @@ from fakes.liveavatar.avatars import AVATARS, find_avatar, preview_svg
 from fakes.liveavatar.contexts import ContextLink
 from fakes.liveavatar.envelope import BusinessError, ErrorCode, ok
 from fakes.liveavatar.livekit_server import LiveKitUnavailable
+from fakes.liveavatar.rate_limits import enforce_rate_limit
 from fakes.liveavatar.schemas import (
+    AvatarPersona,
     ContextBody,
     ContextPatch,
     FullTokenRequest,
@@ -27,14 +31,16 @@ from fakes.liveavatar.schemas import (
     LiteTokenRequest,
     StopRequest,
     TokenRequest,
+    VoiceAgentRef,
 )
 from fakes.liveavatar.service import LiveAvatarService, get_service
 from fakes.liveavatar.sessions import AvatarSession, SessionStatus, StopReason
 from fakes.liveavatar.validation import check_length, field_error, json_body, validate
+from fakes.liveavatar.voice_agents import VOICE_AGENTS, find_voice_agent
 from fakes.liveavatar.voices import VOICES, find_voice
 
 log = logging.getLogger(__name__)
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(enforce_rate_limit)])
 Service = Annotated[LiveAvatarService, Depends(get_service)]
 Page = Annotated[int, Query(ge=1)]
 PageSize = Annotated[int, Query(ge=1, le=100)]
@@ -68,6 +74,19 @@ def _session_or_404(service: LiveAvatarService, session_id: str) -> AvatarSessio
 # -- sessions ---------------------------------------------------------------------------------------------------
 
 
+def _voice_agent_persona(ref: VoiceAgentRef | None) -> AvatarPersona:
+    """The persona a voice agent stands for, with the request's overrides."""
+    assert ref is not None  # the schema requires one of avatar_persona and voice_agent
+    agent = find_voice_agent(str(ref.id))
+    if agent is None:
+        raise BusinessError(404, ErrorCode.VOICE_AGENT_NOT_FOUND, "Voice agent not found")
+    return AvatarPersona(
+        voice_id=ref.voice_id or UUID(agent.voice_id),
+        context_id=ref.context_id or (UUID(agent.context_id) if agent.context_id else None),
+        language=ref.language or agent.language,
+    )
+
+
 @router.post("/v1/sessions/token")
 async def create_session_token(request: Request, service: Service) -> JSONResponse:
     require_api_key(request, service)
@@ -96,7 +115,13 @@ async def create_session_token(request: Request, service: Service) -> JSONRespon
     voice, speed, context, language = avatar.default_voice, 1.0, None, "en"
     interactivity = "CONVERSATIONAL"
     if isinstance(body, FullTokenRequest):
-        persona = body.avatar_persona
+        if body.avatar_persona is None and body.voice_agent is None:
+            raise field_error("avatar_persona", "missing", "Field required (or voice_agent)", None)
+        if body.avatar_persona is not None and body.voice_agent is not None:
+            raise field_error(
+                "voice_agent", "value_error", "voice_agent is mutually exclusive with avatar_persona", None
+            )
+        persona = body.avatar_persona or _voice_agent_persona(body.voice_agent)
         language, interactivity = persona.language, body.interactivity_type
         if persona.voice_id is not None:
             found = find_voice(str(persona.voice_id))
@@ -289,6 +314,23 @@ async def avatar_preview(avatar_id: str) -> Response:
 async def list_voices(request: Request, service: Service, page: Page = 1, page_size: PageSize = 20) -> JSONResponse:
     require_api_key(request, service)
     return ok(paginate(request, [voice.public() for voice in VOICES], page, page_size))
+
+
+@router.get("/v1/voice_agents")
+async def list_voice_agents(
+    request: Request, service: Service, page: Page = 1, page_size: PageSize = 20
+) -> JSONResponse:
+    require_api_key(request, service)
+    return ok(paginate(request, [agent.schema() for agent in VOICE_AGENTS], page, page_size))
+
+
+@router.get("/v1/voice_agents/{agent_id}")
+async def get_voice_agent(agent_id: str, request: Request, service: Service) -> JSONResponse:
+    require_api_key(request, service)
+    agent = find_voice_agent(agent_id)
+    if agent is None:
+        raise BusinessError(404, ErrorCode.VOICE_AGENT_NOT_FOUND, "Voice agent not found")
+    return ok(agent.schema())
 
 
 @router.get("/v1/users/credits")

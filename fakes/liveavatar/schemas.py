@@ -67,6 +67,15 @@ class AvatarPersona(_Body):
     stt_config: SttConfig | None = None
 
 
+class VoiceAgentRef(_Body):
+    """A stored voice agent by id, with per-session overrides of its voice, context and language."""
+
+    id: UUID
+    voice_id: UUID | None = None
+    context_id: UUID | None = None
+    language: str | None = None
+
+
 class Memory(_Body):
     prev_session_id: UUID | None = None
     session_memory_id: UUID | None = None
@@ -81,7 +90,10 @@ class _TokenCommon(_Body):
 
 class FullTokenRequest(_TokenCommon):
     mode: Literal["FULL"] = "FULL"
-    avatar_persona: AvatarPersona
+    # Exactly one of the two (LiveAvatar: "Mutually exclusive with avatar_persona"); checked in rest_api.py so
+    # that the 422 names the field.
+    avatar_persona: AvatarPersona | None = None
+    voice_agent: VoiceAgentRef | None = None
     interactivity_type: Literal["CONVERSATIONAL", "PUSH_TO_TALK"] = "CONVERSATIONAL"
     llm_configuration_id: UUID | None = None
     dynamic_variables: dict[str, str] | None = None

@@ -12,6 +12,7 @@ from fakes.liveavatar.config import FakeLiveAvatarConfig
 from fakes.liveavatar.contexts import ContextStore
 from fakes.liveavatar.faults import FaultInjector
 from fakes.liveavatar.livekit_server import LiveKitServer
+from fakes.liveavatar.rate_limits import RateLimiter
 from fakes.liveavatar.rooms import RoomDirectory
 from fakes.liveavatar.sessions import SessionRegistry
 from fakes.liveavatar.stt import SpeechRecognizer
@@ -31,6 +32,7 @@ class LiveAvatarService:
     agents: AgentDirectory
     rooms: RoomDirectory
     faults: FaultInjector = field(default_factory=FaultInjector)
+    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
 
     @classmethod
     def build(cls, config: FakeLiveAvatarConfig) -> LiveAvatarService:

@@ -16,9 +16,9 @@ const STALL_MS = 3_000;
 export class LiveAvatar {
   /**
    * @param {object} options
-   * @param {object} options.sdk           the SDK module namespace (LiveAvatarSession, SessionEvent, AgentEventsEnum, …)
-   * @param {object} options.config        page config "liveavatar" section
-   * @param {object} options.bridge        window.__avatarfarmBridge
+   * @param {typeof import("@heygen/liveavatar-web-sdk")} options.sdk   the SDK module (its typings are checked by make lint)
+   * @param {{api_url: string}} options.config   page config "liveavatar" section
+   * @param {AvatarfarmBridge} options.bridge    window.__avatarfarmBridge
    * @param {HTMLVideoElement} options.video
    * @param {(kind: string, detail: object) => void} options.onEvent
    * @param {(reason: string, sessionId: string|null) => void} options.onDropped   it ended without being asked to
@@ -30,6 +30,7 @@ export class LiveAvatar {
     this.video = video;
     this.onEvent = onEvent;
     this.onDropped = onDropped;
+    /** @type {import("@heygen/liveavatar-web-sdk").LiveAvatarSession | null} */
     this.session = null;
     this.talking = false;
     this.ready = false;
@@ -45,12 +46,16 @@ export class LiveAvatar {
 
   /** Start a session with `sessionToken`; resolves once its stream plays, rejects with a reason otherwise. */
   async start(sessionToken) {
-    const { LiveAvatarSession, SessionEvent, AgentEventsEnum } = this.sdk;
+    const { LiveAvatarSession, SessionEvent, AgentEventsEnum, SessionInteractivityMode } = this.sdk;
     this.stopping = false;
     this.ready = false;
     const session = new LiveAvatarSession(sessionToken, {
       apiUrl: this.config.api_url,
-      voiceChat: { deviceId: this.bridge.devices.meeting.deviceId, mode: "CONVERSATIONAL", defaultMuted: false },
+      voiceChat: {
+        deviceId: this.bridge.devices.meeting.deviceId,
+        mode: SessionInteractivityMode.CONVERSATIONAL,
+        defaultMuted: false,
+      },
     });
     this.session = session;
     const streamReady = new Promise((resolve, reject) => {
