@@ -52,3 +52,19 @@ def test_the_page_passes_and_a_call_the_sdk_does_not_have_fails(tmp_path: Path) 
     failed = tsc(project)
     assert failed.returncode != 0
     assert "Property 'repeatText' does not exist on type 'LiveAvatarSession'" in failed.stdout
+
+
+def test_the_zoom_adapter_is_checked_against_component_views_typings(tmp_path: Path) -> None:
+    """zoom.js's client is typed as @zoom/meetingsdk's EmbeddedClient: a method or an event payload field the
+    typings do not have fails, as after an SDK upgrade that renames it."""
+    project = checked_copy(tmp_path)
+    adapter = project / "js" / "meeting" / "zoom.js"
+    source = adapter.read_text()
+    assert "await this.client.joinBreakoutRoom(roomId)" in source
+    adapter.write_text(source.replace("this.client.joinBreakoutRoom(roomId)", "this.client.joinBreakout(roomId)"))
+    failed = tsc(project)
+    assert failed.returncode != 0
+    assert "Property 'joinBreakout' does not exist on type 'typeof EmbeddedClient'" in failed.stdout
+    adapter.write_text(source.replace('String(speaker.displayName ?? "")', 'String(speaker.userName ?? "")'))
+    failed = tsc(project)
+    assert "Property 'userName' does not exist on type 'ActiveSpeaker'" in failed.stdout

@@ -61,7 +61,7 @@ function sameName(a, b) {
 export class ZoomMeeting {
   /**
    * @param {object} options
-   * @param {object} options.sdk           window.ZoomMtgEmbedded (real or stand-in)
+   * @param {typeof import("@zoom/meetingsdk/embedded").default} options.sdk  window.ZoomMtgEmbedded (real or stand-in)
    * @param {HTMLElement} options.root     the zoomAppRoot element
    * @param {object} options.config        page config "zoom" section
    * @param {(phase: string, detail: object) => void} options.onPhase
@@ -77,6 +77,7 @@ export class ZoomMeeting {
     this.onFailure = onFailure;
     this.onEvent = onEvent;
     this.onChange = onChange;
+    /** @type {typeof import("@zoom/meetingsdk/embedded").EmbeddedClient | null} */
     this.client = null;
     this.phase = null;
     this.room = null;
@@ -140,9 +141,9 @@ export class ZoomMeeting {
     }
     // The real SDK accepts listeners only after init().
     client.on("connection-change", (payload) => this.onConnectionChange(payload ?? {}));
-    for (const name of ["user-added", "user-updated", "user-removed"]) {
-      client.on(name, (payload) => this.onUsers(name, payload));
-    }
+    client.on("user-added", (payload) => this.onUsers("user-added", payload));
+    client.on("user-updated", (payload) => this.onUsers("user-updated", payload));
+    client.on("user-removed", (payload) => this.onUsers("user-removed", payload));
     client.on("room-state-change", (payload) => {
       this.breakoutStatus = payload?.status ?? null;
       this.onEvent(EventKind.meeting_breakout_state, { status: this.breakoutStatus });
@@ -150,18 +151,18 @@ export class ZoomMeeting {
       this.onChange();
     });
     client.on("recording-change", (payload) => {
-      const status = typeof payload === "string" ? payload : (payload?.status ?? String(payload));
+      const status = String(payload); // 'Recording' | 'Paused' | 'Stopped' (RecordingStatus in the typings)
       this.onEvent(EventKind.meeting_recording, { status });
       this.poll();
     });
     client.on("broadcast-message", (payload) => {
-      const message = typeof payload === "string" ? payload : (payload?.message ?? payload?.content ?? "");
+      const message = payload?.message ?? "";
       if (String(message).trim()) this.onEvent(EventKind.meeting_broadcast, { message: String(message).trim() });
     });
     client.on("active-speaker", (payload) => {
       const speaker = Array.isArray(payload) ? payload[0] : payload;
       if (speaker?.userId == null) return;
-      const name = String(speaker.displayName ?? speaker.userName ?? "");
+      const name = String(speaker.displayName ?? "");
       // The bot's own voice (its avatar answering) and other AI tutors are never a student's speaker.
       if (speaker.userId === this.currentUser()?.userId || BOT_NAME.test(name)) return;
       this.activeSpeaker = { userId: speaker.userId, name: name || null };
