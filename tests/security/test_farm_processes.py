@@ -23,10 +23,13 @@ SECRETS = {
 async def test_the_playwright_driver_gets_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
+    # Drivers already running in this test process (pytest-playwright's own, started by another test's
+    # fixture) are not the farm's: only the one the node starts is looked at.
+    before = {pid for pid in tree(os.getpid()) if "run-driver" in argv(pid)}
     node = LocalBrowserNode(capacity=1)
     await node.start()
     try:
-        drivers = [pid for pid in tree(os.getpid()) if "run-driver" in argv(pid)]
+        drivers = [pid for pid in tree(os.getpid()) if "run-driver" in argv(pid) and pid not in before]
         assert drivers, "no Playwright driver among this process's children"
         for pid in drivers:
             env = environment(pid)
