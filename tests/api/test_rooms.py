@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import pytest
+
 from farm.errors import FarmError, RoomNotReady
 from state.models import RoomStatus, TranscriptRole
 from tests.api.conftest import Api
