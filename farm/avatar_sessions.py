@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from farm.avatar_context import AvatarContext, SourcedPassage, build_context
+from farm.cancellation import finish_cancelled
 from farm.conversation_summary import greeting, summarize
 from farm.credit_budget import budget_spent, budget_words
 from farm.liveavatar_client import LiveAvatarRefusal, SessionToken, in_words
@@ -455,8 +456,7 @@ class RoomAvatar:
         """The attempt is over: no start may finish after this, and nothing is left billing."""
         if self._starting is not None and not self._starting.done():
             self._starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._starting
+            await finish_cancelled(self._starting, f"the avatar start of room {self.room_id}")
         await self.close(end_reason)
         if self._closes:  # closes begun by the start just cancelled, or by a report before it
             await asyncio.wait(set(self._closes))

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, async_playwright
 
+from farm.cancellation import finish_cancelled
 from farm.chromium import base_args, browser_env, chromium_executable, feature_args, sandboxed
 from farm.console_lines import ConsoleBudget, without_secrets
 from farm.orphans import owner_marker
@@ -233,8 +234,7 @@ class PlaywrightNode:
         self._pool_size = 0
         if self._refilling is not None:
             self._refilling.cancel()
-            with contextlib.suppress(BaseException):
-                await self._refilling
+            await finish_cancelled(self._refilling, f"the warm pool refill of node {self.name}")
         pool, self._pool = self._pool, []
         for prepared in pool:
             with contextlib.suppress(Exception):

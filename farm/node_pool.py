@@ -31,6 +31,7 @@ from farm.browser_node import (
     PlaywrightNode,
     ReportHandler,
 )
+from farm.cancellation import finish_cancelled
 from farm.remote_node import RemoteBrowserNode
 from farm.settings import Settings
 
@@ -109,8 +110,7 @@ class NodePool:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+            await finish_cancelled(task, task.get_name())
         for node in list(self._nodes.values()):
             await node.stop()
         if self._playwright is not None:

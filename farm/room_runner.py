@@ -22,6 +22,7 @@ from farm.bot_launch import LaunchRefused, launch_bot
 from farm.bot_supervision import Attempt, BotSupervisor, Outcome
 from farm.bot_tickets import BotTickets
 from farm.browser_node import BotBrowser, BrowserNode, NodeLost
+from farm.cancellation import finish_cancelled
 from farm.capacity import Capacity
 from farm.live_media import LiveMediaStore
 from farm.liveavatar_client import LiveAvatarClient
@@ -110,8 +111,7 @@ class RoomRunner:
     async def wait(self) -> None:
         """Until the runner's task ends (callers bound the wait themselves)."""
         if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._task)
+            await finish_cancelled(asyncio.shield(self._task), f"the runner of room {self.room_id}")
 
     async def cancel(self) -> None:
         """Cancel the runner and wait until it has ended (its clean-up included); the caller stays cancellable."""
