@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from farm.avatar_context import AvatarContext, SourcedPassage, build_context
+from farm.browser_node import PAGE_ERRORS
 from farm.cancellation import finish_cancelled
 from farm.conversation_summary import greeting, summarize
 from farm.credit_budget import budget_spent, budget_words
@@ -159,7 +160,7 @@ class RoomAvatar:
             return
         try:
             await browser.evaluate(START_AVATAR, StartAvatar(session_token=token).model_dump())
-        except Exception as exc:  # the page left its room meanwhile, or is gone: the session must not bill
+        except PAGE_ERRORS as exc:  # the page left its room meanwhile, or is gone: the session must not bill
             log.info("room %s: the page did not take its avatar: %s", self.room_id, str(exc).splitlines()[0][:200])
             await self.close("the bot had left its room when the avatar was ready to start")
             return
@@ -183,7 +184,7 @@ class RoomAvatar:
         browser = self._browser()
         if browser is not None:
             command = DeclineAvatar(words=words, retry_after_ms=int(retry_after * 1000))
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*PAGE_ERRORS):
                 await browser.evaluate(DECLINE_AVATAR, command.model_dump())
 
     async def _start_failed(self, words: str) -> None:
@@ -204,7 +205,7 @@ class RoomAvatar:
         log.warning("avatar for room %s not seen within %.0f s; stopping it", self.room_id, START_TIMEOUT_SECONDS)
         browser = self._browser()
         if browser is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*PAGE_ERRORS):
                 await browser.evaluate(STOP_AVATAR, StopAvatar(reason="start_timeout").model_dump())
         await self.close("not seen within the start timeout", failed=True)
         await self._start_failed("The avatar did not appear in time.")
@@ -258,7 +259,7 @@ class RoomAvatar:
             self.final_reason = final
             browser = self._browser()
             if browser is not None:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(*PAGE_ERRORS):
                     await browser.evaluate(STOP_AVATAR, StopAvatar(reason=final).model_dump())
             return final
         self.failures += 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from farm.avatar_sessions import RoomAvatar
-from farm.browser_node import BotBrowser
+from farm.browser_node import PAGE_ERRORS, BotBrowser
 from farm.page_messages import (
     LEAVE,
     AvatarDropped,
@@ -262,6 +262,6 @@ class BotSupervisor:
             await self._set_status(RoomStatus.leaving, reason=reason, reason_text=words(reason))
             # The avatar stops first: leaving the meeting can hang, and money must not.
             await self.avatar.shut(reason)
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*PAGE_ERRORS):
                 await asyncio.wait_for(browser.evaluate(LEAVE), LEAVE_TIMEOUT_SECONDS)
         return self._outcome(reason)

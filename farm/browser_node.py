@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
 from farm.cancellation import finish_cancelled
 from farm.chromium import base_args, browser_env, chromium_executable, feature_args, sandboxed
@@ -58,6 +59,11 @@ BOT_ARGS = (
 )
 
 TERMINAL_NOTICES = frozenset({"browser.disconnected", "node.lost"})
+# What a command to a page (or closing a browser) can fail with: the page refused (a script error), it is gone
+# (closed target, browser or connection), or it did not answer in time.
+PAGE_ERRORS: tuple[type[Exception], ...] = (PlaywrightError, TimeoutError)
+# What stopping the Playwright driver can fail with: the driver or its pipe is already gone.
+DRIVER_ERRORS: tuple[type[Exception], ...] = (PlaywrightError, OSError)
 
 ReportHandler = Callable[[dict[str, Any]], Awaitable[None] | None]
 NoticeHandler = Callable[[str, dict[str, Any]], None]
@@ -84,13 +90,17 @@ class BotBrowser:
             return await self.page.evaluate(expression, arg)
 
     async def close(self) -> None:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(*PAGE_ERRORS):
             await asyncio.wait_for(self.browser.close(), 10)
         self.closed.set()
 
 
 class NodeLost(Exception):
     """The node a bot was to run on is gone (refused or dropped the connection); not the room's fault."""
+
+
+# What launching (or connecting to) a browser can fail with, beyond a page's errors: its node is gone.
+LAUNCH_ERRORS: tuple[type[Exception], ...] = (*PAGE_ERRORS, NodeLost)
 
 
 class PageLoadFailed(Exception):
@@ -237,12 +247,12 @@ class PlaywrightNode:
             await finish_cancelled(self._refilling, f"the warm pool refill of node {self.name}")
         pool, self._pool = self._pool, []
         for prepared in pool:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*PAGE_ERRORS):
                 await prepared.browser.close()
         if self._playwright is not None:
             playwright, self._playwright = self._playwright, None
             if self._own_playwright:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(*DRIVER_ERRORS):
                     await playwright.stop()
 
     @property
@@ -270,7 +280,7 @@ class PlaywrightNode:
     async def _refill_quietly(self) -> None:
         try:
             await self._refill()
-        except Exception as exc:  # a node that cannot launch now gets its pool back at the next refill
+        except LAUNCH_ERRORS as exc:  # a node that cannot launch now gets its pool back at the next refill
             log.warning("warm pool of node %s not refilled: %s", self.name, exc)
 
     async def _prepare(self) -> _Prepared:
@@ -295,7 +305,7 @@ class PlaywrightNode:
             page.on("pageerror", lambda error: _page_error(error, dispatch))
             page.on("console", lambda message: _console(message, dispatch))
         except BaseException:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*PAGE_ERRORS):
                 await browser.close()
             raise
         return _Prepared(browser, context, page, closed, dispatch)
@@ -331,7 +341,7 @@ class PlaywrightNode:
                 raise PageLoadFailed(response.status)
         except BaseException:
             self._open.pop(id(prepared.dispatch), None)
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*PAGE_ERRORS):
                 await prepared.browser.close()
             raise
         return BotBrowser(name, prepared.browser, prepared.context, prepared.page, prepared.closed)
@@ -383,7 +393,7 @@ class LocalBrowserNode(PlaywrightNode):
 
 
 async def _close_quietly(browser: Browser) -> None:
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(*PAGE_ERRORS):
         await asyncio.wait_for(browser.close(), 10)
 
 

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from playwright.async_api import Playwright, async_playwright
 
 from farm.browser_node import (
+    DRIVER_ERRORS,
+    LAUNCH_ERRORS,
     BotBrowser,
     ContextHook,
     LocalBrowserNode,
@@ -115,7 +117,7 @@ class NodePool:
             await node.stop()
         if self._playwright is not None:
             playwright, self._playwright = self._playwright, None
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*DRIVER_ERRORS):
                 await playwright.stop()
 
     async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
@@ -268,7 +270,7 @@ class NodePool:
     async def _prewarm(self, node: PlaywrightNode) -> None:
         try:
             await node.prewarm(self._warm)
-        except Exception as exc:  # a node that cannot launch now is probed and retried like any other
+        except LAUNCH_ERRORS as exc:  # a node that cannot launch now is probed and retried like any other
             log.warning("could not prewarm browser node %s: %s", node.name, exc)
 
     def _warm_up(self, node: PlaywrightNode) -> None:

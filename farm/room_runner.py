@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -315,10 +316,12 @@ class RoomRunner:
 
         # The vendor session stops while the browser closes, not after it.
         await asyncio.gather(stop_avatar(), close_browser())
-        with contextlib.suppress(Exception):
+        try:
             await self.s.repository.finish_bot(
                 attempt.bot_id, status="ended" if outcome.reason in ("left",) else "stopped", end_reason=outcome.reason
             )
+        except (NotFound, sqlite3.Error):  # left open: start-up reconciliation closes it as lost
+            log.exception("room %s: could not close bot %s", self.room_id, attempt.bot_id)
 
 
 async def run_with_timeout(coroutines: list[Awaitable[Any]], seconds: float) -> None:
