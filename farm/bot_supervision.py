@@ -58,6 +58,8 @@ TIMELINE_EVENTS = frozenset(
         EventKind.page_error,
     }
 )
+# Notices from a bot's browser that end its attempt (with this cause); the others are stored as `bot.<kind>` events.
+NOTICE_OUTCOMES = {"browser.disconnected": "crashed", "page.crashed": "crashed", "node.lost": "node_lost"}
 SetStatus = Callable[..., Awaitable[None]]
 
 
@@ -133,10 +135,8 @@ class BotSupervisor:
 
     async def _notice(self, notice: dict[str, Any]) -> Outcome | None:
         kind = notice.pop("kind")
-        if kind in ("browser.disconnected", "page.crashed"):
-            return self._outcome("crashed")
-        if kind == "node.lost":
-            return self._outcome("node_lost")
+        if kind in NOTICE_OUTCOMES:
+            return self._outcome(NOTICE_OUTCOMES[kind])
         await self.s.repository.append_event(f"bot.{kind}", room_id=self.room.id, detail=notice)
         return None
 

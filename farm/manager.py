@@ -27,6 +27,7 @@ from farm.webhook_sender import WebhookSender
 from farm.zoom_client import ZoomClient, ZoomNotAuthorized
 from state.models import AvatarSessionStatus, RoomStatus, Session, SessionStatus
 from state.repository import Repository
+from state.vocabulary import StoredEventKind
 
 log = logging.getLogger("avatarfarm.farm")
 
@@ -154,11 +155,12 @@ class Farm:
     async def _node_changed(self, node: NodeStatus) -> None:
         """A node went down or came back: the farm's slots follow, and the event log says so."""
         self.services.capacity.resize(self.nodes.capacity)
-        kind = "farm.node_up" if node.up else "farm.node_down"
         detail: dict[str, Any] = {"node": node.name, "slots": node.capacity, "farm_slots": self.nodes.capacity}
         if node.problem:
             detail["problem"] = node.problem
-        await self.repository.append_event(kind, detail=detail)
+        await self.repository.append_event(
+            StoredEventKind.farm_node_up if node.up else StoredEventKind.farm_node_down, detail=detail
+        )
 
     async def _every(self, seconds: float, job: Any) -> None:
         while True:
