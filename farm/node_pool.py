@@ -236,6 +236,8 @@ class NodePool:
             raise NodeLost("no browser node is up")
         best = max(sorted(candidates, key=lambda n: n.name), key=lambda n: n.capacity - placed.get(n.name, 0))
         self._placed[room_id] = best.name
+        free = ", ".join(f"{n.name}: {n.capacity - placed.get(n.name, 0)}" for n in candidates)
+        log.info("room %s placed on browser node %s (free slots of the nodes up: %s)", room_id, best.name, free)
         return best.name
 
     def release(self, room_id: str) -> None:
