@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("avatarfarm.farm")
 
 LEAVE_TIMEOUT_SECONDS = 4.0
+# A heartbeat timer that fires this much later than due means the farm's loop was stalled (a loaded machine, a
+# blocking call), not that the bot stopped: the bot then gets STALL_GRACE_SECONDS (two heartbeats and a half) for
+# what it sent meanwhile to be read. Without this, one stall of about HEARTBEAT_TIMEOUT_SECONDS called every bot
+# hung at once although their heartbeats were waiting in their connections.
+LOOP_STALL_SECONDS = 1.0
+STALL_GRACE_SECONDS = 5.0
 # States in which the bot is in the meeting (its time there is what "stable" and max duration count).
 IN_MEETING = frozenset(
     {
@@ -109,13 +115,21 @@ class BotSupervisor:
         attempt = self.attempt
         while True:
             timeout = max(0.5, self.s.heartbeat_timeout - (time.monotonic() - attempt.last_heartbeat))
+            due = time.monotonic() + timeout
             try:
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation that arrives just
                 # as a report does, and the runner would then carry on after being cancelled.
                 async with asyncio.timeout(timeout):
                     kind, message = await attempt.reports.get()
             except TimeoutError:
-                return self._outcome("hung")
+                if attempt.reports.empty() and time.monotonic() - due < LOOP_STALL_SECONDS:
+                    return self._outcome("hung")
+                # The farm's own loop was stalled (its timer fired late), not necessarily the bot: what the page
+                # sent meanwhile is still being read. It gets a short window from now before it is called hung.
+                attempt.last_heartbeat = max(
+                    attempt.last_heartbeat, time.monotonic() - self.s.heartbeat_timeout + STALL_GRACE_SECONDS
+                )
+                continue
             if kind == "command":
                 return await self._obey(message["command"])
             if kind == "avatar_refresh":
