@@ -30,6 +30,7 @@ from farm.page_messages import (
 from farm.recovery_policy import words
 from state import talk_time
 from state.models import Room, RoomStatus, Session, TranscriptRole
+from state.transitions import IllegalTransition
 from state.vocabulary import EventKind, reason_words
 
 if TYPE_CHECKING:
@@ -180,10 +181,14 @@ class BotSupervisor:
         if report.room:
             detail["breakout_room"] = report.room
         why = report.detail.get("why")
-        if isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room"):
-            await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)
-        else:
-            await self._set_status(report.state, detail=detail)
+        try:
+            if isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room"):
+                await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)
+            else:
+                await self._set_status(report.state, detail=detail)
+        except IllegalTransition as exc:  # the page's word against the table: noted, and the room stays as it is
+            log.warning("room %s: page state refused: %s", self.room.id, exc)
+            await self.s.repository.append_event("bot.bad_report", room_id=self.room.id, detail={"error": str(exc)})
         return None
 
     async def _page_event(self, report: EventReport) -> None:
