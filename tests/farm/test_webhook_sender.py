@@ -4,7 +4,6 @@ given up after the budget with an event; a hanging receiver holds up only its ow
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from state.models import Event, RoomStatus, TranscriptRole
 from state.repository import Repository
 from state.webhook_outbox import WebhookOutbox
 from tests.state.conftest import sample_session
+from tests.support.polling import until
 from tests.support.servers import serve_app
 from tests.support.webhook_receiver import WebhookReceiver
 
@@ -155,14 +155,11 @@ async def test_a_hanging_receiver_holds_up_only_its_own_queue(repo: Repository) 
 
 
 async def _wait_for_events(repo: Repository, kind: str, count: int, within: float = 20.0) -> list[Event]:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        found = [e for e in await repo.events(limit=10_000) if e.kind == kind]
-        if len(found) >= count:
-            return found
-        assert loop.time() < deadline, f"no {kind} event"
-        await asyncio.sleep(0.05)
+    async def found() -> list[Event] | None:
+        events = [e for e in await repo.events(limit=10_000) if e.kind == kind]
+        return events if len(events) >= count else None
+
+    return await until(found, within, f"{count} {kind} event(s)", every=0.05)
 
 
 async def test_old_messages_every_receiver_is_done_with_are_pruned(repo: Repository) -> None:

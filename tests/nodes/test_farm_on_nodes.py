@@ -12,6 +12,7 @@ import pytest
 
 from tests.farm.harness import FarmStack, running_farm
 from tests.nodes.harness import browser_nodes, farm_node_settings
+from tests.support.polling import until
 
 pytestmark = pytest.mark.browser
 
@@ -60,11 +61,10 @@ async def _events(stack: FarmStack, kind: str) -> list[dict[str, Any]]:
 
 
 async def _wait_event(stack: FarmStack, kind: str, node: str, count: int = 1, within: float = 30) -> None:
-    for _ in range(int(within / 0.1)):
-        if sum(e["node"] == node for e in await _events(stack, kind)) >= count:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"not {count} {kind} event(s) for {node} within {within}s")
+    async def seen() -> bool:
+        return sum(e["node"] == node for e in await _events(stack, kind)) >= count
+
+    await until(seen, within, f"{count} {kind} event(s) for {node}", every=0.1)
 
 
 async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path) -> None:
