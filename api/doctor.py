@@ -23,6 +23,7 @@ import contextlib
 import json
 import secrets
 import socket
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from api.zoom_sdk_version import zoom_sdk_version
 from farm.liveavatar_client import CatalogAvatar, LiveAvatarClient, in_words
 from farm.settings import ENV_PREFIX, Mode, Settings, SettingsError, load_settings
 from farm.vendor_http import VendorError
+from state.migrations import SchemaError
+from state.zoom_grants_repository import NoSecretBox
 
 HELP = (
     "check every credential and setting against Zoom and LiveAvatar (the simulated ones in sim mode), "
@@ -303,8 +306,10 @@ async def answering_at(host: str, port: int) -> AsyncIterator[str | None]:
 async def check_browsers(settings: Settings) -> list[Finding]:
     from playwright.async_api import Error, async_playwright
 
-    from farm.browser_node import LocalBrowserNode, PlaywrightNode
+    from farm.browser_node import LAUNCH_ERRORS, LocalBrowserNode, PlaywrightNode
     from farm.remote_node import RemoteBrowserNode
+
+    launch_errors: tuple[type[Exception], ...] = (*LAUNCH_ERRORS, OSError)
 
     url = f"{settings.base_url}/healthz"
     token = settings.browser_node_token.get_secret_value() if settings.browser_node_token else ""
@@ -330,7 +335,7 @@ async def check_browsers(settings: Settings) -> list[Finding]:
                     continue
             try:
                 browser = await node._new_browser(playwright)
-            except Exception as exc:  # any failure to launch or connect is the finding itself
+            except launch_errors as exc:  # a failure to launch or connect is the finding itself
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 words = f"could not be started: {first}"
                 if isinstance(node, LocalBrowserNode):
@@ -397,11 +402,11 @@ async def _latest_ids(settings: Settings) -> tuple[str | None, str | None]:
 
     try:
         db = await Database.open(settings.database_path, apply_migrations=False)
-    except Exception:  # an old or unreadable database: nothing to take ids from
+    except (sqlite3.Error, OSError, SchemaError):  # an old or unreadable database: nothing to take ids from
         return None, None
     try:
         sessions = await Repository(db).list_sessions(limit=1)
-    except Exception:
+    except (sqlite3.Error, NoSecretBox):  # an older schema, or sealed passcodes: no ids from it
         return None, None
     finally:
         await db.close()

@@ -3,6 +3,8 @@ simulated Zoom and LiveAvatar answering; why not, and the nodes, only to a token
 
 from __future__ import annotations
 
+import sqlite3
+
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -38,7 +40,7 @@ async def readyz(request: Request, repository: RepositoryDep, farm: FarmDep) -> 
         version = await repository.db.schema_version()
         if version != latest_version():
             problems.append(f"database schema is v{version}, expected v{latest_version()}")
-    except Exception as exc:  # any failure to read the store means not ready
+    except (sqlite3.Error, ValueError, OSError) as exc:  # the store cannot be read (or is closed): not ready
         problems.append(f"database unreadable: {type(exc).__name__}")
     if not farm.is_ready():
         problems.append("farm not ready")

@@ -14,12 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from farm.avatar_context import AvatarContext, SourcedPassage, build_context
+from farm.browser_node import PAGE_ERRORS
+from farm.cancellation import finish_cancelled
 from farm.conversation_summary import greeting, summarize
 from farm.credit_allowance import allowance_refusal
 from farm.credit_budget import budget_spent, budget_words
@@ -28,7 +31,7 @@ from farm.page_messages import DECLINE_AVATAR, START_AVATAR, STOP_AVATAR, Declin
 from farm.passage_selection import RoomNeeds, select_passages
 from farm.recovery_policy import backoff_seconds
 from farm.vendor_http import VendorError
-from state.models import AvatarSessionStatus, GivenPassage, Room, Session, SessionStatus, TranscriptRole
+from state.models import AvatarSession, AvatarSessionStatus, GivenPassage, Room, Session, SessionStatus, TranscriptRole
 from state.repository import NotFound
 from state.vocabulary import reason_words
 
@@ -103,6 +106,8 @@ class RoomAvatar:
         self._starting: asyncio.Task[None] | None = None
         self._deadline: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        # Closes under way: each runs to its end even when its caller is cancelled, and `shut` waits for them.
+        self._closes: set[asyncio.Task[None]] = set()
         self.failures = 0
         self.sessions_started = 0
 
@@ -158,7 +163,7 @@ class RoomAvatar:
             return
         try:
             await browser.evaluate(START_AVATAR, StartAvatar(session_token=token).model_dump())
-        except Exception as exc:  # the page left its room meanwhile, or is gone: the session must not bill
+        except PAGE_ERRORS as exc:  # the page left its room meanwhile, or is gone: the session must not bill
             log.info("room %s: the page did not take its avatar: %s", self.room_id, str(exc).splitlines()[0][:200])
             await self.close("the bot had left its room when the avatar was ready to start")
             return
@@ -182,7 +187,7 @@ class RoomAvatar:
         browser = self._browser()
         if browser is not None:
             command = DeclineAvatar(words=words, retry_after_ms=int(retry_after * 1000))
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*PAGE_ERRORS):
                 await browser.evaluate(DECLINE_AVATAR, command.model_dump())
 
     async def _start_failed(self, words: str) -> None:
@@ -203,7 +208,7 @@ class RoomAvatar:
         log.warning("avatar for room %s not seen within %.0f s; stopping it", self.room_id, START_TIMEOUT_SECONDS)
         browser = self._browser()
         if browser is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*PAGE_ERRORS):
                 await browser.evaluate(STOP_AVATAR, StopAvatar(reason="start_timeout").model_dump())
         await self.close("not seen within the start timeout", failed=True)
         await self._start_failed("The avatar did not appear in time.")
@@ -259,7 +264,7 @@ class RoomAvatar:
             self.final_reason = final
             browser = self._browser()
             if browser is not None:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(*PAGE_ERRORS):
                     await browser.evaluate(STOP_AVATAR, StopAvatar(reason=final).model_dump())
             return final
         self.failures += 1
@@ -358,7 +363,13 @@ class RoomAvatar:
         session = await repo.require_session(self.session_id)
         room = await repo.get_room(self.room_id)
         assert room is not None
-        row = await repo.open_avatar_session(self.room_id, bot_id=self.bot_id)
+        # Recorded even when this start is cancelled meanwhile: a row written but never known would stay open.
+        opening = asyncio.ensure_future(repo.open_avatar_session(self.room_id, bot_id=self.bot_id))
+        try:
+            row = await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            self.s.keep(_close_when_opened(self.s, self.room_id, opening), f"abandoned row {self.room_id}")
+            raise
         self.s.owned_avatar_rows.add(row.id)
         current = _Current(row=row.id, requested_at=time.monotonic())
         self._current = current
@@ -376,7 +387,7 @@ class RoomAvatar:
                 minted = await asyncio.shield(minting)
             except asyncio.CancelledError:
                 # The vendor may be creating the session right now: learn its id and stop it, whatever we became.
-                self.s.keep(_stop_when_minted(self.s, row.id, minting), f"abandoned mint {self.room_id}")
+                self.s.keep(_stop_when_minted(self.s, self.room_id, row.id, minting), f"abandoned mint {self.room_id}")
                 raise
         except VendorError as exc:
             self._current = None
@@ -448,28 +459,50 @@ class RoomAvatar:
             await self._close(current, end_reason, failed=failed)
 
     async def _close(self, current: _Current, end_reason: str, *, failed: bool = False) -> None:
+        """Close `current` to its end whatever happens to the caller: a close cut short by a cancellation (the
+        attempt shut while its start was closing a session) would leave the row open and the vendor billing."""
+        closing = self.s.keep(self._closing(current, end_reason, failed), f"avatar close {self.room_id}")
+        self._closes.add(closing)
+        closing.add_done_callback(self._closes.discard)
+        await asyncio.shield(closing)
+
+    async def _closing(self, current: _Current, end_reason: str, failed: bool) -> None:
         async with self._lock:
-            await close_avatar_row(self.s, current.row, current.vendor, end_reason, stop_vendor=True, failed=failed)
+            await close_avatar_row(
+                self.s, current.row, current.vendor, end_reason, stop_vendor=True, failed=failed, room_id=self.room_id
+            )
 
     async def shut(self, end_reason: str) -> None:
         """The attempt is over: no start may finish after this, and nothing is left billing."""
         if self._starting is not None and not self._starting.done():
             self._starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._starting
+            await finish_cancelled(self._starting, f"the avatar start of room {self.room_id}")
         await self.close(end_reason)
+        if self._closes:  # closes begun by the start just cancelled, or by a report before it
+            await asyncio.wait(set(self._closes))
 
 
-async def _stop_when_minted(services: FarmServices, row: str, minting: asyncio.Future[SessionToken]) -> None:
+async def _close_when_opened(services: FarmServices, room_id: str, opening: asyncio.Future[AvatarSession]) -> None:
+    """A row being written when its start was cancelled: close it once it is there (nothing was minted for it)."""
+    try:
+        row = await opening
+    except (NotFound, sqlite3.Error):
+        return  # not written: nothing to close
+    await close_avatar_row(services, row.id, None, "abandoned before it was minted", room_id=room_id)
+
+
+async def _stop_when_minted(
+    services: FarmServices, room_id: str, row: str, minting: asyncio.Future[SessionToken]
+) -> None:
     """A mint whose caller went away: record the vendor session it made (so the reaper knows it), then stop it."""
     try:
         minted = await minting
     except VendorError as exc:
-        await close_avatar_row(services, row, None, f"token: {in_words(exc)}"[:200], failed=True)
+        await close_avatar_row(services, row, None, f"token: {in_words(exc)}"[:200], failed=True, room_id=room_id)
         return
     with contextlib.suppress(NotFound, ValueError):
         await services.repository.avatar_session_assigned(row, vendor_session_id=minted.session_id)
-    await close_avatar_row(services, row, minted.session_id, "abandoned before it started")
+    await close_avatar_row(services, row, minted.session_id, "abandoned before it started", room_id=room_id)
 
 
 def room_context(
@@ -498,24 +531,36 @@ async def close_avatar_row(
     *,
     stop_vendor: bool = True,
     failed: bool = False,
+    room_id: str | None = None,
 ) -> None:
     """Stop `vendor` (API key; idempotent) and close `row` with the vendor's minutes and credits.
 
-    A stop that fails is logged and left to the reaper, which stops recorded sessions no live bot owns."""
+    A stop that fails is logged and left to the reaper, which stops recorded sessions no live bot owns; a usage
+    read that fails is logged and the row closes with the minutes the meter last saw."""
     if vendor is not None:
         if stop_vendor:
             try:
                 await services.liveavatar.stop_session(vendor, "USER_CLOSED")
             except VendorError as exc:
-                log.warning("could not stop LiveAvatar session %s (the reaper will retry): %s", vendor, exc)
+                log.warning(
+                    "room %s: could not stop LiveAvatar session %s (the reaper will retry): %s", room_id, vendor, exc
+                )
         services.owned_vendor_sessions.discard(vendor)
     if row is None:
         return
     minutes = credits = None
     if vendor is not None:
-        with contextlib.suppress(VendorError):
+        try:
             usage = await services.liveavatar.session(vendor)
             minutes, credits = usage.duration / 60.0, usage.credits_consumed
+        except VendorError as exc:
+            log.warning(
+                "room %s: could not read the usage of LiveAvatar session %s (its row keeps the last metered "
+                "minutes): %s",
+                room_id,
+                vendor,
+                exc,
+            )
     await services.repository.close_avatar_session(
         row,
         status=AvatarSessionStatus.failed if failed else AvatarSessionStatus.stopped,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from farm.avatar_sessions import STUDENT_DECLINED, RoomAvatar
-from farm.browser_node import BotBrowser
+from farm.browser_node import PAGE_ERRORS, BotBrowser
 from farm.page_messages import (
     LEAVE,
     SAY,
@@ -33,6 +33,7 @@ from farm.recovery_policy import words
 from farm.student_choice import declines, disclosure
 from state import talk_time
 from state.models import Room, RoomStatus, Session, TranscriptRole
+from state.transitions import IllegalTransition
 from state.vocabulary import EventKind, reason_words
 
 if TYPE_CHECKING:
@@ -41,6 +42,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("avatarfarm.farm")
 
 LEAVE_TIMEOUT_SECONDS = 4.0
+# A heartbeat timer that fires this much later than due means the farm's loop was stalled (a loaded machine, a
+# blocking call), not that the bot stopped: the bot then gets STALL_GRACE_SECONDS (two heartbeats and a half) for
+# what it sent meanwhile to be read. Without this, one stall of about HEARTBEAT_TIMEOUT_SECONDS called every bot
+# hung at once although their heartbeats were waiting in their connections.
+LOOP_STALL_SECONDS = 1.0
+STALL_GRACE_SECONDS = 5.0
 # States in which the bot is in the meeting (its time there is what "stable" and max duration count).
 IN_MEETING = frozenset(
     {
@@ -65,6 +72,8 @@ TIMELINE_EVENTS = frozenset(
 )
 # States of a bot that waits for (or asks for) its breakout room.
 WAITING_FOR_A_ROOM = frozenset({RoomStatus.in_main_session, RoomStatus.joining_breakout})
+# Notices from a bot's browser that end its attempt (with this cause); the others are stored as `bot.<kind>` events.
+NOTICE_OUTCOMES = {"browser.disconnected": "crashed", "page.crashed": "crashed", "node.lost": "node_lost"}
 SetStatus = Callable[..., Awaitable[None]]
 
 
@@ -116,13 +125,21 @@ class BotSupervisor:
         attempt = self.attempt
         while True:
             timeout = max(0.5, self.s.heartbeat_timeout - (time.monotonic() - attempt.last_heartbeat))
+            due = time.monotonic() + timeout
             try:
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation that arrives just
                 # as a report does, and the runner would then carry on after being cancelled.
                 async with asyncio.timeout(timeout):
                     kind, message = await attempt.reports.get()
             except TimeoutError:
-                return self._outcome("hung")
+                if attempt.reports.empty() and time.monotonic() - due < LOOP_STALL_SECONDS:
+                    return self._outcome("hung")
+                # The farm's own loop was stalled (its timer fired late), not necessarily the bot: what the page
+                # sent meanwhile is still being read. It gets a short window from now before it is called hung.
+                attempt.last_heartbeat = max(
+                    attempt.last_heartbeat, time.monotonic() - self.s.heartbeat_timeout + STALL_GRACE_SECONDS
+                )
+                continue
             if kind == "command":
                 return await self._obey(message["command"])
             if kind == "avatar_refresh":
@@ -142,10 +159,8 @@ class BotSupervisor:
 
     async def _notice(self, notice: dict[str, Any]) -> Outcome | None:
         kind = notice.pop("kind")
-        if kind in ("browser.disconnected", "page.crashed"):
-            return self._outcome("crashed")
-        if kind == "node.lost":
-            return self._outcome("node_lost")
+        if kind in NOTICE_OUTCOMES:
+            return self._outcome(NOTICE_OUTCOMES[kind])
         await self.s.repository.append_event(f"bot.{kind}", room_id=self.room.id, detail=notice)
         return None
 
@@ -177,15 +192,19 @@ class BotSupervisor:
         why = report.detail.get("why")
         if report.state not in WAITING_FOR_A_ROOM:
             self.unassigned_words = None
-        if self.unassigned_words is not None:
-            # Asking for its room (and being refused) keeps the words up until the bot is in its room.
-            await self._set_status(
-                report.state, reason="waiting_for_assignment", reason_text=self.unassigned_words, detail=detail
-            )
-        elif isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room", STUDENT_DECLINED):
-            await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)
-        else:
-            await self._set_status(report.state, detail=detail)
+        try:
+            if self.unassigned_words is not None:
+                # Asking for its room (and being refused) keeps the words up until the bot is in its room.
+                await self._set_status(
+                    report.state, reason="waiting_for_assignment", reason_text=self.unassigned_words, detail=detail
+                )
+            elif isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room", STUDENT_DECLINED):
+                await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)
+            else:
+                await self._set_status(report.state, detail=detail)
+        except IllegalTransition as exc:  # the page's word against the table: noted, and the room stays as it is
+            log.warning("room %s: page state refused: %s", self.room.id, exc)
+            await self.s.repository.append_event("bot.bad_report", room_id=self.room.id, detail={"error": str(exc)})
         return None
 
     async def _page_event(self, report: EventReport) -> None:
@@ -306,6 +325,6 @@ class BotSupervisor:
             await self._set_status(RoomStatus.leaving, reason=reason, reason_text=words(reason))
             # The avatar stops first: leaving the meeting can hang, and money must not.
             await self.avatar.shut(reason)
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*PAGE_ERRORS):
                 await asyncio.wait_for(browser.evaluate(LEAVE), LEAVE_TIMEOUT_SECONDS)
         return self._outcome(reason)

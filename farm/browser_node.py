@@ -25,7 +25,9 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
+from playwright.async_api import Error as PlaywrightError
 
+from farm.cancellation import finish_cancelled
 from farm.chromium import base_args, browser_env, chromium_executable, feature_args, sandboxed
 from farm.console_lines import ConsoleBudget, without_secrets
 from farm.orphans import owner_marker
@@ -65,6 +67,11 @@ BOT_ARGS = (
 )
 
 TERMINAL_NOTICES = frozenset({"browser.disconnected", "node.lost"})
+# What a command to a page (or closing a browser) can fail with: the page refused (a script error), it is gone
+# (closed target, browser or connection), or it did not answer in time.
+PAGE_ERRORS: tuple[type[Exception], ...] = (PlaywrightError, TimeoutError)
+# What stopping the Playwright driver can fail with: the driver or its pipe is already gone.
+DRIVER_ERRORS: tuple[type[Exception], ...] = (PlaywrightError, OSError)
 
 ReportHandler = Callable[[dict[str, Any]], Awaitable[None] | None]
 NoticeHandler = Callable[[str, dict[str, Any]], None]
@@ -97,13 +104,17 @@ class BotBrowser:
             return await self.page.evaluate(expression, arg)
 
     async def close(self) -> None:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(*PAGE_ERRORS):
             await asyncio.wait_for(self.browser.close(), 10)
         self.closed.set()
 
 
 class NodeLost(Exception):
     """The node a bot was to run on is gone (refused or dropped the connection); not the room's fault."""
+
+
+# What launching (or connecting to) a browser can fail with, beyond a page's errors: its node is gone.
+LAUNCH_ERRORS: tuple[type[Exception], ...] = (*PAGE_ERRORS, NodeLost)
 
 
 class PageLoadFailed(Exception):
@@ -273,16 +284,15 @@ class PlaywrightNode:
         self._pool_size = 0
         if self._refilling is not None:
             self._refilling.cancel()
-            with contextlib.suppress(BaseException):
-                await self._refilling
+            await finish_cancelled(self._refilling, f"the warm pool refill of node {self.name}")
         pool, self._pool = self._pool, []
         for prepared in pool:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*PAGE_ERRORS):
                 await prepared.browser.close()
         if self._playwright is not None:
             playwright, self._playwright = self._playwright, None
             if self._own_playwright:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(*DRIVER_ERRORS):
                     await playwright.stop()
 
     @property
@@ -310,7 +320,7 @@ class PlaywrightNode:
     async def _refill_quietly(self) -> None:
         try:
             await self._refill()
-        except Exception as exc:  # a node that cannot launch now gets its pool back at the next refill
+        except LAUNCH_ERRORS as exc:  # a node that cannot launch now gets its pool back at the next refill
             log.warning("warm pool of node %s not refilled: %s", self.name, exc)
 
     async def _prepare(self) -> _Prepared:
@@ -336,7 +346,7 @@ class PlaywrightNode:
             page.on("pageerror", lambda error: _page_error(error, dispatch))
             page.on("console", lambda message: _console(message, dispatch))
         except BaseException:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*PAGE_ERRORS):
                 await browser.close()
             raise
         return _Prepared(browser, context, page, closed, dispatch)
@@ -373,7 +383,7 @@ class PlaywrightNode:
                 raise PageLoadFailed(response.status)
         except BaseException:
             self._open.pop(id(prepared.dispatch), None)
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*PAGE_ERRORS):
                 await prepared.browser.close()
             raise
         return BotBrowser(name, prepared.browser, prepared.context, prepared.page, prepared.closed)
@@ -425,7 +435,7 @@ class LocalBrowserNode(PlaywrightNode):
 
 
 async def _close_quietly(browser: Browser) -> None:
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(*PAGE_ERRORS):
         await asyncio.wait_for(browser.close(), 10)
 
 

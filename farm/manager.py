@@ -6,12 +6,11 @@ its credit budget, and start-up reconciliation after a crash.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
 from farm.bot_tickets import BotTickets
-from farm.browser_node import PlaywrightNode
+from farm.browser_node import PAGE_ERRORS, PlaywrightNode
 from farm.capacity import Capacity
 from farm.context_cleanup import delete_contexts
 from farm.credit_budget import budget_spent, budget_words
@@ -29,6 +28,7 @@ from farm.webhook_sender import WebhookSender
 from farm.zoom_client import ZoomClient, ZoomNotAuthorized
 from state.models import AvatarSessionStatus, RoomStatus, Session, SessionStatus
 from state.repository import Repository
+from state.vocabulary import StoredEventKind
 
 log = logging.getLogger("avatarfarm.farm")
 
@@ -155,11 +155,12 @@ class Farm:
     async def _node_changed(self, node: NodeStatus) -> None:
         """A node went down or came back: the farm's slots follow, and the event log says so."""
         self.services.capacity.resize(self.nodes.capacity)
-        kind = "farm.node_up" if node.up else "farm.node_down"
         detail: dict[str, Any] = {"node": node.name, "slots": node.capacity, "farm_slots": self.nodes.capacity}
         if node.problem:
             detail["problem"] = node.problem
-        await self.repository.append_event(kind, detail=detail)
+        await self.repository.append_event(
+            StoredEventKind.farm_node_up if node.up else StoredEventKind.farm_node_down, detail=detail
+        )
 
     async def _every(self, seconds: float, job: Any) -> None:
         while True:
@@ -209,7 +210,7 @@ class Farm:
         if session.meeting.number is None:
             try:
                 await self._create_meeting(session_id)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a boundary: the session ends in words, logged in full there
                 await self._meeting_not_created(session, exc)
                 return
         for room in session.rooms:
@@ -275,7 +276,7 @@ class Farm:
                 return await runner.browser.evaluate(expression, arg)
         except TimeoutError:
             raise RoomNotReady("The room's bot did not answer in time; try again.") from None
-        except Exception as exc:  # the page refused (e.g. the avatar is reconnecting)
+        except PAGE_ERRORS as exc:  # the page refused (e.g. the avatar is reconnecting), or is gone
             message = str(exc).splitlines()[0][:200]
             raise RoomNotReady(f"The room's bot could not do that now: {message}") from None
 
@@ -353,9 +354,17 @@ class Farm:
         for vendor in active:
             # The live set, not the snapshot: a runner may have minted and started a session while we listed.
             if vendor.id in known and vendor.id not in self.services.owned_vendor_sessions:
-                with contextlib.suppress(VendorError):
+                try:
                     await client.stop_session(vendor.id, "ZOMBIE_SESSION_REAP")
                     reaped.append(vendor.id)
+                except VendorError as exc:  # still billing: the next round tries again
+                    log.warning(
+                        "room %s: the reaper could not stop LiveAvatar session %s (tried again in %.0f s): %s",
+                        known[vendor.id],
+                        vendor.id,
+                        self._reaper_interval,
+                        exc,
+                    )
         strangers = sorted(v.id for v in active if v.id not in known)
         if strangers and strangers != self._strangers_seen:
             self._strangers_seen = strangers
@@ -369,9 +378,17 @@ class Farm:
                 continue  # a live bot's session (or one being minted right now)
             minutes = credits = None
             if row.vendor_session_id:
-                with contextlib.suppress(VendorError):
+                try:
                     usage = await client.session(row.vendor_session_id)
                     minutes, credits = usage.duration / 60.0, usage.credits_consumed
+                except VendorError as exc:
+                    log.warning(
+                        "room %s: could not read the usage of reaped LiveAvatar session %s (its row keeps the last "
+                        "metered minutes): %s",
+                        row.room_id,
+                        row.vendor_session_id,
+                        exc,
+                    )
             await self.repository.close_avatar_session(
                 row.id, status=AvatarSessionStatus.stopped, end_reason="reaped", minutes=minutes, credits=credits
             )
@@ -384,11 +401,19 @@ class Farm:
         client = self.services.liveavatar
         for row in await self.repository.open_avatar_sessions():
             if row.vendor_session_id and row.status is AvatarSessionStatus.active:
-                with contextlib.suppress(VendorError):
+                try:
                     usage = await client.session(row.vendor_session_id)
-                    await self.repository.record_avatar_usage(
-                        row.id, minutes=usage.duration / 60.0, credits=usage.credits_consumed
+                except VendorError as exc:  # the budget is judged on the minutes last read until the next tick
+                    log.warning(
+                        "room %s: the meter could not read the usage of LiveAvatar session %s: %s",
+                        row.room_id,
+                        row.vendor_session_id,
+                        exc,
                     )
+                    continue
+                await self.repository.record_avatar_usage(
+                    row.id, minutes=usage.duration / 60.0, credits=usage.credits_consumed
+                )
         budget = self.services.settings.session_credit_budget
         if budget is None:
             return

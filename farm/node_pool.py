@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from playwright.async_api import Playwright
 
 from farm.browser_node import (
+    DRIVER_ERRORS,
+    LAUNCH_ERRORS,
     BotBrowser,
     ContextHook,
     LocalBrowserNode,
@@ -31,6 +33,7 @@ from farm.browser_node import (
     PlaywrightNode,
     ReportHandler,
 )
+from farm.cancellation import finish_cancelled
 from farm.playwright_driver import start_playwright
 from farm.remote_node import RemoteBrowserNode
 from farm.settings import Settings
@@ -110,13 +113,12 @@ class NodePool:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+            await finish_cancelled(task, task.get_name())
         for node in list(self._nodes.values()):
             await node.stop()
         if self._playwright is not None:
             playwright, self._playwright = self._playwright, None
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*DRIVER_ERRORS):
                 await playwright.stop()
 
     async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
@@ -235,6 +237,8 @@ class NodePool:
             raise NodeLost("no browser node is up")
         best = max(sorted(candidates, key=lambda n: n.name), key=lambda n: n.capacity - placed.get(n.name, 0))
         self._placed[room_id] = best.name
+        free = ", ".join(f"{n.name}: {n.capacity - placed.get(n.name, 0)}" for n in candidates)
+        log.info("room %s placed on browser node %s (free slots of the nodes up: %s)", room_id, best.name, free)
         return best.name
 
     def release(self, room_id: str) -> None:
@@ -269,7 +273,7 @@ class NodePool:
     async def _prewarm(self, node: PlaywrightNode) -> None:
         try:
             await node.prewarm(self._warm)
-        except Exception as exc:  # a node that cannot launch now is probed and retried like any other
+        except LAUNCH_ERRORS as exc:  # a node that cannot launch now is probed and retried like any other
             log.warning("could not prewarm browser node %s: %s", node.name, exc)
 
     def _warm_up(self, node: PlaywrightNode) -> None:

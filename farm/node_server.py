@@ -190,7 +190,7 @@ class BrowserNodeServer:
         if left:
             log.warning("killed %d browser(s) still running at node stop", len(left))
         if self._server is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(OSError):
                 await self._server.wait_closed()
 
     def launch_options(self, page_origin: str | None = None) -> dict[str, object]:
@@ -221,7 +221,7 @@ class BrowserNodeServer:
         finally:
             self._connections.pop(task, None)
             writer.close()
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(OSError):
                 await writer.wait_closed()
 
     def _authorized(self, request: _Request) -> bool:
@@ -282,7 +282,7 @@ class BrowserNodeServer:
         finally:
             self.bots -= 1
             upstream_writer.close()
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(OSError):
                 await upstream_writer.wait_closed()
 
 

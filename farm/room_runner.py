@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -22,12 +23,14 @@ from farm.bot_launch import LaunchRefused, launch_bot
 from farm.bot_supervision import Attempt, BotSupervisor, Outcome
 from farm.bot_tickets import BotTickets
 from farm.browser_node import BotBrowser, BrowserNode, NodeLost
+from farm.cancellation import finish_cancelled
 from farm.capacity import Capacity
 from farm.live_media import LiveMediaStore
 from farm.liveavatar_client import LiveAvatarClient
 from farm.recovery_policy import Action, decide, spends_budget, words
 from farm.settings import Settings
-from farm.zoom_client import ZoomClient
+from farm.vendor_http import VendorError
+from farm.zoom_client import ZoomClient, ZoomNotAuthorized
 from state.models import Room, RoomStatus, Session
 from state.repository import NotFound, Repository, RoomClosed
 
@@ -113,8 +116,7 @@ class RoomRunner:
     async def wait(self) -> None:
         """Until the runner's task ends (callers bound the wait themselves)."""
         if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._task)
+            await finish_cancelled(asyncio.shield(self._task), f"the runner of room {self.room_id}")
 
     async def cancel(self) -> None:
         """Cancel the runner and wait until it has ended (its clean-up included); the caller stays cancellable."""
@@ -246,7 +248,7 @@ class RoomRunner:
         while True:
             try:
                 present = await self.s.zoom.professor_in_a_meeting()
-            except Exception as exc:
+            except (VendorError, ZoomNotAuthorized) as exc:
                 # Presence unknown (say, the app lacks the user:read:presence_status scope): join and let Zoom
                 # answer; after a refusal, wait for a restart rather than risk another e-mail to the host.
                 log.warning("room %s: the professor's Zoom presence is unknown: %s", self.room_id, exc)
@@ -376,10 +378,12 @@ class RoomRunner:
 
         # The vendor session stops while the browser closes, not after it.
         await asyncio.gather(stop_avatar(), close_browser())
-        with contextlib.suppress(Exception):
+        try:
             await self.s.repository.finish_bot(
                 attempt.bot_id, status="ended" if outcome.reason in ("left",) else "stopped", end_reason=outcome.reason
             )
+        except (NotFound, sqlite3.Error):  # left open: start-up reconciliation closes it as lost
+            log.exception("room %s: could not close bot %s", self.room_id, attempt.bot_id)
 
 
 async def run_with_timeout(coroutines: list[Awaitable[Any]], seconds: float) -> None:

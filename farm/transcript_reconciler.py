@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Callable
 
+from farm.cancellation import finish_cancelled
 from farm.liveavatar_client import LiveAvatarClient, VendorTranscriptLine
 from farm.vendor_http import VendorError
 from state import transcript_log
@@ -91,8 +92,7 @@ class TranscriptReconciler:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await finish_cancelled(self._task, "the transcript reconciler")
             self._task = None
 
     async def _run(self) -> None:
@@ -110,8 +110,7 @@ class TranscriptReconciler:
                 await asyncio.sleep(self._settle)
         finally:
             listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            await finish_cancelled(listener, "the transcript reconciler's listener")
 
     async def _listen(self) -> None:
         while True:

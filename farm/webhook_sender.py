@@ -22,6 +22,7 @@ import httpx
 from standardwebhooks import Webhook
 from tenacity import RetryCallState, wait_exponential_jitter
 
+from farm.cancellation import finish_cancelled
 from farm.settings import Settings
 from farm.webhook_secret import ensure_webhook_secret
 from state.database import Database
@@ -101,8 +102,7 @@ class WebhookSender:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await finish_cancelled(task, task.get_name())
         self._tasks = []
         if self._client is not None:
             await self._client.aclose()

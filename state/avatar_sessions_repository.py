@@ -23,16 +23,17 @@ class AvatarSessionsRepository:
             )
         return [avatar_session_of(r) for r in rows]
 
-    async def known_vendor_sessions(self, vendor_ids: list[str]) -> set[str]:
-        """Which of these vendor session ids this farm ever recorded."""
+    async def known_vendor_sessions(self, vendor_ids: list[str]) -> dict[str, str]:
+        """Which of these vendor session ids this farm ever recorded, each with its room."""
         if not vendor_ids:
-            return set()
+            return {}
         marks = ",".join("?" for _ in vendor_ids)
         async with self.db.snapshot() as reader:
             rows = await reader.fetchall(
-                f"SELECT vendor_session_id FROM avatar_sessions WHERE vendor_session_id IN ({marks})", vendor_ids
+                f"SELECT vendor_session_id, room_id FROM avatar_sessions WHERE vendor_session_id IN ({marks})",
+                vendor_ids,
             )
-        return {row["vendor_session_id"] for row in rows}
+        return {row["vendor_session_id"]: row["room_id"] for row in rows}
 
     async def open_avatar_sessions(self) -> list[AvatarSession]:
         """Avatar sessions that may still be billed: requested or active."""

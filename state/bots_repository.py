@@ -7,6 +7,7 @@ from state.models import (
     Bot,
 )
 from state.rows import NotFound, bot_of, new_id
+from state.transitions import BotStatus, check_bot_end
 
 
 class BotsRepository:
@@ -27,8 +28,8 @@ class BotsRepository:
             )
             bot_id = new_id("bot")
             await tx.execute(
-                "INSERT INTO bots (id, room_id, attempt, status, node, started_at) VALUES (?, ?, ?, 'starting', ?, ?)",
-                (bot_id, room_id, attempt, node, tx.now),
+                "INSERT INTO bots (id, room_id, attempt, status, node, started_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (bot_id, room_id, attempt, BotStatus.starting.value, node, tx.now),
             )
             await tx.append_event(
                 "bot.started",
@@ -36,9 +37,12 @@ class BotsRepository:
                 room_id=room_id,
                 detail={"bot_id": bot_id, "attempt": attempt, "node": node},
             )
-        return Bot(bot_id, room_id, attempt, "starting", node, None, tx.now, None)
+        return Bot(bot_id, room_id, attempt, BotStatus.starting.value, node, None, tx.now, None)
 
     async def finish_bot(self, bot_id: str, *, status: str, end_reason: str | None) -> Bot:
+        """End a bot as `status` (ended, stopped or lost: IllegalTransition otherwise); a second end changes
+        nothing."""
+        end = check_bot_end(status)
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
                 "SELECT b.*, r.session_id FROM bots b JOIN rooms r ON r.id = b.room_id WHERE b.id = ?",
@@ -49,7 +53,7 @@ class BotsRepository:
             if row["ended_at"] is None:
                 await tx.execute(
                     "UPDATE bots SET status = ?, end_reason = ?, ended_at = ? WHERE id = ?",
-                    (status, end_reason, tx.now, bot_id),
+                    (end.value, end_reason, tx.now, bot_id),
                 )
                 await tx.append_event(
                     "bot.ended",
@@ -58,7 +62,7 @@ class BotsRepository:
                     detail={
                         "bot_id": bot_id,
                         "attempt": row["attempt"],
-                        "status": status,
+                        "status": end.value,
                         "reason": end_reason,
                     },
                 )

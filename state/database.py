@@ -49,7 +49,7 @@ async def _settled(conn: aiosqlite.Connection, statement: str, *, only_in_transa
     try:
         await asyncio.shield(task)
     except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(sqlite3.Error, ValueError):  # its own failure: the caller's cancellation wins
             await task
         raise
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from state import transitions
 from state.database import Database, Reader, Transaction
 from state.models import (
     NewSession,
@@ -254,7 +255,8 @@ class SessionsRepository:
         ending session ends the session, in the same transaction.
 
         An ended or failed room stays closed (RoomClosed) unless `reopen` is given, and even then only while its
-        session is active: a bot launched while the session was being ended can never bring it back."""
+        session is active: a bot launched while the session was being ended can never bring it back. Any other
+        change state/transitions.py does not allow raises IllegalTransition; nothing is written then."""
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
                 "SELECT r.session_id, r.status, r.live_since, s.status AS session_status "
@@ -267,6 +269,7 @@ class SessionsRepository:
             if previous.terminal and not status.terminal:
                 if not reopen or row["session_status"] != SessionStatus.active.value:
                     raise RoomClosed(f"room {room_id} is {previous.value}")
+            transitions.check_room(previous, status, reopen=reopen)
             if previous != status or reason is not None:
                 live_since = row["live_since"]
                 if status is RoomStatus.live and previous is not RoomStatus.live:
@@ -309,6 +312,7 @@ class SessionsRepository:
                 (session_id,),
             )
             for row in rows:
+                transitions.check_room(RoomStatus(row["status"]), RoomStatus.ended)
                 await tx.execute(
                     "UPDATE rooms SET status = 'ended', reason = ?, live_since = NULL, ended_at = ?, updated_at = ? "
                     "WHERE id = ?",

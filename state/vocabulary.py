@@ -1,6 +1,7 @@
-"""The one source of avatarfarm's words: room states, failure and end reasons, and the kinds of event a bot page
-reports. Python imports these; the bot page and the dashboard import the same lists as a generated ES module
-(`/bot-assets/js/vocabulary.js`, see `as_javascript`), so the three can never disagree.
+"""The one source of avatarfarm's words: room states, failure and end reasons, the kinds of event a bot page
+reports, and the kinds of event the event log stores. Python imports these; the bot page and the dashboard import
+the same lists as a generated ES module (`/bot-assets/js/vocabulary.js`, see `as_javascript`), so the three can
+never disagree.
 """
 
 from __future__ import annotations
@@ -217,6 +218,123 @@ REASON_WORDS: dict[str, str] = {
 }
 
 
+# ==== Stored event kinds (issue 22) =========================================================================
+# Every kind the event log records (GET /api/events, the live stream, webhooks), each with its words for a
+# professor. The product writes only these: tests/unit/test_event_kinds.py scans it for event writes. The
+# dashboard listens to and words them from the generated module (STORED_EVENT_KINDS, STORED_EVENT_WORDS).
+
+
+class StoredEventKind(StrEnum):
+    session_created = "session.created"
+    session_queued = "session.queued"
+    session_start_failed = "session.start_failed"
+    session_meeting_created = "session.meeting_created"
+    session_budget_reached = "session.budget_reached"
+    session_ending = "session.ending"
+    session_ended = "session.ended"
+    room_status = "room.status"
+    room_command = "room.command"
+    room_context_updated = "room.context_updated"
+    room_restart_skipped = "room.restart_skipped"
+    room_passage_pinned = "room.passage_pinned"
+    room_passage_unpinned = "room.passage_unpinned"
+    bot_started = "bot.started"
+    bot_ended = "bot.ended"
+    bot_bad_report = "bot.bad_report"
+    bot_avatar_stopped = "bot.avatar.stopped"
+    bot_meeting_breakout_joined = "bot.meeting.breakout_joined"
+    bot_meeting_breakout_refused = "bot.meeting.breakout_refused"
+    bot_meeting_reconnecting = "bot.meeting.reconnecting"
+    bot_meeting_broadcast = "bot.meeting.broadcast"
+    bot_meeting_muted_by_host = "bot.meeting.muted_by_host"
+    bot_page_error = "bot.page.error"
+    bot_page_console = "bot.page.console"
+    bot_page_report_ignored = "bot.page.report_ignored"
+    avatar_requested = "avatar.requested"
+    avatar_declined = "avatar.declined"
+    avatar_start_failed = "avatar.start_failed"
+    avatar_started = "avatar.started"
+    avatar_released = "avatar.released"
+    avatar_dropped = "avatar.dropped"
+    avatar_restarted = "avatar.restarted"
+    avatar_refreshed = "avatar.refreshed"
+    avatar_deaf = "avatar.deaf"
+    avatar_stalled = "avatar.stalled"
+    avatar_keep_alive_failed = "avatar.keep_alive_failed"
+    avatar_stopped = "avatar.stopped"
+    transcript = "transcript"
+    transcript_reconciled = "transcript.reconciled"
+    material_added = "material.added"
+    material_deleted = "material.deleted"
+    farm_node_up = "farm.node_up"
+    farm_node_down = "farm.node_down"
+    farm_orphans_killed = "farm.orphans_killed"
+    farm_reaped = "farm.reaped"
+    farm_foreign_avatar_sessions = "farm.foreign_avatar_sessions"
+    webhook_given_up = "webhook.given_up"
+    zoom_authorized = "zoom.authorized"
+    zoom_forgotten = "zoom.forgotten"
+
+
+# What a professor reads for each kind when the dashboard has nothing more particular to say.
+STORED_EVENT_WORDS: dict[StoredEventKind, str] = {
+    StoredEventKind.session_created: "Session started",
+    StoredEventKind.session_queued: "Session queued (no browser farm is running on this server)",
+    StoredEventKind.session_start_failed: "The session could not start",
+    StoredEventKind.session_meeting_created: "Zoom meeting created",
+    StoredEventKind.session_budget_reached: "The session's credit budget is spent",
+    StoredEventKind.session_ending: "Session ending",
+    StoredEventKind.session_ended: "Session ended",
+    StoredEventKind.room_status: "Room status changed",
+    StoredEventKind.room_command: "Command sent to the room",
+    StoredEventKind.room_context_updated: "Room instructions updated",
+    StoredEventKind.room_restart_skipped: "Restart skipped",
+    StoredEventKind.room_passage_pinned: "Course passage pinned to the room",
+    StoredEventKind.room_passage_unpinned: "Course passage unpinned from the room",
+    StoredEventKind.bot_started: "Bot started",
+    StoredEventKind.bot_ended: "Bot ended",
+    StoredEventKind.bot_bad_report: "The bot page sent a report the farm could not read",
+    StoredEventKind.bot_avatar_stopped: "LiveAvatar said why it stopped the avatar",
+    StoredEventKind.bot_meeting_breakout_joined: "Joined the breakout room",
+    StoredEventKind.bot_meeting_breakout_refused: "Could not join the breakout room",
+    StoredEventKind.bot_meeting_reconnecting: "Meeting reconnecting",
+    StoredEventKind.bot_meeting_broadcast: "Broadcast from the professor",
+    StoredEventKind.bot_meeting_muted_by_host: "The host muted the bot",
+    StoredEventKind.bot_page_error: "Bot page error",
+    StoredEventKind.bot_page_console: "Bot page console line",
+    StoredEventKind.bot_page_report_ignored: "A report not from the bot page itself was ignored",
+    StoredEventKind.avatar_requested: "Avatar requested",
+    StoredEventKind.avatar_declined: "No avatar started",
+    StoredEventKind.avatar_start_failed: "Avatar did not start",
+    StoredEventKind.avatar_started: "Avatar started",
+    StoredEventKind.avatar_released: "Avatar paused",
+    StoredEventKind.avatar_dropped: "Avatar dropped",
+    StoredEventKind.avatar_restarted: "Avatar restarted",
+    StoredEventKind.avatar_refreshed: "Avatar refreshed with the new instructions",
+    StoredEventKind.avatar_deaf: "The avatar could not hear the room",
+    StoredEventKind.avatar_stalled: "The avatar's picture froze (or came back)",
+    StoredEventKind.avatar_keep_alive_failed: "LiveAvatar did not take the avatar's keep-alive",
+    StoredEventKind.avatar_stopped: "Avatar stopped",
+    StoredEventKind.transcript: "Transcript line",
+    StoredEventKind.transcript_reconciled: "Transcript checked against LiveAvatar's",
+    StoredEventKind.material_added: "Course material added",
+    StoredEventKind.material_deleted: "Course material deleted",
+    StoredEventKind.farm_node_up: "Browser node up",
+    StoredEventKind.farm_node_down: "Browser node down",
+    StoredEventKind.farm_orphans_killed: "Browsers left by a stopped server were killed",
+    StoredEventKind.farm_reaped: "Avatar sessions nobody used were stopped",
+    StoredEventKind.farm_foreign_avatar_sessions: "LiveAvatar sessions not started by this farm were left alone",
+    StoredEventKind.webhook_given_up: "A webhook was given up",
+    StoredEventKind.zoom_authorized: "Zoom connected",
+    StoredEventKind.zoom_forgotten: "Zoom disconnected",
+}
+
+# Recorded, but not pushed to an open dashboard as they happen: many, and they change nothing on screen.
+UNSTREAMED_EVENT_KINDS = frozenset({StoredEventKind.bot_page_console})
+STREAMED_EVENT_KINDS: tuple[StoredEventKind, ...] = tuple(k for k in StoredEventKind if k not in UNSTREAMED_EVENT_KINDS)
+# ==== end of stored event kinds =============================================================================
+
+
 def reason_words(reason: str) -> str:
     return REASON_WORDS.get(reason, f"The bot stopped ({reason.replace('_', ' ')}).")
 
@@ -230,6 +348,9 @@ def as_dict() -> dict[str, object]:
         "avatarWant": [w.value for w in AvatarWant],
         "avatarRelease": [r.value for r in AvatarRelease],
         "reasonWords": REASON_WORDS,
+        "storedEventKinds": [k.value for k in StoredEventKind],
+        "streamedEventKinds": [k.value for k in STREAMED_EVENT_KINDS],
+        "storedEventWords": {k.value: words for k, words in STORED_EVENT_WORDS.items()},
     }
 
 
@@ -245,6 +366,9 @@ def as_javascript() -> str:
         "avatarWant": "AVATAR_WANT",
         "avatarRelease": "AVATAR_RELEASE",
         "reasonWords": "REASON_WORDS",
+        "storedEventKinds": "STORED_EVENT_KINDS",
+        "streamedEventKinds": "STREAMED_EVENT_KINDS",
+        "storedEventWords": "STORED_EVENT_WORDS",
     }
     for key, name in names.items():
         lines.append(f"export const {name} = Object.freeze({json.dumps(data[key], ensure_ascii=False)});")

@@ -106,6 +106,7 @@ class Api:
         return created
 
     async def make_live(self, room_id: str) -> None:
+        await self.repository.set_room_status(room_id, RoomStatus.starting)  # a bot first: the table
         await self.repository.set_room_status(room_id, RoomStatus.live)
 
     async def row_counts(self) -> dict[str, int]:

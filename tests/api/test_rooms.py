@@ -126,6 +126,7 @@ async def test_room_detail_has_attempts_avatar_sessions_transcript_and_timeline(
     avatar = await repo.open_avatar_session(room["id"], bot_id=bot.id)
     await repo.avatar_session_started(avatar.id, vendor_session_id="vendor-42")
     await repo.record_avatar_usage(avatar.id, minutes=1.25, credits=4)
+    await repo.set_room_status(room["id"], RoomStatus.starting)  # a bot first: the table
     await repo.set_room_status(room["id"], RoomStatus.live)
     await repo.add_transcript(room["id"], speaker="Student 1", role=TranscriptRole.student, text="Why recursion?")
     detail = (await api.client.get(base)).json()
@@ -140,7 +141,15 @@ async def test_room_detail_has_attempts_avatar_sessions_transcript_and_timeline(
     assert usage["credits_saved"] == round(max(0.0, usage["eager_credits"] - usage["credits"]), 3)
     assert detail["transcript"][0]["text"] == "Why recursion?"
     kinds = [e["kind"] for e in detail["events"]]
-    assert kinds == ["room.status", "bot.started", "avatar.requested", "avatar.started", "room.status", "transcript"]
+    assert kinds == [
+        "room.status",
+        "bot.started",
+        "avatar.requested",
+        "avatar.started",
+        "room.status",
+        "room.status",
+        "transcript",
+    ]
     session = (await api.client.get(f"/api/sessions/{detail['session_id']}")).json()
     assert session["summary"]["rooms_live"] == 1 and session["summary"]["avatars_live"] == 1
     assert session["summary"]["credits"] == 4.0

@@ -32,7 +32,7 @@ async def _store(path: Path) -> None:
         for end in (True, False):
             session, _ = await repo.create_session(sample_session(rooms=1))
             room = session.rooms[0]
-            await repo.set_room_status(room.id, RoomStatus.live)
+            await repo.set_room_status(room.id, RoomStatus.starting)
             for i in range(12):
                 await repo.append_event("bot.page.console", room_id=room.id, detail={"text": f"line {i}"})
             if end:

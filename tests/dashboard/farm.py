@@ -161,7 +161,7 @@ class ScriptedFarm:
         await self.stop_avatar(room_id, status=AvatarSessionStatus.failed, reason="bot crashed")
         bot = self.bots.pop(room_id, None)
         if bot is not None:
-            await self.repository.finish_bot(bot, status="crashed", end_reason=reason)
+            await self.repository.finish_bot(bot, status="stopped", end_reason=reason)  # as the farm ends it
         self.media.forget(room_id)
         await self.repository.set_room_status(room_id, RoomStatus.failed, reason=reason, reason_text=reason_text)
 
@@ -171,7 +171,8 @@ class ScriptedFarm:
         await self.join(room_id)
 
     async def leave(self, room_id: str, *, reason: str, reason_text: str) -> None:
-        await self.repository.set_room_status(room_id, RoomStatus.leaving)
+        if room_id in self.bots:  # a room with no bot (queued) has nothing to leave: it ends, as the farm's do
+            await self.repository.set_room_status(room_id, RoomStatus.leaving)
         await self.stop_avatar(room_id, status=AvatarSessionStatus.stopped, reason=reason)
         bot = self.bots.pop(room_id, None)
         if bot is not None:

@@ -4,7 +4,6 @@ events that happened while the stream was down reach the page, in order, without
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -13,15 +12,13 @@ from playwright.async_api import Page, expect
 from state.models import RoomStatus, TranscriptRole
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import TIMEOUT_MS, Dashboard
+from tests.support.polling import until
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def wait_for(predicate: Callable[[], bool], what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + TIMEOUT_MS / 1000
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
+    await until(predicate, TIMEOUT_MS / 1000, what, every=0.05)
 
 
 async def session_event_ids(server: DashboardServer, session_id: str) -> list[int]:

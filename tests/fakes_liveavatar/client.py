@@ -3,7 +3,6 @@ builders for the usual calls."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +12,7 @@ import httpx
 from fakes.liveavatar import FakeLiveAvatarConfig
 from fakes.liveavatar.avatars import WAYNE_ID
 from fakes.liveavatar.service import LiveAvatarService
+from tests.support.polling import until
 
 API_KEY = "test-liveavatar-key"
 ADMIN_TOKEN = "test-admin-token"
@@ -73,12 +73,7 @@ def fake_config(**overrides: Any) -> FakeLiveAvatarConfig:
 
 async def wait_for(predicate: Callable[[], Awaitable[bool]], within: float = 20.0, interval: float = 0.05) -> None:
     """Poll until `predicate()` is true; generous by default because CI machines are shared and slow."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(interval)
+    await until(predicate, within, "the condition", every=interval)
 
 
 class ManualClock:

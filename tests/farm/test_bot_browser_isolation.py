@@ -26,6 +26,7 @@ from farm.chromium import chromium_executable
 from farm.console_lines import ConsoleBudget
 from farm.orphans import browsers_of
 from farm.settings import load_settings
+from tests.support.polling import until
 from tests.support.ports import free_port
 from tests.support.process_tree import argv, environment, seccomp_mode, tree, user_namespace
 from tests.support.servers import RunningServer, serve_app
@@ -116,13 +117,6 @@ class Heard:
         return [detail for k, detail in self.notices if k == kind]
 
 
-async def _until(condition: Any, seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-
-
 def _process_type(pid: int) -> str:
     # Chromium rewrites its command line into one string: look for --type= in all of it.
     found = re.search(r"--type=([a-z-]+)", " ".join(argv(pid)))
@@ -141,7 +135,7 @@ async def test_no_process_of_a_bot_chromium_carries_the_farms_secrets(
     heard = Heard()
     bot = await node.open_bot("env", f"{pages.base_url}/main", on_report=heard.report, on_notice=heard.notice)
     try:
-        await _until(lambda: heard.reports)
+        await until(lambda: heard.reports, 10, "a report from the page", every=0.05)
         [browser] = browsers_of(os.getpid())
         processes = {pid: environment(pid) for pid in tree(browser)}
         environments = {pid: env for pid, env in processes.items() if env is not None}
@@ -166,7 +160,9 @@ async def test_reports_are_taken_from_the_main_frame_only_and_an_iframes_are_not
     heard = Heard()
     bot = await node.open_bot("frames", f"{pages.base_url}/main", on_report=heard.report, on_notice=heard.notice)
     try:
-        await _until(lambda: heard.reports and heard.of("page.report_ignored"))
+        await until(
+            lambda: heard.reports and heard.of("page.report_ignored"), 10, "the ignored report noted", every=0.05
+        )
         await asyncio.sleep(0.3)  # the iframe's second report has had time to arrive too
         assert [r["state"] for r in heard.reports] == ["from-main"]
         [ignored] = heard.of("page.report_ignored")
@@ -189,7 +185,7 @@ async def test_console_lines_lose_their_query_strings_and_a_flood_is_cut_to_a_bu
     try:
         # Every one of the page's 102 lines is either stored or counted in a "dropped" line (the last count is
         # told by a timer when no line follows).
-        await _until(lambda: accounted() >= 102, seconds=20)
+        await until(lambda: accounted() >= 102, 20, "every console line accounted for", every=0.05)
         assert accounted() == 102
         lines = heard.of("page.console")
         texts = [line["text"] for line in lines]
@@ -236,7 +232,7 @@ async def test_an_unprivileged_users_bot_chromium_keeps_its_renderer_sandbox(
         bot = await node.open_bot("sandbox", f"{pages.base_url}/main", on_report=heard.report, on_notice=heard.notice)
         monkeypatch.undo()
         try:
-            await _until(lambda: heard.reports)
+            await until(lambda: heard.reports, 10, "a report from the page", every=0.05)
             [browser] = browsers_of(os.getpid())
             renderers = [pid for pid in tree(browser) if _process_type(pid) == "renderer"]
             assert renderers
@@ -301,7 +297,7 @@ async def test_a_bots_chromium_runs_one_renderer_and_keeps_playwrights_features_
     heard = Heard()
     bot = await node.open_bot("lean", f"{pages.base_url}/main", on_report=heard.report, on_notice=heard.notice)
     try:
-        await _until(lambda: heard.reports)
+        await until(lambda: heard.reports, 10, "a report from the page", every=0.05)
         await asyncio.sleep(1.0)  # what Chromium starts after the first paint (a spare renderer, browser UI pages)
         [browser] = browsers_of(os.getpid())
         # Chromium obeys the last of each switch: it must hold every feature of the earlier ones (Playwright's).

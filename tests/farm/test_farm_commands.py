@@ -3,13 +3,13 @@ bot's transcript and console reach the room's timeline."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.farm.harness import FarmStack, running_farm
+from tests.support.polling import until
 
 pytestmark = pytest.mark.browser
 
@@ -18,15 +18,6 @@ async def _detail(stack: FarmStack, session_id: str, room_id: str) -> dict[str, 
     response = await stack.client.get(f"/api/sessions/{session_id}/rooms/{room_id}")
     body: dict[str, Any] = response.json()
     return body
-
-
-async def _until(check: Any, within: float, what: str) -> Any:
-    for _ in range(int(within / 0.25)):
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_controls_reach_the_right_room(tmp_path: Path) -> None:
@@ -46,7 +37,7 @@ async def test_controls_reach_the_right_room(tmp_path: Path) -> None:
             lines = (await _detail(stack, session_id, room["id"]))["transcript"]
             return any("base case together" in line["text"] and line["role"] == "avatar" for line in lines)
 
-        await _until(spoke, 20, "the avatar's words in the transcript")
+        await until(spoke, 20, "the avatar's words in the transcript")
         other_lines = (await _detail(stack, session_id, other["id"]))["transcript"]
         assert not any("base case together" in line["text"] for line in other_lines)
         assert (await stack.client.post(f"{base}/interrupt")).status_code == 202
@@ -59,7 +50,7 @@ async def test_controls_reach_the_right_room(tmp_path: Path) -> None:
             statuses = [a["status"] for a in (await _detail(stack, session_id, room["id"]))["avatar_sessions"]]
             return statuses == ["stopped", "active"]
 
-        await _until(refreshed, 30, "a new avatar session with the new instructions")
+        await until(refreshed, 30, "a new avatar session with the new instructions")
         detail = await _detail(stack, session_id, room["id"])
         assert detail["avatar_sessions"][0]["end_reason"] == "context updated" and detail["status"] == "live"
 
@@ -70,7 +61,7 @@ async def test_controls_reach_the_right_room(tmp_path: Path) -> None:
             d = await _detail(stack, session_id, room["id"])
             return len(d["bots"]) == 2 and d["status"] == "live"
 
-        await _until(relaunched, 60, "the restarted bot to be live")
+        await until(relaunched, 60, "the restarted bot to be live")
         assert (await _detail(stack, session_id, room["id"]))["bots"][0]["end_reason"] == "restart_requested"
 
         leave = await stack.client.post(f"{base}/leave")

@@ -4,10 +4,7 @@ every meeting and stops every avatar before it exits."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,9 +16,9 @@ import pytest
 
 from farm.liveavatar_client import LiveAvatarClient
 from farm.orphans import MARKER
-from tests.fakes_zoom.harness import SDK_KEY, SDK_SECRET, FakeZoom, running_fake_zoom
+from tests.fakes_zoom.harness import FakeZoom, running_fake_zoom
 from tests.farm.harness import LA_ADMIN, LA_API_KEY, TOKEN, liveavatar_server, session_request
-from tests.support.ports import free_port
+from tests.support.manager_process import ManagerProcess
 
 pytestmark = pytest.mark.browser
 
@@ -43,58 +40,10 @@ def _browsers_of(pid: int) -> list[int]:
     return found
 
 
-class Manager:
-    """`avatarfarm serve` in a subprocess, on a fixed port and data dir so that it can be restarted."""
-
-    def __init__(self, tmp_path: Path, zoom_url: str, la_url: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tmp_path / "serve.log"
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("AVATARFARM_")},
-            "AVATARFARM_DATA_DIR": str(tmp_path / "var"),
-            "AVATARFARM_PORT": str(self.port),
-            "AVATARFARM_API_TOKEN": TOKEN,
-            "AVATARFARM_ZOOM_API_BASE": zoom_url,
-            "AVATARFARM_ZOOM_SDK_KEY": SDK_KEY,
-            "AVATARFARM_ZOOM_SDK_SECRET": SDK_SECRET,
-            "AVATARFARM_LIVEAVATAR_API_BASE": la_url,
-            "AVATARFARM_LIVEAVATAR_API_KEY": LA_API_KEY,
-            "AVATARFARM_AVATAR_QUALITY": "low",
-            "AVATARFARM_AVATAR_START": "on_join",
-        }
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "api.cli", "serve", env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + 30
-        async with httpx.AsyncClient() as client:
-            while True:
-                assert self.process.returncode is None, self.log.read_text()
-                try:
-                    if (await client.get(f"{self.url}/readyz")).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, self.log.read_text()
-                await asyncio.sleep(0.1)
-
-    def stop(self, sig: signal.Signals) -> None:
-        assert self.process is not None
-        self.process.send_signal(sig)
-
-    async def exited(self, within: float) -> int:
-        assert self.process is not None
-        return await asyncio.wait_for(self.process.wait(), within)
-
-
 @asynccontextmanager
-async def class_on_a_manager(tmp_path: Path) -> AsyncIterator[tuple[FakeZoom, str, Manager, str, str]]:
+async def class_on_a_manager(tmp_path: Path) -> AsyncIterator[tuple[FakeZoom, str, ManagerProcess, str, str]]:
     async with running_fake_zoom() as zoom, liveavatar_server() as (la_url, _admin):
-        manager = Manager(tmp_path, zoom.base_url, la_url)
+        manager = ManagerProcess(tmp_path, zoom.base_url, la_url, avatar_quality="low", avatar_start="on_join")
         try:
             await manager.start()
             created = await zoom.create_meeting(
@@ -111,10 +60,8 @@ async def class_on_a_manager(tmp_path: Path) -> AsyncIterator[tuple[FakeZoom, st
             yield zoom, la_url, manager, number, session_id
         finally:
             if manager.process is not None and manager.process.returncode is None:
-                manager.process.kill()
-                await manager.process.wait()
-            for pid in _browsers_of(manager.process.pid if manager.process else 0):
-                os.kill(pid, signal.SIGKILL)
+                await manager.kill()
+            await manager.stop()  # (exited: only the bot browsers of every manager it started)
 
 
 async def _all_live(api: httpx.AsyncClient, session_id: str, within: float = 90) -> dict[str, Any]:
@@ -145,7 +92,7 @@ async def test_sigkill_then_restart_reconciles_without_duplicates_or_leaks(tmp_p
         old_pid = manager.process.pid
         before = set(await _active_vendor_sessions(la_url))
         assert len(before) == 2
-        manager.stop(signal.SIGKILL)
+        manager.send(signal.SIGKILL)
         await manager.exited(10)
         await manager.start()
         async with httpx.AsyncClient(base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
@@ -170,7 +117,7 @@ async def test_sigterm_leaves_every_meeting_and_stops_every_avatar(tmp_path: Pat
     async with class_on_a_manager(tmp_path) as (zoom, la_url, manager, number, session_id):
         assert manager.process is not None
         pid = manager.process.pid
-        manager.stop(signal.SIGTERM)
+        manager.send(signal.SIGTERM)
         await manager.exited(STOP_GRACE_SECONDS)
         assert await _bots(zoom, number) == []
         assert await _active_vendor_sessions(la_url) == []
@@ -194,7 +141,7 @@ async def test_sigterm_waits_for_avatar_stops_still_under_way(tmp_path: Path) ->
             slow = {"method": "POST", "path": "/v1/sessions/stop", "fault": "slow", "hang_seconds": 9.5, "times": 2}
             armed = await admin.post("/admin/faults", json=slow)
             assert armed.status_code in (200, 201), armed.text
-        manager.stop(signal.SIGTERM)
+        manager.send(signal.SIGTERM)
         await manager.exited(60)
         assert await _active_vendor_sessions(la_url) == []
         assert await _bots(zoom, number) == []

@@ -4,7 +4,6 @@ given up after the budget with an event; a hanging receiver holds up only its ow
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from state.models import Event, RoomStatus, TranscriptRole
 from state.repository import Repository
 from state.webhook_outbox import WebhookOutbox
 from tests.state.conftest import sample_session
+from tests.support.polling import until
 from tests.support.servers import serve_app
 from tests.support.webhook_receiver import WebhookReceiver
 
@@ -45,10 +45,12 @@ def sender(
 
 
 async def _a_class(repo: Repository) -> tuple[str, list[str]]:
-    """A session whose rooms go live, say a line each, end: 6 room.status + 2 transcript lines + session.ended."""
+    """A session whose rooms start, go live, say a line each, end: 8 room.status + 2 transcript lines +
+    session.ended."""
     session, _ = await repo.create_session(sample_session(rooms=2))
     rooms = [room.id for room in session.rooms]
     for room_id in rooms:
+        await repo.set_room_status(room_id, RoomStatus.starting)  # a bot first: the table
         await repo.set_room_status(room_id, RoomStatus.live)
         await repo.add_transcript(room_id, speaker="Grace Hopper", role=TranscriptRole.student, text="why recurse?")
     await repo.begin_ending(session.id, "ended by the professor")
@@ -63,7 +65,7 @@ async def test_the_outbox_is_written_with_the_change_and_rolled_back_with_it(rep
             "SELECT m.type, e.kind FROM webhook_messages m JOIN events e ON e.id = m.event_id ORDER BY m.id"
         )
     kinds = [(r["type"], r["kind"]) for r in rows]
-    assert kinds.count(("room.status", "room.status")) == 6
+    assert kinds.count(("room.status", "room.status")) == 8
     assert kinds.count(("transcript.line", "transcript")) == 2
     assert kinds[-1] == ("session.ended", "session.ended")
     with pytest.raises(RuntimeError):
@@ -82,14 +84,16 @@ async def test_every_delivery_is_signed_in_order_and_arrives_once(repo: Reposito
         await webhooks.start()
         try:
             session_id, rooms = await _a_class(repo)
-            await receiver.wait_for(lambda: len(receiver.accepted) == 9)
+            await receiver.wait_for(lambda: len(receiver.accepted) == 11)
         finally:
             await webhooks.stop()
     assert receiver.bad_signatures == 0
-    assert len(set(receiver.ids())) == 9 and receiver.attempts == receiver.ids()
+    assert len(set(receiver.ids())) == 11 and receiver.attempts == receiver.ids()
     assert [d.type for d in receiver.accepted][-1] == "session.ended"
     statuses = [(d["room_id"], d["status"]) for d in receiver.of_type("room.status")]
-    expected = [(room, status) for status in ("queued", "live", "ended") for room in rooms]
+    expected = [(room, status) for status in ("queued",) for room in rooms]
+    expected += [(room, status) for room in rooms for status in ("starting", "live")]
+    expected += [(room, status) for status in ("ended",) for room in rooms]
     assert statuses == expected
     line = receiver.of_type("transcript.line")[0]
     assert line["speaker"] == "Grace Hopper" and line["role"] == "student" and line["text"] == "why recurse?"
@@ -121,8 +125,9 @@ async def test_a_failing_receiver_is_retried_with_the_same_id_then_given_up_with
             first = given_up[0]
             # The receiver is back: the next message goes through (the queue was not stuck).
             receiver.mode = "ok"
+            await repo.set_room_status(session.rooms[0].id, RoomStatus.starting)  # a bot first: the table
             await repo.set_room_status(session.rooms[0].id, RoomStatus.live)
-            await receiver.wait_for(lambda: bool(receiver.of_type("room.status")))
+            await receiver.wait_for(lambda: any(d["status"] == "live" for d in receiver.of_type("room.status")))
         finally:
             await webhooks.stop()
     retried = [i for i in receiver.attempts if i == first.detail["webhook_id"]]
@@ -142,7 +147,7 @@ async def test_a_hanging_receiver_holds_up_only_its_own_queue(repo: Repository) 
         await webhooks.start()
         try:
             await _a_class(repo)
-            await healthy.wait_for(lambda: len(healthy.accepted) == 9)
+            await healthy.wait_for(lambda: len(healthy.accepted) == 11)
             assert stuck.attempts and not stuck.accepted  # still waiting on its first message
         finally:
             await webhooks.stop()
@@ -150,14 +155,11 @@ async def test_a_hanging_receiver_holds_up_only_its_own_queue(repo: Repository) 
 
 
 async def _wait_for_events(repo: Repository, kind: str, count: int, within: float = 20.0) -> list[Event]:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        found = [e for e in await repo.events(limit=10_000) if e.kind == kind]
-        if len(found) >= count:
-            return found
-        assert loop.time() < deadline, f"no {kind} event"
-        await asyncio.sleep(0.05)
+    async def found() -> list[Event] | None:
+        events = [e for e in await repo.events(limit=10_000) if e.kind == kind]
+        return events if len(events) >= count else None
+
+    return await until(found, within, f"{count} {kind} event(s)", every=0.05)
 
 
 async def test_old_messages_every_receiver_is_done_with_are_pruned(repo: Repository) -> None:

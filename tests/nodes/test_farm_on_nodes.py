@@ -12,6 +12,7 @@ import pytest
 
 from tests.farm.harness import FarmStack, running_farm
 from tests.nodes.harness import browser_nodes, farm_node_settings
+from tests.support.polling import until
 
 pytestmark = pytest.mark.browser
 
@@ -60,11 +61,10 @@ async def _events(stack: FarmStack, kind: str) -> list[dict[str, Any]]:
 
 
 async def _wait_event(stack: FarmStack, kind: str, node: str, count: int = 1, within: float = 30) -> None:
-    for _ in range(int(within / 0.1)):
-        if sum(e["node"] == node for e in await _events(stack, kind)) >= count:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"not {count} {kind} event(s) for {node} within {within}s")
+    async def seen() -> bool:
+        return sum(e["node"] == node for e in await _events(stack, kind)) >= count
+
+    await until(seen, within, f"{count} {kind} event(s) for {node}", every=0.1)
 
 
 async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path)
             assert [bot["node"] for bot in detail["bots"]] == [b.name]
 
             assert [e["node"] for e in await _events(stack, "farm.node_down")] == []
-            b.kill()
+            await asyncio.to_thread(b.kill)
             await _wait_event(stack, "farm.node_down", b.name)
             session = await _wait_in_rooms(stack, created["id"], {a.name, c.name})
             assert sorted((await _room_nodes(stack, session)).values()) == sorted([a.name, c.name] * 3)
@@ -113,15 +113,16 @@ async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path)
             assert f'avatarfarm_browser_node_up{{node="{b.name}"}} 0.0' in metrics
             assert f'avatarfarm_browser_node_bots{{node="{a.name}"}} 3.0' in metrics
 
-            b.start()  # the node comes back on its address: used again for the next rooms
+            # The node comes back on its address. Its start (a new process, seconds on a loaded machine) runs off
+            # the farm's loop: run on it, it stalled the farm for about the heartbeat timeout, and bots were called
+            # hung, their rooms failed (no retry budget here), freed slots on a and c, and the next room was
+            # placed there (ties go by name) in about one run in four.
+            await asyncio.to_thread(b.start)
             await _wait_event(stack, "farm.node_up", b.name, count=2)  # once at start, once back
-            later = ["Room 7", "Room 8", "Room 9"]
-            more = await stack.start(await stack.meeting(later), later)
-            session = await _wait_in_rooms(stack, more["id"], {a.name, b.name, c.name}, within=120)
-            # Three new rooms, and a and c had no free slot left: the returned node takes its share. (Asked of one
-            # room, "it lands on b" failed in about one run in four on a loaded machine, cause not yet known: the
-            # room went live on another node. Three rooms cannot all fit there.)
-            assert b.name in (await _room_nodes(stack, session)).values(), await _room_nodes(stack, session)
+            more = await stack.start(await stack.meeting(["Room 7"]), ["Room 7"])
+            await _wait_in_rooms(stack, more["id"], {b.name}, within=90)  # a and c have no free slot: it lands on b
+            session = await stack.session(created["id"])
+            assert [r["status"] for r in session["rooms"] if r["status"] not in IN_ROOM] == [], session["rooms"]
 
 
 async def test_a_node_down_at_start_queues_rooms_until_it_comes_up_and_a_wrong_token_is_refused(
@@ -155,7 +156,7 @@ async def test_a_node_down_at_start_queues_rooms_until_it_comes_up_and_a_wrong_t
             assert queued["reason"] == "waiting_for_capacity" and queued["node"] is None
             assert stranger.browsers() == []  # the node with another token never launched anything
 
-            late.start()
+            await asyncio.to_thread(late.start)
             session = await _wait_in_rooms(stack, created["id"], {a.name, late.name}, within=90)
             assert {r["name"]: r["node"] for r in session["rooms"]} == {live["name"]: a.name, queued["name"]: late.name}
             await _wait_event(stack, "farm.node_up", late.name)

@@ -19,6 +19,7 @@ from tests.state.conftest import sample_session
 async def _session_with_noise(repo: Repository, *, end: bool) -> str:
     session, _ = await repo.create_session(sample_session(rooms=2))
     for room in session.rooms:
+        await repo.set_room_status(room.id, RoomStatus.starting)  # a bot first: the table
         await repo.set_room_status(room.id, RoomStatus.live)
         for i in range(30):
             await repo.append_event("bot.page.console", room_id=room.id, detail={"text": f"line {i}"})

@@ -76,6 +76,7 @@ async def test_idempotency_key_returns_the_same_session_or_conflicts(repo: Repos
 async def test_room_status_changes_set_live_since_and_end_the_session(repo: Repository) -> None:
     session, _ = await repo.create_session(sample_session(rooms=2))
     first, second = session.rooms
+    await repo.set_room_status(first.id, RoomStatus.starting)  # a bot first: the table
     live = await repo.set_room_status(first.id, RoomStatus.live)
     assert live.live_since is not None
     assert (await repo.set_room_status(first.id, RoomStatus.live)).live_since == live.live_since
@@ -89,7 +90,7 @@ async def test_room_status_changes_set_live_since_and_end_the_session(repo: Repo
     assert done.status is SessionStatus.ended and done.ended_at is not None
     kinds = [e.kind for e in await repo.events(session_id=session.id)]
     assert kinds[-1] == "session.ended"
-    assert kinds.count("room.status") == 2 + 3  # two queued, live, ended, failed
+    assert kinds.count("room.status") == 2 + 4  # two queued, starting, live, ended, failed
 
 
 async def test_an_ended_or_failed_room_reopens_only_when_asked_and_only_in_an_active_session(
@@ -155,9 +156,9 @@ async def test_bots_avatar_sessions_and_usage(repo: Repository) -> None:
     bot1 = await repo.start_bot(room.id, node="local")
     bot2 = await repo.start_bot(room.id, node="local")
     assert (bot1.attempt, bot2.attempt) == (1, 2)
-    await repo.finish_bot(bot1.id, status="crashed", end_reason="page crashed")
+    await repo.finish_bot(bot1.id, status="stopped", end_reason="crashed")
     again = await repo.finish_bot(bot1.id, status="ended", end_reason="late")
-    assert again.status == "crashed" and again.end_reason == "page crashed"
+    assert again.status == "stopped" and again.end_reason == "crashed"
     avatar = await repo.open_avatar_session(room.id, bot_id=bot2.id)
     assert avatar.status is AvatarSessionStatus.requested
     assert [a.id for a in await repo.open_avatar_sessions()] == [avatar.id]

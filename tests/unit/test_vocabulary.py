@@ -41,7 +41,9 @@ def test_the_generated_module_says_what_python_says(tmp_path: Path) -> None:
         f"import * as v from {json.dumps(module.as_uri())};"
         "console.log(JSON.stringify({states: v.STATES, botStates: v.BOT_STATES, statusWords: v.STATUS_WORDS,"
         " eventKinds: v.EVENT_KINDS, avatarWant: v.AVATAR_WANT, avatarRelease: v.AVATAR_RELEASE,"
-        " reasonWords: v.REASON_WORDS, frozen: Object.isFrozen(v.STATES)}));"
+        " reasonWords: v.REASON_WORDS, storedEventKinds: v.STORED_EVENT_KINDS,"
+        " streamedEventKinds: v.STREAMED_EVENT_KINDS, storedEventWords: v.STORED_EVENT_WORDS,"
+        " frozen: Object.isFrozen(v.STATES)}));"
     )
     result = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
     loaded = json.loads(result.stdout)

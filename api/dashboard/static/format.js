@@ -1,7 +1,7 @@
 // How the dashboard puts things into words and colours: room states, durations, numbers, timeline events.
-// Status and reason words come from state/vocabulary.py (served as vocabulary.js), shared with the bot page.
+// Status, reason and event words come from state/vocabulary.py (served as vocabulary.js), shared with the bot page.
 
-import { REASON_WORDS, STATUS_WORDS } from "/bot-assets/js/vocabulary.js";
+import { REASON_WORDS, STATUS_WORDS, STORED_EVENT_WORDS } from "/bot-assets/js/vocabulary.js";
 
 export function statusWords(status) {
   return STATUS_WORDS[status] ?? String(status);
@@ -133,8 +133,9 @@ export function eventWords(event) {
     case "webhook.given_up":
       return `A ${d.type ?? ""} webhook to ${d.url ?? "a receiver"} was given up after ${d.attempts ?? "?"} attempts: ${d.error ?? ""}`;
     default: {
-      const why = d.reason_text || d.reason || d.message;
-      return why ? `${event.kind}: ${why}` : event.kind;
+      const what = STORED_EVENT_WORDS[event.kind] ?? event.kind;
+      const why = d.reason_text || d.reason || d.words || d.message;
+      return why ? `${what}: ${why}` : what;
     }
   }
 }

@@ -2,38 +2,12 @@
 // Last-Event-ID, so the server replays what was missed; when the browser gives up (the server was away or
 // answered with an error), this reopens the stream with ?since=<last id seen>, with a growing pause.
 
-// Events are named by their kind; EventSource only delivers names it listens for. Kinds not listed here still
-// move Last-Event-ID along, and the page's periodic refresh picks up what they changed. The bot page's console
-// lines (bot.page.console) are left out on purpose: they are many and change nothing on screen.
-export const EVENT_KINDS = [
-  "session.created",
-  "session.queued",
-  "session.ending",
-  "session.ended",
-  "session.start_failed",
-  "session.meeting_created",
-  "session.budget_reached",
-  "room.status",
-  "room.command",
-  "room.context_updated",
-  "room.restart_skipped",
-  "bot.started",
-  "bot.ended",
-  "bot.page.error",
-  "bot.meeting.breakout_joined",
-  "bot.meeting.breakout_refused",
-  "bot.meeting.reconnecting",
-  "avatar.requested",
-  "avatar.started",
-  "avatar.stopped",
-  "avatar.dropped",
-  "avatar.restarted",
-  "avatar.refreshed",
-  "transcript",
-  "transcript.reconciled",
-  "webhook.given_up",
-  "note",
-];
+// Events are named by their kind; EventSource only delivers names it listens for. The kinds come from
+// state/vocabulary.py (STREAMED_EVENT_KINDS): every stored kind but the bot page's console lines, which are many
+// and change nothing on screen (they still move Last-Event-ID along).
+import { STREAMED_EVENT_KINDS } from "/bot-assets/js/vocabulary.js";
+
+export const EVENT_KINDS = STREAMED_EVENT_KINDS;
 
 export class EventStream {
   constructor(url, { onEvent, onState = () => {}, onOpen = () => {}, beforeReconnect = async () => {} }) {

@@ -1,0 +1,40 @@
+"""A bot lost with its node (or its browser) while its avatar is on its way: whatever phase the avatar's start
+was in, the attempt's clean-up leaves no avatar row open and no LiveAvatar session billing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from playwright.async_api import Error as PlaywrightError
+
+from tests.farm.test_room_runner import Rig, _go_live, rig_factory
+
+__all__ = ["rig_factory"]  # the fixture, shared with the runner's own tests
+
+
+async def test_a_bot_lost_while_its_page_is_handed_its_avatar_leaves_no_row_open(
+    rig_factory: Callable[..., Any],
+) -> None:
+    rig: Rig = await rig_factory()
+    # The vendor answers the stop slowly, so the loss reaches the farm while the start is closing that session.
+    slow_stop = {"method": "POST", "path": "/v1/sessions/stop", "fault": "slow", "hang_seconds": 1.0}
+    assert (await rig.admin.post("/admin/faults", json=slow_stop)).status_code in (200, 201)
+    bot = await rig.node.next_bot(1)
+
+    async def node_gone(expression: str, arg: Any = None) -> Any:
+        bot.calls.append(expression)
+        if "startAvatar" in expression:  # the node dies as the page is handed its token
+            bot.on_notice("node.lost", {"node": "scripted", "problem": "unreachable"})
+            raise PlaywrightError("Target page, context or browser has been closed")
+        return {"state": "ended"}
+
+    bot.evaluate = node_gone  # type: ignore[method-assign]
+    await _go_live(bot)
+    await rig.node.next_bot(2)  # the room moved on: its lost attempt has been cleaned up
+
+    [row] = await rig.repository.avatar_sessions(rig.room_id)
+    assert row.vendor_session_id, "the avatar was minted before the node was lost"
+    assert row.status.value == "stopped", row
+    vendor = (await rig.admin.get("/admin/sessions")).json()["data"]
+    assert [s["status"] for s in vendor if s["id"] == row.vendor_session_id] == ["ENDED"]
