@@ -317,8 +317,8 @@ class LiveAvatarClient:
             data = await self._call("GET", path, params={"page": page, "page_size": 100}, attempts=attempts)
             if isinstance(data, list):  # an unpaginated answer
                 return items + data
-            items.extend((data or {}).get("results") or [])
-            if not (data or {}).get("next"):
+            items.extend(_results(data, path))
+            if not data.get("next"):
                 break
         return items
 
@@ -327,10 +327,18 @@ class LiveAvatarClient:
         page = 1
         while True:
             data = await self._call("GET", "/v1/sessions", params={"type": "active", "page": page, "page_size": 100})
-            sessions.extend(_vendor_session(item) for item in data.get("results", []))
+            sessions.extend(_vendor_session(item) for item in _results(data, "/v1/sessions"))
             if not data.get("next"):
                 return sessions
             page += 1
+
+
+def _results(data: Any, path: str) -> list[Any]:
+    """A page's items. A success without them (no `data`, or `data` without `results`) is not an empty list:
+    it says nothing of what the account has, so it is an error, as a refusal would be."""
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise VendorError(VENDOR, f"GET {path} answered without the list asked for")
+    return data["results"]
 
 
 def _vendor_session(item: dict[str, Any]) -> VendorSession:

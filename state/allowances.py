@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from state.vocabulary import StoredEventKind
+
 if TYPE_CHECKING:
     from state.database import Reader, Transaction
 
 WARNING_SHARE = 0.8
-WARNING_EVENT = "allowance.warning"
-REACHED_EVENT = "allowance.reached"
 
 _USED = (
     "SELECT COALESCE(SUM(a.credits), 0) AS credits, COALESCE(SUM(a.minutes), 0) AS minutes FROM avatar_sessions a "
@@ -74,17 +74,15 @@ async def note_usage(tx: Transaction, avatar_session_id: str, credits_before: fl
     month = month_of(row["created_at"])
     after = (await used_in(tx, row["owner_id"], month)).credits
     before = after - (float(row["credits"]) - credits_before)
-    for share, kind in ((WARNING_SHARE, WARNING_EVENT), (1.0, REACHED_EVENT)):
-        if before < share * allowance <= after:
-            await tx.append_event(
-                kind,
-                session_id=row["session_id"],
-                room_id=row["room_id"],
-                detail={
-                    "professor_id": row["owner_id"],
-                    "month": month,
-                    "credits_used": round(after, 3),
-                    "allowance": allowance,
-                    "percent": round(100 * after / allowance, 1),
-                },
-            )
+    detail = {
+        "professor_id": row["owner_id"],
+        "month": month,
+        "credits_used": round(after, 3),
+        "allowance": allowance,
+        "percent": round(100 * after / allowance, 1),
+    }
+    where = {"session_id": row["session_id"], "room_id": row["room_id"]}
+    if before < WARNING_SHARE * allowance <= after:
+        await tx.append_event(StoredEventKind.allowance_warning, **where, detail=detail)
+    if before < allowance <= after:
+        await tx.append_event(StoredEventKind.allowance_reached, **where, detail=detail)

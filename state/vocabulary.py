@@ -238,6 +238,7 @@ class StoredEventKind(StrEnum):
     room_restart_skipped = "room.restart_skipped"
     room_passage_pinned = "room.passage_pinned"
     room_passage_unpinned = "room.passage_unpinned"
+    room_student_declined = "room.student_declined"
     bot_started = "bot.started"
     bot_ended = "bot.ended"
     bot_bad_report = "bot.bad_report"
@@ -247,6 +248,9 @@ class StoredEventKind(StrEnum):
     bot_meeting_reconnecting = "bot.meeting.reconnecting"
     bot_meeting_broadcast = "bot.meeting.broadcast"
     bot_meeting_muted_by_host = "bot.meeting.muted_by_host"
+    bot_meeting_unassigned = "bot.meeting.unassigned"
+    bot_meeting_recording = "bot.meeting.recording"
+    bot_meeting_audio_silent = "bot.meeting.audio_silent"
     bot_page_error = "bot.page.error"
     bot_page_console = "bot.page.console"
     bot_page_report_ignored = "bot.page.report_ignored"
@@ -262,6 +266,7 @@ class StoredEventKind(StrEnum):
     avatar_stalled = "avatar.stalled"
     avatar_keep_alive_failed = "avatar.keep_alive_failed"
     avatar_stopped = "avatar.stopped"
+    avatar_disclosed = "avatar.disclosed"
     transcript = "transcript"
     transcript_reconciled = "transcript.reconciled"
     material_added = "material.added"
@@ -274,6 +279,12 @@ class StoredEventKind(StrEnum):
     webhook_given_up = "webhook.given_up"
     zoom_authorized = "zoom.authorized"
     zoom_forgotten = "zoom.forgotten"
+    professor_added = "professor.added"
+    professor_disabled = "professor.disabled"
+    professor_enabled = "professor.enabled"
+    professor_allowance_set = "professor.allowance_set"
+    allowance_warning = "allowance.warning"
+    allowance_reached = "allowance.reached"
 
 
 # What a professor reads for each kind when the dashboard has nothing more particular to say.
@@ -291,6 +302,7 @@ STORED_EVENT_WORDS: dict[StoredEventKind, str] = {
     StoredEventKind.room_restart_skipped: "Restart skipped",
     StoredEventKind.room_passage_pinned: "Course passage pinned to the room",
     StoredEventKind.room_passage_unpinned: "Course passage unpinned from the room",
+    StoredEventKind.room_student_declined: "A student asked not to talk with the AI tutor",
     StoredEventKind.bot_started: "Bot started",
     StoredEventKind.bot_ended: "Bot ended",
     StoredEventKind.bot_bad_report: "The bot page sent a report the farm could not read",
@@ -300,6 +312,9 @@ STORED_EVENT_WORDS: dict[StoredEventKind, str] = {
     StoredEventKind.bot_meeting_reconnecting: "Meeting reconnecting",
     StoredEventKind.bot_meeting_broadcast: "Broadcast from the professor",
     StoredEventKind.bot_meeting_muted_by_host: "The host muted the bot",
+    StoredEventKind.bot_meeting_unassigned: "The bot waits in the main session for the host to assign its room",
+    StoredEventKind.bot_meeting_recording: "The meeting's recording changed",
+    StoredEventKind.bot_meeting_audio_silent: "No audio flowed between the room and the avatar; the bot rejoined audio",
     StoredEventKind.bot_page_error: "Bot page error",
     StoredEventKind.bot_page_console: "Bot page console line",
     StoredEventKind.bot_page_report_ignored: "A report not from the bot page itself was ignored",
@@ -315,6 +330,7 @@ STORED_EVENT_WORDS: dict[StoredEventKind, str] = {
     StoredEventKind.avatar_stalled: "The avatar's picture froze (or came back)",
     StoredEventKind.avatar_keep_alive_failed: "LiveAvatar did not take the avatar's keep-alive",
     StoredEventKind.avatar_stopped: "Avatar stopped",
+    StoredEventKind.avatar_disclosed: "The avatar told new students it is an AI tutor",
     StoredEventKind.transcript: "Transcript line",
     StoredEventKind.transcript_reconciled: "Transcript checked against LiveAvatar's",
     StoredEventKind.material_added: "Course material added",
@@ -327,6 +343,12 @@ STORED_EVENT_WORDS: dict[StoredEventKind, str] = {
     StoredEventKind.webhook_given_up: "A webhook was given up",
     StoredEventKind.zoom_authorized: "Zoom connected",
     StoredEventKind.zoom_forgotten: "Zoom disconnected",
+    StoredEventKind.professor_added: "Professor added",
+    StoredEventKind.professor_disabled: "Professor disabled",
+    StoredEventKind.professor_enabled: "Professor enabled again",
+    StoredEventKind.professor_allowance_set: "Monthly credit allowance set",
+    StoredEventKind.allowance_warning: "80 % of the monthly credit allowance is used",
+    StoredEventKind.allowance_reached: "The monthly credit allowance is spent",
 }
 
 # Recorded, but not pushed to an open dashboard as they happen: many, and they change nothing on screen.

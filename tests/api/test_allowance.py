@@ -40,7 +40,9 @@ async def test_the_allowance_warns_at_80_percent_once_and_usage_is_per_professor
     set_ = await api.client.put(f"/api/professors/{ada_id}/allowance", json={"monthly_credits": 100})
     assert set_.status_code == 200 and set_.json()["monthly_credit_allowance"] == 100
     async with _as(api, ada["token"]["token"]) as client:
-        session = (await client.post("/api/sessions", json=session_body(rooms=1))).json()
+        answer = await client.post("/api/sessions", json=session_body(rooms=1))
+        session = answer.json()
+        assert answer.status_code == 202, session
         room_id = session["rooms"][0]["id"]
         row = await api.repository.open_avatar_session(room_id, bot_id=None)
         await api.repository.avatar_session_started(row.id, vendor_session_id="vendor-1")

@@ -79,7 +79,7 @@ async def test_more_rooms_than_max_bots(api: Api) -> None:
     ]
     assert await api.row_counts() == before
     ok = await api.client.post("/api/sessions", json=session_body(rooms=api.settings.max_bots))
-    assert ok.status_code == 202
+    assert ok.status_code == 202, ok.text
 
 
 async def test_a_body_that_is_not_json(api: Api) -> None:

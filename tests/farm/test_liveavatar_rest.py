@@ -50,11 +50,24 @@ MINTED = {"session_id": "s1", "session_token": "t1"}
 @pytest.mark.parametrize("code", [100, 1000])
 async def test_a_2xx_with_either_documented_success_code_is_a_success(code: int) -> None:
     seen: list[float] = []
-    client = scripted([envelope(code, MINTED)], seen)
+    client = scripted([envelope(code, MINTED), envelope(code, {"results": [], "next": None})], seen)
     try:
         token = await client.session_token(avatar_id=WAYNE_ID, context_id=None)
         assert token.session_id == "s1"
-        assert await client.voices() == []  # no results: fine with either code
+        assert await client.voices() == []  # an empty list: fine with either code
+    finally:
+        await client.aclose()
+
+
+async def test_a_list_answered_without_its_list_is_an_error_not_an_empty_account() -> None:
+    """A 2xx whose data has no `results` says nothing of the account's avatars: taken as an empty list, every
+    session would be refused for an unknown avatar (seen with a stub that answers everything 200 {"status": "ok"})."""
+    client = scripted([httpx.Response(200, json={"status": "ok"})], [])
+    try:
+        with pytest.raises(VendorError, match="without the list asked for"):
+            await client.avatars(attempts=1)
+        with pytest.raises(VendorError, match="without the list asked for"):
+            await client.active_sessions()
     finally:
         await client.aclose()
 

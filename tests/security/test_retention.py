@@ -29,6 +29,7 @@ DAY = 86400.0
 async def _class(repo: Repository, *, student: str, ended_days_ago: float | None) -> str:
     session, _ = await repo.create_session(sample_session(rooms=1))
     room = session.rooms[0]
+    await repo.set_room_status(room.id, RoomStatus.starting)  # a bot first: the transition table
     await repo.set_room_status(room.id, RoomStatus.live)
     await repo.add_transcript(room.id, speaker=student, role=TranscriptRole.student, text=f"{student} asks why")
     await record_signal(repo.db, room.id, "student.speaking", {"speaking": True})
