@@ -93,6 +93,7 @@ async def test_colours_through_join_live_crash_recovery_and_end(
     ):
         await farm.set_status(ids["Room A"], status, reason=reason, reason_text=words)
         await expect(room.reason).to_have_text(words)
+    await farm.set_status(ids["Room A"], RoomStatus.starting)  # a room waiting without a bot gets one first
     await farm.set_status(ids["Room A"], RoomStatus.live)
     await expect(room.reason).to_be_hidden()
 
