@@ -243,6 +243,11 @@ function listen() {
   watchSilence(level >= policy.vad_level);
 }
 
+function speakerPresent() {
+  const name = meeting?.activeSpeaker?.name?.trim();
+  return Boolean(name) && meeting.humans().includes(name);
+}
+
 /** A live room whose audio does not flow: say so, rejoin the meeting's audio once, then give up in words. */
 function watchSilence(heard) {
   const live = inRoom() && state === State.live && Boolean(avatar?.ready);
@@ -250,7 +255,9 @@ function watchSilence(heard) {
     now: Date.now(),
     live,
     heard,
-    humanSpokeAt: meeting?.humanSpokeAt ?? 0,
+    // Only a speaker still in the room is evidence: the last one Zoom named may have just left, and their
+    // silence is no fault of the audio.
+    humanSpokeAt: speakerPresent() ? meeting.humanSpokeAt : 0,
     talking: Boolean(avatar?.talking),
     voiceOut: meeting?.voiceCanLeave() ?? true,
   });

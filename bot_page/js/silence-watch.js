@@ -28,7 +28,8 @@ export class SilenceWatch {
    * @param {number} o.now
    * @param {boolean} o.live           the avatar is live in the bot's room
    * @param {boolean} o.heard          the meeting audio is above the speech level right now
-   * @param {number} o.humanSpokeAt    when Zoom last named a person (not a bot) as the active speaker
+   * @param {number} o.humanSpokeAt    when Zoom last named a person (not a bot) still in the room as the active
+   *                                   speaker; 0 when that person is not (or no longer) in the room
    * @param {boolean} o.talking        the avatar is talking
    * @param {boolean} o.voiceOut       Zoom shows the bot with computer audio and unmuted, or it was host-muted
    * @returns {"in" | "out" | null}
@@ -41,6 +42,8 @@ export class SilenceWatch {
     if (heard) {
       this.lastHeardAt = now;
       this.unheardSince = null;
+    } else if (!humanSpokeAt) {
+      this.unheardSince = null; // nobody in the room is named as speaking: nothing is missing
     } else if (humanSpokeAt > Math.max(this.lastHeardAt, this.since)) {
       this.unheardSince ??= humanSpokeAt;
     }

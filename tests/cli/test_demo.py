@@ -143,9 +143,16 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 def _room_is(farm: httpx.AsyncClient, session_id: str, status: str) -> Callable[[], Awaitable[bool]]:
+    seen: list[str] = []
+
     async def check() -> bool:
         session = (await farm.get(f"/api/sessions/{session_id}")).json()
-        return bool(session["rooms"][0]["status"] == status)
+        room = session["rooms"][0]
+        now = f"{room['status']} ({room.get('reason')})"
+        if not seen or seen[-1] != now:
+            seen.append(now)
+            print(f"room: {now}", flush=True)
+        return bool(room["status"] == status)
 
     return check
 
