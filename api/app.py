@@ -35,8 +35,8 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.professor_tokens import ensure_token_key
 from api.request_guard import RequestGuard
 from api.secrets_at_rest import open_repository, open_secret_box
-from farm.bot_tickets import BotTickets
 from farm.queued import QueuedFarm
+from farm.room.bot_tickets import BotTickets
 from farm.settings import Settings
 from state.repository import Repository
 from state.retention import keep_retention

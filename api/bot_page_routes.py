@@ -21,8 +21,8 @@ from starlette.types import Scope
 
 from api.static_headers import WithHeaders
 from api.vendor_files import npm_files
-from farm.bot_page_config import EVENTS_SHIM_PATH, NPM_PATH, ZOOM_DIST_PATH, sdk_sources
-from farm.bot_tickets import BotTickets
+from farm.room.bot_page_config import EVENTS_SHIM_PATH, NPM_PATH, ZOOM_DIST_PATH, sdk_sources
+from farm.room.bot_tickets import BotTickets
 from farm.settings import Settings
 from state.vocabulary import as_javascript
 

@@ -96,7 +96,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(announcement, flush=True)
     settings = settings.model_copy(update={"api_token": SecretStr(token.value)})
     if settings.webhook_targets:
-        from farm.webhook_secret import announce_secret, ensure_webhook_secret
+        from farm.webhooks.secret import announce_secret, ensure_webhook_secret
 
         try:
             secret = ensure_webhook_secret(settings)
@@ -321,8 +321,8 @@ def _professors(args: argparse.Namespace) -> int:
 
 
 def _node(args: argparse.Namespace) -> int:
-    from farm.browser_node import BOT_ARGS
-    from farm.node_server import NodeConfig, main_sync
+    from farm.browsers.browser_node import BOT_ARGS
+    from farm.browsers.node_server import NodeConfig, main_sync
 
     token = args.token or os.environ.get(f"{ENV_PREFIX}BROWSER_NODE_TOKEN", "")
     if not token:

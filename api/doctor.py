@@ -35,9 +35,9 @@ import uvicorn
 
 from api.zoom_routes import CALLBACK_PATH
 from api.zoom_sdk_version import zoom_sdk_version
-from farm.liveavatar_client import CatalogAvatar, LiveAvatarClient, in_words
 from farm.settings import ENV_PREFIX, Mode, Settings, SettingsError, load_settings
-from farm.vendor_http import VendorError
+from farm.vendors.liveavatar_client import CatalogAvatar, LiveAvatarClient, in_words
+from farm.vendors.vendor_http import VendorError
 from state.migrations import SchemaError
 from state.zoom_grants_repository import NoSecretBox
 
@@ -306,8 +306,8 @@ async def answering_at(host: str, port: int) -> AsyncIterator[str | None]:
 async def check_browsers(settings: Settings) -> list[Finding]:
     from playwright.async_api import Error, async_playwright
 
-    from farm.browser_node import LAUNCH_ERRORS, LocalBrowserNode, PlaywrightNode
-    from farm.remote_node import RemoteBrowserNode
+    from farm.browsers.browser_node import LAUNCH_ERRORS, LocalBrowserNode, PlaywrightNode
+    from farm.browsers.remote_node import RemoteBrowserNode
 
     launch_errors: tuple[type[Exception], ...] = (*LAUNCH_ERRORS, OSError)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from farm.browsers.node_pool import NodeStatus
 from farm.errors import FarmError, RoomNotReady
-from farm.live_media import LiveMedia
-from farm.node_pool import NodeStatus
+from farm.room.live_media import LiveMedia
 
 __all__ = ["FarmError", "FarmManager", "LiveMedia", "NodeStatus", "RoomNotReady"]
 

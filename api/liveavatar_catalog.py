@@ -18,10 +18,10 @@ from typing import Generic, TypeVar
 
 import httpx
 
-from farm.liveavatar_client import CatalogAvatar as CatalogAvatar
-from farm.liveavatar_client import CatalogVoice as CatalogVoice
-from farm.liveavatar_client import LiveAvatarClient, LiveAvatarRefusal
-from farm.vendor_http import VendorError
+from farm.vendors.liveavatar_client import CatalogAvatar as CatalogAvatar
+from farm.vendors.liveavatar_client import CatalogVoice as CatalogVoice
+from farm.vendors.liveavatar_client import LiveAvatarClient, LiveAvatarRefusal
+from farm.vendors.vendor_http import VendorError
 
 log = logging.getLogger("avatarfarm.api")
 

@@ -30,10 +30,10 @@ from api.material_schemas import (
 from api.ownership import owned_material, owned_room
 from api.principals import PrincipalDep
 from api.schemas import ErrorOut
-from farm.material_extraction import SUPPORTED, MaterialRefused, kind_of
-from farm.material_files import IncomingFile, MaterialFiles, UploadTooLarge
-from farm.material_intake import clean_filename, remove, take_in
-from farm.passage_selection import terms_of
+from farm.materials.extraction import SUPPORTED, MaterialRefused, kind_of
+from farm.materials.files import IncomingFile, MaterialFiles, UploadTooLarge
+from farm.materials.intake import clean_filename, remove, take_in
+from farm.materials.passage_selection import terms_of
 from farm.settings import Settings
 from state.repository import NotFound
 

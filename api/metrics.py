@@ -7,7 +7,7 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from farm.node_pool import NodeStatus
+from farm.browsers.node_pool import NodeStatus
 from state.models import AvatarSessionStatus, RoomStatus, SessionStatus
 from state.repository import Repository
 

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, f
 from pydantic_core import PydanticCustomError
 
 from api.material_schemas import GivenPassageOut
-from farm.live_media import LiveMedia
-from farm.liveavatar_client import FULL_CREDITS_PER_MINUTE
+from farm.room.live_media import LiveMedia
+from farm.vendors.liveavatar_client import FULL_CREDITS_PER_MINUTE
 from state import models
 
 MEETING_DIGITS = re.compile(r"^[0-9]{9,11}$")

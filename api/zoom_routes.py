@@ -35,8 +35,8 @@ from api.errors import ApiError, not_found
 from api.principals import ADMIN_ONLY, require_admin
 from api.schemas import ErrorOut
 from farm.settings import Settings
-from farm.vendor_http import VendorError
-from farm.zoom_client import Pkce, ZoomClient
+from farm.vendors.vendor_http import VendorError
+from farm.vendors.zoom_client import Pkce, ZoomClient
 from state.repository import Repository
 
 log = logging.getLogger("avatarfarm.zoom")

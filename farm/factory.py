@@ -3,8 +3,8 @@ QueuedFarm, only queues)."""
 
 from __future__ import annotations
 
-from farm.bot_tickets import BotTickets
 from farm.manager import Farm
+from farm.room.bot_tickets import BotTickets
 from farm.settings import Settings
 from state.repository import Repository
 

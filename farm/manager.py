@@ -9,23 +9,23 @@ import asyncio
 import logging
 from typing import Any
 
-from farm.bot_tickets import BotTickets
-from farm.browser_node import PAGE_ERRORS, PlaywrightNode
-from farm.capacity import Capacity
-from farm.context_cleanup import delete_contexts
-from farm.credit_budget import budget_spent, budget_words
+from farm.browsers.browser_node import PAGE_ERRORS, PlaywrightNode
+from farm.browsers.capacity import Capacity
+from farm.browsers.node_pool import NodePool, NodeStatus, node_pool
+from farm.browsers.orphans import kill_orphaned_browsers
+from farm.conversation.transcript_reconciler import TranscriptReconciler
 from farm.errors import FarmError, RoomNotReady, SessionRefuses
-from farm.live_media import LiveMedia, LiveMediaStore
-from farm.liveavatar_client import LiveAvatarClient
-from farm.node_pool import NodePool, NodeStatus, node_pool
-from farm.orphans import kill_orphaned_browsers
-from farm.recovery_policy import words
-from farm.room_runner import FarmServices, RoomRunner, run_with_timeout
+from farm.money.context_cleanup import delete_contexts
+from farm.money.credit_budget import budget_spent, budget_words
+from farm.room.bot_tickets import BotTickets
+from farm.room.live_media import LiveMedia, LiveMediaStore
+from farm.room.recovery_policy import words
+from farm.room.room_runner import FarmServices, RoomRunner, run_with_timeout
 from farm.settings import Settings
-from farm.transcript_reconciler import TranscriptReconciler
-from farm.vendor_http import VendorError
-from farm.webhook_sender import WebhookSender
-from farm.zoom_client import ZoomClient, ZoomNotAuthorized
+from farm.vendors.liveavatar_client import LiveAvatarClient
+from farm.vendors.vendor_http import VendorError
+from farm.vendors.zoom_client import ZoomClient, ZoomNotAuthorized
+from farm.webhooks.sender import WebhookSender
 from state.models import AvatarSessionStatus, RoomStatus, Session, SessionStatus
 from state.repository import Repository
 from state.vocabulary import StoredEventKind

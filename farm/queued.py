@@ -6,9 +6,9 @@ session ends its rooms at once, since there is nothing to leave.
 
 from __future__ import annotations
 
+from farm.browsers.node_pool import NodeStatus
 from farm.errors import RoomNotReady
-from farm.live_media import LiveMedia
-from farm.node_pool import NodeStatus
+from farm.room.live_media import LiveMedia
 from state.models import RoomStatus
 from state.repository import Repository
 

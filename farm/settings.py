@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     liveavatar_api_key: SecretStr | None = None
     liveavatar_api_base: str | None = None
     # LiveAvatar limits each key per endpoint per second (a fixed one-second window); the farm starts at most
-    # this many calls of one endpoint in any second (farm/request_pacing.py).
+    # this many calls of one endpoint in any second (farm/vendors/request_pacing.py).
     liveavatar_calls_per_second: Annotated[int, Field(ge=1, le=100)] = 5
     # How the token request names the voice and the room's context: `avatar_persona` (today's shape, verified
     # live) or `voice_agent` (LiveAvatar's newer shape, with LIVEAVATAR_VOICE_AGENT_ID; not yet verified live).

@@ -3,7 +3,7 @@
 `enqueue` is called by `Transaction.append_event` for the event kinds that are webhook types (room.status,
 transcript → transcript.line, session.ended, allowance.warning at 80 % of a professor's monthly credits), so
 no change commits without its message and no message exists for a change that rolled back. `WebhookOutbox` is
-what the sender (farm/webhook_sender.py) reads and moves along: one cursor per receiver URL, so messages go to
+what the sender (farm/webhooks/sender.py) reads and moves along: one cursor per receiver URL, so messages go to
 each receiver in order.
 
 Cursor moves are meters (no event each, like the usage meter); giving a message up is an event.

@@ -4,7 +4,7 @@
 // The avatar exists only in the bot's own breakout room: in the main session the bot is muted, shows its
 // placeholder card, and nothing it hears goes anywhere.
 //
-// Commands from the farm, on window.avatarfarm (typed on the farm's side in farm/page_messages.py):
+// Commands from the farm, on window.avatarfarm (typed on the farm's side in farm/room/page_messages.py):
 //
 //   await avatarfarm.startAvatar({session_token})   start (or replace) the avatar; answers at once, and the
 //                                                   page reports avatar.ready or avatar.start_failed
@@ -22,7 +22,7 @@ import { Reporter } from "./reporter.js";
 import { SilenceWatch } from "./silence-watch.js";
 import { AvatarRelease, AvatarWant, EventKind, reasonText, State, TERMINAL } from "./states.js";
 
-/** The page configuration farm/bot_page_config.py renders into the page. */
+/** The page configuration farm/room/bot_page_config.py renders into the page. */
 const config = JSON.parse(document.getElementById("avatarfarm-config").textContent);
 const bridge = window.__avatarfarmBridge;
 const reporter = new Reporter(bridge, { heartbeatMs: config.heartbeat_ms, thumbnailMs: config.thumbnail_ms });

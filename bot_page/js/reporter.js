@@ -1,7 +1,7 @@
 // Reports to the farm through the Playwright binding window.avatarfarmReport: every state transition,
 // events (transcripts, avatar requests and releases, breakout moves, broadcasts), and a heartbeat every 2 s
 // with media stats and, every 5 s, a small JPEG thumbnail of what the bot sends as its camera.
-// The farm reads them with the models of farm/page_messages.py; names of states and kinds come from
+// The farm reads them with the models of farm/room/page_messages.py; names of states and kinds come from
 // vocabulary.js (state/vocabulary.py). Without the binding (a person opening the page by hand) messages go to
 // the console. The last 200 are kept in window.__avatarfarmReports for debugging.
 

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from farm.errors import FarmError
-from farm.live_media import LiveMedia, LiveMediaStore
 from farm.queued import QueuedFarm
+from farm.room.live_media import LiveMedia, LiveMediaStore
 from farm.settings import Settings, load_settings
 from state.models import RoomStatus
 from state.repository import Repository

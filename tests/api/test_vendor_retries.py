@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from api.secrets_at_rest import open_repository, open_secret_box
-from farm.liveavatar_client import LiveAvatarClient
-from farm.vendor_http import VendorError
-from farm.zoom_client import Pkce, ZoomClient
+from farm.vendors.liveavatar_client import LiveAvatarClient
+from farm.vendors.vendor_http import VendorError
+from farm.vendors.zoom_client import Pkce, ZoomClient
 from state.repository import Repository
 from tests.api.conftest import make_settings
 from tests.fakes_zoom.harness import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, PROFESSOR, running_fake_zoom

@@ -3,7 +3,7 @@
 The course corpus (tests/support/course_corpus.py: a generated 40-page PDF and a 12-slide deck) goes through
 the real intake (extraction, passages, FTS5 index). For each of its 52 questions, asked by a student in a room,
 the context is built as at an avatar start, within LiveAvatar's context limit, two ways:
-  * selected: the passages farm/passage_selection.py picks for the room (what avatarfarm does now);
+  * selected: the passages farm/materials/passage_selection.py picks for the room (what avatarfarm does now);
   * baseline: the course text in one free-text field, trimmed to its first characters (what it did before).
 A hit is the right page's or slide's key phrase in the context. Also timed: the intake, and the selection on
 this course and on one ten times its size. Run alone: `python -m tests.bench --only materials`.
@@ -17,11 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from farm.avatar_context import PROMPT_LIMIT, build_context
-from farm.conversation_summary import summarize
-from farm.material_files import MaterialFiles
-from farm.material_intake import take_in
-from farm.passage_selection import RoomNeeds, select_passages
+from farm.conversation.avatar_context import PROMPT_LIMIT, build_context
+from farm.conversation.summary import summarize
+from farm.materials.files import MaterialFiles
+from farm.materials.intake import take_in
+from farm.materials.passage_selection import RoomNeeds, select_passages
 from state.database import Database
 from state.models import TranscriptLine, TranscriptRole
 from state.professors_repository import ADMIN_ID

@@ -13,7 +13,7 @@ is cheap because it is broken shows. Where memory goes over minutes is tests/ben
 Variants, all in the same run (their order rotated from run to run) so that the result is a ratio:
   * "avatarfarm": the farm's default node, one Chromium per bot with BOT_ARGS;
   * "naive": one Chromium per bot with Playwright's defaults and none of our bot flags (bot_args=()). Only
-    farm/chromium.base_args still applies: without its closed-network flags Chromium floods a network-less
+    farm/browsers/chromium.base_args still applies: without its closed-network flags Chromium floods a network-less
     machine with refused connections, without its fake-media flags it waits on a permission prompt nobody
     answers, and without --disable-dev-shm-usage it does not start in a container;
   * "shared browser": every bot in its own BrowserContext of one Chromium with BOT_ARGS
@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from farm.browser_node import PlaywrightNode
+from farm.browsers.browser_node import PlaywrightNode
 from tests.bench.defaults import AVATAR_FPS, Setup
 from tests.bench.probes import all_live, join_url, received_fps
 from tests.bench.process_stats import bot_trees, by_process_kind, cpu_seconds, pss_mib

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from farm.orphans import MARKER
+from farm.browsers.orphans import MARKER
 from tests.support.process_tree import argv
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from farm.chromium import chromium_executable
+from farm.browsers.chromium import chromium_executable
 
 ROOT = Path(__file__).resolve().parents[2]
 

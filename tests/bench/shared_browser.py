@@ -29,7 +29,7 @@ from typing import Any, cast
 
 from playwright.async_api import Browser, BrowserContext, Playwright
 
-from farm.browser_node import LocalBrowserNode
+from farm.browsers.browser_node import LocalBrowserNode
 
 Listener = Callable[[Any], None]
 

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from farm.browser_node import BOT_ARGS, LocalBrowserNode
+from farm.browsers.browser_node import BOT_ARGS, LocalBrowserNode
 from tests.bench.per_bot import Sample, expected_trees, node_for, summarize
 from tests.bench.shared_browser import SharedBrowserNode
 from tests.bench.unprivileged import UnprivilegedNode, UnprivilegedSharedNode

@@ -19,8 +19,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from farm.browser_node import LocalBrowserNode
-from farm.chromium import NO_SANDBOX_ARGS, chromium_executable
+from farm.browsers.browser_node import LocalBrowserNode
+from farm.browsers.chromium import NO_SANDBOX_ARGS, chromium_executable
 from tests.bench.process_stats import process_kind
 from tests.bench.shared_browser import SharedBrowserNode
 

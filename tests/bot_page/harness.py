@@ -19,11 +19,11 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, asyn
 from api.app import create_app
 from fakes.liveavatar import FakeLiveAvatarConfig
 from fakes.liveavatar import create_app as create_liveavatar
-from farm.bot_page_config import BotCredentials, bot_page_config
-from farm.browser_node import BotBrowser, LocalBrowserNode
-from farm.liveavatar_client import LiveAvatarClient
+from farm.browsers.browser_node import BotBrowser, LocalBrowserNode
+from farm.room.bot_page_config import BotCredentials, bot_page_config
 from farm.settings import Settings, load_settings
-from farm.zoom_signature import meeting_signature
+from farm.vendors.liveavatar_client import LiveAvatarClient
+from farm.vendors.zoom_signature import meeting_signature
 from tests.api.conftest import RecordingFarm
 from tests.fakes_zoom.harness import ADMIN_TOKEN, SDK_KEY, SDK_SECRET, FakeZoom, running_fake_zoom
 from tests.support.servers import serve_app

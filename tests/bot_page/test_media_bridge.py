@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from farm.browser_node import media_bridge_source
+from farm.browsers.browser_node import media_bridge_source
 from tests.support.browsers import launch_options
 
 pytestmark = pytest.mark.browser

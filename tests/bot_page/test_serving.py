@@ -16,10 +16,10 @@ import pytest
 from fastapi import FastAPI
 
 from api.app import create_app
-from farm.bot_page_config import BotCredentials, bot_page_config
-from farm.bot_tickets import BotTickets
+from farm.room.bot_page_config import BotCredentials, bot_page_config
+from farm.room.bot_tickets import BotTickets
 from farm.settings import Settings, load_settings
-from farm.zoom_signature import meeting_signature
+from farm.vendors.zoom_signature import meeting_signature
 from tests.api.conftest import RecordingFarm
 
 ZOOM_WASM = sorted(Path("bot_page/node_modules/@zoom/meetingsdk/dist/lib/av").glob("*.wasm"))

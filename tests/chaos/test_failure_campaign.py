@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from farm.liveavatar_client import LiveAvatarClient
+from farm.vendors.liveavatar_client import LiveAvatarClient
 from tests.chaos.chaos import CampaignPlan, disarm_faults, run_chaos
 from tests.chaos.ledger import read_ledger
 from tests.chaos.manager_process import ManagerProcess

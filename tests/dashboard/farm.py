@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from farm.live_media import LiveMedia, LiveMediaStore
+from farm.room.live_media import LiveMedia, LiveMediaStore
 from state.models import AvatarSessionStatus, RoomStatus, TranscriptRole
 from state.repository import Repository
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from playwright.async_api import Browser
 
 from fakes.liveavatar.talking_head import talking_head
-from farm.browser_node import media_bridge_source
+from farm.browsers.browser_node import media_bridge_source
 
 FRAME_WIDTH, FRAME_HEIGHT = 640, 360
 

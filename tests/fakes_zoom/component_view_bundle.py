@@ -1,5 +1,5 @@
 """Reads what Component View draws out of the @zoom/meetingsdk bundle the farm serves (the last of
-farm.bot_page_config.ZOOM_VENDOR_SCRIPTS): its compiled en-US dictionary, and its toolbar: which items it draws
+farm.room.bot_page_config.ZOOM_VENDOR_SCRIPTS): its compiled en-US dictionary, and its toolbar: which items it draws
 and the title expression of each, resolved for a given state by running that very code in node.
 
 Everything here is located by what the code does (the toolbar-item enum, the `title:` of an item's case, the
@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from farm.bot_page_config import ZOOM_VENDOR_SCRIPTS
+from farm.room.bot_page_config import ZOOM_VENDOR_SCRIPTS
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "bot_page/node_modules/@zoom/meetingsdk"
 SERVED_BUNDLE = PACKAGE_DIR / "dist" / ZOOM_VENDOR_SCRIPTS[-1]

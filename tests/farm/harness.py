@@ -18,10 +18,10 @@ from api.app import create_app
 from api.dashboard import session_cookie
 from fakes.liveavatar import FakeLiveAvatarConfig
 from fakes.liveavatar import create_app as create_liveavatar
-from farm.bot_tickets import BotTickets
-from farm.liveavatar_client import LiveAvatarClient
 from farm.manager import Farm
+from farm.room.bot_tickets import BotTickets
 from farm.settings import Settings, load_settings
+from farm.vendors.liveavatar_client import LiveAvatarClient
 from state.repository import Repository
 from tests.fakes_zoom.harness import (
     OAUTH_CLIENT_ID,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from farm.avatar_context import PROMPT_LIMIT, TRIM_MARKER, build_context
+from farm.conversation.avatar_context import PROMPT_LIMIT, TRIM_MARKER, build_context
 
 
 def _context(material: str, **changes: object) -> str:

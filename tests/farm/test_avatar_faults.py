@@ -60,7 +60,7 @@ async def test_republished_avatar_tracks_keep_the_picture_without_a_restart(tmp_
 async def test_a_vanished_avatar_is_restarted_and_the_meeting_is_untouched(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("farm.avatar_sessions.STALL_RESTART_SECONDS", 2.0)
+    monkeypatch.setattr("farm.room.avatar_sessions.STALL_RESTART_SECONDS", 2.0)
     async with running_farm(tmp_path) as stack:
         number, sid, room_id = await _live_room(stack)
         zoom_user = (await stack.zoom.person(number, BOT))["user_id"]

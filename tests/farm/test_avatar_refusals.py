@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from farm.bot_tickets import BotTickets
-from farm.capacity import Capacity
-from farm.live_media import LiveMediaStore
-from farm.liveavatar_client import LiveAvatarClient, LiveAvatarRefusal
-from farm.room_runner import FarmServices, RoomRunner
+from farm.browsers.capacity import Capacity
+from farm.room.bot_tickets import BotTickets
+from farm.room.live_media import LiveMediaStore
+from farm.room.room_runner import FarmServices, RoomRunner
+from farm.vendors.liveavatar_client import LiveAvatarClient, LiveAvatarRefusal
 from state.database import Database
 from state.models import Course, Meeting, NewRoom, NewSession, Professor, RoomStatus, Student
 from state.repository import Repository

@@ -19,12 +19,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from farm.bot_launch import LaunchRefused, launch_bot
-from farm.bot_tickets import BotTickets
-from farm.browser_node import LocalBrowserNode
-from farm.chromium import chromium_executable
-from farm.console_lines import ConsoleBudget
-from farm.orphans import browsers_of
+from farm.browsers.browser_node import LocalBrowserNode
+from farm.browsers.chromium import chromium_executable
+from farm.browsers.console_lines import ConsoleBudget
+from farm.browsers.orphans import browsers_of
+from farm.room.bot_launch import LaunchRefused, launch_bot
+from farm.room.bot_tickets import BotTickets
 from farm.settings import load_settings
 from tests.support.polling import until
 from tests.support.ports import free_port

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from farm.capacity import Capacity
+from farm.browsers.capacity import Capacity
 
 
 async def _nothing(ahead: int) -> None:

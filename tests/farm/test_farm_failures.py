@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from farm.liveavatar_client import LiveAvatarClient
+from farm.vendors.liveavatar_client import LiveAvatarClient
 from tests.farm.harness import AVATAR_ADA, LA_API_KEY, FarmStack, running_farm
 
 pytestmark = pytest.mark.browser

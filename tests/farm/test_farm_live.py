@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from farm.orphans import MARKER
+from farm.browsers.orphans import MARKER
 from tests.farm.harness import running_farm
 
 pytestmark = pytest.mark.browser

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from farm.liveavatar_client import LiveAvatarClient
-from farm.orphans import MARKER
+from farm.browsers.orphans import MARKER
+from farm.vendors.liveavatar_client import LiveAvatarClient
 from tests.fakes_zoom.harness import FakeZoom, running_fake_zoom
 from tests.farm.harness import LA_ADMIN, LA_API_KEY, TOKEN, liveavatar_server, session_request
 from tests.support.manager_process import ManagerProcess

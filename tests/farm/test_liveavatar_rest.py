@@ -18,10 +18,10 @@ from fakes.liveavatar import FakeLiveAvatarConfig, create_app
 from fakes.liveavatar.avatars import WAYNE_ID
 from fakes.liveavatar.service import LiveAvatarService
 from fakes.liveavatar.voice_agents import VOICE_AGENTS
-from farm.liveavatar_client import LiveAvatarClient, LiveAvatarRefusal, in_words
-from farm.request_pacing import endpoint_of
 from farm.settings import SettingsError, load_settings
-from farm.vendor_http import VendorError, retry_after
+from farm.vendors.liveavatar_client import LiveAvatarClient, LiveAvatarRefusal, in_words
+from farm.vendors.request_pacing import endpoint_of
+from farm.vendors.vendor_http import VendorError, retry_after
 from tests.support.servers import serve_app
 
 KEY = "pacing-test-key"

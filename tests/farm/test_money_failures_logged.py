@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from farm.bot_tickets import BotTickets
-from farm.liveavatar_client import LiveAvatarClient
 from farm.manager import Farm
+from farm.room.bot_tickets import BotTickets
+from farm.vendors.liveavatar_client import LiveAvatarClient
 from state.database import Database
 from state.models import Course, Meeting, NewRoom, NewSession, Professor, Student
 from state.repository import Repository

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from farm.avatar_context import PASSAGES_HEADER, PROMPT_LIMIT, SourcedPassage, build_context
-from farm.material_files import ABANDONED_SECONDS, MaterialFiles
-from farm.material_intake import take_in
-from farm.passage_selection import RoomNeeds, fuse, select_passages, terms_of
+from farm.conversation.avatar_context import PASSAGES_HEADER, PROMPT_LIMIT, SourcedPassage, build_context
+from farm.materials.files import ABANDONED_SECONDS, MaterialFiles
+from farm.materials.intake import take_in
+from farm.materials.passage_selection import RoomNeeds, fuse, select_passages, terms_of
 from state.database import Database
 from state.models import Course, Meeting, NewRoom, NewSession, Passage, Professor, Student
 from state.professors_repository import ADMIN_ID

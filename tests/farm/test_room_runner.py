@@ -12,14 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
-from farm.bot_tickets import BotTickets
-from farm.browser_node import NoticeHandler, ReportHandler
-from farm.capacity import Capacity
-from farm.live_media import LiveMediaStore
-from farm.liveavatar_client import LiveAvatarClient
-from farm.material_files import MaterialFiles
-from farm.material_intake import take_in
-from farm.room_runner import FarmServices, RoomRunner
+from farm.browsers.browser_node import NoticeHandler, ReportHandler
+from farm.browsers.capacity import Capacity
+from farm.materials.files import MaterialFiles
+from farm.materials.intake import take_in
+from farm.room.bot_tickets import BotTickets
+from farm.room.live_media import LiveMediaStore
+from farm.room.room_runner import FarmServices, RoomRunner
+from farm.vendors.liveavatar_client import LiveAvatarClient
 from state.database import Database
 from state.models import Course, Meeting, NewRoom, NewSession, Professor, RoomStatus, Student, TranscriptRole
 from state.professors_repository import ADMIN_ID
@@ -424,7 +424,7 @@ async def test_a_deaf_avatar_is_restarted_once_and_said_in_words(rig_factory: Ca
 async def test_a_frozen_picture_is_handled_like_a_drop(
     rig_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("farm.avatar_sessions.STALL_RESTART_SECONDS", 0.3)
+    monkeypatch.setattr("farm.room.avatar_sessions.STALL_RESTART_SECONDS", 0.3)
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
     await _go_live(bot)
@@ -442,7 +442,7 @@ async def test_a_frozen_picture_is_handled_like_a_drop(
 async def test_the_farm_keeps_live_avatars_alive_with_the_api_key(
     rig_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("farm.avatar_sessions.KEEP_ALIVE_SECONDS", 0.2)
+    monkeypatch.setattr("farm.room.avatar_sessions.KEEP_ALIVE_SECONDS", 0.2)
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
     await _go_live(bot)
@@ -585,7 +585,7 @@ async def test_an_avatar_starts_without_passages_when_they_cannot_be_selected(
     async def broken(*args: Any, **kwargs: Any) -> list[Any]:
         raise RuntimeError("the index is damaged")
 
-    monkeypatch.setattr("farm.avatar_sessions.select_passages", broken)
+    monkeypatch.setattr("farm.room.avatar_sessions.select_passages", broken)
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
     await _go_live(bot)

@@ -15,8 +15,8 @@ import pytest
 from fakes.liveavatar import FakeLiveAvatarConfig
 from fakes.liveavatar import create_app as create_liveavatar
 from fakes.liveavatar.sessions import AvatarSession
-from farm.liveavatar_client import LiveAvatarClient, VendorTranscriptLine
-from farm.transcript_reconciler import UNIDENTIFIED_STUDENT, TranscriptReconciler, missing_lines
+from farm.conversation.transcript_reconciler import UNIDENTIFIED_STUDENT, TranscriptReconciler, missing_lines
+from farm.vendors.liveavatar_client import LiveAvatarClient, VendorTranscriptLine
 from state.database import Database
 from state.models import AvatarSessionStatus, TranscriptLine, TranscriptRole
 from state.repository import Repository

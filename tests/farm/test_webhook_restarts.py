@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from farm.webhook_secret import new_secret
+from farm.webhooks.secret import new_secret
 from tests.farm.harness import TOKEN, liveavatar_server, session_request
 from tests.support.manager_process import ManagerProcess
 from tests.support.ports import free_port

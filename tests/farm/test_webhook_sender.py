@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from farm.settings import load_settings
-from farm.webhook_secret import new_secret
-from farm.webhook_sender import WebhookSender, shown_url
+from farm.webhooks.secret import new_secret
+from farm.webhooks.sender import WebhookSender, shown_url
 from state.database import Database
 from state.models import Event, RoomStatus, TranscriptRole
 from state.repository import Repository

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from farm.orphans import browsers_of, kill_browsers_of
+from farm.browsers.orphans import browsers_of, kill_browsers_of
 
 NODE_TOKEN = "nodes-test-token-0123456789"
 PR_SET_PDEATHSIG = 1

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.async_api import Error, async_playwright
 
-from farm.node_server import PAGE_ORIGIN_HEADER, _insecure_page_origin, _Request
+from farm.browsers.node_server import PAGE_ORIGIN_HEADER, _insecure_page_origin, _Request
 from tests.nodes.harness import NODE_TOKEN, browser_nodes
 
 pytestmark = pytest.mark.browser

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from farm.browser_node import NodeLost, _Dispatch
-from farm.capacity import Capacity
-from farm.node_pool import NodePool, NodeStatus
-from farm.recovery_policy import Action, decide, spends_budget
-from farm.remote_node import Probe, RemoteBrowserNode
+from farm.browsers.browser_node import NodeLost, _Dispatch
+from farm.browsers.capacity import Capacity
+from farm.browsers.node_pool import NodePool, NodeStatus
+from farm.browsers.remote_node import Probe, RemoteBrowserNode
+from farm.room.recovery_policy import Action, decide, spends_budget
 
 TOKEN = "placement-token-0123456789"
 

@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from playwright.async_api import async_playwright
 
-from farm.browser_node import NodeLost
-from farm.remote_node import RemoteBrowserNode
+from farm.browsers.browser_node import NodeLost
+from farm.browsers.remote_node import RemoteBrowserNode
 from tests.nodes.harness import NODE_TOKEN, browser_nodes
 from tests.support.servers import serve_app
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from farm.bot_page_config import BotCredentials, bot_page_config
-from farm.student_choice import declines
+from farm.room.bot_page_config import BotCredentials, bot_page_config
+from farm.room.student_choice import declines
 from state.models import RoomStatus
 from tests.api.conftest import make_settings
 from tests.farm.test_room_runner import Rig, ScriptedBrowser, _go_live, rig_factory  # noqa: F401 (fixture)

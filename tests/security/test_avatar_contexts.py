@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from farm.liveavatar_client import LiveAvatarClient
-from farm.vendor_http import VendorError
+from farm.vendors.liveavatar_client import LiveAvatarClient
+from farm.vendors.vendor_http import VendorError
 from tests.farm.harness import LA_API_KEY, running_farm
 from tests.support.polling import until
 

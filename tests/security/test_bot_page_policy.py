@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from api.app import create_app
-from farm.bot_page_config import BotCredentials, bot_page_config
+from farm.room.bot_page_config import BotCredentials, bot_page_config
 from farm.settings import Settings
 from tests.api.conftest import RecordingFarm, make_settings
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from api.secrets_at_rest import open_repository, open_secret_box
-from farm.zoom_client import ZoomClient
+from farm.vendors.zoom_client import ZoomClient
 from state.repository import Repository
 from tests.api.conftest import make_settings
 

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from farm import chromium
-from farm.browser_node import LocalBrowserNode
+from farm.browsers import chromium
+from farm.browsers.browser_node import LocalBrowserNode
 from tests.support.process_tree import argv, environment, tree
 
 pytestmark = pytest.mark.browser

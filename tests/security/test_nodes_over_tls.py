@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Error
 
-from farm.playwright_driver import start_playwright
+from farm.browsers.playwright_driver import start_playwright
 from tests.nodes.harness import NODE_TOKEN, browser_nodes
 from tests.support.tls_proxy import tls_tunnel
 

@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from farm.browser_node import LocalBrowserNode
-from farm.console_lines import BURST, without_secrets
-from farm.page_messages import EventReport, StateReport, parse_report
+from farm.browsers.browser_node import LocalBrowserNode
+from farm.browsers.console_lines import BURST, without_secrets
+from farm.room.page_messages import EventReport, StateReport, parse_report
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,7 @@ import pytest
 
 from api.app import create_app
 from farm.settings import load_settings
-from farm.webhook_secret import announce_secret, ensure_webhook_secret
+from farm.webhooks.secret import announce_secret, ensure_webhook_secret
 from state.private_files import PrivateFileError
 from tests.api.conftest import TOKEN, RecordingFarm, make_settings
 

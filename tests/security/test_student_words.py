@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from farm.avatar_context import build_context
-from farm.conversation_summary import greeting, summarize
-from farm.student_words import CONVERSATION_RULE, FENCE_CLOSE, FENCE_OPEN, NAME_LIMIT, spoken_name
+from farm.conversation.avatar_context import build_context
+from farm.conversation.student_words import CONVERSATION_RULE, FENCE_CLOSE, FENCE_OPEN, NAME_LIMIT, spoken_name
+from farm.conversation.summary import greeting, summarize
 from state.models import TranscriptLine, TranscriptRole
 from tests.api.conftest import Api
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from farm.chromium import base_args, chromium_executable
+from farm.browsers.chromium import base_args, chromium_executable
 
 
 def launch_options(

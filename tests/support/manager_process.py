@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from farm.orphans import browsers_of
+from farm.browsers.orphans import browsers_of
 from tests.fakes_zoom.harness import SDK_KEY, SDK_SECRET
 from tests.farm.harness import LA_API_KEY, TOKEN
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from farm.browser_node import LocalBrowserNode
-from farm.chromium import base_args, browser_env, sandbox_args
-from farm.node_server import BrowserNodeServer, NodeConfig
+from farm.browsers.browser_node import LocalBrowserNode
+from farm.browsers.chromium import base_args, browser_env, sandbox_args
+from farm.browsers.node_server import BrowserNodeServer, NodeConfig
 
 
 def test_the_renderer_sandbox_is_turned_off_for_root_only() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from farm.console_lines import ConsoleBudget, without_secrets
+from farm.browsers.console_lines import ConsoleBudget, without_secrets
 
 
 @pytest.mark.parametrize(

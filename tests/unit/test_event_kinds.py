@@ -8,7 +8,7 @@ import ast
 import re
 from pathlib import Path
 
-from farm.bot_supervision import NOTICE_OUTCOMES, TIMELINE_EVENTS
+from farm.room.bot_supervision import NOTICE_OUTCOMES, TIMELINE_EVENTS
 from state.vocabulary import STORED_EVENT_WORDS, STREAMED_EVENT_KINDS, UNSTREAMED_EVENT_KINDS, StoredEventKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,8 +17,8 @@ DECLARED = {kind.value for kind in StoredEventKind}
 # Writes whose kind is computed, each with where its kinds come from (checked below).
 COMPUTED = {
     ("state/events_repository.py", "kind"),  # the repository's own append_event, passing its caller's kind on
-    ("farm/bot_supervision.py", "f'bot.{kind}'"),  # a browser notice that is not an outcome
-    ("farm/bot_supervision.py", "f'bot.{kind.value}'"),  # a page event kept in the timeline (TIMELINE_EVENTS)
+    ("farm/room/bot_supervision.py", "f'bot.{kind}'"),  # a browser notice that is not an outcome
+    ("farm/room/bot_supervision.py", "f'bot.{kind.value}'"),  # a page event kept in the timeline (TIMELINE_EVENTS)
 }
 
 
@@ -79,7 +79,7 @@ def test_every_kind_the_product_writes_is_declared() -> None:
 
 
 def test_every_kind_a_bot_notice_or_page_event_is_stored_as_is_declared() -> None:
-    farm = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "farm").glob("*.py"))
+    farm = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "farm").rglob("*.py"))
     notices = set(re.findall(r"\.(?:notice|page_text)\(\s*\"([\w.]+)\"", farm))
     assert {"page.console", "page.error", "node.lost"} <= notices, "the scan no longer finds the notices"
     stored = {f"bot.{kind}" for kind in notices - set(NOTICE_OUTCOMES)}

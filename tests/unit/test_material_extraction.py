@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from farm.material_extraction import MaterialRefused, extract, kind_of
-from farm.material_passages import MAX_CHARS, passages_of, split
+from farm.materials.extraction import MaterialRefused, extract, kind_of
+from farm.materials.passages import MAX_CHARS, passages_of, split
 from state.models import MaterialKind
 from tests.support.course_corpus import SLIDES, graphs_pptx
 from tests.support.material_files import blank_pdf, docx_with_headings, locked_pdf, text_pdf
@@ -77,7 +77,7 @@ def test_passages_are_cut_at_sentence_ends_and_never_cross_a_page() -> None:
     assert all(len(p) <= MAX_CHARS for p in pieces)
     assert all(p.endswith("children.") for p in pieces)
     assert "".join(pieces).replace(" ", "") == (sentence * 40).replace(" ", "")
-    from farm.material_extraction import Section
+    from farm.materials.extraction import Section
 
     found = passages_of([Section("p. 1", "Short page."), Section("p. 2", "Another short page.")])
     assert [(p.location, p.text) for p in found] == [("p. 1", "Short page."), ("p. 2", "Another short page.")]

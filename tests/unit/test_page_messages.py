@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from farm.page_messages import (
+from farm.room.page_messages import (
     AvatarReleased,
     AvatarWanted,
     BadReport,

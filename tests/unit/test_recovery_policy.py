@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from farm.recovery_policy import Action, decide
+from farm.room.recovery_policy import Action, decide
 from state.models import RoomStatus
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from farm.recovery_policy import FINISHED, NEVER_AGAIN
+from farm.room.recovery_policy import FINISHED, NEVER_AGAIN
 from state.vocabulary import (
     BOT_STATES,
     REASON_WORDS,

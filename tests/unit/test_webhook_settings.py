@@ -10,7 +10,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from farm.settings import SettingsError, load_settings
-from farm.webhook_secret import ensure_webhook_secret, new_secret
+from farm.webhooks.secret import ensure_webhook_secret, new_secret
 
 
 def test_receivers_are_a_comma_list_without_duplicates(tmp_path: Path) -> None:

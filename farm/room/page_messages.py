@@ -1,8 +1,9 @@
 """The messages between a bot page and the farm, typed: what the page reports through the Playwright binding
 (`window.avatarfarmReport`, see bot_page/js/reporter.js) and the commands the farm sends with `page.evaluate`
 (`window.avatarfarm.*`, see bot_page/js/bot.js). A report that does not parse is recorded, never trusted; the
-texts of a report that does are scrubbed of URL query strings, tickets and tokens (farm/console_lines.py) before
-anything stores them, except what people said (transcripts, the host's broadcasts), which is kept as said.
+texts of a report that does are scrubbed of URL query strings, tickets and tokens
+(farm/browsers/console_lines.py) before anything stores them, except what people said (transcripts, the host's
+broadcasts), which is kept as said.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from farm.console_lines import scrubbed, without_secrets
+from farm.browsers.console_lines import scrubbed, without_secrets
 from state.vocabulary import BOT_STATES, AvatarRelease, AvatarWant, EventKind, RoomStatus
 
 _TEXT_LIMIT = 4000

@@ -24,7 +24,7 @@ from tenacity import RetryCallState, wait_exponential_jitter
 
 from farm.cancellation import finish_cancelled
 from farm.settings import Settings
-from farm.webhook_secret import ensure_webhook_secret
+from farm.webhooks.secret import ensure_webhook_secret
 from state.database import Database
 from state.webhook_outbox import WEBHOOK_TYPES, WebhookMessage, WebhookOutbox
 

@@ -8,9 +8,9 @@ import re
 import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
 
-from farm.material_extraction import MaterialRefused, extract
-from farm.material_files import IncomingFile, MaterialFiles
-from farm.material_passages import passages_of
+from farm.materials.extraction import MaterialRefused, extract
+from farm.materials.files import IncomingFile, MaterialFiles
+from farm.materials.passages import passages_of
 from state.materials_repository import MaterialsRepository
 from state.models import Material
 

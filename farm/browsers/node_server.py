@@ -4,11 +4,11 @@ Chromium with the farm's flags. The farm connects to it with `chromium.connect(w
 Playwright's server launches one browser per connection, and takes the client's launch options (executable,
 flags) only when told to trust its clients; its own `run-server` listens on TCP and answers `GET /json` with
 its endpoint path to anyone, so any local process could launch what it likes. It runs instead on a Unix socket
-in a directory only the node's user may enter (farm/node_playwright_server.mjs), and this process fronts it:
+in a directory only the node's user may enter (farm/browsers/node_playwright_server.mjs), and this process fronts it:
 
 * every WebSocket upgrade must carry `Authorization: Bearer <token>` (compared in constant time); a wrong or
   missing token is answered 401 before anything reaches Playwright;
-* the launch options are the node's own (its Chromium, `farm.chromium` and bot flags, headless): the client's
+* the launch options are the node's own (its Chromium, `farm.browsers.chromium` and bot flags, headless): the client's
   `x-playwright-launch-options`, browser name and proxy headers are replaced;
 * the one thing a client may ask is which origin serves its bot page (`x-avatarfarm-page-origin`): a plain
   http:// origin other than loopback is not a secure context, and the media APIs the page needs exist only in
@@ -45,8 +45,8 @@ from urllib.parse import urlsplit
 
 from playwright._impl._driver import compute_driver_executable, get_driver_env
 
-from farm.chromium import base_args, browser_env, chromium_executable, sandboxed
-from farm.orphans import kill_browsers_of, owner_marker
+from farm.browsers.chromium import base_args, browser_env, chromium_executable, sandboxed
+from farm.browsers.orphans import kill_browsers_of, owner_marker
 
 log = logging.getLogger("avatarfarm.node")
 

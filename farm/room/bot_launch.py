@@ -1,6 +1,6 @@
 """Launching one bot: its short-lived Zoom credentials, its page configuration behind a one-time ticket, and its
 Chromium on the browser node. No avatar is started here: a bot joins Zoom first, and its page asks for an
-avatar only from its breakout room (farm/avatar_sessions.py)."""
+avatar only from its breakout room (farm/room/avatar_sessions.py)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from farm.bot_page_config import BotCredentials, bot_page_config
-from farm.browser_node import BotBrowser, NodeLost, PageLoadFailed
-from farm.console_lines import without_secrets
-from farm.vendor_http import VendorError
-from farm.zoom_client import ZoomNotAuthorized
-from farm.zoom_signature import meeting_signature
+from farm.browsers.browser_node import BotBrowser, NodeLost, PageLoadFailed
+from farm.browsers.console_lines import without_secrets
+from farm.room.bot_page_config import BotCredentials, bot_page_config
+from farm.vendors.vendor_http import VendorError
+from farm.vendors.zoom_client import ZoomNotAuthorized
+from farm.vendors.zoom_signature import meeting_signature
 from state.models import Room, Session
 
 if TYPE_CHECKING:
-    from farm.room_runner import FarmServices
+    from farm.room.room_runner import FarmServices
 
 log = logging.getLogger("avatarfarm.farm")
 

@@ -1,4 +1,4 @@
-// Playwright's browser server for `avatarfarm node` (farm/node_server.py), on a Unix socket in a directory only
+// Playwright's browser server for `avatarfarm node` (farm/browsers/node_server.py), on a Unix socket in a directory only
 // the node's user may enter, never on a TCP port: Playwright's own `run-server` listens on TCP and tells its
 // endpoint path to anyone who asks (GET /json), so any local process could launch a browser with options of
 // its choosing. Launch options from clients are taken (`unsafe`) because the only client is the node's front,

@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 
 from farm.cancellation import finish_cancelled
-from farm.liveavatar_client import LiveAvatarClient, VendorTranscriptLine
-from farm.vendor_http import VendorError
+from farm.vendors.liveavatar_client import LiveAvatarClient, VendorTranscriptLine
+from farm.vendors.vendor_http import VendorError
 from state import transcript_log
 from state.database import Database
 from state.models import TranscriptLine, TranscriptRole

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 NAME_LIMIT = 40
 NAME_WORDS = 4
 NO_NAME = "there"
-# How every greeting tells a student they may decline the AI tutor (farm/student_choice.py acts on it).
+# How every greeting tells a student they may decline the AI tutor (farm/room/student_choice.py acts on it).
 DECLINE_HINT = "If you would rather not talk with an AI, just say stop."
 FENCE_OPEN = "<<<quoted conversation"
 FENCE_CLOSE = "quoted conversation>>>"

@@ -3,7 +3,7 @@ tokens), OBF tokens for joining meetings of other accounts on the professor's be
 breakout rooms. Tokens live in the state store (encrypted) and never leave the server.
 
 Calls that create something (the code and refresh grants, a meeting) are retried only when Zoom surely did not
-act on them (farm/vendor_http.py): a code is single-use and a refresh token rotates, so a blind retry after a
+act on them (farm/vendors/vendor_http.py): a code is single-use and a refresh token rotates, so a blind retry after a
 lost answer would fail or lose the grant. The refresh is single-flight: concurrent callers that find the access
 token expired share one refresh.
 """
@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from farm.vendor_http import TIMEOUT, VendorError, send, with_retries
+from farm.vendors.vendor_http import TIMEOUT, VendorError, send, with_retries
 from state.repository import Repository
 
 VENDOR = "Zoom"

@@ -1,8 +1,8 @@
 """One room's life in the farm: bot attempts (one Chromium each), recovery between them, and the commands.
 
-A RoomRunner is an asyncio task. Each attempt records a bots row and launches the bot (farm/bot_launch.py),
-which joins the meeting with no avatar; the attempt's supervisor (farm/bot_supervision.py) follows the page's
-reports, and its avatar sessions (farm/avatar_sessions.py) start only when the page, in its breakout room,
+A RoomRunner is an asyncio task. Each attempt records a bots row and launches the bot (farm/room/bot_launch.py),
+which joins the meeting with no avatar; the attempt's supervisor (farm/room/bot_supervision.py) follows the page's
+reports, and its avatar sessions (farm/room/avatar_sessions.py) start only when the page, in its breakout room,
 asks for one. An attempt ends with a cause (a page failure reason, a crash, a missing heartbeat, a command);
 the recovery policy decides what comes next. Every exit path stops the vendor session and closes its row.
 """
@@ -18,19 +18,19 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from farm.avatar_sessions import RoomAvatar, room_context
-from farm.bot_launch import LaunchRefused, launch_bot
-from farm.bot_supervision import Attempt, BotSupervisor, Outcome
-from farm.bot_tickets import BotTickets
-from farm.browser_node import BotBrowser, BrowserNode, NodeLost
+from farm.browsers.browser_node import BotBrowser, BrowserNode, NodeLost
+from farm.browsers.capacity import Capacity
 from farm.cancellation import finish_cancelled
-from farm.capacity import Capacity
-from farm.live_media import LiveMediaStore
-from farm.liveavatar_client import LiveAvatarClient
-from farm.recovery_policy import Action, decide, spends_budget, words
+from farm.room.avatar_sessions import RoomAvatar, room_context
+from farm.room.bot_launch import LaunchRefused, launch_bot
+from farm.room.bot_supervision import Attempt, BotSupervisor, Outcome
+from farm.room.bot_tickets import BotTickets
+from farm.room.live_media import LiveMediaStore
+from farm.room.recovery_policy import Action, decide, spends_budget, words
 from farm.settings import Settings
-from farm.vendor_http import VendorError
-from farm.zoom_client import ZoomClient, ZoomNotAuthorized
+from farm.vendors.liveavatar_client import LiveAvatarClient
+from farm.vendors.vendor_http import VendorError
+from farm.vendors.zoom_client import ZoomClient, ZoomNotAuthorized
 from state.models import Room, RoomStatus, Session
 from state.repository import NotFound, Repository, RoomClosed
 

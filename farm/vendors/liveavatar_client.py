@@ -7,9 +7,9 @@ A success is judged by the HTTP status and the data, as LiveAvatar documents it:
 no code at all. A 2xx carrying another code is a refusal by that code; a success without the data a call needs
 (a token without its session id) is an error that says so.
 
-A final refusal (a 4xx other than 429) raises LiveAvatarRefusal (farm/liveavatar_refusals.py) with words for the
-professor; it is never retried. A 429 is retried after its Retry-After (farm/vendor_http.py), and every call is
-paced per key and endpoint (farm/request_pacing.py) so that many rooms opening at once stay under LiveAvatar's
+A final refusal (a 4xx other than 429) raises LiveAvatarRefusal (farm/vendors/liveavatar_refusals.py) with words for the
+professor; it is never retried. A 429 is retried after its Retry-After (farm/vendors/vendor_http.py), and every call is
+paced per key and endpoint (farm/vendors/request_pacing.py) so that many rooms opening at once stay under LiveAvatar's
 per-second limit.
 
 The token request names the professor's voice and the room's context in `avatar_persona` (today's shape), or,
@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from farm.liveavatar_refusals import LiveAvatarRefusal, Subject, in_words, is_final, refusal
-from farm.request_pacing import endpoint_of, pacer_for
-from farm.vendor_http import LONGEST_RETRY_AFTER, TIMEOUT, VendorError, retry_after, send, with_retries
+from farm.vendors.liveavatar_refusals import LiveAvatarRefusal, Subject, in_words, is_final, refusal
+from farm.vendors.request_pacing import endpoint_of, pacer_for
+from farm.vendors.vendor_http import LONGEST_RETRY_AFTER, TIMEOUT, VendorError, retry_after, send, with_retries
 
 if TYPE_CHECKING:
     from farm.settings import Settings

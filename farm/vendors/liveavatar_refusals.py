@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from farm.vendor_http import VendorError
+from farm.vendors.vendor_http import VendorError
 
 VENDOR = "LiveAvatar"
 

@@ -1,12 +1,13 @@
 """A short summary of a room's conversation so far, for a fresh avatar session after a pause: who said what
 last, newest kept, within a character budget (extractive: the lines themselves, trimmed, never invented),
-fenced as quoted conversation; and the avatar's greeting. Names and words pass through farm/student_words.py."""
+fenced as quoted conversation; and the avatar's greeting. Names and words pass through
+farm/conversation/student_words.py."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from farm.student_words import (
+from farm.conversation.student_words import (
     CONVERSATION_RULE,
     DECLINE_HINT,
     FENCE_CLOSE,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from farm.material_extraction import Section
+from farm.materials.extraction import Section
 
 TARGET_CHARS = 700
 MAX_CHARS = 1000

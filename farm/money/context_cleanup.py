@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import logging
 
-from farm.liveavatar_client import LiveAvatarClient
-from farm.vendor_http import VendorError
+from farm.vendors.liveavatar_client import LiveAvatarClient
+from farm.vendors.vendor_http import VendorError
 from state.repository import Repository
 
 log = logging.getLogger("avatarfarm.farm")

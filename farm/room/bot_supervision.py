@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from farm.avatar_sessions import STUDENT_DECLINED, RoomAvatar
-from farm.browser_node import PAGE_ERRORS, BotBrowser
-from farm.page_messages import (
+from farm.browsers.browser_node import PAGE_ERRORS, BotBrowser
+from farm.room.avatar_sessions import STUDENT_DECLINED, RoomAvatar
+from farm.room.page_messages import (
     LEAVE,
     SAY,
     AvatarDropped,
@@ -29,15 +29,15 @@ from farm.page_messages import (
     TranscriptDetail,
     parse_report,
 )
-from farm.recovery_policy import words
-from farm.student_choice import declines, disclosure
+from farm.room.recovery_policy import words
+from farm.room.student_choice import declines, disclosure
 from state import talk_time
 from state.models import Room, RoomStatus, Session, TranscriptRole
 from state.transitions import IllegalTransition
 from state.vocabulary import EventKind, reason_words
 
 if TYPE_CHECKING:
-    from farm.room_runner import FarmServices
+    from farm.room.room_runner import FarmServices
 
 log = logging.getLogger("avatarfarm.farm")
 

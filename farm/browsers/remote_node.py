@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from playwright.async_api import Browser, Error, Playwright
 
-from farm.browser_node import NodeLost, PlaywrightNode, _Dispatch
-from farm.node_server import PAGE_ORIGIN_HEADER
+from farm.browsers.browser_node import NodeLost, PlaywrightNode, _Dispatch
+from farm.browsers.node_server import PAGE_ORIGIN_HEADER
 
 log = logging.getLogger("avatarfarm.farm")
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Playwright
 
-from farm.browser_node import (
+from farm.browsers.browser_node import (
     DRIVER_ERRORS,
     LAUNCH_ERRORS,
     BotBrowser,
@@ -33,9 +33,9 @@ from farm.browser_node import (
     PlaywrightNode,
     ReportHandler,
 )
+from farm.browsers.playwright_driver import start_playwright
+from farm.browsers.remote_node import RemoteBrowserNode
 from farm.cancellation import finish_cancelled
-from farm.playwright_driver import start_playwright
-from farm.remote_node import RemoteBrowserNode
 from farm.settings import Settings
 
 log = logging.getLogger("avatarfarm.farm")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from farm.student_words import DECLINE_HINT, NO_NAME, spoken_names
+from farm.conversation.student_words import DECLINE_HINT, NO_NAME, spoken_names
 
 # Words that only fill ("please", "just", "can you", the tutor's name is not needed), removed before matching.
 _FILLER = re.compile(r"\b(please|just|now|ok|okay|hey|um|uh|so|well|thanks|thank you|can you|could you)\b")

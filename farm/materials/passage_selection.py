@@ -4,8 +4,8 @@ duplicates, the professor's pinned passages first.
 What the room needs is asked three ways — what the students said lately, the professor's instructions for the
 room, the student's background — each a full-text search (FTS5, bm25) over the course's passages; the three
 rankings are fused by reciprocal rank (a passage high in any list ranks high; one in several ranks higher), so
-a long conversation cannot drown the instructions, nor the reverse. The avatar's context (farm/avatar_context.py)
-then takes passages in this order while they fit its size limit.
+a long conversation cannot drown the instructions, nor the reverse. The avatar's context
+(farm/conversation/avatar_context.py) then takes passages in this order while they fit its size limit.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from farm.avatar_context import SourcedPassage
+from farm.conversation.avatar_context import SourcedPassage
 from state.materials_repository import MaterialsRepository
 from state.models import Passage
 from state.professors_repository import ADMIN_ID

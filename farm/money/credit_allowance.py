@@ -1,5 +1,5 @@
 """The professor's monthly credit allowance (set by the administrator): one test of "spent", asked at every
-avatar start beside the session budget (farm/credit_budget.py)."""
+avatar start beside the session budget (farm/money/credit_budget.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Browser nodes: where a bot's Chromium runs. LocalBrowserNode launches Chromium on this machine;
-RemoteBrowserNode (farm/remote_node.py) connects to a browser node on another machine (`avatarfarm node`);
-NodePool (farm/node_pool.py) places bots over several nodes. The farm talks to all of them only through the
+RemoteBrowserNode (farm/browsers/remote_node.py) connects to a browser node on another machine (`avatarfarm node`);
+NodePool (farm/browsers/node_pool.py) places bots over several nodes. The farm talks to all of them only through the
 BrowserNode interface.
 
 A BotBrowser is one Chromium with one page: the media bridge installed before any script, the report binding
@@ -27,16 +27,16 @@ from urllib.parse import urlsplit
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
 from playwright.async_api import Error as PlaywrightError
 
+from farm.browsers.chromium import base_args, browser_env, chromium_executable, feature_args, sandboxed
+from farm.browsers.console_lines import ConsoleBudget, without_secrets
+from farm.browsers.orphans import owner_marker
+from farm.browsers.playwright_driver import start_playwright
 from farm.cancellation import finish_cancelled
-from farm.chromium import base_args, browser_env, chromium_executable, feature_args, sandboxed
-from farm.console_lines import ConsoleBudget, without_secrets
-from farm.orphans import owner_marker
-from farm.playwright_driver import start_playwright
 from state.vocabulary import EventKind
 
 log = logging.getLogger("avatarfarm.farm")
 
-MEDIA_BRIDGE = Path(__file__).resolve().parents[1] / "bot_page" / "js" / "media-bridge.js"
+MEDIA_BRIDGE = Path(__file__).resolve().parents[2] / "bot_page" / "js" / "media-bridge.js"
 REPORT_BINDING = "avatarfarmReport"
 EVALUATE_TIMEOUT_SECONDS = 15.0
 # The largest report a page may send: a heartbeat with its thumbnail (a 160 px JPEG) is well below it.

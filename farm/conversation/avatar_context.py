@@ -2,7 +2,7 @@
 (the student and their background), what the course is about, and how to tutor (Socratic guidelines and
 answer rules). Kept within LiveAvatar's context size limit: course material is trimmed first, with a marker.
 
-With course materials uploaded, the material is the passages chosen for this room (farm/passage_selection.py),
+With course materials uploaded, the material is the passages chosen for this room (farm/materials/passage_selection.py),
 best first, each with its source, taken while they fit; the course's free text keeps a share before them.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from farm.student_words import DECLINE_HINT, NO_NAME, spoken_name
+from farm.conversation.student_words import DECLINE_HINT, NO_NAME, spoken_name
 
 # LiveAvatar publishes no context limit; its fake (and our budget) keeps a prompt to 10 000 characters.
 PROMPT_LIMIT = 10_000

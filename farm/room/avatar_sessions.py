@@ -20,26 +20,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from farm.avatar_context import AvatarContext, SourcedPassage, build_context
-from farm.browser_node import PAGE_ERRORS
+from farm.browsers.browser_node import PAGE_ERRORS
 from farm.cancellation import finish_cancelled
-from farm.conversation_summary import greeting, summarize
-from farm.credit_allowance import allowance_refusal
-from farm.credit_budget import budget_spent, budget_words
-from farm.liveavatar_client import LiveAvatarRefusal, SessionToken, in_words
-from farm.page_messages import DECLINE_AVATAR, START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
-from farm.passage_selection import RoomNeeds, select_passages
-from farm.recovery_policy import backoff_seconds
-from farm.vendor_http import VendorError
+from farm.conversation.avatar_context import AvatarContext, SourcedPassage, build_context
+from farm.conversation.summary import greeting, summarize
+from farm.materials.passage_selection import RoomNeeds, select_passages
+from farm.money.credit_allowance import allowance_refusal
+from farm.money.credit_budget import budget_spent, budget_words
+from farm.room.page_messages import DECLINE_AVATAR, START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
+from farm.room.recovery_policy import backoff_seconds
+from farm.vendors.liveavatar_client import LiveAvatarRefusal, SessionToken, in_words
+from farm.vendors.vendor_http import VendorError
 from state.models import AvatarSession, AvatarSessionStatus, GivenPassage, Room, Session, SessionStatus, TranscriptRole
 from state.repository import NotFound
 from state.vocabulary import reason_words
 
 if TYPE_CHECKING:
-    from farm.browser_node import BotBrowser
-    from farm.room_runner import FarmServices
+    from farm.browsers.browser_node import BotBrowser
+    from farm.room.room_runner import FarmServices
 
-# A student asked the AI tutor to stop (farm/student_choice.py): no avatar until the professor restarts the room.
+# A student asked the AI tutor to stop (farm/room/student_choice.py): no avatar until the professor restarts the room.
 STUDENT_DECLINED = "student_declined"
 log = logging.getLogger("avatarfarm.farm")
 
