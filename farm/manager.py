@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from farm.browsers.browser_node import PAGE_ERRORS, PlaywrightNode
@@ -18,9 +19,12 @@ from farm.errors import FarmError, RoomNotReady, SessionRefuses
 from farm.money.context_cleanup import delete_contexts
 from farm.money.credit_budget import budget_spent, budget_words
 from farm.room.bot_tickets import BotTickets
+from farm.room.commands import RoomCommand
 from farm.room.live_media import LiveMedia, LiveMediaStore
+from farm.room.page_commands import PageCommands
 from farm.room.recovery_policy import words
-from farm.room.room_runner import FarmServices, RoomRunner, run_with_timeout
+from farm.room.room_runner import RoomRunner, run_with_timeout
+from farm.room.services import FarmServices
 from farm.settings import Settings
 from farm.vendors.liveavatar_client import LiveAvatarClient
 from farm.vendors.vendor_http import VendorError
@@ -112,7 +116,7 @@ class Farm:
             task.cancel()
         runners = list(self._runners.values())
         for runner in runners:
-            runner.request("shutdown")
+            runner.request(RoomCommand.shutdown)
         await run_with_timeout([runner.wait() for runner in runners], SHUTDOWN_SECONDS)
         for runner in runners:
             await runner.cancel()
@@ -247,14 +251,14 @@ class Farm:
     async def end_session(self, session_id: str) -> None:
         self._ending.add(session_id)  # from now on no runner starts for it (see _launch)
         for runner in self._runners_of(session_id):
-            runner.request("session_ended")
+            runner.request(RoomCommand.session_ended)
         self._pending(self._finish_ending(session_id))
 
     async def _finish_ending(self, session_id: str) -> None:
         # A launch that read the session just before it was ended may still add a runner: end those too.
         while runners := self._runners_of(session_id):
             for runner in runners:
-                runner.request("session_ended")
+                runner.request(RoomCommand.session_ended)
             await run_with_timeout([runner.wait() for runner in runners], ENDING_SECONDS)
             for runner in runners:
                 await runner.cancel()
@@ -262,18 +266,15 @@ class Farm:
         await self.repository.end_open_rooms(session_id, reason="session_ended")
         await delete_contexts(self.repository, self.services.liveavatar, session_id)
 
-    def _runner(self, room_id: str) -> RoomRunner:
+    async def _on_page(self, room_id: str, command: Callable[[PageCommands], Awaitable[None]]) -> None:
+        """Run one command on the room's bot page; RoomNotReady, in words, when the page cannot take it."""
         runner = self._runners.get(room_id)
-        if runner is None or runner.browser is None:
+        page = runner.page if runner is not None else None
+        if page is None:
             raise RoomNotReady("This room's bot is not running right now.")
-        return runner
-
-    async def _page(self, room_id: str, expression: str, arg: Any = None) -> Any:
-        runner = self._runner(room_id)
-        assert runner.browser is not None
         try:
             async with asyncio.timeout(COMMAND_TIMEOUT_SECONDS):
-                return await runner.browser.evaluate(expression, arg)
+                await command(page)
         except TimeoutError:
             raise RoomNotReady("The room's bot did not answer in time; try again.") from None
         except PAGE_ERRORS as exc:  # the page refused (e.g. the avatar is reconnecting), or is gone
@@ -281,10 +282,10 @@ class Farm:
             raise RoomNotReady(f"The room's bot could not do that now: {message}") from None
 
     async def say(self, room_id: str, text: str) -> None:
-        await self._page(room_id, "(text) => window.avatarfarm.say(text)", text)
+        await self._on_page(room_id, lambda page: page.say(text))
 
     async def interrupt(self, room_id: str) -> None:
-        await self._page(room_id, "() => window.avatarfarm.interrupt()")
+        await self._on_page(room_id, lambda page: page.interrupt())
 
     async def restart_room(self, room_id: str) -> None:
         room = await self.repository.get_room(room_id)
@@ -298,14 +299,14 @@ class Farm:
             raise SessionRefuses(budget_words(session, budget))
         runner = self._runners.get(room_id)
         if runner is not None:
-            runner.request("restart")
+            runner.request(RoomCommand.restart)
             return
         await self._launch(room.session_id, room_id, first_status_reason="restart_requested", reopen=True)
 
     async def leave_room(self, room_id: str) -> None:
         runner = self._runners.get(room_id)
         if runner is not None:
-            runner.request("leave")
+            runner.request(RoomCommand.leave)
             if runner.browser is None:  # waiting for a slot or backing off: nothing to leave
                 await runner.cancel()
                 await self.repository.set_room_status(room_id, RoomStatus.ended, reason="left")
@@ -428,7 +429,7 @@ class Farm:
                     detail={"credits": round(session.usage.credits, 3), "budget": budget},
                 )
             for runner in self._runners_of(session.id):  # every tick: a runner started since is told too
-                runner.request("budget_reached")
+                runner.request(RoomCommand.budget_reached)
 
 
 def _zoom_client(repository: Repository, settings: Settings) -> ZoomClient | None:

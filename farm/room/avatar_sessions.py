@@ -18,7 +18,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from farm.browsers.browser_node import PAGE_ERRORS
 from farm.cancellation import finish_cancelled
@@ -27,7 +27,7 @@ from farm.conversation.summary import greeting, summarize
 from farm.materials.passage_selection import RoomNeeds, select_passages
 from farm.money.credit_allowance import allowance_refusal
 from farm.money.credit_budget import budget_spent, budget_words
-from farm.room.page_messages import DECLINE_AVATAR, START_AVATAR, STOP_AVATAR, DeclineAvatar, StartAvatar, StopAvatar
+from farm.room.attempt_messages import AttemptMessage, AvatarFailed
 from farm.room.recovery_policy import backoff_seconds
 from farm.vendors.liveavatar_client import LiveAvatarRefusal, SessionToken, in_words
 from farm.vendors.vendor_http import VendorError
@@ -36,8 +36,8 @@ from state.repository import NotFound
 from state.vocabulary import reason_words
 
 if TYPE_CHECKING:
-    from farm.browsers.browser_node import BotBrowser
-    from farm.room.room_runner import FarmServices
+    from farm.room.page_commands import PageCommands
+    from farm.room.services import FarmServices
 
 # A student asked the AI tutor to stop (farm/room/student_choice.py): no avatar until the professor restarts the room.
 STUDENT_DECLINED = "student_declined"
@@ -62,7 +62,7 @@ FINAL_REASONS = {
     "MAX_DURATION_REACHED": "avatar_max_duration",
     "AVATAR_DELETED": "avatar_deleted",
 }
-Post = Callable[[str, dict[str, Any]], None]
+Post = Callable[[AttemptMessage], None]
 
 
 @dataclass
@@ -83,14 +83,14 @@ class RoomAvatar:
         session_id: str,
         room_id: str,
         bot_id: str,
-        browser: Callable[[], BotBrowser | None],
+        page: Callable[[], PageCommands | None],
         post: Post,
     ) -> None:
         self.s = services
         self.session_id = session_id
         self.room_id = room_id
         self.bot_id = bot_id
-        self._browser = browser
+        self._page = page
         self._post = post
         self._current: _Current | None = None
         # A session being replaced (new instructions): closed once its successor is seen, so the page never
@@ -147,7 +147,7 @@ class RoomAvatar:
             token = await self._mint(humans)
         except LiveAvatarRefusal as exc:  # final (a 4xx): asking again cannot help, so the room fails now
             log.warning("room %s: LiveAvatar refused the avatar: %s", self.room_id, exc)
-            self._post("avatar_failed", {"reason": "avatar_refused", "words": exc.words})
+            self._post(AvatarFailed("avatar_refused", exc.words))
             return
         except VendorError as exc:
             await self._start_failed(f"The avatar service could not start a session: {in_words(exc)}")
@@ -157,12 +157,12 @@ class RoomAvatar:
             await self.close("the session ended while its avatar was being minted")
             await self._decline(refusal, DECLINED_RETRY_SECONDS)
             return
-        browser = self._browser()
-        if browser is None:
+        page = self._page()
+        if page is None:
             await self.close("the bot's page is gone")
             return
         try:
-            await browser.evaluate(START_AVATAR, StartAvatar(session_token=token).model_dump())
+            await page.start_avatar(token)
         except PAGE_ERRORS as exc:  # the page left its room meanwhile, or is gone: the session must not bill
             log.info("room %s: the page did not take its avatar: %s", self.room_id, str(exc).splitlines()[0][:200])
             await self.close("the bot had left its room when the avatar was ready to start")
@@ -184,11 +184,10 @@ class RoomAvatar:
 
     async def _decline(self, words: str, retry_after: float) -> None:
         await self.s.repository.append_event("avatar.declined", room_id=self.room_id, detail={"words": words})
-        browser = self._browser()
-        if browser is not None:
-            command = DeclineAvatar(words=words, retry_after_ms=int(retry_after * 1000))
+        page = self._page()
+        if page is not None:
             with contextlib.suppress(*PAGE_ERRORS):
-                await browser.evaluate(DECLINE_AVATAR, command.model_dump())
+                await page.decline_avatar(words, retry_after)
 
     async def _start_failed(self, words: str) -> None:
         self.failures += 1
@@ -196,7 +195,7 @@ class RoomAvatar:
             "avatar.start_failed", room_id=self.room_id, detail={"words": words, "failures": self.failures}
         )
         if self.failures >= AVATAR_FAILURE_BUDGET:
-            self._post("avatar_failed", {"reason": "avatar_unavailable", "words": words})
+            self._post(AvatarFailed("avatar_unavailable", words))
         else:
             await self._decline(words, backoff_seconds(self.failures))
 
@@ -206,10 +205,10 @@ class RoomAvatar:
         if current is None or current.ready:
             return
         log.warning("avatar for room %s not seen within %.0f s; stopping it", self.room_id, START_TIMEOUT_SECONDS)
-        browser = self._browser()
-        if browser is not None:
+        page = self._page()
+        if page is not None:
             with contextlib.suppress(*PAGE_ERRORS):
-                await browser.evaluate(STOP_AVATAR, StopAvatar(reason="start_timeout").model_dump())
+                await page.stop_avatar("start_timeout")
         await self.close("not seen within the start timeout", failed=True)
         await self._start_failed("The avatar did not appear in time.")
 
@@ -262,14 +261,14 @@ class RoomAvatar:
         await self.close(f"dropped: {reason}"[:200])
         if final is not None:
             self.final_reason = final
-            browser = self._browser()
-            if browser is not None:
+            page = self._page()
+            if page is not None:
                 with contextlib.suppress(*PAGE_ERRORS):
-                    await browser.evaluate(STOP_AVATAR, StopAvatar(reason=final).model_dump())
+                    await page.stop_avatar(final)
             return final
         self.failures += 1
         if self.failures >= AVATAR_FAILURE_BUDGET:
-            self._post("avatar_failed", {"reason": "avatar_lost", "words": None})
+            self._post(AvatarFailed("avatar_lost"))
             return None
         # A new session in place: the bot is still in its room with its students.
         self.want(self._last_humans, "restart")
@@ -284,13 +283,12 @@ class RoomAvatar:
         self.final_reason = STUDENT_DECLINED
         if self._starting is not None and not self._starting.done():
             self._starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._starting
+            await finish_cancelled(self._starting, f"the avatar start of room {self.room_id}")
         await self.close("a student declined the AI tutor")
-        browser = self._browser()
-        if browser is not None:
-            with contextlib.suppress(Exception):
-                await browser.evaluate(STOP_AVATAR, StopAvatar(reason=STUDENT_DECLINED).model_dump())
+        page = self._page()
+        if page is not None:
+            with contextlib.suppress(*PAGE_ERRORS):
+                await page.stop_avatar(STUDENT_DECLINED)
 
     async def deaf(self) -> bool:
         """Its voice chat never became ACTIVE: replace it once (like new instructions, the old session is closed
@@ -319,7 +317,7 @@ class RoomAvatar:
         await self.s.repository.append_event("avatar.dropped", room_id=self.room_id, detail={"reason": "stalled"})
         self.failures += 1
         if self.failures >= AVATAR_FAILURE_BUDGET:
-            self._post("avatar_failed", {"reason": "avatar_lost", "words": None})
+            self._post(AvatarFailed("avatar_lost"))
             return
         self._replace("restart", "replaced: its picture froze")
         await self.s.repository.append_event(

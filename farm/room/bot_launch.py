@@ -18,7 +18,7 @@ from farm.vendors.zoom_signature import meeting_signature
 from state.models import Room, Session
 
 if TYPE_CHECKING:
-    from farm.room.room_runner import FarmServices
+    from farm.room.services import FarmServices
 
 log = logging.getLogger("avatarfarm.farm")
 

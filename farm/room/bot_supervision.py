@@ -13,21 +13,28 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from farm.browsers.browser_node import PAGE_ERRORS, BotBrowser
+from farm.room.attempt_messages import (
+    AttemptMessage,
+    AvatarFailed,
+    BrowserNotice,
+    Command,
+    PageReported,
+    RefreshAvatar,
+    UnreadableReport,
+)
 from farm.room.avatar_sessions import STUDENT_DECLINED, RoomAvatar
+from farm.room.commands import RoomCommand
+from farm.room.page_commands import PageCommands
 from farm.room.page_messages import (
-    LEAVE,
-    SAY,
     AvatarDropped,
     AvatarReleased,
     AvatarWanted,
-    BadReport,
     Broadcast,
     EventReport,
     Heartbeat,
     StateReport,
     StudentsArrived,
     TranscriptDetail,
-    parse_report,
 )
 from farm.room.recovery_policy import words
 from farm.room.student_choice import declines, disclosure
@@ -37,7 +44,7 @@ from state.transitions import IllegalTransition
 from state.vocabulary import EventKind, reason_words
 
 if TYPE_CHECKING:
-    from farm.room.room_runner import FarmServices
+    from farm.room.services import FarmServices
 
 log = logging.getLogger("avatarfarm.farm")
 
@@ -89,12 +96,17 @@ class Attempt:
     bot_id: str
     browser: BotBrowser | None = None
     avatar: RoomAvatar | None = None
-    reports: asyncio.Queue[tuple[str, dict[str, Any]]] = field(default_factory=asyncio.Queue)
+    messages: asyncio.Queue[AttemptMessage] = field(default_factory=asyncio.Queue)
     in_meeting_since: float | None = None
     last_heartbeat: float = field(default_factory=time.monotonic)
 
-    def post(self, kind: str, message: dict[str, Any]) -> None:
-        self.reports.put_nowait((kind, message))
+    def post(self, message: AttemptMessage) -> None:
+        self.messages.put_nowait(message)
+
+    @property
+    def page(self) -> PageCommands | None:
+        """The bot page's commands, while it has a browser."""
+        return PageCommands(self.browser) if self.browser is not None else None
 
     def in_meeting_for(self) -> float:
         return time.monotonic() - self.in_meeting_since if self.in_meeting_since else 0.0
@@ -130,9 +142,9 @@ class BotSupervisor:
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation that arrives just
                 # as a report does, and the runner would then carry on after being cancelled.
                 async with asyncio.timeout(timeout):
-                    kind, message = await attempt.reports.get()
+                    message = await attempt.messages.get()
             except TimeoutError:
-                if attempt.reports.empty() and time.monotonic() - due < LOOP_STALL_SECONDS:
+                if attempt.messages.empty() and time.monotonic() - due < LOOP_STALL_SECONDS:
                     return self._outcome("hung")
                 # The farm's own loop was stalled (its timer fired late), not necessarily the bot: what the page
                 # sent meanwhile is still being read. It gets a short window from now before it is called hung.
@@ -140,37 +152,39 @@ class BotSupervisor:
                     attempt.last_heartbeat, time.monotonic() - self.s.heartbeat_timeout + STALL_GRACE_SECONDS
                 )
                 continue
-            if kind == "command":
-                return await self._obey(message["command"])
-            if kind == "avatar_refresh":
-                await self.avatar.refresh()
-                continue
-            if kind == "avatar_failed":
-                return self._outcome(str(message["reason"]), message.get("words"))
-            if kind == "notice":
-                outcome = await self._notice(message)
-            else:
-                outcome = await self._report(message)
+            outcome = await self._handle(message)
             if outcome is not None:
                 return outcome
+
+    async def _handle(self, message: AttemptMessage) -> Outcome | None:
+        match message:
+            case Command(command):
+                return await self._obey(command)
+            case RefreshAvatar():
+                await self.avatar.refresh()
+                return None
+            case AvatarFailed(reason, page_words):
+                return self._outcome(reason, page_words)
+            case BrowserNotice():
+                return await self._notice(message)
+            case UnreadableReport(error):
+                log.warning("room %s: unreadable page report (%s)", self.room.id, error)
+                await self.s.repository.append_event("bot.bad_report", room_id=self.room.id, detail={"error": error})
+                return None
+            case PageReported(report):
+                return await self._report(report)
 
     def _outcome(self, reason: str, page_words: str | None = None) -> Outcome:
         return Outcome(reason, page_words, was_live_for=self.attempt.in_meeting_for())
 
-    async def _notice(self, notice: dict[str, Any]) -> Outcome | None:
-        kind = notice.pop("kind")
+    async def _notice(self, notice: BrowserNotice) -> Outcome | None:
+        kind = notice.kind
         if kind in NOTICE_OUTCOMES:
             return self._outcome(NOTICE_OUTCOMES[kind])
-        await self.s.repository.append_event(f"bot.{kind}", room_id=self.room.id, detail=notice)
+        await self.s.repository.append_event(f"bot.{kind}", room_id=self.room.id, detail=notice.detail)
         return None
 
-    async def _report(self, message: dict[str, Any]) -> Outcome | None:
-        try:
-            report = parse_report(message)
-        except BadReport as exc:
-            log.warning("room %s: unreadable page report (%s)", self.room.id, exc)
-            await self.s.repository.append_event("bot.bad_report", room_id=self.room.id, detail={"error": str(exc)})
-            return None
+    async def _report(self, report: StateReport | EventReport | Heartbeat) -> Outcome | None:
         if isinstance(report, Heartbeat):
             return await self._heartbeat(report)
         if isinstance(report, StateReport):
@@ -211,14 +225,14 @@ class BotSupervisor:
         repo = self.s.repository
         kind, detail = report.kind, report.detail
         if kind is EventKind.avatar_wanted:
-            wanted = AvatarWanted.model_validate(detail)
+            wanted = report.body(AvatarWanted)
             self.avatar.want(wanted.humans, wanted.why.value)
         elif kind is EventKind.avatar_ready:
             await self.avatar.ready()
         elif kind is EventKind.avatar_start_failed:
             await self.avatar.start_failed(str(detail.get("message") or "unknown"))
         elif kind is EventKind.avatar_released:
-            released = AvatarReleased.model_validate(detail)
+            released = report.body(AvatarReleased)
             await self.avatar.released(released.why.value)
             await repo.append_event(
                 "avatar.released",
@@ -226,7 +240,7 @@ class BotSupervisor:
                 detail={"why": released.why.value, "words": reason_words(released.why.value)},
             )
         elif kind is EventKind.avatar_dropped:
-            drop = AvatarDropped.model_validate(detail)
+            drop = report.body(AvatarDropped)
             final = await self.avatar.dropped(drop.reason, drop.session_id)
             if final is not None:
                 await self._set_status(RoomStatus.idle, reason=final, reason_text=reason_words(final))
@@ -246,7 +260,7 @@ class BotSupervisor:
             await repo.append_event("avatar.stalled", room_id=self.room.id, detail={"stalled": stalled})
             self.avatar.stalled(stalled)
         elif kind is EventKind.transcript:
-            line = TranscriptDetail.model_validate(detail)
+            line = report.body(TranscriptDetail)
             if line.text.strip():
                 await repo.add_transcript(
                     self.room.id,
@@ -257,9 +271,9 @@ class BotSupervisor:
                 if line.role == "student" and declines(line.text):
                     await self._student_declined(line)
         elif kind is EventKind.students_arrived:
-            await self._disclose(StudentsArrived.model_validate(detail).humans)
+            await self._disclose(report.body(StudentsArrived).humans)
         elif kind is EventKind.meeting_broadcast:
-            message = Broadcast.model_validate(detail).message
+            message = report.body(Broadcast).message
             await repo.add_transcript(
                 self.room.id, speaker=self.session.professor.name, role=TranscriptRole.professor, text=message
             )
@@ -289,12 +303,15 @@ class BotSupervisor:
 
     async def _disclose(self, humans: list[str]) -> None:
         """Students who arrived while the avatar is live hear at once that it is an AI, and how to decline."""
-        browser = self.attempt.browser
-        if browser is None or self.avatar.vendor_session is None:
+        page = self.attempt.page
+        if page is None or self.avatar.vendor_session is None:
             return
         words = disclosure(humans, self.session.professor.name)
-        with contextlib.suppress(Exception):
-            await browser.evaluate(SAY, words)
+        try:
+            await page.say(words)
+        except PAGE_ERRORS as exc:  # the avatar went meanwhile: the next one's greeting says it
+            log.info("room %s: the disclosure was not said: %s", self.room.id, str(exc).splitlines()[0][:200])
+            return
         await self.s.repository.append_event("avatar.disclosed", room_id=self.room.id, detail={"words": words})
 
     def _speaker(self, line: TranscriptDetail) -> str:
@@ -313,18 +330,18 @@ class BotSupervisor:
             return await self.leave_page("max_duration")
         return None
 
-    async def _obey(self, command: str) -> Outcome:
-        if command == "restart":
-            return self._outcome("restart_requested")
-        reason = {"leave": "left", "shutdown": "server_restart", "session_ended": "session_ended"}.get(command, command)
-        return await self.leave_page(reason)
+    async def _obey(self, command: RoomCommand) -> Outcome:
+        if command is RoomCommand.restart:
+            return self._outcome(command.outcome)
+        return await self.leave_page(command.outcome)
 
     async def leave_page(self, reason: str) -> Outcome:
-        browser = self.attempt.browser
-        if browser is not None:
+        page = self.attempt.page
+        if page is not None:
             await self._set_status(RoomStatus.leaving, reason=reason, reason_text=words(reason))
             # The avatar stops first: leaving the meeting can hang, and money must not.
             await self.avatar.shut(reason)
             with contextlib.suppress(*PAGE_ERRORS):
-                await asyncio.wait_for(browser.evaluate(LEAVE), LEAVE_TIMEOUT_SECONDS)
+                async with asyncio.timeout(LEAVE_TIMEOUT_SECONDS):
+                    await page.leave()
         return self._outcome(reason)

@@ -8,9 +8,10 @@ broadcasts), which is kept as said.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import builtins
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError
 
 from farm.browsers.console_lines import scrubbed, without_secrets
 from state.vocabulary import BOT_STATES, AvatarRelease, AvatarWant, EventKind, RoomStatus
@@ -22,6 +23,57 @@ _SPOKEN = frozenset({EventKind.transcript, EventKind.meeting_broadcast})
 
 class _Message(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+
+# ---- details of the events the farm acts on ---------------------------------------------------------------
+
+
+class TranscriptDetail(_Message):
+    role: Literal["student", "avatar"]
+    text: str = Field(max_length=_TEXT_LIMIT)
+    # The meeting name of the participant the SDK saw speaking (students only).
+    speaker: str | None = Field(default=None, max_length=200)
+
+
+class AvatarWanted(_Message):
+    why: AvatarWant
+    humans: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=300)
+    room: str | None = None
+
+
+class StudentsArrived(_Message):
+    humans: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=300)
+
+
+class AvatarReleased(_Message):
+    why: AvatarRelease
+    room: str | None = None
+
+
+class Broadcast(_Message):
+    message: str = Field(min_length=1, max_length=_TEXT_LIMIT)
+
+
+class AvatarDropped(_Message):
+    reason: str = "unknown"
+    # The LiveAvatar session that dropped (a report about a session already replaced is only closed).
+    session_id: str | None = None
+
+
+EventBody = TranscriptDetail | AvatarWanted | StudentsArrived | AvatarReleased | Broadcast | AvatarDropped
+# The events whose detail the farm acts on, with its model: read once, as the report arrives.
+_BODIES: dict[EventKind, type[EventBody]] = {
+    EventKind.transcript: TranscriptDetail,
+    EventKind.avatar_wanted: AvatarWanted,
+    EventKind.students_arrived: StudentsArrived,
+    EventKind.avatar_released: AvatarReleased,
+    EventKind.meeting_broadcast: Broadcast,
+    EventKind.avatar_dropped: AvatarDropped,
+}
+_Body = TypeVar("_Body", bound=_Message)
+
+
+# ---- reports ---------------------------------------------------------------------------------------------------
 
 
 class StateReport(_Message):
@@ -43,6 +95,13 @@ class EventReport(_Message):
     kind: EventKind
     detail: dict[str, Any] = Field(default_factory=dict)
     at: float | None = None
+    _body: EventBody | None = PrivateAttr(default=None)
+
+    def body(self, model: builtins.type[_Body]) -> _Body:
+        """The detail as its model (parse_report read it); for the kinds in _BODIES only."""
+        if not isinstance(self._body, model):
+            raise TypeError(f"{self.kind.value} carries no {model.__name__}")
+        return self._body
 
 
 class MediaStats(_Message):
@@ -84,53 +143,29 @@ def parse_report(message: dict[str, Any]) -> StateReport | EventReport | Heartbe
     try:
         report = _REPORT.validate_python(message)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise BadReport(without_secrets(f"{where}: {first.get('msg')}")) from None
+        raise BadReport(_first_error(exc)) from None
     if isinstance(report, StateReport):
         if report.state not in BOT_STATES:
             raise BadReport(f"state: a page cannot report {report.state.value!r}")
         if report.reason_text is not None:
             report.reason_text = without_secrets(report.reason_text)
         report.detail = scrubbed(report.detail)
-    elif isinstance(report, EventReport) and report.kind not in _SPOKEN:
-        report.detail = scrubbed(report.detail)
+    elif isinstance(report, EventReport):
+        if report.kind not in _SPOKEN:
+            report.detail = scrubbed(report.detail)
+        model = _BODIES.get(report.kind)
+        if model is not None:
+            try:
+                report._body = model.model_validate(report.detail)
+            except ValidationError as exc:
+                raise BadReport(_first_error(exc, f"{report.kind.value}.")) from None
     return report
 
 
-# ---- details of the events the farm acts on ---------------------------------------------------------------
-
-
-class TranscriptDetail(_Message):
-    role: Literal["student", "avatar"]
-    text: str = Field(max_length=_TEXT_LIMIT)
-    # The meeting name of the participant the SDK saw speaking (students only).
-    speaker: str | None = Field(default=None, max_length=200)
-
-
-class AvatarWanted(_Message):
-    why: AvatarWant
-    humans: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=300)
-    room: str | None = None
-
-
-class StudentsArrived(_Message):
-    humans: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=300)
-
-
-class AvatarReleased(_Message):
-    why: AvatarRelease
-    room: str | None = None
-
-
-class Broadcast(_Message):
-    message: str = Field(min_length=1, max_length=_TEXT_LIMIT)
-
-
-class AvatarDropped(_Message):
-    reason: str = "unknown"
-    # The LiveAvatar session that dropped (a report about a session already replaced is only closed).
-    session_id: str | None = None
+def _first_error(exc: ValidationError, prefix: str = "") -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return without_secrets(f"{prefix}{where}: {first.get('msg')}")
 
 
 # ---- commands ------------------------------------------------------------------------------------------------
@@ -148,11 +183,3 @@ class DeclineAvatar(BaseModel):
 
 class StopAvatar(BaseModel):
     reason: str
-
-
-START_AVATAR = "(command) => window.avatarfarm.startAvatar(command)"
-DECLINE_AVATAR = "(command) => window.avatarfarm.declineAvatar(command)"
-STOP_AVATAR = "(command) => window.avatarfarm.stopAvatar(command)"
-LEAVE = "() => window.avatarfarm.leave()"
-SAY = "(text) => window.avatarfarm.say(text)"
-INTERRUPT = "() => window.avatarfarm.interrupt()"

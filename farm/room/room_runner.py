@@ -14,63 +14,28 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from farm.browsers.browser_node import BotBrowser, BrowserNode, NodeLost
-from farm.browsers.capacity import Capacity
+from farm.browsers.browser_node import BotBrowser, NodeLost
 from farm.cancellation import finish_cancelled
+from farm.room.attempt_messages import BrowserNotice, Command, RefreshAvatar, arrived
 from farm.room.avatar_sessions import RoomAvatar, room_context
 from farm.room.bot_launch import LaunchRefused, launch_bot
 from farm.room.bot_supervision import Attempt, BotSupervisor, Outcome
-from farm.room.bot_tickets import BotTickets
-from farm.room.live_media import LiveMediaStore
+from farm.room.commands import RoomCommand
+from farm.room.page_commands import PageCommands
 from farm.room.recovery_policy import Action, decide, spends_budget, words
-from farm.settings import Settings
-from farm.vendors.liveavatar_client import LiveAvatarClient
+from farm.room.services import FarmServices
 from farm.vendors.vendor_http import VendorError
-from farm.vendors.zoom_client import ZoomClient, ZoomNotAuthorized
+from farm.vendors.zoom_client import ZoomNotAuthorized
 from state.models import Room, RoomStatus, Session
-from state.repository import NotFound, Repository, RoomClosed
+from state.repository import NotFound, RoomClosed
 
 log = logging.getLogger("avatarfarm.farm")
 
-HEARTBEAT_TIMEOUT_SECONDS = 10.0
 PRESENCE_POLL_SECONDS = 5.0  # how often a room waiting for the professor asks Zoom where they are
 STABLE_SECONDS = 120.0  # a bot in the meeting this long has proven itself: its failures budget starts again
-
-
-@dataclass
-class FarmServices:
-    """What every runner shares."""
-
-    repository: Repository
-    settings: Settings
-    node: BrowserNode
-    liveavatar: LiveAvatarClient
-    zoom: ZoomClient | None
-    tickets: BotTickets
-    media: LiveMediaStore
-    capacity: Capacity
-    launching: asyncio.Semaphore
-    retry_budget: int = 3
-    max_room_seconds: float = 3 * 3600.0
-    heartbeat_timeout: float = HEARTBEAT_TIMEOUT_SECONDS
-    owned_vendor_sessions: set[str] = field(default_factory=set)
-    # avatar_sessions rows of live bots, from before the vendor is called: the reaper leaves them alone.
-    owned_avatar_rows: set[str] = field(default_factory=set)
-    # Clean-ups that must finish even when their runner is cancelled (they stop billing): shutdown awaits them.
-    cleanups: set[asyncio.Task[None]] = field(default_factory=set)
-    # Meetings known to need an OBF token (a room was refused without one): other rooms join with one at once.
-    obf_meetings: set[str] = field(default_factory=set)
-
-    def keep(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        """Run `work` to its end whatever happens to its caller; `Farm.stop` waits for it."""
-        task = asyncio.create_task(work, name=name)
-        self.cleanups.add(task)
-        task.add_done_callback(self.cleanups.discard)
-        return task
 
 
 class RoomRunner:
@@ -91,7 +56,7 @@ class RoomRunner:
         self._on_done = on_done
         self._attempt: Attempt | None = None
         self._supervisor: BotSupervisor | None = None
-        self._command: str | None = None  # leave | restart | shutdown | session_ended | budget_reached
+        self._command: RoomCommand | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._obf_tried = False
@@ -102,16 +67,16 @@ class RoomRunner:
     def start(self, first_status_reason: str | None = None) -> None:
         self._task = asyncio.create_task(self._run(first_status_reason), name=f"room {self.room.name}")
 
-    def request(self, command: str) -> None:
-        """Ask the current attempt to end: leave, restart, shutdown, session_ended, budget_reached."""
-        if self._command in ("shutdown", "session_ended", "leave", "budget_reached") and command == "restart":
+    def request(self, command: RoomCommand) -> None:
+        """Ask the current attempt to end; a stop command (RoomCommand.stops) also ends the room's life."""
+        if self._command is not None and self._command.stops and command is RoomCommand.restart:
             return
-        if command == self._command:
+        if command is self._command:
             return
         self._command = command
         self._wake.set()
         if self._attempt is not None:
-            self._attempt.post("command", {"command": command})
+            self._attempt.post(Command(command))
 
     async def wait(self) -> None:
         """Until the runner's task ends (callers bound the wait themselves)."""
@@ -128,6 +93,11 @@ class RoomRunner:
     @property
     def browser(self) -> BotBrowser | None:
         return self._attempt.browser if self._attempt else None
+
+    @property
+    def page(self) -> PageCommands | None:
+        """The commands of the bot's page, while it has one."""
+        return self._attempt.page if self._attempt else None
 
     @property
     def vendor_session(self) -> str | None:
@@ -160,7 +130,7 @@ class RoomRunner:
                 if outcome is None:  # told to stop before the attempt could start
                     await self._final_status_for_command()
                     return
-                if self._command == "shutdown":
+                if self._command is RoomCommand.shutdown:
                     # The server is going down: the room stays wanted, and start-up relaunches it.
                     await self._status(
                         RoomStatus.recovering, reason="server_restart", reason_text=words("server_restart")
@@ -225,14 +195,13 @@ class RoomRunner:
 
     async def _final_status_for_command(self) -> None:
         command = self._stop_command()
-        if command == "shutdown":
-            await self._status(RoomStatus.recovering, reason="server_restart", reason_text=words("server_restart"))
+        if command is RoomCommand.shutdown:
+            await self._status(RoomStatus.recovering, reason=command.outcome, reason_text=words(command.outcome))
         elif command is not None:
-            reason = "left" if command == "leave" else command
-            await self._status(RoomStatus.ended, reason=reason, reason_text=words(reason))
+            await self._status(RoomStatus.ended, reason=command.outcome, reason_text=words(command.outcome))
 
-    def _stop_command(self) -> str | None:
-        return self._command if self._command in ("shutdown", "session_ended", "leave", "budget_reached") else None
+    def _stop_command(self) -> RoomCommand | None:
+        return self._command if self._command is not None and self._command.stops else None
 
     def _uses_obf(self) -> bool:
         return self.s.zoom is not None and (
@@ -271,7 +240,7 @@ class RoomRunner:
                     await self._wake.wait()
             if self._stop_command() is not None:
                 return True
-            if self._command == "restart":
+            if self._command is RoomCommand.restart:
                 return False
 
     async def _has_grant(self) -> bool:
@@ -280,7 +249,7 @@ class RoomRunner:
     async def _one_attempt(self) -> Outcome | None:
         if self._stop_command():
             return None
-        if self._command == "restart":
+        if self._command is RoomCommand.restart:
             self._command = None
         async with self.s.capacity.slot(self.room_id, on_wait=self._queued):
             if self._stop_command():
@@ -307,7 +276,7 @@ class RoomRunner:
             session_id=self.session.id,
             room_id=self.room_id,
             bot_id=bot.id,
-            browser=lambda: attempt.browser,
+            page=lambda: attempt.page,
             post=attempt.post,
         )
         self._attempt = attempt
@@ -338,8 +307,8 @@ class RoomRunner:
             room=room,
             bot_id=attempt.bot_id,
             with_obf=self._uses_obf(),
-            on_report=lambda message: attempt.post("report", message),
-            on_notice=lambda kind, detail: attempt.post("notice", {"kind": kind, **detail}),
+            on_report=lambda message: attempt.post(arrived(message)),
+            on_notice=lambda kind, detail: attempt.post(BrowserNotice(kind, detail)),
         )
         if isinstance(launched, LaunchRefused):
             return Outcome(launched.reason, launched.words)
@@ -353,7 +322,7 @@ class RoomRunner:
     def refresh_avatar(self) -> None:
         """Give the room a new avatar session (to pick up new instructions); the meeting connection stays."""
         if self._attempt is not None:
-            self._attempt.post("avatar_refresh", {})
+            self._attempt.post(RefreshAvatar())
 
     async def update_context(self, text: str) -> None:
         """Apply new room instructions to LiveAvatar's context (used by the next avatar session)."""

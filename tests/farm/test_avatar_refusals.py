@@ -14,7 +14,8 @@ import pytest
 from farm.browsers.capacity import Capacity
 from farm.room.bot_tickets import BotTickets
 from farm.room.live_media import LiveMediaStore
-from farm.room.room_runner import FarmServices, RoomRunner
+from farm.room.room_runner import RoomRunner
+from farm.room.services import FarmServices
 from farm.vendors.liveavatar_client import LiveAvatarClient, LiveAvatarRefusal
 from state.database import Database
 from state.models import Course, Meeting, NewRoom, NewSession, Professor, RoomStatus, Student

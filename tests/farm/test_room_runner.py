@@ -17,8 +17,10 @@ from farm.browsers.capacity import Capacity
 from farm.materials.files import MaterialFiles
 from farm.materials.intake import take_in
 from farm.room.bot_tickets import BotTickets
+from farm.room.commands import RoomCommand
 from farm.room.live_media import LiveMediaStore
-from farm.room.room_runner import FarmServices, RoomRunner
+from farm.room.room_runner import RoomRunner
+from farm.room.services import FarmServices
 from farm.vendors.liveavatar_client import LiveAvatarClient
 from state.database import Database
 from state.models import Course, Meeting, NewRoom, NewSession, Professor, RoomStatus, Student, TranscriptRole
@@ -359,11 +361,11 @@ async def test_leave_and_restart_commands(rig_factory: Callable[..., Any]) -> No
     bot = await rig.node.next_bot(1)
     await _go_live(bot)
     await rig.wait_status(RoomStatus.live)
-    rig.runner.request("restart")
+    rig.runner.request(RoomCommand.restart)
     second = await rig.node.next_bot(2)
     await _go_live(second)
     await rig.wait_status(RoomStatus.live)
-    rig.runner.request("leave")
+    rig.runner.request(RoomCommand.leave)
     _, reason, _ = await rig.wait_status(RoomStatus.ended)
     assert reason == "left"
     bots = await rig.repository.bots(rig.room_id)

@@ -50,3 +50,25 @@ def test_event_details_have_limits() -> None:
         TranscriptDetail.model_validate({"role": "student", "text": "x" * 5000})
     with pytest.raises(ValueError):
         AvatarWanted.model_validate({"why": "because", "humans": []})
+
+
+def test_an_event_detail_is_read_once_as_it_arrives() -> None:
+    event = parse_report({"type": "event", "kind": "avatar.wanted", "detail": {"why": "speech", "humans": ["Grace"]}})
+    assert isinstance(event, EventReport)
+    assert event.body(AvatarWanted).humans == ["Grace"]
+    with pytest.raises(TypeError):
+        event.body(TranscriptDetail)
+
+
+@pytest.mark.parametrize(
+    ("message", "where"),
+    [
+        ({"type": "event", "kind": "avatar.wanted", "detail": {"why": "because"}}, "avatar.wanted.why"),
+        ({"type": "event", "kind": "transcript", "detail": {"role": "student", "text": "x" * 5000}}, "transcript.text"),
+        ({"type": "event", "kind": "meeting.broadcast", "detail": {"message": ""}}, "meeting.broadcast.message"),
+    ],
+)
+def test_an_unreadable_event_detail_is_refused_where_it_arrives(message: dict[str, object], where: str) -> None:
+    with pytest.raises(BadReport) as refused:
+        parse_report(message)
+    assert where in str(refused.value)
