@@ -16,6 +16,7 @@ from farm.browsers.node_pool import NodePool, NodeStatus, node_pool
 from farm.browsers.orphans import kill_orphaned_browsers
 from farm.conversation.transcript_reconciler import TranscriptReconciler
 from farm.errors import FarmError, RoomNotReady, SessionRefuses
+from farm.money.avatar_billing import AvatarBilling
 from farm.money.context_cleanup import delete_contexts
 from farm.money.credit_budget import budget_spent, budget_words
 from farm.room.bot_tickets import BotTickets
@@ -30,7 +31,7 @@ from farm.vendors.liveavatar_client import LiveAvatarClient
 from farm.vendors.vendor_http import VendorError
 from farm.vendors.zoom_client import ZoomClient, ZoomNotAuthorized
 from farm.webhooks.sender import WebhookSender
-from state.models import AvatarSessionStatus, RoomStatus, Session, SessionStatus
+from state.models import RoomStatus, Session, SessionStatus
 from state.repository import Repository
 from state.vocabulary import StoredEventKind
 
@@ -75,9 +76,9 @@ class Farm:
         self.repository = repository
         self._runners: dict[str, RoomRunner] = {}
         self._background: list[asyncio.Task[None]] = []
+        self.billing = AvatarBilling(self.services, reaper_interval=reaper_interval)
         self._reaper_interval = reaper_interval
         self._meter_interval = meter_interval
-        self._budget_spent: set[str] = set()
         self._ending: set[str] = set()  # sessions being ended: no new runner
         self._strangers_seen: list[str] = []
         self._ready = False
@@ -137,13 +138,7 @@ class Farm:
             _, late = await asyncio.wait(cleanups, timeout=CLEANUP_SECONDS)
             if late:
                 log.warning("%d clean-up(s) did not finish within %.0f s", len(late), CLEANUP_SECONDS)
-        client = self.services.liveavatar
-        for vendor in sorted(self.services.owned_vendor_sessions):
-            try:
-                await asyncio.wait_for(client.stop_session(vendor, "USER_CLOSED"), CLEANUP_SECONDS)
-                self.services.owned_vendor_sessions.discard(vendor)
-            except (VendorError, TimeoutError) as exc:  # recorded: the reaper stops it at the next start
-                log.error("could not stop LiveAvatar session %s at shutdown: %s", vendor, exc)
+        await self.billing.stop_owned()
 
     def running_rooms(self) -> list[str]:
         """Rooms with a runner: waiting for a slot, launching, in the meeting, or backing off between attempts."""
@@ -343,91 +338,11 @@ class Farm:
 
     async def reap(self) -> None:
         """Stop vendor sessions this farm started that no running bot owns, and close rows of ended ones."""
-        client = self.services.liveavatar
-        try:
-            active = await client.active_sessions()
-        except VendorError as exc:
-            log.warning("reaper could not list LiveAvatar sessions: %s", exc)
-            return
-        # Only sessions this farm recorded are stopped: the same API key may serve other applications.
-        known = await self.repository.known_vendor_sessions([v.id for v in active])
-        reaped = []
-        for vendor in active:
-            # The live set, not the snapshot: a runner may have minted and started a session while we listed.
-            if vendor.id in known and vendor.id not in self.services.owned_vendor_sessions:
-                try:
-                    await client.stop_session(vendor.id, "ZOMBIE_SESSION_REAP")
-                    reaped.append(vendor.id)
-                except VendorError as exc:  # still billing: the next round tries again
-                    log.warning(
-                        "room %s: the reaper could not stop LiveAvatar session %s (tried again in %.0f s): %s",
-                        known[vendor.id],
-                        vendor.id,
-                        self._reaper_interval,
-                        exc,
-                    )
-        strangers = sorted(v.id for v in active if v.id not in known)
-        if strangers and strangers != self._strangers_seen:
-            self._strangers_seen = strangers
-            log.info("%d active LiveAvatar session(s) were not started by this farm; left alone", len(strangers))
-            await self.repository.append_event("farm.foreign_avatar_sessions", detail={"vendor_sessions": strangers})
-        for row in await self.repository.open_avatar_sessions():
-            if (
-                row.id in self.services.owned_avatar_rows
-                or row.vendor_session_id in self.services.owned_vendor_sessions
-            ):
-                continue  # a live bot's session (or one being minted right now)
-            minutes = credits = None
-            if row.vendor_session_id:
-                try:
-                    usage = await client.session(row.vendor_session_id)
-                    minutes, credits = usage.duration / 60.0, usage.credits_consumed
-                except VendorError as exc:
-                    log.warning(
-                        "room %s: could not read the usage of reaped LiveAvatar session %s (its row keeps the last "
-                        "metered minutes): %s",
-                        row.room_id,
-                        row.vendor_session_id,
-                        exc,
-                    )
-            await self.repository.close_avatar_session(
-                row.id, status=AvatarSessionStatus.stopped, end_reason="reaped", minutes=minutes, credits=credits
-            )
-        if reaped:
-            await self.repository.append_event("farm.reaped", detail={"vendor_sessions": reaped})
-        await delete_contexts(self.repository, client)
+        await self.billing.reap()
 
     async def meter(self) -> None:
-        """Refresh minutes and credits of live avatars from the vendor; enforce the session credit budget."""
-        client = self.services.liveavatar
-        for row in await self.repository.open_avatar_sessions():
-            if row.vendor_session_id and row.status is AvatarSessionStatus.active:
-                try:
-                    usage = await client.session(row.vendor_session_id)
-                except VendorError as exc:  # the budget is judged on the minutes last read until the next tick
-                    log.warning(
-                        "room %s: the meter could not read the usage of LiveAvatar session %s: %s",
-                        row.room_id,
-                        row.vendor_session_id,
-                        exc,
-                    )
-                    continue
-                await self.repository.record_avatar_usage(
-                    row.id, minutes=usage.duration / 60.0, credits=usage.credits_consumed
-                )
-        budget = self.services.settings.session_credit_budget
-        if budget is None:
-            return
-        for session in await self.repository.list_sessions(status=SessionStatus.active, limit=1000):
-            if not budget_spent(session, budget):
-                continue
-            if session.id not in self._budget_spent:
-                self._budget_spent.add(session.id)
-                await self.repository.append_event(
-                    "session.budget_reached",
-                    session_id=session.id,
-                    detail={"credits": round(session.usage.credits, 3), "budget": budget},
-                )
+        """Refresh minutes and credits of live avatars; rooms of a session whose credit budget is spent stop."""
+        for session in await self.billing.meter():
             for runner in self._runners_of(session.id):  # every tick: a runner started since is told too
                 runner.request(RoomCommand.budget_reached)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,14 +24,14 @@ from farm.cancellation import finish_cancelled
 from farm.conversation.avatar_context import AvatarContext, SourcedPassage, build_context
 from farm.conversation.summary import greeting, summarize
 from farm.materials.passage_selection import RoomNeeds, select_passages
+from farm.money.avatar_billing import close_avatar_row, mint, not_minted, open_row
 from farm.money.credit_allowance import allowance_refusal
 from farm.money.credit_budget import budget_spent, budget_words
 from farm.room.attempt_messages import AttemptMessage, AvatarFailed
 from farm.room.recovery_policy import backoff_seconds
-from farm.vendors.liveavatar_client import LiveAvatarRefusal, SessionToken, in_words
+from farm.vendors.liveavatar_client import LiveAvatarRefusal, in_words
 from farm.vendors.vendor_http import VendorError
-from state.models import AvatarSession, AvatarSessionStatus, GivenPassage, Room, Session, SessionStatus, TranscriptRole
-from state.repository import NotFound
+from state.models import GivenPassage, Room, Session, SessionStatus, TranscriptRole
 from state.vocabulary import reason_words
 
 if TYPE_CHECKING:
@@ -356,47 +355,29 @@ class RoomAvatar:
     # ---- minting and closing ----------------------------------------------------------------------------
 
     async def _mint(self, humans: list[str]) -> str:
-        """Record, then mint, a LiveAvatar session; returns its session token."""
+        """Record, then mint, a LiveAvatar session (farm/money/avatar_billing.py); returns its session token."""
         repo = self.s.repository
         session = await repo.require_session(self.session_id)
         room = await repo.get_room(self.room_id)
         assert room is not None
-        # Recorded even when this start is cancelled meanwhile: a row written but never known would stay open.
-        opening = asyncio.ensure_future(repo.open_avatar_session(self.room_id, bot_id=self.bot_id))
-        try:
-            row = await asyncio.shield(opening)
-        except asyncio.CancelledError:
-            self.s.keep(_close_when_opened(self.s, self.room_id, opening), f"abandoned row {self.room_id}")
-            raise
-        self.s.owned_avatar_rows.add(row.id)
+        row = await open_row(self.s, self.room_id, self.bot_id)
         current = _Current(row=row.id, requested_at=time.monotonic())
         self._current = current
         try:
             context_id = await self._prepare_context(session, room, humans, row.id)
-            minting = asyncio.ensure_future(
-                self.s.liveavatar.session_token(
-                    avatar_id=session.professor.avatar_id,
-                    context_id=context_id,
-                    voice_id=session.professor.voice_id,
-                    quality=self.s.settings.avatar_quality,
-                )
+            minted = await mint(
+                self.s,
+                self.room_id,
+                row.id,
+                avatar_id=session.professor.avatar_id,
+                context_id=context_id,
+                voice_id=session.professor.voice_id,
             )
-            try:
-                minted = await asyncio.shield(minting)
-            except asyncio.CancelledError:
-                # The vendor may be creating the session right now: learn its id and stop it, whatever we became.
-                self.s.keep(_stop_when_minted(self.s, self.room_id, row.id, minting), f"abandoned mint {self.room_id}")
-                raise
         except VendorError as exc:
             self._current = None
-            await repo.close_avatar_session(
-                row.id, status=AvatarSessionStatus.failed, end_reason=f"token: {in_words(exc)}"[:200]
-            )
-            self.s.owned_avatar_rows.discard(row.id)
+            await not_minted(self.s, row.id, exc)
             raise
         current.vendor = minted.session_id
-        self.s.owned_vendor_sessions.add(minted.session_id)
-        await repo.avatar_session_assigned(row.id, vendor_session_id=minted.session_id)
         return minted.token
 
     async def _prepare_context(self, session: Session, room: Room, humans: list[str], row: str) -> str:
@@ -480,29 +461,6 @@ class RoomAvatar:
             await asyncio.wait(set(self._closes))
 
 
-async def _close_when_opened(services: FarmServices, room_id: str, opening: asyncio.Future[AvatarSession]) -> None:
-    """A row being written when its start was cancelled: close it once it is there (nothing was minted for it)."""
-    try:
-        row = await opening
-    except (NotFound, sqlite3.Error):
-        return  # not written: nothing to close
-    await close_avatar_row(services, row.id, None, "abandoned before it was minted", room_id=room_id)
-
-
-async def _stop_when_minted(
-    services: FarmServices, room_id: str, row: str, minting: asyncio.Future[SessionToken]
-) -> None:
-    """A mint whose caller went away: record the vendor session it made (so the reaper knows it), then stop it."""
-    try:
-        minted = await minting
-    except VendorError as exc:
-        await close_avatar_row(services, row, None, f"token: {in_words(exc)}"[:200], failed=True, room_id=room_id)
-        return
-    with contextlib.suppress(NotFound, ValueError):
-        await services.repository.avatar_session_assigned(row, vendor_session_id=minted.session_id)
-    await close_avatar_row(services, row, minted.session_id, "abandoned before it started", room_id=room_id)
-
-
 def room_context(
     session: Session, room: Room, *, passages: Sequence[SourcedPassage] = (), reserved: int = 0
 ) -> AvatarContext:
@@ -519,51 +477,3 @@ def room_context(
         passages=passages,
         reserved=reserved,
     )
-
-
-async def close_avatar_row(
-    services: FarmServices,
-    row: str | None,
-    vendor: str | None,
-    end_reason: str,
-    *,
-    stop_vendor: bool = True,
-    failed: bool = False,
-    room_id: str | None = None,
-) -> None:
-    """Stop `vendor` (API key; idempotent) and close `row` with the vendor's minutes and credits.
-
-    A stop that fails is logged and left to the reaper, which stops recorded sessions no live bot owns; a usage
-    read that fails is logged and the row closes with the minutes the meter last saw."""
-    if vendor is not None:
-        if stop_vendor:
-            try:
-                await services.liveavatar.stop_session(vendor, "USER_CLOSED")
-            except VendorError as exc:
-                log.warning(
-                    "room %s: could not stop LiveAvatar session %s (the reaper will retry): %s", room_id, vendor, exc
-                )
-        services.owned_vendor_sessions.discard(vendor)
-    if row is None:
-        return
-    minutes = credits = None
-    if vendor is not None:
-        try:
-            usage = await services.liveavatar.session(vendor)
-            minutes, credits = usage.duration / 60.0, usage.credits_consumed
-        except VendorError as exc:
-            log.warning(
-                "room %s: could not read the usage of LiveAvatar session %s (its row keeps the last metered "
-                "minutes): %s",
-                room_id,
-                vendor,
-                exc,
-            )
-    await services.repository.close_avatar_session(
-        row,
-        status=AvatarSessionStatus.failed if failed else AvatarSessionStatus.stopped,
-        end_reason=end_reason,
-        minutes=minutes,
-        credits=credits,
-    )
-    services.owned_avatar_rows.discard(row)
