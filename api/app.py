@@ -39,7 +39,6 @@ from farm.queued import QueuedFarm
 from farm.room.bot_tickets import BotTickets
 from farm.settings import Settings
 from state.repository import Repository
-from state.retention import keep_retention
 
 log = logging.getLogger("avatarfarm.api")
 
@@ -100,7 +99,6 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
         if token.generated:
             log.info("generated an API token, kept in %s", token.source)
         repository = await open_repository(settings, open_secret_box(settings))
-        database = repository.db
         farm = make_farm(repository, settings, tickets)
         api_key = settings.liveavatar_api_key.get_secret_value() if settings.liveavatar_api_key else ""
         catalog = LiveAvatarCatalog.for_settings(settings.liveavatar_api_base or "", api_key)
@@ -108,7 +106,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
         app.state.repository = repository
         app.state.farm = farm
         app.state.liveavatar_catalog = catalog
-        retention = asyncio.create_task(keep_retention(database, settings.retention_days), name="retention")
+        retention = asyncio.create_task(repository.keep_retention(settings.retention_days), name="retention")
         try:
             await farm.start()
             yield
@@ -120,7 +118,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
                 await farm.stop()
             finally:
                 await catalog.aclose()
-                await database.close()
+                await repository.close()
 
     app = FastAPI(
         # The API description is served to token holders only; there is no Swagger UI (it would load from a CDN).

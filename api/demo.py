@@ -126,7 +126,7 @@ async def _end_earlier_runs(settings: Settings) -> int:
             await repository.begin_ending(session.id, EARLIER_RUN)
         return len(earlier)
     finally:
-        await repository.db.close()
+        await repository.close()
 
 
 async def _create_meeting(zoom_url: str, rooms: list[str]) -> str:

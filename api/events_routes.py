@@ -65,7 +65,7 @@ class _Visible:
 async def _follow(
     request: Request, repository: Repository, principal: Principal, session_id: str | None, last_id: int
 ) -> AsyncIterator[ServerSentEvent]:
-    bus = repository.db.bus
+    bus = repository.bus
     visible = _Visible(repository, principal)
     while True:
         subscription = bus.subscribe(session_id)

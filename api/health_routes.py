@@ -37,7 +37,7 @@ def _sim_readiness(request: Request) -> SimReadiness:
 async def readyz(request: Request, repository: RepositoryDep, farm: FarmDep) -> JSONResponse:
     problems: list[str] = []
     try:
-        version = await repository.db.schema_version()
+        version = await repository.schema_version()
         if version != latest_version():
             problems.append(f"database schema is v{version}, expected v{latest_version()}")
     except (sqlite3.Error, ValueError, OSError) as exc:  # the store cannot be read (or is closed): not ready

@@ -66,7 +66,7 @@ class Metrics:
         usage = await repository.total_usage()
         self.avatar_minutes.set(usage.minutes)
         self.avatar_credits.set(usage.credits)
-        self.event_listeners.set(repository.db.bus.listeners)
+        self.event_listeners.set(repository.bus.listeners)
         for gauge in (self.node_up, self.node_slots, self.node_bots):
             gauge.clear()  # a node gone from DNS leaves no stale series
         for node in nodes or []:

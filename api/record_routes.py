@@ -26,7 +26,7 @@ from api.schemas import (
     TranscriptOut,
 )
 from api.transcript_exports import TranscriptHeader, filename, to_markdown, to_webvtt
-from state import reports, transcript_log
+from state import reports
 from state.models import SessionStatus, TranscriptLine
 from state.repository import Repository
 
@@ -46,7 +46,7 @@ async def _transcript(
     header = TranscriptHeader(
         course=session.course.name, professor=session.professor.name, room=room.name, session_id=session.id
     )
-    return header, await transcript_log.room_transcript(repository.db, room.id)
+    return header, await repository.transcript_log.room(room.id)
 
 
 def _download(body: str, media_type: str, name: str) -> Response:
@@ -178,7 +178,7 @@ def report_out(report: reports.SessionReport) -> SessionReportOut:
 
 async def load_report(repository: Repository, principal: Principal, session_id: str) -> reports.SessionReport:
     session = await owned_session(repository, principal, session_id)
-    return await reports.session_report(repository.db, session)
+    return await repository.reports.session(session)
 
 
 @router.get(

@@ -32,19 +32,19 @@ async def open_repository(settings: Settings, box: SecretBox) -> Repository:
     try:
         changed = await repository.encrypt_stored_zoom_grants()
     except SecretKeyError as exc:
-        await repository.db.close()
+        await repository.close()
         raise SecretKeyError(
             f"{exc}; or forget the stored Zoom connection (then connect Zoom again): sqlite3 "
             f"{settings.database_path} 'DELETE FROM zoom_grants; DELETE FROM zoom_pending_grants; "
             "DELETE FROM zoom_oauth_states'"
         ) from None
     except BaseException:
-        await repository.db.close()
+        await repository.close()
         raise
     try:
         passcodes = await repository.encrypt_stored_passcodes()
     except BaseException:
-        await repository.db.close()
+        await repository.close()
         raise
     if passcodes:
         log.info("encrypted %d stored meeting passcode(s) with the current secret key", passcodes)
@@ -53,7 +53,7 @@ async def open_repository(settings: Settings, box: SecretBox) -> Repository:
     if changed or passcodes:
         # The pages that held the old values are overwritten now (checkpoint) and the WAL, which still has
         # them in older frames, is emptied, rather than at some later checkpoint.
-        await repository.db.close()
+        await repository.close()
         await _checkpoint(settings)
         repository = await _open(settings, box)
     return repository
@@ -76,4 +76,4 @@ async def check_secrets(settings: Settings) -> None:
     """Everything `open_repository` does, then close: run before serving, so a wrong key is one line, not a
     failed application start-up with a traceback."""
     repository = await open_repository(settings, open_secret_box(settings))
-    await repository.db.close()
+    await repository.close()

@@ -83,7 +83,7 @@ class Farm:
         self._strangers_seen: list[str] = []
         self._ready = False
         self._webhooks: WebhookSender | None = None
-        self._transcripts = TranscriptReconciler(repository.db, self.services.liveavatar)
+        self._transcripts = TranscriptReconciler(repository, self.services.liveavatar)
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
 
@@ -92,7 +92,7 @@ class Farm:
         if killed:
             log.warning("killed %d browser(s) left by a previous manager", len(killed))
             await self.repository.append_event("farm.orphans_killed", detail={"pids": killed})
-        self._webhooks = WebhookSender.from_settings(self.repository.db, self.services.settings)
+        self._webhooks = WebhookSender.from_settings(self.repository, self.services.settings)
         await self._webhooks.start()
         await self._transcripts.start()
         await self.nodes.start()

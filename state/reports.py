@@ -247,3 +247,13 @@ async def session_report(db: Database, session: Session, *, now: float | None = 
     async with db.snapshot() as reader:
         rooms = tuple([await _room_report(reader, room, at) for room in session.rooms])
     return SessionReport(session=session, generated_at=at, rooms=rooms)
+
+
+class Reports:
+    """Session reports, over one database (Repository.reports)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def session(self, session: Session, *, now: float | None = None) -> SessionReport:
+        return await session_report(self._db, session, now=now)

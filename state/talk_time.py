@@ -61,3 +61,16 @@ async def spans(db: Database, room_id: str) -> list[TalkSpan]:
             (room_id,),
         )
     return [TalkSpan(r["room_id"], r["role"], r["started_at"], r["ended_at"]) for r in rows]
+
+
+class TalkTimeLog:
+    """The talk meter of every room, over one database (Repository.talk_time)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def record(self, room_id: str, kind: str, detail: dict[str, object]) -> None:
+        await record_signal(self._db, room_id, kind, detail)
+
+    async def spans(self, room_id: str) -> list[TalkSpan]:
+        return await spans(self._db, room_id)

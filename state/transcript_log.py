@@ -128,3 +128,23 @@ async def record_reconciliation(
             },
         )
     return added
+
+
+class TranscriptLog:
+    """Rooms' whole transcripts and their reconciliation, over one database (Repository.transcript_log)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def room(
+        self, room_id: str, *, since: float | None = None, until: float | None = None
+    ) -> list[TranscriptLine]:
+        return await room_transcript(self._db, room_id, since=since, until=until)
+
+    async def unreconciled(self, *, stopped_before: float) -> list[ClosedAvatarSession]:
+        return await unreconciled(self._db, stopped_before=stopped_before)
+
+    async def record_reconciliation(
+        self, avatar: ClosedAvatarSession, lines: list[NewLine], *, vendor_lines: int, note: str
+    ) -> list[TranscriptLine]:
+        return await record_reconciliation(self._db, avatar, lines, vendor_lines=vendor_lines, note=note)

@@ -15,7 +15,6 @@ from api.dashboard import rendering
 from api.deps import RepositoryDep
 from api.record_routes import report_out
 from api.schemas import RoomReportOut, SessionReportOut
-from state import reports
 
 router = APIRouter(include_in_schema=False)
 
@@ -98,7 +97,7 @@ async def report_page(session_id: str, request: Request, repository: RepositoryD
             {**context, "title": "No such session", "message": f"There is no session with id {session_id}."},
             status_code=404,
         )
-    report = report_out(await reports.session_report(repository.db, session))
+    report = report_out(await repository.reports.session(session))
     totals = report.totals
     return rendering.render(
         "report.html",

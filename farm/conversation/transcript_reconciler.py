@@ -23,9 +23,8 @@ from collections.abc import Callable
 from farm.cancellation import finish_cancelled
 from farm.vendors.liveavatar_client import LiveAvatarClient, VendorTranscriptLine
 from farm.vendors.vendor_http import VendorError
-from state import transcript_log
-from state.database import Database
 from state.models import TranscriptLine, TranscriptRole
+from state.repository import Repository
 from state.transcript_log import ClosedAvatarSession, NewLine
 
 log = logging.getLogger("avatarfarm.farm")
@@ -71,14 +70,14 @@ def missing_lines(stored: list[TranscriptLine], vendor: list[VendorTranscriptLin
 class TranscriptReconciler:
     def __init__(
         self,
-        db: Database,
+        repository: Repository,
         liveavatar: LiveAvatarClient,
         *,
         settle_seconds: float = SETTLE_SECONDS,
         sweep_seconds: float = SWEEP_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.db = db
+        self.repository = repository
         self.liveavatar = liveavatar
         self._settle = settle_seconds
         self._sweep_every = sweep_seconds
@@ -114,7 +113,7 @@ class TranscriptReconciler:
 
     async def _listen(self) -> None:
         while True:
-            subscription = self.db.bus.subscribe()
+            subscription = self.repository.bus.subscribe()
             try:
                 async for event in subscription:
                     if event.kind == "avatar.stopped":
@@ -126,7 +125,7 @@ class TranscriptReconciler:
     async def sweep(self) -> int:
         """Reconcile every settled, unreconciled avatar session; returns how many lines were added."""
         added = 0
-        for avatar in await transcript_log.unreconciled(self.db, stopped_before=self._clock() - self._settle):
+        for avatar in await self.repository.transcript_log.unreconciled(stopped_before=self._clock() - self._settle):
             added += await self.reconcile(avatar)
         return added
 
@@ -135,18 +134,18 @@ class TranscriptReconciler:
             vendor = await self._vendor_lines(avatar.vendor_session_id)
         except VendorError as exc:
             if exc.status == 404:
-                await transcript_log.record_reconciliation(
-                    self.db, avatar, [], vendor_lines=0, note="LiveAvatar has no transcript for this session"
+                await self.repository.transcript_log.record_reconciliation(
+                    avatar, [], vendor_lines=0, note="LiveAvatar has no transcript for this session"
                 )
             elif self._clock() - avatar.stopped_at > GIVE_UP_SECONDS:
-                await transcript_log.record_reconciliation(
-                    self.db, avatar, [], vendor_lines=0, note=f"gave up: {exc.message}"[:300]
+                await self.repository.transcript_log.record_reconciliation(
+                    avatar, [], vendor_lines=0, note=f"gave up: {exc.message}"[:300]
                 )
             else:
                 log.warning("transcript of %s not reconciled yet: %s", avatar.vendor_session_id, exc.message)
             return 0
-        stored = await transcript_log.room_transcript(
-            self.db, avatar.room_id, since=avatar.started_at - MATCH_SECONDS, until=avatar.stopped_at + MATCH_SECONDS
+        stored = await self.repository.transcript_log.room(
+            avatar.room_id, since=avatar.started_at - MATCH_SECONDS, until=avatar.stopped_at + MATCH_SECONDS
         )
         new = [
             NewLine(
@@ -158,7 +157,9 @@ class TranscriptReconciler:
             for line in missing_lines(stored, vendor)
         ]
         note = f"{len(new)} of {len(vendor)} vendor lines were missing" if new else "complete"
-        added = await transcript_log.record_reconciliation(self.db, avatar, new, vendor_lines=len(vendor), note=note)
+        added = await self.repository.transcript_log.record_reconciliation(
+            avatar, new, vendor_lines=len(vendor), note=note
+        )
         return len(added)
 
     async def _vendor_lines(self, vendor_session_id: str) -> list[VendorTranscriptLine]:

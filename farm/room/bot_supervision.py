@@ -288,7 +288,7 @@ class BotSupervisor:
             if self.state is not None:
                 await self._set_status(self.state, reason="muted_by_host", reason_text=reason_words("muted_by_host"))
         elif kind.value in talk_time.SIGNALS:
-            await talk_time.record_signal(repo.db, self.room.id, kind.value, detail)
+            await repo.talk_time.record(self.room.id, kind.value, detail)
         elif kind in TIMELINE_EVENTS:
             await repo.append_event(f"bot.{kind.value}", room_id=self.room.id, detail=detail)
 

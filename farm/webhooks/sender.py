@@ -25,8 +25,8 @@ from tenacity import RetryCallState, wait_exponential_jitter
 from farm.cancellation import finish_cancelled
 from farm.settings import Settings
 from farm.webhooks.secret import ensure_webhook_secret
-from state.database import Database
-from state.webhook_outbox import WEBHOOK_TYPES, WebhookMessage, WebhookOutbox
+from state.repository import Repository
+from state.webhook_outbox import WEBHOOK_TYPES, WebhookMessage
 
 log = logging.getLogger("avatarfarm.webhooks")
 
@@ -46,7 +46,7 @@ def shown_url(url: str) -> str:
 class WebhookSender:
     def __init__(
         self,
-        db: Database,
+        repository: Repository,
         urls: tuple[str, ...],
         secret: str | None,
         *,
@@ -56,8 +56,8 @@ class WebhookSender:
         timeout_seconds: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.outbox = WebhookOutbox(db)
-        self._bus = db.bus
+        self.outbox = repository.webhook_outbox
+        self._bus = repository.bus
         self.urls = urls
         self._signer = Webhook(secret) if urls and secret else None
         self._budget = budget_seconds
@@ -71,13 +71,13 @@ class WebhookSender:
         self._client: httpx.AsyncClient | None = None
 
     @classmethod
-    def from_settings(cls, db: Database, settings: Settings) -> WebhookSender:
+    def from_settings(cls, repository: Repository, settings: Settings) -> WebhookSender:
         urls = settings.webhook_targets
         secret = ensure_webhook_secret(settings) if urls else None
         if secret is not None and secret.generated:
             log.info("generated a webhook signing secret, kept in %s", secret.source)
         return cls(
-            db,
+            repository,
             urls,
             secret.value if secret else None,  # no receivers: nothing is signed (the outbox is only pruned)
             budget_seconds=settings.webhook_retry_budget_seconds,

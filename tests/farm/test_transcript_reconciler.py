@@ -20,7 +20,6 @@ from farm.vendors.liveavatar_client import LiveAvatarClient, VendorTranscriptLin
 from state.database import Database
 from state.models import AvatarSessionStatus, TranscriptLine, TranscriptRole
 from state.repository import Repository
-from state.transcript_log import room_transcript
 from tests.state.conftest import sample_session
 from tests.support.servers import serve_app
 
@@ -82,11 +81,11 @@ async def test_missing_lines_are_filled_in_once_and_stored_ones_are_kept(stack: 
     vendor_says(stack, "avatar", "Exactly. And then?", now + 3)
     await repo.close_avatar_session(stack.avatar_row, status=AvatarSessionStatus.stopped, end_reason="left")
 
-    reconciler = TranscriptReconciler(repo.db, stack.client, settle_seconds=0)
+    reconciler = TranscriptReconciler(repo, stack.client, settle_seconds=0)
     assert await reconciler.sweep() == 2
     assert await reconciler.sweep() == 0
 
-    lines = await room_transcript(repo.db, stack.room_id)
+    lines = await repo.transcript_log.room(stack.room_id)
     assert [(line.speaker, line.text, line.source) for line in lines] == [
         ("Grace Hopper", "What is a base case?", "live"),
         ("Ada Lovelace (AI)", "What do you think, Grace?", "live"),
@@ -107,17 +106,17 @@ async def test_a_vendor_outage_is_retried_on_the_next_sweep(stack: Stack) -> Non
     path = f"/v1/sessions/{stack.vendor_session.id}/transcript"
     fault = await stack.admin.post("/admin/faults", json={"method": "GET", "path": path, "fault": "500", "times": 1})
     assert fault.status_code == 200, fault.text
-    reconciler = TranscriptReconciler(stack.repo.db, stack.client, settle_seconds=0)
+    reconciler = TranscriptReconciler(stack.repo, stack.client, settle_seconds=0)
     assert await reconciler.sweep() == 0
-    assert await room_transcript(stack.repo.db, stack.room_id) == []
+    assert await stack.repo.transcript_log.room(stack.room_id) == []
     assert await reconciler.sweep() == 1
-    assert [line.text for line in await room_transcript(stack.repo.db, stack.room_id)] == ["Welcome to the room."]
+    assert [line.text for line in await stack.repo.transcript_log.room(stack.room_id)] == ["Welcome to the room."]
 
 
 async def test_a_session_still_settling_waits(stack: Stack) -> None:
     vendor_says(stack, "avatar", "Welcome to the room.", time.time())
     await stack.repo.close_avatar_session(stack.avatar_row, status=AvatarSessionStatus.stopped, end_reason="left")
-    assert await TranscriptReconciler(stack.repo.db, stack.client, settle_seconds=30).sweep() == 0
+    assert await TranscriptReconciler(stack.repo, stack.client, settle_seconds=30).sweep() == 0
 
 
 def _stored(role: TranscriptRole, text: str, at: float) -> TranscriptLine:

@@ -34,7 +34,7 @@ def sender(
     repo: Repository, urls: list[str], secret: str, *, budget: float = 60.0, timeout: float = 5.0
 ) -> WebhookSender:
     return WebhookSender(
-        repo.db,
+        repo,
         tuple(urls),
         secret,
         budget_seconds=budget,
@@ -117,7 +117,7 @@ async def test_a_failing_receiver_is_retried_with_the_same_id_then_given_up_with
             webhook_first_retry_seconds=0.05,
             webhook_max_retry_seconds=0.4,
         )
-        webhooks = WebhookSender.from_settings(repo.db, settings)
+        webhooks = WebhookSender.from_settings(repo, settings)
         await webhooks.start()
         try:
             session, _ = await repo.create_session(sample_session(rooms=1))
