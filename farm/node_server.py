@@ -46,6 +46,7 @@ from urllib.parse import urlsplit
 from playwright._impl._driver import compute_driver_executable, get_driver_env
 
 from farm.chromium import base_args, browser_env, chromium_executable, sandboxed
+from farm.node_egress import EgressProxy, EgressRule, allowed
 from farm.orphans import kill_browsers_of, owner_marker
 
 log = logging.getLogger("avatarfarm.node")
@@ -79,6 +80,8 @@ class NodeConfig:
     token: str
     max_bots: int | None = None
     bot_args: tuple[str, ...] = ()
+    # Where the node's browsers may connect (farm/node_egress.py); nothing when empty.
+    egress: tuple[EgressRule, ...] = ()
 
 
 @dataclass
@@ -128,10 +131,12 @@ class BrowserNodeServer:
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self.bots = 0
         self.port = config.port
+        self.egress = EgressProxy(config.egress)
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.egress.start()
         await self._start_driver()
         self._server = await asyncio.start_server(self._handle, self.config.host, self.config.port)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -183,6 +188,7 @@ class BrowserNodeServer:
             except TimeoutError:
                 driver.kill()
                 await driver.wait()
+        await self.egress.stop()
         if self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = None
@@ -195,6 +201,9 @@ class BrowserNodeServer:
 
     def launch_options(self, page_origin: str | None = None) -> dict[str, object]:
         args = [*base_args(), *self.config.bot_args, owner_marker()]
+        # Every connection of a page through the node's egress proxy, loopback included (Chromium otherwise
+        # connects to loopback directly, whatever the proxy).
+        args += [f"--proxy-server={self.egress.url}", "--proxy-bypass-list=<-loopback>"]
         if page_origin is not None:
             args.append(f"--unsafely-treat-insecure-origin-as-secure={page_origin}")
         options: dict[str, object] = {
@@ -207,6 +216,13 @@ class BrowserNodeServer:
         if executable:
             options["executablePath"] = executable
         return options
+
+    def _insecure_page_origin(self, request: _Request) -> str | None:
+        """The client's plain-http page origin, when the node's browsers may reach it at all."""
+        origin = _insecure_page_origin(request)
+        if origin is None or not allowed(self.config.egress, *_origin_host_port(origin)):
+            return None
+        return origin
 
     # ---- one client connection ------------------------------------------------------------------------------
 
@@ -262,7 +278,7 @@ class BrowserNodeServer:
         headers += [
             ("Host", "localhost"),
             ("x-playwright-browser", "chromium"),
-            ("x-playwright-launch-options", json.dumps(self.launch_options(_insecure_page_origin(request)))),
+            ("x-playwright-launch-options", json.dumps(self.launch_options(self._insecure_page_origin(request)))),
         ]
         head = f"GET / {request.version}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
@@ -304,6 +320,11 @@ def _insecure_page_origin(request: _Request) -> str | None:
     origin = (request.header(PAGE_ORIGIN_HEADER) or "").strip()
     match = ORIGIN.match(origin)
     return origin if match and match.group(1) == "http" else None
+
+
+def _origin_host_port(origin: str) -> tuple[str, int]:
+    parts = urlsplit(origin)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
 async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
