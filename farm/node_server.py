@@ -12,10 +12,13 @@ in a directory only the node's user may enter (farm/node_playwright_server.mjs),
   `x-playwright-launch-options`, browser name and proxy headers are replaced;
 * the one thing a client may ask is which origin serves its bot page (`x-avatarfarm-page-origin`): a plain
   http:// origin other than loopback is not a secure context, and the media APIs the page needs exist only in
-  one, so Chromium is told to treat that origin (and only it) as secure;
+  one, so Chromium is told to treat that origin (and only it) as secure, when the node's egress list has it;
+* every browser connects only through the node's egress proxy (farm/node_egress.py), to the hosts of the
+  node's own configuration (farm/node_settings.py);
 * at most `--max-bots` browsers at once (503 beyond), reported with the current count at `GET /info` (token
   required); `GET /healthz` answers without one, for probes;
-* after the handshake, bytes are spliced both ways unchanged.
+* after the handshake, the client's messages pass the protocol guard (farm/node_protocol_guard.py), which
+  refuses calls that would get past the proxy; Playwright's messages pass unchanged.
 
 Playwright's server launches every browser with its own environment (a client cannot set one), so the driver
 itself is started with only what Chromium needs plus Playwright's own variables: the node's token, and any
@@ -47,6 +50,7 @@ from playwright._impl._driver import compute_driver_executable, get_driver_env
 
 from farm.chromium import base_args, browser_env, chromium_executable, sandboxed
 from farm.node_egress import EgressProxy, EgressRule, allowed
+from farm.node_protocol_guard import ProtocolGuard
 from farm.orphans import kill_browsers_of, owner_marker
 
 log = logging.getLogger("avatarfarm.node")
@@ -67,9 +71,11 @@ REPLACED_HEADERS = frozenset(
         "x-playwright-browser",
         "x-playwright-proxy",
         "host",
+        "sec-websocket-extensions",  # no compression: the front reads each message (farm/node_protocol_guard.py)
         PAGE_ORIGIN_HEADER,
     }
 )
+UPGRADE_HEAD_LIMIT = 16 * 1024
 ORIGIN = re.compile(r"^(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
 
 
@@ -132,6 +138,7 @@ class BrowserNodeServer:
         self.bots = 0
         self.port = config.port
         self.egress = EgressProxy(config.egress)
+        self.guard = ProtocolGuard()
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
 
@@ -285,16 +292,12 @@ class BrowserNodeServer:
         upstream_writer.write(head.encode("latin-1"))
         self.bots += 1
         try:
-            pumps = [
-                asyncio.ensure_future(_pump(reader, upstream_writer)),
-                asyncio.ensure_future(_pump(upstream_reader, writer)),
-            ]
-            try:
-                await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for pump in pumps:
-                    pump.cancel()
-                await asyncio.gather(*pumps, return_exceptions=True)
+            # Playwright's answer to the upgrade goes back as it is; after it, messages pass the guard.
+            answer = await asyncio.wait_for(upstream_reader.readuntil(b"\r\n\r\n"), LAUNCH_TIMEOUT_MS / 1000)
+            writer.write(answer)
+            if len(answer) > UPGRADE_HEAD_LIMIT or not answer.startswith(b"HTTP/1.1 101"):
+                return
+            await self.guard.relay((reader, writer), (upstream_reader, upstream_writer))
         finally:
             self.bots -= 1
             upstream_writer.close()
@@ -325,13 +328,6 @@ def _insecure_page_origin(request: _Request) -> str | None:
 def _origin_host_port(origin: str) -> tuple[str, int]:
     parts = urlsplit(origin)
     return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-
-
-async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(ConnectionError):
-        while data := await source.read(65536):
-            sink.write(data)
-            await sink.drain()
 
 
 async def serve_node(config: NodeConfig) -> None:
