@@ -5,6 +5,7 @@ from the farm's settings, or NODE_EGRESS), not anything the farm's connection sa
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -104,3 +105,39 @@ async def test_a_page_origin_the_node_does_not_allow_is_not_made_a_secure_contex
                     await page.goto(f"{unlisted.base_url}/")
                 assert unlisted_hits == []
                 await browser.close()
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.seen += 1
+
+
+WEB_TRANSPORT = "url => new WebTransport(url).ready.then(() => 'ready', e => 'failed: ' + e.message)"
+
+
+async def test_webtransport_does_not_slip_past_the_proxy_over_udp() -> None:
+    """WebTransport runs over QUIC (UDP), which a SOCKS proxy does not carry: Chromium does not send it at all
+    under the node's proxy (without it, the same page's QUIC handshake reaches the port)."""
+    loop = asyncio.get_running_loop()
+    transport, datagrams = await loop.create_datagram_endpoint(_Datagrams, local_addr=("127.0.0.1", 0))
+    udp_port = transport.get_extra_info("sockname")[1]
+    try:
+        async with _servers(3) as ([page_server, _, _], _):
+            env = {
+                "AVATARFARM_PUBLIC_BASE_URL": page_server.base_url,
+                "AVATARFARM_NODE_EGRESS": f"127.0.0.1:{udp_port}",
+            }
+            with browser_nodes(1, env=env) as [node]:
+                async with async_playwright() as playwright:
+                    browser = await _connect(playwright, node, page_server.base_url)
+                    page = await browser.new_page()
+                    await page.goto(page_server.base_url + "/")
+                    result = await page.evaluate(WEB_TRANSPORT, f"https://127.0.0.1:{udp_port}/")
+                    assert result.startswith("failed")
+                    assert datagrams.seen == 0
+                    await browser.close()
+    finally:
+        transport.close()
