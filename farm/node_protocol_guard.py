@@ -42,7 +42,8 @@ NAVIGABLE_SCHEMES = frozenset({"http", "https", "data"})
 
 # The calls a bot's browser makes (farm/browser_node.py: a context with the media bridge and the report binding,
 # a page, the bot page loaded, the farm's commands evaluated in it, events subscribed to, bindings answered),
-# and the page-local calls tests make on a node's page (routes answered by the client, a page's text). The same
+# what `avatarfarm doctor` asks of a node (a page loads PUBLIC_BASE_URL/healthz, its answer's body is read), and
+# the page-local calls tests make on a node's page (routes answered by the client, a page's text). The same
 # method name on another object is the same kind of call.
 ALLOWED_METHODS = frozenset(
     {
@@ -62,6 +63,7 @@ ALLOWED_METHODS = frozenset(
         "continue",
         "abort",
         "textContent",
+        "body",
     }
 )
 # Options of a new context that would take its traffic past the node's proxy: its own proxy, and client
