@@ -415,7 +415,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "node",
         help="run a browser node: Playwright's browser server for a farm on another machine",
         description="Run a browser node: Playwright's own browser server on HOST:PORT, launching Chromium with "
-        "the farm's flags, one browser per bot. Every connection must carry the token. SIGTERM closes its "
+        "the farm's flags, one browser per bot. Every connection must carry the token. Its browsers reach only "
+        "the bot page's origin and the vendors' hosts, derived from the farm's own AVATARFARM_* settings "
+        "(PUBLIC_BASE_URL, ZOOM_MODE, LIVEAVATAR_MODE; NODE_EGRESS names others). SIGTERM closes its "
         "browsers and exits.",
     )
     node.add_argument("--host", default="0.0.0.0", help="interface to listen on (default 0.0.0.0)")

@@ -148,10 +148,11 @@ class BrowserNodeServer:
         self._server = await asyncio.start_server(self._handle, self.config.host, self.config.port)
         self.port = self._server.sockets[0].getsockname()[1]
         log.info(
-            "browser node listening on ws://%s:%d/ (max bots: %s)",
+            "browser node listening on ws://%s:%d/ (max bots: %s); its browsers may reach %s",
             self.config.host,
             self.port,
             self.config.max_bots or "not set",
+            ", ".join(str(rule) for rule in self.config.egress) or "nothing",
         )
 
     async def _start_driver(self) -> None:
