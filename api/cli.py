@@ -323,6 +323,7 @@ def _professors(args: argparse.Namespace) -> int:
 def _node(args: argparse.Namespace) -> int:
     from farm.browsers.browser_node import BOT_ARGS
     from farm.browsers.node_server import NodeConfig, main_sync
+    from farm.browsers.node_settings import load_node_settings
 
     token = args.token or os.environ.get(f"{ENV_PREFIX}BROWSER_NODE_TOKEN", "")
     if not token:
@@ -332,8 +333,14 @@ def _node(args: argparse.Namespace) -> int:
         raise UsageError(f"the browser node's token {why}")
     if args.max_bots is not None and args.max_bots < 1:
         raise UsageError("--max-bots must be at least 1")
+    try:
+        egress = load_node_settings().egress_rules()
+    except SettingsError as exc:
+        raise UsageError(f"configuration error: {exc}") from None
     _configure_logging(args.log_level)
-    config = NodeConfig(host=args.host, port=args.port, token=token, max_bots=args.max_bots, bot_args=BOT_ARGS)
+    config = NodeConfig(
+        host=args.host, port=args.port, token=token, max_bots=args.max_bots, bot_args=BOT_ARGS, egress=egress
+    )
     return main_sync(config)
 
 
@@ -408,7 +415,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "node",
         help="run a browser node: Playwright's browser server for a farm on another machine",
         description="Run a browser node: Playwright's own browser server on HOST:PORT, launching Chromium with "
-        "the farm's flags, one browser per bot. Every connection must carry the token. SIGTERM closes its "
+        "the farm's flags, one browser per bot. Every connection must carry the token. Its browsers reach only "
+        "the bot page's origin and the vendors' hosts, derived from the farm's own AVATARFARM_* settings "
+        "(PUBLIC_BASE_URL, ZOOM_MODE, LIVEAVATAR_MODE; NODE_EGRESS names others). SIGTERM closes its "
         "browsers and exits.",
     )
     node.add_argument("--host", default="0.0.0.0", help="interface to listen on (default 0.0.0.0)")

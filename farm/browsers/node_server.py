@@ -4,7 +4,7 @@ Chromium with the farm's flags. The farm connects to it with `chromium.connect(w
 Playwright's server launches one browser per connection, and takes the client's launch options (executable,
 flags) only when told to trust its clients; its own `run-server` listens on TCP and answers `GET /json` with
 its endpoint path to anyone, so any local process could launch what it likes. It runs instead on a Unix socket
-in a directory only the node's user may enter (farm/browsers/node_playwright_server.mjs), and this process fronts it:
+in a directory only the node's user may enter (farm/node_playwright_server.mjs), and this process fronts it:
 
 * every WebSocket upgrade must carry `Authorization: Bearer <token>` (compared in constant time); a wrong or
   missing token is answered 401 before anything reaches Playwright;
@@ -12,10 +12,13 @@ in a directory only the node's user may enter (farm/browsers/node_playwright_ser
   `x-playwright-launch-options`, browser name and proxy headers are replaced;
 * the one thing a client may ask is which origin serves its bot page (`x-avatarfarm-page-origin`): a plain
   http:// origin other than loopback is not a secure context, and the media APIs the page needs exist only in
-  one, so Chromium is told to treat that origin (and only it) as secure;
+  one, so Chromium is told to treat that origin (and only it) as secure, when the node's egress list has it;
+* every browser connects only through the node's egress proxy (farm/browsers/node_egress.py), to the hosts of the
+  node's own configuration (farm/browsers/node_settings.py);
 * at most `--max-bots` browsers at once (503 beyond), reported with the current count at `GET /info` (token
   required); `GET /healthz` answers without one, for probes;
-* after the handshake, bytes are spliced both ways unchanged.
+* after the handshake, the client's messages pass the protocol guard (farm/browsers/node_protocol_guard.py), which
+  refuses calls that would get past the proxy; Playwright's messages pass unchanged.
 
 Playwright's server launches every browser with its own environment (a client cannot set one), so the driver
 itself is started with only what Chromium needs plus Playwright's own variables: the node's token, and any
@@ -46,6 +49,8 @@ from urllib.parse import urlsplit
 from playwright._impl._driver import compute_driver_executable, get_driver_env
 
 from farm.browsers.chromium import base_args, browser_env, chromium_executable, sandboxed
+from farm.browsers.node_egress import EgressProxy, EgressRule, allowed
+from farm.browsers.node_protocol_guard import ProtocolGuard
 from farm.browsers.orphans import kill_browsers_of, owner_marker
 
 log = logging.getLogger("avatarfarm.node")
@@ -66,9 +71,11 @@ REPLACED_HEADERS = frozenset(
         "x-playwright-browser",
         "x-playwright-proxy",
         "host",
+        "sec-websocket-extensions",  # no compression: the front reads each message (farm/browsers/node_protocol_guard.py)
         PAGE_ORIGIN_HEADER,
     }
 )
+UPGRADE_HEAD_LIMIT = 16 * 1024
 ORIGIN = re.compile(r"^(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
 
 
@@ -79,6 +86,8 @@ class NodeConfig:
     token: str
     max_bots: int | None = None
     bot_args: tuple[str, ...] = ()
+    # Where the node's browsers may connect (farm/browsers/node_egress.py); nothing when empty.
+    egress: tuple[EgressRule, ...] = ()
 
 
 @dataclass
@@ -128,18 +137,22 @@ class BrowserNodeServer:
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self.bots = 0
         self.port = config.port
+        self.egress = EgressProxy(config.egress)
+        self.guard = ProtocolGuard()
 
     # ---- lifecycle ------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.egress.start()
         await self._start_driver()
         self._server = await asyncio.start_server(self._handle, self.config.host, self.config.port)
         self.port = self._server.sockets[0].getsockname()[1]
         log.info(
-            "browser node listening on ws://%s:%d/ (max bots: %s)",
+            "browser node listening on ws://%s:%d/ (max bots: %s); its browsers may reach %s",
             self.config.host,
             self.port,
             self.config.max_bots or "not set",
+            ", ".join(str(rule) for rule in self.config.egress) or "nothing",
         )
 
     async def _start_driver(self) -> None:
@@ -183,6 +196,7 @@ class BrowserNodeServer:
             except TimeoutError:
                 driver.kill()
                 await driver.wait()
+        await self.egress.stop()
         if self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = None
@@ -195,6 +209,9 @@ class BrowserNodeServer:
 
     def launch_options(self, page_origin: str | None = None) -> dict[str, object]:
         args = [*base_args(), *self.config.bot_args, owner_marker()]
+        # Every connection of a page through the node's egress proxy, loopback included (Chromium otherwise
+        # connects to loopback directly, whatever the proxy).
+        args += [f"--proxy-server={self.egress.url}", "--proxy-bypass-list=<-loopback>"]
         if page_origin is not None:
             args.append(f"--unsafely-treat-insecure-origin-as-secure={page_origin}")
         options: dict[str, object] = {
@@ -207,6 +224,13 @@ class BrowserNodeServer:
         if executable:
             options["executablePath"] = executable
         return options
+
+    def _insecure_page_origin(self, request: _Request) -> str | None:
+        """The client's plain-http page origin, when the node's browsers may reach it at all."""
+        origin = _insecure_page_origin(request)
+        if origin is None or not allowed(self.config.egress, *_origin_host_port(origin)):
+            return None
+        return origin
 
     # ---- one client connection ------------------------------------------------------------------------------
 
@@ -262,23 +286,19 @@ class BrowserNodeServer:
         headers += [
             ("Host", "localhost"),
             ("x-playwright-browser", "chromium"),
-            ("x-playwright-launch-options", json.dumps(self.launch_options(_insecure_page_origin(request)))),
+            ("x-playwright-launch-options", json.dumps(self.launch_options(self._insecure_page_origin(request)))),
         ]
         head = f"GET / {request.version}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
         upstream_writer.write(head.encode("latin-1"))
         self.bots += 1
         try:
-            pumps = [
-                asyncio.ensure_future(_pump(reader, upstream_writer)),
-                asyncio.ensure_future(_pump(upstream_reader, writer)),
-            ]
-            try:
-                await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for pump in pumps:
-                    pump.cancel()
-                await asyncio.gather(*pumps, return_exceptions=True)
+            # Playwright's answer to the upgrade goes back as it is; after it, messages pass the guard.
+            answer = await asyncio.wait_for(upstream_reader.readuntil(b"\r\n\r\n"), LAUNCH_TIMEOUT_MS / 1000)
+            writer.write(answer)
+            if len(answer) > UPGRADE_HEAD_LIMIT or not answer.startswith(b"HTTP/1.1 101"):
+                return
+            await self.guard.relay((reader, writer), (upstream_reader, upstream_writer))
         finally:
             self.bots -= 1
             upstream_writer.close()
@@ -306,11 +326,9 @@ def _insecure_page_origin(request: _Request) -> str | None:
     return origin if match and match.group(1) == "http" else None
 
 
-async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(ConnectionError):
-        while data := await source.read(65536):
-            sink.write(data)
-            await sink.drain()
+def _origin_host_port(origin: str) -> tuple[str, int]:
+    parts = urlsplit(origin)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
 async def serve_node(config: NodeConfig) -> None:

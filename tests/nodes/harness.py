@@ -42,6 +42,7 @@ class NodeProcess:
     port: int
     token: str = NODE_TOKEN
     max_bots: int | None = 2
+    env: dict[str, str] = field(default_factory=dict)  # AVATARFARM_* settings of the node (its egress list)
     process: subprocess.Popen[bytes] | None = None
     pids: list[int] = field(default_factory=list)
 
@@ -59,7 +60,11 @@ class NodeProcess:
         if self.max_bots is not None:
             command += ["--max-bots", str(self.max_bots)]
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, start_new_session=True, preexec_fn=_die_with_the_test
+            command,
+            stdout=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_die_with_the_test,
+            env={**os.environ, **self.env},
         )
         self.pids.append(self.process.pid)
         assert self.process.stdout is not None

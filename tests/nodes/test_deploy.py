@@ -8,11 +8,13 @@ import math
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
 import yaml
 
+from farm.browsers.node_settings import load_node_settings
 from farm.settings import load_settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -72,13 +74,20 @@ def test_the_control_plane_is_one_replica_replaced_not_rolled_with_its_data_on_a
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
 
 
-def test_the_control_plane_settings_are_accepted_and_find_the_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
-    container = _one("Deployment", "control-plane")["spec"]["template"]["spec"]["containers"][0]
+def _environment(component: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A pod's AVATARFARM_* environment as its manifest gives it (values, the Secret's keys, the ConfigMap's),
+    set in place of the test's own."""
+    container = _one("Deployment", component)["spec"]["template"]["spec"]["containers"][0]
     secret = _one("Secret")
+    config = _one("ConfigMap")
     env = {}
     for item in container["env"]:
         if "value" in item:
             env[item["name"]] = item["value"]
+        elif "configMapKeyRef" in item["valueFrom"]:
+            key = item["valueFrom"]["configMapKeyRef"]
+            assert key["name"] == config["metadata"]["name"] and key["key"] in config["data"], key
+            env[item["name"]] = config["data"][key["key"]]
         else:
             key = item["valueFrom"]["secretKeyRef"]
             assert key["name"] == secret["metadata"]["name"] and key["key"] in secret["stringData"], key
@@ -90,6 +99,11 @@ def test_the_control_plane_settings_are_accepted_and_find_the_nodes(monkeypatch:
             monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    return env
+
+
+def test_the_control_plane_settings_are_accepted_and_find_the_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    _environment("control-plane", monkeypatch)
     settings = load_settings()
     [nodes_url] = settings.browser_node_urls
     nodes_service = _one("Service", "browser-node")
@@ -126,3 +140,16 @@ def test_the_browser_node_image_uses_debians_chromium_and_runs_the_node() -> Non
     text = (DEPLOY / "Dockerfile.browser-node").read_text()
     assert "apt-get install" in text and " chromium " in text
     assert '"avatarfarm", "node"' in text
+
+
+def test_the_nodes_reach_the_control_planes_page_origin_and_the_live_vendors_written_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The nodes derive their egress list from the control plane's own settings (one ConfigMap), so the page
+    origin they allow is the one the control plane serves bot pages from."""
+    _environment("control-plane", monkeypatch)
+    page_origin = load_settings().base_url
+    _environment("browser-node", monkeypatch)
+    listed = [str(rule) for rule in load_node_settings().egress_rules()]
+    assert listed[0] == f"{urlsplit(page_origin).hostname}:{urlsplit(page_origin).port}"
+    assert {"zoom.us", "*.zoom.us", "api.liveavatar.com", "*.livekit.cloud"} <= set(listed)

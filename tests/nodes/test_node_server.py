@@ -25,7 +25,8 @@ def _argv(pid: int) -> list[str]:
 
 
 async def test_a_node_serves_browsers_only_with_its_token_and_its_own_flags() -> None:
-    with browser_nodes(1, max_bots=1) as [node]:
+    # The node is configured with its farm's page address (it trusts no origin its client names otherwise).
+    with browser_nodes(1, max_bots=1, env={"AVATARFARM_PUBLIC_BASE_URL": PAGE_ORIGIN}) as [node]:
         base = f"http://{node.host}:{node.port}"
         async with httpx.AsyncClient(timeout=10) as http:
             assert (await http.get(f"{base}/healthz")).status_code == 200
