@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from farm.avatar_sessions import STUDENT_DECLINED, RoomAvatar
 from farm.browser_node import PAGE_ERRORS, BotBrowser
+from farm.meeting_bots import BotIdentity
 from farm.page_messages import (
     LEAVE,
     SAY,
@@ -30,6 +31,7 @@ from farm.page_messages import (
     parse_report,
 )
 from farm.recovery_policy import words
+from farm.student_chat import ACKNOWLEDGEMENT, SEND_CHAT, ChatDetail, SendChat, StudentDeclined
 from farm.student_choice import declines, disclosure
 from state import talk_time
 from state.models import Room, RoomStatus, Session, TranscriptRole
@@ -255,7 +257,16 @@ class BotSupervisor:
                     text=line.text,
                 )
                 if line.role == "student" and declines(line.text):
-                    await self._student_declined(line)
+                    await self._student_declined(StudentDeclined(source="voice"))
+        elif kind is EventKind.meeting_chat:
+            chat = ChatDetail.model_validate(detail)
+            if declines(chat.message):  # the same rule as spoken words; nothing else in the chat is kept
+                await self._student_declined(StudentDeclined(source="chat", sender_id=chat.sender_id))
+        elif kind is EventKind.meeting_identity:
+            if self.attempt.browser is not None:
+                meeting = self.session.meeting.number or self.session.id
+                identity = BotIdentity.model_validate(detail)
+                self.s.meeting_bots.report(self.attempt.bot_id, meeting, identity, self.attempt.browser)
         elif kind is EventKind.students_arrived:
             await self._disclose(StudentsArrived.model_validate(detail).humans)
         elif kind is EventKind.meeting_broadcast:
@@ -278,14 +289,22 @@ class BotSupervisor:
         elif kind in TIMELINE_EVENTS:
             await repo.append_event(f"bot.{kind.value}", room_id=self.room.id, detail=detail)
 
-    async def _student_declined(self, line: TranscriptDetail) -> None:
-        """A student asked the AI tutor to stop: its avatar stops and stays stopped; the professor is told."""
+    async def _student_declined(self, decline: StudentDeclined) -> None:
+        """A student asked the AI tutor to stop (out loud or in the chat): its avatar stops and stays stopped;
+        the professor is told; a student who wrote it is answered in the chat."""
         await self.avatar.declined_by_student()
         await self.s.repository.append_event(
-            "room.student_declined", room_id=self.room.id, detail={"words": reason_words(STUDENT_DECLINED)}
+            "room.student_declined",
+            room_id=self.room.id,
+            detail={"words": reason_words(STUDENT_DECLINED), "source": decline.source},
         )
         if self.state is not None and self.state in IN_MEETING:
             await self._set_status(RoomStatus.idle, reason=STUDENT_DECLINED, reason_text=reason_words(STUDENT_DECLINED))
+        browser = self.attempt.browser
+        if decline.source == "chat" and browser is not None:
+            answer = SendChat(text=ACKNOWLEDGEMENT, to_user_id=decline.sender_id)
+            with contextlib.suppress(*PAGE_ERRORS):
+                await asyncio.wait_for(browser.evaluate(SEND_CHAT, answer.model_dump()), LEAVE_TIMEOUT_SECONDS)
 
     async def _disclose(self, humans: list[str]) -> None:
         """Students who arrived while the avatar is live hear at once that it is an AI, and how to decline."""

@@ -27,6 +27,7 @@ from farm.cancellation import finish_cancelled
 from farm.capacity import Capacity
 from farm.live_media import LiveMediaStore
 from farm.liveavatar_client import LiveAvatarClient
+from farm.meeting_bots import MeetingBots
 from farm.recovery_policy import Action, decide, spends_budget, words
 from farm.settings import Settings
 from farm.vendor_http import VendorError
@@ -64,6 +65,8 @@ class FarmServices:
     cleanups: set[asyncio.Task[None]] = field(default_factory=set)
     # Meetings known to need an OBF token (a room was refused without one): other rooms join with one at once.
     obf_meetings: set[str] = field(default_factory=set)
+    # The Zoom identities of the live bots, by meeting: every page learns which participants are bots.
+    meeting_bots: MeetingBots = field(default_factory=MeetingBots)
 
     def keep(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Run `work` to its end whatever happens to its caller; `Farm.stop` waits for it."""
@@ -348,7 +351,10 @@ class RoomRunner:
         self._supervisor = BotSupervisor(
             self.s, session=session, room=room, attempt=attempt, avatar=avatar, set_status=self._status
         )
-        return await self._supervisor.run()
+        try:
+            return await self._supervisor.run()
+        finally:
+            self.s.meeting_bots.forget(attempt.bot_id)
 
     def refresh_avatar(self) -> None:
         """Give the room a new avatar session (to pick up new instructions); the meeting connection stays."""
