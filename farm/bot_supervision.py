@@ -72,6 +72,8 @@ TIMELINE_EVENTS = frozenset(
         EventKind.page_error,
     }
 )
+# States of a bot in its room without a live avatar (asking for one included).
+AVATARLESS = frozenset({RoomStatus.in_room, RoomStatus.avatar_connecting, RoomStatus.idle})
 # States of a bot that waits for (or asks for) its breakout room.
 WAITING_FOR_A_ROOM = frozenset({RoomStatus.in_main_session, RoomStatus.joining_breakout})
 # Notices from a bot's browser that end its attempt (with this cause); the others are stored as `bot.<kind>` events.
@@ -202,6 +204,10 @@ class BotSupervisor:
                 )
             elif isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room", STUDENT_DECLINED):
                 await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)
+            elif self.avatar.final_reason == STUDENT_DECLINED and report.state in AVATARLESS:
+                # The page asks again when someone arrives or speaks and is declined: the professor keeps seeing why.
+                reason_text = reason_words(STUDENT_DECLINED)
+                await self._set_status(report.state, reason=STUDENT_DECLINED, reason_text=reason_text, detail=detail)
             else:
                 await self._set_status(report.state, detail=detail)
         except IllegalTransition as exc:  # the page's word against the table: noted, and the room stays as it is

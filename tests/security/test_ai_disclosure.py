@@ -112,6 +112,19 @@ async def test_a_student_who_writes_stop_in_the_chat_stops_the_avatar_and_is_ans
 
     [answer] = await until(answered, 10, "the answer in the chat", every=0.05)
     assert answer["to_user_id"] == 16778250 and "stopped" in answer["text"]
+    # Someone arrives: the page asks again and is declined; the professor keeps seeing why.
+    bot.state("avatar_connecting", detail={"room": "Room 1", "why": "human_arrived"})
+    bot.event("avatar.wanted", why="human_arrived", humans=["Ben"], room="Room 1")
+
+    async def declined_again() -> bool:
+        return any("declineAvatar" in expression for expression, _ in said)
+
+    await until(declined_again, 10, "the next avatar declined", every=0.05)
+    asking = await rig.wait_status(RoomStatus.avatar_connecting)
+    assert asking[1] == "student_declined"
+    bot.state("idle", detail={"room": "Room 1", "words": "declined"})
+    _, reason, text = await rig.wait_status(RoomStatus.idle)
+    assert reason == "student_declined" and text is not None and "Restart the room" in text
 
 
 @pytest.mark.parametrize(
