@@ -13,6 +13,7 @@ import pytest
 
 from tests.farm.harness import FarmStack, running_farm
 from tests.support.polling import until
+from tests.support.students import students
 
 pytestmark = pytest.mark.browser
 
@@ -47,16 +48,22 @@ async def _declines(stack: FarmStack, room_id: str) -> list[dict[str, Any]]:
 
 
 async def test_stop_written_in_the_chat_stops_that_rooms_avatar(tmp_path: Path) -> None:
-    async with running_farm(tmp_path) as stack:
+    async with running_farm(tmp_path) as stack, students(stack.zoom.base_url, tmp_path) as people:
         number = await stack.meeting(["Room 1", "Room 2"])
         created = await stack.start(number, ["Room 1", "Room 2"])
         sid = created["id"]
         await stack.wait_all_live(sid)
         ids = {r["name"]: r["id"] for r in created["rooms"]}
+        # Ana without a browser (the fake's host control writes for her); Ben in Zoom's own client.
         ana = await stack.zoom.add_virtual(number, name="Ana")
-        ben = await stack.zoom.add_virtual(number, name="Ben")
         await stack.zoom.post(f"/fake/meetings/{number}/breakout/move", user_id=ana, room="Room 1")
-        await stack.zoom.post(f"/fake/meetings/{number}/breakout/move", user_id=ben, room="Room 2")
+        ben = await people.join(number, "Ben", room="Room 2")
+
+        async def ben_in_room_2() -> bool:
+            person = await stack.zoom.person(number, "Ben")
+            return person["location"] == "breakout" and person["room"]["name"] == "Room 2"
+
+        await until(ben_in_room_2, 60, "Ben in Room 2")
 
         # In Room 1, a question that mentions stopping, then a request in one word.
         chat = f"/fake/meetings/{number}/chat"
@@ -79,8 +86,13 @@ async def test_stop_written_in_the_chat_stops_that_rooms_avatar(tmp_path: Path) 
 
         # Room 2 still talks with Ben; then Ben says it in other words.
         assert _room((await stack.session(sid))["rooms"], "Room 2")["status"] == "live"
-        await stack.zoom.post(chat, user_id=ben, message="I don't want to talk to an AI, thanks")
+        await ben.get_by_role("textbox", name="Message to everyone in your room").fill(
+            "I don't want to talk to an AI, thanks"
+        )
+        await ben.get_by_role("button", name="Send").click()
         await _wait_room(stack, sid, "Room 2", "idle", "student_declined")
+        # Ben reads the bot's answer in his chat box.
+        await ben.get_by_text(f"{BOT_2} to Ben: Understood").wait_for(timeout=30_000)
         assert [d["source"] for d in await _declines(stack, ids["Room 2"])] == ["chat"]
         assert await stack.vendor_active() == []
 
