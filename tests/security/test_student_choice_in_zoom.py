@@ -109,6 +109,12 @@ async def test_a_student_named_like_a_bot_is_a_student_and_bots_are_never_people
         ana = await stack.zoom.add_virtual(number, name="Ana (AI)")
         await stack.zoom.post(f"/fake/meetings/{number}/breakout/move", user_id=ana, room="Room 1")
         await _wait_room(stack, sid, "Room 1", "live")
+        room_1_id = _room(created["rooms"], "Room 1")["id"]
+        requested = [
+            e.detail for e in await stack.repository.recent_events(room_id=room_1_id) if e.kind == "avatar.requested"
+        ]
+        # The page asked for an avatar for her, a person in the room.
+        assert [(d["why"], d["humans"]) for d in requested if "why" in d] == [("human_arrived", ["Ana (AI)"])]
 
         # She leaves and the host moves the Room 2 bot into Room 1: the two bots are no people to each other.
         # Room 1's avatar is let go as for an empty room, and the moved bot asks for none.
