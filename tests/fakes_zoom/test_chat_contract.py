@@ -21,6 +21,7 @@ from tests.fakes_zoom.harness import FakeZoom
 from tests.support.servers import RunningServer
 
 CLIENT_JS = Path(__file__).resolve().parents[2] / "fakes/zoom/static/sdk/client.js"
+ADAPTER_JS = Path(__file__).resolve().parents[2] / "bot_page/js/meeting/zoom.js"
 
 
 def _payload(to: Participant | None = None) -> dict[str, Any]:
@@ -64,6 +65,9 @@ def test_receivers_and_refusals_are_the_bundles() -> None:
     assert (rules.everyone_id, rules.everyone_name) == (chat.EVERYONE, chat.EVERYONE_NAME)
     assert _payload()["receiver"] == {"name": rules.everyone_name, "userId": rules.everyone_id}
     assert rules.default_receiver == chat.EVERYONE
+    # The adapter tells a message to everyone from one to the bot by the same receiver id.
+    adapter = re.search(r"const CHAT_EVERYONE = (\d+);", ADAPTER_JS.read_text())
+    assert adapter is not None and int(adapter.group(1)) == rules.everyone_id
     block = CLIENT_JS.read_text()
     words = block[block.index("const CHAT_WORDS") : block.index("});", block.index("const CHAT_WORDS"))]
     assert tuple(re.findall(r"'([^']+)'", words)) == rules.refusals
