@@ -91,6 +91,11 @@ class EventKind(StrEnum):
     meeting_unassigned = "meeting.unassigned"
     meeting_broadcast = "meeting.broadcast"
     meeting_leave_failed = "meeting.leave_failed"
+    # A person in the bot's room wrote in the Zoom chat, to everyone there or to the bot (farm/room/student_choice.py).
+    meeting_chat = "meeting.chat"
+    # The bot's own Zoom identity (userId, participantUUID), on joining and whenever Zoom changes it: the farm
+    # tells every page of the meeting which participants are its bots (farm/room/meeting_bots.py).
+    meeting_identity = "meeting.identity"
     page_error = "page.error"
     # People arrived in the room while its avatar was live: the farm has the avatar tell them it is an AI.
     students_arrived = "room.students_arrived"

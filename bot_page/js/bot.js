@@ -13,6 +13,10 @@
 //   await avatarfarm.say(text)                      the avatar says `text` verbatim
 //   await avatarfarm.respond(text)                  the avatar answers `text` as it would a student
 //   await avatarfarm.interrupt()                    the avatar stops talking
+//   await avatarfarm.knowBots({user_ids, participant_uuids})   the Zoom identities of the farm's bots in this
+//                                                   meeting (never counted as people in the room)
+//   await avatarfarm.sendChat({text, to_user_id})   write in the Zoom chat, to one participant (or everyone
+//                                                   in the bot's room when to_user_id is null)
 //   await avatarfarm.leave()                        leave the meeting, stop the avatar, end
 //   avatarfarm.status()                             {state, reason, room, humans, avatar: {...}}
 
@@ -432,6 +436,16 @@ async function stopAvatar({ reason = "stopped" } = {}) {
   return status();
 }
 
+async function knowBots(command = {}) {
+  meeting?.setKnownBots(command);
+  return status();
+}
+
+async function sendChat({ text, to_user_id: toUserId = null }) {
+  if (!meeting) throw new Error("the bot is not in the meeting");
+  return { sent: await meeting.sendChat(String(text), toUserId ?? undefined) };
+}
+
 async function leave() {
   if (TERMINAL.has(state)) return status();
   setState(State.leaving);
@@ -466,6 +480,8 @@ window.avatarfarm = Object.freeze({
   say: async (text) => requireAvatar().say(String(text)),
   respond: async (text) => requireAvatar().respond(String(text)),
   interrupt: async () => requireAvatar().interrupt(),
+  knowBots,
+  sendChat,
   leave,
   status,
 });

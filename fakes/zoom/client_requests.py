@@ -1,5 +1,5 @@
 """What a client may ask of the service (`request` frames): leave, end, mute, waiting room and breakout
-operations, each with the SDK's permission rules and ExecutedFailure rejections."""
+operations, chat, each with the SDK's permission rules and ExecutedFailure rejections."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from fakes.zoom import errors
+from fakes.zoom.chat import send_chat
 from fakes.zoom.meetings import Meeting
 from fakes.zoom.participants import Participant
 
 # A handler checks and performs a request; it may return a callable to run after the response is sent
-# (for actions that close the requester's own session).
-Handler = Callable[[Meeting, Participant, dict[str, Any]], Callable[[], None] | None]
+# (for actions that close the requester's own session), or a value the request's promise resolves to.
+Handler = Callable[[Meeting, Participant, dict[str, Any]], Callable[[], None] | dict[str, Any] | None]
 
 
 def _require_host(p: Participant) -> None:
@@ -162,6 +163,10 @@ def _move(meeting: Meeting, p: Participant, params: dict[str, Any]) -> None:
     meeting.move(_target(meeting, params), room)
 
 
+def _send_chat(meeting: Meeting, p: Participant, params: dict[str, Any]) -> dict[str, Any]:
+    return send_chat(meeting, p, _str(params.get("message")), _int(params.get("userId") or 0))
+
+
 HANDLERS: dict[str, Handler] = {
     "leaveMeeting": _leave,
     "endMeeting": _end,
@@ -182,6 +187,7 @@ HANDLERS: dict[str, Handler] = {
     "closeAllBreakoutRooms": _close_rooms,
     "assignUserToRoom": _assign,
     "moveUserToBreakoutRoom": _move,
+    "sendChat": _send_chat,
 }
 
 

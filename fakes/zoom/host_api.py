@@ -1,4 +1,5 @@
-"""Host controls under /fake (Bearer admin token): meetings, virtual participants, waiting room, breakout, roster."""
+"""Host controls under /fake (Bearer admin token): meetings, virtual participants, waiting room, breakout, chat,
+roster."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fakes.zoom import errors
 from fakes.zoom.breakout import BreakoutRoom
+from fakes.zoom.chat import EVERYONE, send_chat
+from fakes.zoom.chat import MAX_LENGTH as MAX_CHAT_LENGTH
 from fakes.zoom.config import APP_ACCOUNT_ID, EXTERNAL_ACCOUNT_ID, SimUser
 from fakes.zoom.meetings import Meeting, MeetingExists, MeetingSettings
 from fakes.zoom.participants import Participant
@@ -120,6 +123,13 @@ class RecordingBody(_Body):
 
 class BroadcastBody(_Body):
     message: str = Field(min_length=1, max_length=1000)
+
+
+class ChatBody(WhoBody):
+    """A participant (a virtual one, or anyone) writes in the meeting's chat."""
+
+    message: str = Field(min_length=1, max_length=MAX_CHAT_LENGTH)
+    to_user_id: int = EVERYONE
 
 
 class CloseBreakoutBody(_Body):
@@ -345,6 +355,23 @@ async def broadcast_message(number: str, body: BroadcastBody, service: Service) 
     meeting = _meeting(service, number)
     meeting.broadcast(body.message)
     return roster_view(meeting)
+
+
+@router.post("/meetings/{number}/chat")
+async def write_in_chat(number: str, body: ChatBody, service: Service) -> dict[str, Any]:
+    """`user_id`/`name` writes `message` to everyone in their conference, or to `to_user_id` there; answers what
+    the sender's `sendChat` resolves to."""
+    meeting = _meeting(service, number)
+    try:
+        return send_chat(meeting, _who(meeting, body), body.message, body.to_user_id)
+    except errors.OperationFailure as failure:
+        raise _conflict(failure) from None
+
+
+@router.get("/meetings/{number}/chat")
+async def chat_log(number: str, service: Service) -> list[dict[str, Any]]:
+    """Every chat message of the meeting, oldest first, as `chat-on-message` carried it."""
+    return list(_meeting(service, number).chat_log)
 
 
 @router.post("/meetings/{number}/breakout/open")

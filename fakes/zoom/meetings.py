@@ -102,6 +102,8 @@ class Meeting:
     recording: str = "Stopped"
     # E-mails Zoom sent the host about this meeting (a join refused because its authorizer was absent).
     host_emails: list[dict[str, Any]] = field(default_factory=list)
+    # Every chat message sent in the meeting, as `chat-on-message` carried it (fakes/zoom/chat.py).
+    chat_log: list[dict[str, Any]] = field(default_factory=list)
     _active_speakers: dict[str, int] = field(default_factory=dict)
     _active_speaker_at: dict[str, float] = field(default_factory=dict)
 
@@ -136,6 +138,10 @@ class Meeting:
         if p.on_hold:
             return None
         return p.room_id or "main"
+
+    def in_conference(self, conference: str) -> list[Participant]:
+        """Everyone admitted to that conference ("main" or a breakout room id): who a chat to everyone reaches."""
+        return [p for p in self.participants.values() if self.media_room(p) == conference]
 
     def user_status(self, p: Participant) -> str:
         if p.room_id is not None:

@@ -2,7 +2,7 @@
 
 Protocol (JSON text frames). Client -> service: `join`, `request` {id, method, params}, `media`
 {audio, muted, video}, `stats` {report}, `signal` {to, data}. Service -> client: `state` (the client's view of
-the meeting), `joined`, `join_failed` {errorCode, reason}, `response` {id, ok, error}, `event` {name, payload},
+the meeting), `joined`, `join_failed` {errorCode, reason}, `response` {id, ok, error, value?}, `event` {name, payload},
 `signal` {from, data}, `remote-mute` {mute}, `closed` {reason}.
 """
 
@@ -174,14 +174,21 @@ class _Session:
         except (ValueError, KeyError, TypeError) as exc:
             self._respond(message, errors.OperationFailure("INVALID_PARAMETERS", str(exc), 4003))
             return
+        if isinstance(after, dict):
+            self._respond(message, None, value=after)
+            return
         self._respond(message, None)
         if after is not None:
             after()
 
-    def _respond(self, message: dict[str, Any], failure: errors.OperationFailure | None) -> None:
+    def _respond(
+        self, message: dict[str, Any], failure: errors.OperationFailure | None, value: dict[str, Any] | None = None
+    ) -> None:
         response: dict[str, Any] = {"op": "response", "id": message.get("id"), "ok": failure is None}
         if failure is not None:
             response["error"] = failure.payload()
+        if value is not None:
+            response["value"] = value
         self.outbox.send(response)
 
 

@@ -40,7 +40,7 @@ MAX_SERVER_FRAME = 256 * 1024 * 1024
 # data: documents are the client's own content in an opaque origin; their requests still meet the proxy.
 NAVIGABLE_SCHEMES = frozenset({"http", "https", "data"})
 
-# The calls a bot's browser makes (farm/browsers/browser_node.py: a context with the media bridge and the report binding,
+# The calls a bot's browser makes (browser_node.py: a context with the media bridge and the report binding,
 # a page, the bot page loaded, the farm's commands evaluated in it, events subscribed to, bindings answered),
 # what `avatarfarm doctor` asks of a node (a page loads PUBLIC_BASE_URL/healthz, its answer's body is read), and
 # the page-local calls tests make on a node's page (routes answered by the client, a page's text). The same

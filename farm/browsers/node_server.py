@@ -71,7 +71,7 @@ REPLACED_HEADERS = frozenset(
         "x-playwright-browser",
         "x-playwright-proxy",
         "host",
-        "sec-websocket-extensions",  # no compression: the front reads each message (farm/browsers/node_protocol_guard.py)
+        "sec-websocket-extensions",  # no compression: the front reads each message (node_protocol_guard.py)
         PAGE_ORIGIN_HEADER,
     }
 )

@@ -29,7 +29,9 @@ from farm.room.page_messages import (
     AvatarDropped,
     AvatarReleased,
     AvatarWanted,
+    BotIdentity,
     Broadcast,
+    ChatDetail,
     EventReport,
     Heartbeat,
     StateReport,
@@ -37,7 +39,7 @@ from farm.room.page_messages import (
     TranscriptDetail,
 )
 from farm.room.recovery_policy import words
-from farm.room.student_choice import declines, disclosure
+from farm.room.student_choice import ACKNOWLEDGEMENT, StudentDeclined, declines, disclosure
 from state import talk_time
 from state.models import Room, RoomStatus, Session, TranscriptRole
 from state.transitions import IllegalTransition
@@ -77,6 +79,8 @@ TIMELINE_EVENTS = frozenset(
         EventKind.page_error,
     }
 )
+# States of a bot in its room without a live avatar (asking for one included).
+AVATARLESS = frozenset({RoomStatus.in_room, RoomStatus.avatar_connecting, RoomStatus.idle})
 # States of a bot that waits for (or asks for) its breakout room.
 WAITING_FOR_A_ROOM = frozenset({RoomStatus.in_main_session, RoomStatus.joining_breakout})
 # Notices from a bot's browser that end its attempt (with this cause); the others are stored as `bot.<kind>` events.
@@ -214,6 +218,10 @@ class BotSupervisor:
                 )
             elif isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room", STUDENT_DECLINED):
                 await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)
+            elif self.avatar.final_reason == STUDENT_DECLINED and report.state in AVATARLESS:
+                # The page asks again when someone arrives or speaks and is declined: the professor keeps seeing why.
+                reason_text = reason_words(STUDENT_DECLINED)
+                await self._set_status(report.state, reason=STUDENT_DECLINED, reason_text=reason_text, detail=detail)
             else:
                 await self._set_status(report.state, detail=detail)
         except IllegalTransition as exc:  # the page's word against the table: noted, and the room stays as it is
@@ -269,7 +277,16 @@ class BotSupervisor:
                     text=line.text,
                 )
                 if line.role == "student" and declines(line.text):
-                    await self._student_declined(line)
+                    await self._student_declined(StudentDeclined(source="voice"))
+        elif kind is EventKind.meeting_chat:
+            chat = report.body(ChatDetail)
+            if declines(chat.message):  # the same rule as spoken words; nothing else in the chat is kept
+                await self._student_declined(StudentDeclined(source="chat", sender_id=chat.sender_id))
+        elif kind is EventKind.meeting_identity:
+            page = self.attempt.page
+            if page is not None:
+                meeting = self.session.meeting.number or self.session.id
+                self.s.meeting_bots.report(self.attempt.bot_id, meeting, report.body(BotIdentity), page)
         elif kind is EventKind.students_arrived:
             await self._disclose(report.body(StudentsArrived).humans)
         elif kind is EventKind.meeting_broadcast:
@@ -292,14 +309,24 @@ class BotSupervisor:
         elif kind in TIMELINE_EVENTS:
             await repo.append_event(f"bot.{kind.value}", room_id=self.room.id, detail=detail)
 
-    async def _student_declined(self, line: TranscriptDetail) -> None:
-        """A student asked the AI tutor to stop: its avatar stops and stays stopped; the professor is told."""
+    async def _student_declined(self, decline: StudentDeclined) -> None:
+        """A student asked the AI tutor to stop (out loud or in the chat): its avatar stops and stays stopped;
+        the professor is told; a student who wrote it is answered in the chat."""
         await self.avatar.declined_by_student()
         await self.s.repository.append_event(
-            "room.student_declined", room_id=self.room.id, detail={"words": reason_words(STUDENT_DECLINED)}
+            "room.student_declined",
+            room_id=self.room.id,
+            detail={"words": reason_words(STUDENT_DECLINED), "source": decline.source},
         )
         if self.state is not None and self.state in IN_MEETING:
             await self._set_status(RoomStatus.idle, reason=STUDENT_DECLINED, reason_text=reason_words(STUDENT_DECLINED))
+        page = self.attempt.page
+        if decline.source == "chat" and page is not None:
+            try:
+                async with asyncio.timeout(LEAVE_TIMEOUT_SECONDS):
+                    await page.send_chat(ACKNOWLEDGEMENT, to_user_id=decline.sender_id)
+            except PAGE_ERRORS as exc:  # the avatar is stopped either way; only the answer is lost
+                log.info("room %s: the chat answer was not sent: %s", self.room.id, str(exc).splitlines()[0][:200])
 
     async def _disclose(self, humans: list[str]) -> None:
         """Students who arrived while the avatar is live hear at once that it is an AI, and how to decline."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from farm.browsers.browser_node import BotBrowser
-from farm.room.page_messages import DeclineAvatar, StartAvatar, StopAvatar
+from farm.room.page_messages import DeclineAvatar, KnowBots, SendChat, StartAvatar, StopAvatar
 
 _START_AVATAR = "(command) => window.avatarfarm.startAvatar(command)"
 _DECLINE_AVATAR = "(command) => window.avatarfarm.declineAvatar(command)"
@@ -16,6 +16,8 @@ _STOP_AVATAR = "(command) => window.avatarfarm.stopAvatar(command)"
 _SAY = "(text) => window.avatarfarm.say(text)"
 _INTERRUPT = "() => window.avatarfarm.interrupt()"
 _LEAVE = "() => window.avatarfarm.leave()"
+_SEND_CHAT = "(command) => window.avatarfarm.sendChat(command)"
+_KNOW_BOTS = "(command) => window.avatarfarm.knowBots(command)"
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,11 @@ class PageCommands:
     async def leave(self) -> None:
         """Leave the meeting: the page stops its avatar and ends."""
         await self.browser.evaluate(_LEAVE)
+
+    async def send_chat(self, text: str, to_user_id: int | None = None) -> None:
+        """Write `text` in the Zoom chat, to one participant of the bot's room (None: everyone there)."""
+        await self.browser.evaluate(_SEND_CHAT, SendChat(text=text, to_user_id=to_user_id).model_dump())
+
+    async def know_bots(self, bots: KnowBots) -> None:
+        """Tell the page which participants of its meeting are the farm's bots."""
+        await self.browser.evaluate(_KNOW_BOTS, bots.model_dump())

@@ -18,7 +18,7 @@ from state.vocabulary import BOT_STATES, AvatarRelease, AvatarWant, EventKind, R
 
 _TEXT_LIMIT = 4000
 # Events whose texts are people's words: kept as said (their own models cap their length).
-_SPOKEN = frozenset({EventKind.transcript, EventKind.meeting_broadcast})
+_SPOKEN = frozenset({EventKind.transcript, EventKind.meeting_broadcast, EventKind.meeting_chat})
 
 
 class _Message(BaseModel):
@@ -60,7 +60,35 @@ class AvatarDropped(_Message):
     session_id: str | None = None
 
 
-EventBody = TranscriptDetail | AvatarWanted | StudentsArrived | AvatarReleased | Broadcast | AvatarDropped
+class ChatDetail(_Message):
+    """A message written in the Zoom chat of the bot's room by a person there, to everyone or to the bot."""
+
+    message: str = Field(max_length=_TEXT_LIMIT)
+    sender: str = Field(default="", max_length=200)
+    sender_id: int
+    to_bot: bool = False
+    room: str | None = None
+
+
+class BotIdentity(_Message):
+    """The bot page's own Zoom identity (Component View's getCurrentUser())."""
+
+    user_id: int
+    participant_uuid: str | None = Field(default=None, max_length=100)
+    # Zoom's own attribution (Participant.isBotUser): true for bots joined on a user's behalf.
+    is_bot_user: bool = False
+
+
+EventBody = (
+    TranscriptDetail
+    | AvatarWanted
+    | StudentsArrived
+    | AvatarReleased
+    | Broadcast
+    | AvatarDropped
+    | ChatDetail
+    | BotIdentity
+)
 # The events whose detail the farm acts on, with its model: read once, as the report arrives.
 _BODIES: dict[EventKind, type[EventBody]] = {
     EventKind.transcript: TranscriptDetail,
@@ -69,6 +97,8 @@ _BODIES: dict[EventKind, type[EventBody]] = {
     EventKind.avatar_released: AvatarReleased,
     EventKind.meeting_broadcast: Broadcast,
     EventKind.avatar_dropped: AvatarDropped,
+    EventKind.meeting_chat: ChatDetail,
+    EventKind.meeting_identity: BotIdentity,
 }
 _Body = TypeVar("_Body", bound=_Message)
 
@@ -183,3 +213,17 @@ class DeclineAvatar(BaseModel):
 
 class StopAvatar(BaseModel):
     reason: str
+
+
+class SendChat(BaseModel):
+    """Write `text` in the Zoom chat, to one participant (None: everyone in the bot's room)."""
+
+    text: str = Field(min_length=1, max_length=1000)
+    to_user_id: int | None = None
+
+
+class KnowBots(BaseModel):
+    """These participants of the bot's meeting are the farm's bots (farm/room/meeting_bots.py)."""
+
+    user_ids: list[int]
+    participant_uuids: list[str]

@@ -317,7 +317,10 @@ class RoomRunner:
         self._supervisor = BotSupervisor(
             self.s, session=session, room=room, attempt=attempt, avatar=avatar, set_status=self._status
         )
-        return await self._supervisor.run()
+        try:
+            return await self._supervisor.run()
+        finally:
+            self.s.meeting_bots.forget(attempt.bot_id)
 
     def refresh_avatar(self) -> None:
         """Give the room a new avatar session (to pick up new instructions); the meeting connection stays."""

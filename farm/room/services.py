@@ -13,6 +13,7 @@ from farm.browsers.browser_node import BrowserNode
 from farm.browsers.capacity import Capacity
 from farm.room.bot_tickets import BotTickets
 from farm.room.live_media import LiveMediaStore
+from farm.room.meeting_bots import MeetingBots
 from farm.settings import Settings
 from farm.vendors.liveavatar_client import LiveAvatarClient
 from farm.vendors.zoom_client import ZoomClient
@@ -44,6 +45,8 @@ class FarmServices:
     cleanups: set[asyncio.Task[None]] = field(default_factory=set)
     # Meetings known to need an OBF token (a room was refused without one): other rooms join with one at once.
     obf_meetings: set[str] = field(default_factory=set)
+    # The Zoom identities of the live bots, by meeting: every page learns which participants are bots.
+    meeting_bots: MeetingBots = field(default_factory=MeetingBots)
 
     def keep(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Run `work` to its end whatever happens to its caller; `Farm.stop` waits for it."""

@@ -21,6 +21,7 @@ EVENTS = (
     "active-speaker",
     "broadcast-message",
     "recording-change",
+    "chat-on-message",
 )
 
 SETUP = """async (events) => {

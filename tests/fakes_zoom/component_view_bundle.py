@@ -296,3 +296,69 @@ def resolve(state: ToolbarState, bar: Toolbar | None = None) -> DrawnToolbar:
         title_keys=keys,
         titles={item: strings[key] for item, key in keys.items()},
     )
+
+
+# ---- chat ----------------------------------------------------------------------------------------------------
+
+
+def _literal_shape(text: str, i: int) -> tuple[dict[str, Any], int]:
+    """The keys of the object literal at text[i] == '{' (values that are literals themselves, as nested shapes;
+    any other value as None)."""
+    assert text[i] == "{"
+    shape: dict[str, Any] = {}
+    i += 1
+    while text[i] != "}":
+        key = re.match(r"\s*([A-Za-z_$][\w$]*)\s*:", text[i:])
+        if key is None:
+            raise BundleChanged(f"an unexpected object literal member: {text[i : i + 60]!r}")
+        i += key.end()
+        if text[i] == "{":
+            shape[key.group(1)], i = _literal_shape(text, i)
+        else:
+            shape[key.group(1)] = None
+            depth = 0
+            while depth or text[i] not in ",}":
+                depth += text[i] in "([{"
+                depth -= text[i] in ")]}"
+                i += 1
+        if text[i] == ",":
+            i += 1
+    return shape, i + 1
+
+
+def chat_event_shape(text: str | None = None) -> dict[str, Any]:
+    """The payload the bundle's public `on('chat-on-message')` hands a listener: the object literal its
+    EVENT_CHAT_ON_MESSAGE case builds from the internal record."""
+    text = text or bundle_text()
+    case = re.search(r"case \w+\.EVENT_CHAT_ON_MESSAGE:.{0,300}?(\{)id:", text)
+    if case is None:
+        raise BundleChanged("the public chat-on-message handler (case EVENT_CHAT_ON_MESSAGE) was not found")
+    shape, _ = _literal_shape(text, case.start(1))
+    return shape
+
+
+@dataclass(frozen=True)
+class ChatRules:
+    everyone_id: int  # the receiver id of a message to everyone (the bundle's `All`)
+    everyone_name: str  # its receiver name outside webinars
+    refusals: tuple[str, ...]  # sendChat's plain Error words
+    default_receiver: int  # whom sendChat(message) without a userId sends to
+
+
+def chat_rules(text: str | None = None) -> ChatRules:
+    text = text or bundle_text()
+    # The receivers enum: All, Panelist, IndividualCcPanelist, Individual, SilentModeUsers.
+    enum = re.search(r'\w+\[\w+\.All=(\d+)\]="All",\w+\[\w+\.Panelist=\d+\]="Panelist"', text)
+    everyone = re.search(r'\w+===\w+\.All\)\w+=\w+\?"All panelists and attendees":"([^"]+)"', text)
+    send = re.search(r"this\.sendChat=(?:function)?\(\w+,\w+\)(?:=>)?\{(.{0,900}?)\},this\.isCoHost", text)
+    if enum is None or everyone is None or send is None:
+        raise BundleChanged("the chat receivers or sendChat were not found where the fake was derived from")
+    default = re.search(r"\.send\(\w+,(?:\w+\?\?|null!==\w+&&void 0!==\w+\?\w+:)(\d+)\)", send.group(1))
+    if default is None:
+        raise BundleChanged("sendChat no longer sends to a default receiver")
+    return ChatRules(
+        everyone_id=int(enum.group(1)),
+        everyone_name=everyone.group(1),
+        refusals=tuple(re.findall(r'new Error\("([^"]+)"\)', send.group(1))),
+        default_receiver=int(default.group(1)),
+    )

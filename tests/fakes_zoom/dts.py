@@ -97,3 +97,59 @@ def parse_namespace(name: str, path: Path = EMBEDDED_DTS) -> dict[str, list[Sign
 def declared_constants(name: str, path: Path = EMBEDDED_DTS) -> list[str]:
     body = _namespace_body(_strip_comments(path.read_text(encoding="utf-8")), name)
     return re.findall(r"\bconst\s+([A-Za-z_$][\w$]*)\s*:", body)
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of a declared interface: whether it is optional, and its own members when its type is an
+    object literal (`sender: { name: string; userId: number }`)."""
+
+    optional: bool
+    members: dict[str, Member] | None = None
+
+
+def _split_members(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "({[<":
+            depth += 1
+        elif ch in ")}]" or (ch == ">" and text[i - 1] != "="):
+            depth -= 1
+        elif ch in ";\n" and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _members(body: str) -> dict[str, Member]:
+    members: dict[str, Member] = {}
+    for raw in _split_members(body):
+        match = re.match(r"([A-Za-z_$][\w$]*)\s*(\?)?\s*:\s*(.*)$", raw, flags=re.S)
+        if match is None:
+            raise ValueError(f"cannot read interface member {raw!r}")
+        kind = match.group(3).strip()
+        nested = _members(kind[1 : _matching(kind, 0)]) if kind.startswith("{") else None
+        members[match.group(1)] = Member(bool(match.group(2)), nested)
+    return members
+
+
+def interface_members(name: str, path: Path = EMBEDDED_DTS) -> dict[str, Member]:
+    """The members of `export interface <name> { … }`, nested object literals included."""
+    text = _strip_comments(path.read_text(encoding="utf-8"))
+    match = re.search(r"export\s+interface\s+" + re.escape(name) + r"\s*\{", text)
+    if match is None:
+        raise ValueError(f"interface {name} not found")
+    return _members(text[match.end() : _matching(text, match.end() - 1)])
+
+
+def event_payload_types(event: str, path: Path = EMBEDDED_DTS) -> list[str]:
+    """The payload types of `on('<event>', callback)`, through the `typeof event_…` declaration it names."""
+    text = _strip_comments(path.read_text(encoding="utf-8"))
+    match = re.search(r"function on\(\s*event: '" + re.escape(event) + r"',\s*\w+: typeof (\w+)\)", text)
+    if match is None:
+        raise ValueError(f"no typed on('{event}', …) overload")
+    declared = re.search(r"declare function " + match.group(1) + r"\(\s*payload: ([^)]*)\)", text)
+    if declared is None:
+        raise ValueError(f"{match.group(1)} is not declared")
+    return [part.strip() for part in declared.group(1).split("|")]

@@ -88,6 +88,45 @@ async def test_a_student_who_says_stop_stops_the_avatar_for_good(rig_factory: Ca
     assert len(await rig.repository.avatar_sessions(rig.room_id)) == 1
 
 
+async def test_a_student_who_writes_stop_in_the_chat_stops_the_avatar_and_is_answered(
+    rig_factory: Callable[..., Any],  # noqa: F811
+) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    said = _recording(bot)
+    await _go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    [first] = await rig.repository.avatar_sessions(rig.room_id)
+    chat = {"sender": "Ana", "sender_id": 16778250, "to_bot": False, "room": "Room 1"}
+    bot.event("meeting.chat", message="When does the recursion stop?", **chat)  # a question, not a request
+    bot.event("meeting.chat", message="No AI, please. Stop.", **chat)
+    _, reason, _ = await rig.wait_status(RoomStatus.idle)
+    assert reason == "student_declined"
+    [closed] = await rig.repository.avatar_sessions(rig.room_id)
+    assert closed.id == first.id and closed.status.value == "stopped"
+    declined = [e for e in await rig.repository.recent_events(room_id=rig.room_id) if e.kind == "room.student_declined"]
+    assert [e.detail["source"] for e in declined] == ["chat"]
+
+    async def answered() -> list[Any]:
+        return [arg for expression, arg in said if "sendChat" in expression]
+
+    [answer] = await until(answered, 10, "the answer in the chat", every=0.05)
+    assert answer["to_user_id"] == 16778250 and "stopped" in answer["text"]
+    # Someone arrives: the page asks again and is declined; the professor keeps seeing why.
+    bot.state("avatar_connecting", detail={"room": "Room 1", "why": "human_arrived"})
+    bot.event("avatar.wanted", why="human_arrived", humans=["Ben"], room="Room 1")
+
+    async def declined_again() -> bool:
+        return any("declineAvatar" in expression for expression, _ in said)
+
+    await until(declined_again, 10, "the next avatar declined", every=0.05)
+    asking = await rig.wait_status(RoomStatus.avatar_connecting)
+    assert asking[1] == "student_declined"
+    bot.state("idle", detail={"room": "Room 1", "words": "declined"})
+    _, reason, text = await rig.wait_status(RoomStatus.idle)
+    assert reason == "student_declined" and text is not None and "Restart the room" in text
+
+
 @pytest.mark.parametrize(
     ("said", "asks_to_stop"),
     [

@@ -9,8 +9,12 @@
 // "invited" -> joinBreakoutRoom) or, when the host lets participants choose, by asking for the room with the
 // bot's room name. Its microphone stays muted unless the bot wants it open (its avatar is live), and once the
 // host mutes it, it stays muted until the bot leaves that room. It reports phases, the humans in its current
-// room, who Zoom says is speaking, broadcasts, recording (it consents with "Got it", never "Leave Meeting") and
-// failures; it never retries a refusal.
+// room, who Zoom says is speaking, broadcasts, recording (it consents with "Got it", never "Leave Meeting"),
+// chat messages written to its room or to it, its own Zoom identity, and failures; it never retries a refusal.
+//
+// Bots are known by Zoom's identity, never by name (a student may call themselves "… (AI)"): itself by
+// getCurrentUser().userId, Zoom-attributed bots by Participant.isBotUser, and the farm's other bots by the user
+// ids and participant UUIDs the farm sends (setKnownBots), learned from each bot page's own report.
 
 import { closedReason, EventKind, failReason } from "../states.js";
 
@@ -51,8 +55,9 @@ const ROOM_IN_PROGRESS = 2;
 const ROOM_CLOSING = 3;
 // getUserStatus() values that mean "in the main session" (undefined means "moving": keep the phase).
 const MAIN_STATUSES = new Set(["initial", "main session", "not joined", "leaving", "time up"]);
-// Our own bots (and other AI tutors) never count as people in the room.
-const BOT_NAME = /\(AI\)(\s|$)/;
+// The chat receiver id of a message to everyone (the bundle's `All`; tests/fakes_zoom/test_chat_contract.py).
+const CHAT_EVERYONE = 0;
+const CHAT_MAX_CHARS = 1000;
 
 function sameName(a, b) {
   return String(a ?? "").trim().toLowerCase() === String(b ?? "").trim().toLowerCase();
@@ -100,6 +105,9 @@ export class ZoomMeeting {
     this.audioButtonSeen = false;
     this.unassignedSince = null; // since when the bot has waited in the main session while rooms are open
     this.unassignedNoticed = false;
+    this.identityKey = null; // the identity last reported
+    /** @type {{userIds: Set<number>, uuids: Set<string>}} the farm's bots in this meeting */
+    this.knownBots = { userIds: new Set(), uuids: new Set() };
   }
 
   setPhase(phase, detail = {}) {
@@ -163,11 +171,12 @@ export class ZoomMeeting {
       const speaker = Array.isArray(payload) ? payload[0] : payload;
       if (speaker?.userId == null) return;
       const name = String(speaker.displayName ?? "");
-      // The bot's own voice (its avatar answering) and other AI tutors are never a student's speaker.
-      if (speaker.userId === this.currentUser()?.userId || BOT_NAME.test(name)) return;
+      // The bot's own voice (its avatar answering) and other bots are never a student's speaker.
+      if (this.isBot(this.participant(speaker.userId) ?? { userId: speaker.userId })) return;
       this.activeSpeaker = { userId: speaker.userId, name: name || null };
       this.humanSpokeAt = Date.now();
     });
+    client.on("chat-on-message", (payload) => this.onChat(payload));
     this.setPhase(Phase.joining);
     const options = {
       signature: cfg.signature,
@@ -223,20 +232,83 @@ export class ZoomMeeting {
     this.onChange();
   }
 
-  /** The people in the bot's current room or session: the SDK lists only that room's participants. */
-  humans() {
-    const me = this.currentUser();
-    let list;
+  /** Everyone in the bot's current room or session: the SDK lists only that room's participants. */
+  attendees() {
     try {
-      list = this.client?.getAttendeeslist?.() ?? [];
+      return this.client?.getAttendeeslist?.() ?? [];
     } catch {
-      list = [...this.participants.values()];
+      return [...this.participants.values()];
     }
-    return list
-      .filter((p) => p && p.userId !== me?.userId && !p.isBotUser && !p.isHold)
-      .filter((p) => !BOT_NAME.test(String(p.userName ?? p.displayName ?? "")))
+  }
+
+  participant(userId) {
+    return this.attendees().find((p) => p?.userId === userId) ?? this.participants.get(userId) ?? null;
+  }
+
+  /** Whether Zoom's identity makes this participant a bot: this one, one Zoom attributes as a bot, or one of
+   *  the farm's bots in this meeting. Never the name. */
+  isBot(p) {
+    if (p?.userId == null) return false;
+    if (p.userId === this.currentUser()?.userId || p.isBotUser) return true;
+    return this.knownBots.userIds.has(p.userId) || (Boolean(p.participantUUID) && this.knownBots.uuids.has(p.participantUUID));
+  }
+
+  /** The farm's bots in this meeting (every bot page's own report of its identity). */
+  setKnownBots({ user_ids: userIds = [], participant_uuids: uuids = [] } = {}) {
+    this.knownBots = { userIds: new Set(userIds.map(Number)), uuids: new Set(uuids.map(String)) };
+    if (this.activeSpeaker && this.isBot(this.participant(this.activeSpeaker.userId) ?? this.activeSpeaker)) {
+      this.activeSpeaker = null;
+    }
+    this.onChange();
+  }
+
+  /** The people in the bot's current room or session. */
+  humans() {
+    return this.attendees()
+      .filter((p) => p && !p.isHold && !this.isBot(p))
       .map((p) => String(p.userName ?? p.displayName ?? "").trim())
       .filter(Boolean);
+  }
+
+  /** Reports the bot's own Zoom identity once it has one, and again whenever Zoom changes it. */
+  reportIdentity(me) {
+    if (me?.userId == null) return;
+    const identity = { user_id: me.userId, participant_uuid: me.participantUUID || null, is_bot_user: Boolean(me.isBotUser) };
+    const key = JSON.stringify(identity);
+    if (key === this.identityKey) return;
+    this.identityKey = key;
+    this.onEvent(EventKind.meeting_identity, identity);
+  }
+
+  /** A chat message: one written in the bot's breakout room by a person there, to everyone or to the bot, goes
+   *  to the farm (which decides whether it asks the tutor to stop). */
+  onChat(payload) {
+    const parts = Array.isArray(payload?.message) ? payload.message : [payload?.message ?? ""];
+    const text = parts.map(String).join(" ").trim();
+    const sender = payload?.sender;
+    const me = this.currentUser();
+    if (!text || sender?.userId == null || !me || this.phase !== Phase.breakout) return;
+    if (this.isBot(this.participant(sender.userId) ?? { userId: sender.userId })) return;
+    const to = payload?.receiver?.userId;
+    if (to !== CHAT_EVERYONE && to !== me.userId) return;
+    this.onEvent(EventKind.meeting_chat, {
+      message: text.slice(0, CHAT_MAX_CHARS),
+      sender: String(sender.name ?? "").slice(0, 200),
+      sender_id: sender.userId,
+      to_bot: to === me.userId,
+      room: this.room,
+    });
+  }
+
+  /** Writes in the meeting's chat (to one participant, or everyone in the bot's room); false when Zoom refused. */
+  async sendChat(text, userId = undefined) {
+    try {
+      await this.client?.sendChat(String(text), userId);
+      return true;
+    } catch (error) {
+      this.onEvent(EventKind.page_error, { message: `sendChat: ${error?.reason ?? error?.message ?? error}` });
+      return false;
+    }
   }
 
   /** The meeting name of the student who spoke (for transcripts): the only person in the room, else the last
@@ -432,6 +504,7 @@ export class ZoomMeeting {
   poll() {
     if (this.closed || !this.connected || !this.client) return;
     const me = this.currentUser();
+    this.reportIdentity(me);
     if (me?.isHold) {
       this.setPhase(Phase.waiting_room);
       return;

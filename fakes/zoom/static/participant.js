@@ -1,6 +1,7 @@
 // participant.js: the service's own participant page (/join/{meeting}): a student with the browser's camera
 // and microphone, using the SDK stand-in exactly as an app would. ?room=NAME makes it go to that breakout
-// room (accepting the host's invitation, or choosing it when self-select is on).
+// room (accepting the host's invitation, or choosing it when self-select is on). Its chat box writes to
+// everyone in the student's room (sendChat) and lists what the student receives (chat-on-message).
 
 (function () {
   'use strict';
@@ -49,6 +50,26 @@
       }
     }
   }
+
+  const chatList = document.getElementById('chat-messages');
+  const chatText = document.getElementById('chat-text');
+  client.on('chat-on-message', (payload) => {
+    window.fakeZoomParticipant.events.push({ name: 'chat-on-message', payload });
+    const item = document.createElement('li');
+    item.textContent = `${payload.sender.name} to ${payload.receiver.name}: ${payload.message}`;
+    chatList.append(item);
+  });
+  document.getElementById('chat').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = chatText.value;
+    try {
+      await client.sendChat(text);
+      chatText.value = '';
+      delete document.body.dataset.chatError;
+    } catch (error) {
+      document.body.dataset.chatError = error && (error.reason || error.message) ? error.reason || error.message : String(error);
+    }
+  });
 
   for (const name of ['user-added', 'user-updated', 'user-removed', 'room-state-change', 'active-speaker']) {
     client.on(name, (payload) => window.fakeZoomParticipant.events.push({ name, payload }));

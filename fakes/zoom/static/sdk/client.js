@@ -532,6 +532,13 @@ class ClientCore {
   }
 }
 
+// sendChat's refusals, in the served bundle's words (tests/fakes_zoom/test_chat_contract.py).
+const CHAT_WORDS = Object.freeze({
+  noPrivilege: 'You dont have the privilege',
+  invalidMessage: 'Invalid chat message',
+  invalidUserId: 'Invalid userId',
+});
+
 const NOT_FOUND = () => failure('INVALID_PARAMETERS', 'no matching user', 5011);
 
 class EmbeddedClient {
@@ -670,8 +677,13 @@ class EmbeddedClient {
     return problem ? Promise.reject(problem) : Promise.resolve('');
   }
 
+  // The bundle's own checks (plain Errors), then the message goes to the sender's conference (fakes/zoom/chat.py).
   sendChat(chatMessage, userId = undefined) {
-    return unsupported(this, 'sendChat');
+    const core = this[CORE];
+    if (core.phase !== 'joined' || core.quirk('webinar', false)) return Promise.reject(new Error(CHAT_WORDS.noPrivilege));
+    if (!chatMessage) return Promise.reject(new Error(CHAT_WORDS.invalidMessage));
+    if (userId === -1) return Promise.reject(new Error(CHAT_WORDS.invalidUserId));
+    return core.request('sendChat', { message: String(chatMessage), userId: userId === undefined ? 0 : userId });
   }
 
   getVirtualBackgroundStatus() {

@@ -27,7 +27,7 @@ class Signalling {
           const waiter = this.pending.get(message.id);
           if (waiter) {
             this.pending.delete(message.id);
-            if (message.ok) waiter.resolve('');
+            if (message.ok) waiter.resolve(message.value === undefined ? '' : message.value);
             else waiter.reject(message.error);
           }
           return;
