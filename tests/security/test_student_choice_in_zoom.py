@@ -62,8 +62,8 @@ async def test_stop_written_in_the_chat_stops_that_rooms_avatar(tmp_path: Path) 
         async def ben_in_room_2() -> bool:
             # Ben's client may still be joining: not on the roster yet is not a failure.
             roster = (await stack.zoom.roster(number))["participants"]
-            ben = next((p for p in roster if p["name"] == "Ben"), None)
-            return ben is not None and ben["location"] == "breakout" and ben["room"]["name"] == "Room 2"
+            person = next((p for p in roster if p["name"] == "Ben"), None)
+            return person is not None and person["location"] == "breakout" and person["room"]["name"] == "Room 2"
 
         await until(ben_in_room_2, 60, "Ben in Room 2")
 
