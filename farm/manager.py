@@ -1,6 +1,8 @@
-"""The farm manager (the API's FarmManager): one RoomRunner per room, bounded by the browser nodes' slots, plus
-the background work that keeps it honest — the reaper of vendor sessions nobody owns, the usage meter and
-its credit budget, and start-up reconciliation after a crash.
+"""The farm manager (the API's FarmManager): one RoomRunner per room (farm/room/), bounded by the browser nodes'
+slots (farm/browsers/), commands to rooms as RoomCommand, page commands through PageCommands, plus the background
+rounds that keep it honest — the reaper of vendor sessions nobody owns and the usage meter with its credit
+budget (both in farm/money/avatar_billing.py; the manager schedules them and stops the rooms over budget) — and
+start-up reconciliation after a crash.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The avatar sessions of one bot attempt, and the money they cost.
+"""The avatar sessions of one bot attempt: when one starts, is replaced and stops (what each costs, and the
+shielded record, mint and close, are farm/money/avatar_billing.py's).
 
 A bot page asks for an avatar (`avatar.wanted`) only from its breakout room, when a student is there. Then,
 and only then, this module checks the session's credit budget, refreshes the room's LiveAvatar context (the
