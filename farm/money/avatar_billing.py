@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any, Protocol
 
 from farm.money.context_cleanup import delete_contexts
@@ -44,11 +44,15 @@ class FarmServices(Protocol):
 # ---- one session: record, mint, close ----------------------------------------------------------------------
 
 
-async def open_row(services: FarmServices, room_id: str, bot_id: str) -> AvatarSession:
+async def open_row(
+    services: FarmServices, room_id: str, bot_id: str, *, why: str, humans: Sequence[str]
+) -> AvatarSession:
     """Record an avatar session before the vendor is asked for it; the row is owned (the reaper leaves it) until
     it is closed. Recorded even when the caller is cancelled meanwhile: a row written but never known would stay
     open, so it is then closed once written."""
-    opening = asyncio.ensure_future(services.repository.open_avatar_session(room_id, bot_id=bot_id))
+    opening = asyncio.ensure_future(
+        services.repository.open_avatar_session(room_id, bot_id=bot_id, why=why, humans=humans)
+    )
     try:
         row = await asyncio.shield(opening)
     except asyncio.CancelledError:

@@ -103,6 +103,19 @@ async def test_no_avatar_until_the_page_asks_and_none_after_it_lets_go(rig_facto
     assert len(await rig.repository.avatar_sessions(rig.room_id)) == 2
 
 
+async def test_an_avatar_start_is_one_requested_event_with_why_who_and_its_row(
+    rig_factory: Callable[..., Any],
+) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    [row] = await rig.repository.avatar_sessions(rig.room_id)
+    events = await rig.repository.events(room_id=rig.room_id, limit=1000)
+    requested = [event.detail for event in events if event.kind == "avatar.requested"]
+    assert requested == [{"avatar_session_id": row.id, "why": "human_arrived", "humans": ["Grace Hopper"]}]
+
+
 async def test_a_spent_budget_declines_the_avatar_in_words(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
     rig.services.settings = rig.services.settings.model_copy(update={"session_credit_budget": 0.001})
