@@ -35,14 +35,18 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.professor_tokens import ensure_token_key
 from api.request_guard import RequestGuard
 from api.secrets_at_rest import open_repository, open_secret_box
-from farm.queued import QueuedFarm
+from farm.factory import browser_farm
 from farm.room.bot_tickets import BotTickets
 from farm.settings import Settings
+from farm.vendors.zoom_client import ZoomClient
 from state.repository import Repository
 
 log = logging.getLogger("avatarfarm.api")
 
-FarmFactory = Callable[[Repository, Settings, BotTickets], FarmManager]
+# What builds the app's farm from the state store, the settings, the bot tickets and the server's one Zoom client
+# (None without Zoom OAuth credentials). The default is the browser farm `avatarfarm serve` runs; tests give
+# their own doubles.
+FarmFactory = Callable[[Repository, Settings, BotTickets, ZoomClient | None], FarmManager]
 
 DESCRIPTION = """\
 avatarfarm puts an AI clone of a professor into every Zoom breakout room: one supervised headless
@@ -83,13 +87,9 @@ def described(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def _queued_farm(repository: Repository, settings: Settings, tickets: BotTickets) -> FarmManager:
-    return QueuedFarm(repository)
-
-
 def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -> FastAPI:
     metrics = Metrics()
-    make_farm = farm_factory or _queued_farm
+    make_farm = farm_factory or browser_farm
     tickets = BotTickets()
 
     @contextlib.asynccontextmanager
@@ -99,12 +99,14 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
         if token.generated:
             log.info("generated an API token, kept in %s", token.source)
         repository = await open_repository(settings, open_secret_box(settings))
-        farm = make_farm(repository, settings, tickets)
+        zoom = ZoomClient.for_settings(repository, settings)
+        farm = make_farm(repository, settings, tickets, zoom)
         api_key = settings.liveavatar_api_key.get_secret_value() if settings.liveavatar_api_key else ""
         catalog = LiveAvatarCatalog.for_settings(settings.liveavatar_api_base or "", api_key)
         app.state.api_token = token.value
         app.state.repository = repository
         app.state.farm = farm
+        app.state.zoom = zoom
         app.state.liveavatar_catalog = catalog
         retention = asyncio.create_task(repository.keep_retention(settings.retention_days), name="retention")
         try:
@@ -118,6 +120,8 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
                 await farm.stop()
             finally:
                 await catalog.aclose()
+                if zoom is not None:
+                    await zoom.aclose()
                 await repository.close()
 
     app = FastAPI(

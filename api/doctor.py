@@ -33,11 +33,11 @@ from urllib.parse import urlsplit
 import httpx
 import uvicorn
 
-from api.zoom_routes import CALLBACK_PATH
 from api.zoom_sdk_version import zoom_sdk_version
 from farm.settings import ENV_PREFIX, Mode, Settings, SettingsError, load_settings
 from farm.vendors.liveavatar_client import CatalogAvatar, LiveAvatarClient, in_words
 from farm.vendors.vendor_http import VendorError
+from farm.vendors.zoom_client import CALLBACK_PATH
 from state.migrations import SchemaError
 from state.zoom_grants_repository import NoSecretBox
 

@@ -34,16 +34,13 @@ from api.deps import RepositoryDep, SettingsDep
 from api.errors import ApiError, not_found
 from api.principals import ADMIN_ONLY, require_admin
 from api.schemas import ErrorOut
-from farm.settings import Settings
 from farm.vendors.vendor_http import VendorError
-from farm.vendors.zoom_client import Pkce, ZoomClient
-from state.repository import Repository
+from farm.vendors.zoom_client import CALLBACK_PATH, Pkce, ZoomClient
 
 log = logging.getLogger("avatarfarm.zoom")
 
 router = APIRouter(prefix="/api/zoom", tags=["zoom"])
 STATE_TTL_SECONDS = 15 * 60
-CALLBACK_PATH = "/api/zoom/callback"
 BROWSER_COOKIE = "avatarfarm_zoom_oauth"
 ZOOM_PAGE = "/dashboard/zoom"
 
@@ -59,21 +56,16 @@ class GrantOut(BaseModel):
     user_id: str | None = None
 
 
-def zoom_client(repository: Repository, settings: Settings) -> ZoomClient:
-    if not settings.zoom_oauth_client_id or settings.zoom_oauth_client_secret is None:
+def zoom_client(request: Request) -> ZoomClient:
+    """The server's one Zoom client (built with the app: farm/vendors/zoom_client.py)."""
+    client: ZoomClient | None = getattr(request.app.state, "zoom", None)
+    if client is None:
         raise ApiError(
             409,
             "zoom_oauth_not_configured",
             "Set AVATARFARM_ZOOM_OAUTH_CLIENT_ID and AVATARFARM_ZOOM_OAUTH_CLIENT_SECRET to connect Zoom.",
         )
-    return ZoomClient(
-        repository,
-        api_base=settings.zoom_api_base or "",
-        oauth_base=settings.zoom_oauth_base or settings.zoom_api_base or "",
-        client_id=settings.zoom_oauth_client_id,
-        client_secret=settings.zoom_oauth_client_secret.get_secret_value(),
-        redirect_uri=f"{settings.base_url}{CALLBACK_PATH}",
-    )
+    return client
 
 
 def _hash(value: str) -> str:
@@ -99,12 +91,9 @@ async def authorize(
             f"Connect Zoom from the dashboard ({ZOOM_PAGE}), signed in, in the browser where the professor signs "
             "in to Zoom: the approval must come back to the session that asked for it.",
         )
-    client = zoom_client(repository, settings)
+    client = zoom_client(request)
     state, browser, pkce = secrets.token_urlsafe(32), secrets.token_urlsafe(32), Pkce.new()
-    try:
-        url = client.authorize_url(state, pkce.challenge)
-    finally:
-        await client.aclose()
+    url = client.authorize_url(state, pkce.challenge)
     await repository.save_zoom_oauth_state(
         state=state,
         session_nonce=signed_in.nonce,
@@ -173,14 +162,12 @@ async def callback(
     revocations = getattr(request.app.state, "dashboard_revocations", None)
     if revocations is not None and revocations.is_revoked(started.session_nonce):
         return _not_connected("You signed out of the dashboard since starting; sign in and start again.", 403)
-    client = zoom_client(repository, settings)
+    client = zoom_client(request)
     try:
         authorization = await client.exchange_code(code, started.code_verifier)
     except VendorError as exc:
         log.warning("Zoom refused the authorization code: %s", exc.message)
         return _not_connected("Zoom did not accept this approval (it may have expired); start again.", 502)
-    finally:
-        await client.aclose()
     current = await repository.zoom_grant()
     if current is not None and current.user_id != authorization.user_id:
         await repository.park_zoom_grant(

@@ -1,6 +1,8 @@
-"""The farm manager (the API's FarmManager): one RoomRunner per room, bounded by the browser nodes' slots, plus
-the background work that keeps it honest — the reaper of vendor sessions nobody owns, the usage meter and
-its credit budget, and start-up reconciliation after a crash.
+"""The farm manager (the API's FarmManager): one RoomRunner per room (farm/room/), bounded by the browser nodes'
+slots (farm/browsers/), commands to rooms as RoomCommand, page commands through PageCommands, plus the background
+rounds that keep it honest — the reaper of vendor sessions nobody owns and the usage meter with its credit
+budget (both in farm/money/avatar_billing.py; the manager schedules them and stops the rooms over budget) — and
+start-up reconciliation after a crash.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class Farm:
             settings=settings,
             node=self.nodes,
             liveavatar=liveavatar or LiveAvatarClient.for_settings(settings),
-            zoom=zoom if zoom is not None else _zoom_client(repository, settings),
+            zoom=zoom,
             tickets=tickets,
             media=LiveMediaStore(),
             capacity=Capacity(self.nodes.capacity, on_release=self.nodes.release),
@@ -128,9 +130,7 @@ class Farm:
         await self._transcripts.stop()
         if self._webhooks is not None:
             await self._webhooks.stop()  # what is not yet delivered stays in the outbox for the next start
-        await self.services.liveavatar.aclose()
-        if self.services.zoom is not None:
-            await self.services.zoom.aclose()
+        await self.services.liveavatar.aclose()  # the Zoom client is the server's: the app closes it
 
     async def _finish_cleanups(self) -> None:
         cleanups = set(self.services.cleanups)
@@ -345,16 +345,3 @@ class Farm:
         for session in await self.billing.meter():
             for runner in self._runners_of(session.id):  # every tick: a runner started since is told too
                 runner.request(RoomCommand.budget_reached)
-
-
-def _zoom_client(repository: Repository, settings: Settings) -> ZoomClient | None:
-    if not settings.zoom_oauth_client_id or settings.zoom_oauth_client_secret is None:
-        return None
-    return ZoomClient(
-        repository,
-        api_base=settings.zoom_api_base or "",
-        oauth_base=settings.zoom_oauth_base or settings.zoom_api_base or "",
-        client_id=settings.zoom_oauth_client_id,
-        client_secret=settings.zoom_oauth_client_secret.get_secret_value(),
-        redirect_uri=f"{settings.base_url}/api/zoom/callback",
-    )

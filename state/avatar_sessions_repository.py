@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from state import allowances
 from state.database import Database, Transaction
@@ -43,8 +44,11 @@ class AvatarSessionsRepository:
             )
         return [avatar_session_of(r) for r in rows]
 
-    async def open_avatar_session(self, room_id: str, *, bot_id: str | None) -> AvatarSession:
-        """Record an avatar session before the vendor is asked for it."""
+    async def open_avatar_session(
+        self, room_id: str, *, bot_id: str | None, why: str | None = None, humans: Sequence[str] = ()
+    ) -> AvatarSession:
+        """Record an avatar session before the vendor is asked for it, with the one `avatar.requested` event: why
+        the page asked and who was in its room."""
         async with self.db.transaction() as tx:
             session_id = await tx.scalar("SELECT session_id FROM rooms WHERE id = ?", (room_id,))
             if session_id is None:
@@ -59,7 +63,7 @@ class AvatarSessionsRepository:
                 "avatar.requested",
                 session_id=session_id,
                 room_id=room_id,
-                detail={"avatar_session_id": avatar_id},
+                detail={"avatar_session_id": avatar_id, "why": why, "humans": list(humans)[:20]},
             )
             row = await tx.fetchone("SELECT * FROM avatar_sessions WHERE id = ?", (avatar_id,))
         assert row is not None

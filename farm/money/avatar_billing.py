@@ -13,31 +13,46 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine, Sequence
+from typing import Any, Protocol
 
 from farm.money.context_cleanup import delete_contexts
 from farm.money.credit_budget import budget_spent
-from farm.vendors.liveavatar_client import SessionToken, in_words
+from farm.settings import Settings
+from farm.vendors.liveavatar_client import LiveAvatarClient, SessionToken, in_words
 from farm.vendors.vendor_http import VendorError
 from state.models import AvatarSession, AvatarSessionStatus, Session, SessionStatus
-from state.repository import NotFound
-
-if TYPE_CHECKING:
-    from farm.room.services import FarmServices
+from state.repository import NotFound, Repository
 
 log = logging.getLogger("avatarfarm.farm")
 
 STOP_SECONDS = 20.0  # how long one vendor stop may take at shutdown
 
 
+class FarmServices(Protocol):
+    """What billing needs of the farm's shared services (farm/room/services.py has them all)."""
+
+    repository: Repository
+    settings: Settings
+    liveavatar: LiveAvatarClient
+    owned_vendor_sessions: set[str]  # vendor sessions of live bots: the reaper leaves them alone
+    owned_avatar_rows: set[str]  # their rows, from before the vendor is called
+
+    def keep(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]: ...
+
+
 # ---- one session: record, mint, close ----------------------------------------------------------------------
 
 
-async def open_row(services: FarmServices, room_id: str, bot_id: str) -> AvatarSession:
+async def open_row(
+    services: FarmServices, room_id: str, bot_id: str, *, why: str, humans: Sequence[str]
+) -> AvatarSession:
     """Record an avatar session before the vendor is asked for it; the row is owned (the reaper leaves it) until
     it is closed. Recorded even when the caller is cancelled meanwhile: a row written but never known would stay
     open, so it is then closed once written."""
-    opening = asyncio.ensure_future(services.repository.open_avatar_session(room_id, bot_id=bot_id))
+    opening = asyncio.ensure_future(
+        services.repository.open_avatar_session(room_id, bot_id=bot_id, why=why, humans=humans)
+    )
     try:
         row = await asyncio.shield(opening)
     except asyncio.CancelledError:

@@ -1,4 +1,5 @@
-"""The avatar sessions of one bot attempt, and the money they cost.
+"""The avatar sessions of one bot attempt: when one starts, is replaced and stops (what each costs, and the
+shielded record, mint and close, are farm/money/avatar_billing.py's).
 
 A bot page asks for an avatar (`avatar.wanted`) only from its breakout room, when a student is there. Then,
 and only then, this module checks the session's credit budget, refreshes the room's LiveAvatar context (the
@@ -143,7 +144,7 @@ class RoomAvatar:
             await self._decline(refusal, DECLINED_RETRY_SECONDS)
             return
         try:
-            token = await self._mint(humans)
+            token = await self._mint(humans, why)
         except LiveAvatarRefusal as exc:  # final (a 4xx): asking again cannot help, so the room fails now
             log.warning("room %s: LiveAvatar refused the avatar: %s", self.room_id, exc)
             self._post(AvatarFailed("avatar_refused", exc.words))
@@ -166,9 +167,6 @@ class RoomAvatar:
             log.info("room %s: the page did not take its avatar: %s", self.room_id, str(exc).splitlines()[0][:200])
             await self.close("the bot had left its room when the avatar was ready to start")
             return
-        await self.s.repository.append_event(
-            "avatar.requested", room_id=self.room_id, detail={"why": why, "humans": humans[:20]}
-        )
         self._deadline = asyncio.create_task(self._start_deadline(), name=f"avatar deadline {self.room_id}")
 
     async def _refusal(self) -> str | None:
@@ -354,13 +352,13 @@ class RoomAvatar:
 
     # ---- minting and closing ----------------------------------------------------------------------------
 
-    async def _mint(self, humans: list[str]) -> str:
+    async def _mint(self, humans: list[str], why: str) -> str:
         """Record, then mint, a LiveAvatar session (farm/money/avatar_billing.py); returns its session token."""
         repo = self.s.repository
         session = await repo.require_session(self.session_id)
         room = await repo.get_room(self.room_id)
         assert room is not None
-        row = await open_row(self.s, self.room_id, self.bot_id)
+        row = await open_row(self.s, self.room_id, self.bot_id, why=why, humans=humans)
         current = _Current(row=row.id, requested_at=time.monotonic())
         self._current = current
         try:

@@ -1,6 +1,7 @@
-"""Supervising one bot attempt: the page's typed reports become the room's status, its transcript and its
-avatar's life; heartbeats feed the live media picture and prove the bot alive; commands from the farm end
-the attempt. Returns the Outcome (a cause) that the recovery policy acts on."""
+"""Supervising one bot attempt: it reads the attempt's one queue (farm/room/attempt_messages.py) in order. The
+page's reports, parsed as they arrived, become the room's status, its transcript and its avatar's life;
+heartbeats feed the live media picture and prove the bot alive; a RoomCommand or the avatar's failure ends the
+attempt. Returns the Outcome (a cause) that the recovery policy acts on."""
 
 from __future__ import annotations
 

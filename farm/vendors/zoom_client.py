@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from farm.settings import Settings
 from farm.vendors.vendor_http import TIMEOUT, VendorError, send, with_retries
 from state.repository import Repository
 
@@ -89,6 +90,10 @@ def new_meeting_passcode() -> str:
             return passcode
 
 
+# Where Zoom sends the professor back with an authorization code (api/zoom_routes.py serves it).
+CALLBACK_PATH = "/api/zoom/callback"
+
+
 class ZoomClient:
     def __init__(
         self,
@@ -111,6 +116,21 @@ class ZoomClient:
             base_url=oauth_base, timeout=TIMEOUT, auth=(client_id, client_secret), transport=transport
         )
         self._refresh_lock = asyncio.Lock()
+
+    @classmethod
+    def for_settings(cls, repository: Repository, settings: Settings) -> ZoomClient | None:
+        """The server's one Zoom client (its refresh tokens rotate: a second client refreshing on its own would
+        spend the grant's token under the first); None without Zoom OAuth credentials."""
+        if not settings.zoom_oauth_client_id or settings.zoom_oauth_client_secret is None:
+            return None
+        return cls(
+            repository,
+            api_base=settings.zoom_api_base or "",
+            oauth_base=settings.zoom_oauth_base or settings.zoom_api_base or "",
+            client_id=settings.zoom_oauth_client_id,
+            client_secret=settings.zoom_oauth_client_secret.get_secret_value(),
+            redirect_uri=f"{settings.base_url}{CALLBACK_PATH}",
+        )
 
     async def aclose(self) -> None:
         await self._api.aclose()

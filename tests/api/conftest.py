@@ -15,12 +15,12 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from farm.errors import FarmError
-from farm.queued import QueuedFarm
 from farm.room.live_media import LiveMedia, LiveMediaStore
 from farm.settings import Settings, load_settings
 from state.models import RoomStatus
 from state.repository import Repository
 from tests.support.healthz_stub import answering_healthz
+from tests.support.queued_farm import QueuedFarm
 
 TOKEN = "test-token-0123456789-5f0c1d2e3a4b6978"
 UNREACHABLE_LIVEAVATAR = "http://127.0.0.1:9"

@@ -12,6 +12,7 @@ from api.app import create_app
 from api.auth import ensure_api_token, token_path
 from farm.settings import load_settings
 from tests.api.conftest import Api
+from tests.support.queued_farm import QueuedFarm
 
 OPEN = {"/healthz", "/readyz"}
 
@@ -63,7 +64,7 @@ def test_a_token_is_generated_once_kept_private_and_reused(tmp_path: Path) -> No
 async def test_the_app_uses_the_kept_or_configured_token(tmp_path: Path, configured: bool) -> None:
     overrides = {"api_token": "configured-token-5f0c1d2e3a4b6978"} if configured else {}
     settings = load_settings(data_dir=tmp_path / "var", **overrides)
-    app = create_app(settings)
+    app = create_app(settings, farm_factory=lambda repository, *_: QueuedFarm(repository))
     async with app.router.lifespan_context(app):
         expected = "configured-token-5f0c1d2e3a4b6978" if configured else token_path(settings).read_text().strip()
         transport = httpx.ASGITransport(app=app)

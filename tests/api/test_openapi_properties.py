@@ -35,6 +35,7 @@ from api.sessions_routes import SESSION_LINKS
 from tests.api.conftest import TOKEN, make_settings
 from tests.farm.harness import LA_API_KEY, liveavatar_server
 from tests.support.healthz_stub import answering_healthz
+from tests.support.queued_farm import QueuedFarm
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.timeout(600)
@@ -101,7 +102,9 @@ async def test_the_api_answers_as_its_openapi_description_says(tmp_path: Path) -
     # LiveAvatar is out.
     async with answering_healthz() as stub:
         settings = make_settings(tmp_path / "app", zoom_api_base=stub, liveavatar_api_base=stub)
-        async with serve_app(create_app(settings)) as server:
+        async with serve_app(
+            create_app(settings, farm_factory=lambda repository, *_: QueuedFarm(repository))
+        ) as server:
             status, output, took = await schemathesis(
                 server.base_url, tmp_path, "--exclude-path-regex", "^/api/(events|liveavatar/)"
             )
@@ -116,7 +119,9 @@ async def test_the_api_answers_as_its_openapi_description_says(tmp_path: Path) -
 async def test_the_liveavatar_lists_answer_as_described(tmp_path: Path) -> None:
     async with liveavatar_server() as (la_url, _):
         settings = make_settings(tmp_path / "app", liveavatar_api_base=la_url, liveavatar_api_key=LA_API_KEY)
-        async with serve_app(create_app(settings)) as server:
+        async with serve_app(
+            create_app(settings, farm_factory=lambda repository, *_: QueuedFarm(repository))
+        ) as server:
             status, output, took = await schemathesis(
                 server.base_url,
                 tmp_path,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from farm.queued import QueuedFarm
 from tests.api.conftest import Api, FarmChoice, session_body
+from tests.support.queued_farm import QueuedFarm
 
 
 @pytest.fixture

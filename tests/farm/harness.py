@@ -22,6 +22,7 @@ from farm.manager import Farm
 from farm.room.bot_tickets import BotTickets
 from farm.settings import Settings, load_settings
 from farm.vendors.liveavatar_client import LiveAvatarClient
+from farm.vendors.zoom_client import ZoomClient
 from state.repository import Repository
 from tests.fakes_zoom.harness import (
     OAUTH_CLIENT_ID,
@@ -196,8 +197,8 @@ async def serve_farm_api(
     api_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     app_settings = farm_settings(tmp_path / "var", zoom_url, la_url, api_url, **settings)
 
-    def make_farm(repository: Repository, s: Settings, tickets: BotTickets) -> Farm:
-        return Farm(repository, s, tickets, **(farm_options or {}))
+    def make_farm(repository: Repository, s: Settings, tickets: BotTickets, zoom: ZoomClient | None) -> Farm:
+        return Farm(repository, s, tickets, zoom=zoom, **(farm_options or {}))
 
     api = create_app(app_settings, farm_factory=make_farm)
     async with serve_app(api, sock=sock) as server:

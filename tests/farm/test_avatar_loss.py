@@ -8,9 +8,7 @@ from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
 
-from tests.farm.test_room_runner import Rig, _go_live, rig_factory
-
-__all__ = ["rig_factory"]  # the fixture, shared with the runner's own tests
+from tests.support.scripted_pages import Rig, go_live
 
 
 async def test_a_bot_lost_while_its_page_is_handed_its_avatar_leaves_no_row_open(
@@ -30,7 +28,7 @@ async def test_a_bot_lost_while_its_page_is_handed_its_avatar_leaves_no_row_open
         return {"state": "ended"}
 
     bot.evaluate = node_gone  # type: ignore[method-assign]
-    await _go_live(bot)
+    await go_live(bot)
     await rig.node.next_bot(2)  # the room moved on: its lost attempt has been cleaned up
 
     [row] = await rig.repository.avatar_sessions(rig.room_id)

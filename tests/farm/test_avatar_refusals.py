@@ -11,65 +11,20 @@ from typing import Any
 
 import pytest
 
-from farm.browsers.capacity import Capacity
-from farm.room.bot_tickets import BotTickets
-from farm.room.live_media import LiveMediaStore
-from farm.room.room_runner import RoomRunner
-from farm.room.services import FarmServices
 from farm.vendors.liveavatar_client import LiveAvatarClient, LiveAvatarRefusal
-from state.database import Database
-from state.models import Course, Meeting, NewRoom, NewSession, Professor, RoomStatus, Student
-from state.repository import Repository
-from tests.farm.harness import AVATAR_ADA, LA_API_KEY, farm_settings, liveavatar_server
-from tests.farm.test_room_runner import Rig, ScriptedNode, _go_live
+from state.models import RoomStatus
+from tests.farm.harness import AVATAR_ADA, LA_API_KEY, liveavatar_server
+from tests.support.scripted_pages import MakeRig, Rig, go_live, scripted_rigs
 
 UNKNOWN_AVATAR = "0b8f1c2e-5a52-4f43-a0a4-6e6f1c2d9b99"
 UNKNOWN_VOICE = "1c2d9b99-0b8f-4f43-a0a4-6e6f5a521c2e"
 
 
 @pytest.fixture
-async def refusal_rig(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
-    db = await Database.open(tmp_path / "runner.sqlite3")
-    repository = Repository(db)
-    rigs: list[Rig] = []
-    async with liveavatar_server() as (la_url, admin):
-        # Retries as the farm has them: a refusal must not use them.
-        client = LiveAvatarClient(la_url, LA_API_KEY, attempts=4, max_wait=0.2)
-
-        async def make(avatar_id: str, voice_id: str | None = None) -> Rig:
-            settings = farm_settings(tmp_path / "var", "http://127.0.0.1:9", la_url, "http://127.0.0.1:9")
-            node = ScriptedNode()
-            services = FarmServices(
-                repository=repository,
-                settings=settings,
-                node=node,  # type: ignore[arg-type]
-                liveavatar=client,
-                zoom=None,
-                tickets=BotTickets(),
-                media=LiveMediaStore(),
-                capacity=Capacity(2),
-                launching=asyncio.Semaphore(2),
-            )
-            session, _ = await repository.create_session(
-                NewSession(
-                    meeting=Meeting(number="85746065432", passcode="pw"),
-                    professor=Professor(name="Prof. Ada", avatar_id=avatar_id, voice_id=voice_id),
-                    course=Course(name="CS 101"),
-                    rooms=(NewRoom("Room 1", Student("Grace")),),
-                )
-            )
-            room = session.rooms[0]
-            runner = RoomRunner(services, session, room, on_done=lambda _: None)
-            rig = Rig(services, node, repository, room.id, runner, admin)
-            rigs.append(rig)
-            runner.start()
-            return rig
-
+async def refusal_rig(tmp_path: Path) -> AsyncIterator[MakeRig]:
+    # Retries as the farm has them: a refusal must not use them.
+    async with scripted_rigs(tmp_path, attempts=4, max_wait=0.2) as make:
         yield make
-        for rig in rigs:
-            await rig.runner.cancel()
-        await client.aclose()
-    await db.close()
 
 
 async def _token_calls(rig: Rig) -> list[dict[str, Any]]:
@@ -107,7 +62,7 @@ async def test_a_refused_avatar_fails_the_room_at_once_in_words(
 ) -> None:
     rig: Rig = await refusal_rig(avatar_id, voice_id)
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     _, reason, text = await rig.wait_status(RoomStatus.failed, within=30)
     assert (reason, text) == ("avatar_refused", words)
     # Asked once, never retried; no second bot; nothing billed or left open.

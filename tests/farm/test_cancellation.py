@@ -11,9 +11,7 @@ from typing import Any
 import pytest
 
 from farm.cancellation import finish_cancelled
-from tests.farm.test_room_runner import Rig, _go_live, rig_factory
-
-__all__ = ["rig_factory"]  # the fixture, shared with the runner's own tests
+from tests.support.scripted_pages import Rig, go_live
 
 
 async def _slow_to_stop(stopping: asyncio.Event) -> None:
@@ -54,7 +52,7 @@ async def test_the_work_ending_cancelled_or_failing_is_not_the_waiters_error(cap
 
 async def test_waiting_for_a_runner_stays_cancellable(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
-    await _go_live(await rig.node.next_bot(1))
+    await go_live(await rig.node.next_bot(1))
     waiter = asyncio.create_task(rig.runner.wait())
     await asyncio.sleep(0.1)
     waiter.cancel()

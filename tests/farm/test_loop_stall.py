@@ -11,9 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from state.models import RoomStatus
-from tests.farm.test_room_runner import Rig, _in_room, rig_factory
-
-__all__ = ["rig_factory"]  # the fixture, shared with the runner's own tests
+from tests.support.scripted_pages import Rig, in_room
 
 HEARTBEAT_TIMEOUT = 2.0
 
@@ -26,7 +24,7 @@ async def _hung_events(rig: Rig) -> list[dict[str, Any]]:
 async def test_a_stalled_farm_does_not_call_a_beating_bot_hung(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory(heartbeat_timeout=HEARTBEAT_TIMEOUT)
     bot = await rig.node.next_bot(1)
-    await _in_room(bot)
+    await in_room(bot)
     await rig.wait_status(RoomStatus.in_room)
     # The page keeps beating: its next heartbeat is on its way when the farm's loop stalls for longer than the
     # heartbeat timeout (the blocking call below stands for a loaded machine).
@@ -42,6 +40,6 @@ async def test_a_stalled_farm_does_not_call_a_beating_bot_hung(rig_factory: Call
 async def test_a_bot_that_stops_beating_is_still_called_hung(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory(heartbeat_timeout=HEARTBEAT_TIMEOUT)
     bot = await rig.node.next_bot(1)
-    await _in_room(bot)
+    await in_room(bot)
     await rig.node.next_bot(2)  # no heartbeat after the first: relaunched
     assert [e["status"] for e in await _hung_events(rig)] == ["recovering"]

@@ -4,212 +4,31 @@ crash loops and the budget, refusals that must not be retried, auto-leave, conso
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from farm.browsers.browser_node import NoticeHandler, ReportHandler
-from farm.browsers.capacity import Capacity
 from farm.materials.files import MaterialFiles
 from farm.materials.intake import take_in
-from farm.room.bot_tickets import BotTickets
 from farm.room.commands import RoomCommand
-from farm.room.live_media import LiveMediaStore
-from farm.room.room_runner import RoomRunner
-from farm.room.services import FarmServices
-from farm.vendors.liveavatar_client import LiveAvatarClient
-from state.database import Database
-from state.models import Course, Meeting, NewRoom, NewSession, Professor, RoomStatus, Student, TranscriptRole
+from state.models import RoomStatus, TranscriptRole
 from state.professors_repository import ADMIN_ID
 from state.reports import session_report
-from state.repository import Repository
-from tests.farm.harness import AVATAR_ADA, LA_API_KEY, farm_settings, liveavatar_server
-
-
-@dataclass
-class ScriptedBrowser:
-    on_report: ReportHandler
-    on_notice: NoticeHandler
-    calls: list[str] = field(default_factory=list)
-    tokens: list[str] = field(default_factory=list)
-    closed: bool = False
-    avatar_starts: bool = True
-
-    def report(self, message: dict[str, Any]) -> None:
-        self.on_report(message)
-
-    def state(self, state: str, **extra: Any) -> None:
-        self.report({"type": "state", "state": state, "detail": {}, **extra})
-
-    def heartbeat(self, humans: int = 1) -> None:
-        self.report({"type": "heartbeat", "state": "live", "stats": {"humans_in_room": humans}})
-
-    def event(self, kind: str, **detail: Any) -> None:
-        self.report({"type": "event", "kind": kind, "detail": detail})
-
-    async def evaluate(self, expression: str, arg: Any = None) -> Any:
-        self.calls.append(expression)
-        if "leave" in expression:
-            self.state("leaving")
-            self.state("ended")
-        if "startAvatar" in expression:
-            self.tokens.append(arg["session_token"])
-            if self.avatar_starts:
-                self.state("avatar_connecting")
-                self.event("avatar.ready", session_id="x")
-                self.state("live")
-            return {"accepted": True}
-        return {"state": "ended"}
-
-    async def close(self) -> None:
-        self.closed = True
-
-
-class ScriptedNode:
-    name = "scripted"
-
-    def __init__(self) -> None:
-        self.bots: list[ScriptedBrowser] = []
-        self.opened = asyncio.Event()
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    async def prewarm(self, size: int) -> None:
-        return None
-
-    def place(self, room_id: str) -> str:
-        return self.name
-
-    async def open_bot(
-        self,
-        name: str,
-        url: str,
-        *,
-        on_report: ReportHandler,
-        on_notice: NoticeHandler,
-        before_load: Any = None,
-        room_id: str | None = None,
-    ) -> Any:
-        assert "/bot/" in url
-        bot = ScriptedBrowser(on_report, on_notice)
-        self.bots.append(bot)
-        self.opened.set()
-        return bot
-
-    async def next_bot(self, count: int) -> ScriptedBrowser:
-        for _ in range(400):
-            if len(self.bots) >= count:
-                return self.bots[count - 1]
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"bot {count} was never launched")
-
-
-@dataclass
-class Rig:
-    services: FarmServices
-    node: ScriptedNode
-    repository: Repository
-    room_id: str
-    runner: RoomRunner
-    admin: httpx.AsyncClient
-
-    async def status(self) -> tuple[RoomStatus, str | None, str | None]:
-        room = await self.repository.get_room(self.room_id)
-        assert room is not None
-        return room.status, room.reason, room.reason_text
-
-    async def wait_passed(self, status: RoomStatus, within: float = 20) -> dict[str, Any]:
-        """The detail of the first room.status event to `status` (transient statuses can outrun a poll)."""
-        for _ in range(int(within / 0.05)):
-            for event in await self.repository.events(room_id=self.room_id, limit=1000):
-                if event.kind == "room.status" and event.detail.get("status") == status.value:
-                    return event.detail
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"room never passed through {status}")
-
-    async def wait_status(self, status: RoomStatus, within: float = 20) -> tuple[RoomStatus, str | None, str | None]:
-        for _ in range(int(within / 0.05)):
-            current = await self.status()
-            if current[0] is status:
-                return current
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"room never became {status}: {await self.status()}")
-
-
-@pytest.fixture
-async def rig_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
-    db = await Database.open(tmp_path / "runner.sqlite3")
-    repository = Repository(db)
-    rigs: list[Rig] = []
-    async with liveavatar_server() as (la_url, admin):
-        client = LiveAvatarClient(la_url, LA_API_KEY, attempts=1)
-
-        async def make(**options: Any) -> Rig:
-            settings = farm_settings(tmp_path / "var", "http://127.0.0.1:9", la_url, "http://127.0.0.1:9")
-            node = ScriptedNode()
-            services = FarmServices(
-                repository=repository,
-                settings=settings,
-                node=node,  # type: ignore[arg-type]
-                liveavatar=client,
-                zoom=None,
-                tickets=BotTickets(),
-                media=LiveMediaStore(),
-                capacity=Capacity(2),
-                launching=asyncio.Semaphore(2),
-                **options,
-            )
-            session, _ = await repository.create_session(
-                NewSession(
-                    meeting=Meeting(number="85746065432", passcode="pw"),
-                    professor=Professor(name="Prof. Ada", avatar_id=AVATAR_ADA),
-                    course=Course(name="CS 101"),
-                    rooms=(NewRoom("Room 1", Student("Grace")),),
-                )
-            )
-            room = session.rooms[0]
-            runner = RoomRunner(services, session, room, on_done=lambda _: None)
-            rig = Rig(services, node, repository, room.id, runner, admin)
-            rigs.append(rig)
-            runner.start()
-            return rig
-
-        yield make
-        for rig in rigs:
-            await rig.runner.cancel()
-        await client.aclose()
-    await db.close()
-
-
-async def _in_room(bot: ScriptedBrowser) -> None:
-    for state in ("starting", "joining", "in_main_session", "joining_breakout", "in_room"):
-        bot.state(state)
-    bot.heartbeat()
-
-
-async def _go_live(bot: ScriptedBrowser) -> None:
-    await _in_room(bot)
-    bot.event("avatar.wanted", why="human_arrived", humans=["Grace Hopper"], room="Room 1")
+from tests.support.scripted_pages import Rig, ScriptedBrowser, go_live, in_room
 
 
 async def test_a_bot_without_heartbeats_is_relaunched(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory(heartbeat_timeout=0.6)
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await rig.wait_status(RoomStatus.live)
     detail = await rig.wait_passed(RoomStatus.recovering)
     assert detail["reason"] == "hung" and "no heartbeat" in detail["reason_text"]
     assert bot.closed
     second = await rig.node.next_bot(2)
-    await _go_live(second)
+    await go_live(second)
     await rig.wait_status(RoomStatus.live)
     bots = await rig.repository.bots(rig.room_id)
     assert [(b.attempt, b.end_reason) for b in bots] == [(1, "hung"), (2, None)]
@@ -243,7 +62,7 @@ async def test_a_refusal_that_cannot_change_is_not_retried(rig_factory: Callable
 async def test_no_avatar_until_the_page_asks_and_none_after_it_lets_go(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
-    await _in_room(bot)
+    await in_room(bot)
     await rig.wait_status(RoomStatus.in_room)
     await asyncio.sleep(0.3)
     assert await rig.repository.avatar_sessions(rig.room_id) == []
@@ -284,11 +103,24 @@ async def test_no_avatar_until_the_page_asks_and_none_after_it_lets_go(rig_facto
     assert len(await rig.repository.avatar_sessions(rig.room_id)) == 2
 
 
+async def test_an_avatar_start_is_one_requested_event_with_why_who_and_its_row(
+    rig_factory: Callable[..., Any],
+) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    [row] = await rig.repository.avatar_sessions(rig.room_id)
+    events = await rig.repository.events(room_id=rig.room_id, limit=1000)
+    requested = [event.detail for event in events if event.kind == "avatar.requested"]
+    assert requested == [{"avatar_session_id": row.id, "why": "human_arrived", "humans": ["Grace Hopper"]}]
+
+
 async def test_a_spent_budget_declines_the_avatar_in_words(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
     rig.services.settings = rig.services.settings.model_copy(update={"session_credit_budget": 0.001})
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await rig.wait_status(RoomStatus.live)
     [row] = await rig.repository.avatar_sessions(rig.room_id)
     await rig.repository.record_avatar_usage(row.id, minutes=1.0, credits=2.0)
@@ -310,7 +142,7 @@ async def test_a_spent_monthly_allowance_declines_the_avatar_in_words(rig_factor
     rig: Rig = await rig_factory()
     await rig.repository.set_allowance(ADMIN_ID, 1.5)  # the rig's session is the admin's
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await rig.wait_status(RoomStatus.live)
     [row] = await rig.repository.avatar_sessions(rig.room_id)
     await rig.repository.record_avatar_usage(row.id, minutes=1.0, credits=2.0)
@@ -331,7 +163,7 @@ async def test_a_spent_monthly_allowance_declines_the_avatar_in_words(rig_factor
 async def test_the_maximum_duration_is_enforced(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory(max_room_seconds=0.2)
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await asyncio.sleep(0.3)
     bot.heartbeat()
     _, reason, _ = await rig.wait_status(RoomStatus.ended)
@@ -341,7 +173,7 @@ async def test_the_maximum_duration_is_enforced(rig_factory: Callable[..., Any])
 async def test_console_lines_and_page_errors_become_room_events(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     bot.on_notice("page.console", {"level": "error", "text": "Failed to load resource"})
     bot.on_notice("page.error", {"message": "TypeError: x is undefined"})
     bot.report({"type": "event", "kind": "transcript", "detail": {"role": "student", "text": "What is a base case?"}})
@@ -359,11 +191,11 @@ async def test_console_lines_and_page_errors_become_room_events(rig_factory: Cal
 async def test_leave_and_restart_commands(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await rig.wait_status(RoomStatus.live)
     rig.runner.request(RoomCommand.restart)
     second = await rig.node.next_bot(2)
-    await _go_live(second)
+    await go_live(second)
     await rig.wait_status(RoomStatus.live)
     rig.runner.request(RoomCommand.leave)
     _, reason, _ = await rig.wait_status(RoomStatus.ended)
@@ -384,7 +216,7 @@ async def _tokens(bot: ScriptedBrowser, count: int) -> None:
 async def test_no_restart_after_liveavatar_ends_a_session_for_good(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await rig.wait_status(RoomStatus.live)
     bot.event("avatar.stopped", stop_reason="NO_CREDITS")
     bot.event("avatar.dropped", reason="SERVER_INITIATED")
@@ -406,7 +238,7 @@ async def test_no_restart_after_liveavatar_ends_a_session_for_good(rig_factory: 
 async def test_a_deaf_avatar_is_restarted_once_and_said_in_words(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await rig.wait_status(RoomStatus.live)
     bot.event("avatar.deaf", voice_chat="INACTIVE")
     await _tokens(bot, 2)
@@ -429,7 +261,7 @@ async def test_a_frozen_picture_is_handled_like_a_drop(
     monkeypatch.setattr("farm.room.avatar_sessions.STALL_RESTART_SECONDS", 0.3)
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await rig.wait_status(RoomStatus.live)
     bot.event("avatar.stalled", stalled=True)
     bot.event("avatar.stalled", stalled=False)  # it came back: nothing happens
@@ -447,7 +279,7 @@ async def test_the_farm_keeps_live_avatars_alive_with_the_api_key(
     monkeypatch.setattr("farm.room.avatar_sessions.KEEP_ALIVE_SECONDS", 0.2)
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await rig.wait_status(RoomStatus.live)
     admin = rig.admin
     for _ in range(100):
@@ -465,7 +297,7 @@ async def test_a_session_ended_while_its_avatar_is_minted_never_starts_that_avat
     slow = {"method": "POST", "path": "/v1/sessions/token", "fault": "slow", "hang_seconds": 1.5}
     assert (await rig.admin.post("/admin/faults", json=slow)).status_code in (200, 201)
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     for _ in range(200):  # the token request has reached LiveAvatar
         if (await rig.admin.get("/admin/calls", params={"path": "/v1/sessions/token"})).json()["data"]:
             break
@@ -490,7 +322,7 @@ async def test_instructions_given_before_the_avatar_starts_reach_it_at_its_start
 ) -> None:
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
-    await _in_room(bot)
+    await in_room(bot)
     await rig.wait_status(RoomStatus.in_room)
     await rig.repository.set_room_context(rig.room_id, "Today: tail recursion and accumulators.")
     await rig.runner.update_context("Today: tail recursion and accumulators.")  # no avatar yet: nothing to refresh
@@ -507,7 +339,7 @@ async def test_a_context_deleted_at_liveavatar_is_made_again_at_the_next_start(
 ) -> None:
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await rig.wait_status(RoomStatus.live)
     room = await rig.repository.get_room(rig.room_id)
     assert room is not None and room.avatar_context_id
@@ -529,7 +361,7 @@ async def test_a_cancelled_runner_stops_even_when_a_report_arrives_at_that_momen
 ) -> None:
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await rig.wait_status(RoomStatus.live)
     bot.heartbeat()  # queued for the supervisor in the same instant as the cancellation below
     async with asyncio.timeout(10):
@@ -559,7 +391,7 @@ async def test_an_avatar_start_gets_the_course_passages_its_room_needs_and_they_
         rig.room_id, speaker="Grace", role=TranscriptRole.student, text="why does sift-down fix my heap?"
     )
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await rig.wait_status(RoomStatus.live)
     room = await rig.repository.get_room(rig.room_id)
     assert room is not None and room.avatar_context_id
@@ -590,7 +422,7 @@ async def test_an_avatar_starts_without_passages_when_they_cannot_be_selected(
     monkeypatch.setattr("farm.room.avatar_sessions.select_passages", broken)
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await rig.wait_status(RoomStatus.live)
     assert await rig.repository.given_passages(rig.room_id) == {}
     assert any("course passages could not be selected" in r.getMessage() for r in caplog.records)

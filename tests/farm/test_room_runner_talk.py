@@ -9,15 +9,13 @@ from typing import Any
 
 from state import talk_time
 from state.models import RoomStatus
-from tests.farm.test_room_runner import Rig, _go_live, rig_factory
-
-__all__ = ["rig_factory"]
+from tests.support.scripted_pages import Rig, go_live
 
 
 async def test_speaking_signals_become_talk_spans(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
-    await _go_live(bot)
+    await go_live(bot)
     await rig.wait_status(RoomStatus.live)
     for kind, detail in (
         ("student.speaking", {"speaking": True}),

@@ -55,3 +55,20 @@ def test_only_the_page_commands_write_javascript_for_a_page() -> None:
         if CALL_INTO_PAGE.search(path.read_text(encoding="utf-8"))
     )
     assert writers == ["farm/room/page_commands.py"]
+
+
+# farm/'s packages from the top down (README, "Layout"): each imports only those after it (and farm's own
+# top-level modules that import none of them: settings, cancellation, errors).
+LAYERS = ["room", "materials", "conversation", "money", "vendors", "webhooks", "browsers"]
+
+
+def test_each_package_imports_only_those_below_it() -> None:
+    assert sorted(LAYERS) == sorted(p.name for p in FARM.iterdir() if (p / "__init__.py").exists())
+    upward = []
+    for height, package in enumerate(LAYERS):
+        for path in sorted((FARM / package).rglob("*.py")):
+            for module in _imports(path):
+                parts = module.split(".")
+                if len(parts) > 2 and parts[1] in LAYERS and LAYERS.index(parts[1]) <= height and parts[1] != package:
+                    upward.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert upward == []

@@ -1,4 +1,5 @@
-"""QueuedFarm: the FarmManager used while no browser farm is configured. Rooms stay `queued`.
+"""QueuedFarm: a FarmManager with no browsers, the test double of the API's tests (the app's own default is the
+browser farm, farm/factory.py). Rooms stay `queued`.
 
 It is honest about having no bots: commands for a room are refused (the API answers 409), and ending a
 session ends its rooms at once, since there is nothing to leave.
