@@ -237,7 +237,9 @@ class Farm:
             raise FarmError("Creating meetings needs Zoom OAuth credentials (AVATARFARM_ZOOM_OAUTH_CLIENT_ID).")
         session = await self.repository.require_session(session_id)
         created = await zoom.create_meeting(
-            topic=session.meeting.topic or session.course.name, rooms=[room.name for room in session.rooms]
+            session.owner_id,
+            topic=session.meeting.topic or session.course.name,
+            rooms=[room.name for room in session.rooms],
         )
         await self.repository.set_meeting(session_id, number=created.number, passcode=created.passcode)
 

@@ -247,7 +247,7 @@ class RoomRunner:
         said = False
         while True:
             try:
-                present = await self.s.zoom.professor_in_a_meeting()
+                present = await self.s.zoom.professor_in_a_meeting(self.session.owner_id)
             except (VendorError, ZoomNotAuthorized) as exc:
                 # Presence unknown (say, the app lacks the user:read:presence_status scope): join and let Zoom
                 # answer; after a refusal, wait for a restart rather than risk another e-mail to the host.
@@ -275,7 +275,7 @@ class RoomRunner:
                 return False
 
     async def _has_grant(self) -> bool:
-        return await self.s.repository.zoom_grant() is not None
+        return await self.s.repository.zoom_grant(self.session.owner_id) is not None
 
     async def _one_attempt(self) -> Outcome | None:
         if self._stop_command():

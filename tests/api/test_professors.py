@@ -207,3 +207,39 @@ async def test_a_professors_own_avatar_voice_and_style_are_their_sessions_defaul
     async with browser:
         form = await browser.get("/dashboard/sessions/new")
         assert 'value="grace-clone"' in form.text and "Asks for a guess first.</textarea>" in form.text
+
+
+async def test_a_session_that_names_no_avatar_uses_the_professors_own_and_says_so_without_one(api: Api) -> None:
+    created = await _add(api)
+    without_avatar = session_body(rooms=1)
+    without_avatar["professor"] = {"name": "Grace"}
+    async with _as(api, created["token"]["token"]) as grace:
+        refused = await grace.post("/api/sessions", json=without_avatar)
+        assert refused.status_code == 409 and refused.json()["error"] == "no_avatar", refused.text
+        assert refused.json()["detail"][0]["field"] == "professor.avatar_id"
+        assert "keep your own avatar in your profile" in refused.json()["message"]
+        assert (await grace.get("/api/sessions")).json()["sessions"] == []
+        browser, csrf = _browser(api, created["professor"]["id"], created["token"]["id"])
+        async with browser:
+            bad = await browser.post("/dashboard/account/profile", data={"csrf_token": csrf, "avatar_id": "not an id!"})
+            assert bad.status_code == 422 and "Your clone was not kept" in bad.text
+            assert (await grace.get("/api/me")).json()["profile"] is None
+            forged = await browser.post("/dashboard/account/profile", data={"avatar_id": "grace-clone"})
+            assert forged.status_code == 403
+            kept = await browser.post(
+                "/dashboard/account/profile",
+                data={"csrf_token": csrf, "avatar_id": "grace-clone", "voice_id": "", "teaching_style": "Patient."},
+                follow_redirects=True,
+            )
+            assert kept.status_code == 200 and "Your clone is kept" in kept.text
+            assert 'id="profile-avatar" name="avatar_id" required maxlength="100" value="grace-clone"' in kept.text
+        assert (await grace.get("/api/me")).json()["profile"] == {
+            "avatar_id": "grace-clone",
+            "voice_id": None,
+            "teaching_style": "Patient.",
+        }
+        started = await grace.post("/api/sessions", json=without_avatar)
+        assert started.status_code == 202, started.text
+        session = await api.repository.get_session(started.json()["id"])
+        assert session is not None
+        assert (session.professor.avatar_id, session.professor.teaching_style) == ("grace-clone", "Patient.")
