@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from farm.avatar_sessions import STUDENT_DECLINED, RoomAvatar
 from farm.browser_node import PAGE_ERRORS, BotBrowser
+from farm.credit_allowance import ALLOWANCE_REACHED
 from farm.page_messages import (
     LEAVE,
     SAY,
@@ -120,6 +121,8 @@ class BotSupervisor:
         self.state: RoomStatus | None = None
         # What the host must do, while the bot waits unassigned in the main session with the rooms open.
         self.unassigned_words: str | None = None
+        # Why the avatar was cut off for the professor's spent monthly allowance, while that holds.
+        self.allowance_words: str | None = None
 
     async def run(self) -> Outcome:
         attempt = self.attempt
@@ -144,6 +147,9 @@ class BotSupervisor:
                 return await self._obey(message["command"])
             if kind == "avatar_refresh":
                 await self.avatar.refresh()
+                continue
+            if kind == "allowance_spent":
+                await self.allowance_spent(str(message["words"]))
                 continue
             if kind == "avatar_failed":
                 return self._outcome(str(message["reason"]), message.get("words"))
@@ -197,6 +203,10 @@ class BotSupervisor:
                 # Asking for its room (and being refused) keeps the words up until the bot is in its room.
                 await self._set_status(
                     report.state, reason="waiting_for_assignment", reason_text=self.unassigned_words, detail=detail
+                )
+            elif why == ALLOWANCE_REACHED and self.allowance_words is not None:
+                await self._set_status(
+                    report.state, reason=ALLOWANCE_REACHED, reason_text=self.allowance_words, detail=detail
                 )
             elif isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room", STUDENT_DECLINED):
                 await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)
@@ -286,6 +296,16 @@ class BotSupervisor:
         )
         if self.state is not None and self.state in IN_MEETING:
             await self._set_status(RoomStatus.idle, reason=STUDENT_DECLINED, reason_text=reason_words(STUDENT_DECLINED))
+
+    async def allowance_spent(self, words: str) -> None:
+        """The professor's monthly allowance ran out while this bot's avatar runs: it stops now, and the room
+        says why in `words` (the page's next ask is declined with them too)."""
+        self.allowance_words = words
+        if not await self.avatar.cut_off(ALLOWANCE_REACHED, words):
+            return
+        await self.s.repository.append_event("avatar.cut_off", room_id=self.room.id, detail={"words": words})
+        if self.state is not None and self.state in IN_MEETING:
+            await self._set_status(RoomStatus.idle, reason=ALLOWANCE_REACHED, reason_text=words)
 
     async def _disclose(self, humans: list[str]) -> None:
         """Students who arrived while the avatar is live hear at once that it is an AI, and how to decline."""

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from typing import Any
 
+from farm.allowance_cutoff import cut_off_spent_allowances
 from farm.bot_tickets import BotTickets
 from farm.browser_node import PAGE_ERRORS, PlaywrightNode
 from farm.capacity import Capacity
@@ -399,7 +400,8 @@ class Farm:
         await delete_contexts(self.repository, client)
 
     async def meter(self) -> None:
-        """Refresh minutes and credits of live avatars from the vendor; enforce the session credit budget."""
+        """Refresh minutes and credits of live avatars from the vendor; enforce the professors' monthly allowances
+        on running avatars and the session credit budget."""
         client = self.services.liveavatar
         for row in await self.repository.open_avatar_sessions():
             if row.vendor_session_id and row.status is AvatarSessionStatus.active:
@@ -416,6 +418,7 @@ class Farm:
                 await self.repository.record_avatar_usage(
                     row.id, minutes=usage.duration / 60.0, credits=usage.credits_consumed
                 )
+        await cut_off_spent_allowances(self.repository, list(self._runners.values()))
         budget = self.services.settings.session_credit_budget
         if budget is None:
             return

@@ -350,6 +350,18 @@ class RoomRunner:
         )
         return await self._supervisor.run()
 
+    @property
+    def avatar_busy(self) -> bool:
+        """Whether this room's avatar is running or starting (billing, or about to)."""
+        avatar = self._attempt.avatar if self._attempt else None
+        return avatar is not None and avatar.busy
+
+    def allowance_spent(self, words: str) -> None:
+        """The professor's monthly allowance ran out: the avatar stops now, the bot stays (farm/allowance_cutoff.py).
+        Handled in turn with the page's reports, like every command to the attempt."""
+        if self._attempt is not None:
+            self._attempt.post("allowance_spent", {"words": words})
+
     def refresh_avatar(self) -> None:
         """Give the room a new avatar session (to pick up new instructions); the meeting connection stays."""
         if self._attempt is not None:

@@ -215,6 +215,10 @@ REASON_WORDS: dict[str, str] = {
         "A student asked not to talk with the AI tutor, so its avatar stopped in this room. Restart the room to "
         "bring it back."
     ),
+    "allowance_reached": (
+        "The professor's monthly credit allowance is spent, so the avatar was stopped; it starts again next month "
+        "or when the administrator raises the allowance."
+    ),
 }
 
 
@@ -256,6 +260,7 @@ class StoredEventKind(StrEnum):
     bot_page_report_ignored = "bot.page.report_ignored"
     avatar_requested = "avatar.requested"
     avatar_declined = "avatar.declined"
+    avatar_cut_off = "avatar.cut_off"
     avatar_start_failed = "avatar.start_failed"
     avatar_started = "avatar.started"
     avatar_released = "avatar.released"
@@ -320,6 +325,7 @@ STORED_EVENT_WORDS: dict[StoredEventKind, str] = {
     StoredEventKind.bot_page_report_ignored: "A report not from the bot page itself was ignored",
     StoredEventKind.avatar_requested: "Avatar requested",
     StoredEventKind.avatar_declined: "No avatar started",
+    StoredEventKind.avatar_cut_off: "The monthly credit allowance ran out: the avatar was stopped",
     StoredEventKind.avatar_start_failed: "Avatar did not start",
     StoredEventKind.avatar_started: "Avatar started",
     StoredEventKind.avatar_released: "Avatar paused",
