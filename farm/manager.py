@@ -20,6 +20,7 @@ from farm.live_media import LiveMedia, LiveMediaStore
 from farm.liveavatar_client import LiveAvatarClient
 from farm.node_pool import NodePool, NodeStatus, node_pool
 from farm.orphans import kill_orphaned_browsers
+from farm.professor_webhooks import professor_receivers
 from farm.recovery_policy import words
 from farm.room_runner import FarmServices, RoomRunner, run_with_timeout
 from farm.settings import Settings
@@ -88,7 +89,9 @@ class Farm:
         if killed:
             log.warning("killed %d browser(s) left by a previous manager", len(killed))
             await self.repository.append_event("farm.orphans_killed", detail={"pids": killed})
-        self._webhooks = WebhookSender.from_settings(self.repository.db, self.services.settings)
+        self._webhooks = WebhookSender.from_settings(
+            self.repository.db, self.services.settings, professor_receivers(self.repository)
+        )
         await self._webhooks.start()
         await self._transcripts.start()
         await self.nodes.start()

@@ -13,6 +13,7 @@ from state.professors_repository import ProfessorsRepository
 from state.rows import IdempotencyConflict, NotFound, RoomClosed, new_id
 from state.sessions_repository import SessionsRepository
 from state.transcripts_repository import TranscriptsRepository
+from state.webhook_receivers_repository import WebhookReceiversRepository
 from state.zoom_grants_repository import ZoomGrantsRepository
 
 __all__ = ["IdempotencyConflict", "NotFound", "Repository", "RoomClosed", "new_id"]
@@ -27,6 +28,7 @@ class Repository(
     ZoomGrantsRepository,
     MaterialsRepository,
     ProfessorsRepository,
+    WebhookReceiversRepository,
 ):
     def __init__(self, db: Database) -> None:
         self.db = db

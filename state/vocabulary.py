@@ -282,6 +282,8 @@ class StoredEventKind(StrEnum):
     farm_reaped = "farm.reaped"
     farm_foreign_avatar_sessions = "farm.foreign_avatar_sessions"
     webhook_given_up = "webhook.given_up"
+    webhook_receiver_added = "webhook.receiver_added"
+    webhook_receiver_removed = "webhook.receiver_removed"
     zoom_authorized = "zoom.authorized"
     zoom_forgotten = "zoom.forgotten"
     professor_added = "professor.added"
@@ -347,6 +349,8 @@ STORED_EVENT_WORDS: dict[StoredEventKind, str] = {
     StoredEventKind.farm_reaped: "Avatar sessions nobody used were stopped",
     StoredEventKind.farm_foreign_avatar_sessions: "LiveAvatar sessions not started by this farm were left alone",
     StoredEventKind.webhook_given_up: "A webhook was given up",
+    StoredEventKind.webhook_receiver_added: "A professor registered a webhook receiver",
+    StoredEventKind.webhook_receiver_removed: "A professor removed a webhook receiver",
     StoredEventKind.zoom_authorized: "Zoom connected",
     StoredEventKind.zoom_forgotten: "Zoom disconnected",
     StoredEventKind.professor_added: "Professor added",

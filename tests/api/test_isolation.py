@@ -30,9 +30,16 @@ LISTS = {
     ("get", "/api/me"),
     ("get", "/api/usage"),
     ("get", "/api/zoom/grant"),  # the caller's own Zoom connection
+    ("get", "/api/webhooks"),
 }
 # ... and what makes or changes something of the caller's own.
-CREATIONS = {("post", "/api/sessions"), ("post", "/api/materials"), ("post", "/api/tokens"), ("put", "/api/me/profile")}
+CREATIONS = {
+    ("post", "/api/sessions"),
+    ("post", "/api/materials"),
+    ("post", "/api/tokens"),
+    ("put", "/api/me/profile"),
+    ("post", "/api/webhooks"),
+}
 # ... and what acts on the caller's own Zoom connection (B has none: refused in words, A's untouched).
 OWN_ZOOM = {("post", "/api/zoom/authorize"), ("delete", "/api/zoom/grant")}
 STREAMS = {("get", "/api/events")}  # its ?session= is walked below; the unfiltered stream by its own test
@@ -48,6 +55,8 @@ class Objects:
     room_id: str
     material_id: str
     passage_id: int
+    receiver_id: str
+    receiver_url: str
 
     def ids(self) -> dict[str, str]:
         return {
@@ -57,6 +66,7 @@ class Objects:
             "room_id": self.room_id,
             "material_id": self.material_id,
             "passage_id": str(self.passage_id),
+            "receiver_id": self.receiver_id,
         }
 
 
@@ -67,6 +77,7 @@ MISSING = {
     "room_id": "room_0123456789ab",
     "material_id": "mat_0123456789ab",
     "passage_id": "987654321",
+    "receiver_id": "whk_0123456789ab",
 }
 
 
@@ -103,7 +114,19 @@ async def _objects_of(api: Api, client: httpx.AsyncClient, created: dict[str, An
     assert pinned.status_code == 204, pinned.text
     await api.repository.add_transcript(room_id, speaker="Student 1", role=TranscriptRole.student, text="A secret")
     api.farm.media.record(room_id, {"humans_in_room": 1}, JPEG)
-    return Objects(created["professor"]["id"], created["token"]["id"], session_id, room_id, material_id, passage_id)
+    url = f"https://hooks.example.edu/{created['professor']['id']}"
+    receiver = await client.post("/api/webhooks", json={"url": url})
+    assert receiver.status_code == 201, receiver.text
+    return Objects(
+        created["professor"]["id"],
+        created["token"]["id"],
+        session_id,
+        room_id,
+        material_id,
+        passage_id,
+        receiver.json()["id"],
+        url,
+    )
 
 
 def _example(operation: dict[str, Any], schemas: dict[str, Any]) -> Any:
@@ -161,7 +184,7 @@ async def test_every_operation_answers_another_professor_as_if_the_thing_did_not
             access_token=None,
             access_expires_at=None,
         )
-        a_ids |= {"zoom-user-of-ada", "ada@zoom.example.edu"}
+        a_ids |= {"zoom-user-of-ada", "ada@zoom.example.edu", theirs.receiver_url}
         walked = 0
         for path, operations in spec["paths"].items():
             for method, operation in operations.items():
@@ -216,6 +239,7 @@ async def test_every_operation_answers_another_professor_as_if_the_thing_did_not
         assert [p["id"] for p in pins.json()["passages"]] == [theirs.passage_id]
         assert (await a.get(f"/api/materials/{theirs.material_id}")).status_code == 200
         assert (await a.get("/api/zoom/grant")).json()["email"] == "ada@zoom.example.edu"
+        assert [r["id"] for r in (await a.get("/api/webhooks")).json()["receivers"]] == [theirs.receiver_id]
         # The admin sees both professors' sessions.
         listed = {s["id"] for s in (await api.client.get("/api/sessions")).json()["sessions"]}
         assert {theirs.session_id, mine.session_id} <= listed

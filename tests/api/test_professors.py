@@ -243,3 +243,30 @@ async def test_a_session_that_names_no_avatar_uses_the_professors_own_and_says_s
         session = await api.repository.get_session(started.json()["id"])
         assert session is not None
         assert (session.professor.avatar_id, session.professor.teaching_style) == ("grace-clone", "Patient.")
+
+
+async def test_a_professor_registers_lists_and_removes_their_own_webhook_receivers(api: Api) -> None:
+    created = await _add(api)
+    async with _as(api, created["token"]["token"]) as grace:
+        for url, words in (
+            ("ftp://hooks.example.edu/x", "starting with https://"),
+            ("http://hooks.example.edu/x", "in the clear over http://"),
+        ):
+            refused = await grace.post("/api/webhooks", json={"url": url})
+            assert refused.status_code == 422 and words in refused.json()["message"], refused.text
+        made = await grace.post("/api/webhooks", json={"url": "https://hooks.example.edu/grace"})
+        assert made.status_code == 201, made.text
+        receiver = made.json()
+        assert receiver["secret"].startswith("whsec_")
+        again = await grace.post("/api/webhooks", json={"url": "https://hooks.example.edu/grace"})
+        assert again.status_code == 409 and again.json()["error"] == "receiver_exists"
+        listed = (await grace.get("/api/webhooks")).json()["receivers"]
+        assert [r["id"] for r in listed] == [receiver["id"]] and "secret" not in listed[0]
+        assert receiver["secret"] not in (await grace.get("/api/webhooks")).text  # shown once only
+        async with api.repository.db.snapshot() as reader:
+            stored = await reader.scalar("SELECT secret FROM webhook_receivers")
+        assert receiver["secret"] not in str(stored)  # encrypted at rest
+        assert (await api.client.get("/api/webhooks")).json()["receivers"] == []  # the admin's own: none
+        assert (await api.client.delete(f"/api/webhooks/{receiver['id']}")).status_code == 404  # not theirs
+        removed = await grace.delete(f"/api/webhooks/{receiver['id']}")
+        assert removed.status_code == 200 and (await grace.get("/api/webhooks")).json()["receivers"] == []
