@@ -37,7 +37,12 @@ ERRORS: dict[int | str, dict[str, object]] = {
 class ReceiverCreate(Strict):
     model_config = strict_config({"examples": [{"url": "https://hooks.example.edu/avatarfarm"}]})
 
-    url: str = Field(min_length=8, max_length=2000, description="Where your sessions' events are POSTed.")
+    url: str = Field(
+        min_length=8,
+        max_length=2000,
+        description="Where your sessions' events are POSTed: https:// (http:// only on loopback, or where the "
+        "administrator allows it).",
+    )
 
 
 class ReceiverOut(BaseModel):
