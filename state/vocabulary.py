@@ -121,7 +121,8 @@ REASON_WORDS: dict[str, str] = {
     "cross_account_not_allowed": "The meeting belongs to another Zoom account; the app must be published for that.",
     "anonymous_join_refused": "Zoom does not allow anonymous joins for this app.",
     "obf_required": (
-        "The meeting belongs to another Zoom account: the professor must authorize avatarfarm (connect Zoom)."
+        "The meeting belongs to another Zoom account: the session's professor must connect their own Zoom on the "
+        "dashboard's Zoom page, so that the bot can join on their behalf."
     ),
     "obf_invalid": "Zoom rejected the on-behalf-of (OBF) token.",
     "obf_wrong_meeting": "The on-behalf-of (OBF) token was issued for another meeting.",
