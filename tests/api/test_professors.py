@@ -108,6 +108,19 @@ def test_the_shell_adds_lists_and_disables_professors(tmp_path: Any, capsys: Any
     assert main(["professors", "disable", "ada@example.edu"]) == 0
     assert "disabled Prof. Ada" in capsys.readouterr().out
     assert main(["professors", "disable", "nobody@example.edu"]) == 2
+    capsys.readouterr()
+
+
+def test_the_shell_keeps_a_professors_own_clone(tmp_path: Any, capsys: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("AVATARFARM_DATA_DIR", str(tmp_path / "var"))
+    assert main(["professors", "add", "--name", "Prof. Ada", "--email", "ada@example.edu"]) == 0
+    capsys.readouterr()
+    profile = ["professors", "profile", "ADA@example.edu", "--avatar-id", "ada-clone", "--teaching-style", "Patient."]
+    assert main(profile) == 0
+    assert "Prof. Ada <ada@example.edu>: avatar ada-clone" in capsys.readouterr().out
+    assert main(["professors", "profile", "ada@example.edu", "--avatar-id", "not an id!"]) == 2
+    assert "--avatar-id: Use only letters, digits" in capsys.readouterr().err
+    assert main(["professors", "profile", "nobody@example.edu", "--avatar-id", "x"]) == 2
 
 
 def _browser(api: Api, professor_id: str = "admin", token_id: str = "-") -> tuple[httpx.AsyncClient, str]:
