@@ -65,7 +65,7 @@ class ReceiverList(BaseModel):
     receivers: list[ReceiverOut]
 
 
-def _checked_url(url: str, allow_http: bool) -> str:
+def checked_receiver_url(url: str, allow_http: bool) -> str:
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -89,7 +89,7 @@ def _checked_url(url: str, allow_http: bool) -> str:
 async def add_receiver(
     body: ReceiverCreate, request: Request, repository: RepositoryDep, principal: PrincipalDep
 ) -> ReceiverCreated:
-    url = _checked_url(body.url, request.app.state.settings.webhook_allow_http)
+    url = checked_receiver_url(body.url, request.app.state.settings.webhook_allow_http)
     secret = new_secret()
     try:
         receiver = await repository.add_webhook_receiver(principal.professor_id, url=url, secret=secret)

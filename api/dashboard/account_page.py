@@ -26,9 +26,12 @@ from api.principals import Principal
 from api.professor_schemas import EMAIL_PATTERN, ProfileIn
 from api.professor_tokens import add_professor, add_token
 from api.sessions_routes import check_avatar
+from api.webhook_receivers_routes import checked_receiver_url
+from farm.webhook_secret import new_secret
 from state.allowances import month_of
 from state.professors_repository import EmailTaken, ProfessorAccount
 from state.repository import NotFound, Repository
+from state.webhook_receivers_repository import MAX_RECEIVERS_PER_PROFESSOR, ReceiverExists, TooManyReceivers
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,6 +41,7 @@ NOTICES = {
     "disabled": "The professor is disabled: their tokens and sign-ins no longer work.",
     "enabled": "The professor is enabled again.",
     "allowance": "The allowance is set; it is checked at every avatar start.",
+    "receiver_removed": "The webhook receiver is removed: nothing more is sent to it.",
     "profile": "Your clone is kept: your sessions use this avatar, voice and teaching style unless they name others.",
 }
 
@@ -64,6 +68,7 @@ async def _page(
     notice: str | None = None,
     error: str | None = None,
     shown_token: dict[str, str] | None = None,
+    shown_secret: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     tokens = [
@@ -105,6 +110,11 @@ async def _page(
             "notice": notice,
             "error": error,
             "shown_token": shown_token,
+            "shown_secret": shown_secret,
+            "receivers": [
+                {"id": r.id, "url": r.url, "created": _when(r.created_at)}
+                for r in await repository.webhook_receivers_of(principal.professor_id)
+            ],
             "email_pattern": EMAIL_PATTERN,
             "month": month,
             "mine": await _use(repository, me, month),
@@ -227,6 +237,47 @@ async def revoke_token(
     except NotFound:
         return await _page(repository, session, principal, error="You have no such token.", status_code=404)
     return RedirectResponse(f"{PAGE}?notice=revoked", status_code=303)
+
+
+@router.post(PAGE + "/webhooks")
+async def add_receiver(
+    request: Request,
+    repository: RepositoryDep,
+    csrf_token: Annotated[str, Form()] = "",
+    url: Annotated[str, Form()] = "",
+) -> Response:
+    checked = await _form_of(request, csrf_token)
+    if isinstance(checked, Response):
+        return checked
+    session, principal = checked
+    secret = new_secret()
+    try:
+        checked_url = checked_receiver_url(url, request.app.state.settings.webhook_allow_http)
+        receiver = await repository.add_webhook_receiver(principal.professor_id, url=checked_url, secret=secret)
+    except ApiError as exc:
+        return await _page(repository, session, principal, error=exc.message.removeprefix("url: "), status_code=422)
+    except ReceiverExists:
+        error = "You have a webhook receiver with this address already."
+        return await _page(repository, session, principal, error=error, status_code=409)
+    except TooManyReceivers:
+        error = f"You have {MAX_RECEIVERS_PER_PROFESSOR} webhook receivers already; remove one first."
+        return await _page(repository, session, principal, error=error, status_code=409)
+    return await _page(repository, session, principal, shown_secret={"url": receiver.url, "secret": secret})
+
+
+@router.post(PAGE + "/webhooks/{receiver_id}/remove")
+async def remove_receiver(
+    receiver_id: str, request: Request, repository: RepositoryDep, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    checked = await _form_of(request, csrf_token)
+    if isinstance(checked, Response):
+        return checked
+    session, principal = checked
+    try:
+        await repository.remove_webhook_receiver(principal.professor_id, receiver_id)
+    except NotFound:
+        return await _page(repository, session, principal, error="You have no such webhook receiver.", status_code=404)
+    return RedirectResponse(f"{PAGE}?notice=receiver_removed", status_code=303)
 
 
 @router.post(PAGE + "/professors")

@@ -283,3 +283,27 @@ async def test_a_professor_registers_lists_and_removes_their_own_webhook_receive
         assert (await api.client.delete(f"/api/webhooks/{receiver['id']}")).status_code == 404  # not theirs
         removed = await grace.delete(f"/api/webhooks/{receiver['id']}")
         assert removed.status_code == 200 and (await grace.get("/api/webhooks")).json()["receivers"] == []
+
+
+async def test_the_account_page_adds_and_removes_a_professors_webhook_receivers(api: Api) -> None:
+    created = await _add(api)
+    browser, csrf = _browser(api, created["professor"]["id"], created["token"]["id"])
+    async with browser:
+        refused = await browser.post(
+            "/dashboard/account/webhooks", data={"csrf_token": csrf, "url": "http://hooks.example.edu/x"}
+        )
+        assert refused.status_code == 422 and "in the clear over http://" in refused.text
+        forged = await browser.post("/dashboard/account/webhooks", data={"url": "https://hooks.example.edu/x"})
+        assert forged.status_code == 403
+        added = await browser.post(
+            "/dashboard/account/webhooks", data={"csrf_token": csrf, "url": "https://hooks.example.edu/grace"}
+        )
+        assert added.status_code == 200 and 'id="new-receiver-secret">whsec_' in added.text
+        [receiver] = await api.repository.webhook_receivers_of(created["professor"]["id"])
+        page = await browser.get("/dashboard/account")
+        assert "https://hooks.example.edu/grace" in page.text and "whsec_" not in page.text  # shown once
+        removed = await browser.post(
+            f"/dashboard/account/webhooks/{receiver.id}/remove", data={"csrf_token": csrf}, follow_redirects=True
+        )
+        assert removed.status_code == 200 and "The webhook receiver is removed" in removed.text
+    assert await api.repository.webhook_receivers_of(created["professor"]["id"]) == []
