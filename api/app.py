@@ -22,6 +22,7 @@ from api import (
     professors_routes,
     record_routes,
     sessions_routes,
+    webhook_receivers_routes,
     zoom_routes,
 )
 from api.auth import ensure_api_token, require_token
@@ -156,6 +157,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
     app.include_router(liveavatar_routes.router, dependencies=[Depends(require_token)])
     app.include_router(materials_routes.router, dependencies=[Depends(require_token)])
     app.include_router(professors_routes.router, dependencies=[Depends(require_token)])
+    app.include_router(webhook_receivers_routes.router, dependencies=[Depends(require_token)])
     app.include_router(zoom_routes.router)
     dashboard_routes.install(app)
     app.state.auth_throttle = throttle = AuthThrottle()

@@ -11,13 +11,17 @@ import sys
 import time
 from collections.abc import Sequence
 from importlib.metadata import entry_points
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from pydantic import SecretStr
 
 from farm.credential_strength import weakness
 from farm.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from state.migrations import SchemaError
+
+if TYPE_CHECKING:
+    from state.professors_repository import ProfessorAccount
+    from state.repository import Repository
 
 PLUGIN_GROUP = "avatarfarm.commands"
 BUILT_IN = ("serve", "db", "demo", "node", "professors", "doctor")
@@ -301,6 +305,8 @@ async def _professors_action(settings: Settings, args: argparse.Namespace) -> st
         found = await repository.professor_by_email(args.email.strip())
         if found is None:
             raise UsageError(f"no professor has the email {args.email.strip()}")
+        if args.professors_command == "profile":
+            return await _keep_profile(repository, found, args)
         try:
             professor = await repository.set_professor_disabled(found.id, args.professors_command == "disable")
         except NotFound:
@@ -309,6 +315,31 @@ async def _professors_action(settings: Settings, args: argparse.Namespace) -> st
         return f"{state} {professor.name} <{professor.email}>"
     finally:
         await db.close()
+
+
+async def _keep_profile(repository: Repository, professor: ProfessorAccount, args: argparse.Namespace) -> str:
+    """The professor's own clone, which their sessions use unless they name others (PUT /api/me/profile)."""
+    from pydantic import ValidationError
+
+    from api.errors import friendly_message
+    from api.professor_schemas import ProfileIn
+
+    try:
+        profile = ProfileIn(
+            avatar_id=args.avatar_id.strip(),
+            voice_id=(args.voice_id or "").strip() or None,
+            teaching_style=(args.teaching_style or "").strip() or None,
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}: {friendly_message(dict(e))}" for e in exc.errors()
+        )
+        raise UsageError(problems) from None
+    kept = await repository.set_profile(
+        professor.id, avatar_id=profile.avatar_id, voice_id=profile.voice_id, teaching_style=profile.teaching_style
+    )
+    voice = f", voice {kept.voice_id}" if kept.voice_id else ""
+    return f"{kept.name} <{kept.email}>: avatar {kept.avatar_id}{voice} (LiveAvatar checks it when a session starts)"
 
 
 def _professors(args: argparse.Namespace) -> int:
@@ -409,6 +440,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     professors_sub.add_parser("list", help="every professor with their role and whether they are enabled")
     for action, words in (("disable", "disable a professor by email"), ("enable", "enable a professor again")):
         professors_sub.add_parser(action, help=words).add_argument("email", help="the professor's email address")
+    profile = professors_sub.add_parser(
+        "profile", help="keep a professor's own clone: the avatar, voice and teaching style of their sessions"
+    )
+    profile.add_argument("email", help="the professor's email address")
+    profile.add_argument("--avatar-id", required=True, help="their LiveAvatar avatar (their clone)")
+    profile.add_argument("--voice-id", help="a LiveAvatar voice for it (default: the avatar's own)")
+    profile.add_argument("--teaching-style", help="how their clone should teach")
     professors.set_defaults(handler=_professors)
 
     node = sub.add_parser(

@@ -143,8 +143,13 @@ class MeetingIn(Strict):
 
 class ProfessorIn(Strict):
     name: str = Field(min_length=1, max_length=100, description="Shown as the bot's name in the meeting.")
-    avatar_id: str = Field(
-        min_length=1, max_length=100, pattern=IDENTIFIER, description="LiveAvatar avatar id of the professor's clone."
+    avatar_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=IDENTIFIER,
+        description="LiveAvatar avatar id of the professor's clone; leave it out to use your own "
+        "(PUT /api/me/profile).",
     )
     voice_id: str | None = Field(None, min_length=1, max_length=100, pattern=IDENTIFIER)
     teaching_style: str | None = Field(None, max_length=2000, description="How the clone should teach.")
@@ -203,7 +208,7 @@ class SessionCreate(Strict):
                 topic=self.meeting.topic,
                 create=bool(self.meeting.create),
             ),
-            professor=models.Professor(**self.professor.model_dump()),
+            professor=models.Professor(**self.professor.model_dump()),  # avatar_id: filled by with_profile
             course=models.Course(**self.course.model_dump()),
             rooms=tuple(models.NewRoom(room.name, models.Student(**room.student.model_dump())) for room in self.rooms),
             idempotency_key=idempotency_key,

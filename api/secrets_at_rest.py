@@ -43,11 +43,12 @@ async def open_repository(settings: Settings, box: SecretBox) -> Repository:
         raise
     try:
         passcodes = await repository.encrypt_stored_passcodes()
+        passcodes += await repository.encrypt_stored_webhook_secrets()  # professors' receivers' secrets
     except BaseException:
         await repository.close()
         raise
     if passcodes:
-        log.info("encrypted %d stored meeting passcode(s) with the current secret key", passcodes)
+        log.info("encrypted %d stored meeting passcode(s) or webhook secret(s) with the current secret key", passcodes)
     if changed:
         log.info("encrypted %d stored Zoom grant row(s) with the current secret key", changed)
     if changed or passcodes:

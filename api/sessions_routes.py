@@ -116,16 +116,40 @@ async def check_avatar(
 
 
 def with_profile(professor: ProfessorIn, account: ProfessorAccount | None) -> ProfessorIn:
-    """The session's professor, with what it leaves out taken from the professor's own profile: their teaching
-    style, and their voice when the session uses their own avatar."""
+    """The session's professor, with what it leaves out taken from the professor's own profile: their avatar,
+    their teaching style, and their voice when the session uses their own avatar."""
     if account is None or account.avatar_id is None:
         return professor
     changes: dict[str, object] = {}
+    avatar_id = professor.avatar_id or account.avatar_id
+    if professor.avatar_id is None:
+        changes["avatar_id"] = avatar_id
     if professor.teaching_style is None and account.teaching_style:
         changes["teaching_style"] = account.teaching_style
-    if professor.voice_id is None and professor.avatar_id == account.avatar_id and account.voice_id:
+    if professor.voice_id is None and avatar_id == account.avatar_id and account.voice_id:
         changes["voice_id"] = account.voice_id
     return professor.model_copy(update=changes)
+
+
+NO_AVATAR_WORDS = (
+    "Name the LiveAvatar avatar of your clone here, or keep your own avatar in your profile (the dashboard's "
+    "account page, or PUT /api/me/profile) so that your sessions use it."
+)
+
+
+async def check_zoom_connected(repository: Repository, settings: Settings, body: SessionCreate, owner: str) -> None:
+    """409 in words when the session asks avatarfarm to create its meeting (done with the owner's own Zoom) and the
+    owner has not connected Zoom. Without Zoom OAuth configured the farm says so when it tries."""
+    if not body.meeting.create or not settings.zoom_oauth_client_id:
+        return
+    if await repository.zoom_grant(owner) is None:
+        raise ApiError(
+            409,
+            "zoom_not_connected",
+            "avatarfarm creates this session's meeting with your own Zoom account, and you have not connected it "
+            "yet: connect it once on the dashboard's Zoom page, or give the number of an existing meeting.",
+            field="meeting",
+        )
 
 
 @router.post(
@@ -160,8 +184,12 @@ async def create_session(
         )
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest() if idempotency_key else None
     professor = with_profile(body.professor, await repository.get_professor(principal.professor_id))
+    if professor.avatar_id is None:
+        # 409, not 422: the body is valid; it is this professor's missing profile that leaves no avatar.
+        raise ApiError(409, "no_avatar", NO_AVATAR_WORDS, field="professor.avatar_id")
     body = body.model_copy(update={"professor": professor})
     await check_avatar(request.app.state.liveavatar_catalog, professor.avatar_id, professor.voice_id)
+    await check_zoom_connected(repository, settings, body, principal.professor_id)
     try:
         session, created = await repository.create_session(
             replace(

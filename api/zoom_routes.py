@@ -10,8 +10,10 @@ still valid, and sends the verifier with the code.
 The browser cookie is SameSite=Lax on purpose: Zoom sends the browser back with a cross-site top-level GET,
 where the Strict sign-in cookie is not sent.
 
-One Zoom grant per server: the same account reconnecting just refreshes it; another account's grant is parked
-and the dashboard asks whether it replaces the connected one (api/dashboard/zoom_page.py).
+Each professor connects their own Zoom (one grant each; the state remembers whose sign-in asked): the same
+account reconnecting just refreshes it; another account's grant is parked and the dashboard asks that professor
+whether it replaces their connected one (api/dashboard/zoom_page.py). A Zoom account connected to one professor
+is refused to another, in words.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ from api.auth import require_token
 from api.dashboard import session_cookie
 from api.deps import RepositoryDep, SettingsDep
 from api.errors import ApiError, not_found
-from api.principals import ADMIN_ONLY, require_admin
+from api.principals import PrincipalDep
 from api.schemas import ErrorOut
 from farm.vendors.vendor_http import VendorError
 from farm.vendors.zoom_client import CALLBACK_PATH, Pkce, ZoomClient
+from state.zoom_grants_repository import ZoomAccountTaken
 
 log = logging.getLogger("avatarfarm.zoom")
 
@@ -75,9 +78,8 @@ def _hash(value: str) -> str:
 @router.post(
     "/authorize",
     response_model=AuthorizeOut,
-    dependencies=[Depends(require_token), Depends(require_admin)],
-    openapi_extra=ADMIN_ONLY,
-    summary="Start connecting Zoom from the dashboard: a URL to open in the same browser",
+    dependencies=[Depends(require_token)],
+    summary="Start connecting your Zoom from the dashboard: a URL to open in the same browser",
     responses={409: {"description": "Not signed in to the dashboard, or Zoom OAuth is not configured."}},
 )
 async def authorize(
@@ -96,6 +98,7 @@ async def authorize(
     url = client.authorize_url(state, pkce.challenge)
     await repository.save_zoom_oauth_state(
         state=state,
+        professor_id=signed_in.professor_id,
         session_nonce=signed_in.nonce,
         browser_hash=_hash(browser),
         code_verifier=pkce.verifier,
@@ -168,9 +171,12 @@ async def callback(
     except VendorError as exc:
         log.warning("Zoom refused the authorization code: %s", exc.message)
         return _not_connected("Zoom did not accept this approval (it may have expired); start again.", 502)
-    current = await repository.zoom_grant()
+    if await repository.zoom_account_taken(authorization.user_id, started.professor_id):
+        return _not_connected(_taken_words(authorization.who), 409)
+    current = await repository.zoom_grant(started.professor_id)
     if current is not None and current.user_id != authorization.user_id:
         await repository.park_zoom_grant(
+            professor_id=started.professor_id,
             session_nonce=started.session_nonce,
             user_id=authorization.user_id,
             email=authorization.email,
@@ -180,17 +186,21 @@ async def callback(
         )
         return _page(
             "Replace the Zoom connection?",
-            f"Zoom is connected as {current.email or current.user_id}. Replace it with {authorization.who}? "
+            f"Your Zoom is connected as {current.email or current.user_id}. Replace it with {authorization.who}? "
             "Nothing changes until you confirm on the dashboard's Zoom page.",
             link=(ZOOM_PAGE, "Answer on the dashboard's Zoom page"),
         )
-    await repository.save_zoom_grant(
-        user_id=authorization.user_id,
-        email=authorization.email,
-        refresh_token=authorization.refresh_token,
-        access_token=authorization.access_token,
-        access_expires_at=authorization.access_expires_at,
-    )
+    try:
+        await repository.save_zoom_grant(
+            professor_id=started.professor_id,
+            user_id=authorization.user_id,
+            email=authorization.email,
+            refresh_token=authorization.refresh_token,
+            access_token=authorization.access_token,
+            access_expires_at=authorization.access_expires_at,
+        )
+    except ZoomAccountTaken:
+        return _not_connected(_taken_words(authorization.who), 409)
     refreshed = " (connection refreshed)" if current is not None else ""
     return _page(
         "Zoom is connected",
@@ -199,9 +209,16 @@ async def callback(
     )
 
 
-@router.get("/grant", response_model=GrantOut, dependencies=[Depends(require_token)], summary="Is Zoom connected?")
-async def grant(repository: RepositoryDep) -> GrantOut:
-    current = await repository.zoom_grant()
+def _taken_words(who: str) -> str:
+    return (
+        f"The Zoom account {who} is connected to another professor of this avatarfarm; each Zoom account serves "
+        "one professor. Sign in to Zoom with your own account and connect again."
+    )
+
+
+@router.get("/grant", response_model=GrantOut, dependencies=[Depends(require_token)], summary="Is your Zoom connected?")
+async def grant(repository: RepositoryDep, principal: PrincipalDep) -> GrantOut:
+    current = await repository.zoom_grant(principal.professor_id)
     if current is None:
         return GrantOut(connected=False)
     return GrantOut(connected=True, email=current.email, user_id=current.user_id)
@@ -210,13 +227,11 @@ async def grant(repository: RepositoryDep) -> GrantOut:
 @router.delete(
     "/grant",
     response_model=GrantOut,
-    dependencies=[Depends(require_token), Depends(require_admin)],
-    openapi_extra=ADMIN_ONLY,
-    summary="Disconnect Zoom",
-    responses={404: {"model": ErrorOut, "description": "Zoom is not connected."}},
+    dependencies=[Depends(require_token)],
+    summary="Disconnect your Zoom",
+    responses={404: {"model": ErrorOut, "description": "Your Zoom is not connected."}},
 )
-async def forget(repository: RepositoryDep) -> GrantOut:
-    current = await repository.zoom_grant()
-    if current is None or not await repository.forget_zoom_grant(current.user_id):
-        raise not_found("Zoom connection")
+async def forget(repository: RepositoryDep, principal: PrincipalDep) -> GrantOut:
+    if not await repository.forget_zoom_grant(principal.professor_id):
+        raise not_found("Zoom connection of yours")
     return GrantOut(connected=False)

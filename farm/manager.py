@@ -18,6 +18,7 @@ from farm.browsers.node_pool import NodePool, NodeStatus, node_pool
 from farm.browsers.orphans import kill_orphaned_browsers
 from farm.conversation.transcript_reconciler import TranscriptReconciler
 from farm.errors import FarmError, RoomNotReady, SessionRefuses
+from farm.money.allowance_cutoff import cut_off_spent_allowances
 from farm.money.avatar_billing import AvatarBilling
 from farm.money.context_cleanup import delete_contexts
 from farm.money.credit_budget import budget_spent, budget_words
@@ -32,6 +33,7 @@ from farm.settings import Settings
 from farm.vendors.liveavatar_client import LiveAvatarClient
 from farm.vendors.vendor_http import VendorError
 from farm.vendors.zoom_client import ZoomClient, ZoomNotAuthorized
+from farm.webhooks.professor_receivers import professor_receivers
 from farm.webhooks.sender import WebhookSender
 from state.models import RoomStatus, Session, SessionStatus
 from state.repository import Repository
@@ -94,7 +96,9 @@ class Farm:
         if killed:
             log.warning("killed %d browser(s) left by a previous manager", len(killed))
             await self.repository.append_event("farm.orphans_killed", detail={"pids": killed})
-        self._webhooks = WebhookSender.from_settings(self.repository, self.services.settings)
+        self._webhooks = WebhookSender.from_settings(
+            self.repository, self.services.settings, professor_receivers(self.repository)
+        )
         await self._webhooks.start()
         await self._transcripts.start()
         await self.nodes.start()
@@ -236,7 +240,9 @@ class Farm:
             raise FarmError("Creating meetings needs Zoom OAuth credentials (AVATARFARM_ZOOM_OAUTH_CLIENT_ID).")
         session = await self.repository.require_session(session_id)
         created = await zoom.create_meeting(
-            topic=session.meeting.topic or session.course.name, rooms=[room.name for room in session.rooms]
+            session.owner_id,
+            topic=session.meeting.topic or session.course.name,
+            rooms=[room.name for room in session.rooms],
         )
         await self.repository.set_meeting(session_id, number=created.number, passcode=created.passcode)
 
@@ -341,7 +347,10 @@ class Farm:
         await self.billing.reap()
 
     async def meter(self) -> None:
-        """Refresh minutes and credits of live avatars; rooms of a session whose credit budget is spent stop."""
-        for session in await self.billing.meter():
+        """Refresh minutes and credits of live avatars; stop the running avatars of professors whose monthly
+        allowance is spent; rooms of a session whose credit budget is spent stop."""
+        spent_sessions = await self.billing.meter()
+        await cut_off_spent_allowances(self.repository, list(self._runners.values()))
+        for session in spent_sessions:
             for runner in self._runners_of(session.id):  # every tick: a runner started since is told too
                 runner.request(RoomCommand.budget_reached)

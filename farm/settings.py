@@ -127,6 +127,13 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
     # Plain http:// receivers other than loopback are refused unless this says the network is trusted.
     webhook_allow_http: bool = False
+    # Single sign-on to the dashboard with OpenID Connect (api/dashboard/oidc_sign_in.py): the provider's issuer URL
+    # and this server's client there; unknown emails are refused unless their domain is listed for sign-up.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_signup_domains: str = ""
+    oidc_provider_name: str = "your university account"
     # Browser nodes (`avatarfarm node`) on other machines; none means browsers run beside the manager.
     browser_nodes: str = ""
     browser_node_token: SecretStr | None = None
@@ -184,6 +191,18 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"{ENV_PREFIX}WEBHOOK_URLS: {host} would get students' names and words in the clear over "
                     f"http://; use https://, or set {ENV_PREFIX}WEBHOOK_ALLOW_HTTP=true if that network is yours"
+                )
+        if self.oidc_issuer is not None:
+            self.oidc_issuer = self.oidc_issuer.rstrip("/")
+            oidc_host = urlsplit(self.oidc_issuer).hostname or ""
+            if not self.oidc_issuer.startswith("https://") and not (
+                self.oidc_issuer.startswith("http://") and is_loopback_host(oidc_host)
+            ):
+                raise ValueError(f"{ENV_PREFIX}OIDC_ISSUER must be an https:// URL (got {self.oidc_issuer!r})")
+            if not self.oidc_client_id or self.oidc_client_secret is None:
+                raise ValueError(
+                    f"{ENV_PREFIX}OIDC_ISSUER needs {ENV_PREFIX}OIDC_CLIENT_ID and {ENV_PREFIX}OIDC_CLIENT_SECRET "
+                    "(this server's client at the provider)"
                 )
         if self.webhook_secret is not None and not valid_webhook_secret(self.webhook_secret.get_secret_value()):
             raise ValueError(f"{ENV_PREFIX}WEBHOOK_SECRET must be whsec_ followed by base64 (24 to 64 random bytes)")
@@ -256,6 +275,11 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """Where browsers reach this server: the public base URL, else http://HOST:PORT."""
         return self.public_base_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def oidc_signup_domain_set(self) -> frozenset[str]:
+        """Email domains whose unknown users become professors at their first single sign-on."""
+        return frozenset(d.strip().lower().lstrip("@") for d in self.oidc_signup_domains.split(",") if d.strip())
 
     @property
     def webhook_targets(self) -> tuple[str, ...]:

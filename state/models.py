@@ -171,6 +171,7 @@ class ZoomGrant:
     access_token: str | None
     access_expires_at: float | None
     updated_at: float
+    professor_id: str = "admin"  # the professor who connected it (one grant each)
 
 
 @dataclass(frozen=True)

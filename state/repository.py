@@ -21,6 +21,7 @@ from state.talk_time import TalkTimeLog
 from state.transcript_log import TranscriptLog
 from state.transcripts_repository import TranscriptsRepository
 from state.webhook_outbox import WebhookOutbox
+from state.webhook_receivers_repository import WebhookReceiversRepository
 from state.zoom_grants_repository import ZoomGrantsRepository
 
 __all__ = ["IdempotencyConflict", "NotFound", "Repository", "RoomClosed", "new_id"]
@@ -35,6 +36,7 @@ class Repository(
     ZoomGrantsRepository,
     MaterialsRepository,
     ProfessorsRepository,
+    WebhookReceiversRepository,
 ):
     def __init__(self, db: Database) -> None:
         self.db = db

@@ -126,7 +126,8 @@ REASON_WORDS: dict[str, str] = {
     "cross_account_not_allowed": "The meeting belongs to another Zoom account; the app must be published for that.",
     "anonymous_join_refused": "Zoom does not allow anonymous joins for this app.",
     "obf_required": (
-        "The meeting belongs to another Zoom account: the professor must authorize avatarfarm (connect Zoom)."
+        "The meeting belongs to another Zoom account: the session's professor must connect their own Zoom on the "
+        "dashboard's Zoom page, so that the bot can join on their behalf."
     ),
     "obf_invalid": "Zoom rejected the on-behalf-of (OBF) token.",
     "obf_wrong_meeting": "The on-behalf-of (OBF) token was issued for another meeting.",
@@ -220,6 +221,10 @@ REASON_WORDS: dict[str, str] = {
         "A student asked not to talk with the AI tutor, so its avatar stopped in this room. Restart the room to "
         "bring it back."
     ),
+    "allowance_reached": (
+        "The professor's monthly credit allowance is spent, so the avatar was stopped; it starts again next month "
+        "or when the administrator raises the allowance."
+    ),
 }
 
 
@@ -261,6 +266,7 @@ class StoredEventKind(StrEnum):
     bot_page_report_ignored = "bot.page.report_ignored"
     avatar_requested = "avatar.requested"
     avatar_declined = "avatar.declined"
+    avatar_cut_off = "avatar.cut_off"
     avatar_start_failed = "avatar.start_failed"
     avatar_started = "avatar.started"
     avatar_released = "avatar.released"
@@ -282,6 +288,8 @@ class StoredEventKind(StrEnum):
     farm_reaped = "farm.reaped"
     farm_foreign_avatar_sessions = "farm.foreign_avatar_sessions"
     webhook_given_up = "webhook.given_up"
+    webhook_receiver_added = "webhook.receiver_added"
+    webhook_receiver_removed = "webhook.receiver_removed"
     zoom_authorized = "zoom.authorized"
     zoom_forgotten = "zoom.forgotten"
     professor_added = "professor.added"
@@ -325,6 +333,7 @@ STORED_EVENT_WORDS: dict[StoredEventKind, str] = {
     StoredEventKind.bot_page_report_ignored: "A report not from the bot page itself was ignored",
     StoredEventKind.avatar_requested: "Avatar requested",
     StoredEventKind.avatar_declined: "No avatar started",
+    StoredEventKind.avatar_cut_off: "The monthly credit allowance ran out: the avatar was stopped",
     StoredEventKind.avatar_start_failed: "Avatar did not start",
     StoredEventKind.avatar_started: "Avatar started",
     StoredEventKind.avatar_released: "Avatar paused",
@@ -346,6 +355,8 @@ STORED_EVENT_WORDS: dict[StoredEventKind, str] = {
     StoredEventKind.farm_reaped: "Avatar sessions nobody used were stopped",
     StoredEventKind.farm_foreign_avatar_sessions: "LiveAvatar sessions not started by this farm were left alone",
     StoredEventKind.webhook_given_up: "A webhook was given up",
+    StoredEventKind.webhook_receiver_added: "A professor registered a webhook receiver",
+    StoredEventKind.webhook_receiver_removed: "A professor removed a webhook receiver",
     StoredEventKind.zoom_authorized: "Zoom connected",
     StoredEventKind.zoom_forgotten: "Zoom disconnected",
     StoredEventKind.professor_added: "Professor added",

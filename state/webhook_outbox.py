@@ -3,8 +3,10 @@
 `enqueue` is called by `Transaction.append_event` for the event kinds that are webhook types (room.status,
 transcript → transcript.line, session.ended, allowance.warning at 80 % of a professor's monthly credits), so
 no change commits without its message and no message exists for a change that rolled back. `WebhookOutbox` is
-what the sender (farm/webhooks/sender.py) reads and moves along: one cursor per receiver URL, so messages go to
-each receiver in order.
+what the sender (farm/webhooks/sender.py) reads and moves along: one cursor per receiver, so messages go to each
+receiver in order. Each message carries its owner (the professor of the event's session); a cursor with an owner
+(a professor's own receiver) follows only that professor's messages, one without (a server-wide receiver, the
+administrator's) follows everyone's.
 
 Cursor moves are meters (no event each, like the usage meter); giving a message up is an event.
 """
@@ -51,11 +53,12 @@ class WebhookMessage:
 
 @dataclass(frozen=True)
 class Cursor:
-    url: str
+    url: str  # the receiver's key: its URL for a server-wide receiver, 'receiver:<id>' for a professor's
     delivered_through: int
     attempts: int
     next_attempt_at: float
     last_error: str | None
+    owner_id: str | None = None  # whose messages it follows; None: everyone's
 
 
 async def _room_name(tx: Transaction, room_id: str | None) -> str | None:
@@ -115,14 +118,19 @@ async def enqueue(tx: Transaction, event: Event) -> None:
     if webhook_type is None:
         return
     body = {"type": webhook_type, "timestamp": iso(event.time), "data": await _data(tx, event)}
+    owner = None
+    if event.session_id is not None:
+        owner = await tx.scalar("SELECT owner_id FROM sessions WHERE id = ?", (event.session_id,))
     await tx.execute(
-        "INSERT INTO webhook_messages (webhook_id, event_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO webhook_messages (webhook_id, event_id, type, payload, created_at, owner_id) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
         (
             new_webhook_id(),
             event.id,
             webhook_type,
             json.dumps(body, separators=(",", ":"), ensure_ascii=False),
             event.time,
+            owner,
         ),
     )
 
@@ -132,7 +140,14 @@ def _message(row: Any) -> WebhookMessage:
 
 
 def _cursor(row: Any) -> Cursor:
-    return Cursor(row["url"], row["delivered_through"], row["attempts"], row["next_attempt_at"], row["last_error"])
+    return Cursor(
+        row["url"],
+        row["delivered_through"],
+        row["attempts"],
+        row["next_attempt_at"],
+        row["last_error"],
+        row["owner_id"],
+    )
 
 
 class WebhookOutbox:
@@ -141,14 +156,15 @@ class WebhookOutbox:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def open_cursor(self, url: str) -> Cursor:
-        """The URL's cursor; a URL seen for the first time starts after the messages already written."""
+    async def open_cursor(self, url: str, owner_id: str | None = None) -> Cursor:
+        """The receiver's cursor (`url`: its key), following `owner_id`'s messages (None: everyone's); a receiver
+        seen for the first time starts after the messages already written."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO webhook_cursors (url, delivered_through, updated_at) "
-                "SELECT ?, COALESCE(MAX(id), 0), ? FROM webhook_messages WHERE 1 "
+                "INSERT INTO webhook_cursors (url, delivered_through, updated_at, owner_id) "
+                "SELECT ?, COALESCE(MAX(id), 0), ?, ? FROM webhook_messages WHERE 1 "
                 "ON CONFLICT (url) DO NOTHING",
-                (url, tx.now),
+                (url, tx.now, owner_id),
             )
             row = await tx.fetchone("SELECT * FROM webhook_cursors WHERE url = ?", (url,))
         assert row is not None
@@ -160,9 +176,15 @@ class WebhookOutbox:
             if row is None:
                 raise LookupError(f"no webhook cursor for {url}")
             cursor = _cursor(row)
-            message = await reader.fetchone(
-                "SELECT * FROM webhook_messages WHERE id > ? ORDER BY id LIMIT 1", (cursor.delivered_through,)
-            )
+            if cursor.owner_id is None:
+                message = await reader.fetchone(
+                    "SELECT * FROM webhook_messages WHERE id > ? ORDER BY id LIMIT 1", (cursor.delivered_through,)
+                )
+            else:
+                message = await reader.fetchone(
+                    "SELECT * FROM webhook_messages WHERE owner_id = ? AND id > ? ORDER BY id LIMIT 1",
+                    (cursor.owner_id, cursor.delivered_through),
+                )
         return cursor, None if message is None else _message(message)
 
     async def delivered(self, url: str, message: WebhookMessage) -> None:
@@ -210,19 +232,22 @@ class WebhookOutbox:
             )
 
     async def prune(self, urls: list[str], *, older_than: float) -> int:
-        """Delete messages written before `older_than` that every configured receiver is done with."""
+        """Delete messages written before `older_than` that every configured receiver (by key) is done with: a
+        receiver that follows one professor is done with every other professor's messages."""
         async with self.db.transaction() as tx:
             if urls:
                 marks = ",".join("?" for _ in urls)
-                row = await tx.fetchone(
-                    f"SELECT COUNT(*) AS n, MIN(delivered_through) AS done FROM webhook_cursors WHERE url IN ({marks})",
-                    urls,
-                )
-                if row is None or row["n"] < len(urls):  # a receiver has not started yet
+                started = await tx.scalar(f"SELECT COUNT(*) FROM webhook_cursors WHERE url IN ({marks})", urls)
+                if int(started) < len(urls):  # a receiver has not started yet
                     return 0
-                done = row["done"]
-            else:
-                done = await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM webhook_messages")
+                return await tx.execute(
+                    "DELETE FROM webhook_messages WHERE created_at < ? AND NOT EXISTS ("
+                    f"SELECT 1 FROM webhook_cursors c WHERE c.url IN ({marks}) "
+                    "AND c.delivered_through < webhook_messages.id "
+                    "AND (c.owner_id IS NULL OR c.owner_id IS webhook_messages.owner_id))",
+                    (older_than, *urls),
+                )
+            done = await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM webhook_messages")
             return await tx.execute(
                 "DELETE FROM webhook_messages WHERE id <= ? AND created_at < ?", (int(done), older_than)
             )

@@ -1,5 +1,8 @@
-"""Zoom OAuth grants (secret: they never leave the server), the authorizations in progress and the grants
-parked until the professor confirms a change of Zoom account.
+"""Zoom OAuth grants (secret: they never leave the server), one per professor, the authorizations in progress
+and the grants parked until the professor confirms a change of Zoom account.
+
+A Zoom account is connected to at most one professor (ZoomAccountTaken): Zoom rotates refresh tokens, so two
+professors holding the same account's grant would each break the other's at their next refresh.
 
 Tokens and PKCE verifiers are stored encrypted (state/secret_box.py): the repository needs its SecretBox
 (`use_secret_box`) before it touches them, and `encrypt_stored_zoom_grants` re-encrypts at start-up any row
@@ -13,17 +16,22 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from state.database import Database
+from state.database import Database, Transaction
 from state.models import ZoomGrant
 from state.secret_box import SecretBox
 
 PENDING_GRANT_SECONDS = 15 * 60
 
 
+class ZoomAccountTaken(Exception):
+    """This Zoom account is connected to another professor of this avatarfarm."""
+
+
 @dataclass(frozen=True)
 class ZoomOAuthState:
     """An authorization in progress, as the callback finds it (once)."""
 
+    professor_id: str
     session_nonce: str
     browser_hash: str
     code_verifier: str
@@ -35,6 +43,7 @@ class PendingZoomGrant:
     """A grant of another Zoom account than the connected one, waiting for the professor's yes or no."""
 
     id: str
+    professor_id: str
     session_nonce: str
     user_id: str
     email: str | None
@@ -76,33 +85,31 @@ class ZoomGrantsRepository:
     async def save_zoom_grant(
         self,
         *,
+        professor_id: str,
         user_id: str,
         email: str | None,
         refresh_token: str,
         access_token: str | None,
         access_expires_at: float | None,
-        replace_others: bool = False,
     ) -> None:
-        """Store (or refresh) a user's grant; with `replace_others`, it becomes the only one."""
+        """Store (or refresh) the professor's grant: it replaces any grant of theirs of another Zoom account.
+        Raises ZoomAccountTaken when another professor has this Zoom account connected (nothing changes)."""
         sealed_refresh, sealed_access = self._seal(refresh_token), self._seal(access_token)
         async with self.db.transaction() as tx:
-            if replace_others:
-                await tx.execute("DELETE FROM zoom_grants WHERE user_id != ?", (user_id,))
-            await tx.execute(
-                """INSERT INTO zoom_grants (user_id, email, refresh_token, access_token, access_expires_at,
-                       created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (user_id) DO UPDATE SET email = excluded.email,
-                       refresh_token = excluded.refresh_token, access_token = excluded.access_token,
-                       access_expires_at = excluded.access_expires_at, updated_at = excluded.updated_at""",
-                (user_id, email, sealed_refresh, sealed_access, access_expires_at, tx.now, tx.now),
+            await _store_grant(
+                tx,
+                professor_id=professor_id,
+                user_id=user_id,
+                email=email,
+                sealed_refresh=sealed_refresh,
+                sealed_access=sealed_access,
+                access_expires_at=access_expires_at,
             )
-            await tx.append_event("zoom.authorized", detail={"user_id": user_id, "email": email})
 
-    async def zoom_grant(self) -> ZoomGrant | None:
-        """The most recently updated grant (one professor per server)."""
+    async def zoom_grant(self, professor_id: str) -> ZoomGrant | None:
+        """The professor's grant, or None when they have not connected Zoom."""
         async with self.db.snapshot() as reader:
-            row = await reader.fetchone("SELECT * FROM zoom_grants ORDER BY updated_at DESC LIMIT 1")
+            row = await reader.fetchone("SELECT * FROM zoom_grants WHERE professor_id = ?", (professor_id,))
         if row is None:
             return None
         return ZoomGrant(
@@ -112,14 +119,25 @@ class ZoomGrantsRepository:
             access_token=self._open(row["access_token"]),
             access_expires_at=row["access_expires_at"],
             updated_at=row["updated_at"],
+            professor_id=row["professor_id"],
         )
 
-    async def forget_zoom_grant(self, user_id: str) -> bool:
+    async def zoom_account_taken(self, user_id: str, professor_id: str) -> bool:
+        """Whether another professor than `professor_id` has the Zoom account `user_id` connected."""
+        async with self.db.snapshot() as reader:
+            holder = await reader.scalar(
+                "SELECT professor_id FROM zoom_grants WHERE user_id = ? AND professor_id != ?", (user_id, professor_id)
+            )
+        return holder is not None
+
+    async def forget_zoom_grant(self, professor_id: str) -> bool:
         async with self.db.transaction() as tx:
-            removed = await tx.execute("DELETE FROM zoom_grants WHERE user_id = ?", (user_id,))
-            if removed:
-                await tx.append_event("zoom.forgotten", detail={"user_id": user_id})
-        return bool(removed)
+            row = await tx.fetchone("DELETE FROM zoom_grants WHERE professor_id = ? RETURNING user_id", (professor_id,))
+            if row is not None:
+                await tx.append_event(
+                    "zoom.forgotten", detail={"user_id": row["user_id"], "professor_id": professor_id}
+                )
+        return row is not None
 
     async def encrypt_stored_zoom_grants(self) -> int:
         """Encrypt with the first key every token that is in plaintext or under an older key; returns how many
@@ -152,15 +170,22 @@ class ZoomGrantsRepository:
     # ---- authorizations in progress -----------------------------------------------------------------------
 
     async def save_zoom_oauth_state(
-        self, *, state: str, session_nonce: str, browser_hash: str, code_verifier: str, expires_at: float
+        self,
+        *,
+        state: str,
+        professor_id: str,
+        session_nonce: str,
+        browser_hash: str,
+        code_verifier: str,
+        expires_at: float,
     ) -> None:
         sealed = self.secret_box.encrypt(code_verifier)
         async with self.db.transaction() as tx:
             await tx.execute("DELETE FROM zoom_oauth_states WHERE expires_at < ?", (tx.now,))
             await tx.execute(
-                """INSERT INTO zoom_oauth_states (state_hash, session_nonce, browser_hash, code_verifier,
-                       expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)""",
-                (state_hash(state), session_nonce, browser_hash, sealed, expires_at, tx.now),
+                """INSERT INTO zoom_oauth_states (state_hash, professor_id, session_nonce, browser_hash,
+                       code_verifier, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (state_hash(state), professor_id, session_nonce, browser_hash, sealed, expires_at, tx.now),
             )
 
     async def take_zoom_oauth_state(self, state: str) -> ZoomOAuthState | None:
@@ -168,12 +193,13 @@ class ZoomGrantsRepository:
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
                 "DELETE FROM zoom_oauth_states WHERE state_hash = ? "
-                "RETURNING session_nonce, browser_hash, code_verifier, expires_at",
+                "RETURNING professor_id, session_nonce, browser_hash, code_verifier, expires_at",
                 (state_hash(state),),
             )
         if row is None:
             return None
         return ZoomOAuthState(
+            professor_id=row["professor_id"],
             session_nonce=row["session_nonce"],
             browser_hash=row["browser_hash"],
             code_verifier=self.secret_box.decrypt(row["code_verifier"]),
@@ -185,6 +211,7 @@ class ZoomGrantsRepository:
     async def park_zoom_grant(
         self,
         *,
+        professor_id: str,
         session_nonce: str,
         user_id: str,
         email: str | None,
@@ -200,10 +227,12 @@ class ZoomGrantsRepository:
                 "DELETE FROM zoom_pending_grants WHERE session_nonce = ? OR expires_at < ?", (session_nonce, tx.now)
             )
             await tx.execute(
-                """INSERT INTO zoom_pending_grants (id, session_nonce, user_id, email, refresh_token, access_token,
-                       access_expires_at, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                """INSERT INTO zoom_pending_grants (id, professor_id, session_nonce, user_id, email, refresh_token,
+                       access_token, access_expires_at, expires_at, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     pending_id,
+                    professor_id,
                     session_nonce,
                     user_id,
                     email,
@@ -227,6 +256,7 @@ class ZoomGrantsRepository:
             return None
         return PendingZoomGrant(
             id=row["id"],
+            professor_id=row["professor_id"],
             session_nonce=row["session_nonce"],
             user_id=row["user_id"],
             email=row["email"],
@@ -244,31 +274,48 @@ class ZoomGrantsRepository:
         return bool(removed)
 
     async def confirm_pending_zoom_grant(self, pending_id: str, session_nonce: str) -> PendingZoomGrant | None:
-        """Make the parked grant the server's only grant (one transaction); None when it is gone or not this
-        session's."""
+        """Make the parked grant its professor's grant (one transaction); None when it is gone or not this
+        session's. Raises ZoomAccountTaken when another professor connected that Zoom account meanwhile."""
         pending = await self.pending_zoom_grant(session_nonce)
         if pending is None or pending.id != pending_id:
             return None
         async with self.db.transaction() as tx:
             if not await tx.execute("DELETE FROM zoom_pending_grants WHERE id = ?", (pending_id,)):
                 return None
-            await tx.execute("DELETE FROM zoom_grants WHERE user_id != ?", (pending.user_id,))
-            await tx.execute(
-                """INSERT INTO zoom_grants (user_id, email, refresh_token, access_token, access_expires_at,
-                       created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (user_id) DO UPDATE SET email = excluded.email,
-                       refresh_token = excluded.refresh_token, access_token = excluded.access_token,
-                       access_expires_at = excluded.access_expires_at, updated_at = excluded.updated_at""",
-                (
-                    pending.user_id,
-                    pending.email,
-                    self._seal(pending.refresh_token),
-                    self._seal(pending.access_token),
-                    pending.access_expires_at,
-                    tx.now,
-                    tx.now,
-                ),
+            await _store_grant(
+                tx,
+                professor_id=pending.professor_id,
+                user_id=pending.user_id,
+                email=pending.email,
+                sealed_refresh=self._seal(pending.refresh_token),
+                sealed_access=self._seal(pending.access_token),
+                access_expires_at=pending.access_expires_at,
             )
-            await tx.append_event("zoom.authorized", detail={"user_id": pending.user_id, "email": pending.email})
         return pending
+
+
+async def _store_grant(
+    tx: Transaction,
+    *,
+    professor_id: str,
+    user_id: str,
+    email: str | None,
+    sealed_refresh: str | None,
+    sealed_access: str | None,
+    access_expires_at: float | None,
+) -> None:
+    holder = await tx.scalar(
+        "SELECT professor_id FROM zoom_grants WHERE user_id = ? AND professor_id != ?", (user_id, professor_id)
+    )
+    if holder is not None:
+        raise ZoomAccountTaken(user_id)
+    await tx.execute(
+        """INSERT INTO zoom_grants (professor_id, user_id, email, refresh_token, access_token, access_expires_at,
+               created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (professor_id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email,
+               refresh_token = excluded.refresh_token, access_token = excluded.access_token,
+               access_expires_at = excluded.access_expires_at, updated_at = excluded.updated_at""",
+        (professor_id, user_id, email, sealed_refresh, sealed_access, access_expires_at, tx.now, tx.now),
+    )
+    await tx.append_event("zoom.authorized", detail={"user_id": user_id, "email": email, "professor_id": professor_id})

@@ -1,4 +1,5 @@
-"""The dashboard's account page: everyone's own API tokens (made with a name and a scope, shown once, listed
+"""The dashboard's account page: everyone's own clone (avatar, voice and teaching style, which their sessions use
+unless a session names others), their own API tokens (made with a name and a scope, shown once, listed
 with their last use, revoked with a button) and avatar credits used per month against their allowance; and for
 the administrator, the professors (created with a first token shown once, disabled and enabled, their monthly
 credit allowance set, this month's use shown). Forms carry the session's CSRF token; a read-only sign-in changes
@@ -13,18 +14,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 
 from api import auth
 from api.dashboard import rendering
+from api.dashboard.form_origin import posted_from_this_dashboard
 from api.dashboard.session_cookie import DashboardSession
-from api.dashboard.zoom_page import _from_this_page
 from api.deps import RepositoryDep
+from api.errors import ApiError
 from api.principals import Principal
-from api.professor_schemas import EMAIL_PATTERN
+from api.professor_schemas import EMAIL_PATTERN, ProfileIn
 from api.professor_tokens import add_professor, add_token
+from api.sessions_routes import check_avatar
+from api.webhook_receivers_routes import checked_receiver_url
+from farm.webhooks.secret import new_secret
 from state.allowances import month_of
 from state.professors_repository import EmailTaken, ProfessorAccount
 from state.repository import NotFound, Repository
+from state.webhook_receivers_repository import MAX_RECEIVERS_PER_PROFESSOR, ReceiverExists, TooManyReceivers
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,6 +41,8 @@ NOTICES = {
     "disabled": "The professor is disabled: their tokens and sign-ins no longer work.",
     "enabled": "The professor is enabled again.",
     "allowance": "The allowance is set; it is checked at every avatar start.",
+    "receiver_removed": "The webhook receiver is removed: nothing more is sent to it.",
+    "profile": "Your clone is kept: your sessions use this avatar, voice and teaching style unless they name others.",
 }
 
 
@@ -59,6 +68,7 @@ async def _page(
     notice: str | None = None,
     error: str | None = None,
     shown_token: dict[str, str] | None = None,
+    shown_secret: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     tokens = [
@@ -100,10 +110,20 @@ async def _page(
             "notice": notice,
             "error": error,
             "shown_token": shown_token,
+            "shown_secret": shown_secret,
+            "receivers": [
+                {"id": r.id, "url": r.url, "created": _when(r.created_at)}
+                for r in await repository.webhook_receivers_of(principal.professor_id)
+            ],
             "email_pattern": EMAIL_PATTERN,
             "month": month,
             "mine": await _use(repository, me, month),
             "months": months,
+            "profile": {
+                "avatar_id": me.avatar_id or "",
+                "voice_id": me.voice_id or "",
+                "teaching_style": me.teaching_style or "",
+            },
         },
         status_code=status_code,
     )
@@ -126,7 +146,7 @@ async def _form_of(request: Request, csrf_token: str) -> tuple[DashboardSession,
     if found is None:
         return _sign_in()
     session, principal = found
-    if not _from_this_page(request, session, csrf_token):
+    if not posted_from_this_dashboard(request, session, csrf_token):
         return _refused(session, "This form did not come from a dashboard page of this server; reload the page.")
     if not principal.can_write:
         return _refused(session, "You signed in with a read-only token: sign in with a token that may write.")
@@ -139,6 +159,47 @@ async def account_page(request: Request, repository: RepositoryDep, notice: str 
     if found is None:
         return _sign_in()
     return await _page(repository, *found, notice=NOTICES.get(notice or ""))
+
+
+@router.post(PAGE + "/profile")
+async def keep_profile(
+    request: Request,
+    repository: RepositoryDep,
+    csrf_token: Annotated[str, Form()] = "",
+    avatar_id: Annotated[str, Form()] = "",
+    voice_id: Annotated[str, Form()] = "",
+    teaching_style: Annotated[str, Form()] = "",
+) -> Response:
+    checked = await _form_of(request, csrf_token)
+    if isinstance(checked, Response):
+        return checked
+    session, principal = checked
+    try:
+        profile = ProfileIn(
+            avatar_id=avatar_id.strip(),
+            voice_id=voice_id.strip() or None,
+            teaching_style=teaching_style.strip() or None,
+        )
+        await check_avatar(
+            request.app.state.liveavatar_catalog,
+            profile.avatar_id,
+            profile.voice_id,
+            prefix="",
+            doing="keeping a profile",
+        )
+    except ValidationError as exc:
+        words = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return await _page(repository, session, principal, error=f"Your clone was not kept ({words}).", status_code=422)
+    except ApiError as exc:
+        error = f"Your clone was not kept: {exc.message}"
+        return await _page(repository, session, principal, error=error, status_code=exc.status)
+    await repository.set_profile(
+        principal.professor_id,
+        avatar_id=profile.avatar_id,
+        voice_id=profile.voice_id,
+        teaching_style=profile.teaching_style,
+    )
+    return RedirectResponse(f"{PAGE}?notice=profile", status_code=303)
 
 
 @router.post(PAGE + "/tokens")
@@ -176,6 +237,47 @@ async def revoke_token(
     except NotFound:
         return await _page(repository, session, principal, error="You have no such token.", status_code=404)
     return RedirectResponse(f"{PAGE}?notice=revoked", status_code=303)
+
+
+@router.post(PAGE + "/webhooks")
+async def add_receiver(
+    request: Request,
+    repository: RepositoryDep,
+    csrf_token: Annotated[str, Form()] = "",
+    url: Annotated[str, Form()] = "",
+) -> Response:
+    checked = await _form_of(request, csrf_token)
+    if isinstance(checked, Response):
+        return checked
+    session, principal = checked
+    secret = new_secret()
+    try:
+        checked_url = checked_receiver_url(url, request.app.state.settings.webhook_allow_http)
+        receiver = await repository.add_webhook_receiver(principal.professor_id, url=checked_url, secret=secret)
+    except ApiError as exc:
+        return await _page(repository, session, principal, error=exc.message.removeprefix("url: "), status_code=422)
+    except ReceiverExists:
+        error = "You have a webhook receiver with this address already."
+        return await _page(repository, session, principal, error=error, status_code=409)
+    except TooManyReceivers:
+        error = f"You have {MAX_RECEIVERS_PER_PROFESSOR} webhook receivers already; remove one first."
+        return await _page(repository, session, principal, error=error, status_code=409)
+    return await _page(repository, session, principal, shown_secret={"url": receiver.url, "secret": secret})
+
+
+@router.post(PAGE + "/webhooks/{receiver_id}/remove")
+async def remove_receiver(
+    receiver_id: str, request: Request, repository: RepositoryDep, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    checked = await _form_of(request, csrf_token)
+    if isinstance(checked, Response):
+        return checked
+    session, principal = checked
+    try:
+        await repository.remove_webhook_receiver(principal.professor_id, receiver_id)
+    except NotFound:
+        return await _page(repository, session, principal, error="You have no such webhook receiver.", status_code=404)
+    return RedirectResponse(f"{PAGE}?notice=receiver_removed", status_code=303)
 
 
 @router.post(PAGE + "/professors")

@@ -15,7 +15,15 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import auth
-from api.dashboard import account_page, materials_page, rendering, report_page, session_cookie, zoom_page
+from api.dashboard import (
+    account_page,
+    materials_page,
+    oidc_sign_in,
+    rendering,
+    report_page,
+    session_cookie,
+    zoom_page,
+)
 from api.dashboard.session_cookie import DashboardSession
 from api.deps import RepositoryDep
 from farm.settings import Settings
@@ -41,6 +49,7 @@ def install(app: FastAPI) -> None:
     app.include_router(zoom_page.router)
     app.include_router(materials_page.router)
     app.include_router(account_page.router)
+    app.include_router(oidc_sign_in.router)
     rendering.mount_static(app)
 
 
@@ -85,9 +94,17 @@ def _sign_in_form(
     request: Request, *, next_path: str, error: str | None = None, notice: str | None = None, status_code: int = 200
 ) -> HTMLResponse:
     form_token = secrets.token_urlsafe(24)
+    settings: Settings = request.app.state.settings
     response = rendering.render(
         "sign_in.html",
-        {"form_token": form_token, "next": next_path, "error": error, "notice": notice, "signed_in": False},
+        {
+            "form_token": form_token,
+            "next": next_path,
+            "error": error,
+            "notice": notice,
+            "signed_in": False,
+            "oidc": settings.oidc_provider_name if oidc_sign_in.configured(settings) else None,
+        },
         status_code=status_code,
     )
     response.set_cookie(

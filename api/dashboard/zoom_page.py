@@ -1,19 +1,20 @@
-"""The dashboard's Zoom page: whether Zoom is connected and as whom, the Connect button (static/zoom.js asks
-POST /api/zoom/authorize and opens Zoom), and the question a parked grant raises: "Zoom is connected as X.
-Replace it with Y?", answered with Replace or Keep (forms with the session's CSRF token). Nothing changes until
-the professor who connected the other account confirms."""
+"""The dashboard's Zoom page: whether the signed-in professor's own Zoom is connected and as whom, the Connect
+button (static/zoom.js asks POST /api/zoom/authorize and opens Zoom), and the question a parked grant raises:
+"Your Zoom is connected as X. Replace it with Y?", answered with Replace or Keep (forms with the session's CSRF
+token). Nothing changes until the professor who connected the other account confirms."""
 
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.dashboard import rendering, session_cookie
+from api.dashboard.form_origin import posted_from_this_dashboard
 from api.dashboard.session_cookie import DashboardSession
 from api.deps import RepositoryDep
+from state.zoom_grants_repository import ZoomAccountTaken
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,6 +23,7 @@ NOTICES = {
     "replaced": "Zoom is now connected with the new account.",
     "kept": "The Zoom connection was kept as it was.",
     "gone": "That question had expired or was already answered; connect again if needed.",
+    "taken": "That Zoom account is connected to another professor of this avatarfarm; nothing was changed.",
 }
 
 
@@ -46,20 +48,12 @@ def _refused(session: DashboardSession) -> Response:
     )
 
 
-def _from_this_page(request: Request, session: DashboardSession, csrf_token: str) -> bool:
-    """A form of this server's dashboard: its origin (when the browser names one) and the session's CSRF token."""
-    origin = request.headers.get("origin")
-    base = urlsplit(request.app.state.settings.base_url)
-    allowed = {f"{request.url.scheme}://{request.url.netloc}", f"{base.scheme}://{base.netloc}"}
-    return (origin is None or origin in allowed) and session_cookie.csrf_matches(session, csrf_token)
-
-
 @router.get(PAGE)
 async def zoom_page(request: Request, repository: RepositoryDep, notice: str | None = None) -> Response:
     session = _signed_in(request)
     if session is None:
         return _sign_in()
-    current = await repository.zoom_grant()
+    current = await repository.zoom_grant(session.professor_id)
     pending = await repository.pending_zoom_grant(session.nonce)
     return rendering.render(
         "zoom.html",
@@ -80,9 +74,12 @@ async def replace(
     session = _signed_in(request)
     if session is None:
         return _sign_in()
-    if not _from_this_page(request, session, csrf_token):
+    if not posted_from_this_dashboard(request, session, csrf_token):
         return _refused(session)
-    confirmed = await repository.confirm_pending_zoom_grant(pending_id, session.nonce)
+    try:
+        confirmed = await repository.confirm_pending_zoom_grant(pending_id, session.nonce)
+    except ZoomAccountTaken:
+        return RedirectResponse(f"{PAGE}?notice=taken", status_code=303)
     return RedirectResponse(f"{PAGE}?notice={'replaced' if confirmed else 'gone'}", status_code=303)
 
 
@@ -93,7 +90,7 @@ async def keep(
     session = _signed_in(request)
     if session is None:
         return _sign_in()
-    if not _from_this_page(request, session, csrf_token):
+    if not posted_from_this_dashboard(request, session, csrf_token):
         return _refused(session)
     dropped = await repository.drop_pending_zoom_grant(pending_id, session.nonce)
     return RedirectResponse(f"{PAGE}?notice={'kept' if dropped else 'gone'}", status_code=303)

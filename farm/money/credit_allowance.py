@@ -1,5 +1,6 @@
 """The professor's monthly credit allowance (set by the administrator): one test of "spent", asked at every
-avatar start beside the session budget (farm/money/credit_budget.py)."""
+avatar start beside the session budget (farm/money/credit_budget.py), and at every usage-meter tick for the avatars
+already running (farm/money/allowance_cutoff.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import time
 
 from state.allowances import month_of
 from state.professors_repository import ProfessorsRepository
+
+# The room's reason when its avatar was stopped because the allowance ran out (words in state/vocabulary.py).
+ALLOWANCE_REACHED = "allowance_reached"
 
 
 async def allowance_refusal(

@@ -53,7 +53,16 @@ class AvatarFailed:
     words: str | None = None
 
 
-AttemptMessage = Command | PageReported | UnreadableReport | BrowserNotice | RefreshAvatar | AvatarFailed
+@dataclass(frozen=True)
+class AllowanceSpent:
+    """The professor's monthly allowance ran out while the avatar runs: it stops, the bot stays (`words` say why)."""
+
+    words: str
+
+
+AttemptMessage = (
+    Command | PageReported | UnreadableReport | BrowserNotice | RefreshAvatar | AvatarFailed | AllowanceSpent
+)
 
 
 def arrived(message: dict[str, Any]) -> PageReported | UnreadableReport:

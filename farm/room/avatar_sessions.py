@@ -287,6 +287,24 @@ class RoomAvatar:
             with contextlib.suppress(*PAGE_ERRORS):
                 await page.stop_avatar(STUDENT_DECLINED)
 
+    async def cut_off(self, reason: str, words: str) -> bool:
+        """Stop the avatar now (billing too) because money ran out (`reason`, said in `words`); the bot stays in
+        its room, and the page's next ask is declined in words while the money is still out. True when an
+        avatar was running or starting."""
+        starting = self._starting is not None and not self._starting.done()
+        running = self._current is not None
+        if not (starting or running):
+            return False
+        if starting and self._starting is not None:
+            self._starting.cancel()
+            await finish_cancelled(self._starting, f"the avatar start of room {self.room_id}")
+        await self.close(words[:200])
+        page = self._page()
+        if page is not None:
+            with contextlib.suppress(*PAGE_ERRORS):
+                await page.stop_avatar(reason)
+        return True
+
     async def deaf(self) -> bool:
         """Its voice chat never became ACTIVE: replace it once (like new instructions, the old session is closed
         once the new one is seen, so the page's picture never drops). True when it was replaced."""

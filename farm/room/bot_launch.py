@@ -46,7 +46,7 @@ async def launch_bot(
     obf = None
     if with_obf and services.zoom is not None:
         try:
-            obf = await services.zoom.obf_token(session.meeting.number)
+            obf = await services.zoom.obf_token(session.meeting.number, session.owner_id)
         except (VendorError, ZoomNotAuthorized) as exc:
             return LaunchRefused("obf_required", f"Could not get an OBF token: {exc}")
     settings = services.settings

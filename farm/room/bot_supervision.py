@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from farm.browsers.browser_node import PAGE_ERRORS, BotBrowser
+from farm.money.credit_allowance import ALLOWANCE_REACHED
 from farm.room.attempt_messages import (
+    AllowanceSpent,
     AttemptMessage,
     AvatarFailed,
     BrowserNotice,
@@ -137,6 +139,8 @@ class BotSupervisor:
         self.state: RoomStatus | None = None
         # What the host must do, while the bot waits unassigned in the main session with the rooms open.
         self.unassigned_words: str | None = None
+        # Why the avatar was cut off for the professor's spent monthly allowance, while that holds.
+        self.allowance_words: str | None = None
 
     async def run(self) -> Outcome:
         attempt = self.attempt
@@ -170,6 +174,9 @@ class BotSupervisor:
                 return None
             case AvatarFailed(reason, page_words):
                 return self._outcome(reason, page_words)
+            case AllowanceSpent(words):
+                await self.allowance_spent(words)
+                return None
             case BrowserNotice():
                 return await self._notice(message)
             case UnreadableReport(error):
@@ -216,6 +223,10 @@ class BotSupervisor:
                 # Asking for its room (and being refused) keeps the words up until the bot is in its room.
                 await self._set_status(
                     report.state, reason="waiting_for_assignment", reason_text=self.unassigned_words, detail=detail
+                )
+            elif why == ALLOWANCE_REACHED and self.allowance_words is not None:
+                await self._set_status(
+                    report.state, reason=ALLOWANCE_REACHED, reason_text=self.allowance_words, detail=detail
                 )
             elif isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room", STUDENT_DECLINED):
                 await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)
@@ -328,6 +339,16 @@ class BotSupervisor:
                     await page.send_chat(ACKNOWLEDGEMENT, to_user_id=decline.sender_id)
             except PAGE_ERRORS as exc:  # the avatar is stopped either way; only the answer is lost
                 log.info("room %s: the chat answer was not sent: %s", self.room.id, str(exc).splitlines()[0][:200])
+
+    async def allowance_spent(self, words: str) -> None:
+        """The professor's monthly allowance ran out while this bot's avatar runs: it stops now, and the room
+        says why in `words` (the page's next ask is declined with them too)."""
+        self.allowance_words = words
+        if not await self.avatar.cut_off(ALLOWANCE_REACHED, words):
+            return
+        await self.s.repository.append_event("avatar.cut_off", room_id=self.room.id, detail={"words": words})
+        if self.state is not None and self.state in IN_MEETING:
+            await self._set_status(RoomStatus.idle, reason=ALLOWANCE_REACHED, reason_text=words)
 
     async def _disclose(self, humans: list[str]) -> None:
         """Students who arrived while the avatar is live hear at once that it is an AI, and how to decline."""

@@ -19,7 +19,7 @@ from typing import Any
 
 from farm.browsers.browser_node import BotBrowser, NodeLost
 from farm.cancellation import finish_cancelled
-from farm.room.attempt_messages import BrowserNotice, Command, RefreshAvatar, arrived
+from farm.room.attempt_messages import AllowanceSpent, BrowserNotice, Command, RefreshAvatar, arrived
 from farm.room.avatar_sessions import RoomAvatar, room_context
 from farm.room.bot_launch import LaunchRefused, launch_bot
 from farm.room.bot_supervision import Attempt, BotSupervisor, Outcome
@@ -216,7 +216,7 @@ class RoomRunner:
         said = False
         while True:
             try:
-                present = await self.s.zoom.professor_in_a_meeting()
+                present = await self.s.zoom.professor_in_a_meeting(self.session.owner_id)
             except (VendorError, ZoomNotAuthorized) as exc:
                 # Presence unknown (say, the app lacks the user:read:presence_status scope): join and let Zoom
                 # answer; after a refusal, wait for a restart rather than risk another e-mail to the host.
@@ -244,7 +244,7 @@ class RoomRunner:
                 return False
 
     async def _has_grant(self) -> bool:
-        return await self.s.repository.zoom_grant() is not None
+        return await self.s.repository.zoom_grant(self.session.owner_id) is not None
 
     async def _one_attempt(self) -> Outcome | None:
         if self._stop_command():
@@ -321,6 +321,19 @@ class RoomRunner:
             return await self._supervisor.run()
         finally:
             self.s.meeting_bots.forget(attempt.bot_id)
+
+    @property
+    def avatar_busy(self) -> bool:
+        """Whether this room's avatar is running or starting (billing, or about to)."""
+        avatar = self._attempt.avatar if self._attempt else None
+        return avatar is not None and avatar.busy
+
+    def allowance_spent(self, words: str) -> None:
+        """The professor's monthly allowance ran out: the avatar stops now, the bot stays
+        (farm/money/allowance_cutoff.py). Handled in turn with the page's reports, like every command to the
+        attempt."""
+        if self._attempt is not None:
+            self._attempt.post(AllowanceSpent(words))
 
     def refresh_avatar(self) -> None:
         """Give the room a new avatar session (to pick up new instructions); the meeting connection stays."""

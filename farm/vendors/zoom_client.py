@@ -1,11 +1,12 @@
 """The Zoom REST/OAuth client: the professor's OAuth grant (authorization code with PKCE, rotating refresh
 tokens), OBF tokens for joining meetings of other accounts on the professor's behalf, and meeting creation with
-breakout rooms. Tokens live in the state store (encrypted) and never leave the server.
+breakout rooms. Each professor connects their own Zoom: every call names the professor whose grant it uses (the
+session's owner). Tokens live in the state store (encrypted) and never leave the server.
 
 Calls that create something (the code and refresh grants, a meeting) are retried only when Zoom surely did not
 act on them (farm/vendors/vendor_http.py): a code is single-use and a refresh token rotates, so a blind retry after a
-lost answer would fail or lose the grant. The refresh is single-flight: concurrent callers that find the access
-token expired share one refresh.
+lost answer would fail or lose the grant. The refresh is single-flight per professor: concurrent callers that
+find the same access token expired share one refresh.
 """
 
 from __future__ import annotations
@@ -74,7 +75,17 @@ PRESENCE_IN_MEETING = "In_A_Zoom_Meeting"
 
 
 class ZoomNotAuthorized(Exception):
-    """No professor has authorized avatarfarm with Zoom yet (needed for OBF tokens and creating meetings)."""
+    """The professor has not connected their Zoom to avatarfarm (needed for OBF tokens and creating meetings)."""
+
+
+NOT_CONNECTED_WORDS = (
+    "You have not connected your Zoom account to avatarfarm yet: open the dashboard's Zoom page, sign in to Zoom "
+    "there and approve avatarfarm once."
+)
+REFUSED_WORDS = (
+    "Zoom no longer accepts your connection to avatarfarm (it may have been removed in your Zoom account): "
+    "connect Zoom again on the dashboard's Zoom page."
+)
 
 
 # Zoom takes passcodes of up to 10 characters; letters and digits pass its default passcode rules.
@@ -115,7 +126,7 @@ class ZoomClient:
         self._oauth = httpx.AsyncClient(
             base_url=oauth_base, timeout=TIMEOUT, auth=(client_id, client_secret), transport=transport
         )
-        self._refresh_lock = asyncio.Lock()
+        self._refresh_locks: dict[str, asyncio.Lock] = {}
 
     @classmethod
     def for_settings(cls, repository: Repository, settings: Settings) -> ZoomClient | None:
@@ -193,30 +204,35 @@ class ZoomClient:
             access_expires_at=time.time() + float(tokens.get("expires_in", 3600)),
         )
 
-    async def _fresh_grant_token(self) -> str | None:
-        grant = await self._repository.zoom_grant()
+    async def _fresh_grant_token(self, professor_id: str) -> str | None:
+        grant = await self._repository.zoom_grant(professor_id)
         if grant is None:
-            raise ZoomNotAuthorized(
-                "No professor has connected Zoom to avatarfarm yet: open the dashboard's Zoom page and connect once."
-            )
+            raise ZoomNotAuthorized(NOT_CONNECTED_WORDS)
         if grant.access_token and (grant.access_expires_at or 0) > time.time() + REFRESH_MARGIN_SECONDS:
             return grant.access_token
         return None
 
-    async def _access_token(self) -> str:
-        fresh = await self._fresh_grant_token()
+    async def _access_token(self, professor_id: str) -> str:
+        fresh = await self._fresh_grant_token(professor_id)
         if fresh is not None:
             return fresh
-        async with self._refresh_lock:
+        async with self._refresh_locks.setdefault(professor_id, asyncio.Lock()):
             # Whoever held the lock before us may have refreshed already: then its token is ours too.
-            fresh = await self._fresh_grant_token()
+            fresh = await self._fresh_grant_token(professor_id)
             if fresh is not None:
                 return fresh
-            grant = await self._repository.zoom_grant()
-            assert grant is not None  # _fresh_grant_token raised otherwise
-            tokens = await self._token({"grant_type": "refresh_token", "refresh_token": grant.refresh_token})
+            grant = await self._repository.zoom_grant(professor_id)
+            if grant is None:  # disconnected while we waited
+                raise ZoomNotAuthorized(NOT_CONNECTED_WORDS)
+            try:
+                tokens = await self._token({"grant_type": "refresh_token", "refresh_token": grant.refresh_token})
+            except VendorError as exc:
+                if exc.status in (400, 401):  # the grant was revoked or has expired: only reconnecting helps
+                    raise ZoomNotAuthorized(REFUSED_WORDS) from exc
+                raise
             access = str(tokens["access_token"])
             await self._repository.save_zoom_grant(
+                professor_id=professor_id,
                 user_id=grant.user_id,
                 email=grant.email,
                 refresh_token=str(tokens.get("refresh_token") or grant.refresh_token),  # refresh tokens rotate
@@ -234,22 +250,24 @@ class ZoomClient:
 
         return await with_retries(once)
 
-    async def obf_token(self, meeting_number: str) -> str:
-        """A fresh on-behalf-of token of the authorizing professor, bound to this meeting (single use)."""
-        access = await self._access_token()
+    async def obf_token(self, meeting_number: str, professor_id: str) -> str:
+        """A fresh on-behalf-of token of the professor, bound to this meeting (single use)."""
+        access = await self._access_token(professor_id)
         body = await self._get("/v2/users/me/token", access, type="onbehalf", meeting_id=meeting_number)
         return str(body["token"])
 
-    async def professor_in_a_meeting(self) -> bool:
-        """Whether the authorizing professor is in a Zoom meeting now (their presence status; the app needs the
+    async def professor_in_a_meeting(self, professor_id: str) -> bool:
+        """Whether the professor is in a Zoom meeting now (their presence status; the app needs the
         user:read:presence_status scope). It cannot tell which meeting: see RoomRunner._wait_for_professor."""
-        access = await self._access_token()
+        access = await self._access_token(professor_id)
         body = await self._get("/v2/users/me/presence_status", access)
         return str(body.get("status")) == PRESENCE_IN_MEETING
 
-    async def create_meeting(self, *, topic: str, rooms: list[str], passcode: str | None = None) -> CreatedMeeting:
-        """Create a meeting of the professor's account, with `passcode`, else a new random one."""
-        access = await self._access_token()
+    async def create_meeting(
+        self, professor_id: str, *, topic: str, rooms: list[str], passcode: str | None = None
+    ) -> CreatedMeeting:
+        """Create a meeting of the professor's Zoom account, with `passcode`, else a new random one."""
+        access = await self._access_token(professor_id)
         payload: dict[str, Any] = {
             "topic": topic,
             "type": 2,

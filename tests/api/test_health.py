@@ -58,7 +58,8 @@ async def test_openapi_has_an_example_for_every_request_body(api: Api) -> None:
             ref = media["schema"].get("$ref", "")
             schema = schemas.get(ref.rsplit("/", 1)[-1], {})
             assert media.get("examples") or media.get("example") or schema.get("examples"), (method, path)
-    assert bodies == 9  # session, say, context, course file, professor, token, a token for one, allowance, profile
+    assert bodies == 10  # session, say, context, course file, professor, token, a token for one, allowance, profile,
+    # webhook receiver
 
 
 async def test_an_unexpected_error_is_a_plain_500_without_a_stack_trace(

@@ -29,10 +29,19 @@ LISTS = {
     ("get", "/api/tokens"),
     ("get", "/api/me"),
     ("get", "/api/usage"),
-    ("get", "/api/zoom/grant"),  # the department's one Zoom connection (per professor: issue 23, item 3)
+    ("get", "/api/zoom/grant"),  # the caller's own Zoom connection
+    ("get", "/api/webhooks"),
 }
 # ... and what makes or changes something of the caller's own.
-CREATIONS = {("post", "/api/sessions"), ("post", "/api/materials"), ("post", "/api/tokens"), ("put", "/api/me/profile")}
+CREATIONS = {
+    ("post", "/api/sessions"),
+    ("post", "/api/materials"),
+    ("post", "/api/tokens"),
+    ("put", "/api/me/profile"),
+    ("post", "/api/webhooks"),
+}
+# ... and what acts on the caller's own Zoom connection (B has none: refused in words, A's untouched).
+OWN_ZOOM = {("post", "/api/zoom/authorize"), ("delete", "/api/zoom/grant")}
 STREAMS = {("get", "/api/events")}  # its ?session= is walked below; the unfiltered stream by its own test
 VENDOR_CATALOG = re.compile(r"^/api/liveavatar/")  # LiveAvatar's avatars and voices: nobody's records
 PROBES = {("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics")}
@@ -46,6 +55,8 @@ class Objects:
     room_id: str
     material_id: str
     passage_id: int
+    receiver_id: str
+    receiver_url: str
 
     def ids(self) -> dict[str, str]:
         return {
@@ -55,6 +66,7 @@ class Objects:
             "room_id": self.room_id,
             "material_id": self.material_id,
             "passage_id": str(self.passage_id),
+            "receiver_id": self.receiver_id,
         }
 
 
@@ -65,6 +77,7 @@ MISSING = {
     "room_id": "room_0123456789ab",
     "material_id": "mat_0123456789ab",
     "passage_id": "987654321",
+    "receiver_id": "whk_0123456789ab",
 }
 
 
@@ -101,7 +114,19 @@ async def _objects_of(api: Api, client: httpx.AsyncClient, created: dict[str, An
     assert pinned.status_code == 204, pinned.text
     await api.repository.add_transcript(room_id, speaker="Student 1", role=TranscriptRole.student, text="A secret")
     api.farm.media.record(room_id, {"humans_in_room": 1}, JPEG)
-    return Objects(created["professor"]["id"], created["token"]["id"], session_id, room_id, material_id, passage_id)
+    url = f"https://hooks.example.edu/{created['professor']['id']}"
+    receiver = await client.post("/api/webhooks", json={"url": url})
+    assert receiver.status_code == 201, receiver.text
+    return Objects(
+        created["professor"]["id"],
+        created["token"]["id"],
+        session_id,
+        room_id,
+        material_id,
+        passage_id,
+        receiver.json()["id"],
+        url,
+    )
 
 
 def _example(operation: dict[str, Any], schemas: dict[str, Any]) -> Any:
@@ -151,6 +176,15 @@ async def test_every_operation_answers_another_professor_as_if_the_thing_did_not
         spec = (await api.client.get("/openapi.json")).json()
         schemas = spec["components"]["schemas"]
         a_ids = {v for n, v in theirs.ids().items() if n != "passage_id"}  # a passage id is a small number
+        await api.repository.save_zoom_grant(
+            professor_id=theirs.professor_id,
+            user_id="zoom-user-of-ada",
+            email="ada@zoom.example.edu",
+            refresh_token="r",
+            access_token=None,
+            access_expires_at=None,
+        )
+        a_ids |= {"zoom-user-of-ada", "ada@zoom.example.edu", theirs.receiver_url}
         walked = 0
         for path, operations in spec["paths"].items():
             for method, operation in operations.items():
@@ -184,7 +218,11 @@ async def test_every_operation_answers_another_professor_as_if_the_thing_did_not
                         answer = await b.request(method.upper(), path, json=body)
                     assert answer.status_code < 400, (key, answer.text)
                     assert not {i for i in a_ids if i in answer.text}, (key, answer.text)
-                elif operation.get("x-admin-only"):  # the professors, the department's Zoom connection
+                elif key in OWN_ZOOM:
+                    answer = await b.request(method.upper(), path, json=body)
+                    assert answer.status_code in (404, 409), (key, answer.text)
+                    assert not {i for i in a_ids if i in answer.text}, (key, answer.text)
+                elif operation.get("x-admin-only"):  # the professors
                     answer = await b.request(method.upper(), path, json=body)
                     assert answer.status_code == 403, (key, answer.text)
                 else:
@@ -200,6 +238,8 @@ async def test_every_operation_answers_another_professor_as_if_the_thing_did_not
         pins = await a.get(f"/api/sessions/{theirs.session_id}/rooms/{theirs.room_id}/pins")
         assert [p["id"] for p in pins.json()["passages"]] == [theirs.passage_id]
         assert (await a.get(f"/api/materials/{theirs.material_id}")).status_code == 200
+        assert (await a.get("/api/zoom/grant")).json()["email"] == "ada@zoom.example.edu"
+        assert [r["id"] for r in (await a.get("/api/webhooks")).json()["receivers"]] == [theirs.receiver_id]
         # The admin sees both professors' sessions.
         listed = {s["id"] for s in (await api.client.get("/api/sessions")).json()["sessions"]}
         assert {theirs.session_id, mine.session_id} <= listed

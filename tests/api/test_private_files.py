@@ -113,7 +113,10 @@ def test_serve_with_a_wrong_secret_key_stops_with_one_line(
     import sqlite3
 
     with sqlite3.connect(data / "avatarfarm.sqlite3") as conn:
-        conn.execute("INSERT INTO zoom_grants (user_id, refresh_token, created_at, updated_at) VALUES ('u', 'r', 0, 0)")
+        conn.execute(
+            "INSERT INTO zoom_grants (professor_id, user_id, refresh_token, created_at, updated_at) "
+            "VALUES ('admin', 'u', 'r', 0, 0)"
+        )
     assert cli.main(args) == 0  # the start-up pass encrypts the row with the key
     capsys.readouterr()
     monkeypatch.setenv("AVATARFARM_SECRET_KEY", Fernet.generate_key().decode())

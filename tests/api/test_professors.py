@@ -108,6 +108,19 @@ def test_the_shell_adds_lists_and_disables_professors(tmp_path: Any, capsys: Any
     assert main(["professors", "disable", "ada@example.edu"]) == 0
     assert "disabled Prof. Ada" in capsys.readouterr().out
     assert main(["professors", "disable", "nobody@example.edu"]) == 2
+    capsys.readouterr()
+
+
+def test_the_shell_keeps_a_professors_own_clone(tmp_path: Any, capsys: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("AVATARFARM_DATA_DIR", str(tmp_path / "var"))
+    assert main(["professors", "add", "--name", "Prof. Ada", "--email", "ada@example.edu"]) == 0
+    capsys.readouterr()
+    profile = ["professors", "profile", "ADA@example.edu", "--avatar-id", "ada-clone", "--teaching-style", "Patient."]
+    assert main(profile) == 0
+    assert "Prof. Ada <ada@example.edu>: avatar ada-clone" in capsys.readouterr().out
+    assert main(["professors", "profile", "ada@example.edu", "--avatar-id", "not an id!"]) == 2
+    assert "--avatar-id: Use only letters, digits" in capsys.readouterr().err
+    assert main(["professors", "profile", "nobody@example.edu", "--avatar-id", "x"]) == 2
 
 
 def _browser(api: Api, professor_id: str = "admin", token_id: str = "-") -> tuple[httpx.AsyncClient, str]:
@@ -207,3 +220,90 @@ async def test_a_professors_own_avatar_voice_and_style_are_their_sessions_defaul
     async with browser:
         form = await browser.get("/dashboard/sessions/new")
         assert 'value="grace-clone"' in form.text and "Asks for a guess first.</textarea>" in form.text
+
+
+async def test_a_session_that_names_no_avatar_uses_the_professors_own_and_says_so_without_one(api: Api) -> None:
+    created = await _add(api)
+    without_avatar = session_body(rooms=1)
+    without_avatar["professor"] = {"name": "Grace"}
+    async with _as(api, created["token"]["token"]) as grace:
+        refused = await grace.post("/api/sessions", json=without_avatar)
+        assert refused.status_code == 409 and refused.json()["error"] == "no_avatar", refused.text
+        assert refused.json()["detail"][0]["field"] == "professor.avatar_id"
+        assert "keep your own avatar in your profile" in refused.json()["message"]
+        assert (await grace.get("/api/sessions")).json()["sessions"] == []
+        browser, csrf = _browser(api, created["professor"]["id"], created["token"]["id"])
+        async with browser:
+            bad = await browser.post("/dashboard/account/profile", data={"csrf_token": csrf, "avatar_id": "not an id!"})
+            assert bad.status_code == 422 and "Your clone was not kept" in bad.text
+            assert (await grace.get("/api/me")).json()["profile"] is None
+            forged = await browser.post("/dashboard/account/profile", data={"avatar_id": "grace-clone"})
+            assert forged.status_code == 403
+            kept = await browser.post(
+                "/dashboard/account/profile",
+                data={"csrf_token": csrf, "avatar_id": "grace-clone", "voice_id": "", "teaching_style": "Patient."},
+                follow_redirects=True,
+            )
+            assert kept.status_code == 200 and "Your clone is kept" in kept.text
+            assert 'id="profile-avatar" name="avatar_id" required maxlength="100" value="grace-clone"' in kept.text
+        assert (await grace.get("/api/me")).json()["profile"] == {
+            "avatar_id": "grace-clone",
+            "voice_id": None,
+            "teaching_style": "Patient.",
+        }
+        started = await grace.post("/api/sessions", json=without_avatar)
+        assert started.status_code == 202, started.text
+        session = await api.repository.get_session(started.json()["id"])
+        assert session is not None
+        assert (session.professor.avatar_id, session.professor.teaching_style) == ("grace-clone", "Patient.")
+
+
+async def test_a_professor_registers_lists_and_removes_their_own_webhook_receivers(api: Api) -> None:
+    created = await _add(api)
+    async with _as(api, created["token"]["token"]) as grace:
+        for url, words in (
+            ("ftp://hooks.example.edu/x", "starting with https://"),
+            ("http://hooks.example.edu/x", "in the clear over http://"),
+        ):
+            refused = await grace.post("/api/webhooks", json={"url": url})
+            assert refused.status_code == 422 and words in refused.json()["message"], refused.text
+        made = await grace.post("/api/webhooks", json={"url": "https://hooks.example.edu/grace"})
+        assert made.status_code == 201, made.text
+        receiver = made.json()
+        assert receiver["secret"].startswith("whsec_")
+        again = await grace.post("/api/webhooks", json={"url": "https://hooks.example.edu/grace"})
+        assert again.status_code == 409 and again.json()["error"] == "receiver_exists"
+        listed = (await grace.get("/api/webhooks")).json()["receivers"]
+        assert [r["id"] for r in listed] == [receiver["id"]] and "secret" not in listed[0]
+        assert receiver["secret"] not in (await grace.get("/api/webhooks")).text  # shown once only
+        async with api.repository.db.snapshot() as reader:
+            stored = await reader.scalar("SELECT secret FROM webhook_receivers")
+        assert receiver["secret"] not in str(stored)  # encrypted at rest
+        assert (await api.client.get("/api/webhooks")).json()["receivers"] == []  # the admin's own: none
+        assert (await api.client.delete(f"/api/webhooks/{receiver['id']}")).status_code == 404  # not theirs
+        removed = await grace.delete(f"/api/webhooks/{receiver['id']}")
+        assert removed.status_code == 200 and (await grace.get("/api/webhooks")).json()["receivers"] == []
+
+
+async def test_the_account_page_adds_and_removes_a_professors_webhook_receivers(api: Api) -> None:
+    created = await _add(api)
+    browser, csrf = _browser(api, created["professor"]["id"], created["token"]["id"])
+    async with browser:
+        refused = await browser.post(
+            "/dashboard/account/webhooks", data={"csrf_token": csrf, "url": "http://hooks.example.edu/x"}
+        )
+        assert refused.status_code == 422 and "in the clear over http://" in refused.text
+        forged = await browser.post("/dashboard/account/webhooks", data={"url": "https://hooks.example.edu/x"})
+        assert forged.status_code == 403
+        added = await browser.post(
+            "/dashboard/account/webhooks", data={"csrf_token": csrf, "url": "https://hooks.example.edu/grace"}
+        )
+        assert added.status_code == 200 and 'id="new-receiver-secret">whsec_' in added.text
+        [receiver] = await api.repository.webhook_receivers_of(created["professor"]["id"])
+        page = await browser.get("/dashboard/account")
+        assert "https://hooks.example.edu/grace" in page.text and "whsec_" not in page.text  # shown once
+        removed = await browser.post(
+            f"/dashboard/account/webhooks/{receiver.id}/remove", data={"csrf_token": csrf}, follow_redirects=True
+        )
+        assert removed.status_code == 200 and "The webhook receiver is removed" in removed.text
+    assert await api.repository.webhook_receivers_of(created["professor"]["id"]) == []

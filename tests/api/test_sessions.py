@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from farm.errors import FarmError
+from state.professors_repository import ADMIN_ID
 from tests.api.conftest import Api, session_body
 
 
@@ -46,6 +47,9 @@ async def test_meeting_number_is_normalised_and_the_passcode_never_returned(api:
 
 
 async def test_a_meeting_to_create_is_accepted(api: Api) -> None:
+    await api.app.state.repository.save_zoom_grant(
+        professor_id=ADMIN_ID, user_id="u1", email=None, refresh_token="r", access_token=None, access_expires_at=None
+    )
     body = session_body(meeting={"create": True, "topic": "Office hours"})
     response = await api.client.post("/api/sessions", json=body)
     assert response.status_code == 202
@@ -55,6 +59,16 @@ async def test_a_meeting_to_create_is_accepted(api: Api) -> None:
         "create": True,
         "passcode_set": False,
     }
+
+
+async def test_a_meeting_to_create_needs_the_professors_own_zoom(api: Api) -> None:
+    body = session_body(meeting={"create": True, "topic": "Office hours"})
+    response = await api.client.post("/api/sessions", json=body)
+    assert response.status_code == 409, response.text
+    error = response.json()
+    assert error["error"] == "zoom_not_connected" and error["detail"][0]["field"] == "meeting"
+    assert "you have not connected it yet" in error["message"] and "dashboard's Zoom page" in error["message"]
+    assert (await api.client.get("/api/sessions")).json()["sessions"] == []  # nothing stored
 
 
 async def test_list_and_get(api: Api) -> None:

@@ -17,6 +17,7 @@ from api.secrets_at_rest import open_repository, open_secret_box
 from farm.vendors.liveavatar_client import LiveAvatarClient
 from farm.vendors.vendor_http import VendorError
 from farm.vendors.zoom_client import Pkce, ZoomClient
+from state.professors_repository import ADMIN_ID
 from state.repository import Repository
 from tests.api.conftest import make_settings
 from tests.fakes_zoom.harness import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, PROFESSOR, running_fake_zoom
@@ -64,7 +65,12 @@ def zoom(repository: Repository, handler: Callable[[httpx.Request], httpx.Respon
 
 async def connected(repository: Repository, *, expires_at: float) -> None:
     await repository.save_zoom_grant(
-        user_id="u1", email=None, refresh_token="rt", access_token="at", access_expires_at=expires_at
+        professor_id=ADMIN_ID,
+        user_id="u1",
+        email=None,
+        refresh_token="rt",
+        access_token="at",
+        access_expires_at=expires_at,
     )
 
 
@@ -87,11 +93,11 @@ async def test_a_meeting_is_never_created_twice_after_an_answer_was_lost(
     client = zoom(repository, script)
     try:
         with pytest.raises(VendorError):
-            await client.create_meeting(topic="CS 101", rooms=["A"])
+            await client.create_meeting(ADMIN_ID, topic="CS 101", rooms=["A"])
         assert script.calls == 1
         # Refused connections and a 429 mean Zoom did nothing: those are sent again.
         script.outcomes = [refused_connection(), httpx.Response(429, json={"message": "slow down"})]
-        created = await client.create_meeting(topic="CS 101", rooms=["A"])
+        created = await client.create_meeting(ADMIN_ID, topic="CS 101", rooms=["A"])
         assert created.number == "85746065432" and script.calls == 4
     finally:
         await client.aclose()
@@ -102,12 +108,12 @@ async def test_reads_keep_their_retries(repository: Repository) -> None:
     script = Script("/v2/users/me/token", [httpx.Response(500), httpx.ReadTimeout("slow")], {"token": "obf"})
     client = zoom(repository, script)
     try:
-        assert await client.obf_token("85746065432") == "obf"
+        assert await client.obf_token("85746065432", ADMIN_ID) == "obf"
         assert script.calls == 3
         meeting = Script("/v2/users/me/meetings", [httpx.Response(502)], MEETING)
         client2 = zoom(repository, meeting)
         with pytest.raises(VendorError):
-            await client2.create_meeting(topic="CS 101", rooms=["A"])
+            await client2.create_meeting(ADMIN_ID, topic="CS 101", rooms=["A"])
         await client2.aclose()
         assert meeting.calls == 1
     finally:
@@ -124,7 +130,7 @@ async def test_oauth_grants_are_not_sent_again_after_a_5xx(repository: Repositor
                 await client.exchange_code("code", "v" * 43)
             else:
                 await connected(repository, expires_at=0)
-                await client.obf_token("85746065432")
+                await client.obf_token("85746065432", ADMIN_ID)
         assert script.calls == 1
     finally:
         await client.aclose()
@@ -179,6 +185,7 @@ async def test_concurrent_callers_share_one_token_refresh(repository: Repository
                 code = httpx.URL(approved.headers["location"]).params["code"]
                 authorization = await client.exchange_code(code, pkce.verifier)
                 await repository.save_zoom_grant(
+                    professor_id=ADMIN_ID,
                     user_id=authorization.user_id,
                     email=None,
                     refresh_token=authorization.refresh_token,
@@ -186,7 +193,7 @@ async def test_concurrent_callers_share_one_token_refresh(repository: Repository
                     access_expires_at=0,  # expired: every caller below needs a refresh
                 )
                 refreshes = 0
-                obf = await asyncio.gather(*(client.obf_token(str(meeting["number"])) for _ in range(6)))
+                obf = await asyncio.gather(*(client.obf_token(str(meeting["number"]), ADMIN_ID) for _ in range(6)))
             finally:
                 await client.aclose()
     assert refreshes == 1

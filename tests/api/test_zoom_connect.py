@@ -14,9 +14,19 @@ import pytest
 
 from api.app import create_app
 from api.dashboard import session_cookie
+from api.zoom_routes import zoom_client
+from farm.settings import Settings
+from state.professors_repository import ADMIN_ID
 from state.repository import Repository
-from tests.api.conftest import TOKEN, RecordingFarm, make_settings
-from tests.fakes_zoom.harness import APP_OWNER, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, PROFESSOR, running_fake_zoom
+from tests.api.conftest import TOKEN, RecordingFarm, make_settings, session_body
+from tests.fakes_zoom.harness import (
+    APP_OWNER,
+    OAUTH_CLIENT_ID,
+    OAUTH_CLIENT_SECRET,
+    PROFESSOR,
+    FakeZoom,
+    running_fake_zoom,
+)
 from tests.support.ports import bound_socket
 from tests.support.servers import serve_app
 
@@ -30,6 +40,8 @@ class Stack:
     api: httpx.AsyncClient  # bearer token
     repository: Repository
     database: Path
+    zoom: FakeZoom
+    settings: Settings
 
 
 @dataclass
@@ -55,12 +67,16 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
         app = create_app(settings, farm_factory=lambda repo, *_: RecordingFarm(repo))
         async with serve_app(app, sock):
             async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
-                yield Stack(base, api, app.state.repository, settings.database_path)
+                yield Stack(base, api, app.state.repository, settings.database_path, zoom, settings)
 
 
 @contextlib.asynccontextmanager
-async def browser(stack: Stack) -> AsyncIterator[Browser]:
-    value, signed_in = session_cookie.issue(TOKEN)
+async def browser(stack: Stack, professor: tuple[str, str] | None = None) -> AsyncIterator[Browser]:
+    """Signed in as the admin, or as `professor` (their id and the id of the token they signed in with)."""
+    if professor is None:
+        value, signed_in = session_cookie.issue(TOKEN)
+    else:
+        value, signed_in = session_cookie.issue(TOKEN, professor_id=professor[0], token_id=professor[1])
     async with httpx.AsyncClient(base_url=stack.base_url, follow_redirects=True, timeout=30) as http:
         http.cookies.set(session_cookie.SESSION_COOKIE, value)
         yield Browser(http, signed_in.csrf_token)
@@ -179,9 +195,65 @@ async def test_a_different_account_waits_for_the_professor_to_confirm(stack: Sta
 async def test_the_same_account_reconnecting_just_refreshes(stack: Stack) -> None:
     async with browser(stack) as b:
         await connect(b, PROFESSOR)
-        before = await stack.repository.zoom_grant()
+        before = await stack.repository.zoom_grant(ADMIN_ID)
         page = await connect(b, PROFESSOR)
     assert page.status_code == 200 and "connection refreshed" in page.text and "Replace" not in page.text
-    after = await stack.repository.zoom_grant()
+    after = await stack.repository.zoom_grant(ADMIN_ID)
     assert before is not None and after is not None
     assert after.user_id == PROFESSOR and after.refresh_token != before.refresh_token
+
+
+async def test_each_professor_connects_their_own_zoom_and_their_sessions_use_it(stack: Stack) -> None:
+    added = await stack.api.post("/api/professors", json={"name": "Prof. Grace Hopper", "email": "grace@uni.test"})
+    assert added.status_code == 201, added.text
+    grace_id, grace_token = added.json()["professor"]["id"], added.json()["token"]
+    grace = {"Authorization": f"Bearer {grace_token['token']}"}
+
+    async def grant_of(headers: dict[str, str] | None = None) -> dict[str, object]:
+        body: dict[str, object] = (await stack.api.get("/api/zoom/grant", headers=headers)).json()
+        return body
+
+    async with browser(stack) as admin:
+        assert (await connect(admin, PROFESSOR)).status_code == 200
+    assert (await grant_of(grace))["connected"] is False  # the admin's connection is not Grace's
+
+    create = session_body(meeting={"create": True, "topic": "Office hours"})
+    refused = await stack.api.post("/api/sessions", json=create, headers=grace)
+    assert refused.status_code == 409 and refused.json()["error"] == "zoom_not_connected"
+    assert "you have not connected it yet" in refused.json()["message"]
+
+    async with browser(stack, (grace_id, grace_token["id"])) as b:
+        taken = await connect(b, PROFESSOR)  # the admin's Zoom account
+        assert taken.status_code == 409
+        assert "connected to another professor" in taken.text and "your own account" in taken.text
+        assert (await grant_of(grace))["connected"] is False
+        page = await connect(b, APP_OWNER)
+        assert page.status_code == 200 and "Zoom is connected" in page.text
+        mine = await b.http.get("/dashboard/zoom")
+        assert f"Your Zoom is connected as <strong>{OWNER_EMAIL}</strong>" in mine.text
+    assert (await grant_of(grace))["email"] == OWNER_EMAIL
+    assert (await grant_of())["email"] == PROFESSOR_EMAIL  # the admin's is unchanged
+
+    assert (await stack.api.post("/api/sessions", json=create, headers=grace)).status_code == 202
+    # Meetings are created with the grant of the session's professor: each in their own Zoom account.
+    client = zoom_client(stack.repository, stack.settings)
+    try:
+        hers = await client.create_meeting(grace_id, topic="Grace's", rooms=["A"])
+        admins = await client.create_meeting(ADMIN_ID, topic="Admin's", rooms=["A"])
+        obf = await client.obf_token(hers.number, grace_id)
+    finally:
+        await client.aclose()
+    hosts = {
+        m.number: (await stack.zoom.admin.get(f"/fake/meetings/{m.number}")).json()["host_user_id"]
+        for m in (hers, admins)
+    }
+    assert hosts == {hers.number: APP_OWNER, admins.number: PROFESSOR}
+    assert obf
+
+    assert (await stack.api.delete("/api/zoom/grant", headers=grace)).json() == {
+        "connected": False,
+        "email": None,
+        "user_id": None,
+    }
+    assert (await grant_of())["email"] == PROFESSOR_EMAIL
+    assert (await stack.api.delete("/api/zoom/grant", headers=grace)).status_code == 404

@@ -14,6 +14,7 @@ import pytest_asyncio
 from playwright.async_api import Page, expect
 
 from api.app import create_app
+from state.professors_repository import ADMIN_ID
 from state.repository import Repository
 from tests.api.conftest import TOKEN, make_settings
 from tests.dashboard.conftest import LOOP, DashboardServer
@@ -78,11 +79,22 @@ async def test_create_a_meeting_needs_a_topic(signed_in: Dashboard, server: Dash
     await form.submit()
     await form.expect_error("meeting", "A meeting to create needs a topic.")
     await form.create_meeting("CS 101 office hours")
+    await form.submit()  # avatarfarm creates it with the professor's own Zoom, not connected yet
+    await form.expect_error("meeting", "you have not connected it yet")
+    await server.repository.save_zoom_grant(
+        professor_id=ADMIN_ID,
+        user_id="zoom-admin",
+        email=None,
+        refresh_token="r",
+        access_token=None,
+        access_expires_at=None,
+    )
     session_id = (await form.submit_and_open()).session_id
     stored = await server.repository.get_session(session_id)
     assert stored is not None and stored.meeting.create and stored.meeting.topic == "CS 101 office hours"
     sessions = await signed_in.open_sessions()
     await expect(sessions.row(session_id)).to_contain_text("CS 101 office hours")
+    await server.repository.forget_zoom_grant(ADMIN_ID)  # the server is shared with the other tests
 
 
 @pytest_asyncio.fixture(loop_scope=LOOP)

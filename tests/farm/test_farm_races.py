@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from farm.errors import SessionRefuses
+from state.professors_repository import ADMIN_ID
 from tests.fakes_zoom.harness import PROFESSOR
 from tests.farm.harness import AVATAR_ADA, running_farm
 
@@ -76,13 +77,26 @@ async def test_a_restart_arriving_after_the_session_ended_brings_no_room_back(tm
 
 
 async def test_a_meeting_that_cannot_be_created_ends_the_session_in_words(tmp_path: Path) -> None:
-    async with running_farm(tmp_path) as stack:  # Zoom was never connected: the farm cannot create meetings
+    async with running_farm(tmp_path) as stack:
+        # Never connected: refused at once, in words, and nothing is stored.
+        refused = await stack.client.post("/api/sessions", json=CREATE_BODY)
+        assert refused.status_code == 409 and "have not connected it yet" in refused.json()["message"]
+        assert (await stack.client.get("/api/sessions")).json()["sessions"] == []
+        # Connected, but the grant no longer works at Zoom (say, revoked there): the farm finds out when it tries.
+        await stack.repository.save_zoom_grant(
+            professor_id=ADMIN_ID,
+            user_id=PROFESSOR,
+            email=None,
+            refresh_token="revoked-at-zoom",
+            access_token=None,
+            access_expires_at=None,
+        )
         response = await stack.client.post("/api/sessions", json=CREATE_BODY)
         assert response.status_code == 202, response.text
         session = await stack.session(response.json()["id"])
         assert session["status"] == "ended"
         assert {room["status"] for room in session["rooms"]} == {"failed"}
         words = session["rooms"][0]["reason_text"]
-        assert words.startswith("The Zoom meeting could not be created") and "Zoom" in words[40:]
+        assert words.startswith("The Zoom meeting could not be created") and "connect Zoom again" in words
         assert "Traceback" not in words and "{" not in words
         assert stack.farm.running_rooms() == []

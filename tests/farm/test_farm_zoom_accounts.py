@@ -22,7 +22,7 @@ async def test_without_a_zoom_connection_an_external_meeting_fails_with_words(tm
         session = await stack.wait_rooms(created["id"], lambda r: r[0]["status"] == "failed", 60, "failure")
         room = session["rooms"][0]
         assert room["reason"] == "obf_required"
-        assert "authorize avatarfarm" in room["reason_text"] or "connect Zoom" in room["reason_text"]
+        assert "must connect their own Zoom on the dashboard's Zoom page" in room["reason_text"]
         assert (await stack.client.get("/api/zoom/grant")).json() == {
             "connected": False,
             "email": None,

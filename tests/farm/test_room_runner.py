@@ -12,6 +12,7 @@ import pytest
 
 from farm.materials.files import MaterialFiles
 from farm.materials.intake import take_in
+from farm.money.allowance_cutoff import cut_off_spent_allowances
 from farm.room.commands import RoomCommand
 from state.models import RoomStatus, TranscriptRole
 from state.professors_repository import ADMIN_ID
@@ -158,6 +159,40 @@ async def test_a_spent_monthly_allowance_declines_the_avatar_in_words(rig_factor
     assert len(bot.tokens) == 1
     events = [e for e in await rig.repository.recent_events(room_id=rig.room_id) if e.kind == "avatar.declined"]
     assert events and "this month's credit allowance (2.0 of 1.5 credits)" in events[0].detail["words"]
+
+
+async def test_a_running_avatar_is_cut_off_when_the_monthly_allowance_runs_out(
+    rig_factory: Callable[..., Any],
+) -> None:
+    rig: Rig = await rig_factory()
+    await rig.repository.set_allowance(ADMIN_ID, 1.5)  # the rig's session is the admin's
+    bot = await rig.node.next_bot(1)
+    await go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    assert await cut_off_spent_allowances(rig.repository, [rig.runner]) == set()  # room left: it runs on
+    [row] = await rig.repository.avatar_sessions(rig.room_id)
+    await rig.repository.record_avatar_usage(row.id, minutes=1.0, credits=2.0)
+    assert await cut_off_spent_allowances(rig.repository, [rig.runner]) == {ADMIN_ID}
+    _, reason, text = await rig.wait_status(RoomStatus.idle)
+    assert reason == "allowance_reached" and text is not None
+    assert "this month's credit allowance (2.0 of 1.5 credits)" in text
+    assert any("stopAvatar" in call for call in bot.calls)  # the page stops its avatar and keeps its placeholder
+    [closed] = await rig.repository.avatar_sessions(rig.room_id)
+    assert closed.status.value == "stopped" and closed.stopped_at is not None and closed.end_reason
+    assert await rig.services.liveavatar.active_sessions() == []  # billing stopped at the vendor
+    cut = [e for e in await rig.repository.recent_events(room_id=rig.room_id) if e.kind == "avatar.cut_off"]
+    assert len(cut) == 1 and cut[0].detail["words"] == text
+    # The page's own report of the stop keeps the words; a student speaking again is declined in words.
+    bot.state("idle", detail={"room": "Room 1", "why": "allowance_reached"})
+    bot.event("avatar.wanted", why="speech", humans=["Grace Hopper"], room="Room 1")
+    for _ in range(100):
+        if any("declineAvatar" in call for call in bot.calls):
+            break
+        await asyncio.sleep(0.05)
+    assert any("declineAvatar" in call for call in bot.calls)
+    assert await rig.status() == (RoomStatus.idle, "allowance_reached", text)
+    assert len(bot.tokens) == 1
+    assert await cut_off_spent_allowances(rig.repository, [rig.runner]) == set()  # nothing runs to cut off
 
 
 async def test_the_maximum_duration_is_enforced(rig_factory: Callable[..., Any]) -> None:

@@ -8,11 +8,25 @@ from pathlib import Path
 import httpx
 
 from farm.webhooks.secret import new_secret
+from state.database import Database
 from tests.farm.harness import TOKEN, liveavatar_server, session_request
 from tests.support.manager_process import ManagerProcess
 from tests.support.ports import free_port
 from tests.support.servers import serve_app
 from tests.support.webhook_receiver import WebhookReceiver
+
+
+async def _zoom_connected(database: Path) -> None:
+    """The admin's Zoom grant, written as an older version would have (plaintext: start-up encrypts it)."""
+    db = await Database.open(database)
+    try:
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO zoom_grants (professor_id, user_id, refresh_token, access_token, access_expires_at, "
+                "created_at, updated_at) VALUES ('admin', 'zoom-admin', 'r', 'a', 1e12, 0, 0)"
+            )
+    finally:
+        await db.close()
 
 
 async def test_deliveries_pending_at_sigkill_arrive_after_the_restart(tmp_path: Path) -> None:
@@ -21,7 +35,8 @@ async def test_deliveries_pending_at_sigkill_arrive_after_the_restart(tmp_path: 
     async with serve_app(receiver.app()) as hook, liveavatar_server() as (la_url, _):
         serve = ManagerProcess(
             tmp_path,
-            # No Zoom here: the meeting cannot be created, so the session ends at once (no browser needed).
+            # No Zoom here (nothing listens on its port): the professor's Zoom is connected (below), but the
+            # meeting cannot be created, so the session ends at once (no browser needed).
             f"http://127.0.0.1:{free_port()}",
             la_url,
             ready="/healthz",  # not /readyz: no fake Zoom runs here, and in sim mode /readyz says so
@@ -31,6 +46,7 @@ async def test_deliveries_pending_at_sigkill_arrive_after_the_restart(tmp_path: 
             webhook_max_retry_seconds="0.5",
         )
         try:
+            await _zoom_connected(serve.database)
             await serve.start()
             body = session_request("0", ["Room 1", "Room 2"], meeting={"create": True, "topic": "CS 101"})
             async with httpx.AsyncClient(base_url=serve.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:

@@ -13,6 +13,7 @@ import pytest
 
 from api.secrets_at_rest import open_repository, open_secret_box
 from farm.vendors.zoom_client import ZoomClient
+from state.professors_repository import ADMIN_ID
 from state.repository import Repository
 from tests.api.conftest import make_settings
 
@@ -22,7 +23,12 @@ async def repository(tmp_path: Path) -> AsyncIterator[Repository]:
     settings = make_settings(tmp_path)
     repository = await open_repository(settings, open_secret_box(settings))
     await repository.save_zoom_grant(
-        user_id="u1", email=None, refresh_token="rt", access_token="at", access_expires_at=time.time() + 3600
+        professor_id=ADMIN_ID,
+        user_id="u1",
+        email=None,
+        refresh_token="rt",
+        access_token="at",
+        access_expires_at=time.time() + 3600,
     )
     yield repository
     await repository.db.close()
@@ -46,8 +52,8 @@ async def test_a_created_meeting_gets_a_random_passcode(repository: Repository) 
         transport=httpx.MockTransport(zoom),
     )
     try:
-        first = await client.create_meeting(topic="CS 101", rooms=["A"])
-        second = await client.create_meeting(topic="CS 101", rooms=["A"])
+        first = await client.create_meeting(ADMIN_ID, topic="CS 101", rooms=["A"])
+        second = await client.create_meeting(ADMIN_ID, topic="CS 101", rooms=["A"])
     finally:
         await client.aclose()
     passcodes = [str(body["password"]) for body in sent]

@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from api.secrets_at_rest import open_repository, open_secret_box
 from farm.settings import Settings, load_settings
 from state.database import Database
+from state.professors_repository import ADMIN_ID
 from state.secret_box import SecretKeyError
 
 REFRESH = "zoom-refresh-token-7c41e0"
@@ -44,7 +45,12 @@ async def _save(settings: Settings, refresh: str = REFRESH, access: str = ACCESS
     repository = await open_repository(settings, open_secret_box(settings))
     try:
         await repository.save_zoom_grant(
-            user_id="u1", email="ada@example.edu", refresh_token=refresh, access_token=access, access_expires_at=1e10
+            professor_id=ADMIN_ID,
+            user_id="u1",
+            email="ada@example.edu",
+            refresh_token=refresh,
+            access_token=access,
+            access_expires_at=1e10,
         )
     finally:
         await repository.db.close()
@@ -53,7 +59,7 @@ async def _save(settings: Settings, refresh: str = REFRESH, access: str = ACCESS
 async def _read(settings: Settings) -> tuple[str, str | None]:
     repository = await open_repository(settings, open_secret_box(settings))
     try:
-        grant = await repository.zoom_grant()
+        grant = await repository.zoom_grant(ADMIN_ID)
     finally:
         await repository.db.close()
     assert grant is not None
@@ -107,8 +113,8 @@ async def test_plaintext_rows_of_an_older_version_are_encrypted_at_start_up(tmp_
     await database.close()
     with sqlite3.connect(settings.database_path) as conn:
         conn.execute(
-            "INSERT INTO zoom_grants (user_id, email, refresh_token, access_token, access_expires_at, created_at, "
-            "updated_at) VALUES ('u1', 'ada@example.edu', ?, ?, 1e10, 0, 0)",
+            "INSERT INTO zoom_grants (professor_id, user_id, email, refresh_token, access_token, access_expires_at, "
+            "created_at, updated_at) VALUES ('admin', 'u1', 'ada@example.edu', ?, ?, 1e10, 0, 0)",
             (REFRESH, ACCESS),
         )
     assert REFRESH in _file_text(settings)

@@ -1,0 +1,1 @@
+"""A small OpenID Connect provider for tests and the demo (`avatarfarm fake-oidc`)."""
