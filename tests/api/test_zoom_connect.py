@@ -14,8 +14,8 @@ import pytest
 
 from api.app import create_app
 from api.dashboard import session_cookie
-from api.zoom_routes import zoom_client
 from farm.settings import Settings
+from farm.vendors.zoom_client import ZoomClient
 from state.professors_repository import ADMIN_ID
 from state.repository import Repository
 from tests.api.conftest import TOKEN, RecordingFarm, make_settings, session_body
@@ -236,7 +236,8 @@ async def test_each_professor_connects_their_own_zoom_and_their_sessions_use_it(
 
     assert (await stack.api.post("/api/sessions", json=create, headers=grace)).status_code == 202
     # Meetings are created with the grant of the session's professor: each in their own Zoom account.
-    client = zoom_client(stack.repository, stack.settings)
+    client = ZoomClient.for_settings(stack.repository, stack.settings)
+    assert client is not None
     try:
         hers = await client.create_meeting(grace_id, topic="Grace's", rooms=["A"])
         admins = await client.create_meeting(ADMIN_ID, topic="Admin's", rooms=["A"])
