@@ -32,7 +32,7 @@ REFUSALS = [
     Refusal("meeting_not_started", "not started", meeting={"started": False, "join_before_host": False, "host": False}),
     Refusal("meeting_not_found", "no zoom meeting", bot={"number": "99999999999"}),
     Refusal("blocked_as_bot", "automated", meeting={"block_bots": True}),
-    Refusal("obf_required", "authorize", meeting={"external_account": True}),
+    Refusal("obf_required", "connect their own zoom", meeting={"external_account": True}),
     Refusal("obf_invalid", "obf", meeting={"external_account": True}, obf="not-a-real-obf-token"),
     Refusal("authorizer_absent", "not in the meeting", meeting={"external_account": True}, obf="professor"),
     # Refusals the served bundle has, forced by the fake with the codes and words it gives them.

@@ -18,9 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fakes.liveavatar.config import DEFAULT_ADMIN_TOKEN
 from fakes.liveavatar.livekit_server import find_binary
 from tests.fakes_liveavatar.room_client import room_client
 from tests.support import process_tree
+from tests.support.polling import until
 from tests.support.ports import free_port
 
 API_KEY = "fork-key"
@@ -62,7 +64,18 @@ async def test_the_fake_liveavatar_runs_no_python_in_the_children_it_starts(tmp_
             # Starting a session starts the LiveKit server (a child); speaking runs espeak-ng (another).
             started = await http.post("/v1/sessions/start", headers={"Authorization": f"Bearer {session_token}"})
             assert started.status_code == 201, started.text
+            session_id = started.json()["data"]["session_id"]
             async with room_client(started.json()["data"]) as client:
+                # The agent takes commands once LiveKit has told it the client is there (within about 3 s, later on
+                # a loaded machine); the SDK waits for that too.
+                admin = {"Authorization": f"Bearer {DEFAULT_ADMIN_TOKEN}"}
+
+                async def agent_sees_the_client() -> bool:
+                    sessions = (await http.get("/admin/sessions", headers=admin)).json()["data"]
+                    ours = next(s for s in sessions if s["id"] == session_id)
+                    return bool(ours["livekit"] and ours["livekit"]["client_present"])
+
+                await until(agent_sees_the_client, 30, "the fake's agent sees the client")
                 for sentence in ("One sentence to say.", "And another one to say."):
                     await client.command("avatar.speak_text", text=sentence)
                     await client.wait_event("avatar.speak_ended", count=1 if sentence.startswith("One") else 2)

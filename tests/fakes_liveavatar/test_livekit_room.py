@@ -85,14 +85,17 @@ async def test_the_avatar_killed_leaves_the_room_and_can_come_back(fake: Fake) -
     left: list[str] = []
     async with joined(started) as room:
         room.on("participant_disconnected", lambda participant: left.append(participant.identity))
+        # Who connected after the avatar left (on a loaded machine the news of leaving can come late, after the
+        # rejoin has been scheduled: the order of the events is the evidence, not a look at the room).
+        back: list[str] = []
+        room.on("participant_connected", lambda p: back.append(p.identity) if "heygen" in left else None)
         await wait_for(lambda: _has(room, {"heygen"}))
         response = await fake.admin("POST", f"/admin/sessions/{session_id}/avatar/kill", json={"rejoin_after_s": 6})
         assert response.status_code == 200 and response.json()["data"]["avatar_joined"] is False
         # (LiveKit tells the others within 3 s: it batches news of participants that publish nothing.)
         await wait_for(lambda: _true("heygen" in left))
-        assert "heygen" not in identities(room)
         assert (await fake.session(session_id))["status"] == "ACTIVE"  # only the avatar is gone
-        await wait_for(lambda: _has(room, {"heygen"}))
+        await wait_for(lambda: _true("heygen" in back))
         avatar = next(p for p in room.remote_participants.values() if p.identity == "heygen")
         await wait_for(lambda: _count(len(avatar.track_publications), 2))
     missing = await fake.admin("POST", "/admin/sessions/not-a-session/avatar/kill", json={})

@@ -64,7 +64,7 @@ async def test_each_professors_receiver_gets_only_their_sessions_messages(repo: 
         serve_app(admin_hook.app()) as admin_server,
     ):
         webhooks = WebhookSender(
-            repo.db,
+            repo,
             (f"{server.base_url}/hook",),
             server_secret,
             budget_seconds=60.0,
