@@ -132,6 +132,7 @@ class SimulatedPage:
         self.declined_until = 0.0
         self.tasks: list[asyncio.Task[None]] = []
         self.ended = False
+        self.opened_at = time.monotonic()
 
     @property
     def humans(self) -> list[str]:
@@ -181,7 +182,16 @@ class SimulatedPage:
                 level_in=0.02,
                 level_out=0.05 if self.avatar_session else 0.0,
             )
-            beat = Heartbeat(type="heartbeat", state=self.state.value, stats=stats.model_dump())
+            frames = int((now - self.opened_at) * 25)
+            bridge = {  # what the media bridge's stats() adds (bot_page/js/media-bridge.js), at its usual values
+                "compositor": {"fps": 25, "width": 1280, "height": 720, "frames": frames},
+                "avatar_frames": frames if self.avatar_session else 0,
+                "avatar_playing": self.avatar_session is not None,
+                "outbound_video": {"framesSent": frames, "fps": 25, "width": 1280, "height": 720},
+                "audio_context": "running",
+                "speech_age_s": 3,
+            }
+            beat = Heartbeat(type="heartbeat", state=self.state.value, stats={**bridge, **stats.model_dump()})
             if now - last_thumbnail >= THUMBNAIL_S:
                 beat.thumbnail, last_thumbnail = thumbnail(), now
             await self.report(beat)
