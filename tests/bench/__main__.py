@@ -12,7 +12,10 @@ Every measure is the median of independent runs (each a fresh farm), reported wi
   * recovery after `kill -9` of a bot's browser; a student's wait from entering the room to the avatar seen and
     heard; SIGTERM to the manager's exit;
   * browser nodes: 6 bots in their rooms on two nodes against one, recovery after SIGKILL of a node;
-  * course materials: the passage a question needs in the avatar's context (tests/bench/materials.py).
+  * course materials: the passage a question needs in the avatar's context (tests/bench/materials.py);
+  * the control plane at department scale: 1, 5, 10 and 20 classes of 20 rooms, each bot a simulated page, with
+    dashboards and webhooks on: the manager's CPU and memory, report → dashboard latency, SQLite's growth per
+    room-hour (tests/bench/department.py; `--classes` and `--window` for a smaller run).
 
 At the product's defaults (tests/bench/defaults.py) with the bot browsers as an unprivileged user with their
 sandbox (tests/bench/unprivileged.py); `--set NAME=VALUE` and `--as-root` give labelled extra rows. Each measure
@@ -34,6 +37,7 @@ from typing import Any
 
 from tests.bench import report, results_file
 from tests.bench.defaults import MEASURED_SETTINGS, Setup
+from tests.bench.department import STEADY_S, STEPS, department
 from tests.bench.glass import glass_to_glass, rooms_at_20_fps_runs
 from tests.bench.materials import measure as materials_hit_rate
 from tests.bench.per_bot import per_bot_cost
@@ -66,7 +70,8 @@ async def node_measures(runs: int, setup: Setup, say: Say) -> dict[str, Any]:
 class Measure:
     run: Callable[[int, Setup, Say], Awaitable[Any]]
     # Where its bot browsers run: "bench" (this farm's, dropped to the unprivileged user), "process" (in
-    # `avatarfarm serve`/`node` processes of this user), "none" (no browser: settings do not apply).
+    # `avatarfarm serve`/`node` processes of this user), "none" (no browser: settings do not apply), "simulated"
+    # (no browser: simulated pages; the farm's settings apply).
     browsers: str = "bench"
     runs: int | None = None  # fixed number of runs (the soak is one long run; materials is deterministic)
 
@@ -89,9 +94,23 @@ MEASURES: dict[str, Measure] = {
 }
 
 
+def department_measure(classes: tuple[int, ...] = STEPS, window_s: float = STEADY_S) -> Measure:
+    """One run of every step (each is minutes long); the settings changed by --set go to its manager."""
+    return Measure(
+        lambda runs, setup, say: department(say, classes, steady_s=window_s, changes=setup.changes),
+        browsers="simulated",
+        runs=1,
+    )
+
+
+MEASURES["department"] = department_measure()
+
+
 def _user(measure: Measure, setup: Setup) -> str:
     if measure.browsers == "none":
         return "(no browser)"
+    if measure.browsers == "simulated":
+        return "(no browser: simulated pages)"
     if measure.browsers == "process":
         return user_description(as_root=os.geteuid() == 0)
     return user_description(as_root=setup.as_root)
@@ -100,6 +119,8 @@ def _user(measure: Measure, setup: Setup) -> str:
 def _label(measure: Measure, setup: Setup) -> str:
     if measure.browsers == "none":
         return ""
+    if measure.browsers == "simulated":
+        return Setup(setup.changes).label
     if measure.browsers == "process" and os.geteuid() == 0 and not setup.as_root:
         return ", ".join(filter(None, [setup.label, "root (processes of their own)"]))
     return setup.label
@@ -141,9 +162,16 @@ def cli() -> None:
     parser.add_argument("--set", type=_setting, action="append", default=[], help="an extra row: NAME=VALUE")
     parser.add_argument("--as-root", action="store_true", help="an extra row: bot browsers as root, no sandbox")
     parser.add_argument("--results", type=Path, default=report.RESULTS, help="where results go (a smoke run: /tmp/…)")
+    steps = " ".join(map(str, STEPS))
+    parser.add_argument(
+        "--classes", type=int, nargs="+", help=f"department: these numbers of classes (default {steps})"
+    )
+    parser.add_argument("--window", type=float, help=f"department: seconds of steady state per step ({STEADY_S:g})")
     parser.add_argument("--no-readme", action="store_true", help="do not regenerate README and the manifest")
     args = parser.parse_args()
     setup = Setup(dict(args.set), as_root=args.as_root)
+    if args.classes or args.window:
+        MEASURES["department"] = department_measure(tuple(args.classes or STEPS), args.window or STEADY_S)
     results = asyncio.run(main(args.runs, setup, args.only, args.results))
     print("\n" + report.table(results))
     if not args.no_readme and args.results.resolve() == report.RESULTS.resolve():

@@ -145,6 +145,39 @@ def _materials(hits: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} ms"
+
+
+def _department(result: dict[str, Any]) -> list[Row]:
+    """One row per step: the manager's CPU and memory and the report → dashboard latency; the notes hold the
+    rest (SQLite's growth, rooms live, what bounds it against the goal of one core and p99 under 250 ms)."""
+    rows = []
+    for classes, step in sorted(result["steps"].items(), key=lambda item: int(item[0])):
+        manager, latency, grown = step["manager"], step["latency"], step["database"]["bytes_per_room_hour"]
+        what = (
+            f"Control plane, {_plural(int(classes), 'class', 'classes')} of {result['rooms_per_class']} rooms "
+            f"({step['rooms']} simulated bots, a dashboard per class, webhooks on)"
+        )
+        value = (
+            f"{manager['cores']:.2f} cores, PSS {manager['pss_mib']:.0f} MiB; report → dashboard p50 "
+            f"{_ms(latency['p50_ms'])}, p99 {_ms(latency['p99_ms'])}"
+        )
+        growth = "—" if grown is None else f"{grown / 1024:.0f} KiB"
+        verdict = "; ".join(step["bounded_by"]) if step["bounded_by"] else "within the goal (1 core, p99 < 250 ms)"
+        notes = (
+            f"RSS {manager['rss_mib']:.0f} MiB; SQLite +{growth} per room-hour; {step['live_rooms']}/{step['rooms']} "
+            f"rooms live after {step['live_s']:.0f} s; {step['reports_per_s']:.0f} reports/s, "
+            f"{step['webhooks_per_s']:.0f} webhooks/s over {step['window_s']:.0f} s; {verdict}"
+        )
+        rows.append((what, value, notes))
+    return rows
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "time_to_live_1": _time_to_live("1"),
     "time_to_live_3": _time_to_live("3"),
@@ -182,6 +215,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
         ("Recovery after SIGKILL of a browser node", shown(r["node_recovery_s"], unit="s"), "on the other node"),
     ],
     "materials": _materials,
+    "department": _department,
 }
 
 
