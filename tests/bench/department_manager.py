@@ -17,9 +17,10 @@ import uvicorn
 
 from api.app import create_app
 from api.listening import KEEP_ALIVE_SECONDS
-from farm.bot_tickets import BotTickets
 from farm.manager import Farm
+from farm.room.bot_tickets import BotTickets
 from farm.settings import Settings, load_settings
+from farm.vendors.zoom_client import ZoomClient
 from state.repository import Repository
 from tests.bench.simulated_node import SimulatedNode
 from tests.support.ports import bound_socket
@@ -33,8 +34,8 @@ def main(argv: list[str]) -> int:
     settings = load_settings(public_base_url=url, port=sock.getsockname()[1], **options["settings"])
     node = SimulatedNode(options["pages_url"], capacity=settings.max_bots)
 
-    def make_farm(repository: Repository, s: Settings, tickets: BotTickets) -> Farm:
-        return Farm(repository, s, tickets, node=node)  # type: ignore[arg-type]  # a BrowserNode by its interface
+    def make_farm(repository: Repository, s: Settings, tickets: BotTickets, zoom: ZoomClient | None) -> Farm:
+        return Farm(repository, s, tickets, node=node, zoom=zoom)  # type: ignore[arg-type]  # a BrowserNode by its interface
 
     app = create_app(settings, farm_factory=make_farm)
     print(json.dumps({"url": url}), flush=True)

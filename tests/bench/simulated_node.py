@@ -1,6 +1,6 @@
 """The farm's browser-node seam, with simulated pages instead of Chromium (the department benchmark).
 
-The farm runs every bot through a BrowserNode (farm/browser_node.py): `open_bot(name, url, on_report=…,
+The farm runs every bot through a BrowserNode (farm/browsers/browser_node.py): `open_bot(name, url, on_report=…,
 on_notice=…)` gives a bot whose page reports through `on_report` and obeys `evaluate(expression, arg)`. This node
 keeps that interface and, instead of launching Chromium, asks a pages host (tests/bench/simulated_pages.py, another
 process) over one WebSocket to open the bot's URL: the host loads the page from the farm's own HTTP endpoint
@@ -28,7 +28,7 @@ from websockets.exceptions import ConnectionClosed
 
 log = logging.getLogger("avatarfarm.bench")
 
-# As farm/browser_node.py's MAX_REPORT_CHARS and EVALUATE_TIMEOUT_SECONDS: a browser's report is measured (and
+# As farm/browsers/browser_node.py's MAX_REPORT_CHARS and EVALUATE_TIMEOUT_SECONDS: a browser's report is measured (and
 # refused above this size) before the farm reads it, and a command waits this long for the page.
 MAX_REPORT_CHARS = 64 * 1024
 EVALUATE_TIMEOUT_SECONDS = 15.0

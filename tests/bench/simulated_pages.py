@@ -4,7 +4,7 @@ a browser, Zoom or media.
 The pages host is a WebSocket server the farm's SimulatedNode (tests/bench/simulated_node.py) connects to. For
 each bot the farm opens, a SimulatedPage loads the bot's one-time URL from the farm over HTTP (as Chromium would;
 the page's config comes from that HTML), then plays the page's part, with the typed messages of
-farm/page_messages.py:
+farm/room/page_messages.py:
 
 * the join: starting → joining → in_main_session → joining_breakout → in_room (its breakout room named);
 * a heartbeat every 2 s with the page's media stats, and every 5 s a 160 px JPEG thumbnail;
@@ -35,13 +35,7 @@ import httpx
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from farm.page_messages import (
-    DECLINE_AVATAR,
-    INTERRUPT,
-    LEAVE,
-    SAY,
-    START_AVATAR,
-    STOP_AVATAR,
+from farm.room.page_messages import (
     AvatarWanted,
     DeclineAvatar,
     EventReport,
@@ -58,6 +52,7 @@ THUMBNAIL_S = 5.0
 JOIN_STEP_S = 0.3  # between the join's states (a real join takes seconds; the farm's work per state is the same)
 CONFIG = re.compile(r'<script type="application/json" id="avatarfarm-config">(.*?)</script>', re.DOTALL)
 MARKER = re.compile(r"\[m:([0-9]+)\]")
+PAGE_COMMAND = re.compile(r"window\.avatarfarm\.(\w+)\(")
 
 
 @cache
@@ -225,9 +220,12 @@ class SimulatedPage:
     # ---- the farm's commands ----------------------------------------------------------------------------
 
     async def command(self, expression: str, arg: Any) -> Any:
-        if expression == START_AVATAR:
+        # The farm's commands are `window.avatarfarm.<name>(...)` (farm/room/page_commands.py): the name says which.
+        called = PAGE_COMMAND.search(expression)
+        name = called.group(1) if called else None
+        if name == "startAvatar":
             return await self._start_avatar(StartAvatar.model_validate(arg))
-        if expression == DECLINE_AVATAR:
+        if name == "declineAvatar":
             declined = DeclineAvatar.model_validate(arg)
             self.host.counts.declines += 1
             self.host.counts.last_decline = declined.words
@@ -236,15 +234,15 @@ class SimulatedPage:
             if self.state is RoomStatus.avatar_connecting:
                 await self.set_state(RoomStatus.in_room, words=declined.words)
             return {"state": self.state.value}
-        if expression == STOP_AVATAR:
+        if name == "stopAvatar":
             self.avatar_session = None
             self.declined_until = float("inf")  # stopped for good (a final reason): the page waits for a restart
             await self.set_state(RoomStatus.idle)
             return {"state": self.state.value}
-        if expression == LEAVE:
+        if name == "leave":
             await self.leave()
             return None
-        if expression in (SAY, INTERRUPT):
+        if name in ("say", "interrupt", "knowBots", "sendChat"):
             return None
         self.host.counts.refused_commands += 1
         raise ValueError(f"the simulated page has no command {expression!r}")
