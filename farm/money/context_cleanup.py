@@ -17,13 +17,13 @@ async def delete_contexts(repository: Repository, liveavatar: LiveAvatarClient, 
     """Delete the contexts of ended sessions (of `session_id` only, when given); returns how many went. One
     LiveAvatar cannot delete now stays recorded for the next round."""
     deleted = 0
-    for room_id, context_id in await repository.contexts_to_delete(session_id):
+    for room_id, context_id in await repository.sessions.contexts_to_delete(session_id):
         try:
             await liveavatar.delete_context(context_id)
         except VendorError as exc:
             if exc.status != 404:  # already gone there is as good as deleted
                 log.warning("room %s: its LiveAvatar context could not be deleted yet: %s", room_id, exc)
                 continue
-        await repository.set_avatar_context(room_id, None)
+        await repository.sessions.set_avatar_context(room_id, None)
         deleted += 1
     return deleted

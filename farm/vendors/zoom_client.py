@@ -205,7 +205,7 @@ class ZoomClient:
         )
 
     async def _fresh_grant_token(self, professor_id: str) -> str | None:
-        grant = await self._repository.zoom_grant(professor_id)
+        grant = await self._repository.zoom_grants.get(professor_id)
         if grant is None:
             raise ZoomNotAuthorized(NOT_CONNECTED_WORDS)
         if grant.access_token and (grant.access_expires_at or 0) > time.time() + REFRESH_MARGIN_SECONDS:
@@ -221,7 +221,7 @@ class ZoomClient:
             fresh = await self._fresh_grant_token(professor_id)
             if fresh is not None:
                 return fresh
-            grant = await self._repository.zoom_grant(professor_id)
+            grant = await self._repository.zoom_grants.get(professor_id)
             if grant is None:  # disconnected while we waited
                 raise ZoomNotAuthorized(NOT_CONNECTED_WORDS)
             try:
@@ -231,7 +231,7 @@ class ZoomClient:
                     raise ZoomNotAuthorized(REFUSED_WORDS) from exc
                 raise
             access = str(tokens["access_token"])
-            await self._repository.save_zoom_grant(
+            await self._repository.zoom_grants.save(
                 professor_id=professor_id,
                 user_id=grant.user_id,
                 email=grant.email,

@@ -25,7 +25,7 @@ def test_the_three_report_types_parse() -> None:
     assert isinstance(event, EventReport) and event.kind is EventKind.avatar_wanted
     assert AvatarWanted.model_validate(event.detail).why is AvatarWant.speech
     beat = parse_report({"type": "heartbeat", "state": "live", "stats": {"humans_in_room": 2, "mic_open": True}})
-    assert isinstance(beat, Heartbeat) and beat.media.humans_in_room == 2 and beat.media.mic_open is True
+    assert isinstance(beat, Heartbeat) and beat.stats.humans_in_room == 2 and beat.stats.mic_open is True
     assert AvatarReleased.model_validate({"why": "rooms_closing"}).why is AvatarRelease.rooms_closing
 
 
