@@ -90,7 +90,10 @@ async def test_pinned_passages_come_first_and_duplicates_are_dropped(repository:
     assert await repository.materials.pin_passage(room_id, pinned.id)
     assert not await repository.materials.pin_passage(room_id, pinned.id)  # pinned once
     chosen = await select_passages(
-        repository.materials, course=COURSE, room_id=room_id, needs=RoomNeeds(conversation=["how does sift-down fix a heap"])
+        repository.materials,
+        course=COURSE,
+        room_id=room_id,
+        needs=RoomNeeds(conversation=["how does sift-down fix a heap"]),
     )
     assert [(p.source, p.pinned) for p in chosen] == [("graphs.txt", True), ("heaps.md", False)]
 

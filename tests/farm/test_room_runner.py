@@ -417,7 +417,9 @@ async def test_an_avatar_start_gets_the_course_passages_its_room_needs_and_they_
     ):
         incoming = files.receive(10_000)
         incoming.write(text.encode())
-        await take_in(rig.repository.materials, files, owner_id=ADMIN_ID, course="cs 101", filename=name, incoming=incoming)
+        await take_in(
+            rig.repository.materials, files, owner_id=ADMIN_ID, course="cs 101", filename=name, incoming=incoming
+        )
     graphs = next(m for m in await rig.repository.materials.all("CS 101") if m.filename == "graphs.txt")
     await rig.repository.materials.pin_passage(rig.room_id, (await rig.repository.materials.passages(graphs.id))[0].id)
     await rig.repository.sessions.set_room_context(rig.room_id, "Practise collisions with linear probing.")
