@@ -265,7 +265,7 @@ class Farm:
                 await runner.cancel()
                 self._forget(runner.room_id)
         await self.repository.sessions.end_open_rooms(session_id, reason="session_ended")
-        await delete_contexts(self.repository, self.services.liveavatar, session_id)
+        await delete_contexts(self.repository.sessions, self.services.liveavatar, session_id)
 
     async def _on_page(self, room_id: str, command: Callable[[PageCommands], Awaitable[None]]) -> None:
         """Run one command on the room's bot page; RoomNotReady, in words, when the page cannot take it."""

@@ -250,7 +250,7 @@ class AvatarBilling:
             )
         if reaped:
             await repo.events.append("farm.reaped", detail={"vendor_sessions": reaped})
-        await delete_contexts(repo, client)
+        await delete_contexts(repo.sessions, client)
 
     async def stop_owned(self) -> None:
         """At shutdown, after the rooms' own clean-ups: stop what live bots still own (recorded: the reaper

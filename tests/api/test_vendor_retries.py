@@ -53,7 +53,7 @@ class Script:
 
 def zoom(repository: Repository, handler: Callable[[httpx.Request], httpx.Response]) -> ZoomClient:
     return ZoomClient(
-        repository,
+        repository.zoom_grants,
         api_base="http://zoom.test",
         oauth_base="http://zoom.test",
         client_id="c",
@@ -171,7 +171,7 @@ async def test_concurrent_callers_share_one_token_refresh(repository: Repository
         meeting = await fake.create_meeting(breakout_rooms=["A"])
         async with serve_app(counting(fake.app)) as counted:
             client = ZoomClient(
-                repository,
+                repository.zoom_grants,
                 api_base=counted.base_url,
                 oauth_base=counted.base_url,
                 client_id=OAUTH_CLIENT_ID,

@@ -236,7 +236,7 @@ async def test_each_professor_connects_their_own_zoom_and_their_sessions_use_it(
 
     assert (await stack.api.post("/api/sessions", json=create, headers=grace)).status_code == 202
     # Meetings are created with the grant of the session's professor: each in their own Zoom account.
-    client = ZoomClient.for_settings(stack.repository, stack.settings)
+    client = ZoomClient.for_settings(stack.repository.zoom_grants, stack.settings)
     assert client is not None
     try:
         hers = await client.create_meeting(grace_id, topic="Grace's", rooms=["A"])

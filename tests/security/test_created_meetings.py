@@ -43,7 +43,7 @@ async def test_a_created_meeting_gets_a_random_passcode(repository: Repository) 
         return httpx.Response(201, json={"id": 85746065432 + len(sent), "password": body.get("password", "")})
 
     client = ZoomClient(
-        repository,
+        repository.zoom_grants,
         api_base="http://zoom.test",
         oauth_base="http://zoom.test",
         client_id="c",
