@@ -100,7 +100,7 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
         if token.generated:
             log.info("generated an API token, kept in %s", token.source)
         repository = await open_repository(settings, open_secret_box(settings))
-        zoom = ZoomClient.for_settings(repository, settings)
+        zoom = ZoomClient.for_settings(repository.zoom_grants, settings)
         farm = make_farm(repository, settings, tickets, zoom)
         api_key = settings.liveavatar_api_key.get_secret_value() if settings.liveavatar_api_key else ""
         catalog = LiveAvatarCatalog.for_settings(settings.liveavatar_api_base or "", api_key)

@@ -116,11 +116,11 @@ async def principal_for_token(request: Request, presented: str) -> Principal | N
     if not presented.startswith(TOKEN_PREFIX):
         return None
     repository: Repository = request.app.state.repository
-    held = await repository.token_holder(digest(request.app.state.token_key, presented))
+    held = await repository.professors.token_holder(digest(request.app.state.token_key, presented))
     if held is None:
         return None
     token, professor = held
-    await repository.token_used(token, time.time())
+    await repository.professors.token_used(token, time.time())
     return Principal(professor.id, professor.is_admin, token.scope == WRITE, token.id)
 
 
@@ -129,7 +129,7 @@ async def principal_for_sign_in(request: Request, signed_in: DashboardSession) -
     if signed_in.token_id == BOOTSTRAP:
         return BOOTSTRAP_ADMIN if signed_in.professor_id == ADMIN_ID else None
     repository: Repository = request.app.state.repository
-    held = await repository.live_token(signed_in.token_id)
+    held = await repository.professors.live_token(signed_in.token_id)
     if held is None or held[1].id != signed_in.professor_id:
         return None
     token, professor = held

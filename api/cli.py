@@ -175,13 +175,13 @@ async def _db_show(settings: Settings) -> str:
     db = await Database.open(settings.database_path, apply_migrations=False)
     try:
         repository = Repository(db)
-        counts = await repository.status_counts()
-        sessions = await repository.list_sessions(limit=10)
-        usage = await repository.total_usage()
+        counts = await repository.sessions.status_counts()
+        sessions = await repository.sessions.all(limit=10)
+        usage = await repository.sessions.total_usage()
         lines = [
             f"database        {settings.database_path}",
             f"schema version  {await db.schema_version()}",
-            f"events          {await repository.last_event_id()}",
+            f"events          {await repository.events.last_id()}",
             f"avatar usage    {usage.minutes:.1f} min, {usage.credits:.1f} credits",
         ]
         for kind in ("sessions", "rooms", "avatar_sessions"):
@@ -229,7 +229,7 @@ async def _db_prune(settings: Settings, older_than: str | None) -> str:
     db = await Database.open(settings.database_path, apply_migrations=False)
     try:
         if cutoff is not None:
-            result = await Repository(db).prune_events(ended_before=cutoff, webhook_urls=settings.webhook_targets)
+            result = await Repository(db).events.prune(ended_before=cutoff, webhook_urls=settings.webhook_targets)
             when = datetime.fromtimestamp(cutoff, UTC).strftime("%Y-%m-%d %H:%M UTC")
             if not result.sessions:
                 said.append(f"nothing to prune: no session ended before {when}")
@@ -286,7 +286,7 @@ async def _professors_action(settings: Settings, args: argparse.Namespace) -> st
                 raise UsageError("give the professor's name (up to 200 characters) and email address")
             try:
                 professor, _, token = await add_professor(
-                    repository, ensure_token_key(settings), name=name, email=email
+                    repository.professors, ensure_token_key(settings), name=name, email=email
                 )
             except EmailTaken:
                 raise UsageError(f"a professor with the email {email} exists already") from None
@@ -298,17 +298,17 @@ async def _professors_action(settings: Settings, args: argparse.Namespace) -> st
             )
         if args.professors_command == "list":
             lines = []
-            for p in await repository.professors():
+            for p in await repository.professors.all():
                 state = "disabled" if p.disabled_at is not None else "enabled"
                 lines.append(f"{p.id:<18} {p.role:<9} {state:<8} {p.name} <{p.email or '-'}>")
             return "\n".join(lines)
-        found = await repository.professor_by_email(args.email.strip())
+        found = await repository.professors.by_email(args.email.strip())
         if found is None:
             raise UsageError(f"no professor has the email {args.email.strip()}")
         if args.professors_command == "profile":
             return await _keep_profile(repository, found, args)
         try:
-            professor = await repository.set_professor_disabled(found.id, args.professors_command == "disable")
+            professor = await repository.professors.set_disabled(found.id, args.professors_command == "disable")
         except NotFound:
             raise UsageError("the administrator cannot be disabled") from None
         state = "disabled" if professor.disabled_at is not None else "enabled"
@@ -335,7 +335,7 @@ async def _keep_profile(repository: Repository, professor: ProfessorAccount, arg
             f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}: {friendly_message(dict(e))}" for e in exc.errors()
         )
         raise UsageError(problems) from None
-    kept = await repository.set_profile(
+    kept = await repository.professors.set_profile(
         professor.id, avatar_id=profile.avatar_id, voice_id=profile.voice_id, teaching_style=profile.teaching_style
     )
     voice = f", voice {kept.voice_id}" if kept.voice_id else ""

@@ -121,9 +121,9 @@ async def _end_earlier_runs(settings: Settings) -> int:
         return 0
     repository = await open_repository(settings, open_secret_box(settings))  # sessions hold sealed passcodes
     try:
-        earlier = await repository.list_sessions(status=SessionStatus.active, limit=500)
+        earlier = await repository.sessions.all(status=SessionStatus.active, limit=500)
         for session in earlier:
-            await repository.begin_ending(session.id, EARLIER_RUN)
+            await repository.sessions.begin_ending(session.id, EARLIER_RUN)
         return len(earlier)
     finally:
         await repository.close()

@@ -405,7 +405,7 @@ async def _latest_ids(settings: Settings) -> tuple[str | None, str | None]:
     except (sqlite3.Error, OSError, SchemaError):  # an old or unreadable database: nothing to take ids from
         return None, None
     try:
-        sessions = await Repository(db).list_sessions(limit=1)
+        sessions = await Repository(db).sessions.all(limit=1)
     except (sqlite3.Error, NoSecretBox):  # an older schema, or sealed passcodes: no ids from it
         return None, None
     finally:

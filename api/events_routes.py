@@ -57,7 +57,7 @@ class _Visible:
         if event.session_id is None:
             return False
         if event.session_id not in self._owners:
-            self._owners[event.session_id] = await self._repository.session_owner(event.session_id)
+            self._owners[event.session_id] = await self._repository.sessions.owner(event.session_id)
         owner = self._owners[event.session_id]
         return owner is not None and self._principal.owns(owner)
 
@@ -71,7 +71,7 @@ async def _follow(
         subscription = bus.subscribe(session_id)
         try:
             while True:
-                batch = await repository.events(
+                batch = await repository.events.all(
                     after_id=last_id, session_id=session_id, owner_id=principal.only_owner, limit=REPLAY_BATCH
                 )
                 for event in batch:
@@ -133,7 +133,7 @@ async def events(
     if start is None:
         start = _parse_id(since, "since")
     if start is None:
-        start = await repository.last_event_id()
+        start = await repository.events.last_id()
     return EventSourceResponse(
         _follow(request, repository, principal, session, start),
         ping=PING_SECONDS,

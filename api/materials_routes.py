@@ -231,7 +231,12 @@ async def upload_material(
     course, filename, incoming = await _receive(request, settings, files)
     try:
         material, created = await take_in(
-            repository, files, owner_id=principal.professor_id, course=course, filename=filename, incoming=incoming
+            repository.materials,
+            files,
+            owner_id=principal.professor_id,
+            course=course,
+            filename=filename,
+            incoming=incoming,
         )
     except MaterialRefused as exc:
         raise ApiError(422, "material_refused", exc.words, field="file") from None
@@ -250,7 +255,7 @@ async def list_materials(
 ) -> MaterialList:
     name = " ".join(course.split()) if course is not None else None
     return MaterialList(
-        materials=[MaterialOut.of(m) for m in await repository.materials(name, owner_id=principal.only_owner)]
+        materials=[MaterialOut.of(m) for m in await repository.materials.all(name, owner_id=principal.only_owner)]
     )
 
 
@@ -262,7 +267,7 @@ async def list_materials(
 )
 async def get_material(material_id: str, repository: RepositoryDep, principal: PrincipalDep) -> MaterialDetail:
     material = await owned_material(repository, principal, material_id)
-    passages = await repository.material_passages(material_id)
+    passages = await repository.materials.passages(material_id)
     return MaterialDetail(**MaterialOut.of(material).model_dump(), passage_list=[PassageOut.of(p) for p in passages])
 
 
@@ -277,7 +282,7 @@ async def delete_material(
 ) -> Response:
     await owned_material(repository, principal, material_id)
     try:
-        await remove(repository, _files(settings), material_id)
+        await remove(repository.materials, _files(settings), material_id)
     except NotFound:
         raise not_found(f"material with id {material_id}") from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -292,7 +297,7 @@ PassageId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A passage id (G
 @router.get(PINS, response_model=PinList, responses=ERRORS, summary="The passages pinned to a room")
 async def list_pins(session_id: str, room_id: str, repository: RepositoryDep, principal: PrincipalDep) -> PinList:
     await owned_room(repository, principal, session_id, room_id)
-    return PinList(passages=[PassageOut.of(p) for p in await repository.pinned_passages(room_id)])
+    return PinList(passages=[PassageOut.of(p) for p in await repository.materials.pinned_passages(room_id)])
 
 
 @router.get(
@@ -311,7 +316,7 @@ async def find_passages(
 ) -> PassageList:
     session, _ = await owned_room(repository, principal, session_id, room_id)
     terms = terms_of(q)  # common words ("the", "how") are not searched: a query of only those finds nothing
-    found = await repository.search_passages(
+    found = await repository.materials.search_passages(
         " ".join(session.course.name.split()), terms, owner_id=session.owner_id, limit=limit
     )
     return PassageList(passages=[PassageOut.of(s.passage) for s in found])
@@ -327,7 +332,7 @@ async def pin_passage(
     session_id: str, room_id: str, passage_id: PassageId, repository: RepositoryDep, principal: PrincipalDep
 ) -> Response:
     session, room = await owned_room(repository, principal, session_id, room_id)
-    found = await repository.get_passage(passage_id)
+    found = await repository.materials.get_passage(passage_id)
     # A passage of another professor's material is one this room's professor cannot pin: as if there were none.
     if found is None or found[2] != session.owner_id:
         raise not_found(f"passage with id {passage_id}")
@@ -338,7 +343,7 @@ async def pin_passage(
             f"Passage {passage_id} ({passage.source}) is material of the course '{course}'; "
             f"room '{room.name}' is in a session of '{session.course.name}'.",
         )
-    await repository.pin_passage(room_id, passage_id)
+    await repository.materials.pin_passage(room_id, passage_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -349,6 +354,6 @@ async def unpin_passage(
     session_id: str, room_id: str, passage_id: PassageId, repository: RepositoryDep, principal: PrincipalDep
 ) -> Response:
     await owned_room(repository, principal, session_id, room_id)
-    if not await repository.unpin_passage(room_id, passage_id):
+    if not await repository.materials.unpin_passage(room_id, passage_id):
         raise not_found(f"pinned passage {passage_id} in this room")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -55,7 +55,7 @@ class Metrics:
         )
 
     async def render(self, repository: Repository, nodes: list[NodeStatus] | None = None) -> bytes:
-        counts = await repository.status_counts()
+        counts = await repository.sessions.status_counts()
         for gauge, statuses, key in (
             (self.sessions, SessionStatus, "sessions"),
             (self.rooms, RoomStatus, "rooms"),
@@ -63,7 +63,7 @@ class Metrics:
         ):
             for status in statuses:
                 gauge.labels(status=status.value).set(counts[key].get(status.value, 0))
-        usage = await repository.total_usage()
+        usage = await repository.sessions.total_usage()
         self.avatar_minutes.set(usage.minutes)
         self.avatar_credits.set(usage.credits)
         self.event_listeners.set(repository.bus.listeners)

@@ -10,7 +10,7 @@ from state.repository import Repository
 
 
 async def owned_session(repository: Repository, principal: Principal, session_id: str) -> Session:
-    session = await repository.get_session(session_id)
+    session = await repository.sessions.get(session_id)
     if session is None or not principal.owns(session.owner_id):
         raise not_found(f"session with id {session_id}")
     return session
@@ -27,7 +27,7 @@ async def owned_room(
 
 
 async def owned_material(repository: Repository, principal: Principal, material_id: str) -> Material:
-    material = await repository.get_material(material_id)
+    material = await repository.materials.get(material_id)
     if material is None or not principal.owns(material.owner_id):
         raise not_found(f"material with id {material_id}")
     return material

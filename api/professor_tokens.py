@@ -61,7 +61,7 @@ async def add_professor(
 ) -> tuple[ProfessorAccount, ApiTokenRecord, str]:
     """A new professor and their first token (write scope), returned in clear this once. Raises EmailTaken."""
     token = new_token()
-    professor, record = await repository.add_professor(
+    professor, record = await repository.add(
         name=name, email=email, token_name=FIRST_TOKEN_NAME, token_digest=digest(key, token)
     )
     return professor, record, token

@@ -65,7 +65,9 @@ async def create_professor(
     body: ProfessorCreate, request: Request, repository: RepositoryDep, _: AdminDep
 ) -> ProfessorCreated:
     try:
-        professor, record, token = await add_professor(repository, _key(request), name=body.name, email=body.email)
+        professor, record, token = await add_professor(
+            repository.professors, _key(request), name=body.name, email=body.email
+        )
     except EmailTaken:
         raise ApiError(
             409, "email_taken", f"A professor with the email {body.email} exists already.", field="email"
@@ -83,12 +85,12 @@ async def create_professor(
     summary="Every professor, the administrator first",
 )
 async def list_professors(repository: RepositoryDep, _: AdminDep) -> ProfessorList:
-    return ProfessorList(professors=[ProfessorOut.of(p) for p in await repository.professors()])
+    return ProfessorList(professors=[ProfessorOut.of(p) for p in await repository.professors.all()])
 
 
 async def _set_disabled(repository: RepositoryDep, professor_id: str, disabled: bool) -> ProfessorOut:
     try:
-        return ProfessorOut.of(await repository.set_professor_disabled(professor_id, disabled))
+        return ProfessorOut.of(await repository.professors.set_disabled(professor_id, disabled))
     except NotFound:
         raise not_found(f"professor with id {professor_id} (the administrator cannot be disabled)") from None
 
@@ -126,10 +128,12 @@ async def enable_professor(professor_id: str, repository: RepositoryDep, _: Admi
 async def give_token(
     professor_id: str, body: TokenCreate, request: Request, repository: RepositoryDep, _: AdminDep
 ) -> TokenCreated:
-    professor = await repository.get_professor(professor_id)
+    professor = await repository.professors.get(professor_id)
     if professor is None:
         raise not_found(f"professor with id {professor_id}")
-    record, token = await add_token(repository, _key(request), professor.id, name=body.name, scope=body.scope)
+    record, token = await add_token(
+        repository.professors, _key(request), professor.id, name=body.name, scope=body.scope
+    )
     return TokenCreated(**TokenOut.of(record).model_dump(), token=token)
 
 
@@ -142,7 +146,7 @@ async def give_token(
 )
 async def set_allowance(professor_id: str, body: AllowanceSet, repository: RepositoryDep, _: AdminDep) -> ProfessorOut:
     try:
-        return ProfessorOut.of(await repository.set_allowance(professor_id, body.monthly_credits))
+        return ProfessorOut.of(await repository.professors.set_allowance(professor_id, body.monthly_credits))
     except NotFound:
         raise not_found(f"professor with id {professor_id}") from None
 
@@ -152,7 +156,7 @@ def _month(usage: MonthUsage) -> MonthUsageOut:
 
 
 async def _usage(repository: RepositoryDep, professor: ProfessorAccount, month: str) -> ProfessorUsageOut:
-    this_month = await repository.usage_in(professor.id, month)
+    this_month = await repository.professors.usage_in(professor.id, month)
     allowance = professor.monthly_credit_allowance
     return ProfessorUsageOut(
         professor_id=professor.id,
@@ -160,7 +164,7 @@ async def _usage(repository: RepositoryDep, professor: ProfessorAccount, month: 
         monthly_credit_allowance=allowance,
         this_month=_month(this_month),
         used_percent=None if allowance is None else round(100 * this_month.credits / allowance, 1),
-        months=[_month(m) for m in await repository.usage_by_month(professor.id)],
+        months=[_month(m) for m in await repository.professors.usage_by_month(professor.id)],
     )
 
 
@@ -172,7 +176,7 @@ async def _usage(repository: RepositoryDep, professor: ProfessorAccount, month: 
 )
 async def usage(repository: RepositoryDep, principal: PrincipalDep) -> UsageList:
     month = month_of(time.time())
-    everyone = await repository.professors()
+    everyone = await repository.professors.all()
     shown = [p for p in everyone if principal.owns(p.id)]
     return UsageList(professors=[await _usage(repository, p, month) for p in shown])
 
@@ -193,7 +197,7 @@ def _me(professor: ProfessorAccount, principal: Principal) -> Me:
 
 @router.get("/api/me", response_model=Me, responses=ERRORS, summary="Who this request's credential belongs to")
 async def me(repository: RepositoryDep, principal: PrincipalDep) -> Me:
-    professor = await repository.get_professor(principal.professor_id)
+    professor = await repository.professors.get(principal.professor_id)
     if professor is None:  # a token's professor row cannot go away (foreign key): only a broken database
         raise not_found(f"professor with id {principal.professor_id}")
     return _me(professor, principal)
@@ -210,7 +214,7 @@ async def set_profile(body: ProfileIn, request: Request, repository: RepositoryD
         request.app.state.liveavatar_catalog, body.avatar_id, body.voice_id, prefix="", doing="keeping a profile"
     )
     try:
-        professor = await repository.set_profile(
+        professor = await repository.professors.set_profile(
             principal.professor_id,
             avatar_id=body.avatar_id,
             voice_id=body.voice_id,
@@ -223,7 +227,7 @@ async def set_profile(body: ProfileIn, request: Request, repository: RepositoryD
 
 @router.get("/api/tokens", response_model=TokenList, responses=ERRORS, summary="Your API tokens, with last use")
 async def list_tokens(repository: RepositoryDep, principal: PrincipalDep) -> TokenList:
-    return TokenList(tokens=[TokenOut.of(t) for t in await repository.tokens_of(principal.professor_id)])
+    return TokenList(tokens=[TokenOut.of(t) for t in await repository.professors.tokens_of(principal.professor_id)])
 
 
 @router.post(
@@ -236,7 +240,9 @@ async def list_tokens(repository: RepositoryDep, principal: PrincipalDep) -> Tok
 async def create_token(
     body: TokenCreate, request: Request, repository: RepositoryDep, principal: PrincipalDep
 ) -> TokenCreated:
-    record, token = await add_token(repository, _key(request), principal.professor_id, name=body.name, scope=body.scope)
+    record, token = await add_token(
+        repository.professors, _key(request), principal.professor_id, name=body.name, scope=body.scope
+    )
     return TokenCreated(**TokenOut.of(record).model_dump(), token=token)
 
 
@@ -248,6 +254,6 @@ async def create_token(
 )
 async def revoke_token(token_id: str, repository: RepositoryDep, principal: PrincipalDep) -> TokenOut:
     try:
-        return TokenOut.of(await repository.revoke_token(principal.professor_id, token_id))
+        return TokenOut.of(await repository.professors.revoke_token(principal.professor_id, token_id))
     except NotFound:
         raise not_found(f"token with id {token_id}") from None

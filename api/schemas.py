@@ -319,18 +319,17 @@ class MediaOut(BaseModel):
         if media is None:
             return None
         stats = media.stats
-        compositor = stats.get("compositor") or {}
-        outbound = stats.get("outbound_video") or {}
+        video = stats.sent_video
         return cls(
             updated_at=datetime.fromtimestamp(media.updated_at, tz=UTC),
-            outbound_fps=float(outbound.get("fps") or compositor.get("fps") or 0),
-            width=int(outbound.get("width") or compositor.get("width") or 0),
-            height=int(outbound.get("height") or compositor.get("height") or 0),
-            level_out=round(float(stats.get("level_out") or 0), 4),
-            level_in=round(float(stats.get("level_in") or 0), 4),
-            avatar_ready=bool(stats.get("avatar_ready")),
-            avatar_talking=bool(stats.get("avatar_talking")),
-            people_in_room=int(stats.get("humans_in_room") or 0),
+            outbound_fps=video.fps,
+            width=video.width,
+            height=video.height,
+            level_out=round(stats.level_out, 4),
+            level_in=round(stats.level_in, 4),
+            avatar_ready=stats.avatar_ready,
+            avatar_talking=stats.avatar_talking,
+            people_in_room=stats.humans_in_room,
             thumbnail_url=f"{thumbnail_url}?t={int(media.thumbnail_at * 1000)}" if media.thumbnail_at else None,
         )
 

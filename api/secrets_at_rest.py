@@ -30,7 +30,7 @@ async def open_repository(settings: Settings, box: SecretBox) -> Repository:
     secure_database_files(settings.database_path)
     repository = await _open(settings, box)
     try:
-        changed = await repository.encrypt_stored_zoom_grants()
+        changed = await repository.zoom_grants.encrypt_stored()
     except SecretKeyError as exc:
         await repository.close()
         raise SecretKeyError(
@@ -42,8 +42,8 @@ async def open_repository(settings: Settings, box: SecretBox) -> Repository:
         await repository.close()
         raise
     try:
-        passcodes = await repository.encrypt_stored_passcodes()
-        passcodes += await repository.encrypt_stored_webhook_secrets()  # professors' receivers' secrets
+        passcodes = await repository.sessions.encrypt_stored_passcodes()
+        passcodes += await repository.webhook_receivers.encrypt_stored_secrets()  # professors' receivers' secrets
     except BaseException:
         await repository.close()
         raise

@@ -142,7 +142,7 @@ async def check_zoom_connected(repository: Repository, settings: Settings, body:
     owner has not connected Zoom. Without Zoom OAuth configured the farm says so when it tries."""
     if not body.meeting.create or not settings.zoom_oauth_client_id:
         return
-    if await repository.zoom_grant(owner) is None:
+    if await repository.zoom_grants.get(owner) is None:
         raise ApiError(
             409,
             "zoom_not_connected",
@@ -183,7 +183,7 @@ async def create_session(
             f"you asked for {len(body.rooms)}.",
         )
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest() if idempotency_key else None
-    professor = with_profile(body.professor, await repository.get_professor(principal.professor_id))
+    professor = with_profile(body.professor, await repository.professors.get(principal.professor_id))
     if professor.avatar_id is None:
         # 409, not 422: the body is valid; it is this professor's missing profile that leaves no avatar.
         raise ApiError(409, "no_avatar", NO_AVATAR_WORDS, field="professor.avatar_id")
@@ -191,7 +191,7 @@ async def create_session(
     await check_avatar(request.app.state.liveavatar_catalog, professor.avatar_id, professor.voice_id)
     await check_zoom_connected(repository, settings, body, principal.professor_id)
     try:
-        session, created = await repository.create_session(
+        session, created = await repository.sessions.create(
             replace(
                 body.to_new_session(idempotency_key=idempotency_key, request_hash=request_hash),
                 owner_id=principal.professor_id,
@@ -211,7 +211,7 @@ async def create_session(
             await farm.start_session(session.id)
         except FarmError as exc:
             log.warning("farm could not start session %s: %s", session.id, exc)
-            await repository.append_event("session.start_failed", session_id=session.id, detail={"reason": str(exc)})
+            await repository.events.append("session.start_failed", session_id=session.id, detail={"reason": str(exc)})
         session = await owned_session(repository, principal, session.id)
     else:
         response.headers["Idempotent-Replayed"] = "true"
@@ -227,7 +227,7 @@ async def list_sessions(
     status_filter: Annotated[SessionStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SessionList:
-    sessions = await repository.list_sessions(status=status_filter, limit=limit, owner_id=principal.only_owner)
+    sessions = await repository.sessions.all(status=status_filter, limit=limit, owner_id=principal.only_owner)
     return SessionList(sessions=[_out(s, settings, farm) for s in sessions])
 
 
@@ -253,7 +253,7 @@ async def end_session(
         raise conflict("This session has already ended.")
     if session.status is SessionStatus.ending:
         raise conflict("This session is already ending.")
-    await repository.begin_ending(session_id, "ended by the professor")
+    await repository.sessions.begin_ending(session_id, "ended by the professor")
     await farm.end_session(session_id)
     return _out(await owned_session(repository, principal, session_id), settings, farm)
 
@@ -271,18 +271,18 @@ async def get_room(
     return RoomDetail.build(
         room,
         media=farm.live_media,
-        bots=await repository.bots(room_id),
-        avatar_sessions=await repository.avatar_sessions(room_id),
-        transcript=await repository.transcript(room_id, limit=100),
-        events=await repository.recent_events(room_id=room_id, limit=100),
-        given=await repository.given_passages(room_id),
+        bots=await repository.bots.in_room(room_id),
+        avatar_sessions=await repository.avatars.in_room(room_id),
+        transcript=await repository.transcripts.in_room(room_id, limit=100),
+        events=await repository.events.recent(room_id=room_id, limit=100),
+        given=await repository.materials.given_passages(room_id),
     )
 
 
 async def _command(
     repository: Repository, room: Room, command: str, detail: dict[str, object] | None = None
 ) -> CommandAccepted:
-    event = await repository.append_event(
+    event = await repository.events.append(
         "room.command", room_id=room.id, detail={"command": command, **(detail or {})}
     )
     return CommandAccepted(room_id=room.id, command=command, event_id=event.id)
@@ -367,7 +367,7 @@ async def update_context(
     # A live avatar takes the new context first, so a refusal leaves the stored context unchanged.
     if room.status is RoomStatus.live:
         await _ask_farm(farm.update_context(room_id, body.text))
-    await repository.set_room_context(room_id, body.text)
+    await repository.sessions.set_room_context(room_id, body.text)
     return await get_room(session_id, room_id, repository, farm, principal)
 
 

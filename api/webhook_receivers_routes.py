@@ -92,7 +92,7 @@ async def add_receiver(
     url = checked_receiver_url(body.url, request.app.state.settings.webhook_allow_http)
     secret = new_secret()
     try:
-        receiver = await repository.add_webhook_receiver(principal.professor_id, url=url, secret=secret)
+        receiver = await repository.webhook_receivers.add(principal.professor_id, url=url, secret=secret)
     except ReceiverExists:
         raise ApiError(
             409, "receiver_exists", "You have a webhook receiver with this URL already.", field="url"
@@ -109,7 +109,7 @@ async def add_receiver(
 @router.get("", response_model=ReceiverList, responses=ERRORS, summary="Your webhook receivers")
 async def list_receivers(repository: RepositoryDep, principal: PrincipalDep) -> ReceiverList:
     return ReceiverList(
-        receivers=[ReceiverOut.of(r) for r in await repository.webhook_receivers_of(principal.professor_id)]
+        receivers=[ReceiverOut.of(r) for r in await repository.webhook_receivers.of(principal.professor_id)]
     )
 
 
@@ -121,6 +121,6 @@ async def list_receivers(repository: RepositoryDep, principal: PrincipalDep) -> 
 )
 async def remove_receiver(receiver_id: str, repository: RepositoryDep, principal: PrincipalDep) -> ReceiverOut:
     try:
-        return ReceiverOut.of(await repository.remove_webhook_receiver(principal.professor_id, receiver_id))
+        return ReceiverOut.of(await repository.webhook_receivers.remove(principal.professor_id, receiver_id))
     except NotFound:
         raise not_found(f"webhook receiver with id {receiver_id}") from None

@@ -96,7 +96,7 @@ async def authorize(
     client = zoom_client(request)
     state, browser, pkce = secrets.token_urlsafe(32), secrets.token_urlsafe(32), Pkce.new()
     url = client.authorize_url(state, pkce.challenge)
-    await repository.save_zoom_oauth_state(
+    await repository.zoom_grants.save_oauth_state(
         state=state,
         professor_id=signed_in.professor_id,
         session_nonce=signed_in.nonce,
@@ -142,7 +142,7 @@ async def callback(
     state: Annotated[str | None, Query()] = None,
     error: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
-    started = await repository.take_zoom_oauth_state(state) if state else None
+    started = await repository.zoom_grants.take_oauth_state(state) if state else None
     if error:
         reason = "you declined" if error == "access_denied" else "Zoom did not approve it"
         return _not_connected(f"The connection was not approved ({reason}). You can start again from the dashboard.")
@@ -171,11 +171,11 @@ async def callback(
     except VendorError as exc:
         log.warning("Zoom refused the authorization code: %s", exc.message)
         return _not_connected("Zoom did not accept this approval (it may have expired); start again.", 502)
-    if await repository.zoom_account_taken(authorization.user_id, started.professor_id):
+    if await repository.zoom_grants.account_taken(authorization.user_id, started.professor_id):
         return _not_connected(_taken_words(authorization.who), 409)
-    current = await repository.zoom_grant(started.professor_id)
+    current = await repository.zoom_grants.get(started.professor_id)
     if current is not None and current.user_id != authorization.user_id:
-        await repository.park_zoom_grant(
+        await repository.zoom_grants.park(
             professor_id=started.professor_id,
             session_nonce=started.session_nonce,
             user_id=authorization.user_id,
@@ -191,7 +191,7 @@ async def callback(
             link=(ZOOM_PAGE, "Answer on the dashboard's Zoom page"),
         )
     try:
-        await repository.save_zoom_grant(
+        await repository.zoom_grants.save(
             professor_id=started.professor_id,
             user_id=authorization.user_id,
             email=authorization.email,
@@ -218,7 +218,7 @@ def _taken_words(who: str) -> str:
 
 @router.get("/grant", response_model=GrantOut, dependencies=[Depends(require_token)], summary="Is your Zoom connected?")
 async def grant(repository: RepositoryDep, principal: PrincipalDep) -> GrantOut:
-    current = await repository.zoom_grant(principal.professor_id)
+    current = await repository.zoom_grants.get(principal.professor_id)
     if current is None:
         return GrantOut(connected=False)
     return GrantOut(connected=True, email=current.email, user_id=current.user_id)
@@ -232,6 +232,6 @@ async def grant(repository: RepositoryDep, principal: PrincipalDep) -> GrantOut:
     responses={404: {"model": ErrorOut, "description": "Your Zoom is not connected."}},
 )
 async def forget(repository: RepositoryDep, principal: PrincipalDep) -> GrantOut:
-    if not await repository.forget_zoom_grant(principal.professor_id):
+    if not await repository.zoom_grants.forget(principal.professor_id):
         raise not_found("Zoom connection of yours")
     return GrantOut(connected=False)

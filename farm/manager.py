@@ -95,9 +95,9 @@ class Farm:
         killed = kill_orphaned_browsers()
         if killed:
             log.warning("killed %d browser(s) left by a previous manager", len(killed))
-            await self.repository.append_event("farm.orphans_killed", detail={"pids": killed})
+            await self.repository.events.append("farm.orphans_killed", detail={"pids": killed})
         self._webhooks = WebhookSender.from_settings(
-            self.repository, self.services.settings, professor_receivers(self.repository)
+            self.repository, self.services.settings, professor_receivers(self.repository.webhook_receivers)
         )
         await self._webhooks.start()
         await self._transcripts.start()
@@ -161,7 +161,7 @@ class Farm:
         detail: dict[str, Any] = {"node": node.name, "slots": node.capacity, "farm_slots": self.nodes.capacity}
         if node.problem:
             detail["problem"] = node.problem
-        await self.repository.append_event(
+        await self.repository.events.append(
             StoredEventKind.farm_node_up if node.up else StoredEventKind.farm_node_down, detail=detail
         )
 
@@ -181,7 +181,7 @@ class Farm:
         """Start the room's runner, unless it has one or its session may no longer run bots."""
         if room_id in self._runners or session_id in self._ending:
             return
-        session = await self.repository.require_session(session_id)
+        session = await self.repository.sessions.require(session_id)
         if session.status is not SessionStatus.active or session_id in self._ending:
             return  # ended (or being ended) while this launch was on its way
         room = next(r for r in session.rooms if r.id == room_id)
@@ -190,7 +190,7 @@ class Farm:
         budget = self.services.settings.session_credit_budget
         if budget_spent(session, budget):
             if not room.status.terminal:
-                await self.repository.set_room_status(
+                await self.repository.sessions.set_room_status(
                     room_id, RoomStatus.ended, reason="budget_reached", reason_text=words("budget_reached")
                 )
             return
@@ -209,7 +209,7 @@ class Farm:
         self._runners.pop(room_id, None)
 
     async def start_session(self, session_id: str) -> None:
-        session = await self.repository.require_session(session_id)
+        session = await self.repository.sessions.require(session_id)
         if session.meeting.number is None:
             try:
                 await self._create_meeting(session_id)
@@ -226,11 +226,11 @@ class Farm:
         else:
             log.exception("creating the Zoom meeting of session %s failed", session.id)
             text = "The Zoom meeting could not be created (an internal error; the server log has the details)."
-        await self.repository.append_event("session.start_failed", session_id=session.id, detail={"reason": text})
-        await self.repository.begin_ending(session.id, text)
+        await self.repository.events.append("session.start_failed", session_id=session.id, detail={"reason": text})
+        await self.repository.sessions.begin_ending(session.id, text)
         self._ending.add(session.id)
         for room in session.rooms:
-            await self.repository.set_room_status(
+            await self.repository.sessions.set_room_status(
                 room.id, RoomStatus.failed, reason="meeting_not_created", reason_text=text
             )
 
@@ -238,13 +238,13 @@ class Farm:
         zoom = self.services.zoom
         if zoom is None:
             raise FarmError("Creating meetings needs Zoom OAuth credentials (AVATARFARM_ZOOM_OAUTH_CLIENT_ID).")
-        session = await self.repository.require_session(session_id)
+        session = await self.repository.sessions.require(session_id)
         created = await zoom.create_meeting(
             session.owner_id,
             topic=session.meeting.topic or session.course.name,
             rooms=[room.name for room in session.rooms],
         )
-        await self.repository.set_meeting(session_id, number=created.number, passcode=created.passcode)
+        await self.repository.sessions.set_meeting(session_id, number=created.number, passcode=created.passcode)
 
     def _runners_of(self, session_id: str) -> list[RoomRunner]:
         return [r for r in self._runners.values() if r.session.id == session_id]
@@ -264,8 +264,8 @@ class Farm:
             for runner in runners:
                 await runner.cancel()
                 self._forget(runner.room_id)
-        await self.repository.end_open_rooms(session_id, reason="session_ended")
-        await delete_contexts(self.repository, self.services.liveavatar, session_id)
+        await self.repository.sessions.end_open_rooms(session_id, reason="session_ended")
+        await delete_contexts(self.repository.sessions, self.services.liveavatar, session_id)
 
     async def _on_page(self, room_id: str, command: Callable[[PageCommands], Awaitable[None]]) -> None:
         """Run one command on the room's bot page; RoomNotReady, in words, when the page cannot take it."""
@@ -289,10 +289,10 @@ class Farm:
         await self._on_page(room_id, lambda page: page.interrupt())
 
     async def restart_room(self, room_id: str) -> None:
-        room = await self.repository.get_room(room_id)
+        room = await self.repository.sessions.get_room(room_id)
         if room is None:
             raise FarmError("No such room.")
-        session = await self.repository.require_session(room.session_id)
+        session = await self.repository.sessions.require(room.session_id)
         if session.status is not SessionStatus.active or session.id in self._ending:
             raise SessionRefuses("This session is ending; its rooms cannot be restarted.")
         budget = self.services.settings.session_credit_budget
@@ -310,9 +310,9 @@ class Farm:
             runner.request(RoomCommand.leave)
             if runner.browser is None:  # waiting for a slot or backing off: nothing to leave
                 await runner.cancel()
-                await self.repository.set_room_status(room_id, RoomStatus.ended, reason="left")
+                await self.repository.sessions.set_room_status(room_id, RoomStatus.ended, reason="left")
             return
-        await self.repository.set_room_status(room_id, RoomStatus.ended, reason="left")
+        await self.repository.sessions.set_room_status(room_id, RoomStatus.ended, reason="left")
 
     async def update_context(self, room_id: str, text: str) -> None:
         runner = self._runners.get(room_id)
@@ -332,12 +332,12 @@ class Farm:
     async def _reconcile(self) -> None:
         """After a restart (clean or not): close what the old manager left open, relaunch what is wanted."""
         repo = self.repository
-        for bot in await repo.open_bots():
-            await repo.finish_bot(bot.id, status="lost", end_reason="the manager stopped before this bot ended")
+        for bot in await repo.bots.unfinished():
+            await repo.bots.finish(bot.id, status="lost", end_reason="the manager stopped before this bot ended")
         await self.reap()
-        for session in await repo.list_sessions(status=SessionStatus.ending, limit=1000):
-            await repo.end_open_rooms(session.id, reason="session_ended")
-        for session in await repo.list_sessions(status=SessionStatus.active, limit=1000):
+        for session in await repo.sessions.all(status=SessionStatus.ending, limit=1000):
+            await repo.sessions.end_open_rooms(session.id, reason="session_ended")
+        for session in await repo.sessions.all(status=SessionStatus.active, limit=1000):
             for room in session.rooms:
                 if not room.status.terminal:
                     await self._launch(session.id, room.id, first_status_reason="server_restart")
@@ -350,7 +350,7 @@ class Farm:
         """Refresh minutes and credits of live avatars; stop the running avatars of professors whose monthly
         allowance is spent; rooms of a session whose credit budget is spent stop."""
         spent_sessions = await self.billing.meter()
-        await cut_off_spent_allowances(self.repository, list(self._runners.values()))
+        await cut_off_spent_allowances(self.repository.professors, list(self._runners.values()))
         for session in spent_sessions:
             for runner in self._runners_of(session.id):  # every tick: a runner started since is told too
                 runner.request(RoomCommand.budget_reached)

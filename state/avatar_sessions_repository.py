@@ -15,9 +15,10 @@ from state.rows import NotFound, avatar_session_of, new_id
 
 
 class AvatarSessionsRepository:
-    db: Database
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    async def avatar_sessions(self, room_id: str) -> list[AvatarSession]:
+    async def in_room(self, room_id: str) -> list[AvatarSession]:
         async with self.db.snapshot() as reader:
             rows = await reader.fetchall(
                 "SELECT * FROM avatar_sessions WHERE room_id = ? ORDER BY created_at, id", (room_id,)
@@ -36,7 +37,7 @@ class AvatarSessionsRepository:
             )
         return {row["vendor_session_id"]: row["room_id"] for row in rows}
 
-    async def open_avatar_sessions(self) -> list[AvatarSession]:
+    async def unclosed(self) -> list[AvatarSession]:
         """Avatar sessions that may still be billed: requested or active."""
         async with self.db.snapshot() as reader:
             rows = await reader.fetchall(
@@ -44,7 +45,7 @@ class AvatarSessionsRepository:
             )
         return [avatar_session_of(r) for r in rows]
 
-    async def open_avatar_session(
+    async def open(
         self, room_id: str, *, bot_id: str | None, why: str | None = None, humans: Sequence[str] = ()
     ) -> AvatarSession:
         """Record an avatar session before the vendor is asked for it, with the one `avatar.requested` event: why
@@ -69,7 +70,7 @@ class AvatarSessionsRepository:
         assert row is not None
         return avatar_session_of(row)
 
-    async def avatar_session_started(self, avatar_session_id: str, *, vendor_session_id: str) -> AvatarSession:
+    async def started(self, avatar_session_id: str, *, vendor_session_id: str) -> AvatarSession:
         async with self.db.transaction() as tx:
             row = await self._avatar_row(tx, avatar_session_id)
             await tx.execute(
@@ -86,7 +87,7 @@ class AvatarSessionsRepository:
         assert updated is not None
         return avatar_session_of(updated)
 
-    async def record_avatar_usage(self, avatar_session_id: str, *, minutes: float, credits: float) -> AvatarSession:
+    async def record_usage(self, avatar_session_id: str, *, minutes: float, credits: float) -> AvatarSession:
         """Update the running minutes and credits of an active avatar session (no event: it is a meter)."""
         async with self.db.transaction() as tx:
             before = await self._avatar_row(tx, avatar_session_id)
@@ -99,7 +100,7 @@ class AvatarSessionsRepository:
         assert updated is not None
         return avatar_session_of(updated)
 
-    async def close_avatar_session(
+    async def close(
         self,
         avatar_session_id: str,
         *,
@@ -144,7 +145,7 @@ class AvatarSessionsRepository:
             raise NotFound(f"avatar session {avatar_session_id}")
         return row
 
-    async def avatar_session_assigned(self, avatar_session_id: str, *, vendor_session_id: str) -> AvatarSession:
+    async def assigned(self, avatar_session_id: str, *, vendor_session_id: str) -> AvatarSession:
         """The vendor gave the session its id (a token was minted); it is billed once the page starts it."""
         async with self.db.transaction() as tx:
             await self._avatar_row(tx, avatar_session_id)

@@ -11,14 +11,15 @@ from state.transitions import BotStatus, check_bot_end
 
 
 class BotsRepository:
-    db: Database
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    async def bots(self, room_id: str) -> list[Bot]:
+    async def in_room(self, room_id: str) -> list[Bot]:
         async with self.db.snapshot() as reader:
             rows = await reader.fetchall("SELECT * FROM bots WHERE room_id = ? ORDER BY attempt", (room_id,))
         return [bot_of(r) for r in rows]
 
-    async def start_bot(self, room_id: str, *, node: str) -> Bot:
+    async def start(self, room_id: str, *, node: str) -> Bot:
         async with self.db.transaction() as tx:
             session_id = await tx.scalar("SELECT session_id FROM rooms WHERE id = ?", (room_id,))
             if session_id is None:
@@ -39,7 +40,7 @@ class BotsRepository:
             )
         return Bot(bot_id, room_id, attempt, BotStatus.starting.value, node, None, tx.now, None)
 
-    async def finish_bot(self, bot_id: str, *, status: str, end_reason: str | None) -> Bot:
+    async def finish(self, bot_id: str, *, status: str, end_reason: str | None) -> Bot:
         """End a bot as `status` (ended, stopped or lost: IllegalTransition otherwise); a second end changes
         nothing."""
         end = check_bot_end(status)
@@ -70,7 +71,7 @@ class BotsRepository:
         assert updated is not None
         return bot_of(updated)
 
-    async def open_bots(self) -> list[Bot]:
+    async def unfinished(self) -> list[Bot]:
         """Bot attempts that never recorded an end (their manager died)."""
         async with self.db.snapshot() as reader:
             rows = await reader.fetchall("SELECT * FROM bots WHERE ended_at IS NULL ORDER BY started_at")

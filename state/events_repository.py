@@ -29,9 +29,10 @@ class PruneResult:
 
 
 class EventsRepository:
-    db: Database
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    async def events(
+    async def all(
         self,
         *,
         after_id: int = 0,
@@ -59,7 +60,7 @@ class EventsRepository:
             )
         return [event_of(r) for r in rows]
 
-    async def recent_events(self, *, room_id: str, limit: int = 100) -> list[Event]:
+    async def recent(self, *, room_id: str, limit: int = 100) -> list[Event]:
         """The room's latest events, oldest first."""
         async with self.db.snapshot() as reader:
             rows = await reader.fetchall(
@@ -68,11 +69,11 @@ class EventsRepository:
             )
         return [event_of(r) for r in rows]
 
-    async def last_event_id(self) -> int:
+    async def last_id(self) -> int:
         async with self.db.snapshot() as reader:
             return int(await reader.scalar("SELECT COALESCE(MAX(id), 0) FROM events"))
 
-    async def append_event(
+    async def append(
         self,
         kind: str,
         *,
@@ -88,7 +89,7 @@ class EventsRepository:
                     raise NotFound(f"room {room_id}")
             return await tx.append_event(kind, session_id=session_id, room_id=room_id, detail=detail)
 
-    async def prune_events(self, *, ended_before: float, webhook_urls: Sequence[str] = ()) -> PruneResult:
+    async def prune(self, *, ended_before: float, webhook_urls: Sequence[str] = ()) -> PruneResult:
         """Delete the events of sessions that ended before `ended_before` (UNIX time), except those their
         reports are built from, with the webhook messages of those events that every receiver in
         `webhook_urls` is done with (all of them when there is none). An event whose message a receiver

@@ -66,11 +66,12 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 
 
 class MaterialsRepository:
-    db: Database
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     # ---- materials ---------------------------------------------------------------------------------------
 
-    async def add_material(
+    async def add(
         self,
         *,
         owner_id: str,
@@ -116,11 +117,11 @@ class MaterialsRepository:
         row = await reader.fetchone(_MATERIAL + " WHERE m.id = ?", (material_id,))
         return None if row is None else _material(row)
 
-    async def get_material(self, material_id: str) -> Material | None:
+    async def get(self, material_id: str) -> Material | None:
         async with self.db.snapshot() as reader:
             return await self._material_in(reader, material_id)
 
-    async def materials(self, course: str | None = None, *, owner_id: str | None = None) -> list[Material]:
+    async def all(self, course: str | None = None, *, owner_id: str | None = None) -> list[Material]:
         """The materials of `course` (any case), or of every course, oldest first; of professor `owner_id` only
         when given."""
         clauses: list[str] = []
@@ -136,7 +137,7 @@ class MaterialsRepository:
             rows = await reader.fetchall(_MATERIAL + where + " ORDER BY m.created_at, m.id", params)
         return [_material(r) for r in rows]
 
-    async def delete_material(self, material_id: str) -> tuple[Material, bool]:
+    async def delete(self, material_id: str) -> tuple[Material, bool]:
         """Delete a material, its passages and their pins. Returns it, and whether another material (of another
         course) still holds the same file."""
         async with self.db.transaction() as tx:
@@ -162,7 +163,7 @@ class MaterialsRepository:
 
     # ---- passages ----------------------------------------------------------------------------------------
 
-    async def material_passages(self, material_id: str) -> list[Passage]:
+    async def passages(self, material_id: str) -> list[Passage]:
         async with self.db.snapshot() as reader:
             rows = await reader.fetchall(_PASSAGE + " WHERE p.material_id = ? ORDER BY p.ordinal", (material_id,))
         return [_passage(r) for r in rows]

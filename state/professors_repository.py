@@ -83,9 +83,10 @@ def _token(row: sqlite3.Row) -> ApiTokenRecord:
 
 
 class ProfessorsRepository:
-    db: Database
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    async def add_professor(
+    async def add(
         self, *, name: str, email: str, token_name: str, token_digest: str
     ) -> tuple[ProfessorAccount, ApiTokenRecord]:
         """A new professor with a first write token (by its digest). Raises EmailTaken."""
@@ -108,22 +109,22 @@ class ProfessorsRepository:
         assert professor is not None and token is not None
         return _account(professor), _token(token)
 
-    async def get_professor(self, professor_id: str) -> ProfessorAccount | None:
+    async def get(self, professor_id: str) -> ProfessorAccount | None:
         async with self.db.snapshot() as reader:
             row = await reader.fetchone("SELECT * FROM professors WHERE id = ?", (professor_id,))
         return None if row is None else _account(row)
 
-    async def professor_by_email(self, email: str) -> ProfessorAccount | None:
+    async def by_email(self, email: str) -> ProfessorAccount | None:
         async with self.db.snapshot() as reader:
             row = await reader.fetchone("SELECT * FROM professors WHERE email = ? COLLATE NOCASE", (email,))
         return None if row is None else _account(row)
 
-    async def professors(self) -> list[ProfessorAccount]:
+    async def all(self) -> list[ProfessorAccount]:
         async with self.db.snapshot() as reader:
             rows = await reader.fetchall("SELECT * FROM professors ORDER BY role, created_at, id")
         return [_account(r) for r in rows]
 
-    async def set_professor_disabled(self, professor_id: str, disabled: bool) -> ProfessorAccount:
+    async def set_disabled(self, professor_id: str, disabled: bool) -> ProfessorAccount:
         """Disable (every token and sign-in of theirs stops working at once) or enable a professor. The admin
         cannot be disabled. Raises NotFound."""
         async with self.db.transaction() as tx:

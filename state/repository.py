@@ -1,8 +1,11 @@
 """The typed repository: reads return records from state.models; each write is one transaction that also
-appends the event describing it. One class per area, in its own module; Repository is all of them over one
-database, and holds the areas kept as objects of their own (reports, the transcript log, the talk meter, the
-webhook outbox). Nothing outside state/ touches the database itself: what callers need of it (its event bus,
-its schema version, retention, closing) is a method here."""
+appends the event describing it. Each area is an object of its own over the one database, in its own module
+(sessions and their rooms, events, transcripts, bots, avatar sessions, materials, professors, Zoom grants,
+webhook receivers; and reports, the transcript log, the talk meter, the webhook outbox); Repository only
+composes them, so a caller can take just the areas it uses (`repository.events.append(...)`). An area that
+records an event with its write does so in the same transaction (Transaction.append_event), never through
+another area. Nothing outside state/ touches the database itself: what callers need of it (its event bus, its
+schema version, retention, closing) is a method here."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from state.professors_repository import ProfessorsRepository
 from state.reports import Reports
 from state.retention import keep_retention
 from state.rows import IdempotencyConflict, NotFound, RoomClosed, new_id
+from state.secret_box import SecretBox
 from state.sessions_repository import SessionsRepository
 from state.talk_time import TalkTimeLog
 from state.transcript_log import TranscriptLog
@@ -27,35 +31,45 @@ from state.zoom_grants_repository import ZoomGrantsRepository
 __all__ = ["IdempotencyConflict", "NotFound", "Repository", "RoomClosed", "new_id"]
 
 
-class Repository(
-    SessionsRepository,
-    EventsRepository,
-    TranscriptsRepository,
-    BotsRepository,
-    AvatarSessionsRepository,
-    ZoomGrantsRepository,
-    MaterialsRepository,
-    ProfessorsRepository,
-    WebhookReceiversRepository,
-):
+class Repository:
+    """The areas over one database, and what callers need of the database itself."""
+
     def __init__(self, db: Database) -> None:
-        self.db = db
+        self._db = db
+        self.sessions = SessionsRepository(db)
+        self.events = EventsRepository(db)
+        self.transcripts = TranscriptsRepository(db)
+        self.bots = BotsRepository(db)
+        self.avatars = AvatarSessionsRepository(db)
+        self.materials = MaterialsRepository(db)
+        self.professors = ProfessorsRepository(db)
+        self.zoom_grants = ZoomGrantsRepository(db)
+        self.webhook_receivers = WebhookReceiversRepository(db)
         self.reports = Reports(db)
         self.transcript_log = TranscriptLog(db)
         self.talk_time = TalkTimeLog(db)
         self.webhook_outbox = WebhookOutbox(db)
 
+    def use_secret_box(self, box: SecretBox) -> None:
+        """Given at start-up: the key that seals passcodes, Zoom tokens and webhook signing secrets at rest."""
+        for area in (self.sessions, self.zoom_grants, self.webhook_receivers):
+            area.use_secret_box(box)
+
+    @property
+    def secret_box(self) -> SecretBox:
+        return self.zoom_grants.secret_box
+
     @property
     def bus(self) -> EventBus:
         """Committed events, as they happen (state/event_bus.py)."""
-        return self.db.bus
+        return self._db.bus
 
     async def schema_version(self) -> int:
-        return await self.db.schema_version()
+        return await self._db.schema_version()
 
     async def keep_retention(self, days: float) -> None:
         """Apply the retention period now and every few hours, for as long as the server runs."""
-        await keep_retention(self.db, days)
+        await keep_retention(self._db, days)
 
     async def close(self) -> None:
-        await self.db.close()
+        await self._db.close()

@@ -21,11 +21,15 @@ from state.zoom_grants_repository import NoSecretBox
 
 
 class SessionsRepository:
-    db: Database
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     # Meeting passcodes are stored encrypted with the repository's SecretBox (state/secret_box.py), like the
-    # Zoom tokens; the box is given at start-up (ZoomGrantsRepository.use_secret_box).
+    # Zoom tokens; the box is given at start-up (Repository.use_secret_box).
     _secret_box: SecretBox | None = None
+
+    def use_secret_box(self, box: SecretBox) -> None:
+        self._secret_box = box
 
     def _sealed_passcode(self, passcode: str | None) -> str | None:
         if passcode is None or self._secret_box is None:
@@ -74,17 +78,17 @@ class SessionsRepository:
         passcode = self._opened_passcode(row["meeting_passcode"])
         return session_of(row, tuple(room_of(r) for r in rooms), passcode=passcode)
 
-    async def get_session(self, session_id: str) -> Session | None:
+    async def get(self, session_id: str) -> Session | None:
         async with self.db.snapshot() as reader:
             return await self._load_session(reader, session_id)
 
-    async def require_session(self, session_id: str) -> Session:
-        session = await self.get_session(session_id)
+    async def require(self, session_id: str) -> Session:
+        session = await self.get(session_id)
         if session is None:
             raise NotFound(f"session {session_id}")
         return session
 
-    async def list_sessions(
+    async def all(
         self, *, status: SessionStatus | None = None, limit: int = 50, owner_id: str | None = None
     ) -> list[Session]:
         """The newest sessions (of `owner_id` only, when given)."""
@@ -103,7 +107,7 @@ class SessionsRepository:
             sessions = [await self._load_session(reader, row["id"]) for row in rows]
         return [s for s in sessions if s is not None]
 
-    async def session_owner(self, session_id: str) -> str | None:
+    async def owner(self, session_id: str) -> str | None:
         """The id of the professor a session belongs to (None: no such session)."""
         async with self.db.snapshot() as reader:
             owner = await reader.scalar("SELECT owner_id FROM sessions WHERE id = ?", (session_id,))
@@ -143,7 +147,7 @@ class SessionsRepository:
         assert row is not None
         return Usage(float(row["m"]), float(row["c"]))
 
-    async def create_session(self, new: NewSession) -> tuple[Session, bool]:
+    async def create(self, new: NewSession) -> tuple[Session, bool]:
         """Store a session with its rooms, all queued. Returns (session, created).
 
         With an idempotency key seen before: the stored session and created=False when the request is the

@@ -11,9 +11,10 @@ from state.rows import NotFound, transcript_of
 
 
 class TranscriptsRepository:
-    db: Database
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    async def transcript(self, room_id: str, *, limit: int = 200) -> list[TranscriptLine]:
+    async def in_room(self, room_id: str, *, limit: int = 200) -> list[TranscriptLine]:
         """The room's latest transcript lines, oldest first."""
         async with self.db.snapshot() as reader:
             rows = await reader.fetchall(
@@ -22,7 +23,7 @@ class TranscriptsRepository:
             )
         return [transcript_of(r) for r in rows]
 
-    async def add_transcript(self, room_id: str, *, speaker: str, role: TranscriptRole, text: str) -> TranscriptLine:
+    async def add(self, room_id: str, *, speaker: str, role: TranscriptRole, text: str) -> TranscriptLine:
         async with self.db.transaction() as tx:
             session_id = await tx.scalar("SELECT session_id FROM rooms WHERE id = ?", (room_id,))
             if session_id is None:

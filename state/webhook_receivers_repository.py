@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from state.database import Database
 from state.rows import NotFound, new_id
 from state.secret_box import SecretBox
+from state.zoom_grants_repository import NoSecretBox
 
 MAX_RECEIVERS_PER_PROFESSOR = 5
 RECEIVER_ADDED = "webhook.receiver_added"
@@ -51,13 +52,21 @@ def _receiver(row: sqlite3.Row) -> WebhookReceiver:
 
 
 class WebhookReceiversRepository:
-    db: Database
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    _secret_box: SecretBox | None = None
+
+    def use_secret_box(self, box: SecretBox) -> None:
+        self._secret_box = box
 
     @property
-    def secret_box(self) -> SecretBox:  # given at start-up (ZoomGrantsRepository.use_secret_box)
-        raise NotImplementedError
+    def secret_box(self) -> SecretBox:  # given at start-up (Repository.use_secret_box)
+        if self._secret_box is None:
+            raise NoSecretBox("the repository has no SecretBox: call use_secret_box() at start-up")
+        return self._secret_box
 
-    async def add_webhook_receiver(self, professor_id: str, *, url: str, secret: str) -> WebhookReceiver:
+    async def add(self, professor_id: str, *, url: str, secret: str) -> WebhookReceiver:
         """Raises ReceiverExists or TooManyReceivers (nothing stored then)."""
         sealed = self.secret_box.encrypt(secret)
         async with self.db.transaction() as tx:
@@ -78,14 +87,14 @@ class WebhookReceiversRepository:
         assert row is not None
         return _receiver(row)
 
-    async def webhook_receivers_of(self, professor_id: str) -> list[WebhookReceiver]:
+    async def of(self, professor_id: str) -> list[WebhookReceiver]:
         async with self.db.snapshot() as reader:
             rows = await reader.fetchall(
                 "SELECT * FROM webhook_receivers WHERE professor_id = ? ORDER BY created_at, id", (professor_id,)
             )
         return [_receiver(r) for r in rows]
 
-    async def remove_webhook_receiver(self, professor_id: str, receiver_id: str) -> WebhookReceiver:
+    async def remove(self, professor_id: str, receiver_id: str) -> WebhookReceiver:
         """Raises NotFound for another professor's receiver, as for one that does not exist."""
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
@@ -98,7 +107,7 @@ class WebhookReceiversRepository:
             await tx.append_event(RECEIVER_REMOVED, detail={"receiver_id": receiver_id, "professor_id": professor_id})
         return _receiver(row)
 
-    async def active_webhook_receivers(self) -> list[ActiveReceiver]:
+    async def active(self) -> list[ActiveReceiver]:
         """Every receiver of an enabled professor, with its secret (for the sender only)."""
         async with self.db.snapshot() as reader:
             rows = await reader.fetchall(
@@ -107,7 +116,7 @@ class WebhookReceiversRepository:
             )
         return [ActiveReceiver(_receiver(r), self.secret_box.decrypt(r["secret"]), r["role"] == "admin") for r in rows]
 
-    async def encrypt_stored_webhook_secrets(self) -> int:
+    async def encrypt_stored_secrets(self) -> int:
         """Re-encrypt with the first key every receiver secret under an older key; returns how many changed."""
         box = self.secret_box
         changed = 0

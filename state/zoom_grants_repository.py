@@ -62,7 +62,9 @@ class NoSecretBox(RuntimeError):
 
 
 class ZoomGrantsRepository:
-    db: Database
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
     _secret_box: SecretBox | None = None
 
     def use_secret_box(self, box: SecretBox) -> None:
@@ -82,7 +84,7 @@ class ZoomGrantsRepository:
 
     # ---- grants -------------------------------------------------------------------------------------------
 
-    async def save_zoom_grant(
+    async def save(
         self,
         *,
         professor_id: str,
@@ -106,7 +108,7 @@ class ZoomGrantsRepository:
                 access_expires_at=access_expires_at,
             )
 
-    async def zoom_grant(self, professor_id: str) -> ZoomGrant | None:
+    async def get(self, professor_id: str) -> ZoomGrant | None:
         """The professor's grant, or None when they have not connected Zoom."""
         async with self.db.snapshot() as reader:
             row = await reader.fetchone("SELECT * FROM zoom_grants WHERE professor_id = ?", (professor_id,))
@@ -122,7 +124,7 @@ class ZoomGrantsRepository:
             professor_id=row["professor_id"],
         )
 
-    async def zoom_account_taken(self, user_id: str, professor_id: str) -> bool:
+    async def account_taken(self, user_id: str, professor_id: str) -> bool:
         """Whether another professor than `professor_id` has the Zoom account `user_id` connected."""
         async with self.db.snapshot() as reader:
             holder = await reader.scalar(
@@ -130,7 +132,7 @@ class ZoomGrantsRepository:
             )
         return holder is not None
 
-    async def forget_zoom_grant(self, professor_id: str) -> bool:
+    async def forget(self, professor_id: str) -> bool:
         async with self.db.transaction() as tx:
             row = await tx.fetchone("DELETE FROM zoom_grants WHERE professor_id = ? RETURNING user_id", (professor_id,))
             if row is not None:
@@ -139,7 +141,7 @@ class ZoomGrantsRepository:
                 )
         return row is not None
 
-    async def encrypt_stored_zoom_grants(self) -> int:
+    async def encrypt_stored(self) -> int:
         """Encrypt with the first key every token that is in plaintext or under an older key; returns how many
         rows changed. Raises SecretKeyError when a value cannot be decrypted with any key."""
         box = self.secret_box
@@ -169,7 +171,7 @@ class ZoomGrantsRepository:
 
     # ---- authorizations in progress -----------------------------------------------------------------------
 
-    async def save_zoom_oauth_state(
+    async def save_oauth_state(
         self,
         *,
         state: str,
@@ -188,7 +190,7 @@ class ZoomGrantsRepository:
                 (state_hash(state), professor_id, session_nonce, browser_hash, sealed, expires_at, tx.now),
             )
 
-    async def take_zoom_oauth_state(self, state: str) -> ZoomOAuthState | None:
+    async def take_oauth_state(self, state: str) -> ZoomOAuthState | None:
         """The authorization `state` names, removed in the same transaction: a second call finds nothing."""
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
@@ -208,7 +210,7 @@ class ZoomGrantsRepository:
 
     # ---- grants waiting for confirmation ------------------------------------------------------------------
 
-    async def park_zoom_grant(
+    async def park(
         self,
         *,
         professor_id: str,
@@ -245,7 +247,7 @@ class ZoomGrantsRepository:
             )
         return pending_id
 
-    async def pending_zoom_grant(self, session_nonce: str) -> PendingZoomGrant | None:
+    async def pending(self, session_nonce: str) -> PendingZoomGrant | None:
         """The grant this dashboard session parked, if it has not expired."""
         async with self.db.snapshot() as reader:
             row = await reader.fetchone(
@@ -266,17 +268,17 @@ class ZoomGrantsRepository:
             expires_at=row["expires_at"],
         )
 
-    async def drop_pending_zoom_grant(self, pending_id: str, session_nonce: str) -> bool:
+    async def drop_pending(self, pending_id: str, session_nonce: str) -> bool:
         async with self.db.transaction() as tx:
             removed = await tx.execute(
                 "DELETE FROM zoom_pending_grants WHERE id = ? AND session_nonce = ?", (pending_id, session_nonce)
             )
         return bool(removed)
 
-    async def confirm_pending_zoom_grant(self, pending_id: str, session_nonce: str) -> PendingZoomGrant | None:
+    async def confirm_pending(self, pending_id: str, session_nonce: str) -> PendingZoomGrant | None:
         """Make the parked grant its professor's grant (one transaction); None when it is gone or not this
         session's. Raises ZoomAccountTaken when another professor connected that Zoom account meanwhile."""
-        pending = await self.pending_zoom_grant(session_nonce)
+        pending = await self.pending(session_nonce)
         if pending is None or pending.id != pending_id:
             return None
         async with self.db.transaction() as tx:

@@ -47,7 +47,7 @@ NOTICES = {
 
 
 async def _use(repository: Repository, professor: ProfessorAccount, month: str) -> dict[str, object]:
-    used = (await repository.usage_in(professor.id, month)).credits
+    used = (await repository.professors.usage_in(professor.id, month)).credits
     allowance = professor.monthly_credit_allowance
     return {
         "credits": f"{used:.1f}",
@@ -80,10 +80,10 @@ async def _page(
             "last_used": _when(t.last_used_at),
             "revoked": t.revoked_at is not None,
         }
-        for t in await repository.tokens_of(principal.professor_id)
+        for t in await repository.professors.tokens_of(principal.professor_id)
     ]
     month = month_of(time.time())
-    everyone = await repository.professors()
+    everyone = await repository.professors.all()
     me = next(p for p in everyone if p.id == principal.professor_id)
     professors = (
         [
@@ -96,7 +96,7 @@ async def _page(
     )
     months = [
         {"month": m.month, "credits": f"{m.credits:.1f}", "minutes": f"{m.minutes:.0f}"}
-        for m in await repository.usage_by_month(principal.professor_id)
+        for m in await repository.professors.usage_by_month(principal.professor_id)
     ]
     return rendering.render(
         "account.html",
@@ -113,7 +113,7 @@ async def _page(
             "shown_secret": shown_secret,
             "receivers": [
                 {"id": r.id, "url": r.url, "created": _when(r.created_at)}
-                for r in await repository.webhook_receivers_of(principal.professor_id)
+                for r in await repository.webhook_receivers.of(principal.professor_id)
             ],
             "email_pattern": EMAIL_PATTERN,
             "month": month,
@@ -193,7 +193,7 @@ async def keep_profile(
     except ApiError as exc:
         error = f"Your clone was not kept: {exc.message}"
         return await _page(repository, session, principal, error=error, status_code=exc.status)
-    await repository.set_profile(
+    await repository.professors.set_profile(
         principal.professor_id,
         avatar_id=profile.avatar_id,
         voice_id=profile.voice_id,
@@ -219,7 +219,7 @@ async def make_token(
         error = "Name the token (up to 100 characters) and choose whether it may only read or also write."
         return await _page(repository, session, principal, error=error, status_code=422)
     record, token = await add_token(
-        repository, request.app.state.token_key, principal.professor_id, name=name, scope=scope
+        repository.professors, request.app.state.token_key, principal.professor_id, name=name, scope=scope
     )
     return await _page(repository, session, principal, shown_token={"name": record.name, "token": token})
 
@@ -233,7 +233,7 @@ async def revoke_token(
         return checked
     session, principal = checked
     try:
-        await repository.revoke_token(principal.professor_id, token_id)
+        await repository.professors.revoke_token(principal.professor_id, token_id)
     except NotFound:
         return await _page(repository, session, principal, error="You have no such token.", status_code=404)
     return RedirectResponse(f"{PAGE}?notice=revoked", status_code=303)
@@ -253,7 +253,7 @@ async def add_receiver(
     secret = new_secret()
     try:
         checked_url = checked_receiver_url(url, request.app.state.settings.webhook_allow_http)
-        receiver = await repository.add_webhook_receiver(principal.professor_id, url=checked_url, secret=secret)
+        receiver = await repository.webhook_receivers.add(principal.professor_id, url=checked_url, secret=secret)
     except ApiError as exc:
         return await _page(repository, session, principal, error=exc.message.removeprefix("url: "), status_code=422)
     except ReceiverExists:
@@ -274,7 +274,7 @@ async def remove_receiver(
         return checked
     session, principal = checked
     try:
-        await repository.remove_webhook_receiver(principal.professor_id, receiver_id)
+        await repository.webhook_receivers.remove(principal.professor_id, receiver_id)
     except NotFound:
         return await _page(repository, session, principal, error="You have no such webhook receiver.", status_code=404)
     return RedirectResponse(f"{PAGE}?notice=receiver_removed", status_code=303)
@@ -299,7 +299,9 @@ async def create_professor(
         error = "Give the professor's name (up to 200 characters) and email address."
         return await _page(repository, session, principal, error=error, status_code=422)
     try:
-        professor, _, token = await add_professor(repository, request.app.state.token_key, name=name, email=email)
+        professor, _, token = await add_professor(
+            repository.professors, request.app.state.token_key, name=name, email=email
+        )
     except EmailTaken:
         error = f"A professor with the email {email} exists already."
         return await _page(repository, session, principal, error=error, status_code=409)
@@ -330,7 +332,7 @@ async def set_allowance(
         error = "An allowance is a number of credits above 0 (leave it empty for none)."
         return await _page(repository, session, principal, error=error, status_code=422)
     try:
-        await repository.set_allowance(professor_id, value)
+        await repository.professors.set_allowance(professor_id, value)
     except NotFound:
         return await _page(repository, session, principal, error="There is no such professor.", status_code=404)
     return RedirectResponse(f"{PAGE}?notice=allowance", status_code=303)
@@ -351,7 +353,7 @@ async def set_professor(
     if not principal.is_admin or action not in ("disable", "enable"):
         return _refused(session, "Only the administrator disables and enables professors.")
     try:
-        await repository.set_professor_disabled(professor_id, action == "disable")
+        await repository.professors.set_disabled(professor_id, action == "disable")
     except NotFound:
         return await _page(repository, session, principal, error="There is no such professor.", status_code=404)
     return RedirectResponse(f"{PAGE}?notice={action}d", status_code=303)

@@ -30,8 +30,8 @@ async def materials_page(
     if found is None:
         return RedirectResponse(f"/dashboard/sign-in?next={PAGE}", status_code=303)
     session, principal = found
-    sessions = await repository.list_sessions(limit=100, owner_id=principal.only_owner)
-    materials = await repository.materials(owner_id=principal.only_owner)
+    sessions = await repository.sessions.all(limit=100, owner_id=principal.only_owner)
+    materials = await repository.materials.all(owner_id=principal.only_owner)
     courses = sorted({s.course.name for s in sessions} | {m.course for m in materials}, key=str.casefold)
     return rendering.render(
         "materials.html",

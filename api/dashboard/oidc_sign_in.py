@@ -242,10 +242,12 @@ def _b64(part: str) -> bytes:
 
 
 async def _sso_token_id(repository: Repository, key: bytes, professor_id: str) -> str:
-    for token in await repository.tokens_of(professor_id):
+    for token in await repository.professors.tokens_of(professor_id):
         if token.name == SSO_TOKEN_NAME and token.revoked_at is None:
             return token.id
-    record = await repository.add_token(professor_id, name=SSO_TOKEN_NAME, scope=WRITE, digest=digest(key, new_token()))
+    record = await repository.professors.add_token(
+        professor_id, name=SSO_TOKEN_NAME, scope=WRITE, digest=digest(key, new_token())
+    )
     return record.id
 
 
@@ -257,7 +259,7 @@ async def _professor(request: Request, repository: Repository, claims: dict[str,
             "Ask the administrator for an API token instead."
         )
     key: bytes = request.app.state.token_key
-    professor = await repository.professor_by_email(email)
+    professor = await repository.professors.by_email(email)
     if professor is None:
         domain = email.rsplit("@", 1)[-1].lower()
         if domain not in _settings(request).oidc_signup_domain_set:
@@ -267,11 +269,11 @@ async def _professor(request: Request, repository: Repository, claims: dict[str,
             )
         name = str(claims.get("name") or email.split("@")[0])[:200]
         try:
-            professor, record = await repository.add_professor(
+            professor, record = await repository.professors.add(
                 name=name, email=email, token_name=SSO_TOKEN_NAME, token_digest=digest(key, new_token())
             )
         except EmailTaken:  # made by a sign-in in another tab a moment ago
-            professor = await repository.professor_by_email(email)
+            professor = await repository.professors.by_email(email)
             assert professor is not None
         else:
             log.info("single sign-on made professor %s (%s)", professor.id, email)

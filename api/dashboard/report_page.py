@@ -89,7 +89,7 @@ async def report_page(session_id: str, request: Request, repository: RepositoryD
     if found is None:
         return session_cookie_redirect(request)
     signed_in, principal = found
-    session = await repository.get_session(session_id)
+    session = await repository.sessions.get(session_id)
     context: dict[str, object] = {"csrf_token": signed_in.csrf_token, "signed_in": True}
     if session is None or not principal.owns(session.owner_id):
         return rendering.render(

@@ -230,7 +230,7 @@ async def sessions_page(request: Request, repository: RepositoryDep) -> Response
     if found is None:
         return _sign_in_redirect(request)
     session, principal = found
-    sessions = await repository.list_sessions(limit=100, owner_id=principal.only_owner)
+    sessions = await repository.sessions.all(limit=100, owner_id=principal.only_owner)
     return _page("sessions.html", session, sessions=[_row(s) for s in sessions])
 
 
@@ -240,7 +240,7 @@ async def new_session_page(request: Request, repository: RepositoryDep) -> Respo
     if found is None:
         return _sign_in_redirect(request)
     session, principal = found
-    account = await repository.get_professor(principal.professor_id)
+    account = await repository.professors.get(principal.professor_id)
     # The form starts from the professor's own clone (their profile); the administrator's starts empty.
     mine = {"name": "", "avatar_id": "", "voice_id": "", "teaching_style": ""}
     if account is not None and not account.is_admin:
@@ -259,7 +259,7 @@ async def session_page(session_id: str, request: Request, repository: Repository
     if signed_in is None:
         return _sign_in_redirect(request)
     session, principal = signed_in
-    found = await repository.get_session(session_id)
+    found = await repository.sessions.get(session_id)
     if found is None or not principal.owns(found.owner_id):
         return rendering.render(
             "not_found.html",

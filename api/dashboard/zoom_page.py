@@ -53,8 +53,8 @@ async def zoom_page(request: Request, repository: RepositoryDep, notice: str | N
     session = _signed_in(request)
     if session is None:
         return _sign_in()
-    current = await repository.zoom_grant(session.professor_id)
-    pending = await repository.pending_zoom_grant(session.nonce)
+    current = await repository.zoom_grants.get(session.professor_id)
+    pending = await repository.zoom_grants.pending(session.nonce)
     return rendering.render(
         "zoom.html",
         {
@@ -77,7 +77,7 @@ async def replace(
     if not posted_from_this_dashboard(request, session, csrf_token):
         return _refused(session)
     try:
-        confirmed = await repository.confirm_pending_zoom_grant(pending_id, session.nonce)
+        confirmed = await repository.zoom_grants.confirm_pending(pending_id, session.nonce)
     except ZoomAccountTaken:
         return RedirectResponse(f"{PAGE}?notice=taken", status_code=303)
     return RedirectResponse(f"{PAGE}?notice={'replaced' if confirmed else 'gone'}", status_code=303)
@@ -92,5 +92,5 @@ async def keep(
         return _sign_in()
     if not posted_from_this_dashboard(request, session, csrf_token):
         return _refused(session)
-    dropped = await repository.drop_pending_zoom_grant(pending_id, session.nonce)
+    dropped = await repository.zoom_grants.drop_pending(pending_id, session.nonce)
     return RedirectResponse(f"{PAGE}?notice={'kept' if dropped else 'gone'}", status_code=303)

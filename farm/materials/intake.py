@@ -56,7 +56,7 @@ async def take_in(
     sha256, size = incoming.sha256, incoming.size
     files.keep(incoming)
     try:
-        return await repository.add_material(
+        return await repository.add(
             owner_id=owner_id,
             course=course,
             filename=filename,
@@ -74,7 +74,7 @@ async def take_in(
 
 async def remove(repository: MaterialsRepository, files: MaterialFiles, material_id: str) -> Material:
     """Delete a material; its file goes too unless another course holds the same one. Raises NotFound."""
-    material, shared = await repository.delete_material(material_id)
+    material, shared = await repository.delete(material_id)
     if not shared:
         files.remove(material.sha256)
     return material

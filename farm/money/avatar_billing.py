@@ -50,9 +50,7 @@ async def open_row(
     """Record an avatar session before the vendor is asked for it; the row is owned (the reaper leaves it) until
     it is closed. Recorded even when the caller is cancelled meanwhile: a row written but never known would stay
     open, so it is then closed once written."""
-    opening = asyncio.ensure_future(
-        services.repository.open_avatar_session(room_id, bot_id=bot_id, why=why, humans=humans)
-    )
+    opening = asyncio.ensure_future(services.repository.avatars.open(room_id, bot_id=bot_id, why=why, humans=humans))
     try:
         row = await asyncio.shield(opening)
     except asyncio.CancelledError:
@@ -78,13 +76,13 @@ async def mint(
         services.keep(_stop_when_minted(services, room_id, row, minting), f"abandoned mint {room_id}")
         raise
     services.owned_vendor_sessions.add(minted.session_id)
-    await services.repository.avatar_session_assigned(row, vendor_session_id=minted.session_id)
+    await services.repository.avatars.assigned(row, vendor_session_id=minted.session_id)
     return minted
 
 
 async def not_minted(services: FarmServices, row: str, exc: VendorError) -> None:
     """The vendor would not make the session of `row` (or its context): the row closes failed, nothing billed."""
-    await services.repository.close_avatar_session(
+    await services.repository.avatars.close(
         row, status=AvatarSessionStatus.failed, end_reason=f"token: {in_words(exc)}"[:200]
     )
     services.owned_avatar_rows.discard(row)
@@ -118,7 +116,7 @@ async def close_avatar_row(
     minutes = credits = None
     if vendor is not None:
         minutes, credits = await _usage(services, vendor, room_id, "its row keeps the last metered minutes")
-    await services.repository.close_avatar_session(
+    await services.repository.avatars.close(
         row,
         status=AvatarSessionStatus.failed if failed else AvatarSessionStatus.stopped,
         end_reason=end_reason,
@@ -162,7 +160,7 @@ async def _stop_when_minted(
         await close_avatar_row(services, row, None, f"token: {in_words(exc)}"[:200], failed=True, room_id=room_id)
         return
     try:
-        await services.repository.avatar_session_assigned(row, vendor_session_id=minted.session_id)
+        await services.repository.avatars.assigned(row, vendor_session_id=minted.session_id)
     except (NotFound, ValueError) as exc:  # stopped all the same; the row closes below if it is there
         log.warning(
             "room %s: could not record LiveAvatar session %s on its row %s: %s", room_id, minted.session_id, row, exc
@@ -186,23 +184,23 @@ class AvatarBilling:
         """Refresh minutes and credits of live avatars from the vendor; returns the active sessions whose credit
         budget is spent (each recorded once as `session.budget_reached`)."""
         repo = self.s.repository
-        for row in await repo.open_avatar_sessions():
+        for row in await repo.avatars.unclosed():
             if row.vendor_session_id and row.status is AvatarSessionStatus.active:
                 # Unread, the budget is judged on the minutes last read until the next tick.
                 minutes, credits = await _usage(self.s, row.vendor_session_id, row.room_id, "the meter tries again")
                 if minutes is not None and credits is not None:
-                    await repo.record_avatar_usage(row.id, minutes=minutes, credits=credits)
+                    await repo.avatars.record_usage(row.id, minutes=minutes, credits=credits)
         budget = self.s.settings.session_credit_budget
         if budget is None:
             return []
         spent = []
-        for session in await repo.list_sessions(status=SessionStatus.active, limit=1000):
+        for session in await repo.sessions.all(status=SessionStatus.active, limit=1000):
             if not budget_spent(session, budget):
                 continue
             spent.append(session)
             if session.id not in self._budget_told:
                 self._budget_told.add(session.id)
-                await repo.append_event(
+                await repo.events.append(
                     "session.budget_reached",
                     session_id=session.id,
                     detail={"credits": round(session.usage.credits, 3), "budget": budget},
@@ -218,7 +216,7 @@ class AvatarBilling:
             log.warning("reaper could not list LiveAvatar sessions: %s", exc)
             return
         # Only sessions this farm recorded are stopped: the same API key may serve other applications.
-        known = await repo.known_vendor_sessions([v.id for v in active])
+        known = await repo.avatars.known_vendor_sessions([v.id for v in active])
         reaped = []
         for vendor in active:
             # The live set, not the snapshot: a runner may have minted and started a session while we listed.
@@ -238,8 +236,8 @@ class AvatarBilling:
         if strangers and strangers != self._strangers_seen:
             self._strangers_seen = strangers
             log.info("%d active LiveAvatar session(s) were not started by this farm; left alone", len(strangers))
-            await repo.append_event("farm.foreign_avatar_sessions", detail={"vendor_sessions": strangers})
-        for row in await repo.open_avatar_sessions():
+            await repo.events.append("farm.foreign_avatar_sessions", detail={"vendor_sessions": strangers})
+        for row in await repo.avatars.unclosed():
             if row.id in self.s.owned_avatar_rows or row.vendor_session_id in self.s.owned_vendor_sessions:
                 continue  # a live bot's session (or one being minted right now)
             minutes = credits = None
@@ -247,12 +245,12 @@ class AvatarBilling:
                 minutes, credits = await _usage(
                     self.s, row.vendor_session_id, row.room_id, "reaped; its row keeps the last metered minutes"
                 )
-            await repo.close_avatar_session(
+            await repo.avatars.close(
                 row.id, status=AvatarSessionStatus.stopped, end_reason="reaped", minutes=minutes, credits=credits
             )
         if reaped:
-            await repo.append_event("farm.reaped", detail={"vendor_sessions": reaped})
-        await delete_contexts(repo, client)
+            await repo.events.append("farm.reaped", detail={"vendor_sessions": reaped})
+        await delete_contexts(repo.sessions, client)
 
     async def stop_owned(self) -> None:
         """At shutdown, after the rooms' own clean-ups: stop what live bots still own (recorded: the reaper

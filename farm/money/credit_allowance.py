@@ -17,7 +17,7 @@ async def allowance_refusal(
     repository: ProfessorsRepository, professor_id: str, now: float | None = None
 ) -> str | None:
     """Why no avatar of this professor may start now, in words; None when the allowance (if any) has room."""
-    professor = await repository.get_professor(professor_id)
+    professor = await repository.get(professor_id)
     if professor is None or professor.monthly_credit_allowance is None:
         return None
     month = month_of(time.time() if now is None else now)

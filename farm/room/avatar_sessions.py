@@ -171,16 +171,16 @@ class RoomAvatar:
 
     async def _refusal(self) -> str | None:
         """Why no avatar may start now, in words; None when one may."""
-        session = await self.s.repository.get_session(self.session_id)
+        session = await self.s.repository.sessions.get(self.session_id)
         if session is None or session.status is not SessionStatus.active:
             return "The session is ending."
         budget = self.s.settings.session_credit_budget
         if budget is not None and budget_spent(session, budget):
             return budget_words(session, budget)
-        return await allowance_refusal(self.s.repository, session.owner_id)
+        return await allowance_refusal(self.s.repository.professors, session.owner_id)
 
     async def _decline(self, words: str, retry_after: float) -> None:
-        await self.s.repository.append_event("avatar.declined", room_id=self.room_id, detail={"words": words})
+        await self.s.repository.events.append("avatar.declined", room_id=self.room_id, detail={"words": words})
         page = self._page()
         if page is not None:
             with contextlib.suppress(*PAGE_ERRORS):
@@ -188,7 +188,7 @@ class RoomAvatar:
 
     async def _start_failed(self, words: str) -> None:
         self.failures += 1
-        await self.s.repository.append_event(
+        await self.s.repository.events.append(
             "avatar.start_failed", room_id=self.room_id, detail={"words": words, "failures": self.failures}
         )
         if self.failures >= AVATAR_FAILURE_BUDGET:
@@ -218,7 +218,7 @@ class RoomAvatar:
         current.ready = True
         self.failures = 0
         self.sessions_started += 1
-        await self.s.repository.avatar_session_started(current.row, vendor_session_id=current.vendor)
+        await self.s.repository.avatars.started(current.row, vendor_session_id=current.vendor)
         self._keep_alive = asyncio.create_task(self._keep_alive_loop(current.vendor), name=f"keep-alive {self.room_id}")
         retiring, self._retiring = self._retiring, None
         if retiring is not None:
@@ -250,7 +250,7 @@ class RoomAvatar:
                 self._retiring = None
                 await self._close(retiring, f"dropped while replaced: {reason}"[:200])
             return None
-        await self.s.repository.append_event(
+        await self.s.repository.events.append(
             "avatar.dropped", room_id=self.room_id, detail={"reason": reason, "stop_reason": self._vendor_stop}
         )
         final = FINAL_REASONS.get(self._vendor_stop or "")
@@ -269,7 +269,7 @@ class RoomAvatar:
             return None
         # A new session in place: the bot is still in its room with its students.
         self.want(self._last_humans, "restart")
-        await self.s.repository.append_event(
+        await self.s.repository.events.append(
             "avatar.restarted", room_id=self.room_id, detail={"attempt": self.failures}
         )
         return None
@@ -329,13 +329,13 @@ class RoomAvatar:
         self._stall = None
         if self._current is None or not self._current.ready:
             return
-        await self.s.repository.append_event("avatar.dropped", room_id=self.room_id, detail={"reason": "stalled"})
+        await self.s.repository.events.append("avatar.dropped", room_id=self.room_id, detail={"reason": "stalled"})
         self.failures += 1
         if self.failures >= AVATAR_FAILURE_BUDGET:
             self._post(AvatarFailed("avatar_lost"))
             return
         self._replace("restart", "replaced: its picture froze")
-        await self.s.repository.append_event(
+        await self.s.repository.events.append(
             "avatar.restarted", room_id=self.room_id, detail={"attempt": self.failures}
         )
 
@@ -346,7 +346,7 @@ class RoomAvatar:
                 await self.s.liveavatar.keep_alive(vendor)
             except VendorError as exc:
                 log.warning("keep-alive of LiveAvatar session %s failed: %s", vendor, exc)
-                await self.s.repository.append_event(
+                await self.s.repository.events.append(
                     "avatar.keep_alive_failed", room_id=self.room_id, detail={"words": exc.message[:200]}
                 )
 
@@ -355,7 +355,7 @@ class RoomAvatar:
         if self._current is None or not self._current.ready:
             return
         self._replace("context_updated", "context updated")
-        await self.s.repository.append_event("avatar.refreshed", room_id=self.room_id, detail={})
+        await self.s.repository.events.append("avatar.refreshed", room_id=self.room_id, detail={})
 
     def _replace(self, why: str, end_reason: str) -> None:
         """A new session in place of the live one. The page replaces it itself (its stop is not a drop); the old
@@ -373,8 +373,8 @@ class RoomAvatar:
     async def _mint(self, humans: list[str], why: str) -> str:
         """Record, then mint, a LiveAvatar session (farm/money/avatar_billing.py); returns its session token."""
         repo = self.s.repository
-        session = await repo.require_session(self.session_id)
-        room = await repo.get_room(self.room_id)
+        session = await repo.sessions.require(self.session_id)
+        room = await repo.sessions.get_room(self.room_id)
         assert room is not None
         row = await open_row(self.s, self.room_id, self.bot_id, why=why, humans=humans)
         current = _Current(row=row.id, requested_at=time.monotonic())
@@ -399,7 +399,7 @@ class RoomAvatar:
     async def _prepare_context(self, session: Session, room: Room, humans: list[str], row: str) -> str:
         """The room's context with the course passages it needs, the conversation so far and a greeting for who
         is there; records which passages avatar session `row` was given."""
-        lines = await self.s.repository.transcript(self.room_id, limit=200)
+        lines = await self.s.repository.transcripts.in_room(self.room_id, limit=200)
         summary = summarize(lines)
         needs = RoomNeeds(
             conversation=[line.text for line in lines if line.role is TranscriptRole.student],
@@ -408,7 +408,11 @@ class RoomAvatar:
         )
         try:
             passages = await select_passages(
-                self.s.repository, course=session.course.name, room_id=room.id, needs=needs, owner_id=session.owner_id
+                self.s.repository.materials,
+                course=session.course.name,
+                room_id=room.id,
+                needs=needs,
+                owner_id=session.owner_id,
             )
         except Exception:  # the course's passages are help, not a condition: the avatar starts without them
             log.exception("room %s: course passages could not be selected; the avatar starts without them", room.id)
@@ -416,7 +420,7 @@ class RoomAvatar:
         base = room_context(session, room, passages=passages, reserved=len(summary) + 2 if summary else 0)
         if base.passages:
             try:
-                await self.s.repository.record_given_passages(
+                await self.s.repository.materials.record_given_passages(
                     row, [GivenPassage(p.passage_id, p.source, p.text, p.pinned) for p in base.passages]
                 )
             except Exception:  # the record is for the professor's eyes; the avatar starts all the same
@@ -437,7 +441,7 @@ class RoomAvatar:
                     raise
                 log.info("room %s: its LiveAvatar context was deleted there; a new one is made", self.room_id)
         context_id = await self.s.liveavatar.create_context(name=base.name, prompt=prompt, opening_text=opening)
-        await self.s.repository.set_avatar_context(self.room_id, context_id)
+        await self.s.repository.sessions.set_avatar_context(self.room_id, context_id)
         return context_id
 
     async def close(self, end_reason: str, *, failed: bool = False) -> None:

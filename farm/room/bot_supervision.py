@@ -181,7 +181,7 @@ class BotSupervisor:
                 return await self._notice(message)
             case UnreadableReport(error):
                 log.warning("room %s: unreadable page report (%s)", self.room.id, error)
-                await self.s.repository.append_event("bot.bad_report", room_id=self.room.id, detail={"error": error})
+                await self.s.repository.events.append("bot.bad_report", room_id=self.room.id, detail={"error": error})
                 return None
             case PageReported(report):
                 return await self._report(report)
@@ -193,7 +193,7 @@ class BotSupervisor:
         kind = notice.kind
         if kind in NOTICE_OUTCOMES:
             return self._outcome(NOTICE_OUTCOMES[kind])
-        await self.s.repository.append_event(f"bot.{kind}", room_id=self.room.id, detail=notice.detail)
+        await self.s.repository.events.append(f"bot.{kind}", room_id=self.room.id, detail=notice.detail)
         return None
 
     async def _report(self, report: StateReport | EventReport | Heartbeat) -> Outcome | None:
@@ -238,7 +238,7 @@ class BotSupervisor:
                 await self._set_status(report.state, detail=detail)
         except IllegalTransition as exc:  # the page's word against the table: noted, and the room stays as it is
             log.warning("room %s: page state refused: %s", self.room.id, exc)
-            await self.s.repository.append_event("bot.bad_report", room_id=self.room.id, detail={"error": str(exc)})
+            await self.s.repository.events.append("bot.bad_report", room_id=self.room.id, detail={"error": str(exc)})
         return None
 
     async def _page_event(self, report: EventReport) -> None:
@@ -254,7 +254,7 @@ class BotSupervisor:
         elif kind is EventKind.avatar_released:
             released = report.body(AvatarReleased)
             await self.avatar.released(released.why.value)
-            await repo.append_event(
+            await repo.events.append(
                 "avatar.released",
                 room_id=self.room.id,
                 detail={"why": released.why.value, "words": reason_words(released.why.value)},
@@ -267,9 +267,9 @@ class BotSupervisor:
         elif kind is EventKind.avatar_stopped:
             stop_reason = detail.get("stop_reason")
             self.avatar.vendor_stopped(str(stop_reason) if stop_reason else None)
-            await repo.append_event("bot.avatar.stopped", room_id=self.room.id, detail=detail)
+            await repo.events.append("bot.avatar.stopped", room_id=self.room.id, detail=detail)
         elif kind is EventKind.avatar_deaf:
-            await repo.append_event("avatar.deaf", room_id=self.room.id, detail=detail)
+            await repo.events.append("avatar.deaf", room_id=self.room.id, detail=detail)
             restarted = await self.avatar.deaf()
             if self.state is not None:
                 await self._set_status(self.state, reason="avatar_deaf", reason_text=reason_words("avatar_deaf"))
@@ -277,12 +277,12 @@ class BotSupervisor:
                 log.warning("room %s: the avatar still cannot hear the room", self.room.id)
         elif kind is EventKind.avatar_stalled:
             stalled = bool(detail.get("stalled"))
-            await repo.append_event("avatar.stalled", room_id=self.room.id, detail={"stalled": stalled})
+            await repo.events.append("avatar.stalled", room_id=self.room.id, detail={"stalled": stalled})
             self.avatar.stalled(stalled)
         elif kind is EventKind.transcript:
             line = report.body(TranscriptDetail)
             if line.text.strip():
-                await repo.add_transcript(
+                await repo.transcripts.add(
                     self.room.id,
                     speaker=self._speaker(line),
                     role=TranscriptRole.student if line.role == "student" else TranscriptRole.avatar,
@@ -303,29 +303,29 @@ class BotSupervisor:
             await self._disclose(report.body(StudentsArrived).humans)
         elif kind is EventKind.meeting_broadcast:
             message = report.body(Broadcast).message
-            await repo.add_transcript(
+            await repo.transcripts.add(
                 self.room.id, speaker=self.session.professor.name, role=TranscriptRole.professor, text=message
             )
-            await repo.append_event("bot.meeting.broadcast", room_id=self.room.id, detail={"message": message})
+            await repo.events.append("bot.meeting.broadcast", room_id=self.room.id, detail={"message": message})
         elif kind is EventKind.meeting_unassigned:
             self.unassigned_words = str(detail.get("words") or reason_words("waiting_for_assignment"))
-            await repo.append_event("bot.meeting.unassigned", room_id=self.room.id, detail=detail)
+            await repo.events.append("bot.meeting.unassigned", room_id=self.room.id, detail=detail)
             if self.state in WAITING_FOR_A_ROOM:
                 await self._set_status(self.state, reason="waiting_for_assignment", reason_text=self.unassigned_words)
         elif kind is EventKind.meeting_muted_by_host:
-            await repo.append_event("bot.meeting.muted_by_host", room_id=self.room.id, detail={})
+            await repo.events.append("bot.meeting.muted_by_host", room_id=self.room.id, detail={})
             if self.state is not None:
                 await self._set_status(self.state, reason="muted_by_host", reason_text=reason_words("muted_by_host"))
         elif kind.value in talk_time.SIGNALS:
             await repo.talk_time.record(self.room.id, kind.value, detail)
         elif kind in TIMELINE_EVENTS:
-            await repo.append_event(f"bot.{kind.value}", room_id=self.room.id, detail=detail)
+            await repo.events.append(f"bot.{kind.value}", room_id=self.room.id, detail=detail)
 
     async def _student_declined(self, decline: StudentDeclined) -> None:
         """A student asked the AI tutor to stop (out loud or in the chat): its avatar stops and stays stopped;
         the professor is told; a student who wrote it is answered in the chat."""
         await self.avatar.declined_by_student()
-        await self.s.repository.append_event(
+        await self.s.repository.events.append(
             "room.student_declined",
             room_id=self.room.id,
             detail={"words": reason_words(STUDENT_DECLINED), "source": decline.source},
@@ -346,7 +346,7 @@ class BotSupervisor:
         self.allowance_words = words
         if not await self.avatar.cut_off(ALLOWANCE_REACHED, words):
             return
-        await self.s.repository.append_event("avatar.cut_off", room_id=self.room.id, detail={"words": words})
+        await self.s.repository.events.append("avatar.cut_off", room_id=self.room.id, detail={"words": words})
         if self.state is not None and self.state in IN_MEETING:
             await self._set_status(RoomStatus.idle, reason=ALLOWANCE_REACHED, reason_text=words)
 
@@ -361,7 +361,7 @@ class BotSupervisor:
         except PAGE_ERRORS as exc:  # the avatar went meanwhile: the next one's greeting says it
             log.info("room %s: the disclosure was not said: %s", self.room.id, str(exc).splitlines()[0][:200])
             return
-        await self.s.repository.append_event("avatar.disclosed", room_id=self.room.id, detail={"words": words})
+        await self.s.repository.events.append("avatar.disclosed", room_id=self.room.id, detail={"words": words})
 
     def _speaker(self, line: TranscriptDetail) -> str:
         if line.role == "avatar":

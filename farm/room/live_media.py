@@ -1,5 +1,6 @@
 """The latest media picture of each room, kept in memory from the bots' heartbeats (too frequent for the
-database): what the bot sends (fps, resolution, audio levels), whether its avatar talks, and a thumbnail."""
+database): what the bot sends (fps, resolution, audio levels), whether its avatar talks, and a thumbnail. The
+stats are the heartbeat's, parsed once where the report arrives (farm/room/page_messages.py MediaStats)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import base64
 import binascii
 import time
 from dataclasses import dataclass, field
-from typing import Any
+
+from farm.room.page_messages import MediaStats
 
 JPEG_DATA_URL = "data:image/jpeg;base64,"
 MAX_THUMBNAIL_BYTES = 256 * 1024
@@ -16,7 +18,7 @@ MAX_THUMBNAIL_BYTES = 256 * 1024
 @dataclass(frozen=True)
 class LiveMedia:
     updated_at: float
-    stats: dict[str, Any]
+    stats: MediaStats
     thumbnail_jpeg: bytes | None = None
     thumbnail_at: float | None = None
 
@@ -25,9 +27,7 @@ class LiveMedia:
 class LiveMediaStore:
     _rooms: dict[str, LiveMedia] = field(default_factory=dict)
 
-    def record(
-        self, room_id: str, stats: dict[str, Any], thumbnail_data_url: str | None, now: float | None = None
-    ) -> None:
+    def record(self, room_id: str, stats: MediaStats, thumbnail_data_url: str | None, now: float | None = None) -> None:
         now = time.time() if now is None else now
         previous = self._rooms.get(room_id)
         jpeg = previous.thumbnail_jpeg if previous else None

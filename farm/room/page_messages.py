@@ -11,7 +11,16 @@ from __future__ import annotations
 import builtins
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from farm.browsers.console_lines import scrubbed, without_secrets
 from state.vocabulary import BOT_STATES, AvatarRelease, AvatarWant, EventKind, RoomStatus
@@ -134,8 +143,30 @@ class EventReport(_Message):
         return self._body
 
 
-class MediaStats(_Message):
-    """What a heartbeat says about the bot (the bridge's stats plus the page's own)."""
+class _Tolerant(_Message):
+    """A heartbeat part: a page may omit any field or send null for it (an old page, a stat not yet known), and
+    gets the default rather than a refused heartbeat."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_is_default(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name is not None:
+            field = cls.model_fields[info.field_name]
+            if not field.is_required():
+                return field.get_default(call_default_factory=True)
+        return value
+
+
+class VideoStats(_Tolerant):
+    """Frames the bot composes, or sends to Zoom (from the peer connection's outbound-rtp)."""
+
+    fps: float = 0.0
+    width: int = 0
+    height: int = 0
+
+
+class MediaStats(_Tolerant):
+    """What a heartbeat says about the bot (the bridge's stats plus the page's own, bot_page/js/reporter.js)."""
 
     state: str | None = None
     room: str | None = None
@@ -147,18 +178,29 @@ class MediaStats(_Message):
     mic_open: bool = False
     level_in: float = 0.0
     level_out: float = 0.0
+    compositor: VideoStats = Field(default_factory=VideoStats)
+    outbound_video: VideoStats | None = None
+
+    @property
+    def sent_video(self) -> VideoStats:
+        """What reaches Zoom where the peer connection says so, else what the compositor draws (field by field)."""
+        sent, drawn = self.outbound_video or VideoStats(), self.compositor
+        return VideoStats(
+            fps=sent.fps or drawn.fps, width=sent.width or drawn.width, height=sent.height or drawn.height
+        )
 
 
 class Heartbeat(_Message):
     type: Literal["heartbeat"]
     state: str | None = None
-    stats: dict[str, Any] = Field(default_factory=dict)
+    stats: MediaStats = Field(default_factory=MediaStats)
     thumbnail: str | None = None
     at: float | None = None
 
-    @property
-    def media(self) -> MediaStats:
-        return MediaStats.model_validate(self.stats)
+    @field_validator("stats", mode="before")
+    @classmethod
+    def _no_stats(cls, value: Any) -> Any:
+        return {} if value is None else value
 
 
 PageReport = Annotated[StateReport | EventReport | Heartbeat, Field(discriminator="type")]

@@ -109,7 +109,7 @@ class RoomRunner:
     async def _status(self, status: RoomStatus, **kwargs: Any) -> None:
         """Record the room's status; RoomClosed when the room was ended meanwhile (the runner then stops)."""
         with contextlib.suppress(NotFound):
-            await self.s.repository.set_room_status(self.room_id, status, reopen=self._reopen, **kwargs)
+            await self.s.repository.sessions.set_room_status(self.room_id, status, reopen=self._reopen, **kwargs)
             self._reopen = False
 
     async def _run(self, first_status_reason: str | None) -> None:
@@ -244,7 +244,7 @@ class RoomRunner:
                 return False
 
     async def _has_grant(self) -> bool:
-        return await self.s.repository.zoom_grant(self.session.owner_id) is not None
+        return await self.s.repository.zoom_grants.get(self.session.owner_id) is not None
 
     async def _one_attempt(self) -> Outcome | None:
         if self._stop_command():
@@ -269,7 +269,7 @@ class RoomRunner:
             node = self.s.node.place(self.room_id)
         except NodeLost:
             return Outcome("node_lost")
-        bot = await repo.start_bot(self.room_id, node=node)
+        bot = await repo.bots.start(self.room_id, node=node)
         attempt = Attempt(bot_id=bot.id)
         attempt.avatar = RoomAvatar(
             self.s,
@@ -297,8 +297,8 @@ class RoomRunner:
 
     async def _launch_and_supervise(self, attempt: Attempt, avatar: RoomAvatar) -> Outcome:
         await self._status(RoomStatus.starting)
-        session = await self.s.repository.require_session(self.session.id)
-        room = await self.s.repository.get_room(self.room_id)
+        session = await self.s.repository.sessions.require(self.session.id)
+        room = await self.s.repository.sessions.get_room(self.room_id)
         assert room is not None
         self.session, self.room = session, room
         launched = await launch_bot(
@@ -342,7 +342,7 @@ class RoomRunner:
 
     async def update_context(self, text: str) -> None:
         """Apply new room instructions to LiveAvatar's context (used by the next avatar session)."""
-        room = await self.s.repository.get_room(self.room_id)
+        room = await self.s.repository.sessions.get_room(self.room_id)
         if room is None or not room.avatar_context_id:
             return
         context = room_context(self.session, Room(**{**room.__dict__, "context_text": text}))
@@ -364,7 +364,7 @@ class RoomRunner:
         # The vendor session stops while the browser closes, not after it.
         await asyncio.gather(stop_avatar(), close_browser())
         try:
-            await self.s.repository.finish_bot(
+            await self.s.repository.bots.finish(
                 attempt.bot_id, status="ended" if outcome.reason in ("left",) else "stopped", end_reason=outcome.reason
             )
         except (NotFound, sqlite3.Error):  # left open: start-up reconciliation closes it as lost

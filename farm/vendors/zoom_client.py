@@ -25,7 +25,7 @@ import httpx
 
 from farm.settings import Settings
 from farm.vendors.vendor_http import TIMEOUT, VendorError, send, with_retries
-from state.repository import Repository
+from state.zoom_grants_repository import ZoomGrantsRepository
 
 VENDOR = "Zoom"
 REFRESH_MARGIN_SECONDS = 60
@@ -108,7 +108,7 @@ CALLBACK_PATH = "/api/zoom/callback"
 class ZoomClient:
     def __init__(
         self,
-        repository: Repository,
+        grants: ZoomGrantsRepository,
         *,
         api_base: str,
         oauth_base: str,
@@ -117,7 +117,7 @@ class ZoomClient:
         redirect_uri: str,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._repository = repository
+        self._grants = grants
         self._oauth_base = oauth_base
         self._client_id = client_id
         self._client_secret = client_secret
@@ -129,13 +129,13 @@ class ZoomClient:
         self._refresh_locks: dict[str, asyncio.Lock] = {}
 
     @classmethod
-    def for_settings(cls, repository: Repository, settings: Settings) -> ZoomClient | None:
+    def for_settings(cls, grants: ZoomGrantsRepository, settings: Settings) -> ZoomClient | None:
         """The server's one Zoom client (its refresh tokens rotate: a second client refreshing on its own would
         spend the grant's token under the first); None without Zoom OAuth credentials."""
         if not settings.zoom_oauth_client_id or settings.zoom_oauth_client_secret is None:
             return None
         return cls(
-            repository,
+            grants,
             api_base=settings.zoom_api_base or "",
             oauth_base=settings.zoom_oauth_base or settings.zoom_api_base or "",
             client_id=settings.zoom_oauth_client_id,
@@ -205,7 +205,7 @@ class ZoomClient:
         )
 
     async def _fresh_grant_token(self, professor_id: str) -> str | None:
-        grant = await self._repository.zoom_grant(professor_id)
+        grant = await self._grants.get(professor_id)
         if grant is None:
             raise ZoomNotAuthorized(NOT_CONNECTED_WORDS)
         if grant.access_token and (grant.access_expires_at or 0) > time.time() + REFRESH_MARGIN_SECONDS:
@@ -221,7 +221,7 @@ class ZoomClient:
             fresh = await self._fresh_grant_token(professor_id)
             if fresh is not None:
                 return fresh
-            grant = await self._repository.zoom_grant(professor_id)
+            grant = await self._grants.get(professor_id)
             if grant is None:  # disconnected while we waited
                 raise ZoomNotAuthorized(NOT_CONNECTED_WORDS)
             try:
@@ -231,7 +231,7 @@ class ZoomClient:
                     raise ZoomNotAuthorized(REFUSED_WORDS) from exc
                 raise
             access = str(tokens["access_token"])
-            await self._repository.save_zoom_grant(
+            await self._grants.save(
                 professor_id=professor_id,
                 user_id=grant.user_id,
                 email=grant.email,

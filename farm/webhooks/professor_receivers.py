@@ -16,7 +16,7 @@ def professor_receivers(repository: WebhookReceiversRepository) -> ReceiverSourc
                 active.secret,
                 None if active.everyone else active.receiver.professor_id,
             )
-            for active in await repository.active_webhook_receivers()
+            for active in await repository.active()
         ]
 
     return read

@@ -17,6 +17,7 @@ from api.app import create_app
 from farm.errors import FarmError
 from farm.room.live_media import LiveMedia, LiveMediaStore
 from farm.settings import Settings, load_settings
+from state import inspection
 from state.models import RoomStatus
 from state.repository import Repository
 from tests.support.healthz_stub import answering_healthz
@@ -76,7 +77,7 @@ class RecordingFarm:
 
     async def leave_room(self, room_id: str) -> None:
         await self._record("leave_room", room_id)
-        await self.repository.set_room_status(room_id, RoomStatus.ended, reason="left")
+        await self.repository.sessions.set_room_status(room_id, RoomStatus.ended, reason="left")
 
     def live_media(self, room_id: str) -> LiveMedia | None:
         return self.media.get(room_id)
@@ -106,15 +107,12 @@ class Api:
         return created
 
     async def make_live(self, room_id: str) -> None:
-        await self.repository.set_room_status(room_id, RoomStatus.starting)  # a bot first: the table
-        await self.repository.set_room_status(room_id, RoomStatus.live)
+        await self.repository.sessions.set_room_status(room_id, RoomStatus.starting)  # a bot first: the table
+        await self.repository.sessions.set_room_status(room_id, RoomStatus.live)
 
     async def row_counts(self) -> dict[str, int]:
-        async with self.repository.db.snapshot() as reader:
-            return {
-                table: int(await reader.scalar(f"SELECT COUNT(*) FROM {table}"))
-                for table in ("sessions", "rooms", "bots", "avatar_sessions", "events", "transcripts")
-            }
+        tables = ("sessions", "rooms", "bots", "avatar_sessions", "events", "transcripts")
+        return await inspection.row_counts(self.repository, tables)
 
 
 SESSION_BODY: dict[str, Any] = {

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from api.dashboard import session_cookie
+from state import inspection
 from state.models import AvatarSessionStatus
 from tests.api.conftest import TOKEN, Api, session_body
 
@@ -26,8 +27,7 @@ async def _professor(api: Api, email: str) -> dict[str, Any]:
 
 
 async def _kinds(api: Api, kind: str) -> list[dict[str, Any]]:
-    async with api.repository.db.snapshot() as reader:
-        events = await reader.fetchall("SELECT detail FROM events WHERE kind = ? ORDER BY id", (kind,))
+    events = await inspection.rows(api.repository, "SELECT detail FROM events WHERE kind = ? ORDER BY id", (kind,))
     return [dict(row) for row in events]
 
 
@@ -44,25 +44,24 @@ async def test_the_allowance_warns_at_80_percent_once_and_usage_is_per_professor
         session = answer.json()
         assert answer.status_code == 202, session
         room_id = session["rooms"][0]["id"]
-        row = await api.repository.open_avatar_session(room_id, bot_id=None)
-        await api.repository.avatar_session_started(row.id, vendor_session_id="vendor-1")
-        await api.repository.record_avatar_usage(row.id, minutes=5, credits=40)
+        row = await api.repository.avatars.open(room_id, bot_id=None)
+        await api.repository.avatars.started(row.id, vendor_session_id="vendor-1")
+        await api.repository.avatars.record_usage(row.id, minutes=5, credits=40)
         assert await _kinds(api, "allowance.warning") == []
-        await api.repository.record_avatar_usage(row.id, minutes=10, credits=85)
-        await api.repository.record_avatar_usage(row.id, minutes=11, credits=90)  # still above: no second warning
+        await api.repository.avatars.record_usage(row.id, minutes=10, credits=85)
+        await api.repository.avatars.record_usage(row.id, minutes=11, credits=90)  # still above: no second warning
         assert len(await _kinds(api, "allowance.warning")) == 1
         assert await _kinds(api, "allowance.reached") == []
-        async with api.repository.db.snapshot() as reader:
-            messages = await reader.fetchall("SELECT payload FROM webhook_messages WHERE type = 'allowance.warning'")
+        messages = await inspection.rows(
+            api.repository, "SELECT payload FROM webhook_messages WHERE type = 'allowance.warning'"
+        )
         assert len(messages) == 1 and '"percent":85.0' in messages[0]["payload"]
         usage = (await client.get("/api/usage")).json()["professors"]
         assert [u["professor_id"] for u in usage] == [ada_id]
         assert usage[0]["this_month"]["credits"] == 90 and usage[0]["used_percent"] == 90.0
         assert usage[0]["months"][0]["minutes"] == 11
 
-    await api.repository.close_avatar_session(
-        row.id, status=AvatarSessionStatus.stopped, end_reason="idle", credits=101
-    )
+    await api.repository.avatars.close(row.id, status=AvatarSessionStatus.stopped, end_reason="idle", credits=101)
     assert len(await _kinds(api, "allowance.reached")) == 1
     async with _as(api, bea["token"]["token"]) as client:
         theirs = (await client.get("/api/usage")).json()["professors"]
@@ -86,4 +85,4 @@ async def test_the_dashboard_sets_allowances_and_shows_usage(api: Api) -> None:
         assert bad.status_code == 422 and "above 0" in bad.text
         page = await admin.get("/dashboard/account")
         assert 'value="250"' in page.text and "Credits this month" in page.text
-    assert (await api.repository.get_professor(ada_id)).monthly_credit_allowance == 250  # type: ignore[union-attr]
+    assert (await api.repository.professors.get(ada_id)).monthly_credit_allowance == 250  # type: ignore[union-attr]

@@ -125,11 +125,11 @@ async def test_a_slow_listener_falls_back_to_the_log_without_gaps(
     async with app.router.lifespan_context(app):
         repository = app.state.repository
         stream = events_routes._follow(_ConnectedRequest(), repository, BOOTSTRAP_ADMIN, None, 0)  # type: ignore[arg-type]
-        await repository.append_event("note", detail={"n": -1})
+        await repository.events.append("note", detail={"n": -1})
         first = await asyncio.wait_for(anext(stream), 5)
         # The listener does not read while 30 events happen: its bus queue (3) overflows.
         for n in range(30):
-            await repository.append_event("note", detail={"n": n})
+            await repository.events.append("note", detail={"n": n})
         rest = [await asyncio.wait_for(anext(stream), 5) for _ in range(30)]
         await stream.aclose()
     ids = [int(first.id or 0)] + [int(m.id or 0) for m in rest]

@@ -16,6 +16,7 @@ import httpx
 
 from api import events_routes
 from api.principals import Principal
+from farm.room.page_messages import MediaStats
 from state.models import TranscriptRole
 from tests.api.conftest import Api
 
@@ -112,8 +113,8 @@ async def _objects_of(api: Api, client: httpx.AsyncClient, created: dict[str, An
     passage_id = (await client.get(f"/api/materials/{material_id}")).json()["passage_list"][0]["id"]
     pinned = await client.put(f"/api/sessions/{session_id}/rooms/{room_id}/pins/{passage_id}")
     assert pinned.status_code == 204, pinned.text
-    await api.repository.add_transcript(room_id, speaker="Student 1", role=TranscriptRole.student, text="A secret")
-    api.farm.media.record(room_id, {"humans_in_room": 1}, JPEG)
+    await api.repository.transcripts.add(room_id, speaker="Student 1", role=TranscriptRole.student, text="A secret")
+    api.farm.media.record(room_id, MediaStats(humans_in_room=1), JPEG)
     url = f"https://hooks.example.edu/{created['professor']['id']}"
     receiver = await client.post("/api/webhooks", json={"url": url})
     assert receiver.status_code == 201, receiver.text
@@ -176,7 +177,7 @@ async def test_every_operation_answers_another_professor_as_if_the_thing_did_not
         spec = (await api.client.get("/openapi.json")).json()
         schemas = spec["components"]["schemas"]
         a_ids = {v for n, v in theirs.ids().items() if n != "passage_id"}  # a passage id is a small number
-        await api.repository.save_zoom_grant(
+        await api.repository.zoom_grants.save(
             professor_id=theirs.professor_id,
             user_id="zoom-user-of-ada",
             email="ada@zoom.example.edu",
@@ -260,8 +261,8 @@ async def test_a_professors_event_stream_carries_only_their_sessions(api: Api) -
     stream = events_routes._follow(Connected(), api.repository, bea, None, 0)  # type: ignore[arg-type]
     first = await anext(stream)  # replayed from the log; what follows is live (or replayed again if it lags)
     seen: list[dict[str, Any]] = [json.loads(first.data)]
-    await api.repository.append_event("room.command", room_id=theirs.room_id, detail={"command": "theirs"})
-    marker = await api.repository.append_event("room.command", room_id=mine.room_id, detail={"command": "marker"})
+    await api.repository.events.append("room.command", room_id=theirs.room_id, detail={"command": "theirs"})
+    marker = await api.repository.events.append("room.command", room_id=mine.room_id, detail={"command": "marker"})
     async for message in stream:
         seen.append(json.loads(message.data))
         if int(message.id) == marker.id:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from state import inspection
 from state.models import GivenPassage
 from tests.api.conftest import Api, FarmChoice, _api, make_settings
 from tests.support.material_files import blank_pdf, locked_pdf, text_pdf
@@ -28,9 +29,7 @@ def _stored(api: Api) -> list[str]:
 
 async def _nothing_stored(api: Api) -> None:
     assert _stored(api) == []
-    async with api.repository.db.snapshot() as reader:
-        for table in ("materials", "passages"):
-            assert await reader.scalar(f"SELECT count(*) FROM {table}") == 0
+    assert await inspection.row_counts(api.repository, ("materials", "passages")) == {"materials": 0, "passages": 0}
 
 
 async def test_an_upload_is_indexed_with_its_pages_and_stored_once(api: Api) -> None:
@@ -209,9 +208,9 @@ async def test_a_rooms_detail_and_the_report_show_the_passages_each_avatar_start
     session_id, room_id = await _session_room(api)
     material = (await _upload(api, "notes.pdf", NOTES)).json()
     passages = (await api.client.get(f"/api/materials/{material['id']}")).json()["passage_list"]
-    row = await api.repository.open_avatar_session(room_id, bot_id=None)
+    row = await api.repository.avatars.open(room_id, bot_id=None)
     given = [GivenPassage(passages[1]["id"], passages[1]["source"], passages[1]["text"], pinned=True)]
-    await api.repository.record_given_passages(row.id, given)
+    await api.repository.materials.record_given_passages(row.id, given)
     assert (await api.client.delete(f"/api/materials/{material['id']}")).status_code == 204  # the record stays
 
     room = (await api.client.get(f"/api/sessions/{session_id}/rooms/{room_id}")).json()

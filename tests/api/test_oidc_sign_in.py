@@ -122,7 +122,7 @@ async def test_an_unknown_email_is_refused_in_words_and_nothing_is_made(stack: S
     assert refused.status_code == 403
     assert "No avatarfarm account uses grace@uni.test" in refused.text and "Ask the administrator" in refused.text
     assert session_cookie.SESSION_COOKIE not in browser.cookies
-    assert await stack.repository.professor_by_email("grace@uni.test") is None
+    assert await stack.repository.professors.by_email("grace@uni.test") is None
 
 
 async def test_an_unverified_email_is_refused(stack: Stack) -> None:
@@ -143,7 +143,7 @@ async def test_the_admin_may_let_a_domain_sign_up(tmp_path: Path, provider: CliS
         async with browser_for(stack) as browser:
             refused = await sign_on(stack, browser, "eve@elsewhere.test")
             assert refused.status_code == 403 and "No avatarfarm account uses eve@elsewhere.test" in refused.text
-        assert await stack.repository.professor_by_email("eve@elsewhere.test") is None
+        assert await stack.repository.professors.by_email("eve@elsewhere.test") is None
 
 
 async def test_the_state_must_be_the_one_this_browser_was_sent(stack: Stack) -> None:

@@ -29,7 +29,7 @@ async def test_data_dir_is_0700_and_every_database_file_0600(tmp_path: Path) -> 
         settings = make_settings(tmp_path)
         app = create_app(settings, farm_factory=lambda repo, *_: RecordingFarm(repo))
         async with app.router.lifespan_context(app):
-            await app.state.repository.append_event("test.write")
+            await app.state.repository.events.append("test.write")
             files = sorted(settings.data_dir.glob("avatarfarm.sqlite3*"))
             assert {f.name for f in files} >= {"avatarfarm.sqlite3", "avatarfarm.sqlite3-wal", "avatarfarm.sqlite3-shm"}
             assert {f.name: _mode(f) for f in files} == {f.name: 0o600 for f in files}

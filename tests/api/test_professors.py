@@ -9,6 +9,7 @@ import httpx
 
 from api.cli import main
 from api.dashboard import session_cookie
+from state import inspection
 from tests.api.conftest import TOKEN, Api, session_body
 
 
@@ -42,8 +43,7 @@ async def test_the_admin_creates_a_professor_whose_first_token_is_shown_once(api
         refused = await grace.post("/api/professors", json={"name": "X", "email": "x@example.edu"})
         assert refused.status_code == 403 and "administrator" in refused.json()["message"]
     # Only a digest is stored: the token is nowhere in the database.
-    async with api.repository.db.snapshot() as reader:
-        rows = await reader.fetchall("SELECT * FROM api_tokens")
+    rows = await inspection.rows(api.repository, "SELECT * FROM api_tokens")
     assert rows and all(token not in str(tuple(row)) for row in rows)
     assert token.encode() not in api.settings.database_path.read_bytes()
 
@@ -154,10 +154,10 @@ async def test_the_dashboard_account_page_adds_professors_and_their_tokens(api: 
             "/dashboard/account/professors", data={"csrf_token": csrf, "name": "Eve", "email": "e@x.edu"}
         )
         assert refused.status_code == 403
-        notes = next(t for t in (await api.repository.tokens_of(professor["id"])) if t.name == "notes")
+        notes = next(t for t in (await api.repository.professors.tokens_of(professor["id"])) if t.name == "notes")
         revoked = await browser.post(f"/dashboard/account/tokens/{notes.id}/revoke", data={"csrf_token": csrf})
         assert revoked.status_code == 303
-        assert (await api.repository.tokens_of(professor["id"]))[-1].revoked_at is not None
+        assert (await api.repository.professors.tokens_of(professor["id"]))[-1].revoked_at is not None
 
 
 async def test_the_dashboard_shows_a_professor_only_their_sessions(api: Api) -> None:
@@ -203,7 +203,7 @@ async def test_a_professors_own_avatar_voice_and_style_are_their_sessions_defaul
         own = session_body(rooms=1)
         own["professor"] = {"name": "Grace", "avatar_id": "grace-clone"}
         stored = (await grace.post("/api/sessions", json=own)).json()
-        session = await api.repository.get_session(stored["id"])
+        session = await api.repository.sessions.get(stored["id"])
         assert session is not None
         assert (session.professor.voice_id, session.professor.teaching_style) == (
             "grace-voice",
@@ -213,7 +213,7 @@ async def test_a_professors_own_avatar_voice_and_style_are_their_sessions_defaul
         other = session_body(rooms=1)
         other["professor"] = {"name": "Grace", "avatar_id": "guest-clone", "teaching_style": "Direct."}
         stored = (await grace.post("/api/sessions", json=other)).json()
-        session = await api.repository.get_session(stored["id"])
+        session = await api.repository.sessions.get(stored["id"])
         assert session is not None
         assert (session.professor.voice_id, session.professor.teaching_style) == (None, "Direct.")
     browser, _ = _browser(api, created["professor"]["id"], created["token"]["id"])
@@ -253,7 +253,7 @@ async def test_a_session_that_names_no_avatar_uses_the_professors_own_and_says_s
         }
         started = await grace.post("/api/sessions", json=without_avatar)
         assert started.status_code == 202, started.text
-        session = await api.repository.get_session(started.json()["id"])
+        session = await api.repository.sessions.get(started.json()["id"])
         assert session is not None
         assert (session.professor.avatar_id, session.professor.teaching_style) == ("grace-clone", "Patient.")
 
@@ -276,8 +276,7 @@ async def test_a_professor_registers_lists_and_removes_their_own_webhook_receive
         listed = (await grace.get("/api/webhooks")).json()["receivers"]
         assert [r["id"] for r in listed] == [receiver["id"]] and "secret" not in listed[0]
         assert receiver["secret"] not in (await grace.get("/api/webhooks")).text  # shown once only
-        async with api.repository.db.snapshot() as reader:
-            stored = await reader.scalar("SELECT secret FROM webhook_receivers")
+        stored = await inspection.scalar(api.repository, "SELECT secret FROM webhook_receivers")
         assert receiver["secret"] not in str(stored)  # encrypted at rest
         assert (await api.client.get("/api/webhooks")).json()["receivers"] == []  # the admin's own: none
         assert (await api.client.delete(f"/api/webhooks/{receiver['id']}")).status_code == 404  # not theirs
@@ -299,11 +298,11 @@ async def test_the_account_page_adds_and_removes_a_professors_webhook_receivers(
             "/dashboard/account/webhooks", data={"csrf_token": csrf, "url": "https://hooks.example.edu/grace"}
         )
         assert added.status_code == 200 and 'id="new-receiver-secret">whsec_' in added.text
-        [receiver] = await api.repository.webhook_receivers_of(created["professor"]["id"])
+        [receiver] = await api.repository.webhook_receivers.of(created["professor"]["id"])
         page = await browser.get("/dashboard/account")
         assert "https://hooks.example.edu/grace" in page.text and "whsec_" not in page.text  # shown once
         removed = await browser.post(
             f"/dashboard/account/webhooks/{receiver.id}/remove", data={"csrf_token": csrf}, follow_redirects=True
         )
         assert removed.status_code == 200 and "The webhook receiver is removed" in removed.text
-    assert await api.repository.webhook_receivers_of(created["professor"]["id"]) == []
+    assert await api.repository.webhook_receivers.of(created["professor"]["id"]) == []

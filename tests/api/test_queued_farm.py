@@ -23,7 +23,7 @@ async def test_rooms_stay_queued_commands_are_refused_and_ending_is_immediate(ap
     assert "no live avatar yet" in say.json()["message"]
     restart = await api.client.post(f"/api/sessions/{created['id']}/rooms/{room['id']}/restart")
     assert restart.status_code == 202
-    kinds = [e.kind for e in await api.repository.recent_events(room_id=room["id"])]
+    kinds = [e.kind for e in await api.repository.events.recent(room_id=room["id"])]
     assert kinds[-2:] == ["room.restart_skipped", "room.command"]
     ended = (await api.client.delete(f"/api/sessions/{created['id']}")).json()
     assert ended["status"] == "ended"

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from farm.errors import FarmError, RoomNotReady
+from farm.room.page_messages import Heartbeat, MediaStats, parse_report
 from state.models import RoomStatus, TranscriptRole
 from tests.api.conftest import Api
 
@@ -30,7 +31,7 @@ async def test_say_reaches_the_farm_when_the_room_is_live(api: Api) -> None:
     accepted = response.json()
     assert accepted["command"] == "say" and accepted["room_id"] == room["id"]
     assert ("say", (room["id"], "What is a base case?")) in api.farm.calls
-    event = (await api.repository.events(after_id=accepted["event_id"] - 1, room_id=room["id"]))[0]
+    event = (await api.repository.events.all(after_id=accepted["event_id"] - 1, room_id=room["id"]))[0]
     assert (event.kind, event.detail) == ("room.command", {"command": "say", "text": "What is a base case?"})
 
 
@@ -55,7 +56,7 @@ async def test_interrupt_and_restart(api: Api) -> None:
     await api.make_live(room["id"])
     assert (await api.client.post(f"{base}/interrupt")).status_code == 202
     assert ("interrupt", (room["id"],)) in api.farm.calls
-    await api.repository.set_room_status(room["id"], RoomStatus.failed, reason="kicked")
+    await api.repository.sessions.set_room_status(room["id"], RoomStatus.failed, reason="kicked")
     restart = await api.client.post(f"{base}/restart")
     assert restart.status_code == 202 and restart.json()["command"] == "restart"
     assert ("restart_room", (room["id"],)) in api.farm.calls
@@ -71,7 +72,7 @@ async def test_farm_refusals_become_409_or_503(api: Api) -> None:
     api.farm.fail_with = FarmError("No browser node is reachable.")
     response = await api.client.post(f"{base}/interrupt")
     assert response.status_code == 503 and response.json()["error"] == "farm_unavailable"
-    commands = [e for e in await api.repository.recent_events(room_id=room["id"]) if e.kind == "room.command"]
+    commands = [e for e in await api.repository.events.recent(room_id=room["id"]) if e.kind == "room.command"]
     assert commands == []
 
 
@@ -122,13 +123,13 @@ async def test_commands_on_an_unknown_room_are_404(api: Api) -> None:
 async def test_room_detail_has_attempts_avatar_sessions_transcript_and_timeline(api: Api) -> None:
     _, room, base = await _room(api)
     repo = api.repository
-    bot = await repo.start_bot(room["id"], node="local")
-    avatar = await repo.open_avatar_session(room["id"], bot_id=bot.id)
-    await repo.avatar_session_started(avatar.id, vendor_session_id="vendor-42")
-    await repo.record_avatar_usage(avatar.id, minutes=1.25, credits=4)
-    await repo.set_room_status(room["id"], RoomStatus.starting)  # a bot first: the table
-    await repo.set_room_status(room["id"], RoomStatus.live)
-    await repo.add_transcript(room["id"], speaker="Student 1", role=TranscriptRole.student, text="Why recursion?")
+    bot = await repo.bots.start(room["id"], node="local")
+    avatar = await repo.avatars.open(room["id"], bot_id=bot.id)
+    await repo.avatars.started(avatar.id, vendor_session_id="vendor-42")
+    await repo.avatars.record_usage(avatar.id, minutes=1.25, credits=4)
+    await repo.sessions.set_room_status(room["id"], RoomStatus.starting)  # a bot first: the table
+    await repo.sessions.set_room_status(room["id"], RoomStatus.live)
+    await repo.transcripts.add(room["id"], speaker="Student 1", role=TranscriptRole.student, text="Why recursion?")
     detail = (await api.client.get(base)).json()
     assert detail["status"] == "live" and detail["avatar_live"] is True and detail["live_since"]
     assert [b["attempt"] for b in detail["bots"]] == [1]
@@ -183,7 +184,7 @@ async def test_live_media_and_thumbnail_from_heartbeats(api: Api) -> None:
         "avatar_talking": True,
         "humans_in_room": 2,
     }
-    api.farm.media.record(room["id"], stats, JPEG, now=1_800_000_000.0)
+    api.farm.media.record(room["id"], MediaStats.model_validate(stats), JPEG, now=1_800_000_000.0)
     media = (await api.client.get(base)).json()["media"]
     assert media["outbound_fps"] == 24.5 and media["width"] == 640 and media["people_in_room"] == 2
     assert media["avatar_talking"] is True and media["level_out"] == 0.12
@@ -194,5 +195,31 @@ async def test_live_media_and_thumbnail_from_heartbeats(api: Api) -> None:
     listed = (await api.client.get(f"/api/sessions/{session['id']}")).json()["rooms"][0]["media"]
     assert listed["outbound_fps"] == 24.5
     # A heartbeat without a thumbnail keeps the last one; a broken one is ignored.
-    api.farm.media.record(room["id"], stats, "data:image/jpeg;base64,!!!", now=1_800_000_002.0)
+    api.farm.media.record(
+        room["id"], MediaStats.model_validate(stats), "data:image/jpeg;base64,!!!", now=1_800_000_002.0
+    )
     assert (await api.client.get(base)).json()["media"]["thumbnail_url"].endswith("t=1800000000000")
+
+
+async def test_a_heartbeat_with_fields_missing_or_null_is_read_not_refused(api: Api) -> None:
+    _, room, base = await _room(api)
+    # As a page sends it before its peer connection has stats: no outbound video, a null speech age, no levels.
+    beat = parse_report(
+        {
+            "type": "heartbeat",
+            "state": "live",
+            "stats": {
+                "compositor": {"fps": 25, "width": 640, "height": None, "frames": 3},
+                "outbound_video": None,
+                "avatar_ready": None,
+                "humans_in_room": 1,
+                "speech_age_s": None,
+                "audio_context": "running",
+            },
+        }
+    )
+    assert isinstance(beat, Heartbeat)
+    api.farm.media.record(room["id"], beat.stats, None, now=1_800_000_000.0)
+    media = (await api.client.get(base)).json()["media"]
+    assert media["outbound_fps"] == 25 and media["width"] == 640 and media["height"] == 0
+    assert media["avatar_ready"] is False and media["level_in"] == 0 and media["people_in_room"] == 1

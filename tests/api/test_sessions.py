@@ -47,7 +47,7 @@ async def test_meeting_number_is_normalised_and_the_passcode_never_returned(api:
 
 
 async def test_a_meeting_to_create_is_accepted(api: Api) -> None:
-    await api.app.state.repository.save_zoom_grant(
+    await api.app.state.repository.zoom_grants.save(
         professor_id=ADMIN_ID, user_id="u1", email=None, refresh_token="r", access_token=None, access_expires_at=None
     )
     body = session_body(meeting={"create": True, "topic": "Office hours"})
@@ -150,7 +150,7 @@ async def test_a_farm_refusal_on_start_keeps_the_session_and_says_so(api: Api) -
     api.farm.fail_with = FarmError("No browser node is reachable.")
     response = await api.client.post("/api/sessions", json=session_body())
     assert response.status_code == 202
-    events = await api.repository.events(session_id=response.json()["id"])
+    events = await api.repository.events.all(session_id=response.json()["id"])
     assert events[-1].kind == "session.start_failed"
     assert events[-1].detail == {"reason": "No browser node is reachable."}
 

@@ -9,7 +9,6 @@ import json
 
 import webvtt
 
-from state import talk_time
 from state.models import AvatarSessionStatus, RoomStatus, TranscriptRole
 from tests.api.conftest import Api
 
@@ -21,19 +20,17 @@ async def _class(api: Api) -> tuple[str, str, str]:
     one, two = (room["id"] for room in session["rooms"])
     repo = api.repository
     await api.make_live(one)
-    await talk_time.record_signal(repo.db, one, "student.speaking", {"speaking": True})
-    await repo.add_transcript(one, speaker="Grace Hopper", role=TranscriptRole.student, text="What is a <base> case?")
-    await talk_time.record_signal(repo.db, one, "student.speaking", {"speaking": False})
-    await repo.add_transcript(
+    await repo.talk_time.record(one, "student.speaking", {"speaking": True})
+    await repo.transcripts.add(one, speaker="Grace Hopper", role=TranscriptRole.student, text="What is a <base> case?")
+    await repo.talk_time.record(one, "student.speaking", {"speaking": False})
+    await repo.transcripts.add(
         one, speaker="Prof. Ada Lovelace (AI)", role=TranscriptRole.avatar, text="What would stop it, Grace?"
     )
-    await repo.add_transcript(one, speaker="Alan Turing", role=TranscriptRole.student, text="how does it stop")
-    avatar = await repo.open_avatar_session(one, bot_id=None)
-    await repo.avatar_session_started(avatar.id, vendor_session_id="vendor-1")
-    await repo.close_avatar_session(
-        avatar.id, status=AvatarSessionStatus.stopped, end_reason="left", minutes=2.0, credits=4.0
-    )
-    await repo.set_room_status(
+    await repo.transcripts.add(one, speaker="Alan Turing", role=TranscriptRole.student, text="how does it stop")
+    avatar = await repo.avatars.open(one, bot_id=None)
+    await repo.avatars.started(avatar.id, vendor_session_id="vendor-1")
+    await repo.avatars.close(avatar.id, status=AvatarSessionStatus.stopped, end_reason="left", minutes=2.0, credits=4.0)
+    await repo.sessions.set_room_status(
         two, RoomStatus.failed, reason="bad_passcode", reason_text="The meeting passcode is wrong."
     )
     assert (await api.client.delete(f"/api/sessions/{session['id']}")).status_code == 202

@@ -31,7 +31,7 @@ async def repository(tmp_path: Path) -> AsyncIterator[Repository]:
     settings = make_settings(tmp_path)
     repository = await open_repository(settings, open_secret_box(settings))
     yield repository
-    await repository.db.close()
+    await repository.close()
 
 
 class Script:
@@ -53,7 +53,7 @@ class Script:
 
 def zoom(repository: Repository, handler: Callable[[httpx.Request], httpx.Response]) -> ZoomClient:
     return ZoomClient(
-        repository,
+        repository.zoom_grants,
         api_base="http://zoom.test",
         oauth_base="http://zoom.test",
         client_id="c",
@@ -64,7 +64,7 @@ def zoom(repository: Repository, handler: Callable[[httpx.Request], httpx.Respon
 
 
 async def connected(repository: Repository, *, expires_at: float) -> None:
-    await repository.save_zoom_grant(
+    await repository.zoom_grants.save(
         professor_id=ADMIN_ID,
         user_id="u1",
         email=None,
@@ -171,7 +171,7 @@ async def test_concurrent_callers_share_one_token_refresh(repository: Repository
         meeting = await fake.create_meeting(breakout_rooms=["A"])
         async with serve_app(counting(fake.app)) as counted:
             client = ZoomClient(
-                repository,
+                repository.zoom_grants,
                 api_base=counted.base_url,
                 oauth_base=counted.base_url,
                 client_id=OAUTH_CLIENT_ID,
@@ -184,7 +184,7 @@ async def test_concurrent_callers_share_one_token_refresh(repository: Repository
                     approved = await http.get(f"{client.authorize_url('s', pkce.challenge)}&user={PROFESSOR}")
                 code = httpx.URL(approved.headers["location"]).params["code"]
                 authorization = await client.exchange_code(code, pkce.verifier)
-                await repository.save_zoom_grant(
+                await repository.zoom_grants.save(
                     professor_id=ADMIN_ID,
                     user_id=authorization.user_id,
                     email=None,

@@ -195,10 +195,10 @@ async def test_a_different_account_waits_for_the_professor_to_confirm(stack: Sta
 async def test_the_same_account_reconnecting_just_refreshes(stack: Stack) -> None:
     async with browser(stack) as b:
         await connect(b, PROFESSOR)
-        before = await stack.repository.zoom_grant(ADMIN_ID)
+        before = await stack.repository.zoom_grants.get(ADMIN_ID)
         page = await connect(b, PROFESSOR)
     assert page.status_code == 200 and "connection refreshed" in page.text and "Replace" not in page.text
-    after = await stack.repository.zoom_grant(ADMIN_ID)
+    after = await stack.repository.zoom_grants.get(ADMIN_ID)
     assert before is not None and after is not None
     assert after.user_id == PROFESSOR and after.refresh_token != before.refresh_token
 
@@ -236,7 +236,7 @@ async def test_each_professor_connects_their_own_zoom_and_their_sessions_use_it(
 
     assert (await stack.api.post("/api/sessions", json=create, headers=grace)).status_code == 202
     # Meetings are created with the grant of the session's professor: each in their own Zoom account.
-    client = ZoomClient.for_settings(stack.repository, stack.settings)
+    client = ZoomClient.for_settings(stack.repository.zoom_grants, stack.settings)
     assert client is not None
     try:
         hers = await client.create_meeting(grace_id, topic="Grace's", rooms=["A"])

@@ -22,6 +22,7 @@ from farm.conversation.summary import summarize
 from farm.materials.files import MaterialFiles
 from farm.materials.intake import take_in
 from farm.materials.passage_selection import RoomNeeds, select_passages
+from state import inspection
 from state.database import Database
 from state.models import TranscriptLine, TranscriptRole
 from state.professors_repository import ADMIN_ID
@@ -42,7 +43,7 @@ def _folded(text: str) -> str:
 async def _take_in(repository: Repository, files: MaterialFiles, filename: str, content: bytes) -> None:
     incoming = files.receive(len(content))
     incoming.write(content)
-    await take_in(repository, files, owner_id=ADMIN_ID, course=COURSE, filename=filename, incoming=incoming)
+    await take_in(repository.materials, files, owner_id=ADMIN_ID, course=COURSE, filename=filename, incoming=incoming)
 
 
 async def load_corpus(repository: Repository, data_dir: Path) -> float:
@@ -59,11 +60,10 @@ async def grow_course(repository: Repository, data_dir: Path, copies: int) -> in
     """Add `copies` other handouts of the course's size (its text, each marked as another volume): a course of
     hundreds of pages, to time the selection on. Returns the course's passages."""
     files = MaterialFiles(data_dir)
-    text = await repository.course_text(COURSE)
+    text = await repository.materials.course_text(COURSE)
     for volume in range(copies):
         await _take_in(repository, files, f"volume-{volume + 2}.txt", f"Volume {volume + 2}.\n\n{text}".encode())
-    async with repository.db.snapshot() as reader:
-        return int(await reader.scalar("SELECT count(*) FROM passages"))
+    return int(await inspection.scalar(repository, "SELECT count(*) FROM passages"))
 
 
 async def selection_ms(repository: Repository) -> float:
@@ -72,7 +72,7 @@ async def selection_ms(repository: Repository) -> float:
     started = time.monotonic()
     for question, _, _ in asked:
         needs = RoomNeeds(conversation=[question], background=BACKGROUND)
-        await select_passages(repository, course=COURSE, room_id=None, needs=needs)
+        await select_passages(repository.materials, course=COURSE, room_id=None, needs=needs)
     return (time.monotonic() - started) * 1000 / len(asked)
 
 
@@ -94,14 +94,14 @@ def _context_args(question: str) -> tuple[dict[str, Any], str]:
 
 async def hit_rates(repository: Repository) -> dict[str, Any]:
     """Hit rates of the selected passages and of the baseline over the corpus's questions."""
-    course_text = await repository.course_text(COURSE)
+    course_text = await repository.materials.course_text(COURSE)
     asked = questions()
     hits = baseline_hits = 0
     misses: list[str] = []
     for question, _, key in asked:
         args, summary = _context_args(question)
         needs = RoomNeeds(conversation=[question], background=BACKGROUND)
-        passages = await select_passages(repository, course=COURSE, room_id=None, needs=needs)
+        passages = await select_passages(repository.materials, course=COURSE, room_id=None, needs=needs)
         selected = build_context(course_material="", passages=passages, **args)
         baseline = build_context(course_material=course_text, **args)
         assert len(selected.prompt) + len(summary) + 2 <= PROMPT_LIMIT

@@ -205,7 +205,7 @@ RECOVERY_STEPS = (
 
 async def recovery_marks(stack: FarmStack, session_id: str, killed: float) -> list[float | None]:
     """When the room first reached each of RECOVERY_MARKS after `killed` (wall-clock), each after the previous."""
-    events = await stack.repository.events(session_id=session_id, limit=5000)
+    events = await stack.repository.events.all(session_id=session_id, limit=5000)
     statuses = [(e.time, e.detail.get("status")) for e in events if e.kind == "room.status"]
     marks: list[float | None] = [killed]
     since = killed
@@ -276,7 +276,7 @@ async def arrival_marks(
     the page SDK's start call (one machine, one clock). `joining`: when the student's page started to join;
     `arrived`: when the fake Zoom was seen to have the student in the room (polled, so the bot's page may see
     the student first: the arrival is then the page's request)."""
-    events = await stack.repository.events(session_id=session_id, limit=5000)
+    events = await stack.repository.events.all(session_id=session_id, limit=5000)
     statuses = [(e.time, e.detail.get("status")) for e in events if e.kind == "room.status"]
     asked = _first_after([t for t, status in statuses if status == "avatar_connecting"], joining)
     arrived = min(arrived, asked) if asked is not None else arrived

@@ -30,14 +30,14 @@ async def _store(path: Path) -> None:
     try:
         repo = Repository(db)
         for end in (True, False):
-            session, _ = await repo.create_session(sample_session(rooms=1))
+            session, _ = await repo.sessions.create(sample_session(rooms=1))
             room = session.rooms[0]
-            await repo.set_room_status(room.id, RoomStatus.starting)
+            await repo.sessions.set_room_status(room.id, RoomStatus.starting)
             for i in range(12):
-                await repo.append_event("bot.page.console", room_id=room.id, detail={"text": f"line {i}"})
+                await repo.events.append("bot.page.console", room_id=room.id, detail={"text": f"line {i}"})
             if end:
-                await repo.begin_ending(session.id, "professor")
-                await repo.end_open_rooms(session.id, reason="session_ended")
+                await repo.sessions.begin_ending(session.id, "professor")
+                await repo.sessions.end_open_rooms(session.id, reason="session_ended")
     finally:
         await db.close()
 

@@ -331,7 +331,7 @@ async def test_a_demo_started_again_ends_the_sessions_its_earlier_run_left_activ
     try:
         repository = Repository(db)
         repository.use_secret_box(load_secret_box(None, tmp_path / "demo"))  # passcodes are sealed at rest
-        sessions = await repository.list_sessions()
+        sessions = await repository.sessions.all()
     finally:
         await db.close()
     earlier = sessions[-1]  # newest first

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from farm.room.live_media import LiveMedia, LiveMediaStore
+from farm.room.page_messages import MediaStats
+from state import inspection
 from state.models import AvatarSessionStatus, RoomStatus, TranscriptRole
 from state.repository import Repository
 
@@ -52,7 +54,7 @@ class ScriptedFarm:
 
     async def end_session(self, session_id: str) -> None:
         self.calls.append(("end_session", (session_id,)))
-        session = await self.repository.require_session(session_id)
+        session = await self.repository.sessions.require(session_id)
         for room in session.rooms:
             if not room.status.terminal:
                 await self.leave(room.id, reason="session_ended", reason_text="The professor ended the session.")
@@ -86,10 +88,10 @@ class ScriptedFarm:
 
     async def join(self, room_id: str, *, until: RoomStatus = RoomStatus.live, avatar: bool = True) -> None:
         """A new bot walks the join path up to `until`, opening an avatar session on the way."""
-        bot = await self.repository.start_bot(room_id, node="local")
+        bot = await self.repository.bots.start(room_id, node="local")
         self.bots[room_id] = bot.id
         for status in JOIN_PATH:
-            await self.repository.set_room_status(room_id, status)
+            await self.repository.sessions.set_room_status(room_id, status)
             if status is RoomStatus.avatar_connecting and avatar:
                 await self.start_avatar(room_id)
             if status is until:
@@ -97,37 +99,34 @@ class ScriptedFarm:
 
     async def join_rest(self, room_id: str) -> None:
         """Carry on from where `join(..., until=…)` stopped, to live."""
-        room = await self.repository.get_room(room_id)
+        room = await self.repository.sessions.get_room(room_id)
         assert room is not None and room.status in JOIN_PATH, room
         for status in JOIN_PATH[JOIN_PATH.index(room.status) + 1 :]:
-            await self.repository.set_room_status(room_id, status)
+            await self.repository.sessions.set_room_status(room_id, status)
             if status is RoomStatus.avatar_connecting and room_id not in self.avatars:
                 await self.start_avatar(room_id)
 
     async def start_avatar(self, room_id: str) -> None:
-        opened = await self.repository.open_avatar_session(room_id, bot_id=self.bots.get(room_id))
-        await self.repository.avatar_session_started(opened.id, vendor_session_id=f"vendor-{opened.id}")
+        opened = await self.repository.avatars.open(room_id, bot_id=self.bots.get(room_id))
+        await self.repository.avatars.started(opened.id, vendor_session_id=f"vendor-{opened.id}")
         self.avatars[room_id] = opened.id
 
     async def stop_avatar(self, room_id: str, *, status: AvatarSessionStatus, reason: str) -> None:
         avatar = self.avatars.pop(room_id, None)
         if avatar is not None:
-            await self.repository.close_avatar_session(avatar, status=status, end_reason=reason)
+            await self.repository.avatars.close(avatar, status=status, end_reason=reason)
 
     async def set_status(self, room_id: str, status: RoomStatus, **kwargs: Any) -> None:
-        await self.repository.set_room_status(room_id, status, **kwargs)
+        await self.repository.sessions.set_room_status(room_id, status, **kwargs)
 
     async def backdate_live(self, room_id: str, seconds: float) -> None:
         """Pretend the room went live `seconds` earlier (for pictures of a class in full swing)."""
-        async with self.repository.db.transaction() as tx:
-            await tx.execute("UPDATE rooms SET live_since = live_since - ? WHERE id = ?", (seconds, room_id))
-            # Its bot has been in the meeting a little longer (it joined before the rooms opened).
-            await tx.execute("UPDATE bots SET started_at = started_at - ? WHERE room_id = ?", (seconds + 300, room_id))
+        await inspection.backdate_live(self.repository, room_id, seconds)
 
     async def bill(self, room_id: str, *, minutes: float, credits: float) -> None:
         """The avatar's running usage (the real farm meters it from the vendor)."""
         avatar = self.avatars[room_id]
-        await self.repository.record_avatar_usage(avatar, minutes=minutes, credits=credits)
+        await self.repository.avatars.record_usage(avatar, minutes=minutes, credits=credits)
 
     def heartbeat(
         self,
@@ -151,31 +150,35 @@ class ScriptedFarm:
             "avatar_talking": talking,
             "humans_in_room": people,
         }
-        self.media.record(room_id, stats, thumbnail)
+        self.media.record(room_id, MediaStats.model_validate(stats), thumbnail)
 
     async def transcript(self, room_id: str, speaker: str, role: TranscriptRole, text: str) -> None:
-        await self.repository.add_transcript(room_id, speaker=speaker, role=role, text=text)
+        await self.repository.transcripts.add(room_id, speaker=speaker, role=role, text=text)
 
     async def crash(self, room_id: str, *, reason: str = "browser_crashed", reason_text: str = CRASH_TEXT) -> None:
         """The bot's browser dies: its avatar stops, the bot ends, the room fails with the reason."""
         await self.stop_avatar(room_id, status=AvatarSessionStatus.failed, reason="bot crashed")
         bot = self.bots.pop(room_id, None)
         if bot is not None:
-            await self.repository.finish_bot(bot, status="stopped", end_reason=reason)  # as the farm ends it
+            await self.repository.bots.finish(bot, status="stopped", end_reason=reason)  # as the farm ends it
         self.media.forget(room_id)
-        await self.repository.set_room_status(room_id, RoomStatus.failed, reason=reason, reason_text=reason_text)
+        await self.repository.sessions.set_room_status(
+            room_id, RoomStatus.failed, reason=reason, reason_text=reason_text
+        )
 
     async def recover(self, room_id: str) -> None:
         """A fresh bot takes over the room (a restart reopens a failed room) and goes live again."""
-        await self.repository.set_room_status(room_id, RoomStatus.recovering, reopen=True)
+        await self.repository.sessions.set_room_status(room_id, RoomStatus.recovering, reopen=True)
         await self.join(room_id)
 
     async def leave(self, room_id: str, *, reason: str, reason_text: str) -> None:
         if room_id in self.bots:  # a room with no bot (queued) has nothing to leave: it ends, as the farm's do
-            await self.repository.set_room_status(room_id, RoomStatus.leaving)
+            await self.repository.sessions.set_room_status(room_id, RoomStatus.leaving)
         await self.stop_avatar(room_id, status=AvatarSessionStatus.stopped, reason=reason)
         bot = self.bots.pop(room_id, None)
         if bot is not None:
-            await self.repository.finish_bot(bot, status="ended", end_reason=reason)
+            await self.repository.bots.finish(bot, status="ended", end_reason=reason)
         self.media.forget(room_id)
-        await self.repository.set_room_status(room_id, RoomStatus.ended, reason=reason, reason_text=reason_text)
+        await self.repository.sessions.set_room_status(
+            room_id, RoomStatus.ended, reason=reason, reason_text=reason_text
+        )

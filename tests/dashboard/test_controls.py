@@ -44,8 +44,8 @@ async def test_every_control_reaches_the_farm(signed_in: Dashboard, server: Dash
     await room.expect_transcript_line("Grace: Is n == 0 the base case?")
 
     # The timeline speaks the real farm's events in words, and leaves the bot page's console lines out.
-    await server.repository.append_event("bot.page.console", room_id=ids["Room 1"], detail={"text": "console noise"})
-    await server.repository.append_event("avatar.dropped", room_id=ids["Room 1"], detail={"reason": "vendor_timeout"})
+    await server.repository.events.append("bot.page.console", room_id=ids["Room 1"], detail={"text": "console noise"})
+    await server.repository.events.append("avatar.dropped", room_id=ids["Room 1"], detail={"reason": "vendor_timeout"})
     await room.expect_timeline_entry("Avatar dropped: vendor_timeout; restarting it")
     await expect(room.timeline.filter(has_text="console noise")).to_have_count(0)
 

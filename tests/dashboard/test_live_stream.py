@@ -22,7 +22,7 @@ async def wait_for(predicate: Callable[[], bool], what: str) -> None:
 
 
 async def session_event_ids(server: DashboardServer, session_id: str) -> list[int]:
-    return [event.id for event in await server.repository.events(after_id=0, session_id=session_id, limit=10_000)]
+    return [event.id for event in await server.repository.events.all(after_id=0, session_id=session_id, limit=10_000)]
 
 
 async def test_updates_survive_dropped_and_refused_streams(

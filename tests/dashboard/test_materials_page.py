@@ -81,8 +81,8 @@ async def test_a_rooms_details_and_the_report_page_show_the_passages_each_avatar
             GivenPassage(7, "graphs-lecture.pptx, slide 5", "Dijkstra needs non-negative weights.", pinned=False),
         ],
     ):
-        row = await server.repository.open_avatar_session(room_id, bot_id=None)
-        await server.repository.record_given_passages(row.id, passages)
+        row = await server.repository.avatars.open(room_id, bot_id=None)
+        await server.repository.materials.record_given_passages(row.id, passages)
 
     monitor = await signed_in.open_session(session["id"])
     room = monitor.room("Room 1")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Page, expect
 
-from state import talk_time
 from state.models import TranscriptRole
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
@@ -42,10 +41,9 @@ async def test_the_report_page_after_the_session(signed_in: Dashboard, server: D
     ids = await server.room_ids(session)
     one, two = ids["Room 1"], ids["Room 2"]
     await server.farm.join(one)
-    db = server.repository.db
-    await talk_time.record_signal(db, one, "student.speaking", {"speaking": True})
+    await server.repository.talk_time.record(one, "student.speaking", {"speaking": True})
     await server.farm.transcript(one, "Grace Hopper", TranscriptRole.student, "What is a base case?")
-    await talk_time.record_signal(db, one, "student.speaking", {"speaking": False})
+    await server.repository.talk_time.record(one, "student.speaking", {"speaking": False})
     await server.farm.transcript(one, "Prof. Ada Lovelace (AI)", TranscriptRole.avatar, "What would make it stop?")
     await server.farm.bill(one, minutes=3.0, credits=6.0)
     await server.farm.join(two)

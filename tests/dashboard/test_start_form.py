@@ -66,7 +66,7 @@ async def test_validation_messages_beside_the_fields_then_a_session_starts(
     await expect(monitor.cards).to_have_count(2)
     await expect(monitor.room("Room 3").student).to_have_text("Katherine")
     assert server.farm.calls_named("start_session") == [(monitor.session_id,)]
-    stored = await server.repository.get_session(monitor.session_id)
+    stored = await server.repository.sessions.get(monitor.session_id)
     assert stored is not None and stored.meeting.number == "85746065432" and stored.meeting.passcode == "x7Yq2"
 
 
@@ -81,7 +81,7 @@ async def test_create_a_meeting_needs_a_topic(signed_in: Dashboard, server: Dash
     await form.create_meeting("CS 101 office hours")
     await form.submit()  # avatarfarm creates it with the professor's own Zoom, not connected yet
     await form.expect_error("meeting", "you have not connected it yet")
-    await server.repository.save_zoom_grant(
+    await server.repository.zoom_grants.save(
         professor_id=ADMIN_ID,
         user_id="zoom-admin",
         email=None,
@@ -90,11 +90,11 @@ async def test_create_a_meeting_needs_a_topic(signed_in: Dashboard, server: Dash
         access_expires_at=None,
     )
     session_id = (await form.submit_and_open()).session_id
-    stored = await server.repository.get_session(session_id)
+    stored = await server.repository.sessions.get(session_id)
     assert stored is not None and stored.meeting.create and stored.meeting.topic == "CS 101 office hours"
     sessions = await signed_in.open_sessions()
     await expect(sessions.row(session_id)).to_contain_text("CS 101 office hours")
-    await server.repository.forget_zoom_grant(ADMIN_ID)  # the server is shared with the other tests
+    await server.repository.zoom_grants.forget(ADMIN_ID)  # the server is shared with the other tests
 
 
 @pytest_asyncio.fixture(loop_scope=LOOP)
@@ -156,11 +156,11 @@ async def test_the_professor_picks_an_avatar_and_a_voice_with_pictures(
     await expect(avatars.get_by_role("radio", name="Ada")).not_to_be_checked()
     await form.submit()
     await form.expect_error("professor.avatar_id", f"LiveAvatar does not know the avatar '{UNKNOWN}'")
-    assert await with_liveavatar.repository.list_sessions(limit=10) == []
+    assert await with_liveavatar.repository.sessions.all(limit=10) == []
 
     await avatars.get_by_role("radio", name="Ada").check()
     monitor = await form.submit_and_open()
-    stored = await with_liveavatar.repository.get_session(monitor.session_id)
+    stored = await with_liveavatar.repository.sessions.get(monitor.session_id)
     assert stored is not None
     assert (stored.professor.avatar_id, stored.professor.voice_id) == (ADA, MARCUS_VOICE)
     assert refused == []

@@ -104,7 +104,7 @@ async def test_avatar_participants_too_late_the_farm_stops_the_vendor_session_an
         assert mine.get("end_reason") == "USER_CLOSED", mine
         await stack.wait_all_live(sid, within=90)
         assert len(await _avatar_sessions(stack, sid, room_id)) == 2
-        events = [e.kind for e in await stack.repository.events(room_id=room_id, limit=1000)]
+        events = [e.kind for e in await stack.repository.events.all(room_id=room_id, limit=1000)]
         assert "avatar.start_failed" in events
 
 
@@ -117,7 +117,7 @@ async def test_a_refused_microphone_is_a_deaf_avatar_said_in_words_and_restarted
         sid, room_id = created["id"], created["rooms"][0]["id"]
 
         async def deaf_reported() -> bool:
-            events = [e.kind for e in await stack.repository.events(room_id=room_id, limit=1000)]
+            events = [e.kind for e in await stack.repository.events.all(room_id=room_id, limit=1000)]
             return "avatar.deaf" in events
 
         await until(deaf_reported, 120, "the deaf avatar to be reported")

@@ -31,7 +31,7 @@ async def test_a_bot_lost_while_its_page_is_handed_its_avatar_leaves_no_row_open
     await go_live(bot)
     await rig.node.next_bot(2)  # the room moved on: its lost attempt has been cleaned up
 
-    [row] = await rig.repository.avatar_sessions(rig.room_id)
+    [row] = await rig.repository.avatars.in_room(rig.room_id)
     assert row.vendor_session_id, "the avatar was minted before the node was lost"
     assert row.status.value == "stopped", row
     vendor = (await rig.admin.get("/admin/sessions")).json()["data"]

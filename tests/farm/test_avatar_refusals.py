@@ -70,9 +70,9 @@ async def test_a_refused_avatar_fails_the_room_at_once_in_words(
     await asyncio.sleep(0.5)
     assert len(rig.node.bots) == 1
     assert bot.tokens == []
-    [row] = await rig.repository.avatar_sessions(rig.room_id)
+    [row] = await rig.repository.avatars.in_room(rig.room_id)
     assert row.status.value == "failed" and row.vendor_session_id is None
-    for event in await rig.repository.recent_events(room_id=rig.room_id, limit=200):
+    for event in await rig.repository.events.recent(room_id=rig.room_id, limit=200):
         assert "uuid_parsing" not in str(event.detail) and "'loc'" not in str(event.detail)
 
 

@@ -106,7 +106,7 @@ async def test_the_credit_budget_stops_the_avatars_and_says_why(tmp_path: Path) 
         assert "credit budget" in session["rooms"][0]["reason_text"]
         assert session["summary"]["budget_left"] == 0
         assert await stack.vendor_active() == []
-        kinds = [e.kind for e in await stack.repository.events(session_id=created["id"], limit=1000)]
+        kinds = [e.kind for e in await stack.repository.events.all(session_id=created["id"], limit=1000)]
         assert "session.budget_reached" in kinds
 
         # A restart would start a new billed avatar: it is refused in words, and nothing is launched.
@@ -154,7 +154,7 @@ async def test_the_reaper_leaves_sessions_it_did_not_start_alone(tmp_path: Path)
             assert foreign.session_id in await stack.vendor_active()
             await stack.farm.reap()
             assert foreign.session_id in await stack.vendor_active()
-            events = await stack.repository.events(limit=1000)
+            events = await stack.repository.events.all(limit=1000)
             [note] = [e for e in events if e.kind == "farm.foreign_avatar_sessions"]
             assert note.detail["vendor_sessions"] == [foreign.session_id]
         finally:
@@ -168,11 +168,11 @@ async def test_the_reaper_never_closes_a_session_being_minted(tmp_path: Path) ->
         created = await stack.start(number, ["Room 1"])
         room_id = created["rooms"][0]["id"]
         await stack.wait_all_live(created["id"])
-        row = await stack.repository.open_avatar_session(room_id, bot_id=None)  # what a mint in flight looks like
+        row = await stack.repository.avatars.open(room_id, bot_id=None)  # what a mint in flight looks like
         stack.farm.services.owned_avatar_rows.add(row.id)
         await stack.farm.reap()
-        assert row.id in {r.id for r in await stack.repository.open_avatar_sessions()}
+        assert row.id in {r.id for r in await stack.repository.avatars.unclosed()}
         stack.farm.services.owned_avatar_rows.discard(row.id)  # no bot owns it any more: now it is reaped
         await stack.farm.reap()
-        assert row.id not in {r.id for r in await stack.repository.open_avatar_sessions()}
+        assert row.id not in {r.id for r in await stack.repository.avatars.unclosed()}
         assert len(await stack.vendor_active()) == 1  # the live room's own session was never touched

@@ -71,7 +71,7 @@ async def test_kill_9_of_a_bot_browser_brings_the_room_back_without_leaks(tmp_pa
         os.kill(pid, signal.SIGKILL)
 
         async def recovering() -> list[Any]:
-            events = await stack.repository.events(room_id=room_id, limit=1000)
+            events = await stack.repository.events.all(room_id=room_id, limit=1000)
             return [e for e in events if e.kind == "room.status" and e.detail.get("status") == "recovering"]
 
         for _ in range(200):  # the relaunch can be quicker than any poll of the room's status: read the log

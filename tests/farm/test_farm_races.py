@@ -83,7 +83,7 @@ async def test_a_meeting_that_cannot_be_created_ends_the_session_in_words(tmp_pa
         assert refused.status_code == 409 and "have not connected it yet" in refused.json()["message"]
         assert (await stack.client.get("/api/sessions")).json()["sessions"] == []
         # Connected, but the grant no longer works at Zoom (say, revoked there): the farm finds out when it tries.
-        await stack.repository.save_zoom_grant(
+        await stack.repository.zoom_grants.save(
             professor_id=ADMIN_ID,
             user_id=PROFESSOR,
             email=None,

@@ -41,7 +41,7 @@ async def test_obf_join_on_behalf_of_the_professor_and_leave_with_them(tmp_path:
         professor = await stack.zoom.add_virtual(number, name="Prof. Ada Lovelace", zoom_user_id=PROFESSOR)
         created = await stack.start(number, ["Room 1"])
         await stack.wait_all_live(created["id"])
-        events = await stack.repository.events(room_id=created["rooms"][0]["id"], limit=1000)
+        events = await stack.repository.events.all(room_id=created["rooms"][0]["id"], limit=1000)
         recovering = [e for e in events if e.kind == "room.status" and e.detail.get("status") == "recovering"]
         assert recovering and recovering[0].detail["reason"] == "obf_required"
         # The professor's connection drops: Zoom removes the bot (4019); the room waits for them, in words, and
@@ -55,7 +55,7 @@ async def test_obf_join_on_behalf_of_the_professor_and_leave_with_them(tmp_path:
             "the room to wait for the professor",
         )
         assert "Waiting for the professor to be in the Zoom meeting" in session["rooms"][0]["reason_text"]
-        events = await stack.repository.events(room_id=created["rooms"][0]["id"], limit=1000)
+        events = await stack.repository.events.all(room_id=created["rooms"][0]["id"], limit=1000)
         left = [e for e in events if e.kind == "room.status" and e.detail.get("reason") == "authorizer_left"]
         assert left and left[0].detail["status"] == "recovering"
         assert await stack.vendor_active() == []  # no avatar billed while the bot is out

@@ -17,7 +17,7 @@ HEARTBEAT_TIMEOUT = 2.0
 
 
 async def _hung_events(rig: Rig) -> list[dict[str, Any]]:
-    events = await rig.repository.events(room_id=rig.room_id, limit=1000)
+    events = await rig.repository.events.all(room_id=rig.room_id, limit=1000)
     return [e.detail for e in events if e.kind == "room.status" and e.detail.get("reason") == "hung"]
 
 

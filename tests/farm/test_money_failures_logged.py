@@ -37,7 +37,7 @@ async def billing(tmp_path: Path) -> AsyncIterator[Billing]:
         client = LiveAvatarClient(la_url, LA_API_KEY, attempts=1)
         settings = farm_settings(tmp_path / "var", "http://127.0.0.1:9", la_url, "http://127.0.0.1:9")
         farm = Farm(repository, settings, BotTickets(), liveavatar=client)
-        session, _ = await repository.create_session(
+        session, _ = await repository.sessions.create(
             NewSession(
                 meeting=Meeting(number="85746065432", passcode="pw"),
                 professor=Professor(name="Prof. Ada", avatar_id=AVATAR_ADA),
@@ -50,8 +50,8 @@ async def billing(tmp_path: Path) -> AsyncIterator[Billing]:
         async with httpx.AsyncClient(base_url=la_url) as page:
             started = await page.post("/v1/sessions/start", headers={"Authorization": f"Bearer {minted.token}"})
             assert started.status_code == 201, started.text
-        row = await repository.open_avatar_session(room_id, bot_id=None)
-        await repository.avatar_session_started(row.id, vendor_session_id=minted.session_id)
+        row = await repository.avatars.open(room_id, bot_id=None)
+        await repository.avatars.started(row.id, vendor_session_id=minted.session_id)
         try:
             yield Billing(farm, admin, room_id, minted.session_id)
         finally:

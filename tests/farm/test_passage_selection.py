@@ -36,11 +36,11 @@ async def _upload(repository: Repository, tmp_path: Path, name: str, text: str, 
     files = MaterialFiles(tmp_path)
     incoming = files.receive(1_000_000)
     incoming.write(text.encode())
-    await take_in(repository, files, owner_id=ADMIN_ID, course=course, filename=name, incoming=incoming)
+    await take_in(repository.materials, files, owner_id=ADMIN_ID, course=course, filename=name, incoming=incoming)
 
 
 async def _room(repository: Repository) -> str:
-    session, _ = await repository.create_session(
+    session, _ = await repository.sessions.create(
         NewSession(
             meeting=Meeting(number="85746065432"),
             professor=Professor(name="Prof. Ada", avatar_id="avatar"),
@@ -63,21 +63,21 @@ async def test_each_need_finds_its_passage_and_the_conversation_cannot_drown_the
         instructions="Work on collisions in hash tables with linear probing.",
         background="Has seen Dijkstra with negative weights go wrong.",
     )
-    chosen = await select_passages(repository, course=COURSE, room_id=None, needs=needs)
+    chosen = await select_passages(repository.materials, course=COURSE, room_id=None, needs=needs)
     assert [p.source for p in chosen] == ["heaps.md", "hashing.md", "graphs.txt"]
     assert all(not p.pinned for p in chosen)
     only_instructions = await select_passages(
-        repository, course=COURSE, room_id=None, needs=RoomNeeds(instructions="linear probing clustering")
+        repository.materials, course=COURSE, room_id=None, needs=RoomNeeds(instructions="linear probing clustering")
     )
     assert [p.source for p in only_instructions] == ["hashing.md"]
     spaced = await select_passages(
-        repository,
+        repository.materials,
         course=f"  {COURSE.lower()} ".replace(" ", "  "),
         room_id=None,
         needs=RoomNeeds(instructions="probing"),
     )
     assert [p.source for p in spaced] == ["hashing.md"]  # a session's course name, however spaced or cased
-    assert await select_passages(repository, course="No such course", room_id=None, needs=needs) == []
+    assert await select_passages(repository.materials, course="No such course", room_id=None, needs=needs) == []
 
 
 async def test_pinned_passages_come_first_and_duplicates_are_dropped(repository: Repository, tmp_path: Path) -> None:
@@ -85,12 +85,15 @@ async def test_pinned_passages_come_first_and_duplicates_are_dropped(repository:
     await _upload(repository, tmp_path, "heaps.md", HEAPS)
     await _upload(repository, tmp_path, "heaps-copy.md", HEAPS + " ")  # another file, the same passage
     await _upload(repository, tmp_path, "graphs.txt", GRAPHS)
-    graphs = (await repository.materials(COURSE))[2]
-    pinned = (await repository.material_passages(graphs.id))[0]
-    assert await repository.pin_passage(room_id, pinned.id)
-    assert not await repository.pin_passage(room_id, pinned.id)  # pinned once
+    graphs = (await repository.materials.all(COURSE))[2]
+    pinned = (await repository.materials.passages(graphs.id))[0]
+    assert await repository.materials.pin_passage(room_id, pinned.id)
+    assert not await repository.materials.pin_passage(room_id, pinned.id)  # pinned once
     chosen = await select_passages(
-        repository, course=COURSE, room_id=room_id, needs=RoomNeeds(conversation=["how does sift-down fix a heap"])
+        repository.materials,
+        course=COURSE,
+        room_id=room_id,
+        needs=RoomNeeds(conversation=["how does sift-down fix a heap"]),
     )
     assert [(p.source, p.pinned) for p in chosen] == [("graphs.txt", True), ("heaps.md", False)]
 

@@ -18,7 +18,6 @@ from state.models import RoomStatus
 from state.professors_repository import ADMIN_ID
 from state.repository import Repository
 from state.secret_box import parse_keys
-from state.webhook_outbox import WebhookOutbox
 from state.webhook_receivers_repository import receiver_key
 from tests.state.conftest import sample_session
 from tests.support.polling import until
@@ -36,15 +35,15 @@ async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
 
 
 async def _professor(repo: Repository, name: str) -> str:
-    professor, _ = await repo.add_professor(
+    professor, _ = await repo.professors.add(
         name=name, email=f"{name.lower()}@uni.test", token_name="first", token_digest=name[0].lower() * 64
     )
     return professor.id
 
 
 async def _class_of(repo: Repository, owner: str) -> str:
-    session, _ = await repo.create_session(sample_session(rooms=1, owner_id=owner))
-    await repo.set_room_status(session.rooms[0].id, RoomStatus.starting)
+    session, _ = await repo.sessions.create(sample_session(rooms=1, owner_id=owner))
+    await repo.sessions.set_room_status(session.rooms[0].id, RoomStatus.starting)
     return session.id
 
 
@@ -71,14 +70,14 @@ async def test_each_professors_receiver_gets_only_their_sessions_messages(repo: 
             first_retry_seconds=0.05,
             max_retry_seconds=0.4,
             timeout_seconds=5.0,
-            professor_receivers=professor_receivers(repo),
+            professor_receivers=professor_receivers(repo.webhook_receivers),
         )
         await webhooks.start()
         try:
             # Registered while the sender runs: picked up at once, each signed with its own secret.
-            theirs = await repo.add_webhook_receiver(ada, url=f"{ada_server.base_url}/hook", secret=ada_secret)
-            await repo.add_webhook_receiver(bea, url=f"{bea_server.base_url}/hook", secret=bea_secret)
-            await repo.add_webhook_receiver(ADMIN_ID, url=f"{admin_server.base_url}/hook", secret=admin_secret)
+            theirs = await repo.webhook_receivers.add(ada, url=f"{ada_server.base_url}/hook", secret=ada_secret)
+            await repo.webhook_receivers.add(bea, url=f"{bea_server.base_url}/hook", secret=bea_secret)
+            await repo.webhook_receivers.add(ADMIN_ID, url=f"{admin_server.base_url}/hook", secret=admin_secret)
             await until(lambda: len(webhooks.receiver_keys) == 4, 10, "the four receivers")
             ada_class, bea_class = await _class_of(repo, ada), await _class_of(repo, bea)
             # Each class: room.status queued and starting.
@@ -92,7 +91,7 @@ async def test_each_professors_receiver_gets_only_their_sessions_messages(repo: 
             assert {d.data["session_id"] for d in admin_hook.accepted} == {ada_class, bea_class}
 
             # Removed: nothing more goes there; the others carry on.
-            await repo.remove_webhook_receiver(ada, theirs.id)
+            await repo.webhook_receivers.remove(ada, theirs.id)
             await until(lambda: receiver_key(theirs.id) not in webhooks.receiver_keys, 10, "Ada's receiver gone")
             await _class_of(repo, ada)
             await everyone.wait_for(lambda: len(everyone.accepted) == 6)
@@ -106,7 +105,7 @@ async def test_each_professors_receiver_gets_only_their_sessions_messages(repo: 
 
 async def test_a_receiver_that_follows_one_professor_does_not_hold_back_pruning(repo: Repository) -> None:
     ada, bea = await _professor(repo, "Ada"), await _professor(repo, "Bea")
-    outbox = WebhookOutbox(repo.db)
+    outbox = repo.webhook_outbox
     keys = ["http://all.example/hook", receiver_key("whk_ada")]
     await outbox.open_cursor(keys[0])
     await outbox.open_cursor(keys[1], ada)

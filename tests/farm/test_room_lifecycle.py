@@ -63,11 +63,11 @@ async def _muted(stack: FarmStack, number: str, name: str) -> bool:
 
 
 async def _transcript(stack: FarmStack, room_id: str) -> list[tuple[str, str, str]]:
-    return [(line.role.value, line.speaker, line.text) for line in await stack.repository.transcript(room_id)]
+    return [(line.role.value, line.speaker, line.text) for line in await stack.repository.transcripts.in_room(room_id)]
 
 
 async def _context(stack: FarmStack, room_id: str) -> dict[str, Any]:
-    room = await stack.repository.get_room(room_id)
+    room = await stack.repository.sessions.get_room(room_id)
     assert room is not None and room.avatar_context_id
     async with httpx.AsyncClient(base_url=stack.liveavatar_url, headers={"X-API-KEY": LA_API_KEY}) as client:
         response = await client.get(f"/v1/contexts/{room.avatar_context_id}")

@@ -16,7 +16,6 @@ from farm.money.allowance_cutoff import cut_off_spent_allowances
 from farm.room.commands import RoomCommand
 from state.models import RoomStatus, TranscriptRole
 from state.professors_repository import ADMIN_ID
-from state.reports import session_report
 from tests.support.scripted_pages import Rig, ScriptedBrowser, go_live, in_room
 
 
@@ -31,7 +30,7 @@ async def test_a_bot_without_heartbeats_is_relaunched(rig_factory: Callable[...,
     second = await rig.node.next_bot(2)
     await go_live(second)
     await rig.wait_status(RoomStatus.live)
-    bots = await rig.repository.bots(rig.room_id)
+    bots = await rig.repository.bots.in_room(rig.room_id)
     assert [(b.attempt, b.end_reason) for b in bots] == [(1, "hung"), (2, None)]
     second.heartbeat()
 
@@ -45,7 +44,7 @@ async def test_a_crash_loop_spends_the_budget_and_says_why(rig_factory: Callable
     assert reason == "crashed"
     assert text == "Gave up after 3 attempts. Last problem: The bot's browser crashed."
     # No page ever asked for an avatar, so none was started or billed.
-    assert await rig.repository.avatar_sessions(rig.room_id) == []
+    assert await rig.repository.avatars.in_room(rig.room_id) == []
     assert len(rig.node.bots) == 3
 
 
@@ -66,14 +65,14 @@ async def test_no_avatar_until_the_page_asks_and_none_after_it_lets_go(rig_facto
     await in_room(bot)
     await rig.wait_status(RoomStatus.in_room)
     await asyncio.sleep(0.3)
-    assert await rig.repository.avatar_sessions(rig.room_id) == []
+    assert await rig.repository.avatars.in_room(rig.room_id) == []
     bot.event("avatar.wanted", why="human_arrived", humans=["Grace Hopper"], room="Room 1")
     await rig.wait_status(RoomStatus.live)
-    [first] = await rig.repository.avatar_sessions(rig.room_id)
+    [first] = await rig.repository.avatars.in_room(rig.room_id)
     assert first.status.value == "active" and first.vendor_session_id
     assert (await rig.services.liveavatar.session(first.vendor_session_id)).end_reason is None
     # The context greets the student by their meeting name.
-    room = await rig.repository.get_room(rig.room_id)
+    room = await rig.repository.sessions.get_room(rig.room_id)
     assert room is not None and room.avatar_context_id
     context = await rig.services.liveavatar._call("GET", f"/v1/contexts/{room.avatar_context_id}")
     assert context["opening_text"].startswith("Hi Grace Hopper!")
@@ -84,7 +83,7 @@ async def test_no_avatar_until_the_page_asks_and_none_after_it_lets_go(rig_facto
     _, reason, text = await rig.wait_status(RoomStatus.idle)
     assert reason == "idle" and text is not None and "paused" in text
     for _ in range(100):
-        [closed] = await rig.repository.avatar_sessions(rig.room_id)
+        [closed] = await rig.repository.avatars.in_room(rig.room_id)
         if closed.status.value == "stopped":
             break
         await asyncio.sleep(0.05)
@@ -101,7 +100,7 @@ async def test_no_avatar_until_the_page_asks_and_none_after_it_lets_go(rig_facto
     context = await rig.services.liveavatar._call("GET", f"/v1/contexts/{room.avatar_context_id}")
     assert "What is a base case?" in context["prompt"]
     assert context["opening_text"].startswith("Welcome back, Grace Hopper!")
-    assert len(await rig.repository.avatar_sessions(rig.room_id)) == 2
+    assert len(await rig.repository.avatars.in_room(rig.room_id)) == 2
 
 
 async def test_an_avatar_start_is_one_requested_event_with_why_who_and_its_row(
@@ -111,8 +110,8 @@ async def test_an_avatar_start_is_one_requested_event_with_why_who_and_its_row(
     bot = await rig.node.next_bot(1)
     await go_live(bot)
     await rig.wait_status(RoomStatus.live)
-    [row] = await rig.repository.avatar_sessions(rig.room_id)
-    events = await rig.repository.events(room_id=rig.room_id, limit=1000)
+    [row] = await rig.repository.avatars.in_room(rig.room_id)
+    events = await rig.repository.events.all(room_id=rig.room_id, limit=1000)
     requested = [event.detail for event in events if event.kind == "avatar.requested"]
     assert requested == [{"avatar_session_id": row.id, "why": "human_arrived", "humans": ["Grace Hopper"]}]
 
@@ -123,8 +122,8 @@ async def test_a_spent_budget_declines_the_avatar_in_words(rig_factory: Callable
     bot = await rig.node.next_bot(1)
     await go_live(bot)
     await rig.wait_status(RoomStatus.live)
-    [row] = await rig.repository.avatar_sessions(rig.room_id)
-    await rig.repository.record_avatar_usage(row.id, minutes=1.0, credits=2.0)
+    [row] = await rig.repository.avatars.in_room(rig.room_id)
+    await rig.repository.avatars.record_usage(row.id, minutes=1.0, credits=2.0)
     bot.event("avatar.released", why="room_empty", room="Room 1")
     bot.state("idle", detail={"room": "Room 1", "why": "room_empty"})
     await rig.wait_status(RoomStatus.idle)
@@ -135,18 +134,18 @@ async def test_a_spent_budget_declines_the_avatar_in_words(rig_factory: Callable
         await asyncio.sleep(0.05)
     assert any("declineAvatar" in call for call in bot.calls)
     assert len(bot.tokens) == 1
-    events = [e for e in await rig.repository.recent_events(room_id=rig.room_id) if e.kind == "avatar.declined"]
+    events = [e for e in await rig.repository.events.recent(room_id=rig.room_id) if e.kind == "avatar.declined"]
     assert events and "budget" in events[0].detail["words"]
 
 
 async def test_a_spent_monthly_allowance_declines_the_avatar_in_words(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
-    await rig.repository.set_allowance(ADMIN_ID, 1.5)  # the rig's session is the admin's
+    await rig.repository.professors.set_allowance(ADMIN_ID, 1.5)  # the rig's session is the admin's
     bot = await rig.node.next_bot(1)
     await go_live(bot)
     await rig.wait_status(RoomStatus.live)
-    [row] = await rig.repository.avatar_sessions(rig.room_id)
-    await rig.repository.record_avatar_usage(row.id, minutes=1.0, credits=2.0)
+    [row] = await rig.repository.avatars.in_room(rig.room_id)
+    await rig.repository.avatars.record_usage(row.id, minutes=1.0, credits=2.0)
     bot.event("avatar.released", why="room_empty", room="Room 1")
     bot.state("idle", detail={"room": "Room 1", "why": "room_empty"})
     await rig.wait_status(RoomStatus.idle)
@@ -157,7 +156,7 @@ async def test_a_spent_monthly_allowance_declines_the_avatar_in_words(rig_factor
         await asyncio.sleep(0.05)
     assert any("declineAvatar" in call for call in bot.calls)
     assert len(bot.tokens) == 1
-    events = [e for e in await rig.repository.recent_events(room_id=rig.room_id) if e.kind == "avatar.declined"]
+    events = [e for e in await rig.repository.events.recent(room_id=rig.room_id) if e.kind == "avatar.declined"]
     assert events and "this month's credit allowance (2.0 of 1.5 credits)" in events[0].detail["words"]
 
 
@@ -165,22 +164,22 @@ async def test_a_running_avatar_is_cut_off_when_the_monthly_allowance_runs_out(
     rig_factory: Callable[..., Any],
 ) -> None:
     rig: Rig = await rig_factory()
-    await rig.repository.set_allowance(ADMIN_ID, 1.5)  # the rig's session is the admin's
+    await rig.repository.professors.set_allowance(ADMIN_ID, 1.5)  # the rig's session is the admin's
     bot = await rig.node.next_bot(1)
     await go_live(bot)
     await rig.wait_status(RoomStatus.live)
-    assert await cut_off_spent_allowances(rig.repository, [rig.runner]) == set()  # room left: it runs on
-    [row] = await rig.repository.avatar_sessions(rig.room_id)
-    await rig.repository.record_avatar_usage(row.id, minutes=1.0, credits=2.0)
-    assert await cut_off_spent_allowances(rig.repository, [rig.runner]) == {ADMIN_ID}
+    assert await cut_off_spent_allowances(rig.repository.professors, [rig.runner]) == set()  # room left: it runs on
+    [row] = await rig.repository.avatars.in_room(rig.room_id)
+    await rig.repository.avatars.record_usage(row.id, minutes=1.0, credits=2.0)
+    assert await cut_off_spent_allowances(rig.repository.professors, [rig.runner]) == {ADMIN_ID}
     _, reason, text = await rig.wait_status(RoomStatus.idle)
     assert reason == "allowance_reached" and text is not None
     assert "this month's credit allowance (2.0 of 1.5 credits)" in text
     assert any("stopAvatar" in call for call in bot.calls)  # the page stops its avatar and keeps its placeholder
-    [closed] = await rig.repository.avatar_sessions(rig.room_id)
+    [closed] = await rig.repository.avatars.in_room(rig.room_id)
     assert closed.status.value == "stopped" and closed.stopped_at is not None and closed.end_reason
     assert await rig.services.liveavatar.active_sessions() == []  # billing stopped at the vendor
-    cut = [e for e in await rig.repository.recent_events(room_id=rig.room_id) if e.kind == "avatar.cut_off"]
+    cut = [e for e in await rig.repository.events.recent(room_id=rig.room_id) if e.kind == "avatar.cut_off"]
     assert len(cut) == 1 and cut[0].detail["words"] == text
     # The page's own report of the stop keeps the words; a student speaking again is declined in words.
     bot.state("idle", detail={"room": "Room 1", "why": "allowance_reached"})
@@ -192,7 +191,7 @@ async def test_a_running_avatar_is_cut_off_when_the_monthly_allowance_runs_out(
     assert any("declineAvatar" in call for call in bot.calls)
     assert await rig.status() == (RoomStatus.idle, "allowance_reached", text)
     assert len(bot.tokens) == 1
-    assert await cut_off_spent_allowances(rig.repository, [rig.runner]) == set()  # nothing runs to cut off
+    assert await cut_off_spent_allowances(rig.repository.professors, [rig.runner]) == set()  # nothing runs to cut off
 
 
 async def test_the_maximum_duration_is_enforced(rig_factory: Callable[..., Any]) -> None:
@@ -213,12 +212,12 @@ async def test_console_lines_and_page_errors_become_room_events(rig_factory: Cal
     bot.on_notice("page.error", {"message": "TypeError: x is undefined"})
     bot.report({"type": "event", "kind": "transcript", "detail": {"role": "student", "text": "What is a base case?"}})
     for _ in range(100):
-        kinds = [e.kind for e in await rig.repository.recent_events(room_id=rig.room_id)]
+        kinds = [e.kind for e in await rig.repository.events.recent(room_id=rig.room_id)]
         if "bot.page.error" in kinds and "transcript" in kinds:
             break
         await asyncio.sleep(0.05)
     assert "bot.page.console" in kinds and "bot.page.error" in kinds
-    [line] = await rig.repository.transcript(rig.room_id)
+    [line] = await rig.repository.transcripts.in_room(rig.room_id)
     # Without an active speaker from the SDK, the one person in the room is the speaker.
     assert (line.speaker, line.role.value, line.text) == ("Grace Hopper", "student", "What is a base case?")
 
@@ -235,9 +234,9 @@ async def test_leave_and_restart_commands(rig_factory: Callable[..., Any]) -> No
     rig.runner.request(RoomCommand.leave)
     _, reason, _ = await rig.wait_status(RoomStatus.ended)
     assert reason == "left"
-    bots = await rig.repository.bots(rig.room_id)
+    bots = await rig.repository.bots.in_room(rig.room_id)
     assert [b.end_reason for b in bots] == ["restart_requested", "left"]
-    assert await rig.repository.open_avatar_sessions() == []
+    assert await rig.repository.avatars.unclosed() == []
 
 
 async def _tokens(bot: ScriptedBrowser, count: int) -> None:
@@ -258,7 +257,7 @@ async def test_no_restart_after_liveavatar_ends_a_session_for_good(rig_factory: 
     _, reason, text = await rig.wait_status(RoomStatus.idle)
     assert reason == "avatar_no_credits" and text is not None and "no credits" in text
     assert any("stopAvatar" in call for call in bot.calls)
-    [closed] = await rig.repository.avatar_sessions(rig.room_id)
+    [closed] = await rig.repository.avatars.in_room(rig.room_id)
     assert closed.status.value == "stopped"
     # A student speaking again does not bring an avatar that cannot start: the page is told so, in words.
     bot.event("avatar.wanted", why="speech", humans=["Grace Hopper"], room="Room 1")
@@ -286,7 +285,7 @@ async def test_a_deaf_avatar_is_restarted_once_and_said_in_words(rig_factory: Ca
     assert reason == "avatar_deaf" and text is not None and "could not hear" in text
     await asyncio.sleep(0.5)
     assert len(bot.tokens) == 2  # once, not in a loop
-    sessions = await rig.repository.avatar_sessions(rig.room_id)
+    sessions = await rig.repository.avatars.in_room(rig.room_id)
     assert [s.status.value for s in sessions] == ["stopped", "active"]
 
 
@@ -304,7 +303,7 @@ async def test_a_frozen_picture_is_handled_like_a_drop(
     assert len(bot.tokens) == 1
     bot.event("avatar.stalled", stalled=True)
     await _tokens(bot, 2)
-    kinds = [e.kind for e in await rig.repository.events(room_id=rig.room_id, limit=1000)]
+    kinds = [e.kind for e in await rig.repository.events.all(room_id=rig.room_id, limit=1000)]
     assert "avatar.dropped" in kinds and "avatar.restarted" in kinds
 
 
@@ -337,16 +336,16 @@ async def test_a_session_ended_while_its_avatar_is_minted_never_starts_that_avat
         if (await rig.admin.get("/admin/calls", params={"path": "/v1/sessions/token"})).json()["data"]:
             break
         await asyncio.sleep(0.02)
-    room = await rig.repository.get_room(rig.room_id)
+    room = await rig.repository.sessions.get_room(rig.room_id)
     assert room is not None
-    await rig.repository.begin_ending(room.session_id, "ended by the professor")
+    await rig.repository.sessions.begin_ending(room.session_id, "ended by the professor")
 
     for _ in range(200):
         if any("declineAvatar" in call for call in bot.calls):
             break
         await asyncio.sleep(0.05)
     assert bot.tokens == [], "the page was given an avatar of an ending session"
-    [row] = await rig.repository.avatar_sessions(rig.room_id)
+    [row] = await rig.repository.avatars.in_room(rig.room_id)
     assert row.vendor_session_id and row.status.value == "stopped"
     vendor = (await rig.admin.get("/admin/sessions")).json()["data"]
     assert [s["status"] for s in vendor if s["id"] == row.vendor_session_id] == ["ENDED"]
@@ -359,11 +358,11 @@ async def test_instructions_given_before_the_avatar_starts_reach_it_at_its_start
     bot = await rig.node.next_bot(1)
     await in_room(bot)
     await rig.wait_status(RoomStatus.in_room)
-    await rig.repository.set_room_context(rig.room_id, "Today: tail recursion and accumulators.")
+    await rig.repository.sessions.set_room_context(rig.room_id, "Today: tail recursion and accumulators.")
     await rig.runner.update_context("Today: tail recursion and accumulators.")  # no avatar yet: nothing to refresh
     bot.event("avatar.wanted", why="human_arrived", humans=["Grace Hopper"], room="Room 1")
     await rig.wait_status(RoomStatus.live)
-    room = await rig.repository.get_room(rig.room_id)
+    room = await rig.repository.sessions.get_room(rig.room_id)
     assert room is not None and room.avatar_context_id
     context = await rig.services.liveavatar._call("GET", f"/v1/contexts/{room.avatar_context_id}")
     assert "tail recursion and accumulators" in context["prompt"]
@@ -376,7 +375,7 @@ async def test_a_context_deleted_at_liveavatar_is_made_again_at_the_next_start(
     bot = await rig.node.next_bot(1)
     await go_live(bot)
     await rig.wait_status(RoomStatus.live)
-    room = await rig.repository.get_room(rig.room_id)
+    room = await rig.repository.sessions.get_room(rig.room_id)
     assert room is not None and room.avatar_context_id
     first_context = room.avatar_context_id
     bot.event("avatar.released", why="room_empty", room="Room 1")
@@ -386,7 +385,7 @@ async def test_a_context_deleted_at_liveavatar_is_made_again_at_the_next_start(
 
     bot.event("avatar.wanted", why="human_arrived", humans=["Alan"], room="Room 1")
     await rig.wait_status(RoomStatus.live)
-    room = await rig.repository.get_room(rig.room_id)
+    room = await rig.repository.sessions.get_room(rig.room_id)
     assert room is not None and room.avatar_context_id and room.avatar_context_id != first_context
     assert len(bot.tokens) == 2
 
@@ -418,32 +417,34 @@ async def test_an_avatar_start_gets_the_course_passages_its_room_needs_and_they_
     ):
         incoming = files.receive(10_000)
         incoming.write(text.encode())
-        await take_in(rig.repository, files, owner_id=ADMIN_ID, course="cs 101", filename=name, incoming=incoming)
-    graphs = next(m for m in await rig.repository.materials("CS 101") if m.filename == "graphs.txt")
-    await rig.repository.pin_passage(rig.room_id, (await rig.repository.material_passages(graphs.id))[0].id)
-    await rig.repository.set_room_context(rig.room_id, "Practise collisions with linear probing.")
-    await rig.repository.add_transcript(
+        await take_in(
+            rig.repository.materials, files, owner_id=ADMIN_ID, course="cs 101", filename=name, incoming=incoming
+        )
+    graphs = next(m for m in await rig.repository.materials.all("CS 101") if m.filename == "graphs.txt")
+    await rig.repository.materials.pin_passage(rig.room_id, (await rig.repository.materials.passages(graphs.id))[0].id)
+    await rig.repository.sessions.set_room_context(rig.room_id, "Practise collisions with linear probing.")
+    await rig.repository.transcripts.add(
         rig.room_id, speaker="Grace", role=TranscriptRole.student, text="why does sift-down fix my heap?"
     )
     bot = await rig.node.next_bot(1)
     await go_live(bot)
     await rig.wait_status(RoomStatus.live)
-    room = await rig.repository.get_room(rig.room_id)
+    room = await rig.repository.sessions.get_room(rig.room_id)
     assert room is not None and room.avatar_context_id
     prompt = (await rig.services.liveavatar._call("GET", f"/v1/contexts/{room.avatar_context_id}"))["prompt"]
     assert "never invent a source" in prompt
     positions = [prompt.index(f"[{name}] ") for name in ("graphs.txt", "heaps.md", "hashing.md")]
     assert positions == sorted(positions)  # pinned first, then by relevance
     assert "[poetry.md]" not in prompt
-    given = await rig.repository.given_passages(rig.room_id)
+    given = await rig.repository.materials.given_passages(rig.room_id)
     [(avatar_session_id, passages)] = given.items()
     assert [(p.source, p.pinned) for p in passages] == [
         ("graphs.txt", True),
         ("heaps.md", False),
         ("hashing.md", False),
     ]
-    session = await rig.repository.require_session(room.session_id)
-    report = await session_report(rig.repository.db, session)
+    session = await rig.repository.sessions.require(room.session_id)
+    report = await rig.repository.reports.session(session)
     [start] = report.rooms[0].avatar_starts
     assert start.avatar_session_id == avatar_session_id and start.passages == tuple(passages)
 
@@ -459,5 +460,5 @@ async def test_an_avatar_starts_without_passages_when_they_cannot_be_selected(
     bot = await rig.node.next_bot(1)
     await go_live(bot)
     await rig.wait_status(RoomStatus.live)
-    assert await rig.repository.given_passages(rig.room_id) == {}
+    assert await rig.repository.materials.given_passages(rig.room_id) == {}
     assert any("course passages could not be selected" in r.getMessage() for r in caplog.records)

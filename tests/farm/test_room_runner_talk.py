@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from state import talk_time
 from state.models import RoomStatus
 from tests.support.scripted_pages import Rig, go_live
 
@@ -25,7 +24,7 @@ async def test_speaking_signals_become_talk_spans(rig_factory: Callable[..., Any
     ):
         bot.report({"type": "event", "kind": kind, "detail": detail})
     for _ in range(200):
-        spans = await talk_time.spans(rig.repository.db, rig.room_id)
+        spans = await rig.repository.talk_time.spans(rig.room_id)
         if len(spans) == 2 and all(s.ended_at is not None for s in spans):
             break
         await asyncio.sleep(0.05)

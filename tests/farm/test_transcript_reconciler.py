@@ -17,6 +17,7 @@ from fakes.liveavatar import create_app as create_liveavatar
 from fakes.liveavatar.sessions import AvatarSession
 from farm.conversation.transcript_reconciler import UNIDENTIFIED_STUDENT, TranscriptReconciler, missing_lines
 from farm.vendors.liveavatar_client import LiveAvatarClient, VendorTranscriptLine
+from state import inspection
 from state.database import Database
 from state.models import AvatarSessionStatus, TranscriptLine, TranscriptRole
 from state.repository import Repository
@@ -48,10 +49,10 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
         admin = httpx.AsyncClient(base_url=server.base_url, headers={"Authorization": f"Bearer {ADMIN}"})
         minted = await client.session_token(avatar_id=WAYNE, context_id=None, is_sandbox=True)
         vendor = app.state.service.registry.get(minted.session_id)
-        session, _ = await repo.create_session(sample_session(rooms=1))
+        session, _ = await repo.sessions.create(sample_session(rooms=1))
         room_id = session.rooms[0].id
-        row = await repo.open_avatar_session(room_id, bot_id=None)
-        await repo.avatar_session_started(row.id, vendor_session_id=minted.session_id)
+        row = await repo.avatars.open(room_id, bot_id=None)
+        await repo.avatars.started(row.id, vendor_session_id=minted.session_id)
         try:
             yield Stack(repo, client, admin, vendor, room_id, row.id)
         finally:
@@ -69,17 +70,17 @@ async def test_missing_lines_are_filled_in_once_and_stored_ones_are_kept(stack: 
     repo = stack.repo
     now = time.time()
     # The page reported two lines (one under the speaking student's meeting name) and missed two.
-    await repo.add_transcript(
+    await repo.transcripts.add(
         stack.room_id, speaker="Grace Hopper", role=TranscriptRole.student, text="What is a base case?"
     )
-    await repo.add_transcript(
+    await repo.transcripts.add(
         stack.room_id, speaker="Ada Lovelace (AI)", role=TranscriptRole.avatar, text="What do you think, Grace?"
     )
     vendor_says(stack, "user", "what is a base case", now)
     vendor_says(stack, "avatar", "What do you think, Grace?", now + 1)
     vendor_says(stack, "user", "the case that stops", now + 2)
     vendor_says(stack, "avatar", "Exactly. And then?", now + 3)
-    await repo.close_avatar_session(stack.avatar_row, status=AvatarSessionStatus.stopped, end_reason="left")
+    await repo.avatars.close(stack.avatar_row, status=AvatarSessionStatus.stopped, end_reason="left")
 
     reconciler = TranscriptReconciler(repo, stack.client, settle_seconds=0)
     assert await reconciler.sweep() == 2
@@ -92,17 +93,16 @@ async def test_missing_lines_are_filled_in_once_and_stored_ones_are_kept(stack: 
         (UNIDENTIFIED_STUDENT, "the case that stops", "vendor"),
         ("Ada Lovelace (AI)", "Exactly. And then?", "vendor"),
     ]
-    events = [e for e in await repo.events(room_id=stack.room_id) if e.kind.startswith("transcript")]
+    events = [e for e in await repo.events.all(room_id=stack.room_id) if e.kind.startswith("transcript")]
     assert [e.kind for e in events][-3:] == ["transcript", "transcript", "transcript.reconciled"]
     assert events[-1].detail["added"] == 2 and events[-1].detail["vendor_lines"] == 4
-    async with repo.db.snapshot() as reader:
-        webhooks = await reader.scalar("SELECT COUNT(*) FROM webhook_messages WHERE type = 'transcript.line'")
+    webhooks = await inspection.scalar(repo, "SELECT COUNT(*) FROM webhook_messages WHERE type = 'transcript.line'")
     assert webhooks == 4  # the filled-in lines are reported like the others
 
 
 async def test_a_vendor_outage_is_retried_on_the_next_sweep(stack: Stack) -> None:
     vendor_says(stack, "avatar", "Welcome to the room.", time.time())
-    await stack.repo.close_avatar_session(stack.avatar_row, status=AvatarSessionStatus.stopped, end_reason="left")
+    await stack.repo.avatars.close(stack.avatar_row, status=AvatarSessionStatus.stopped, end_reason="left")
     path = f"/v1/sessions/{stack.vendor_session.id}/transcript"
     fault = await stack.admin.post("/admin/faults", json={"method": "GET", "path": path, "fault": "500", "times": 1})
     assert fault.status_code == 200, fault.text
@@ -115,7 +115,7 @@ async def test_a_vendor_outage_is_retried_on_the_next_sweep(stack: Stack) -> Non
 
 async def test_a_session_still_settling_waits(stack: Stack) -> None:
     vendor_says(stack, "avatar", "Welcome to the room.", time.time())
-    await stack.repo.close_avatar_session(stack.avatar_row, status=AvatarSessionStatus.stopped, end_reason="left")
+    await stack.repo.avatars.close(stack.avatar_row, status=AvatarSessionStatus.stopped, end_reason="left")
     assert await TranscriptReconciler(stack.repo, stack.client, settle_seconds=30).sweep() == 0
 
 

@@ -13,10 +13,10 @@ import pytest
 from farm.settings import load_settings
 from farm.webhooks.secret import new_secret
 from farm.webhooks.sender import WebhookSender, shown_url
+from state import inspection
 from state.database import Database
 from state.models import Event, RoomStatus, TranscriptRole
 from state.repository import Repository
-from state.webhook_outbox import WebhookOutbox
 from tests.state.conftest import sample_session
 from tests.support.polling import until
 from tests.support.servers import serve_app
@@ -47,33 +47,31 @@ def sender(
 async def _a_class(repo: Repository) -> tuple[str, list[str]]:
     """A session whose rooms start, go live, say a line each, end: 8 room.status + 2 transcript lines +
     session.ended."""
-    session, _ = await repo.create_session(sample_session(rooms=2))
+    session, _ = await repo.sessions.create(sample_session(rooms=2))
     rooms = [room.id for room in session.rooms]
     for room_id in rooms:
-        await repo.set_room_status(room_id, RoomStatus.starting)  # a bot first: the table
-        await repo.set_room_status(room_id, RoomStatus.live)
-        await repo.add_transcript(room_id, speaker="Grace Hopper", role=TranscriptRole.student, text="why recurse?")
-    await repo.begin_ending(session.id, "ended by the professor")
-    await repo.end_open_rooms(session.id, reason="session_ended")
+        await repo.sessions.set_room_status(room_id, RoomStatus.starting)  # a bot first: the table
+        await repo.sessions.set_room_status(room_id, RoomStatus.live)
+        await repo.transcripts.add(room_id, speaker="Grace Hopper", role=TranscriptRole.student, text="why recurse?")
+    await repo.sessions.begin_ending(session.id, "ended by the professor")
+    await repo.sessions.end_open_rooms(session.id, reason="session_ended")
     return session.id, rooms
 
 
 async def test_the_outbox_is_written_with_the_change_and_rolled_back_with_it(repo: Repository) -> None:
     session_id, _ = await _a_class(repo)
-    async with repo.db.snapshot() as reader:
-        rows = await reader.fetchall(
-            "SELECT m.type, e.kind FROM webhook_messages m JOIN events e ON e.id = m.event_id ORDER BY m.id"
-        )
+    rows = await inspection.rows(
+        repo, "SELECT m.type, e.kind FROM webhook_messages m JOIN events e ON e.id = m.event_id ORDER BY m.id"
+    )
     kinds = [(r["type"], r["kind"]) for r in rows]
     assert kinds.count(("room.status", "room.status")) == 8
     assert kinds.count(("transcript.line", "transcript")) == 2
     assert kinds[-1] == ("session.ended", "session.ended")
     with pytest.raises(RuntimeError):
-        async with repo.db.transaction() as tx:
+        async with inspection.transaction(repo) as tx:
             await tx.append_event("room.status", session_id=session_id, detail={"status": "live"})
             raise RuntimeError("rolled back")
-    async with repo.db.snapshot() as reader:
-        assert await reader.scalar("SELECT COUNT(*) FROM webhook_messages") == len(rows)
+    assert await inspection.scalar(repo, "SELECT COUNT(*) FROM webhook_messages") == len(rows)
 
 
 async def test_every_delivery_is_signed_in_order_and_arrives_once(repo: Repository) -> None:
@@ -120,13 +118,13 @@ async def test_a_failing_receiver_is_retried_with_the_same_id_then_given_up_with
         webhooks = WebhookSender.from_settings(repo, settings)
         await webhooks.start()
         try:
-            session, _ = await repo.create_session(sample_session(rooms=1))
+            session, _ = await repo.sessions.create(sample_session(rooms=1))
             given_up = await _wait_for_events(repo, "webhook.given_up", 1)
             first = given_up[0]
             # The receiver is back: the next message goes through (the queue was not stuck).
             receiver.mode = "ok"
-            await repo.set_room_status(session.rooms[0].id, RoomStatus.starting)  # a bot first: the table
-            await repo.set_room_status(session.rooms[0].id, RoomStatus.live)
+            await repo.sessions.set_room_status(session.rooms[0].id, RoomStatus.starting)  # a bot first: the table
+            await repo.sessions.set_room_status(session.rooms[0].id, RoomStatus.live)
             await receiver.wait_for(lambda: any(d["status"] == "live" for d in receiver.of_type("room.status")))
         finally:
             await webhooks.stop()
@@ -156,17 +154,17 @@ async def test_a_hanging_receiver_holds_up_only_its_own_queue(repo: Repository) 
 
 async def _wait_for_events(repo: Repository, kind: str, count: int, within: float = 20.0) -> list[Event]:
     async def found() -> list[Event] | None:
-        events = [e for e in await repo.events(limit=10_000) if e.kind == kind]
+        events = [e for e in await repo.events.all(limit=10_000) if e.kind == kind]
         return events if len(events) >= count else None
 
     return await until(found, within, f"{count} {kind} event(s)", every=0.05)
 
 
 async def test_old_messages_every_receiver_is_done_with_are_pruned(repo: Repository) -> None:
-    outbox = WebhookOutbox(repo.db)
+    outbox = repo.webhook_outbox
     await outbox.open_cursor("http://a.example/hook")
     await outbox.open_cursor("http://b.example/hook")
-    await repo.create_session(sample_session(rooms=2))  # two messages
+    await repo.sessions.create(sample_session(rooms=2))  # two messages
     _, first = await outbox.next_for("http://a.example/hook")
     assert first is not None
     await outbox.delivered("http://a.example/hook", first)

@@ -36,8 +36,8 @@ async def _no_avatar_left_behind(stack: FarmStack, session: dict[str, Any], lost
     for _ in range(50):  # avatars of the running bots may start or pause meanwhile: compare a settled picture
         billed: set[str] = set()
         for room in session["rooms"]:
-            bots = {bot.id: bot for bot in await repo.bots(room["id"])}
-            for row in await repo.avatar_sessions(room["id"]):
+            bots = {bot.id: bot for bot in await repo.bots.in_room(room["id"])}
+            for row in await repo.avatars.in_room(room["id"]):
                 bot = bots[row.bot_id] if row.bot_id else None
                 if bot is not None and bot.node == lost_node:
                     assert row.status.value in ("stopped", "failed"), row
@@ -57,7 +57,7 @@ async def _room_nodes(stack: FarmStack, session: dict[str, Any]) -> dict[str, st
 
 
 async def _events(stack: FarmStack, kind: str) -> list[dict[str, Any]]:
-    return [e.detail for e in await stack.repository.events(limit=1000) if e.kind == kind]
+    return [e.detail for e in await stack.repository.events.all(limit=1000) if e.kind == kind]
 
 
 async def _wait_event(stack: FarmStack, kind: str, node: str, count: int = 1, within: float = 30) -> None:

@@ -35,7 +35,7 @@ async def test_the_greeting_says_ai_and_how_to_decline(rig_factory: Callable[...
     bot = await rig.node.next_bot(1)
     await go_live(bot)
     await rig.wait_status(RoomStatus.live)
-    room = await rig.repository.get_room(rig.room_id)
+    room = await rig.repository.sessions.get_room(rig.room_id)
     assert room is not None and room.avatar_context_id
     context = await rig.services.liveavatar._call("GET", f"/v1/contexts/{room.avatar_context_id}")
     opening = context["opening_text"]
@@ -65,17 +65,17 @@ async def test_a_student_who_says_stop_stops_the_avatar_for_good(rig_factory: Ca
     said = _recording(bot)
     await go_live(bot)
     await rig.wait_status(RoomStatus.live)
-    [first] = await rig.repository.avatar_sessions(rig.room_id)
+    [first] = await rig.repository.avatars.in_room(rig.room_id)
     bot.event("transcript", role="student", text="What makes the recursion stop?")  # a question, not a request
     bot.event("transcript", role="student", text="I don't want to talk to an AI, please stop.")
     _, reason, text = await rig.wait_status(RoomStatus.idle)
     assert reason == "student_declined" and text is not None and "Restart the room" in text
-    [closed] = await rig.repository.avatar_sessions(rig.room_id)
+    [closed] = await rig.repository.avatars.in_room(rig.room_id)
     assert closed.id == first.id and closed.status.value == "stopped"
     vendor = await rig.services.liveavatar.session(first.vendor_session_id or "")
     assert vendor.end_reason is not None  # billing stopped at LiveAvatar
     assert any("stopAvatar" in expression for expression, _ in said)
-    events = {e.kind for e in await rig.repository.recent_events(room_id=rig.room_id)}
+    events = {e.kind for e in await rig.repository.events.recent(room_id=rig.room_id)}
     assert "room.student_declined" in events
     # The page asks again on the next speech: declined in words, nothing started.
     bot.event("avatar.wanted", why="speech", humans=["Grace Hopper"], room="Room 1")
@@ -85,7 +85,7 @@ async def test_a_student_who_says_stop_stops_the_avatar_for_good(rig_factory: Ca
 
     await until(declined, 10, "the next avatar declined", every=0.05)
     assert len(bot.tokens) == 1
-    assert len(await rig.repository.avatar_sessions(rig.room_id)) == 1
+    assert len(await rig.repository.avatars.in_room(rig.room_id)) == 1
 
 
 async def test_a_student_who_writes_stop_in_the_chat_stops_the_avatar_and_is_answered(
@@ -96,15 +96,15 @@ async def test_a_student_who_writes_stop_in_the_chat_stops_the_avatar_and_is_ans
     said = _recording(bot)
     await go_live(bot)
     await rig.wait_status(RoomStatus.live)
-    [first] = await rig.repository.avatar_sessions(rig.room_id)
+    [first] = await rig.repository.avatars.in_room(rig.room_id)
     chat = {"sender": "Ana", "sender_id": 16778250, "to_bot": False, "room": "Room 1"}
     bot.event("meeting.chat", message="When does the recursion stop?", **chat)  # a question, not a request
     bot.event("meeting.chat", message="No AI, please. Stop.", **chat)
     _, reason, _ = await rig.wait_status(RoomStatus.idle)
     assert reason == "student_declined"
-    [closed] = await rig.repository.avatar_sessions(rig.room_id)
+    [closed] = await rig.repository.avatars.in_room(rig.room_id)
     assert closed.id == first.id and closed.status.value == "stopped"
-    declined = [e for e in await rig.repository.recent_events(room_id=rig.room_id) if e.kind == "room.student_declined"]
+    declined = [e for e in await rig.repository.events.recent(room_id=rig.room_id) if e.kind == "room.student_declined"]
     assert [e.detail["source"] for e in declined] == ["chat"]
 
     async def answered() -> list[Any]:

@@ -34,7 +34,7 @@ async def test_a_sessions_contexts_are_deleted_when_it_ends_and_stragglers_by_th
             created = await stack.start(number, ["Room 1"])
             await stack.wait_all_live(created["id"])
             room_id = created["rooms"][0]["id"]
-            room = await stack.repository.get_room(room_id)
+            room = await stack.repository.sessions.get_room(room_id)
             assert room is not None and room.avatar_context_id
             context_id = room.avatar_context_id
             assert await _exists(client, context_id)
@@ -46,15 +46,15 @@ async def test_a_sessions_contexts_are_deleted_when_it_ends_and_stragglers_by_th
                 return not await _exists(client, context_id)
 
             await until(deleted, 30, "the session's LiveAvatar context deleted")
-            room = await stack.repository.get_room(room_id)
+            room = await stack.repository.sessions.get_room(room_id)
             assert room is not None and room.avatar_context_id is None
 
             # A context left behind (LiveAvatar could not be reached at the end): the reaper deletes it.
             straggler = await client.create_context(name="left over", prompt="Grace's notes", opening_text="Hi")
-            await stack.repository.set_avatar_context(room_id, straggler)
+            await stack.repository.sessions.set_avatar_context(room_id, straggler)
             await stack.farm.reap()
             assert not await _exists(client, straggler)
-            room = await stack.repository.get_room(room_id)
+            room = await stack.repository.sessions.get_room(room_id)
             assert room is not None and room.avatar_context_id is None
         finally:
             await client.aclose()

@@ -22,7 +22,7 @@ from tests.api.conftest import make_settings
 async def repository(tmp_path: Path) -> AsyncIterator[Repository]:
     settings = make_settings(tmp_path)
     repository = await open_repository(settings, open_secret_box(settings))
-    await repository.save_zoom_grant(
+    await repository.zoom_grants.save(
         professor_id=ADMIN_ID,
         user_id="u1",
         email=None,
@@ -31,7 +31,7 @@ async def repository(tmp_path: Path) -> AsyncIterator[Repository]:
         access_expires_at=time.time() + 3600,
     )
     yield repository
-    await repository.db.close()
+    await repository.close()
 
 
 async def test_a_created_meeting_gets_a_random_passcode(repository: Repository) -> None:
@@ -43,7 +43,7 @@ async def test_a_created_meeting_gets_a_random_passcode(repository: Repository) 
         return httpx.Response(201, json={"id": 85746065432 + len(sent), "password": body.get("password", "")})
 
     client = ZoomClient(
-        repository,
+        repository.zoom_grants,
         api_base="http://zoom.test",
         oauth_base="http://zoom.test",
         client_id="c",

@@ -21,7 +21,7 @@ async def test_a_meeting_passcode_is_stored_encrypted_and_read_back(api: Api) ->
     assert created.status_code == 202
     [stored] = _stored(api.settings.database_path)
     assert stored.startswith("fernet:") and "x7Yq2" not in stored
-    session = await api.repository.get_session(created.json()["id"])
+    session = await api.repository.sessions.get(created.json()["id"])
     assert session is not None and session.meeting.passcode == "x7Yq2"
     assert created.json()["meeting"]["passcode_set"] is True and "x7Yq2" not in created.text
 
@@ -29,7 +29,7 @@ async def test_a_meeting_passcode_is_stored_encrypted_and_read_back(api: Api) ->
 async def test_a_plaintext_passcode_is_encrypted_at_the_next_start(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     repository = await open_repository(settings, open_secret_box(settings))
-    await repository.db.close()
+    await repository.close()
     with sqlite3.connect(settings.database_path) as conn:  # what an older avatarfarm wrote
         conn.execute(
             """INSERT INTO sessions (id, status, meeting_number, meeting_passcode, meeting_topic, create_meeting,
@@ -41,8 +41,8 @@ async def test_a_plaintext_passcode_is_encrypted_at_the_next_start(tmp_path: Pat
     try:
         [stored] = _stored(settings.database_path)
         assert stored.startswith("fernet:")
-        session = await repository.get_session("ses_old")
+        session = await repository.sessions.get("ses_old")
         assert session is not None and session.meeting.passcode == "plain9"
     finally:
-        await repository.db.close()
+        await repository.close()
     assert b"plain9" not in settings.database_path.read_bytes()

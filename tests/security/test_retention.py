@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 from api.app import create_app
+from state import inspection
 from state.database import Database
 from state.models import RoomStatus, TranscriptRole
 from state.repository import Repository
 from state.retention import forget_ended_before
-from state.talk_time import record_signal
 from tests.api.conftest import RecordingFarm, make_settings
 from tests.state.conftest import sample_session
 from tests.support.polling import until
@@ -27,22 +27,19 @@ DAY = 86400.0
 
 
 async def _class(repo: Repository, *, student: str, ended_days_ago: float | None) -> str:
-    session, _ = await repo.create_session(sample_session(rooms=1))
+    session, _ = await repo.sessions.create(sample_session(rooms=1))
     room = session.rooms[0]
-    await repo.set_room_status(room.id, RoomStatus.starting)  # a bot first: the transition table
-    await repo.set_room_status(room.id, RoomStatus.live)
-    await repo.add_transcript(room.id, speaker=student, role=TranscriptRole.student, text=f"{student} asks why")
-    await record_signal(repo.db, room.id, "student.speaking", {"speaking": True})
-    await repo.append_event("avatar.requested", room_id=room.id, detail={"humans": [student]})
-    avatar = await repo.open_avatar_session(room.id, bot_id=None)
-    await repo.record_avatar_usage(avatar.id, minutes=3.0, credits=1.5)
+    await repo.sessions.set_room_status(room.id, RoomStatus.starting)  # a bot first: the transition table
+    await repo.sessions.set_room_status(room.id, RoomStatus.live)
+    await repo.transcripts.add(room.id, speaker=student, role=TranscriptRole.student, text=f"{student} asks why")
+    await repo.talk_time.record(room.id, "student.speaking", {"speaking": True})
+    await repo.events.append("avatar.requested", room_id=room.id, detail={"humans": [student]})
+    avatar = await repo.avatars.open(room.id, bot_id=None)
+    await repo.avatars.record_usage(avatar.id, minutes=3.0, credits=1.5)
     if ended_days_ago is not None:
-        await repo.begin_ending(session.id, "professor")
-        await repo.end_open_rooms(session.id, reason="session_ended")
-        async with repo.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE sessions SET ended_at = ? WHERE id = ?", (time.time() - ended_days_ago * DAY, session.id)
-            )
+        await repo.sessions.begin_ending(session.id, "professor")
+        await repo.sessions.end_open_rooms(session.id, reason="session_ended")
+        await inspection.backdate_ended(repo, session.id, time.time() - ended_days_ago * DAY)
     return session.id
 
 

@@ -43,7 +43,7 @@ async def _details(stack: FarmStack, sid: str, room_id: str) -> dict[str, Any]:
 
 
 async def _declines(stack: FarmStack, room_id: str) -> list[dict[str, Any]]:
-    events = await stack.repository.recent_events(room_id=room_id)
+    events = await stack.repository.events.recent(room_id=room_id)
     return [e.detail for e in events if e.kind == "room.student_declined"]
 
 
@@ -113,7 +113,7 @@ async def test_a_student_named_like_a_bot_is_a_student_and_bots_are_never_people
         await _wait_room(stack, sid, "Room 1", "live")
         room_1_id = _room(created["rooms"], "Room 1")["id"]
         requested = [
-            e.detail for e in await stack.repository.recent_events(room_id=room_1_id) if e.kind == "avatar.requested"
+            e.detail for e in await stack.repository.events.recent(room_id=room_1_id) if e.kind == "avatar.requested"
         ]
         # The page asked for an avatar for her, a person in the room.
         assert [(d["why"], d["humans"]) for d in requested if "why" in d] == [("human_arrived", ["Ana (AI)"])]

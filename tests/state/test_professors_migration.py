@@ -51,19 +51,21 @@ async def test_an_existing_database_migrates_with_everything_owned_by_the_admin(
     db = await Database.open(path)
     try:
         repository = Repository(db)
-        session = await repository.get_session("ses_old")
+        session = await repository.sessions.get("ses_old")
         assert session is not None and session.owner_id == ADMIN_ID
-        [material] = await repository.materials()
+        [material] = await repository.materials.all()
         assert material.id == "mat_old" and material.owner_id == ADMIN_ID
         # The rebuilt table kept its passages, their full-text index and the pin on the room.
-        found = await repository.search_passages("C", ["base"], owner_id=ADMIN_ID)
+        found = await repository.materials.search_passages("C", ["base"], owner_id=ADMIN_ID)
         assert [f.passage.text for f in found] == ["Recursion needs a base case."]
-        assert [p.text for p in await repository.pinned_passages("room_old")] == ["Recursion needs a base case."]
-        assert await repository.search_passages("C", ["base"], owner_id="prof_other") == []
+        assert [p.text for p in await repository.materials.pinned_passages("room_old")] == [
+            "Recursion needs a base case."
+        ]
+        assert await repository.materials.search_passages("C", ["base"], owner_id="prof_other") == []
         async with db.snapshot() as reader:
             assert await reader.fetchall("PRAGMA foreign_key_check") == []
             assert await reader.scalar("PRAGMA foreign_keys") == 1
-        admin = await repository.get_professor(ADMIN_ID)
+        admin = await repository.professors.get(ADMIN_ID)
         assert admin is not None and admin.is_admin and admin.enabled
     finally:
         await db.close()
@@ -73,17 +75,17 @@ async def test_idempotency_keys_are_per_professor(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "state.sqlite3")
     try:
         repository = Repository(db)
-        professor, _ = await repository.add_professor(
+        professor, _ = await repository.professors.add(
             name="Prof. Bea", email="bea@example.edu", token_name="first", token_digest="b" * 64
         )
-        mine, created = await repository.create_session(sample_session(idempotency_key="k", request_hash="h"))
+        mine, created = await repository.sessions.create(sample_session(idempotency_key="k", request_hash="h"))
         assert created and mine.owner_id == ADMIN_ID
         # The same key and body from another professor is their own new session, not a replay of the admin's.
-        theirs, created = await repository.create_session(
+        theirs, created = await repository.sessions.create(
             sample_session(idempotency_key="k", request_hash="h", owner_id=professor.id)
         )
         assert created and theirs.id != mine.id and theirs.owner_id == professor.id
-        again, created = await repository.create_session(
+        again, created = await repository.sessions.create(
             sample_session(idempotency_key="k", request_hash="h", owner_id=professor.id)
         )
         assert not created and again.id == theirs.id

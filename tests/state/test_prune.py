@@ -17,16 +17,16 @@ from tests.state.conftest import sample_session
 
 
 async def _session_with_noise(repo: Repository, *, end: bool) -> str:
-    session, _ = await repo.create_session(sample_session(rooms=2))
+    session, _ = await repo.sessions.create(sample_session(rooms=2))
     for room in session.rooms:
-        await repo.set_room_status(room.id, RoomStatus.starting)  # a bot first: the table
-        await repo.set_room_status(room.id, RoomStatus.live)
+        await repo.sessions.set_room_status(room.id, RoomStatus.starting)  # a bot first: the table
+        await repo.sessions.set_room_status(room.id, RoomStatus.live)
         for i in range(30):
-            await repo.append_event("bot.page.console", room_id=room.id, detail={"text": f"line {i}"})
-        await repo.append_event("avatar.dropped", room_id=room.id, detail={"reason": "vendor"})
+            await repo.events.append("bot.page.console", room_id=room.id, detail={"text": f"line {i}"})
+        await repo.events.append("avatar.dropped", room_id=room.id, detail={"reason": "vendor"})
     if end:
-        await repo.begin_ending(session.id, "professor")
-        await repo.end_open_rooms(session.id, reason="session_ended")
+        await repo.sessions.begin_ending(session.id, "professor")
+        await repo.sessions.end_open_rooms(session.id, reason="session_ended")
     return session.id
 
 
@@ -40,22 +40,22 @@ async def test_old_events_of_ended_sessions_go_and_their_reports_stay_the_same(d
     ended = await _session_with_noise(repo, end=True)
     live = await _session_with_noise(repo, end=False)
     now = time.time()
-    report_before = await session_report(db, await repo.require_session(ended), now=now)
+    report_before = await session_report(db, await repo.sessions.require(ended), now=now)
     live_before = await _kinds(db, live)
 
     # Ended a moment ago: not older than the cut-off of a day ago, nothing goes.
-    nothing = await repo.prune_events(ended_before=time.time() - 86400)
+    nothing = await repo.events.prune(ended_before=time.time() - 86400)
     assert (nothing.sessions, nothing.events) == (0, 0)
 
-    result = await repo.prune_events(ended_before=time.time() + 1)
+    result = await repo.events.prune(ended_before=time.time() + 1)
     assert result.sessions == 1 and result.events >= 60
     assert result.webhook_messages >= 1  # session.ended's, no webhook receiver being configured
     left = await _kinds(db, ended)
     assert "bot.page.console" not in left and "session.ended" not in left
     assert set(left) == {"room.status", "avatar.dropped"} and result.kept == len(left)
     assert await _kinds(db, live) == live_before  # a running session keeps every event
-    assert await session_report(db, await repo.require_session(ended), now=now) == report_before
-    again = await repo.prune_events(ended_before=time.time() + 1)
+    assert await session_report(db, await repo.sessions.require(ended), now=now) == report_before
+    again = await repo.events.prune(ended_before=time.time() + 1)
     assert (again.sessions, again.events) == (1, 0)
 
 
@@ -81,7 +81,7 @@ async def test_avatar_sessions_are_looked_up_by_room_through_an_index(db: Databa
 
 async def test_an_event_a_webhook_receiver_has_yet_to_get_is_kept(db: Database, repo: Repository) -> None:
     ended = await _session_with_noise(repo, end=True)
-    result = await repo.prune_events(ended_before=time.time() + 1, webhook_urls=["http://receiver.test/hook"])
+    result = await repo.events.prune(ended_before=time.time() + 1, webhook_urls=["http://receiver.test/hook"])
     assert result.webhook_messages == 0
     assert "session.ended" in await _kinds(db, ended)
     assert "bot.page.console" not in await _kinds(db, ended)

@@ -58,7 +58,7 @@ def test_questions_are_recognised_without_punctuation(text: str, question: bool)
 
 
 async def test_the_report_of_a_class(repo: Repository, db: Database) -> None:
-    session, _ = await repo.create_session(sample_session(rooms=2))
+    session, _ = await repo.sessions.create(sample_session(rooms=2))
     # Room 1: live 0–100, a restart at 100, live again 130–400, ended at 400.
     await at(db, 0, "room.status", session, 0, status="live", previous="in_main_session")
     await at(
@@ -108,7 +108,7 @@ async def test_the_report_of_a_class(repo: Repository, db: Database) -> None:
                 "UPDATE rooms SET status = ?, ended_at = ? WHERE id = ?",
                 (status, T0 + ended, session.rooms[position].id),
             )
-    refreshed = await repo.require_session(session.id)
+    refreshed = await repo.sessions.require(session.id)
     report = await session_report(db, refreshed, now=T0 + 1000)
     one, two = report.rooms
     assert one.live_seconds == pytest.approx(100 + 270)
@@ -131,7 +131,7 @@ async def test_the_report_of_a_class(repo: Repository, db: Database) -> None:
 
 
 async def test_the_talk_meter_opens_and_closes_spans(repo: Repository, db: Database) -> None:
-    session, _ = await repo.create_session(sample_session(rooms=1))
+    session, _ = await repo.sessions.create(sample_session(rooms=1))
     room_id = session.rooms[0].id
     await talk_time.record_signal(db, room_id, "avatar.talking", {"talking": True})
     await talk_time.record_signal(db, room_id, "avatar.talking", {"talking": True})  # still the same span

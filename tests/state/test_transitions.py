@@ -12,12 +12,12 @@ from tests.state.conftest import sample_session
 
 
 async def _room(repo: Repository) -> str:
-    session, _ = await repo.create_session(sample_session(rooms=1))
+    session, _ = await repo.sessions.create(sample_session(rooms=1))
     return session.rooms[0].id
 
 
 async def _status_events(repo: Repository, room_id: str) -> list[str]:
-    events = await repo.events(room_id=room_id, limit=1000)
+    events = await repo.events.all(room_id=room_id, limit=1000)
     return [e.detail["status"] for e in events if e.kind == "room.status"]
 
 
@@ -34,8 +34,8 @@ async def test_a_room_with_no_bot_cannot_be_made_to_look_live(repo: Repository) 
     before = await _status_events(repo, room_id)
     for status in (RoomStatus.live, RoomStatus.in_room, RoomStatus.leaving):
         with pytest.raises(IllegalTransition, match=f"from queued to {status.value}"):
-            await repo.set_room_status(room_id, status)
-    room = await repo.get_room(room_id)
+            await repo.sessions.set_room_status(room_id, status)
+    room = await repo.sessions.get_room(room_id)
     assert room is not None and room.status is RoomStatus.queued
     assert await _status_events(repo, room_id) == before
 
@@ -57,38 +57,38 @@ async def test_a_bot_s_life_passes_and_a_leaving_room_only_closes(repo: Reposito
         RoomStatus.leaving,
     ]
     for status in path:
-        await repo.set_room_status(room_id, status)
+        await repo.sessions.set_room_status(room_id, status)
     with pytest.raises(IllegalTransition):
-        await repo.set_room_status(room_id, RoomStatus.live)
-    await repo.set_room_status(room_id, RoomStatus.recovering, reason="server_restart")
+        await repo.sessions.set_room_status(room_id, RoomStatus.live)
+    await repo.sessions.set_room_status(room_id, RoomStatus.recovering, reason="server_restart")
     with pytest.raises(IllegalTransition):
-        await repo.set_room_status(room_id, RoomStatus.in_room)  # no bot yet: it must start first
-    await repo.set_room_status(room_id, RoomStatus.ended, reason="left")
+        await repo.sessions.set_room_status(room_id, RoomStatus.in_room)  # no bot yet: it must start first
+    await repo.sessions.set_room_status(room_id, RoomStatus.ended, reason="left")
     assert await _status_events(repo, room_id) == [*before, *(s.value for s in path), "recovering", "ended"]
 
 
 async def test_a_closed_room_reopens_only_through_a_restart_and_only_to_wait_or_start(repo: Repository) -> None:
     room_id = await _room(repo)
-    await repo.set_room_status(room_id, RoomStatus.failed, reason="crashed")
+    await repo.sessions.set_room_status(room_id, RoomStatus.failed, reason="crashed")
     with pytest.raises(RoomClosed):
-        await repo.set_room_status(room_id, RoomStatus.recovering)
+        await repo.sessions.set_room_status(room_id, RoomStatus.recovering)
     with pytest.raises(IllegalTransition):
-        await repo.set_room_status(room_id, RoomStatus.live, reopen=True)
+        await repo.sessions.set_room_status(room_id, RoomStatus.live, reopen=True)
     assert RoomStatus.recovering in REOPENED
-    await repo.set_room_status(room_id, RoomStatus.recovering, reason="restart_requested", reopen=True)
-    room = await repo.get_room(room_id)
+    await repo.sessions.set_room_status(room_id, RoomStatus.recovering, reason="restart_requested", reopen=True)
+    room = await repo.sessions.get_room(room_id)
     assert room is not None and room.status is RoomStatus.recovering
 
 
 async def test_a_bot_ends_only_as_ended_stopped_or_lost_and_once(repo: Repository) -> None:
     room_id = await _room(repo)
-    bot = await repo.start_bot(room_id, node="local")
+    bot = await repo.bots.start(room_id, node="local")
     assert bot.status == BotStatus.starting
     for wrong in ("starting", "live", "gone"):
         with pytest.raises(IllegalTransition):
-            await repo.finish_bot(bot.id, status=wrong, end_reason="x")
-    [row] = await repo.bots(room_id)
+            await repo.bots.finish(bot.id, status=wrong, end_reason="x")
+    [row] = await repo.bots.in_room(room_id)
     assert row.status == "starting" and row.ended_at is None
-    ended = await repo.finish_bot(bot.id, status="stopped", end_reason="crashed")
-    again = await repo.finish_bot(bot.id, status="lost", end_reason="later")
+    ended = await repo.bots.finish(bot.id, status="stopped", end_reason="crashed")
+    again = await repo.bots.finish(bot.id, status="lost", end_reason="later")
     assert (ended.status, again.status, again.end_reason) == ("stopped", "stopped", "crashed")

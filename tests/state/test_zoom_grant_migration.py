@@ -41,17 +41,17 @@ async def test_the_grant_of_an_older_database_becomes_the_admins(tmp_path: Path)
     try:
         repository = Repository(db)
         repository.use_secret_box(box)
-        grant = await repository.zoom_grant(ADMIN_ID)
+        grant = await repository.zoom_grants.get(ADMIN_ID)
         assert grant is not None and (grant.user_id, grant.refresh_token) == ("zoom-new", "r-new")
         async with db.snapshot() as reader:
             assert await reader.scalar("SELECT COUNT(*) FROM zoom_grants") == 1
             assert await reader.scalar("SELECT professor_id FROM zoom_oauth_states") == ADMIN_ID
-        professor, _ = await repository.add_professor(
+        professor, _ = await repository.professors.add(
             name="Prof. Bea", email="bea@uni.test", token_name="first", token_digest="b" * 64
         )
-        assert await repository.zoom_grant(professor.id) is None
+        assert await repository.zoom_grants.get(professor.id) is None
         with pytest.raises(ZoomAccountTaken):
-            await repository.save_zoom_grant(
+            await repository.zoom_grants.save(
                 professor_id=professor.id,
                 user_id="zoom-new",
                 email=None,
@@ -59,7 +59,7 @@ async def test_the_grant_of_an_older_database_becomes_the_admins(tmp_path: Path)
                 access_token=None,
                 access_expires_at=None,
             )
-        assert await repository.zoom_account_taken("zoom-new", professor.id)
-        assert not await repository.zoom_account_taken("zoom-new", ADMIN_ID)
+        assert await repository.zoom_grants.account_taken("zoom-new", professor.id)
+        assert not await repository.zoom_grants.account_taken("zoom-new", ADMIN_ID)
     finally:
         await db.close()

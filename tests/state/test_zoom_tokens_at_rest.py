@@ -44,7 +44,7 @@ def _rows(settings: Settings) -> list[tuple[object, ...]]:
 async def _save(settings: Settings, refresh: str = REFRESH, access: str = ACCESS) -> None:
     repository = await open_repository(settings, open_secret_box(settings))
     try:
-        await repository.save_zoom_grant(
+        await repository.zoom_grants.save(
             professor_id=ADMIN_ID,
             user_id="u1",
             email="ada@example.edu",
@@ -53,15 +53,15 @@ async def _save(settings: Settings, refresh: str = REFRESH, access: str = ACCESS
             access_expires_at=1e10,
         )
     finally:
-        await repository.db.close()
+        await repository.close()
 
 
 async def _read(settings: Settings) -> tuple[str, str | None]:
     repository = await open_repository(settings, open_secret_box(settings))
     try:
-        grant = await repository.zoom_grant(ADMIN_ID)
+        grant = await repository.zoom_grants.get(ADMIN_ID)
     finally:
-        await repository.db.close()
+        await repository.close()
     assert grant is not None
     return grant.refresh_token, grant.access_token
 

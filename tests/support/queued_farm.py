@@ -34,12 +34,12 @@ class QueuedFarm:
         return []
 
     async def start_session(self, session_id: str) -> None:
-        await self._repository.append_event(
+        await self._repository.events.append(
             "session.queued", session_id=session_id, detail={"reason": "no browser farm is running on this server"}
         )
 
     async def end_session(self, session_id: str) -> None:
-        await self._repository.end_open_rooms(session_id, reason="session ended before a bot was started")
+        await self._repository.sessions.end_open_rooms(session_id, reason="session ended before a bot was started")
 
     async def say(self, room_id: str, text: str) -> None:
         raise RoomNotReady(NO_BOT)
@@ -48,7 +48,7 @@ class QueuedFarm:
         raise RoomNotReady(NO_BOT)
 
     async def restart_room(self, room_id: str) -> None:
-        await self._repository.append_event(
+        await self._repository.events.append(
             "room.restart_skipped", room_id=room_id, detail={"reason": "the room is still queued; nothing to restart"}
         )
 
@@ -56,7 +56,9 @@ class QueuedFarm:
         return None
 
     async def leave_room(self, room_id: str) -> None:
-        await self._repository.set_room_status(room_id, RoomStatus.ended, reason="left", reason_text=LEFT_QUEUE)
+        await self._repository.sessions.set_room_status(
+            room_id, RoomStatus.ended, reason="left", reason_text=LEFT_QUEUE
+        )
 
     def live_media(self, room_id: str) -> LiveMedia | None:
         return None

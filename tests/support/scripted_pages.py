@@ -120,14 +120,14 @@ class Rig:
     admin: httpx.AsyncClient
 
     async def status(self) -> tuple[RoomStatus, str | None, str | None]:
-        room = await self.repository.get_room(self.room_id)
+        room = await self.repository.sessions.get_room(self.room_id)
         assert room is not None
         return room.status, room.reason, room.reason_text
 
     async def wait_passed(self, status: RoomStatus, within: float = 20) -> dict[str, Any]:
         """The detail of the first room.status event to `status` (transient statuses can outrun a poll)."""
         for _ in range(int(within / 0.05)):
-            for event in await self.repository.events(room_id=self.room_id, limit=1000):
+            for event in await self.repository.events.all(room_id=self.room_id, limit=1000):
                 if event.kind == "room.status" and event.detail.get("status") == status.value:
                     return event.detail
             await asyncio.sleep(0.05)
@@ -170,7 +170,7 @@ async def scripted_rigs(tmp_path: Path, **client_options: Any) -> AsyncIterator[
                 launching=asyncio.Semaphore(2),
                 **options,
             )
-            session, _ = await repository.create_session(
+            session, _ = await repository.sessions.create(
                 NewSession(
                     meeting=Meeting(number="85746065432", passcode="pw"),
                     professor=Professor(name="Prof. Ada", avatar_id=avatar_id, voice_id=voice_id),

@@ -16,7 +16,7 @@ PRODUCT = [path for folder in ("farm", "state", "api") for path in sorted((ROOT 
 DECLARED = {kind.value for kind in StoredEventKind}
 # Writes whose kind is computed, each with where its kinds come from (checked below).
 COMPUTED = {
-    ("state/events_repository.py", "kind"),  # the repository's own append_event, passing its caller's kind on
+    ("state/events_repository.py", "kind"),  # the events area's own append, passing its caller's kind on
     ("farm/room/bot_supervision.py", "f'bot.{kind}'"),  # a browser notice that is not an outcome
     ("farm/room/bot_supervision.py", "f'bot.{kind.value}'"),  # a page event kept in the timeline (TIMELINE_EVENTS)
 }
@@ -47,6 +47,17 @@ def _kinds(node: ast.expr, constants: dict[str, str]) -> set[str] | None:
     return None
 
 
+def _is_events_append(func: ast.Attribute) -> bool:
+    """`<repository>.events.append(kind, ...)`: the events area's write (state/events_repository.py)."""
+    receiver = func.value
+    return (
+        func.attr == "append"
+        and isinstance(receiver, ast.Attribute)
+        and receiver.attr == "events"
+        and not (isinstance(receiver.value, ast.Name) and receiver.value.id in {"self", "tx"})
+    )
+
+
 def _event_writes() -> list[tuple[str, ast.expr, set[str] | None]]:
     writes = []
     for path in PRODUCT:
@@ -56,7 +67,7 @@ def _event_writes() -> list[tuple[str, ast.expr, set[str] | None]]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "append_event"
+                and (node.func.attr == "append_event" or _is_events_append(node.func))
                 and node.args
             ):
                 where = str(path.relative_to(ROOT))

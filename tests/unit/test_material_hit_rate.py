@@ -18,7 +18,7 @@ async def test_selected_passages_hold_the_right_page_for_nine_questions_in_ten(t
     try:
         repository = Repository(database)
         await load_corpus(repository, tmp_path)
-        materials = await repository.materials()
+        materials = await repository.materials.all()
         assert [(m.filename, m.units) for m in materials] == [("algorithms-notes.pdf", 40), ("graphs-lecture.pptx", 12)]
         result = await hit_rates(repository)
     finally:

@@ -11,8 +11,10 @@ from farm.room.page_messages import (
     BadReport,
     EventReport,
     Heartbeat,
+    MediaStats,
     StateReport,
     TranscriptDetail,
+    VideoStats,
     parse_report,
 )
 from state.vocabulary import AvatarRelease, AvatarWant, EventKind, RoomStatus
@@ -25,7 +27,7 @@ def test_the_three_report_types_parse() -> None:
     assert isinstance(event, EventReport) and event.kind is EventKind.avatar_wanted
     assert AvatarWanted.model_validate(event.detail).why is AvatarWant.speech
     beat = parse_report({"type": "heartbeat", "state": "live", "stats": {"humans_in_room": 2, "mic_open": True}})
-    assert isinstance(beat, Heartbeat) and beat.media.humans_in_room == 2 and beat.media.mic_open is True
+    assert isinstance(beat, Heartbeat) and beat.stats.humans_in_room == 2 and beat.stats.mic_open is True
     assert AvatarReleased.model_validate({"why": "rooms_closing"}).why is AvatarRelease.rooms_closing
 
 
@@ -72,3 +74,17 @@ def test_an_unreadable_event_detail_is_refused_where_it_arrives(message: dict[st
     with pytest.raises(BadReport) as refused:
         parse_report(message)
     assert where in str(refused.value)
+
+
+def test_a_heartbeat_tolerates_what_a_page_omits_or_sends_as_null() -> None:
+    beat = parse_report(
+        {
+            "type": "heartbeat",
+            "stats": {"outbound_video": None, "compositor": {"fps": 12, "width": None}, "level_in": None, "extra": 1},
+        }
+    )
+    assert isinstance(beat, Heartbeat)
+    assert beat.stats.outbound_video is None and beat.stats.level_in == 0.0 and beat.stats.humans_in_room == 0
+    assert beat.stats.sent_video == VideoStats(fps=12, width=0, height=0)
+    empty = parse_report({"type": "heartbeat", "stats": None})
+    assert isinstance(empty, Heartbeat) and empty.stats == MediaStats()
