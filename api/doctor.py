@@ -39,7 +39,7 @@ from farm.vendors.liveavatar_client import CatalogAvatar, LiveAvatarClient, in_w
 from farm.vendors.vendor_http import VendorError
 from farm.vendors.zoom_client import CALLBACK_PATH
 from state.migrations import SchemaError
-from state.zoom_grants_repository import NoSecretBox
+from state.secret_box import NoSecretBox
 
 HELP = (
     "check every credential and setting against Zoom and LiveAvatar (the simulated ones in sim mode), "

@@ -19,7 +19,7 @@ from state.professors_repository import ProfessorsRepository
 from state.reports import Reports
 from state.retention import keep_retention
 from state.rows import IdempotencyConflict, NotFound, RoomClosed, new_id
-from state.secret_box import SecretBox
+from state.secret_box import SecretBox, SecretBoxSlot
 from state.sessions_repository import SessionsRepository
 from state.talk_time import TalkTimeLog
 from state.transcript_log import TranscriptLog
@@ -36,15 +36,16 @@ class Repository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self.sessions = SessionsRepository(db)
+        self._secrets = SecretBoxSlot()
+        self.sessions = SessionsRepository(db, self._secrets)
         self.events = EventsRepository(db)
         self.transcripts = TranscriptsRepository(db)
         self.bots = BotsRepository(db)
         self.avatars = AvatarSessionsRepository(db)
         self.materials = MaterialsRepository(db)
         self.professors = ProfessorsRepository(db)
-        self.zoom_grants = ZoomGrantsRepository(db)
-        self.webhook_receivers = WebhookReceiversRepository(db)
+        self.zoom_grants = ZoomGrantsRepository(db, self._secrets)
+        self.webhook_receivers = WebhookReceiversRepository(db, self._secrets)
         self.reports = Reports(db)
         self.transcript_log = TranscriptLog(db)
         self.talk_time = TalkTimeLog(db)
@@ -52,12 +53,11 @@ class Repository:
 
     def use_secret_box(self, box: SecretBox) -> None:
         """Given at start-up: the key that seals passcodes, Zoom tokens and webhook signing secrets at rest."""
-        for area in (self.sessions, self.zoom_grants, self.webhook_receivers):
-            area.use_secret_box(box)
+        self._secrets.fill(box)
 
     @property
     def secret_box(self) -> SecretBox:
-        return self.zoom_grants.secret_box
+        return self._secrets.box
 
     @property
     def bus(self) -> EventBus:

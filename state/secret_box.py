@@ -65,6 +65,31 @@ class SecretBox:
         return True
 
 
+class NoSecretBox(RuntimeError):
+    """A sealed value was read or written before the repository was given its SecretBox."""
+
+
+class SecretBoxSlot:
+    """The one SecretBox a repository is given at start-up, shared by every area that seals values at rest
+    (meeting passcodes, Zoom tokens, webhook signing secrets)."""
+
+    def __init__(self) -> None:
+        self._box: SecretBox | None = None
+
+    def fill(self, box: SecretBox) -> None:
+        self._box = box
+
+    @property
+    def filled(self) -> bool:
+        return self._box is not None
+
+    @property
+    def box(self) -> SecretBox:
+        if self._box is None:
+            raise NoSecretBox("the repository has no SecretBox: call use_secret_box() at start-up")
+        return self._box
+
+
 def is_encrypted(stored: str) -> bool:
     return stored.startswith(PREFIX)
 

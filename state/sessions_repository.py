@@ -16,39 +16,30 @@ from state.models import (
     Usage,
 )
 from state.rows import ROOM_SELECT, IdempotencyConflict, NotFound, RoomClosed, json_text, new_id, room_of, session_of
-from state.secret_box import ENV_NAME, SecretBox, SecretKeyError, is_encrypted
-from state.zoom_grants_repository import NoSecretBox
+from state.secret_box import ENV_NAME, SecretBoxSlot, SecretKeyError, is_encrypted
 
 
 class SessionsRepository:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     # Meeting passcodes are stored encrypted with the repository's SecretBox (state/secret_box.py), like the
     # Zoom tokens; the box is given at start-up (Repository.use_secret_box).
-    _secret_box: SecretBox | None = None
-
-    def use_secret_box(self, box: SecretBox) -> None:
-        self._secret_box = box
+    def __init__(self, db: Database, box_slot: SecretBoxSlot) -> None:
+        self.db = db
+        self._secrets = box_slot
 
     def _sealed_passcode(self, passcode: str | None) -> str | None:
-        if passcode is None or self._secret_box is None:
+        if passcode is None or not self._secrets.filled:
             return passcode
-        return self._secret_box.encrypt(passcode)
+        return self._secrets.box.encrypt(passcode)
 
     def _opened_passcode(self, stored: str | None) -> str | None:
         if stored is None or not is_encrypted(stored):
             return stored
-        if self._secret_box is None:
-            raise NoSecretBox("the repository has no SecretBox: call use_secret_box() at start-up")
-        return self._secret_box.decrypt(stored)
+        return self._secrets.box.decrypt(stored)
 
     async def encrypt_stored_passcodes(self) -> int:
         """Encrypt with the box's first key every meeting passcode stored in plaintext or under an older key;
         returns how many sessions changed. Raises SecretKeyError (one line) when one cannot be decrypted."""
-        box = self._secret_box
-        if box is None:
-            raise NoSecretBox("the repository has no SecretBox: call use_secret_box() at start-up")
+        box = self._secrets.box
         changed = 0
         async with self.db.transaction() as tx:
             await tx.execute("PRAGMA secure_delete = ON")

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 from state.database import Database
 from state.rows import NotFound, new_id
-from state.secret_box import SecretBox
-from state.zoom_grants_repository import NoSecretBox
+from state.secret_box import SecretBox, SecretBoxSlot
 
 MAX_RECEIVERS_PER_PROFESSOR = 5
 RECEIVER_ADDED = "webhook.receiver_added"
@@ -52,19 +51,13 @@ def _receiver(row: sqlite3.Row) -> WebhookReceiver:
 
 
 class WebhookReceiversRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, box_slot: SecretBoxSlot) -> None:
         self.db = db
-
-    _secret_box: SecretBox | None = None
-
-    def use_secret_box(self, box: SecretBox) -> None:
-        self._secret_box = box
+        self._secrets = box_slot
 
     @property
     def secret_box(self) -> SecretBox:  # given at start-up (Repository.use_secret_box)
-        if self._secret_box is None:
-            raise NoSecretBox("the repository has no SecretBox: call use_secret_box() at start-up")
-        return self._secret_box
+        return self._secrets.box
 
     async def add(self, professor_id: str, *, url: str, secret: str) -> WebhookReceiver:
         """Raises ReceiverExists or TooManyReceivers (nothing stored then)."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from state.database import Database, Transaction
 from state.models import ZoomGrant
-from state.secret_box import SecretBox
+from state.secret_box import SecretBox, SecretBoxSlot
 
 PENDING_GRANT_SECONDS = 15 * 60
 
@@ -57,24 +57,14 @@ def state_hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-class NoSecretBox(RuntimeError):
-    """The repository was asked for a token before it was given its SecretBox."""
-
-
 class ZoomGrantsRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, box_slot: SecretBoxSlot) -> None:
         self.db = db
-
-    _secret_box: SecretBox | None = None
-
-    def use_secret_box(self, box: SecretBox) -> None:
-        self._secret_box = box
+        self._secrets = box_slot
 
     @property
-    def secret_box(self) -> SecretBox:
-        if self._secret_box is None:
-            raise NoSecretBox("the repository has no SecretBox: call use_secret_box() at start-up")
-        return self._secret_box
+    def secret_box(self) -> SecretBox:  # given at start-up (Repository.use_secret_box)
+        return self._secrets.box
 
     def _seal(self, value: str | None) -> str | None:
         return None if value is None else self.secret_box.encrypt(value)
