@@ -66,6 +66,11 @@ ALLOWED_METHODS = frozenset(
         "body",
     }
 )
+# Playwright's own bookkeeping about the client's calls, not calls themselves: `__abort__` ends a call of this
+# client whose awaiting task was cancelled (the farm gives up on a page command), `__waitInfo__` annotates a
+# wait. Neither carries an id nor is answered; refused, the refusal's answer (id null) broke the client's
+# connection, and with it the bot's browser, whenever the farm cancelled a call in flight.
+BOOKKEEPING_METHODS = frozenset({"__abort__", "__waitInfo__"})
 # Options of a new context that would take its traffic past the node's proxy: its own proxy, and client
 # certificates (Playwright then makes the context's TLS connections itself, from Node.js).
 CONTEXT_OPTIONS_REFUSED = {
@@ -84,6 +89,8 @@ def refusal(message: Any) -> str | None:
     kind = str(message.get("guid") or "").split("@", 1)[0] or "the connection"
     if not isinstance(method, str) or not isinstance(params, dict):
         return "a message that is not a Playwright call"
+    if method in BOOKKEEPING_METHODS:
+        return None
     if method not in ALLOWED_METHODS:
         return f"{kind}.{method} is not a call a bot's browser makes"
     if method == "newContext":
@@ -191,7 +198,9 @@ class ProtocolGuard:
                 if why not in self._told:
                     self._told.add(why)
                     log.warning("a node client's call refused: %s", why)
-                downstream.refuse(refused_answer(message, why))
+                if isinstance(message, dict) and message.get("id") is not None:
+                    downstream.refuse(refused_answer(message, why))
+                # Without an id nobody awaits an answer, and one with a null id breaks the client's connection.
 
 
 async def _from_playwright(reader: asyncio.StreamReader, downstream: _Downstream) -> None:

@@ -55,6 +55,26 @@ async def test_file_urls_and_other_schemes_are_refused_through_the_farms_own_con
             await browser.close()
 
 
+async def test_a_call_the_farm_gives_up_on_is_aborted_and_the_browser_goes_on() -> None:
+    # The farm bounds its page commands with timeouts: a cancelled call sends Playwright's __abort__ (no id).
+    # Refused and answered with a null id, it broke the connection: the bot's browser counted as crashed.
+    with browser_nodes(1) as [node]:
+        async with async_playwright() as playwright:
+            browser = await _connect(playwright, node)
+            page = await browser.new_page()
+            closed = asyncio.Event()
+            browser.on("disconnected", lambda _: closed.set())
+            for _ in range(3):
+                stuck = asyncio.ensure_future(page.evaluate("new Promise(() => {})"))
+                await asyncio.sleep(0.2)
+                stuck.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await stuck
+                assert await page.evaluate("6 * 7") == 42
+            assert not closed.is_set() and browser.is_connected()
+            await browser.close()
+
+
 async def test_a_context_with_its_own_proxy_is_refused() -> None:
     async with _listener() as (port, seen):
         with browser_nodes(1) as [node]:

@@ -29,6 +29,9 @@ def _call(guid: str, method: str, **params: object) -> dict[str, object]:
         _call("browser-context@1", "addInitScript", source="/* media bridge */"),
         _call("route@1", "continue", url="https://zoom.us/x"),
         _call("route@1", "continue"),
+        # Playwright's bookkeeping: a cancelled call aborted, a wait annotated (no id, never answered).
+        {"guid": "frame@1", "method": "__abort__", "params": {"id": 12, "reason": "The operation was aborted"}},
+        {"id": 13, "guid": "page@1", "method": "__waitInfo__", "params": {}, "metadata": {}},
     ],
 )
 def test_a_bots_calls_pass(message: dict[str, object]) -> None:
