@@ -177,8 +177,14 @@ async def test_the_fake_draws_a_webinar_attendees_toolbar(
         await _expect(app, ATTENDEE)
         await app.page.get_by_role("button", name="Join Audio", exact=True).click()
         await _expect(app, ATTENDEE_LISTENING)
-        me = await app.value("getCurrentUser")
-        assert me["audio"] == "computer" and me["muted"] is True
+
+        # The toolbar redraws at once; the user's audio in getCurrentUser comes back with the meeting's roster.
+        async def joined_audio() -> dict[str, object] | None:
+            me: dict[str, object] = await app.value("getCurrentUser")
+            return me if me["audio"] == "computer" else None
+
+        me = await app.wait_for(joined_audio, within=10)
+        assert me["muted"] is True
     finally:
         await app.close()
 
