@@ -60,6 +60,12 @@ async def _events(stack: FarmStack, kind: str) -> list[dict[str, Any]]:
     return [e.detail for e in await stack.repository.events.all(limit=1000) if e.kind == kind]
 
 
+async def _story(stack: FarmStack, room_ids: list[str]) -> list[tuple[float, str, dict[str, Any]]]:
+    """What happened to these rooms, in order: enough to tell why a room left its breakout room."""
+    events = await stack.repository.events.all(limit=5000)
+    return [(e.time, e.kind, e.detail) for e in events if e.room_id in room_ids]
+
+
 async def _wait_event(stack: FarmStack, kind: str, node: str, count: int = 1, within: float = 30) -> None:
     async def seen() -> bool:
         return sum(e["node"] == node for e in await _events(stack, kind)) >= count
@@ -122,7 +128,8 @@ async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path)
             more = await stack.start(await stack.meeting(["Room 7"]), ["Room 7"])
             await _wait_in_rooms(stack, more["id"], {b.name}, within=90)  # a and c have no free slot: it lands on b
             session = await stack.session(created["id"])
-            assert [r["status"] for r in session["rooms"] if r["status"] not in IN_ROOM] == [], session["rooms"]
+            left = [(r["name"], r["status"], r["reason"]) for r in session["rooms"] if r["status"] not in IN_ROOM]
+            assert left == [], await _story(stack, [r["id"] for r in session["rooms"] if r["status"] not in IN_ROOM])
 
 
 async def test_a_node_down_at_start_queues_rooms_until_it_comes_up_and_a_wrong_token_is_refused(
