@@ -18,6 +18,9 @@
  */
 
 const KEEP = 200;
+// The heartbeat says the page is alive: it never waits on media stats (WebRTC's getStats, which a starved or
+// stuck peer connection can keep pending) longer than this; it then carries the last stats it had.
+const STATS_WAIT_MS = 1000;
 
 export class Reporter {
   /**
@@ -32,6 +35,8 @@ export class Reporter {
     this.timer = null;
     this.extra = () => ({});
     this.currentState = null;
+    /** @type {object} */
+    this.lastStats = {};
     window.__avatarfarmReports = window.__avatarfarmReports || [];
   }
 
@@ -58,7 +63,10 @@ export class Reporter {
   }
 
   async heartbeat() {
-    const stats = { ...(await this.bridge.stats()), ...this.extra() };
+    const fresh = this.bridge.stats().then((stats) => (this.lastStats = stats));
+    /** @type {Promise<object>} */
+    const stale = new Promise((resolve) => setTimeout(() => resolve(this.lastStats), STATS_WAIT_MS));
+    const stats = { ...(await Promise.race([fresh, stale])), ...this.extra() };
     /** @type {Omit<Heartbeat, "at">} */
     const message = { type: "heartbeat", state: this.currentState, stats: /** @type {HeartbeatStats} */ (stats) };
     const now = Date.now();
