@@ -129,7 +129,12 @@ async def test_silent_through_the_lecture_then_an_avatar_only_where_a_student_is
         room_2 = next(r for r in session["rooms"] if r["name"] == "Room 2")
         assert room_2["usage"]["credits"] == 0 and room_2["usage"]["meeting_minutes"] > 0
         assert room_2["usage"]["credits_saved"] > 0
-        assert session["summary"]["money"]["credits_saved"] > 0
+        # The class's saving is the rooms' sum, net of Room 1's avatar: its first minute is billed whole, so
+        # with the bots in the meeting for under a minute in all the class may not have saved anything yet.
+        money = session["summary"]["money"]
+        eager = sum(room["usage"]["eager_credits"] for room in session["rooms"])
+        assert money["eager_credits"] == pytest.approx(eager, abs=0.01)
+        assert money["credits_saved"] == pytest.approx(max(0.0, money["eager_credits"] - money["credits"]), abs=0.01)
 
         # Grace leaves: once the room has been empty for a short grace, the avatar is paused and billing stops.
         await grace.context.browser.close()  # type: ignore[union-attr]
