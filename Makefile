@@ -85,10 +85,10 @@ lint: python-deps node-deps
 	@$(PY) -c 'from state.vocabulary import as_javascript; print(as_javascript(), end="")' > bot_page/.tscheck/vocabulary.js
 	bot_page/node_modules/.bin/tsc -p bot_page/tsconfig.json
 
-# Two workers for now (three are faster but starve the nodes test's bots under load; issue 22). Three workers on 2 cores: browser tests spend much of their time waiting on the meeting and the avatar, so
-# the cores sit idle a third of the time with two. Measured on this 2-core machine, same commit, one after the
-# other: 2 workers 14.4 min, 3 workers 10.3 min (CPU 84 % busy), no failure. A file's tests stay on one worker
-# (their fixtures share browsers and fakes).
+# Two workers. Three are faster on these 2 cores (measured, same commit, one run after the other: 2 workers
+# 14.4 min, 3 workers 10.3 min, CPU 84 % busy), but on a loaded machine they starve the nodes test's bot pages
+# until the farm calls them hung (issue 22); they come back once that is fixed. A file's tests stay on one
+# worker (their fixtures share browsers and fakes).
 PYTEST_WORKERS ?= 2
 
 test: setup lint
