@@ -61,6 +61,9 @@ class RemoteBrowserNode(PlaywrightNode):
         self._checking: asyncio.Task[Probe] | None = None
         self._followups: set[asyncio.Task[None]] = set()
         self.misses = 0  # uncertain failed probes in a row
+        # One HTTP client for the node's probes (every 2 s): a new client each time built a TLS context (CA
+        # bundle and all) per probe, a tenth of the farm's CPU with three nodes.
+        self._http: httpx.AsyncClient | None = None
 
     @property
     def _headers(self) -> dict[str, str]:
@@ -68,9 +71,10 @@ class RemoteBrowserNode(PlaywrightNode):
 
     async def probe(self) -> Probe:
         """Ask the node for its limits; any failure (refused, timeout, wrong token) means down."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS)
         try:
-            async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS) as client:
-                response = await client.get(self.info_url, headers=self._headers)
+            response = await self._http.get(self.info_url, headers=self._headers)
         except httpx.TimeoutException as exc:
             return Probe(False, problem=f"did not answer ({type(exc).__name__})", certain=False)
         except httpx.HTTPError as exc:
@@ -84,6 +88,12 @@ class RemoteBrowserNode(PlaywrightNode):
         except ValueError:
             return Probe(False, problem="answered something that is not a browser node")
         return Probe(True, max_bots=int(max_bots) if isinstance(max_bots, int) and max_bots > 0 else None)
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()
 
     def apply(self, probe: Probe) -> None:
         self.healthy = probe.up
