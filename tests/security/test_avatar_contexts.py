@@ -42,12 +42,13 @@ async def test_a_sessions_contexts_are_deleted_when_it_ends_and_stragglers_by_th
             ended = await stack.client.delete(f"/api/sessions/{created['id']}")
             assert ended.status_code == 202
 
-            async def deleted() -> bool:
-                return not await _exists(client, context_id)
+            # The farm deletes the context at LiveAvatar first and forgets it after, so both are awaited.
+            async def deleted_and_forgotten() -> bool:
+                room = await stack.repository.sessions.get_room(room_id)
+                assert room is not None
+                return room.avatar_context_id is None and not await _exists(client, context_id)
 
-            await until(deleted, 30, "the session's LiveAvatar context deleted")
-            room = await stack.repository.sessions.get_room(room_id)
-            assert room is not None and room.avatar_context_id is None
+            await until(deleted_and_forgotten, 30, "the session's LiveAvatar context deleted and forgotten")
 
             # A context left behind (LiveAvatar could not be reached at the end): the reaper deletes it.
             straggler = await client.create_context(name="left over", prompt="Grace's notes", opening_text="Hi")
