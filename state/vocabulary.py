@@ -252,6 +252,7 @@ class StoredEventKind(StrEnum):
     bot_started = "bot.started"
     bot_ended = "bot.ended"
     bot_bad_report = "bot.bad_report"
+    bot_heartbeats_late = "bot.heartbeats_late"
     bot_avatar_stopped = "bot.avatar.stopped"
     bot_meeting_breakout_joined = "bot.meeting.breakout_joined"
     bot_meeting_breakout_refused = "bot.meeting.breakout_refused"
@@ -319,6 +320,10 @@ STORED_EVENT_WORDS: dict[StoredEventKind, str] = {
     StoredEventKind.bot_started: "Bot started",
     StoredEventKind.bot_ended: "Bot ended",
     StoredEventKind.bot_bad_report: "The bot page sent a report the farm could not read",
+    StoredEventKind.bot_heartbeats_late: (
+        "The bot's heartbeats reached the farm late (a farm or browser node short of CPU); asked, the bot "
+        "answered and was kept"
+    ),
     StoredEventKind.bot_avatar_stopped: "LiveAvatar said why it stopped the avatar",
     StoredEventKind.bot_meeting_breakout_joined: "Joined the breakout room",
     StoredEventKind.bot_meeting_breakout_refused: "Could not join the breakout room",

@@ -19,6 +19,8 @@
 //                                                   in the bot's room when to_user_id is null)
 //   await avatarfarm.leave()                        leave the meeting, stop the avatar, end
 //   avatarfarm.status()                             {state, reason, room, humans, avatar: {...}}
+//   avatarfarm.pulse()                              {now, last_heartbeat_at}: the farm asks this when a
+//                                                   heartbeat is late, to tell a slow path from a stuck page
 
 import { LiveAvatar } from "./avatar/liveavatar.js";
 import { Phase, ZoomMeeting } from "./meeting/zoom.js";
@@ -484,6 +486,7 @@ window.avatarfarm = Object.freeze({
   sendChat,
   leave,
   status,
+  pulse: () => ({ now: Date.now(), last_heartbeat_at: reporter.lastHeartbeatAt }),
 });
 
 main().catch((error) => fail("page_error", error?.message ?? String(error)));

@@ -37,12 +37,15 @@ export class Reporter {
     this.currentState = null;
     /** @type {object} */
     this.lastStats = {};
+    /** When the page last sent a heartbeat (Date.now()), for the farm's pulse question. @type {number|null} */
+    this.lastHeartbeatAt = null;
     window.__avatarfarmReports = window.__avatarfarmReports || [];
   }
 
   /** @param {UnstampedReport} message */
   send(message) {
     const stamped = { ...message, at: Date.now() };
+    if (message.type === "heartbeat") this.lastHeartbeatAt = stamped.at;
     const log = window.__avatarfarmReports;
     log.push(stamped);
     if (log.length > KEEP) log.splice(0, log.length - KEEP);

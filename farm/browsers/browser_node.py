@@ -99,8 +99,8 @@ class BotBrowser:
     page: Page
     closed: asyncio.Event
 
-    async def evaluate(self, expression: str, arg: Any = None) -> Any:
-        async with asyncio.timeout(EVALUATE_TIMEOUT_SECONDS):
+    async def evaluate(self, expression: str, arg: Any = None, *, within: float = EVALUATE_TIMEOUT_SECONDS) -> Any:
+        async with asyncio.timeout(within):
             return await self.page.evaluate(expression, arg)
 
     async def close(self) -> None:

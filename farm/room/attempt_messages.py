@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from farm.room.commands import RoomCommand
-from farm.room.page_messages import BadReport, EventReport, Heartbeat, StateReport, parse_report
+from farm.room.page_messages import BadReport, EventReport, Heartbeat, Pulse, StateReport, parse_report
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,25 @@ class AllowanceSpent:
     words: str
 
 
+@dataclass(frozen=True)
+class PulseAnswered:
+    """The page's answer when the farm asked it, after a late heartbeat, whether it still beats (farm/room/
+    pulse_question.py); `pulse` is None when it did not answer, and `problem` says why."""
+
+    pulse: Pulse | None
+    asked_at: float  # time.monotonic() when asked
+    problem: str | None = None
+
+
 AttemptMessage = (
-    Command | PageReported | UnreadableReport | BrowserNotice | RefreshAvatar | AvatarFailed | AllowanceSpent
+    Command
+    | PageReported
+    | UnreadableReport
+    | BrowserNotice
+    | RefreshAvatar
+    | AvatarFailed
+    | AllowanceSpent
+    | PulseAnswered
 )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from farm.browsers.browser_node import PAGE_ERRORS, BotBrowser
 from farm.money.credit_allowance import ALLOWANCE_REACHED
+from farm.room import pulse_question
 from farm.room.attempt_messages import (
     AllowanceSpent,
     AttemptMessage,
@@ -22,6 +23,7 @@ from farm.room.attempt_messages import (
     BrowserNotice,
     Command,
     PageReported,
+    PulseAnswered,
     RefreshAvatar,
     UnreadableReport,
 )
@@ -46,7 +48,7 @@ from farm.room.student_choice import ACKNOWLEDGEMENT, StudentDeclined, declines,
 from state import talk_time
 from state.models import Room, RoomStatus, Session, TranscriptRole
 from state.transitions import IllegalTransition
-from state.vocabulary import EventKind, reason_words
+from state.vocabulary import EventKind, StoredEventKind, reason_words
 
 if TYPE_CHECKING:
     from farm.room.services import FarmServices
@@ -141,11 +143,24 @@ class BotSupervisor:
         self.unassigned_words: str | None = None
         # Why the avatar was cut off for the professor's spent monthly allowance, while that holds.
         self.allowance_words: str | None = None
+        # The question to the page after a late heartbeat, while it is open (farm/room/pulse_question.py), and
+        # how many times in a row the page was kept on its answer with no heartbeat arriving in between.
+        self._asking: asyncio.Task[None] | None = None
+        self._rescues = 0
 
     async def run(self) -> Outcome:
+        try:
+            return await self._supervise()
+        finally:
+            self._stop_asking()
+
+    async def _supervise(self) -> Outcome:
         attempt = self.attempt
         while True:
-            timeout = max(0.5, self.s.heartbeat_timeout - (time.monotonic() - attempt.last_heartbeat))
+            if self._asking is None:
+                timeout = max(0.5, self.s.heartbeat_timeout - (time.monotonic() - attempt.last_heartbeat))
+            else:  # the page's answer (or its time running out) is posted before this
+                timeout = pulse_question.ask_window(self.s.heartbeat_timeout) + STALL_GRACE_SECONDS
             due = time.monotonic() + timeout
             try:
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation that arrives just
@@ -154,7 +169,11 @@ class BotSupervisor:
                     message = await attempt.messages.get()
             except TimeoutError:
                 if attempt.messages.empty() and time.monotonic() - due < LOOP_STALL_SECONDS:
-                    return self._outcome("hung")
+                    page = attempt.page
+                    if self._asking is not None or page is None:
+                        return self._outcome("hung")
+                    self._asking = pulse_question.ask(page, attempt.post, self.s.heartbeat_timeout)
+                    continue
                 # The farm's own loop was stalled (its timer fired late), not necessarily the bot: what the page
                 # sent meanwhile is still being read. It gets a short window from now before it is called hung.
                 attempt.last_heartbeat = max(
@@ -164,6 +183,34 @@ class BotSupervisor:
             outcome = await self._handle(message)
             if outcome is not None:
                 return outcome
+
+    def _stop_asking(self) -> None:
+        if self._asking is not None:
+            self._asking.cancel()
+            self._asking = None
+
+    async def _answered(self, answer: PulseAnswered) -> Outcome | None:
+        attempt = self.attempt
+        if answer.asked_at < attempt.last_heartbeat:
+            return None  # a heartbeat arrived meanwhile: the question was withdrawn
+        self._asking = None
+        silent = time.monotonic() - attempt.last_heartbeat
+        verdict = pulse_question.judge(answer, self.s.heartbeat_timeout, self._rescues)
+        if not verdict.alive:
+            log.warning("room %s: no heartbeat for %.0f s and %s: hung", self.room.id, silent, verdict.words)
+            return self._outcome("hung")
+        self._rescues += 1
+        log.warning(
+            "room %s: no heartbeat for %.0f s, but %s (a loaded farm or node)", self.room.id, silent, verdict.words
+        )
+        age = answer.pulse.beat_age_seconds() if answer.pulse is not None else None
+        await self.s.repository.events.append(
+            StoredEventKind.bot_heartbeats_late,
+            room_id=self.room.id,
+            detail={"silent_seconds": round(silent, 1), "page_beat_seconds_ago": age and round(age, 1)},
+        )
+        attempt.last_heartbeat = time.monotonic()
+        return None
 
     async def _handle(self, message: AttemptMessage) -> Outcome | None:
         match message:
@@ -185,6 +232,8 @@ class BotSupervisor:
                 return None
             case PageReported(report):
                 return await self._report(report)
+            case PulseAnswered():
+                return await self._answered(message)
 
     def _outcome(self, reason: str, page_words: str | None = None) -> Outcome:
         return Outcome(reason, page_words, was_live_for=self.attempt.in_meeting_for())
@@ -374,6 +423,8 @@ class BotSupervisor:
     async def _heartbeat(self, beat: Heartbeat) -> Outcome | None:
         attempt = self.attempt
         attempt.last_heartbeat = time.monotonic()
+        self._rescues = 0
+        self._stop_asking()
         self.s.media.record(self.room.id, beat.stats, beat.thumbnail)
         if attempt.in_meeting_for() >= self.s.max_room_seconds:
             return await self.leave_page("max_duration")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from farm.browsers.browser_node import BotBrowser
-from farm.room.page_messages import DeclineAvatar, KnowBots, SendChat, StartAvatar, StopAvatar
+from farm.room.page_messages import DeclineAvatar, KnowBots, Pulse, SendChat, StartAvatar, StopAvatar
 
 _START_AVATAR = "(command) => window.avatarfarm.startAvatar(command)"
 _DECLINE_AVATAR = "(command) => window.avatarfarm.declineAvatar(command)"
@@ -18,6 +18,7 @@ _INTERRUPT = "() => window.avatarfarm.interrupt()"
 _LEAVE = "() => window.avatarfarm.leave()"
 _SEND_CHAT = "(command) => window.avatarfarm.sendChat(command)"
 _KNOW_BOTS = "(command) => window.avatarfarm.knowBots(command)"
+_PULSE = "() => window.avatarfarm.pulse()"
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,9 @@ class PageCommands:
     async def know_bots(self, bots: KnowBots) -> None:
         """Tell the page which participants of its meeting are the farm's bots."""
         await self.browser.evaluate(_KNOW_BOTS, bots.model_dump())
+
+    async def pulse(self, within: float) -> Pulse:
+        """The page's clock and its last heartbeat's time: asked when a heartbeat is late. Fails with one of
+        PAGE_ERRORS, TimeoutError (no answer `within` seconds) or pydantic's ValidationError (an answer that
+        is not a pulse)."""
+        return Pulse.model_validate(await self.browser.evaluate(_PULSE, within=within))

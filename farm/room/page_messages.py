@@ -269,3 +269,20 @@ class KnowBots(BaseModel):
 
     user_ids: list[int]
     participant_uuids: list[str]
+
+
+# ---- answers -------------------------------------------------------------------------------------------------
+
+
+class Pulse(_Message):
+    """The page's answer to `avatarfarm.pulse()`: its clock now and when it last sent a heartbeat (both the
+    page's Date.now(), so no clock is compared with the farm's)."""
+
+    now: float
+    last_heartbeat_at: float | None = None
+
+    def beat_age_seconds(self) -> float | None:
+        """How long ago the page sent its last heartbeat, by its own clock (None: never)."""
+        if self.last_heartbeat_at is None:
+            return None
+        return max(0.0, (self.now - self.last_heartbeat_at) / 1000)

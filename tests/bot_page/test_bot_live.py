@@ -9,6 +9,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from farm.room.page_commands import PageCommands
+from farm.room.services import HEARTBEAT_TIMEOUT_SECONDS
 from farm.settings import SIM_LIVEAVATAR_API_KEY
 from tests.bot_page.harness import Stack, running_stack, wait_until
 from tests.fakes_zoom.harness import SDK_SECRET
@@ -96,6 +98,11 @@ async def test_assigned_bot_goes_live_is_seen_heard_and_hears_the_student(tmp_pa
         thumbnail = next(h["thumbnail"] for h in bot.heartbeats() if "thumbnail" in h)
         assert thumbnail.startswith("data:image/jpeg;base64,")
         assert await bot.call("() => window.videoDraws") == 0
+        # Asked when a heartbeat is late (farm/room/pulse_question.py), the page says when it sent its last one.
+        pulse = await PageCommands(bot.browser).pulse(within=10)
+        assert pulse.last_heartbeat_at is not None and pulse.last_heartbeat_at >= bot.heartbeats()[-1]["at"]
+        age = pulse.beat_age_seconds()
+        assert age is not None and age < HEARTBEAT_TIMEOUT_SECONDS
 
         assert await bot.call("() => crossOriginIsolated") is True
         # Nothing secret in the page, its requests or its console; no host but ours.

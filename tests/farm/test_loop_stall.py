@@ -10,7 +10,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from farm.room.pulse_question import MAX_RESCUES
 from state.models import RoomStatus
+from tests.support.polling import until
 from tests.support.scripted_pages import Rig, in_room
 
 HEARTBEAT_TIMEOUT = 2.0
@@ -42,4 +44,75 @@ async def test_a_bot_that_stops_beating_is_still_called_hung(rig_factory: Callab
     bot = await rig.node.next_bot(1)
     await in_room(bot)
     await rig.node.next_bot(2)  # no heartbeat after the first: relaunched
+    assert [e["status"] for e in await _hung_events(rig)] == ["recovering"]
+
+
+# ---- a late heartbeat is a question to the page (farm/room/pulse_question.py) -------------------------------
+
+
+async def _late_events(rig: Rig) -> list[dict[str, Any]]:
+    events = await rig.repository.events.all(room_id=rig.room_id, limit=1000)
+    return [e.detail for e in events if e.kind == "bot.heartbeats_late"]
+
+
+async def test_a_page_whose_heartbeats_are_late_on_their_way_is_asked_and_kept(
+    rig_factory: Callable[..., Any],
+) -> None:
+    """The page beats every 0.2 s but the farm hears none of it for longer than the timeout (a loaded farm or
+    node reads its reports seconds behind): asked, the page says it beat just now, and the bot is kept; the
+    event says so. (Before the question, the nodes test called such bots hung beside a busy CPU.)"""
+    rig: Rig = await rig_factory(heartbeat_timeout=HEARTBEAT_TIMEOUT)
+    bot = await rig.node.next_bot(1)
+    await in_room(bot)
+    await rig.wait_status(RoomStatus.in_room)
+    bot.heartbeats_held = True
+
+    async def beating() -> None:
+        while True:
+            bot.heartbeat()
+            await asyncio.sleep(0.2)
+
+    beats = asyncio.create_task(beating())
+    try:
+        await until(lambda: _late_events(rig), HEARTBEAT_TIMEOUT * 4, "the farm asked the late page")
+        bot.heartbeats_held = False  # what was on its way arrives
+        await asyncio.sleep(HEARTBEAT_TIMEOUT * 2)
+    finally:
+        beats.cancel()
+    assert await _hung_events(rig) == []
+    assert len(rig.node.bots) == 1, "the bot was relaunched although its page was beating"
+    [late] = await _late_events(rig)
+    assert late["silent_seconds"] >= HEARTBEAT_TIMEOUT and late["page_beat_seconds_ago"] < HEARTBEAT_TIMEOUT
+    assert any("pulse" in call for call in bot.calls)
+
+
+async def test_a_page_that_does_not_answer_the_question_is_hung(rig_factory: Callable[..., Any]) -> None:
+    rig: Rig = await rig_factory(heartbeat_timeout=HEARTBEAT_TIMEOUT)
+    bot = await rig.node.next_bot(1)
+    await in_room(bot)
+    bot.answers_pulse = False  # its main thread is stuck: neither heartbeats nor answers
+    await rig.node.next_bot(2)
+    assert [e["status"] for e in await _hung_events(rig)] == ["recovering"]
+    assert await _late_events(rig) == []
+
+
+async def test_a_page_whose_heartbeats_never_arrive_is_kept_only_twice(rig_factory: Callable[..., Any]) -> None:
+    """A page that answers but whose heartbeats never reach the farm (its report path is broken) is kept on its
+    word MAX_RESCUES times in a row, then called hung."""
+    rig: Rig = await rig_factory(heartbeat_timeout=HEARTBEAT_TIMEOUT)
+    bot = await rig.node.next_bot(1)
+    await in_room(bot)
+    bot.heartbeats_held = True
+
+    async def beating() -> None:
+        while True:
+            bot.heartbeat()
+            await asyncio.sleep(0.2)
+
+    beats = asyncio.create_task(beating())
+    try:
+        await rig.node.next_bot(2)
+    finally:
+        beats.cancel()
+    assert len(await _late_events(rig)) == MAX_RESCUES
     assert [e["status"] for e in await _hung_events(rig)] == ["recovering"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,11 @@ class ScriptedBrowser:
     tokens: list[str] = field(default_factory=list)
     closed: bool = False
     avatar_starts: bool = True
+    # The page's side of `avatarfarm.pulse()`: when it last sent a heartbeat (ms), whether its heartbeats are
+    # held up on their way to the farm, and whether it answers the farm's question at all.
+    last_heartbeat_at: float | None = None
+    heartbeats_held: bool = False
+    answers_pulse: bool = True
 
     def report(self, message: dict[str, Any]) -> None:
         self.on_report(message)
@@ -44,13 +50,20 @@ class ScriptedBrowser:
         self.report({"type": "state", "state": state, "detail": {}, **extra})
 
     def heartbeat(self, humans: int = 1) -> None:
-        self.report({"type": "heartbeat", "state": "live", "stats": {"humans_in_room": humans}})
+        self.last_heartbeat_at = time.time() * 1000
+        if not self.heartbeats_held:
+            self.report({"type": "heartbeat", "state": "live", "stats": {"humans_in_room": humans}})
 
     def event(self, kind: str, **detail: Any) -> None:
         self.report({"type": "event", "kind": kind, "detail": detail})
 
-    async def evaluate(self, expression: str, arg: Any = None) -> Any:
+    async def evaluate(self, expression: str, arg: Any = None, *, within: float = 15.0) -> Any:
         self.calls.append(expression)
+        if "pulse" in expression:
+            if not self.answers_pulse:
+                await asyncio.sleep(within)
+                raise TimeoutError
+            return {"now": time.time() * 1000, "last_heartbeat_at": self.last_heartbeat_at}
         if "leave" in expression:
             self.state("leaving")
             self.state("ended")
