@@ -85,11 +85,10 @@ lint: python-deps node-deps
 	@$(PY) -c 'from state.vocabulary import as_javascript; print(as_javascript(), end="")' > bot_page/.tscheck/vocabulary.js
 	bot_page/node_modules/.bin/tsc -p bot_page/tsconfig.json
 
-# Two workers. Three are faster on these 2 cores (measured, same commit, one run after the other: 2 workers
-# 14.4 min, 3 workers 10.3 min, CPU 84 % busy), but on a loaded machine they starve the nodes test's bot pages
-# until the farm calls them hung (issue 22); they come back once that is fixed. A file's tests stay on one
-# worker (their fixtures share browsers and fakes).
-PYTEST_WORKERS ?= 2
+# Three workers: faster than two on these 2 cores (measured, same commit, one run after the other: 2 workers
+# 14.4 min, 3 workers 10.3 min, CPU 84 % busy), since browser tests wait on meetings and avatars most of their
+# time. A file's tests stay on one worker (their fixtures share browsers and fakes).
+PYTEST_WORKERS ?= 3
 
 test: setup lint
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --max-worker-restart=0 --durations=15 $(PYTEST_ARGS)
