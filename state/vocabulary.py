@@ -200,7 +200,7 @@ REASON_WORDS: dict[str, str] = {
     "avatar_deleted": "LiveAvatar stopped the avatar: the avatar was deleted from the account.",
     # Farm causes and normal ends
     "crashed": "The bot's browser crashed.",
-    "hung": "The bot stopped answering (no heartbeat for 10 seconds).",
+    "hung": "The bot stopped answering (no heartbeat for 10 seconds, and no answer when asked).",
     "launch_failed": "The bot's browser could not be started.",
     "left": "The bot left the meeting as asked.",
     "max_duration": "The room reached its maximum duration, so the bot left.",
