@@ -80,10 +80,13 @@ def participant_token(
 async def _leave_once_connected(room: rtc.Room, connecting: asyncio.Future[None]) -> None:
     try:
         await connecting
-    except Exception:  # the connect failed: there is nothing to leave
+    except Exception as exc:  # nothing to leave here; the server may still hold it a while (see shutdown)
+        log.info("an abandoned join failed: %s", exc)
         return
-    with contextlib.suppress(Exception):
+    try:
         await room.disconnect()
+    except Exception:
+        log.warning("an abandoned join could not leave its room", exc_info=True)
 
 
 class AvatarRoom:
@@ -438,6 +441,29 @@ class AvatarRoom:
 
     # -- ending -----------------------------------------------------------------------------------------------
 
+    async def _evict_own_participants(self) -> None:
+        """Have the server drop the agent and the avatar if it still lists them. A join that failed on our side
+        after the server admitted it (a loaded machine) leaves a participant the server keeps until its own
+        timeout, with nothing here to disconnect it; a room that is not deleted must not keep it."""
+        ours = {self.agent_identity, AVATAR_IDENTITY}
+        try:
+            async with api.LiveKitAPI(
+                self.endpoint.http_url, self.endpoint.api_key, self.endpoint.api_secret
+            ) as client:
+                listed = await client.room.list_participants(api.ListParticipantsRequest(room=self.name))
+                for participant in listed.participants:
+                    if participant.identity not in ours:
+                        continue
+                    log.info("room %s: the server still held %s; removed", self.name, participant.identity)
+                    try:
+                        await client.room.remove_participant(
+                            api.RoomParticipantIdentity(room=self.name, identity=participant.identity)
+                        )
+                    except api.TwirpError as exc:  # it left meanwhile
+                        log.info("room %s: %s was already gone (%s)", self.name, participant.identity, exc)
+        except Exception:  # the server is already gone: so are its participants
+            log.warning("could not check LiveKit room %s for participants left behind", self.name, exc_info=True)
+
     async def shutdown(self, *, delete_room: bool) -> None:
         """Leave (and with `delete_room`, delete) the room; tasks are cancelled and awaited. Idempotent.
 
@@ -459,6 +485,8 @@ class AvatarRoom:
                 with contextlib.suppress(Exception):
                     await room.disconnect()
         self.avatar_room = self.agent_room = None
+        if not delete:
+            await self._evict_own_participants()
         if delete:
             try:
                 async with api.LiveKitAPI(
