@@ -6,14 +6,15 @@ started, bots were called hung, their rooms failed and freed slots, and the next
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from farm.room.pulse_question import MAX_RESCUES
 from state.models import RoomStatus
 from tests.support.polling import until
-from tests.support.scripted_pages import Rig, in_room
+from tests.support.scripted_pages import Rig, ScriptedBrowser, in_room
 
 HEARTBEAT_TIMEOUT = 2.0
 
@@ -55,6 +56,23 @@ async def _late_events(rig: Rig) -> list[dict[str, Any]]:
     return [e.detail for e in events if e.kind == "bot.heartbeats_late"]
 
 
+@contextlib.asynccontextmanager
+async def _beating_unheard(bot: ScriptedBrowser) -> AsyncIterator[None]:
+    """The page beats every 0.2 s while its heartbeats are held up on their way (until the test lets them go)."""
+    bot.heartbeats_held = True
+
+    async def beating() -> None:
+        while True:
+            bot.heartbeat()
+            await asyncio.sleep(0.2)
+
+    beats = asyncio.create_task(beating())
+    try:
+        yield
+    finally:
+        beats.cancel()
+
+
 async def test_a_page_whose_heartbeats_are_late_on_their_way_is_asked_and_kept(
     rig_factory: Callable[..., Any],
 ) -> None:
@@ -65,20 +83,10 @@ async def test_a_page_whose_heartbeats_are_late_on_their_way_is_asked_and_kept(
     bot = await rig.node.next_bot(1)
     await in_room(bot)
     await rig.wait_status(RoomStatus.in_room)
-    bot.heartbeats_held = True
-
-    async def beating() -> None:
-        while True:
-            bot.heartbeat()
-            await asyncio.sleep(0.2)
-
-    beats = asyncio.create_task(beating())
-    try:
+    async with _beating_unheard(bot):
         await until(lambda: _late_events(rig), HEARTBEAT_TIMEOUT * 4, "the farm asked the late page")
-        bot.heartbeats_held = False  # what was on its way arrives
+        bot.heartbeats_held = False  # its heartbeats reach the farm again
         await asyncio.sleep(HEARTBEAT_TIMEOUT * 2)
-    finally:
-        beats.cancel()
     assert await _hung_events(rig) == []
     assert len(rig.node.bots) == 1, "the bot was relaunched although its page was beating"
     [late] = await _late_events(rig)
@@ -102,17 +110,7 @@ async def test_a_page_whose_heartbeats_never_arrive_is_kept_only_twice(rig_facto
     rig: Rig = await rig_factory(heartbeat_timeout=HEARTBEAT_TIMEOUT)
     bot = await rig.node.next_bot(1)
     await in_room(bot)
-    bot.heartbeats_held = True
-
-    async def beating() -> None:
-        while True:
-            bot.heartbeat()
-            await asyncio.sleep(0.2)
-
-    beats = asyncio.create_task(beating())
-    try:
+    async with _beating_unheard(bot):
         await rig.node.next_bot(2)
-    finally:
-        beats.cancel()
     assert len(await _late_events(rig)) == MAX_RESCUES
     assert [e["status"] for e in await _hung_events(rig)] == ["recovering"]
