@@ -66,7 +66,6 @@ class PulseAnswered:
     pulse_question.py); `pulse` is None when it did not answer, and `problem` says why."""
 
     pulse: Pulse | None
-    asked_at: float  # time.monotonic() when asked
     problem: str | None = None
 
 

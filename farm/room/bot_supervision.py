@@ -191,7 +191,7 @@ class BotSupervisor:
 
     async def _answered(self, answer: PulseAnswered) -> Outcome | None:
         attempt = self.attempt
-        if answer.asked_at < attempt.last_heartbeat:
+        if self._asking is None:
             return None  # a heartbeat arrived meanwhile: the question was withdrawn
         self._asking = None
         silent = time.monotonic() - attempt.last_heartbeat

@@ -11,7 +11,6 @@ every 2 s without a gap while the farm received them 5 to 14 s late, and called 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,26 +25,25 @@ MAX_RESCUES = 2
 
 
 def ask_window(heartbeat_timeout: float) -> float:
-    """How long the page has to answer: as long again as the heartbeat timeout, doubled, because the question
+    """How long the page has to answer: twice the heartbeat timeout, because the question
     and its answer travel the same slow path as the heartbeats did."""
     return 2 * heartbeat_timeout
 
 
 def ask(page: PageCommands, post: Callable[[PulseAnswered], None], heartbeat_timeout: float) -> asyncio.Task[None]:
     """Ask the page now; its answer (or why there is none) is posted to the attempt's queue."""
-    asked_at = time.monotonic()
 
     async def asking() -> None:
         try:
             pulse = await page.pulse(within=ask_window(heartbeat_timeout))
         except TimeoutError:
-            post(PulseAnswered(None, asked_at, f"did not answer within {ask_window(heartbeat_timeout):.0f} s"))
+            post(PulseAnswered(None, f"did not answer within {ask_window(heartbeat_timeout):.0f} s"))
         except PAGE_ERRORS as exc:
-            post(PulseAnswered(None, asked_at, f"could not be asked ({type(exc).__name__})"))
+            post(PulseAnswered(None, f"could not be asked ({type(exc).__name__})"))
         except ValidationError:
-            post(PulseAnswered(None, asked_at, "answered something that is not a pulse"))
+            post(PulseAnswered(None, "answered something that is not a pulse"))
         else:
-            post(PulseAnswered(pulse, asked_at))
+            post(PulseAnswered(pulse))
 
     return asyncio.create_task(asking(), name="pulse question")
 
