@@ -20,6 +20,10 @@ from fakes.liveavatar.agent_protocol import AVATAR_IDENTITY, COMMAND_TOPIC, EVEN
 
 MIC_RATE = 16_000
 MIC_FRAME = MIC_RATE // 100  # 10 ms
+# How far `speak` may run ahead of real time. The native source plays the queue out at real time; with 200 ms, a
+# test process starved for longer (a loaded machine) left gaps in the words sent, and the fake's recogniser heard
+# "what is that it is that is of x squared" for "what is the derivative of x squared" (a fresh-clone run).
+MIC_QUEUE_MS = 1000
 LOUD_RMS = 0.01  # of full scale: espeak-ng's speech is far above, the silent track far below
 
 
@@ -111,7 +115,7 @@ class RoomClient:
 
     async def open_microphone(self) -> None:
         """Publish a microphone track, as the SDK's voice chat does (silent until `speak`)."""
-        self._microphone = rtc.AudioSource(MIC_RATE, 1, queue_size_ms=200)
+        self._microphone = rtc.AudioSource(MIC_RATE, 1, queue_size_ms=MIC_QUEUE_MS)
         track = rtc.LocalAudioTrack.create_audio_track("microphone", self._microphone)
         options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
         await self.room.local_participant.publish_track(track, options)
