@@ -441,15 +441,23 @@ class AvatarRoom:
 
     # -- ending -----------------------------------------------------------------------------------------------
 
+    def _server_api(self) -> api.LiveKitAPI:
+        return api.LiveKitAPI(self.endpoint.http_url, self.endpoint.api_key, self.endpoint.api_secret)
+
+    async def _delete_room(self) -> None:
+        try:
+            async with self._server_api() as client:
+                await client.room.delete_room(api.DeleteRoomRequest(room=self.name))
+        except Exception:  # the server is already gone: the page has lost the room anyway
+            log.warning("could not delete LiveKit room %s", self.name, exc_info=True)
+
     async def _evict_own_participants(self) -> None:
         """Have the server drop the agent and the avatar if it still lists them. A join that failed on our side
         after the server admitted it (a loaded machine) leaves a participant the server keeps until its own
         timeout, with nothing here to disconnect it; a room that is not deleted must not keep it."""
         ours = {self.agent_identity, AVATAR_IDENTITY}
         try:
-            async with api.LiveKitAPI(
-                self.endpoint.http_url, self.endpoint.api_key, self.endpoint.api_secret
-            ) as client:
+            async with self._server_api() as client:
                 listed = await client.room.list_participants(api.ListParticipantsRequest(room=self.name))
                 for participant in listed.participants:
                     if participant.identity not in ours:
@@ -485,16 +493,10 @@ class AvatarRoom:
                 with contextlib.suppress(Exception):
                     await room.disconnect()
         self.avatar_room = self.agent_room = None
-        if not delete:
-            await self._evict_own_participants()
         if delete:
-            try:
-                async with api.LiveKitAPI(
-                    self.endpoint.http_url, self.endpoint.api_key, self.endpoint.api_secret
-                ) as client:
-                    await client.room.delete_room(api.DeleteRoomRequest(room=self.name))
-            except Exception:  # the server is already gone: the page has lost the room anyway
-                log.warning("could not delete LiveKit room %s", self.name, exc_info=True)
+            await self._delete_room()
+        elif not delete_room:  # the room stays: none of ours may stay in it
+            await self._evict_own_participants()
         with contextlib.suppress(Exception):
             await self.audio_source.aclose()
         with contextlib.suppress(Exception):

@@ -203,11 +203,11 @@ class BotSupervisor:
         log.warning(
             "room %s: no heartbeat for %.0f s, but %s (a loaded farm or node)", self.room.id, silent, verdict.words
         )
-        age = answer.pulse.beat_age_seconds() if answer.pulse is not None else None
+        assert verdict.beat_age is not None  # a page kept alive answered when it last beat
         await self.s.repository.events.append(
             StoredEventKind.bot_heartbeats_late,
             room_id=self.room.id,
-            detail={"silent_seconds": round(silent, 1), "page_beat_seconds_ago": age and round(age, 1)},
+            detail={"silent_seconds": round(silent, 1), "page_beat_seconds_ago": round(verdict.beat_age, 1)},
         )
         attempt.last_heartbeat = time.monotonic()
         return None

@@ -6,7 +6,8 @@ beating, is hung. A page whose heartbeats never arrive although it keeps answeri
 is kept only MAX_RESCUES times in a row.
 
 Measured before this existed (tests/nodes, beside `stress-ng --cpu 3`): pages on three nodes sent a heartbeat
-every 2 s without a gap while the farm received them 5 to 14 s late, and called four of six bots hung."""
+every 2 s without a gap while the farm received them 2 to 8 s late (a direct question took 14 to 15 s to be
+answered), and called four of six bots hung."""
 
 from __future__ import annotations
 
@@ -33,11 +34,13 @@ def ask_window(heartbeat_timeout: float) -> float:
 def ask(page: PageCommands, post: Callable[[PulseAnswered], None], heartbeat_timeout: float) -> asyncio.Task[None]:
     """Ask the page now; its answer (or why there is none) is posted to the attempt's queue."""
 
+    within = ask_window(heartbeat_timeout)
+
     async def asking() -> None:
         try:
-            pulse = await page.pulse(within=ask_window(heartbeat_timeout))
+            pulse = await page.pulse(within=within)
         except TimeoutError:
-            post(PulseAnswered(None, f"did not answer within {ask_window(heartbeat_timeout):.0f} s"))
+            post(PulseAnswered(None, f"did not answer within {within:.0f} s"))
         except PAGE_ERRORS as exc:
             post(PulseAnswered(None, f"could not be asked ({type(exc).__name__})"))
         except ValidationError:
@@ -52,6 +55,7 @@ def ask(page: PageCommands, post: Callable[[PulseAnswered], None], heartbeat_tim
 class Verdict:
     alive: bool
     words: str  # for the farm's log
+    beat_age: float | None = None  # seconds since the page's last heartbeat, by its clock, when it answered
 
 
 def judge(answer: PulseAnswered, heartbeat_timeout: float, rescues: int) -> Verdict:
@@ -64,4 +68,4 @@ def judge(answer: PulseAnswered, heartbeat_timeout: float, rescues: int) -> Verd
         return Verdict(False, f"the page answers but {beat}")
     if rescues >= MAX_RESCUES:
         return Verdict(False, f"the page beats ({age:.1f} s ago) but none of its heartbeats reached the farm")
-    return Verdict(True, f"the page answers and sent its last {age:.1f} s ago: they are late on their way")
+    return Verdict(True, f"the page answers and sent its last {age:.1f} s ago: they are late on their way", age)
