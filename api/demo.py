@@ -34,6 +34,7 @@ from api.listening import KEEP_ALIVE_SECONDS, PortTaken, bind, ensure_free
 from api.secrets_at_rest import open_repository, open_secret_box
 from farm.factory import browser_farm
 from farm.settings import Settings, load_settings
+from farm.tls_context import shared_tls_context
 from state.models import SessionStatus
 
 SIM_ADMIN_TOKEN = "avatarfarm-sim-admin"
@@ -64,7 +65,7 @@ EARLIER_RUN = "a new demo run started (the earlier run's meeting is gone)"
 
 async def _wait_healthy(url: str, process: _Watched, name: str) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
-    async with httpx.AsyncClient(timeout=2) as client:
+    async with httpx.AsyncClient(verify=shared_tls_context(), timeout=2) as client:
         while True:
             if process.returncode is not None:
                 raise RuntimeError(f"{name} exited with status {process.returncode} (is its port already in use?)")
@@ -131,7 +132,10 @@ async def _end_earlier_runs(settings: Settings) -> int:
 
 async def _create_meeting(zoom_url: str, rooms: list[str]) -> str:
     async with httpx.AsyncClient(
-        base_url=zoom_url, headers={"Authorization": f"Bearer {SIM_ADMIN_TOKEN}"}, timeout=10
+        verify=shared_tls_context(),
+        base_url=zoom_url,
+        headers={"Authorization": f"Bearer {SIM_ADMIN_TOKEN}"},
+        timeout=10,
     ) as host:
         created = await host.post(
             "/fake/meetings",
@@ -289,7 +293,10 @@ class _Demo:
         number = await _create_meeting(zoom.url, rooms)
         print(f"  meeting          {number} (passcode {PASSCODE}), breakout rooms open", flush=True)
         async with httpx.AsyncClient(
-            base_url=settings.base_url, headers={"Authorization": f"Bearer {token.value}"}, timeout=30
+            verify=shared_tls_context(),
+            base_url=settings.base_url,
+            headers={"Authorization": f"Bearer {token.value}"},
+            timeout=30,
         ) as api:
             created = await api.post("/api/sessions", json=_session_body(number, rooms))
             created.raise_for_status()

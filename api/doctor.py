@@ -35,6 +35,7 @@ import uvicorn
 
 from api.zoom_sdk_version import zoom_sdk_version
 from farm.settings import ENV_PREFIX, Mode, Settings, SettingsError, load_settings
+from farm.tls_context import shared_tls_context
 from farm.vendors.liveavatar_client import CatalogAvatar, LiveAvatarClient, in_words
 from farm.vendors.vendor_http import VendorError
 from farm.vendors.zoom_client import CALLBACK_PATH
@@ -422,7 +423,7 @@ async def diagnose(
         avatar_id, voice_id = await _latest_ids(settings)
     version = zoom_sdk_version()
     findings = [Finding("Zoom Meeting SDK", "ok" if version.in_use else "FAIL", version.in_words())]
-    async with httpx.AsyncClient(timeout=TIMEOUT, trust_env=False) as http:
+    async with httpx.AsyncClient(verify=shared_tls_context(), timeout=TIMEOUT, trust_env=False) as http:
         zoom, liveavatar = await asyncio.gather(
             check_zoom(settings, http), check_liveavatar(settings, avatar_id, voice_id)
         )

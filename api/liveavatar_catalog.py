@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 
 import httpx
 
+from farm.tls_context import shared_tls_context
 from farm.vendors.liveavatar_client import CatalogAvatar as CatalogAvatar
 from farm.vendors.liveavatar_client import CatalogVoice as CatalogVoice
 from farm.vendors.liveavatar_client import LiveAvatarClient, LiveAvatarRefusal
@@ -106,7 +107,9 @@ class LiveAvatarCatalog:
         self._avatars: _CachedList[CatalogAvatar] = _CachedList(lambda: client.avatars(attempts=1), clock)
         self._voices: _CachedList[CatalogVoice] = _CachedList(lambda: client.voices(attempts=1), clock)
         # Preview images are public pictures: fetched without the API key.
-        self._images = httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=True, max_redirects=3)
+        self._images = httpx.AsyncClient(
+            verify=shared_tls_context(), timeout=FETCH_TIMEOUT, follow_redirects=True, max_redirects=3
+        )
         self._previews: dict[str, Preview] = {}
 
     @classmethod

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 
 from farm.settings import Mode, Settings
+from farm.tls_context import shared_tls_context
 
 PROBE_TIMEOUT_SECONDS = 1.0
 # /readyz may be polled every second by several probes: the answer is reused for this long.
@@ -48,7 +49,7 @@ async def silent_services(settings: Settings) -> list[SimService]:
     services = sim_services(settings)
     if not services:
         return []
-    async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS, trust_env=False) as client:
+    async with httpx.AsyncClient(verify=shared_tls_context(), timeout=PROBE_TIMEOUT_SECONDS, trust_env=False) as client:
         answers = await asyncio.gather(*(_answers(client, service) for service in services))
     return [service for service, answered in zip(services, answers, strict=True) if not answered]
 

@@ -38,6 +38,7 @@ from api.dashboard import rendering, session_cookie
 from api.deps import RepositoryDep
 from api.professor_tokens import digest, new_token
 from farm.settings import Settings
+from farm.tls_context import shared_tls_context
 from state.professors_repository import WRITE, EmailTaken, ProfessorAccount
 from state.repository import Repository
 from state.secret_box import SecretKeyError, is_encrypted
@@ -141,7 +142,7 @@ async def start(request: Request, next: Annotated[str, Query()] = "/dashboard/se
         return HTMLResponse("Single sign-on is not set up on this server.", status_code=404)
     from api.dashboard.routes import _safe_next  # the one rule for where a sign-in may lead
 
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(verify=shared_tls_context(), timeout=10) as http:
         try:
             provider = await _provider(request, http)
         except SignOnRefused as exc:
@@ -192,7 +193,7 @@ def _flow(request: Request, state: str | None) -> dict[str, Any]:
 async def _id_token_claims(request: Request, code: str, flow: dict[str, Any]) -> dict[str, Any]:
     settings = _settings(request)
     assert settings.oidc_client_id is not None and settings.oidc_client_secret is not None
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(verify=shared_tls_context(), timeout=10) as http:
         provider = await _provider(request, http)
         try:
             response = await http.post(

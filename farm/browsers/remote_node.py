@@ -19,6 +19,7 @@ from playwright.async_api import Browser, Error, Playwright
 
 from farm.browsers.browser_node import NodeLost, PlaywrightNode, _Dispatch
 from farm.browsers.node_server import PAGE_ORIGIN_HEADER
+from farm.tls_context import shared_tls_context
 
 log = logging.getLogger("avatarfarm.farm")
 
@@ -72,7 +73,7 @@ class RemoteBrowserNode(PlaywrightNode):
     async def probe(self) -> Probe:
         """Ask the node for its limits; any failure (refused, timeout, wrong token) means down."""
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS)
+            self._http = httpx.AsyncClient(verify=shared_tls_context(), timeout=PROBE_TIMEOUT_SECONDS)
         try:
             response = await self._http.get(self.info_url, headers=self._headers)
         except httpx.TimeoutException as exc:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from farm.tls_context import shared_tls_context
 from farm.vendors.liveavatar_refusals import LiveAvatarRefusal, Subject, in_words, is_final, refusal
 from farm.vendors.request_pacing import endpoint_of, pacer_for
 from farm.vendors.vendor_http import LONGEST_RETRY_AFTER, TIMEOUT, VendorError, retry_after, send, with_retries
@@ -118,7 +119,9 @@ class LiveAvatarClient:
         voice_agent_id: str | None = None,
         longest_retry_after: float = LONGEST_RETRY_AFTER,
     ) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url, headers={"X-API-KEY": api_key}, timeout=timeout)
+        self._client = httpx.AsyncClient(
+            verify=shared_tls_context(), base_url=base_url, headers={"X-API-KEY": api_key}, timeout=timeout
+        )
         self._base_url = base_url
         self._api_key = api_key
         self._attempts = attempts

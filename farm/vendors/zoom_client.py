@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 import httpx
 
 from farm.settings import Settings
+from farm.tls_context import shared_tls_context
 from farm.vendors.vendor_http import TIMEOUT, VendorError, send, with_retries
 from state.zoom_grants_repository import ZoomGrantsRepository
 
@@ -122,9 +123,15 @@ class ZoomClient:
         self._client_id = client_id
         self._client_secret = client_secret
         self.redirect_uri = redirect_uri
-        self._api = httpx.AsyncClient(base_url=api_base, timeout=TIMEOUT, transport=transport)
+        self._api = httpx.AsyncClient(
+            verify=shared_tls_context(), base_url=api_base, timeout=TIMEOUT, transport=transport
+        )
         self._oauth = httpx.AsyncClient(
-            base_url=oauth_base, timeout=TIMEOUT, auth=(client_id, client_secret), transport=transport
+            verify=shared_tls_context(),
+            base_url=oauth_base,
+            timeout=TIMEOUT,
+            auth=(client_id, client_secret),
+            transport=transport,
         )
         self._refresh_locks: dict[str, asyncio.Lock] = {}
 

@@ -28,6 +28,7 @@ from tenacity import RetryCallState, wait_exponential_jitter
 
 from farm.cancellation import finish_cancelled
 from farm.settings import Settings
+from farm.tls_context import shared_tls_context
 from farm.webhooks.secret import ensure_webhook_secret
 from state.repository import Repository
 from state.webhook_outbox import WEBHOOK_TYPES, WebhookMessage
@@ -118,7 +119,10 @@ class WebhookSender:
 
     async def start(self) -> None:
         self._client = httpx.AsyncClient(
-            timeout=self._timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT}
+            verify=shared_tls_context(),
+            timeout=self._timeout,
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
         )
         await self._refresh()
         self._tasks = [asyncio.create_task(self._listen(), name="webhooks: wake on new messages")]

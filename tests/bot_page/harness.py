@@ -22,6 +22,7 @@ from fakes.liveavatar import create_app as create_liveavatar
 from farm.browsers.browser_node import BotBrowser, LocalBrowserNode
 from farm.room.bot_page_config import BotCredentials, bot_page_config
 from farm.settings import Settings, load_settings
+from farm.tls_context import shared_tls_context
 from farm.vendors.liveavatar_client import LiveAvatarClient
 from farm.vendors.zoom_signature import meeting_signature
 from tests.api.conftest import RecordingFarm
@@ -228,7 +229,9 @@ async def running_stack(tmp_path: Path, **settings: Any) -> AsyncIterator[Stack]
             async with (
                 async_playwright() as playwright,
                 httpx.AsyncClient(
-                    base_url=liveavatar_server.base_url, headers={"Authorization": f"Bearer {LA_ADMIN}"}
+                    verify=shared_tls_context(),
+                    base_url=liveavatar_server.base_url,
+                    headers={"Authorization": f"Bearer {LA_ADMIN}"},
                 ) as la_admin,
             ):
                 stack = Stack(

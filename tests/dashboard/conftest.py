@@ -19,6 +19,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from api.app import create_app
 from farm.settings import Settings
+from farm.tls_context import shared_tls_context
 from state.repository import Repository
 from tests.api.conftest import TOKEN, make_settings, session_body
 from tests.dashboard.farm import ScriptedFarm
@@ -76,7 +77,10 @@ async def server(tmp_path: Path) -> AsyncIterator[DashboardServer]:
     cutter = StreamCutter(app)
     async with serve_app(cutter) as running:
         async with httpx.AsyncClient(
-            base_url=running.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+            verify=shared_tls_context(),
+            base_url=running.base_url,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=30,
         ) as client:
             yield DashboardServer(running.base_url, app, settings, farms[0], cutter, client)
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from fakes.liveavatar import create_app
+from farm.tls_context import shared_tls_context
 from tests.fakes_liveavatar.client import Fake, FakeFactory, fake_config
 from tests.support.servers import serve_app
 
@@ -22,7 +23,7 @@ async def make_fake() -> AsyncIterator[FakeFactory]:
         app = create_app(fake_config(**overrides))
         server_cm = serve_app(app)
         server = await server_cm.__aenter__()
-        http = httpx.AsyncClient(base_url=server.base_url, timeout=30)
+        http = httpx.AsyncClient(verify=shared_tls_context(), base_url=server.base_url, timeout=30)
         stack.append((server_cm, http))
         return Fake(server.base_url, app.state.service, http)
 

@@ -19,6 +19,7 @@ import jwt
 from websockets.asyncio.client import ClientConnection, connect
 
 from fakes.zoom import FakeZoomConfig, create_app
+from farm.tls_context import shared_tls_context
 from tests.support.servers import serve_app
 
 SDK_KEY = "test-sdk-key"
@@ -98,7 +99,9 @@ class FakeZoom:
 
     async def user_token(self, user: str, *, kind: str = "onbehalf", **params: Any) -> str:
         """An OBF token or ZAK through the OAuth + REST flow, as the farm gets one."""
-        async with httpx.AsyncClient(base_url=self.base_url, follow_redirects=False) as client:
+        async with httpx.AsyncClient(
+            verify=shared_tls_context(), base_url=self.base_url, follow_redirects=False
+        ) as client:
             redirect = "http://127.0.0.1:9/callback"
             authorize = await client.get(
                 "/oauth/authorize",
@@ -139,7 +142,10 @@ async def running_fake_zoom(**overrides: Any) -> AsyncIterator[FakeZoom]:
     app = create_app(config_for_tests(**overrides))
     async with serve_app(app) as server:
         async with httpx.AsyncClient(
-            base_url=server.base_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30
+            verify=shared_tls_context(),
+            base_url=server.base_url,
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=30,
         ) as admin:
             yield FakeZoom(base_url=server.base_url, admin=admin, app=app)
 

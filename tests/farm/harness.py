@@ -21,6 +21,7 @@ from fakes.liveavatar import create_app as create_liveavatar
 from farm.manager import Farm
 from farm.room.bot_tickets import BotTickets
 from farm.settings import Settings, load_settings
+from farm.tls_context import shared_tls_context
 from farm.vendors.liveavatar_client import LiveAvatarClient
 from farm.vendors.zoom_client import ZoomClient
 from state.repository import Repository
@@ -91,7 +92,9 @@ class FarmStack:
         """The professor's OAuth consent, as a browser signed in to the dashboard would do it; returns the
         callback page's text."""
         cookie, signed_in = session_cookie.issue(TOKEN)
-        async with httpx.AsyncClient(base_url=self.settings.base_url, follow_redirects=True, timeout=30) as browser:
+        async with httpx.AsyncClient(
+            verify=shared_tls_context(), base_url=self.settings.base_url, follow_redirects=True, timeout=30
+        ) as browser:
             browser.cookies.set(session_cookie.SESSION_COOKIE, cookie)
             authorize = await browser.post(
                 "/api/zoom/authorize", headers={session_cookie.CSRF_HEADER: signed_in.csrf_token}
@@ -166,7 +169,10 @@ async def liveavatar_server(**config: Any) -> AsyncIterator[tuple[str, httpx.Asy
     app = create_liveavatar(FakeLiveAvatarConfig(api_key=LA_API_KEY, admin_token=LA_ADMIN, **config))
     async with serve_app(app) as server:
         async with httpx.AsyncClient(
-            base_url=server.base_url, headers={"Authorization": f"Bearer {LA_ADMIN}"}, timeout=30
+            verify=shared_tls_context(),
+            base_url=server.base_url,
+            headers={"Authorization": f"Bearer {LA_ADMIN}"},
+            timeout=30,
         ) as admin:
             yield server.base_url, admin
 
@@ -203,6 +209,9 @@ async def serve_farm_api(
     api = create_app(app_settings, farm_factory=make_farm)
     async with serve_app(api, sock=sock) as server:
         async with httpx.AsyncClient(
-            base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+            verify=shared_tls_context(),
+            base_url=server.base_url,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=30,
         ) as client:
             yield api, client, app_settings

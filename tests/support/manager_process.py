@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from farm.browsers.orphans import browsers_of
+from farm.tls_context import shared_tls_context
 from tests.fakes_zoom.harness import SDK_KEY, SDK_SECRET
 from tests.farm.harness import LA_API_KEY, TOKEN
 
@@ -95,7 +96,7 @@ class ManagerProcess:
             )
         self.pids.append(self.process.pid)
         deadline = started + READY_WITHIN_SECONDS
-        async with httpx.AsyncClient(timeout=5) as client:
+        async with httpx.AsyncClient(verify=shared_tls_context(), timeout=5) as client:
             while True:
                 if self.process.returncode is not None:
                     raise AssertionError(

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from farm.tls_context import shared_tls_context
 from tests.support.ports import bound_socket, free_port
 
 
@@ -92,17 +93,18 @@ def run_cli_server(
     server = CliServer(f"http://127.0.0.1:{port}", port, proc, log_path)
     deadline = time.monotonic() + timeout
     try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}:\n{server.output()}")
-            try:
-                if httpx.get(server.base_url + health_path, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{' '.join(cmd)} did not answer {health_path} within {timeout}s")
-            time.sleep(0.1)
+        with httpx.Client(verify=shared_tls_context(), timeout=1) as probe:
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}:\n{server.output()}")
+                try:
+                    if probe.get(server.base_url + health_path).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{' '.join(cmd)} did not answer {health_path} within {timeout}s")
+                time.sleep(0.1)
         yield server
     finally:
         stop_process(proc)
