@@ -465,11 +465,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     node.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     node.set_defaults(handler=_node)
 
-    from api import demo
+    from api import demo_command
 
-    demo_parser = sub.add_parser("demo", help=demo.HELP, description=demo.HELP)
-    demo.add_arguments(demo_parser)
-    demo_parser.set_defaults(handler=demo.run)
+    demo_parser = sub.add_parser("demo", help=demo_command.HELP, description=demo_command.HELP)
+    demo_command.add_arguments(demo_parser)
+    demo_parser.set_defaults(handler=demo_command.run)
 
     from api import doctor
 

@@ -151,3 +151,18 @@ def test_a_taken_port_stops_serve_with_one_line(tmp_path: Path) -> None:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "AVATARFARM_PORT" in lines[0], result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("command", ["node", "db", "doctor"])
+def test_a_command_that_runs_no_api_does_not_load_it(command: str) -> None:
+    # Every command's parser is built at each start; the demo's used to bring in the whole API and farm (about a
+    # second of CPU) for `avatarfarm node`, `db`, `doctor` and each fake, whose processes the tests start by the
+    # dozen. Only the demo and serve load the app.
+    probe = (
+        "import sys\n"
+        "from api.cli import build_parser\n"
+        f"build_parser({command!r})\n"
+        "print(sorted(m for m in ('api.app', 'api.demo', 'farm.manager') if m in sys.modules))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]", loaded
