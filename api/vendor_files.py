@@ -5,6 +5,7 @@ served at all (node_modules holds far more than the page runs: sources, maps, te
 
 from __future__ import annotations
 
+import functools
 import logging
 import posixpath
 import re
@@ -25,10 +26,32 @@ def _specifiers(source: str) -> set[str]:
 def npm_files(node_modules: Path, entry_points: Iterable[str], mapped: Iterable[str]) -> frozenset[str]:
     """Paths (relative to node_modules, '/'-separated) the page may fetch: `entry_points` and their relative
     imports, transitively. A bare import that the import map (`mapped`) does not cover is logged: the page
-    would fail to load that module."""
-    mapped = set(mapped)
+    would fail to load that module.
+
+    Reading the SDKs' sources takes a while (megabytes of JavaScript), so the answer is kept for the process and
+    read again only when an entry point's file changes (an SDK installed anew)."""
+    entries = tuple(posixpath.normpath(entry) for entry in entry_points)
+    return _npm_files(node_modules, entries, frozenset(mapped), _stamps(node_modules, entries))
+
+
+def _stamps(node_modules: Path, entries: tuple[str, ...]) -> tuple[tuple[int, int] | None, ...]:
+    stamps: list[tuple[int, int] | None] = []
+    for entry in entries:
+        try:
+            stat = (node_modules / entry).stat()
+        except OSError:
+            stamps.append(None)
+        else:
+            stamps.append((stat.st_mtime_ns, stat.st_size))
+    return tuple(stamps)
+
+
+@functools.lru_cache(maxsize=8)
+def _npm_files(
+    node_modules: Path, entries: tuple[str, ...], mapped: frozenset[str], stamps: tuple[tuple[int, int] | None, ...]
+) -> frozenset[str]:
     found: set[str] = set()
-    todo = [posixpath.normpath(entry) for entry in entry_points]
+    todo = list(entries)
     while todo:
         path = todo.pop()
         if path in found or path.startswith("../") or not (node_modules / path).is_file():

@@ -49,3 +49,14 @@ def test_an_import_cannot_climb_out_of_node_modules(tmp_path: Path) -> None:
     _write(modules, "sdk/index.js", 'import "../../secret.js";')
     _write(tmp_path, "secret.js")
     assert npm_files(modules, ["sdk/index.js"], []) == {"sdk/index.js"}
+
+
+def test_the_answer_is_kept_until_an_entry_point_changes(tmp_path: Path) -> None:
+    _write(tmp_path, "sdk/index.js", 'import "./a.js";')
+    _write(tmp_path, "sdk/a.js")
+    _write(tmp_path, "sdk/b.js")
+    assert npm_files(tmp_path, ["sdk/index.js"], []) == {"sdk/index.js", "sdk/a.js"}
+    (tmp_path / "sdk" / "a.js").unlink()  # not read again: the sources are the same as far as the stamp says
+    assert npm_files(tmp_path, ["sdk/index.js"], []) == {"sdk/index.js", "sdk/a.js"}
+    _write(tmp_path, "sdk/index.js", 'import "./b.js"; // a new release')
+    assert npm_files(tmp_path, ["sdk/index.js"], []) == {"sdk/index.js", "sdk/b.js"}
