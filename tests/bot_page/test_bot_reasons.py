@@ -11,6 +11,7 @@ import pytest
 
 from tests.bot_page.harness import Bot, Stack, running_stack, wait_until
 from tests.fakes_zoom.harness import PROFESSOR, meeting_jwt
+from tests.support.polling import until
 
 pytestmark = pytest.mark.browser
 
@@ -136,5 +137,11 @@ async def test_leave_ends_cleanly_and_stops_the_avatar(tmp_path: Path) -> None:
         assert bot.states()[-2:] == ["leaving", "ended"]
         person_names = [p["name"] for p in (await stack.zoom.roster(number))["participants"]]
         assert BOT not in person_names
-        session = await stack.liveavatar.session(bot.vendor_session_id)
-        assert session.end_reason == "USER_CLOSED"
+
+        # The LiveAvatar SDK's stop() does not wait for its own stop request (it calls its cleanup without await,
+        # lib/index.esm.js), so leave() returns before LiveAvatar has heard it: the vendor's record is awaited.
+        async def ended_by_the_page() -> bool:
+            session = await stack.liveavatar.session(bot.vendor_session_id)
+            return session.end_reason == "USER_CLOSED"
+
+        await until(ended_by_the_page, 10, "LiveAvatar to record the page's stop")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -29,9 +30,10 @@ LOUD_RMS = 0.01  # of full scale: espeak-ng's speech is far above, the silent tr
 
 @dataclass
 class Heard:
-    """One 10 ms frame of the avatar's audio track: when it arrived and how loud it was (RMS, 0..1)."""
+    """One 10 ms frame of the avatar's audio track: where it lies on the track's own clock (seconds after the
+    first frame) and how loud it was (RMS, 0..1)."""
 
-    at: float
+    offset: float
     rms: float
 
 
@@ -40,6 +42,11 @@ class RoomClient:
     room: rtc.Room
     received: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     heard: list[Heard] = field(default_factory=list)
+    # When the track's first frame played, on the event loop's clock: the earliest that any frame's arrival less
+    # its offset allows. The receiver plays out a frame every 10 ms and queues them for this process, so a starved
+    # test process reads a late burst; timing each frame by its arrival put audio played before an interrupt
+    # after it (a fresh-clone run: 0.2 s "heard" after an interrupt that had dropped it).
+    _first_played: float = math.inf
     disconnected: bool = False
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     _microphone: rtc.AudioSource | None = None
@@ -72,11 +79,14 @@ class RoomClient:
     async def _listen(self, track: rtc.Track) -> None:
         loop = asyncio.get_running_loop()
         stream = rtc.AudioStream(track, sample_rate=48_000, num_channels=1, frame_size_ms=10)
+        offset = 0.0
         try:
             async for event in stream:
+                self._first_played = min(self._first_played, loop.time() - offset)
                 samples = np.frombuffer(bytes(event.frame.data), np.int16).astype(np.float32) / 32768.0
                 rms = float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0
-                self.heard.append(Heard(loop.time(), rms))
+                self.heard.append(Heard(offset, rms))
+                offset += event.frame.samples_per_channel / event.frame.sample_rate
         finally:
             await stream.aclose()
 
@@ -87,8 +97,10 @@ class RoomClient:
         return [(at, event) for at, event in self.received if event["event_type"] == event_type]
 
     def loud_between(self, start: float, end: float) -> float:
-        """Seconds of the avatar's audio louder than LOUD_RMS that arrived between `start` and `end`."""
-        return sum(0.01 for frame in self.heard if start <= frame.at <= end and frame.rms > LOUD_RMS)
+        """Seconds of the avatar's audio louder than LOUD_RMS that played between `start` and `end` (loop time)."""
+        return sum(
+            0.01 for frame in self.heard if start <= self._first_played + frame.offset <= end and frame.rms > LOUD_RMS
+        )
 
     async def wait(self, condition: Callable[[], bool], within: float = 20.0) -> None:
         async def loop() -> None:
