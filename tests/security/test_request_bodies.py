@@ -154,9 +154,15 @@ async def test_over_a_real_server_a_chunked_flood_gets_413_and_the_connection_cl
             pass  # the server closed while we were still sending: what it should do
         received = await asyncio.wait_for(answer, 30)
         writer.close()
-    assert received.startswith(b"HTTP/1.1 413 ")
-    assert b"body_too_large" in received
+        async with httpx.AsyncClient(base_url=running.base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+            metrics = (await api.get("/metrics")).text
     assert sent < 200 * MIB  # the server did not wait for the whole flood
+    # The server answered 413. The client may not see it: the server closes with the flood still arriving unread,
+    # so its kernel resets the connection, and a reset can overtake the answer (RFC 9112 §9.6; uvicorn has no
+    # lingering close). Seen beside a busy core: the client read nothing, twice in two runs.
+    refused = 'avatarfarm_http_requests_total{method="POST",route="/api/sessions",status="413"} 1.0'
+    assert refused in metrics, metrics
+    assert received == b"" or (received.startswith(b"HTTP/1.1 413 ") and b"body_too_large" in received), received
 
 
 def test_a_malformed_limit_table_stops_start_up_in_one_line(tmp_path: Path) -> None:
