@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 from pathlib import Path
+from typing import NamedTuple
 
 MARKER = "--avatarfarm-owner="
 
@@ -25,43 +26,51 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def orphaned_browsers(proc: Path = Path("/proc")) -> list[int]:
-    """PIDs of marked browser processes whose owning manager is no longer running."""
-    found: list[int] = []
-    if not proc.is_dir():
-        return found
-    for entry in proc.iterdir():
+class _Marked(NamedTuple):
+    pid: int
+    parent: int
+    owner: int | None
+
+
+def _parent(entry: Path) -> int:
+    stat = (entry / "stat").read_text()
+    return int(stat[stat.rindex(")") + 2 :].split()[1])
+
+
+def _main_browsers(proc: Path) -> list[_Marked]:
+    """Every marked main browser process: not a helper (`--type=`), and not a child of a marked process.
+
+    A process that forks copies its command line until it execs, so for a moment a browser's child on its
+    way to becoming a helper (and Debian's wrapper script's subshells) carries the marker without
+    `--type=`; its parent, marked too, tells it apart."""
+    marked: list[_Marked] = []
+    for entry in proc.iterdir() if proc.is_dir() else ():
         if not entry.name.isdigit():
             continue
         try:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
+            parent = _parent(entry)
+        except (OSError, ValueError, IndexError):
+            continue  # gone while we looked
+        if any(arg.startswith(b"--type=") for arg in argv):
             continue
         for arg in argv:
             if arg.startswith(MARKER.encode()):
                 owner = arg[len(MARKER) :].decode(errors="replace")
-                if owner.isdigit() and not _alive(int(owner)) and b"--type=" not in b" ".join(argv):
-                    found.append(int(entry.name))
+                marked.append(_Marked(int(entry.name), parent, int(owner) if owner.isdigit() else None))
                 break
-    return found
+    pids = {m.pid for m in marked}
+    return [m for m in marked if m.parent not in pids]
+
+
+def orphaned_browsers(proc: Path = Path("/proc")) -> list[int]:
+    """PIDs of marked browser processes whose owning manager is no longer running."""
+    return [m.pid for m in _main_browsers(proc) if m.owner is not None and not _alive(m.owner)]
 
 
 def browsers_of(owner: int, proc: Path = Path("/proc")) -> list[int]:
     """PIDs of the main browser processes marked with `owner` (helpers exit with their browser)."""
-    found: list[int] = []
-    if not proc.is_dir():
-        return found
-    wanted = f"{MARKER}{owner}".encode()
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if wanted in argv and not any(arg.startswith(b"--type=") for arg in argv):
-            found.append(int(entry.name))
-    return found
+    return [m.pid for m in _main_browsers(proc) if m.owner == owner]
 
 
 def kill_browsers_of(owner: int) -> list[int]:
