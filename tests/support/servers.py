@@ -55,16 +55,17 @@ async def serve_app(app: object, sock: socket.socket | None = None) -> AsyncIter
         sock.close()
 
 
-@dataclass(frozen=True)
+@dataclass
 class CliServer:
     base_url: str
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    kept: str | None = None  # the whole output, once the process has stopped and its temporary log is gone
 
     def output(self) -> str:
         """Everything the process printed so far (stdout and stderr)."""
-        return self.log_path.read_text(errors="replace")
+        return self.kept if self.kept is not None else self.log_path.read_text(errors="replace")
 
 
 @contextlib.contextmanager
@@ -79,11 +80,12 @@ def run_cli_server(
 ) -> Iterator[CliServer]:
     """Start `avatarfarm <args> --port N` as a subprocess and wait until health_path answers 200.
 
-    Output goes to `log_path` (a temporary file by default). The process gets SIGTERM on exit (SIGKILL
-    after 10 s), so tests always stop it.
+    Output goes to `log_path` (by default a temporary file, removed once the process has stopped; `output()`
+    still answers). The process gets SIGTERM on exit (SIGKILL after 10 s), so tests always stop it.
     """
     port = port or free_port()
     cmd = [sys.executable, "-m", "api.cli", *args, "--port", str(port)]
+    temporary = log_path is None
     if log_path is None:
         handle, name = tempfile.mkstemp(prefix="avatarfarm-cli-", suffix=".log")
         os.close(handle)
@@ -108,6 +110,9 @@ def run_cli_server(
         yield server
     finally:
         stop_process(proc)
+        if temporary:
+            server.kept = server.output()
+            log_path.unlink(missing_ok=True)
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import shutil
 import signal
 import tempfile
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 _DIR_ENV = "AVATARFARM_TEST_CRASH_DIR"
 _open_files: list[IO[str]] = []
+_made: list[str] = []  # the directory this controller made, removed when the run ends
 
 
 def _crash_file(worker: str) -> Path:
@@ -27,7 +29,9 @@ def _crash_file(worker: str) -> Path:
 def pytest_configure(config: pytest.Config) -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker is None:
-        os.environ.setdefault(_DIR_ENV, tempfile.mkdtemp(prefix="avatarfarm-test-crashes-"))
+        if _DIR_ENV not in os.environ:
+            _made.append(tempfile.mkdtemp(prefix="avatarfarm-test-crashes-"))
+            os.environ[_DIR_ENV] = _made[-1]
         return
     if _DIR_ENV not in os.environ:
         return
@@ -54,3 +58,9 @@ def pytest_testnodedown(node: Any, error: object) -> None:
             reporter.write_line(f"  {line}")
     else:
         reporter.write_line(f"[{worker}] died without a Python traceback: SIGKILL, or the kernel's OOM killer")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The controller's directory goes when the run ends (a dead worker's file was printed as it died)."""
+    while _made:
+        shutil.rmtree(_made.pop(), ignore_errors=True)
