@@ -41,7 +41,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -51,7 +50,7 @@ from playwright._impl._driver import compute_driver_executable, get_driver_env
 from farm.browsers.chromium import base_args, browser_env, chromium_executable, sandboxed
 from farm.browsers.node_egress import EgressProxy, EgressRule, allowed
 from farm.browsers.node_protocol_guard import ProtocolGuard
-from farm.browsers.orphans import kill_browsers_of, owner_marker
+from farm.browsers.orphans import kill_browsers_of, node_socket_dir, owner_marker, remove_orphaned_node_dirs
 
 log = logging.getLogger("avatarfarm.node")
 
@@ -157,7 +156,8 @@ class BrowserNodeServer:
 
     async def _start_driver(self) -> None:
         node, cli = compute_driver_executable()
-        self._socket_dir = tempfile.mkdtemp(prefix="avatarfarm-node-")  # mode 0700: only this user may enter
+        remove_orphaned_node_dirs()
+        self._socket_dir = node_socket_dir()  # mode 0700: only this user may enter
         socket_path = os.path.join(self._socket_dir, "playwright.sock")
         core = str(Path(cli).parent / "lib" / "coreBundle.js")
         self._driver = await asyncio.create_subprocess_exec(

@@ -1,15 +1,21 @@
-"""Chromium processes left behind by a farm manager that died (SIGKILL): each bot's Chromium carries a
---avatarfarm-owner=<manager pid> marker, and at start-up those whose manager is gone are killed."""
+"""What a farm manager or browser node killed outright (SIGKILL, the OOM killer) leaves behind, and its cleanup.
+
+Each bot's Chromium carries a --avatarfarm-owner=<manager pid> marker, and at start-up those whose manager is
+gone are killed; a node's socket directory is named with its pid, and a node starting removes those of nodes
+that are gone."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
+import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
 MARKER = "--avatarfarm-owner="
+NODE_DIR_PREFIX = "avatarfarm-node-"
 
 
 def owner_marker() -> str:
@@ -91,3 +97,24 @@ def kill_orphaned_browsers() -> list[int]:
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
     return killed
+
+
+def node_socket_dir() -> str:
+    """A new private directory (mode 0700) for this node's driver socket, named with its pid."""
+    return tempfile.mkdtemp(prefix=f"{NODE_DIR_PREFIX}{os.getpid()}-")
+
+
+def remove_orphaned_node_dirs() -> list[Path]:
+    """Remove this user's node socket directories whose node is gone (this process's pid too: a container's
+    node has the same pid each time, and this node has not made its own yet); returns them."""
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"{NODE_DIR_PREFIX}*-*"):
+        pid = path.name[len(NODE_DIR_PREFIX) :].split("-", 1)[0]
+        try:
+            mine = path.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if mine and pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed

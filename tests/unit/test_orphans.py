@@ -1,13 +1,23 @@
-"""Which processes count as a bot's browser: the marked main process only — not its helpers, and not a child
-caught between fork and exec, which still carries its parent's command line (a fresh-clone CI run once
-counted three browsers on a node that had two)."""
+"""What a killed manager or node leaves behind. A bot's browser is its marked main process only — not its helpers,
+and not a child caught between fork and exec, which still carries its parent's command line (a fresh-clone CI run
+once counted three browsers on a node that had two); a node's socket directory is removed once its node is gone."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
-from farm.browsers.orphans import MARKER, browsers_of, orphaned_browsers
+import pytest
+
+from farm.browsers.orphans import (
+    MARKER,
+    NODE_DIR_PREFIX,
+    browsers_of,
+    node_socket_dir,
+    orphaned_browsers,
+    remove_orphaned_node_dirs,
+)
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 
@@ -41,3 +51,30 @@ def test_a_process_that_vanishes_while_it_is_read_is_skipped(tmp_path: Path) -> 
     _process(tmp_path, 4101, 1, CHROMIUM, f"{MARKER}4000")
     (tmp_path / "4101" / "stat").unlink()
     assert browsers_of(4000, tmp_path) == []
+
+
+def test_a_node_removes_the_socket_directories_of_nodes_that_are_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead, alive = 999_999_999, os.getppid()
+    for name in (
+        f"{NODE_DIR_PREFIX}{dead}-ab12",
+        f"{NODE_DIR_PREFIX}{os.getpid()}-cd34",
+        f"{NODE_DIR_PREFIX}{alive}-ef56",
+    ):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "playwright.sock").touch()
+    (tmp_path / f"{NODE_DIR_PREFIX}x1y2z3").mkdir()  # not ours: left
+
+    removed = remove_orphaned_node_dirs()
+
+    assert sorted(p.name for p in removed) == sorted(
+        [f"{NODE_DIR_PREFIX}{dead}-ab12", f"{NODE_DIR_PREFIX}{os.getpid()}-cd34"]
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"{NODE_DIR_PREFIX}{alive}-ef56", f"{NODE_DIR_PREFIX}x1y2z3"]
+    )
+    made = Path(node_socket_dir())
+    assert made.parent == tmp_path and made.name.startswith(f"{NODE_DIR_PREFIX}{os.getpid()}-")
+    assert made.stat().st_mode & 0o777 == 0o700
