@@ -105,8 +105,10 @@ async def _stop(service: Service) -> None:
     if service.process.returncode is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGTERM)
-        with contextlib.suppress(TimeoutError):
+        try:
             await asyncio.wait_for(service.process.wait(), FAKE_STOP_SECONDS)
+        except TimeoutError:
+            _say(f"  {service.name} did not stop within {FAKE_STOP_SECONDS:.0f}s: killed")
     # Whatever is left of the group (the leader when it did not stop in time, a child it left behind) goes now.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(group, signal.SIGKILL)

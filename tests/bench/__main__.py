@@ -10,7 +10,7 @@ Every measure is the median of independent runs (each a fresh farm), reported wi
     rooms whose students all receive ≥ 20 fps (tests/bench/glass.py);
   * the frame rate a participant receives from a bot, and say-to-hear latency;
   * recovery after `kill -9` of a bot's browser; a student's wait from entering the room to the avatar seen and
-    heard; SIGTERM to the manager's exit;
+    heard; SIGTERM to the manager's exit; Ctrl-C to `avatarfarm demo`'s exit (tests/bench/demo_stop.py);
   * browser nodes: 6 bots in their rooms on two nodes against one, recovery after SIGKILL of a node;
   * course materials: the passage a question needs in the avatar's context (tests/bench/materials.py);
   * the control plane at department scale: 1, 5, 10 and 20 classes of 20 rooms, each bot a simulated page, with
@@ -37,6 +37,7 @@ from typing import Any
 
 from tests.bench import report, results_file
 from tests.bench.defaults import MEASURED_SETTINGS, Setup
+from tests.bench.demo_stop import demo_stop
 from tests.bench.department import STEADY_S, STEPS, department
 from tests.bench.glass import glass_to_glass, rooms_at_20_fps_runs
 from tests.bench.materials import measure as materials_hit_rate
@@ -89,6 +90,7 @@ MEASURES: dict[str, Measure] = {
     "recovery_s": Measure(recovery),
     "student_arrival": Measure(student_arrival),
     "shutdown_s": Measure(shutdown, browsers="process"),
+    "demo_stop_s": Measure(demo_stop, browsers="process"),
     "nodes": Measure(node_measures, browsers="process"),
     "materials": Measure(lambda runs, setup, say: materials_hit_rate(say), browsers="none", runs=1),
 }

@@ -209,6 +209,13 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
             f"{r['rooms']} rooms live",
         )
     ],
+    "demo_stop_s": lambda r: [
+        (
+            "Ctrl-C → `avatarfarm demo` exited, its bots, avatars and fakes stopped",
+            shown(r["exit_s"], unit="s"),
+            f"{r['rooms']} rooms ready; parts cut short: {r['cut_short']}",
+        )
+    ],
     "nodes": lambda r: [
         ("POST /api/sessions → 6 bots in their rooms, 1 node", shown(r["one_node_s"], unit="s"), "node processes here"),
         ("POST /api/sessions → 6 bots in their rooms, 2 nodes", shown(r["two_nodes_s"], unit="s"), "same cores"),
