@@ -44,8 +44,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.bench.department_vendors import API_KEY
-from tests.bench.process_stats import CLOCK_TICKS, pss_mib
+from tests.bench.process_stats import pss_mib
 from tests.bench.simulated_pages import Latencies, PagesHost
+from tests.support.process_tree import cpu_seconds
 from tests.support.servers import serve_app
 
 Say = Callable[[str], None]
@@ -117,11 +118,6 @@ def bounded(step: dict[str, Any]) -> list[str]:
 
 
 # ---- the manager's process -----------------------------------------------------------------------------------
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def _rss_mib(pid: int) -> float:
@@ -341,7 +337,7 @@ async def _window(
     pid: int, database: Path, pages: PagesHost, watch: Watch, seconds: float, dashboards: list[asyncio.Task[None]]
 ) -> dict[str, Any]:
     grown_from = database_bytes(database)
-    cpu_from, own_from, at = _cpu_seconds(pid), time.process_time(), time.monotonic()
+    cpu_from, own_from, at = cpu_seconds([pid]), time.process_time(), time.monotonic()
     hung_from, hooks_from, events_from = watch.hung, watch.webhooks, sum(watch.events.values())
     reports_from, beats_from, lines_from = pages.counts.reports, pages.counts.heartbeats, pages.counts.transcript_lines
     rss, pss = [], []
@@ -355,7 +351,7 @@ async def _window(
                 raise RuntimeError(f"a dashboard's stream failed: {task.exception()!r}")
     pages.latencies.counting = False
     elapsed = time.monotonic() - at
-    cpu = _cpu_seconds(pid) - cpu_from
+    cpu = cpu_seconds([pid]) - cpu_from
     grown = database_bytes(database) - grown_from
     rooms = sum(1 for page in pages.pages.values() if page.avatar_session is not None)
     return {

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 
@@ -20,6 +19,7 @@ import httpx
 from livekit import rtc
 
 from tests.support.ports import free_port
+from tests.support.process_tree import cpu_seconds
 
 WAYNE = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
 API_KEY = "bench-key"
@@ -30,11 +30,6 @@ from fakes.liveavatar.config import FakeLiveAvatarConfig
 uvicorn.run(create_app(FakeLiveAvatarConfig(api_key=sys.argv[2])), port=int(sys.argv[3]), loop=sys.argv[1],
             log_level="warning", lifespan="on")
 """
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _one_run(loop: str, sessions: int, seconds: float) -> float:
@@ -62,9 +57,9 @@ async def _one_run(loop: str, sessions: int, seconds: float) -> float:
                 await room.connect(data["livekit_url"], data["livekit_client_token"], options)
                 rooms.append(room)
             await asyncio.sleep(5)  # settle: every subscription made, frames flowing
-            before = _cpu_seconds(process.pid)
+            before = cpu_seconds([process.pid])
             await asyncio.sleep(seconds)
-            return (_cpu_seconds(process.pid) - before) / seconds
+            return (cpu_seconds([process.pid]) - before) / seconds
     finally:
         for room in rooms:
             await room.disconnect()

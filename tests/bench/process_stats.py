@@ -11,8 +11,6 @@ from pathlib import Path
 from farm.browsers.orphans import MARKER
 from tests.support.process_tree import argv
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
 
 def _children_map() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
@@ -48,17 +46,6 @@ def bot_trees(owner_pid: int | None = None) -> list[list[int]]:
                 stack.extend(children.get(pid, []))
             trees.append(tree)
     return trees
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / CLOCK_TICKS
 
 
 def pss_mib(pids: list[int]) -> float:

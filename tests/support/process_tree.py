@@ -1,4 +1,5 @@
-"""Processes on this machine as /proc shows them: a browser's whole tree, and what each process's environment holds."""
+"""Processes on this machine as /proc shows them: a browser's whole tree, what each process's environment holds,
+and the CPU they have used."""
 
 from __future__ import annotations
 
@@ -61,3 +62,15 @@ def seccomp_mode(pid: int) -> int | None:
 
 def user_namespace(pid: int | str) -> str:
     return os.readlink(PROC / str(pid) / "ns" / "user")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds these processes have used so far (a process gone counts nothing)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
