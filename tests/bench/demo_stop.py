@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -18,7 +17,8 @@ from typing import Any
 
 from tests.bench.defaults import Setup
 from tests.bench.spread import figure
-from tests.support.servers import free_port
+from tests.support.demo_process import demo_env, read_until, start_demo
+from tests.support.ports import free_port
 
 Say = Callable[[str], None]
 READY = "Everything is ready."
@@ -27,25 +27,11 @@ CUT_SHORT = "did not stop within"
 
 async def _one_run(rooms: int, setup: Setup, workdir: Path) -> tuple[float, bool]:
     """(seconds from SIGINT to exit, whether any part was cut short)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AVATARFARM_")}
-    env.update({f"AVATARFARM_{k.upper()}": str(v) for k, v in setup.settings.items()})
-    ports = [free_port() for _ in range(3)]
-    process = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-m", "api.cli", "demo", "--rooms", str(rooms), "--data-dir", str(workdir / "demo")],
-        *["--port", str(ports[0]), "--zoom-port", str(ports[1]), "--liveavatar-port", str(ports[2])],
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
+    env = demo_env(**{name: str(value) for name, value in setup.settings.items()})
+    process = await start_demo(workdir / "demo", [free_port() for _ in range(3)], rooms, env)
     assert process.stdout is not None
-    output = ""
     try:
-        while READY not in output:
-            line = await asyncio.wait_for(process.stdout.readline(), 300)
-            if not line:
-                raise RuntimeError(f"the demo ended before it was ready:\n{output}")
-            output += line.decode(errors="replace")
+        await read_until(process, READY, 300)
         process.send_signal(signal.SIGINT)
         started = time.monotonic()
         rest = (await asyncio.wait_for(process.stdout.read(), 60)).decode(errors="replace")

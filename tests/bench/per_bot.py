@@ -39,12 +39,13 @@ from typing import Any
 from farm.browsers.browser_node import PlaywrightNode
 from tests.bench.defaults import AVATAR_FPS, Setup
 from tests.bench.probes import all_live, join_url, received_fps
-from tests.bench.process_stats import bot_trees, by_process_kind, cpu_seconds, pss_mib
+from tests.bench.process_stats import bot_trees, by_process_kind, pss_mib
 from tests.bench.room_measures import every_room
 from tests.bench.spread import figure
 from tests.bench.unprivileged import BENCH_UID, bench_node, needed, sandbox_in_force
 from tests.bench.waiting import until
 from tests.farm.harness import running_farm
+from tests.support.process_tree import cpu_seconds
 
 VARIANTS = ("avatarfarm", "naive", "shared browser")
 BASELINE = "naive"

@@ -27,6 +27,7 @@ from state.repository import Repository
 from state.secret_box import load_secret_box
 from tests.support import process_tree
 from tests.support.browsers import launch_options
+from tests.support.demo_process import demo_env, read_until, start_demo
 from tests.support.media import speech_wav
 from tests.support.polling import until
 from tests.support.ports import free_port
@@ -54,22 +55,14 @@ def _listening(port: int) -> bool:
 async def test_a_student_comes_back_twice_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
     """As a newcomer runs it: the printed link, the avatar heard, a pause after leaving, twice back, Ctrl-C."""
     ports = [free_port() for _ in range(3)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AVATARFARM_")}
-    env["AVATARFARM_AVATAR_IDLE_MINUTES"] = str(PAUSE_AFTER_S / 60)  # README: the demo takes the AVATARFARM_* settings
+    env = demo_env(avatar_idle_minutes=str(PAUSE_AFTER_S / 60))  # README: the demo takes the AVATARFARM_* settings
     # Every Python process of the demo marks a file when Python code runs in a child it forks (see FORK_HOOK).
     forked = tmp_path / "python-ran-after-fork"
     (tmp_path / "hook").mkdir()
     (tmp_path / "hook" / "sitecustomize.py").write_text(FORK_HOOK)
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "hook"), *filter(None, [env.get("PYTHONPATH")])])
     env["FORK_MARK"] = str(forked)
-    process = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-m", "api.cli", "demo", "--rooms", "2", "--data-dir", str(tmp_path / "demo")],
-        *["--port", str(ports[0]), "--zoom-port", str(ports[1]), "--liveavatar-port", str(ports[2])],
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=env,
-        start_new_session=True,  # its own process group, as in a terminal: what is left of it is found by group
-    )
+    process = await start_demo(tmp_path / "demo", ports, 2, env)
     assert process.stdout is not None
     lines: list[str] = []
     try:
@@ -242,23 +235,8 @@ async def test_a_taken_port_stops_the_demo_before_anything_starts(tmp_path: Path
 
 async def _demo_until(tmp_path: Path, ports: list[int], line: str) -> tuple[asyncio.subprocess.Process, str]:
     """Start `avatarfarm demo --rooms 1` in its own process group; return it once it has printed `line`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AVATARFARM_")}
-    process = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-m", "api.cli", "demo", "--rooms", "1", "--data-dir", str(tmp_path / "demo")],
-        *["--port", str(ports[0]), "--zoom-port", str(ports[1]), "--liveavatar-port", str(ports[2])],
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
-    assert process.stdout is not None
-    output = ""
-    async with asyncio.timeout(120):
-        while line not in output:
-            raw = await process.stdout.readline()
-            assert raw, "the demo exited early:\n" + output
-            output += raw.decode()
-    return process, output
+    process = await start_demo(tmp_path / "demo", ports, 1)
+    return process, await read_until(process, line, 120)
 
 
 async def test_the_fakes_and_their_livekit_server_die_with_a_killed_demo(tmp_path: Path) -> None:
