@@ -8,44 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from farm.browsers.orphans import MARKER
-from tests.support.process_tree import argv
-
-
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    return children
+from farm.browsers.orphans import browsers_of
+from tests.support.process_tree import argv, tree
 
 
 def bot_trees(owner_pid: int | None = None) -> list[list[int]]:
     """One list of PIDs per bot browser (its main process and all descendants) of this (or `owner_pid`'s) farm."""
-    marker = f"{MARKER}{owner_pid or os.getpid()}".encode()
-    children = _children_map()
-    trees = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if marker in argv and not any(a.startswith(b"--type=") for a in argv):
-            tree, stack = [], [int(entry.name)]
-            while stack:
-                pid = stack.pop()
-                tree.append(pid)
-                stack.extend(children.get(pid, []))
-            trees.append(tree)
-    return trees
+    return [tree(root) for root in browsers_of(owner_pid or os.getpid())]
 
 
 def pss_mib(pids: list[int]) -> float:
