@@ -27,6 +27,7 @@ from urllib.parse import quote
 import httpx
 import uvicorn
 from pydantic import SecretStr
+from sse_starlette.sse import AppStatus
 
 from api.app import create_app
 from api.auth import ensure_api_token
@@ -335,6 +336,10 @@ class _Demo:
         The fakes are stopped whatever happened to the farm's stop (and the lifeline closed last)."""
         try:
             if self.server is not None and self.serving is not None:
+                # An open dashboard's event stream would hold uvicorn's graceful stop until it is cut short:
+                # sse-starlette ends its streams when it learns of the stop, which it finds through uvicorn's
+                # signal handler, and the demo takes the signals itself. This process serves once, then exits.
+                AppStatus.should_exit = True
                 self.server.should_exit = True
                 done, _ = await asyncio.wait({self.serving}, timeout=FARM_STOP_SECONDS)
                 if not done:
