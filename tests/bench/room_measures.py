@@ -387,7 +387,7 @@ async def shutdown(runs: int, setup: Setup, say: Say, rooms: int = 2) -> dict[st
 
     from tests.fakes_zoom.harness import running_fake_zoom
     from tests.farm.harness import TOKEN, liveavatar_server, session_request
-    from tests.farm.test_farm_restarts import Manager
+    from tests.support.manager_process import ManagerProcess
 
     names = [f"Room {i + 1}" for i in range(rooms)]
     samples = []
@@ -398,8 +398,8 @@ async def shutdown(runs: int, setup: Setup, say: Say, rooms: int = 2) -> dict[st
                 liveavatar_server(avatar_fps=AVATAR_FPS) as (la_url, _admin),
                 async_playwright() as playwright,
             ):
-                manager = Manager(Path(tmp), zoom.base_url, la_url)
-                manager.env.update({f"AVATARFARM_{k.upper()}": str(v) for k, v in setup.settings.items()})
+                settings = {name: str(value) for name, value in setup.settings.items()}
+                manager = ManagerProcess(Path(tmp), zoom.base_url, la_url, **settings)
                 await manager.start()
                 browser = await playwright.chromium.launch(**_student_browser_options(Path(tmp)))
                 try:
@@ -423,13 +423,11 @@ async def shutdown(runs: int, setup: Setup, say: Say, rooms: int = 2) -> dict[st
 
                         await until(live, 180, "every room live")
                         started = time.monotonic()
-                        manager.stop(signal.SIGTERM)
+                        manager.send(signal.SIGTERM)
                         await manager.exited(60)
                         samples.append(time.monotonic() - started)
                 finally:
                     await browser.close()
-                    if manager.process is not None and manager.process.returncode is None:
-                        manager.process.kill()
-                        await manager.process.wait()
+                    await manager.stop()
         say(f"  shutdown run {run + 1}/{runs}: exited {samples[-1]:.2f}s after SIGTERM")
     return {"rooms": rooms, "exit_s": figure(samples)}
