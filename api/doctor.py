@@ -34,6 +34,7 @@ import httpx
 import uvicorn
 
 from api.zoom_sdk_version import zoom_sdk_version
+from farm.errors import first_line
 from farm.settings import ENV_PREFIX, Mode, Settings, SettingsError, load_settings
 from farm.tls_context import shared_tls_context
 from farm.vendors.liveavatar_client import CatalogAvatar, LiveAvatarClient, in_words
@@ -337,7 +338,7 @@ async def check_browsers(settings: Settings) -> list[Finding]:
             try:
                 browser = await node._new_browser(playwright)
             except launch_errors as exc:  # a failure to launch or connect is the finding itself
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                first = first_line(exc)
                 words = f"could not be started: {first}"
                 if isinstance(node, LocalBrowserNode):
                     words += f" (install chromium, or point {_env('CHROMIUM')} at a Chromium)"
@@ -375,7 +376,7 @@ async def _reaches(browser: Any, url: str, nonce: str | None, seen_from: str, er
         text = await response.text() if response is not None else ""
         status = response.status if response is not None else 0
     except error_type as exc:
-        first = str(exc).strip().splitlines()[0]
+        first = first_line(exc)
         return _fail(subject, f"the browser cannot load {url} ({first}); bot pages would not load either")
     finally:
         with contextlib.suppress(Exception):

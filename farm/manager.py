@@ -17,7 +17,7 @@ from farm.browsers.capacity import Capacity
 from farm.browsers.node_pool import NodePool, NodeStatus, node_pool
 from farm.browsers.orphans import kill_orphaned_browsers
 from farm.conversation.transcript_reconciler import TranscriptReconciler
-from farm.errors import FarmError, RoomNotReady, SessionRefuses
+from farm.errors import FarmError, RoomNotReady, SessionRefuses, first_line
 from farm.money.allowance_cutoff import cut_off_spent_allowances
 from farm.money.avatar_billing import AvatarBilling
 from farm.money.context_cleanup import delete_contexts
@@ -279,7 +279,7 @@ class Farm:
         except TimeoutError:
             raise RoomNotReady("The room's bot did not answer in time; try again.") from None
         except PAGE_ERRORS as exc:  # the page refused (e.g. the avatar is reconnecting), or is gone
-            message = str(exc).splitlines()[0][:200]
+            message = first_line(exc)
             raise RoomNotReady(f"The room's bot could not do that now: {message}") from None
 
     async def say(self, room_id: str, text: str) -> None:

@@ -24,6 +24,7 @@ from farm.browsers.browser_node import PAGE_ERRORS
 from farm.cancellation import finish_cancelled
 from farm.conversation.avatar_context import AvatarContext, SourcedPassage, build_context
 from farm.conversation.summary import greeting, summarize
+from farm.errors import first_line
 from farm.materials.passage_selection import RoomNeeds, select_passages
 from farm.money.avatar_billing import close_avatar_row, mint, not_minted, open_row
 from farm.money.credit_allowance import allowance_refusal
@@ -163,9 +164,9 @@ class RoomAvatar:
             return
         try:
             await page.start_avatar(token)
-        except PAGE_ERRORS as exc:  # the page left its room meanwhile, or is gone: the session must not bill
-            log.info("room %s: the page did not take its avatar: %s", self.room_id, str(exc).splitlines()[0][:200])
-            await self.close("the bot had left its room when the avatar was ready to start")
+        except PAGE_ERRORS as exc:  # the page left its room, is gone, or did not answer: the session must not bill
+            log.info("room %s: the page did not take its avatar: %s", self.room_id, first_line(exc))
+            await self.close("the bot's page did not take the avatar (it had left its room, or did not answer in time)")
             return
         self._deadline = asyncio.create_task(self._start_deadline(), name=f"avatar deadline {self.room_id}")
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from farm.browsers.browser_node import PAGE_ERRORS, BotBrowser
+from farm.errors import first_line
 from farm.money.credit_allowance import ALLOWANCE_REACHED
 from farm.room import pulse_question
 from farm.room.attempt_messages import (
@@ -387,7 +388,7 @@ class BotSupervisor:
                 async with asyncio.timeout(LEAVE_TIMEOUT_SECONDS):
                     await page.send_chat(ACKNOWLEDGEMENT, to_user_id=decline.sender_id)
             except PAGE_ERRORS as exc:  # the avatar is stopped either way; only the answer is lost
-                log.info("room %s: the chat answer was not sent: %s", self.room.id, str(exc).splitlines()[0][:200])
+                log.info("room %s: the chat answer was not sent: %s", self.room.id, first_line(exc))
 
     async def allowance_spent(self, words: str) -> None:
         """The professor's monthly allowance ran out while this bot's avatar runs: it stops now, and the room
@@ -408,7 +409,7 @@ class BotSupervisor:
         try:
             await page.say(words)
         except PAGE_ERRORS as exc:  # the avatar went meanwhile: the next one's greeting says it
-            log.info("room %s: the disclosure was not said: %s", self.room.id, str(exc).splitlines()[0][:200])
+            log.info("room %s: the disclosure was not said: %s", self.room.id, first_line(exc))
             return
         await self.s.repository.events.append("avatar.disclosed", room_id=self.room.id, detail={"words": words})
 
