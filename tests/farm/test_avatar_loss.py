@@ -43,7 +43,8 @@ async def test_a_page_too_busy_to_take_its_avatar_in_time_leaves_no_row_open(
     rig_factory: Callable[..., Any],
 ) -> None:
     """A starved page does not answer the start in time: the call ends in a TimeoutError, whose message is empty
-    (make bench found the farm's log line failing on it, so the minted session was never closed)."""
+    (make bench found the farm's log line failing on it: the minted session stayed open until the attempt ended,
+    here when the bot was called hung)."""
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)
 
@@ -63,5 +64,6 @@ async def test_a_page_too_busy_to_take_its_avatar_in_time_leaves_no_row_open(
     await until(closed, 10, "the minted avatar's row closed")
     [row] = await rig.repository.avatars.in_room(rig.room_id)
     assert row.vendor_session_id, "the avatar was minted before the page was handed it"
+    assert row.end_reason is not None and "did not take the avatar" in row.end_reason, row  # closed by the start
     vendor = (await rig.admin.get("/admin/sessions")).json()["data"]
     assert [s["status"] for s in vendor if s["id"] == row.vendor_session_id] == ["ENDED"]
