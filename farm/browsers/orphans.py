@@ -50,21 +50,19 @@ def _main_browsers(proc: Path) -> list[_Marked]:
     way to becoming a helper (and Debian's wrapper script's subshells) carries the marker without
     `--type=`; its parent, marked too, tells it apart."""
     marked: list[_Marked] = []
+    prefix = MARKER.encode()
     for entry in proc.iterdir() if proc.is_dir() else ():
         if not entry.name.isdigit():
             continue
         try:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
-            parent = _parent(entry)
+            owner = next((arg[len(prefix) :] for arg in argv if arg.startswith(prefix)), None)
+            if owner is None or any(arg.startswith(b"--type=") for arg in argv):
+                continue
+            parent = _parent(entry)  # read only for marked main processes: every other process is skipped above
         except (OSError, ValueError, IndexError):
             continue  # gone while we looked
-        if any(arg.startswith(b"--type=") for arg in argv):
-            continue
-        for arg in argv:
-            if arg.startswith(MARKER.encode()):
-                owner = arg[len(MARKER) :].decode(errors="replace")
-                marked.append(_Marked(int(entry.name), parent, int(owner) if owner.isdigit() else None))
-                break
+        marked.append(_Marked(int(entry.name), parent, int(owner) if owner.isdigit() else None))
     pids = {m.pid for m in marked}
     return [m for m in marked if m.parent not in pids]
 
