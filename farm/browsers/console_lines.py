@@ -100,3 +100,14 @@ class ConsoleBudget:
             f"{count} console line{'s' if count != 1 else ''} dropped (more than {self.burst} at once or "
             f"{self.per_interval} per {self.interval:g} s)"
         )
+
+
+def launch_failure(exc: BaseException, *, most: int = 6) -> str:
+    """What a failed Chromium launch or connection says, on one log line: Playwright's first line, then the
+    browser's last words from its log (how its process exited, what it wrote to stderr), secrets removed."""
+    lines = str(exc).splitlines()
+    said: dict[str, None] = {}  # Playwright repeats the browser's log in its call log, each line after "- "
+    for line in lines[1:]:
+        if "<process did exit" in line or "][err]" in line:
+            said[line.strip().removeprefix("- ")] = None
+    return " | ".join(without_secrets(line) for line in [*(lines[:1] or [type(exc).__name__]), *list(said)[-most:]])

@@ -50,7 +50,7 @@ from playwright._impl._driver import compute_driver_executable, get_driver_env
 from farm.browsers.chromium import base_args, browser_env, chromium_executable, sandboxed
 from farm.browsers.node_egress import EgressProxy, EgressRule, allowed
 from farm.browsers.node_protocol_guard import ProtocolGuard
-from farm.browsers.orphans import kill_browsers_of, node_socket_dir, owner_marker, remove_orphaned_node_dirs
+from farm.browsers.orphans import Owner, kill_browsers_of, node_socket_dir, owner_marker, remove_orphaned_node_dirs
 
 log = logging.getLogger("avatarfarm.node")
 
@@ -200,7 +200,7 @@ class BrowserNodeServer:
         if self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = None
-        left = kill_browsers_of(os.getpid())
+        left = kill_browsers_of(Owner.me())
         if left:
             log.warning("killed %d browser(s) still running at node stop", len(left))
         if self._server is not None:

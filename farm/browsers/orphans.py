@@ -1,8 +1,10 @@
 """What a farm manager or browser node killed outright (SIGKILL, the OOM killer) leaves behind, and its cleanup.
 
-Each bot's Chromium carries a --avatarfarm-owner=<manager pid> marker, and at start-up those whose manager is
-gone are killed; a node's socket directory is named with its pid, and a node starting removes those of nodes
-that are gone."""
+Each bot's Chromium carries a --avatarfarm-owner=<pid>.<start> marker naming the process that launched it (a
+manager, a browser node) by its pid and its start time: pids are reused (this kernel's pid_max is often 32768,
+and a farm's browsers spawn processes by the thousand), so a pid alone could name a newer, unrelated process.
+At start-up the browsers whose owner is gone are killed; a node's socket directory is named with its pid, and a
+node starting removes those of nodes that are gone."""
 
 from __future__ import annotations
 
@@ -18,8 +20,54 @@ MARKER = "--avatarfarm-owner="
 NODE_DIR_PREFIX = "avatarfarm-node-"
 
 
+def _stat_fields(entry: Path) -> list[str]:
+    """/proc/<pid>/stat from its third field on (the command name, in parentheses, may hold spaces)."""
+    stat = (entry / "stat").read_text()
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def start_time(pid: int, proc: Path = Path("/proc")) -> int | None:
+    """When the process started, in clock ticks since boot (stat's 22nd field); None once it is gone."""
+    try:
+        return int(_stat_fields(proc / str(pid))[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class Owner(NamedTuple):
+    """A process that launches browsers: its pid, and its start time to tell it from a later process that
+    gets the same pid (None in the markers of older versions, which wrote the pid alone)."""
+
+    pid: int
+    started: int | None
+
+    @classmethod
+    def of(cls, pid: int, proc: Path = Path("/proc")) -> Owner:
+        """The process running as `pid` now (read it while it runs, or before it is reaped)."""
+        return cls(pid, start_time(pid, proc))
+
+    @classmethod
+    def me(cls) -> Owner:
+        return cls.of(os.getpid())
+
+    @classmethod
+    def parse(cls, text: bytes) -> Owner | None:
+        pid, _, started = text.partition(b".")
+        if not pid.isdigit() or (started and not started.isdigit()):
+            return None
+        return cls(int(pid), int(started) if started else None)
+
+    def marker(self) -> str:
+        return f"{MARKER}{self.pid}" if self.started is None else f"{MARKER}{self.pid}.{self.started}"
+
+    def alive(self, proc: Path = Path("/proc")) -> bool:
+        if self.started is None:
+            return _alive(self.pid)
+        return start_time(self.pid, proc) == self.started
+
+
 def owner_marker() -> str:
-    return f"{MARKER}{os.getpid()}"
+    return Owner.me().marker()
 
 
 def _alive(pid: int) -> bool:
@@ -35,12 +83,11 @@ def _alive(pid: int) -> bool:
 class _Marked(NamedTuple):
     pid: int
     parent: int
-    owner: int | None
+    owner: Owner | None
 
 
 def _parent(entry: Path) -> int:
-    stat = (entry / "stat").read_text()
-    return int(stat[stat.rindex(")") + 2 :].split()[1])
+    return int(_stat_fields(entry)[1])
 
 
 def _main_browsers(proc: Path) -> list[_Marked]:
@@ -62,23 +109,23 @@ def _main_browsers(proc: Path) -> list[_Marked]:
             parent = _parent(entry)  # read only for marked main processes: every other process is skipped above
         except (OSError, ValueError, IndexError):
             continue  # gone while we looked
-        marked.append(_Marked(int(entry.name), parent, int(owner) if owner.isdigit() else None))
+        marked.append(_Marked(int(entry.name), parent, Owner.parse(owner)))
     pids = {m.pid for m in marked}
     return [m for m in marked if m.parent not in pids]
 
 
 def orphaned_browsers(proc: Path = Path("/proc")) -> list[int]:
     """PIDs of marked browser processes whose owning manager is no longer running."""
-    return [m.pid for m in _main_browsers(proc) if m.owner is not None and not _alive(m.owner)]
+    return [m.pid for m in _main_browsers(proc) if m.owner is not None and not m.owner.alive(proc)]
 
 
-def browsers_of(owner: int, proc: Path = Path("/proc")) -> list[int]:
-    """PIDs of the main browser processes marked with `owner` (helpers exit with their browser)."""
+def browsers_of(owner: Owner, proc: Path = Path("/proc")) -> list[int]:
+    """PIDs of the main browser processes that `owner` launched (helpers exit with their browser)."""
     return [m.pid for m in _main_browsers(proc) if m.owner == owner]
 
 
-def kill_browsers_of(owner: int) -> list[int]:
-    """Kill every browser this process (a browser node) marked as its own; returns their PIDs."""
+def kill_browsers_of(owner: Owner) -> list[int]:
+    """Kill every browser `owner` launched; returns their PIDs."""
     killed = []
     for pid in browsers_of(owner):
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -98,21 +145,26 @@ def kill_orphaned_browsers() -> list[int]:
 
 
 def node_socket_dir() -> str:
-    """A new private directory (mode 0700) for this node's driver socket, named with its pid."""
-    return tempfile.mkdtemp(prefix=f"{NODE_DIR_PREFIX}{os.getpid()}-")
+    """A new private directory (mode 0700) for this node's driver socket, named with its owner identity."""
+    me = Owner.me()
+    return tempfile.mkdtemp(prefix=f"{NODE_DIR_PREFIX}{me.pid}.{me.started}-")
 
 
 def remove_orphaned_node_dirs() -> list[Path]:
-    """Remove this user's node socket directories whose node is gone (this process's pid too: a container's
-    node has the same pid each time, and this node has not made its own yet); returns them."""
+    """Remove this user's node socket directories whose node is gone; returns them. Directories named with a
+    pid alone (older versions) go once that pid is not running, or runs this node (a container's node has the
+    same pid each time)."""
     removed = []
     for path in Path(tempfile.gettempdir()).glob(f"{NODE_DIR_PREFIX}*-*"):
-        pid = path.name[len(NODE_DIR_PREFIX) :].split("-", 1)[0]
+        owner = Owner.parse(path.name[len(NODE_DIR_PREFIX) :].split("-", 1)[0].encode())
         try:
             mine = path.stat().st_uid == os.getuid()
         except OSError:
             continue
-        if mine and pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+        if owner is None or not mine:
+            continue
+        legacy_here = owner.started is None and owner.pid == os.getpid()
+        if legacy_here or not owner.alive():
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from farm.browsers.browser_node import BotBrowser, NodeLost, PageLoadFailed
-from farm.browsers.console_lines import without_secrets
+from farm.browsers.console_lines import launch_failure
 from farm.room.bot_page_config import BotCredentials, bot_page_config
 from farm.vendors.vendor_http import VendorError
 from farm.vendors.zoom_client import ZoomNotAuthorized
@@ -83,7 +83,6 @@ async def launch_bot(
             log.warning("the bot page of room %s did not load: HTTP %d", room.id, exc.status)
             return LaunchRefused("launch_failed", f"The bot's page did not load (HTTP {exc.status}).")
         if isinstance(exc, Exception):  # Playwright raises its own error types for a failed launch
-            first_line = (str(exc).splitlines() or [""])[0]
-            log.warning("could not launch a bot for room %s: %s", room.id, without_secrets(first_line))
+            log.warning("could not launch a bot for room %s: %s", room.id, launch_failure(exc))
             return LaunchRefused("launch_failed", f"The bot's browser could not be started ({type(exc).__name__}).")
         raise

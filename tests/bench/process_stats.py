@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from farm.browsers.orphans import browsers_of
+from farm.browsers.orphans import Owner, browsers_of
 from tests.support.process_tree import argv, tree
 
 
-def bot_trees(owner_pid: int | None = None) -> list[list[int]]:
-    """One list of PIDs per bot browser (its main process and all descendants) of this (or `owner_pid`'s) farm."""
-    return [tree(root) for root in browsers_of(owner_pid or os.getpid())]
+def bot_trees(owner: Owner | None = None) -> list[list[int]]:
+    """One list of PIDs per bot browser (its main process and all descendants) of this (or `owner`'s) farm."""
+    return [tree(root) for root in browsers_of(owner or Owner.me())]
 
 
 def pss_mib(pids: list[int]) -> float:

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fakes.liveavatar import FakeLiveAvatarConfig
 from fakes.liveavatar import create_app as create_liveavatar
+from farm.browsers.orphans import Owner
 from tests.chaos.manager_process import bot_browsers
 from tests.fakes_zoom.harness import running_fake_zoom
 from tests.farm.harness import LA_ADMIN, LA_API_KEY, serve_farm_api, session_request
@@ -76,7 +77,7 @@ async def test_a_browser_killed_while_its_avatar_token_is_minted_leaves_nothing_
 
             await until(minted_at_vendor, 90, "a session created at the vendor", every=0.05)
             [first] = await _vendor_sessions(admin)
-            [pid] = bot_browsers(os.getpid())
+            [pid] = bot_browsers(Owner.me())
             os.kill(pid, signal.SIGKILL)  # while the token's answer is on its way
 
             async def answered_and_handled() -> bool:

@@ -22,7 +22,7 @@ from starlette.routing import Route
 from farm.browsers.browser_node import LocalBrowserNode
 from farm.browsers.chromium import chromium_executable
 from farm.browsers.console_lines import ConsoleBudget
-from farm.browsers.orphans import browsers_of
+from farm.browsers.orphans import Owner, browsers_of
 from farm.room.bot_launch import LaunchRefused, launch_bot
 from farm.room.bot_tickets import BotTickets
 from farm.settings import load_settings
@@ -136,7 +136,7 @@ async def test_no_process_of_a_bot_chromium_carries_the_farms_secrets(
     bot = await node.open_bot("env", f"{pages.base_url}/main", on_report=heard.report, on_notice=heard.notice)
     try:
         await until(lambda: heard.reports, 10, "a report from the page", every=0.05)
-        [browser] = browsers_of(os.getpid())
+        [browser] = browsers_of(Owner.me())
         processes = {pid: environment(pid) for pid in tree(browser)}
         environments = {pid: env for pid, env in processes.items() if env is not None}
         kinds = {_process_type(pid) for pid in environments}
@@ -233,7 +233,7 @@ async def test_an_unprivileged_users_bot_chromium_keeps_its_renderer_sandbox(
         monkeypatch.undo()
         try:
             await until(lambda: heard.reports, 10, "a report from the page", every=0.05)
-            [browser] = browsers_of(os.getpid())
+            [browser] = browsers_of(Owner.me())
             renderers = [pid for pid in tree(browser) if _process_type(pid) == "renderer"]
             assert renderers
             for pid in renderers:
@@ -276,7 +276,7 @@ async def test_a_bot_page_answering_an_error_revokes_its_ticket(
     assert isinstance(launched, LaunchRefused), launched
     assert (launched.reason, launched.words) == ("launch_failed", "The bot's page did not load (HTTP 500).")
     assert len(services.tickets) == 0
-    assert browsers_of(os.getpid()) == []
+    assert browsers_of(Owner.me()) == []
 
 
 async def test_a_bot_page_that_cannot_be_reached_revokes_its_ticket(node: LocalBrowserNode, tmp_path: Path) -> None:
@@ -299,7 +299,7 @@ async def test_a_bots_chromium_runs_one_renderer_and_keeps_playwrights_features_
     try:
         await until(lambda: heard.reports, 10, "a report from the page", every=0.05)
         await asyncio.sleep(1.0)  # what Chromium starts after the first paint (a spare renderer, browser UI pages)
-        [browser] = browsers_of(os.getpid())
+        [browser] = browsers_of(Owner.me())
         # Chromium obeys the last of each switch: it must hold every feature of the earlier ones (Playwright's).
         for switch in ("--disable-features", "--enable-features"):
             *earlier, last = _switch_values(browser, switch)

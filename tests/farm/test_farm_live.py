@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from farm.browsers.orphans import MARKER
+from farm.browsers.orphans import Owner, browsers_of
 from tests.farm.harness import running_farm
 
 pytestmark = pytest.mark.browser
@@ -20,17 +20,7 @@ ROOMS = ["Room 1", "Room 2", "Room 3"]
 
 
 def _chromium_main_pids() -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            marker = f"{MARKER}{os.getpid()}".encode()
-            if marker in argv and not any(a.startswith(b"--type=") for a in argv):
-                pids.append(int(entry.name))
-    return pids
+    return browsers_of(Owner.me())
 
 
 async def test_a_three_room_class_goes_live_and_ends_cleanly(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from farm.browsers.orphans import MARKER
+from farm.browsers.orphans import Owner
 from farm.vendors.liveavatar_client import LiveAvatarClient
 from tests.fakes_zoom.harness import FakeZoom, running_fake_zoom
 from tests.farm.harness import LA_ADMIN, LA_API_KEY, TOKEN, liveavatar_server, session_request
@@ -26,9 +26,10 @@ ROOMS = ["Room 1", "Room 2"]
 STOP_GRACE_SECONDS = 60  # what README and deploy/ tell containers to give `avatarfarm serve` on SIGTERM
 
 
-def _browsers_of(pid: int) -> list[int]:
+def _marked_by(owner: Owner) -> list[int]:
+    """Every process carrying the owner's marker, helpers included: what a stopped manager may not leave."""
     found = []
-    marker = f"{MARKER}{pid}".encode()
+    marker = owner.marker().encode()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -89,7 +90,7 @@ async def _bots(zoom: FakeZoom, number: str) -> list[str]:
 async def test_sigkill_then_restart_reconciles_without_duplicates_or_leaks(tmp_path: Path) -> None:
     async with class_on_a_manager(tmp_path) as (zoom, la_url, manager, number, session_id):
         assert manager.process is not None
-        old_pid = manager.process.pid
+        old = manager.owners[-1]
         before = set(await _active_vendor_sessions(la_url))
         assert len(before) == 2
         manager.send(signal.SIGKILL)
@@ -107,7 +108,7 @@ async def test_sigkill_then_restart_reconciles_without_duplicates_or_leaks(tmp_p
         assert sorted(await _bots(zoom, number)) == sorted(f"Prof. Ada (AI) · {r}" for r in ROOMS)
         after = set(await _active_vendor_sessions(la_url))
         assert len(after) == 2 and not (after & before)  # the old avatars were reaped, none leaked
-        assert _browsers_of(old_pid) == []  # no browser of the killed manager survives
+        assert _marked_by(old) == []  # no browser of the killed manager survives
 
 
 async def test_sigterm_leaves_every_meeting_and_stops_every_avatar(tmp_path: Path) -> None:
@@ -116,12 +117,12 @@ async def test_sigterm_leaves_every_meeting_and_stops_every_avatar(tmp_path: Pat
     How long it takes is a benchmark (`python -m tests.bench --only shutdown_s`)."""
     async with class_on_a_manager(tmp_path) as (zoom, la_url, manager, number, session_id):
         assert manager.process is not None
-        pid = manager.process.pid
+        owner = manager.owners[-1]
         manager.send(signal.SIGTERM)
         await manager.exited(STOP_GRACE_SECONDS)
         assert await _bots(zoom, number) == []
         assert await _active_vendor_sessions(la_url) == []
-        assert _browsers_of(pid) == []
+        assert _marked_by(owner) == []
         # The class is still wanted: a restart relaunches it.
         await manager.start()
         async with httpx.AsyncClient(base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from farm.browsers.orphans import browsers_of, kill_browsers_of
+from farm.browsers.orphans import Owner, browsers_of, kill_browsers_of
 
 NODE_TOKEN = "nodes-test-token-0123456789"
 PR_SET_PDEATHSIG = 1
@@ -44,7 +44,7 @@ class NodeProcess:
     max_bots: int | None = 2
     env: dict[str, str] = field(default_factory=dict)  # AVATARFARM_* settings of the node (its egress list)
     process: subprocess.Popen[bytes] | None = None
-    pids: list[int] = field(default_factory=list)
+    owners: list[Owner] = field(default_factory=list)  # each node process started, by pid and start time
 
     @property
     def url(self) -> str:
@@ -66,7 +66,7 @@ class NodeProcess:
             preexec_fn=_die_with_the_test,
             env={**os.environ, **self.env},
         )
-        self.pids.append(self.process.pid)
+        self.owners.append(Owner.of(self.process.pid))
         assert self.process.stdout is not None
         deadline = time.monotonic() + START_SECONDS
         line = b""
@@ -77,7 +77,7 @@ class NodeProcess:
         assert b"listening" in line, f"node on {self.url} did not start (exit {self.process.poll()})"
 
     def browsers(self) -> list[int]:
-        return [pid for owner in self.pids for pid in browsers_of(owner)]
+        return [pid for owner in self.owners for pid in browsers_of(owner)]
 
     def kill(self) -> None:
         """SIGKILL the node's whole process group, as a machine that dies would."""
@@ -97,7 +97,7 @@ class NodeProcess:
     def clean_up(self) -> None:
         if self.process is not None:
             self.kill()
-        for owner in self.pids:  # a killed node's Chromium exits with its pipe; never leave one behind
+        for owner in self.owners:  # a killed node's Chromium exits with its pipe; never leave one behind
             kill_browsers_of(owner)
 
 

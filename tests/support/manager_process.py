@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from farm.browsers.orphans import browsers_of
+from farm.browsers.orphans import Owner, browsers_of
 from farm.tls_context import shared_tls_context
 from tests.fakes_zoom.harness import SDK_KEY, SDK_SECRET
 from tests.farm.harness import LA_API_KEY, TOKEN
@@ -45,9 +45,9 @@ def restartable_port(proc: Path = Path("/proc")) -> int:
     raise AssertionError("no free port below the ephemeral range")
 
 
-def bot_browsers(manager_pid: int, proc: Path = Path("/proc")) -> list[int]:
+def bot_browsers(manager: Owner, proc: Path = Path("/proc")) -> list[int]:
     """PIDs of the main Chromium processes (not their renderers or helpers) launched by that manager."""
-    return sorted(browsers_of(manager_pid, proc))
+    return sorted(browsers_of(manager, proc))
 
 
 class ManagerProcess:
@@ -76,7 +76,9 @@ class ManagerProcess:
             **{f"AVATARFARM_{name.upper()}": value for name, value in settings.items()},
         }
         self.process: asyncio.subprocess.Process | None = None
-        self.pids: list[int] = []  # every manager process started, oldest first
+        # Every manager process started, oldest first, by pid and start time: a pid alone may name another
+        # process by the time the test ends (pids wrap around within a run), whose browsers must not be killed.
+        self.owners: list[Owner] = []
 
     @property
     def pid(self) -> int:
@@ -94,7 +96,7 @@ class ManagerProcess:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "api.cli", "serve", env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
-        self.pids.append(self.process.pid)
+        self.owners.append(Owner.of(self.process.pid))
         deadline = started + READY_WITHIN_SECONDS
         async with httpx.AsyncClient(verify=shared_tls_context(), timeout=5) as client:
             while True:
@@ -133,13 +135,13 @@ class ManagerProcess:
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
-        for manager_pid in self.pids:
-            for pid in bot_browsers(manager_pid):
+        for manager in self.owners:
+            for pid in bot_browsers(manager):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
 
     def browsers(self) -> list[int]:
-        return bot_browsers(self.pid)
+        return bot_browsers(self.owners[-1])
 
     def _port_users(self) -> str:
         """The sockets on the manager's port (`ss`), to tell who took it."""
