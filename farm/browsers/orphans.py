@@ -20,16 +20,17 @@ MARKER = "--avatarfarm-owner="
 NODE_DIR_PREFIX = "avatarfarm-node-"
 
 
-def _stat_fields(entry: Path) -> list[str]:
-    """/proc/<pid>/stat from its third field on (the command name, in parentheses, may hold spaces)."""
-    stat = (entry / "stat").read_text()
+def stat_fields(pid: int | str, proc: Path = Path("/proc")) -> list[str]:
+    """/proc/<pid>/stat from its third field (the state) on: the command name before it, in parentheses, may
+    hold spaces and parentheses. Raises OSError once the process is gone."""
+    stat = (proc / str(pid) / "stat").read_text()
     return stat[stat.rindex(")") + 2 :].split()
 
 
 def start_time(pid: int, proc: Path = Path("/proc")) -> int | None:
     """When the process started, in clock ticks since boot (stat's 22nd field); None once it is gone."""
     try:
-        return int(_stat_fields(proc / str(pid))[19])
+        return int(stat_fields(pid, proc)[19])
     except (OSError, ValueError, IndexError):
         return None
 
@@ -86,10 +87,6 @@ class _Marked(NamedTuple):
     owner: Owner | None
 
 
-def _parent(entry: Path) -> int:
-    return int(_stat_fields(entry)[1])
-
-
 def _main_browsers(proc: Path) -> list[_Marked]:
     """Every marked main browser process: not a helper (`--type=`), and not a child of a marked process.
 
@@ -106,7 +103,7 @@ def _main_browsers(proc: Path) -> list[_Marked]:
             owner = next((arg[len(prefix) :] for arg in argv if arg.startswith(prefix)), None)
             if owner is None or any(arg.startswith(b"--type=") for arg in argv):
                 continue
-            parent = _parent(entry)  # read only for marked main processes: every other process is skipped above
+            parent = int(stat_fields(entry.name, proc)[1])  # read for marked main processes only
         except (OSError, ValueError, IndexError):
             continue  # gone while we looked
         marked.append(_Marked(int(entry.name), parent, Owner.parse(owner)))

@@ -6,16 +6,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from farm.browsers.orphans import stat_fields
+
 PROC = Path("/proc")
 
 
 def _parent(pid: int) -> int | None:
     try:
-        stat = (PROC / str(pid) / "stat").read_text()
-    except OSError:
+        return int(stat_fields(pid, PROC)[1])
+    except (OSError, ValueError, IndexError):
         return None
-    # The command name (2nd field) may hold spaces and parentheses: the fields after its last ')' are plain.
-    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 def tree(root: int) -> list[int]:
@@ -69,7 +69,7 @@ def cpu_seconds(pids: list[int]) -> float:
     ticks = 0
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = stat_fields(pid, PROC)
         except OSError:
             continue
         ticks += int(fields[11]) + int(fields[12])  # utime + stime
