@@ -13,9 +13,10 @@ from pydantic import BaseModel, Field
 
 from api.deps import RepositoryDep
 from api.errors import ApiError, invalid, not_found
-from api.principals import PrincipalDep
+from api.principals import Principal, PrincipalDep
 from api.schemas import ErrorOut, Strict, strict_config
-from farm.settings import ENV_PREFIX, is_loopback_host
+from farm.settings import ENV_PREFIX, Settings, is_loopback_host
+from farm.webhooks.receiver_address import registration_refusal
 from farm.webhooks.secret import new_secret
 from state.repository import NotFound
 from state.webhook_receivers_repository import (
@@ -65,17 +66,23 @@ class ReceiverList(BaseModel):
     receivers: list[ReceiverOut]
 
 
-def checked_receiver_url(url: str, allow_http: bool) -> str:
+async def checked_receiver_url(url: str, settings: Settings, principal: Principal) -> str:
+    """The receiver's URL, or a 422 in words: a full http(s) address, https:// unless on loopback or allowed, and
+    for a professor (not the administrator) a public address unless the deployment allows private ones."""
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid("url", "Give the receiver's full address, starting with https://.")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname) and not allow_http:
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname) and not settings.webhook_allow_http:
         raise invalid(
             "url",
             f"{parts.hostname} would get students' names and words in the clear over http://; use https:// "
             f"(or the administrator sets {ENV_PREFIX}WEBHOOK_ALLOW_HTTP=true if that network is theirs).",
         )
+    if not (principal.is_admin or settings.webhook_allow_private):
+        refused = await registration_refusal(url)
+        if refused is not None:
+            raise invalid("url", refused[0].upper() + refused[1:] + ".")
     return url
 
 
@@ -89,7 +96,7 @@ def checked_receiver_url(url: str, allow_http: bool) -> str:
 async def add_receiver(
     body: ReceiverCreate, request: Request, repository: RepositoryDep, principal: PrincipalDep
 ) -> ReceiverCreated:
-    url = checked_receiver_url(body.url, request.app.state.settings.webhook_allow_http)
+    url = await checked_receiver_url(body.url, request.app.state.settings, principal)
     secret = new_secret()
     try:
         receiver = await repository.webhook_receivers.add(principal.professor_id, url=url, secret=secret)

@@ -97,7 +97,11 @@ class Farm:
             log.warning("killed %d browser(s) left by a previous manager", len(killed))
             await self.repository.events.append("farm.orphans_killed", detail={"pids": killed})
         self._webhooks = WebhookSender.from_settings(
-            self.repository, self.services.settings, professor_receivers(self.repository.webhook_receivers)
+            self.repository,
+            self.services.settings,
+            professor_receivers(
+                self.repository.webhook_receivers, private_allowed=self.services.settings.webhook_allow_private
+            ),
         )
         await self._webhooks.start()
         await self._transcripts.start()

@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
     # Plain http:// receivers other than loopback are refused unless this says the network is trusted.
     webhook_allow_http: bool = False
+    # A professor's own receivers must be at public addresses (farm/webhooks/receiver_address.py) unless this says
+    # the deployment's private network may get them; the administrator's and WEBHOOK_URLS always may.
+    webhook_allow_private: bool = False
     # Single sign-on to the dashboard with OpenID Connect (api/dashboard/oidc_sign_in.py): the provider's issuer URL
     # and this server's client there; unknown emails are refused unless their domain is listed for sign-up.
     oidc_issuer: str | None = None

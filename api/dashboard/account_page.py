@@ -252,7 +252,7 @@ async def add_receiver(
     session, principal = checked
     secret = new_secret()
     try:
-        checked_url = checked_receiver_url(url, request.app.state.settings.webhook_allow_http)
+        checked_url = await checked_receiver_url(url, request.app.state.settings, principal)
         receiver = await repository.webhook_receivers.add(principal.professor_id, url=checked_url, secret=secret)
     except ApiError as exc:
         return await _page(repository, session, principal, error=exc.message.removeprefix("url: "), status_code=422)

@@ -1,13 +1,14 @@
 """Delivers the webhook outbox (state/webhook_outbox.py) to every receiver, Standard Webhooks style.
 
 The receivers are the server-wide URLs (AVATARFARM_WEBHOOK_URLS, signed with the server's secret: everyone's
-messages) and the professors' own (state/webhook_receivers_repository.py, each signed with its own secret: only
-its professor's messages; the administrator's get everyone's). Professors' receivers are read again whenever one
-is added or removed. One asyncio task per receiver sends its messages in order: a message is retried (same
-webhook-id, freshly signed, exponential backoff) until it is answered 2xx or its retry budget — counted from when
-the change happened — is spent; then it is given up with a `webhook.given_up` event and the next one goes. Progress is
-in the database, so a restarted manager resumes where the last one stopped (a delivery may then be repeated:
-receivers dedupe on webhook-id, as Standard Webhooks asks). Receivers are called with a bounded timeout on
+messages) and the professors' own (state/webhook_receivers_repository.py, each signed with its own secret: only its
+professor's messages; the administrator's get everyone's). Professors' receivers are read again whenever one is
+added or removed, and sent to only at a checked public address unless the deployment allows private ones
+(farm/webhooks/receiver_address.py). One asyncio task per receiver sends its messages in order: a message is retried
+(same webhook-id, freshly signed, exponential backoff) until it is answered 2xx or its retry budget — counted from
+when the change happened — is spent; then it is given up with a `webhook.given_up` event and the next one goes.
+Progress is in the database, so a restarted manager resumes where the last one stopped (a delivery may then be
+repeated: receivers dedupe on webhook-id, as Standard Webhooks asks). Receivers are called with a bounded timeout on
 their own tasks, so a slow or dead receiver delays only its own queue, never the farm.
 """
 
@@ -29,6 +30,7 @@ from tenacity import RetryCallState, wait_exponential_jitter
 from farm.cancellation import finish_cancelled
 from farm.settings import Settings
 from farm.tls_context import shared_tls_context
+from farm.webhooks.receiver_address import ReceiverAddressError, Resolver, checked_address, pinned, resolve
 from farm.webhooks.secret import ensure_webhook_secret
 from state.repository import Repository
 from state.webhook_outbox import WEBHOOK_TYPES, WebhookMessage
@@ -57,6 +59,9 @@ class Receiver:
     url: str
     secret: str
     owner_id: str | None  # whose messages it gets; None: everyone's
+    # A professor's own: looked up once per delivery and sent to at that address (public_only: only if public).
+    pinned: bool = False
+    public_only: bool = False
 
     @property
     def signer(self) -> Webhook:
@@ -79,12 +84,14 @@ class WebhookSender:
         timeout_seconds: float,
         clock: Callable[[], float] = time.time,
         professor_receivers: ReceiverSource | None = None,
+        resolver: Resolver = resolve,
     ) -> None:
         self.outbox = repository.webhook_outbox
         self._bus = repository.bus
         self.urls = urls
         self._server_wide = [Receiver(url, url, secret, None) for url in urls] if secret else []
         self._professor_receivers = professor_receivers
+        self._resolver = resolver
         self._signers: dict[str, Webhook] = {}
         self._budget = budget_seconds
         self._backoff = wait_exponential_jitter(
@@ -261,8 +268,19 @@ class WebhookSender:
         """POST one message; None when the receiver took it, else what went wrong in words."""
         assert self._client is not None
         headers = self.headers(message, datetime.fromtimestamp(int(self._clock()), tz=UTC), receiver)
+        url, extensions = receiver.url, {}
+        if receiver.pinned:
+            try:
+                address = await checked_address(receiver.url, self._resolver, public_only=receiver.public_only)
+            except ReceiverAddressError as exc:
+                return str(exc)
+            request = pinned(receiver.url, address)
+            url, extensions = request.url, request.extensions
+            headers.update(request.headers)
         try:
-            response = await self._client.post(receiver.url, content=message.payload.encode("utf-8"), headers=headers)
+            response = await self._client.post(
+                url, content=message.payload.encode("utf-8"), headers=headers, extensions=extensions
+            )
         except httpx.TimeoutException:
             return f"no answer within {self._timeout:g} s"
         except httpx.HTTPError as exc:

@@ -284,6 +284,35 @@ async def test_a_professor_registers_lists_and_removes_their_own_webhook_receive
         assert removed.status_code == 200 and (await grace.get("/api/webhooks")).json()["receivers"] == []
 
 
+async def test_a_professors_receiver_must_be_at_a_public_address_unless_the_deployment_allows_private_ones(
+    api: Api,
+) -> None:
+    """A professor is not the administrator: a receiver of theirs on loopback or a private network would have the
+    server POST to its neighbours on their behalf (a cloud's metadata service, an internal admin port)."""
+    created = await _add(api)
+    private = (
+        "https://127.0.0.1:8443/x",
+        "http://localhost:9000/x",
+        "https://[::1]/x",
+        "https://10.0.0.5/x",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::ffff:192.168.1.1]/x",
+    )
+    async with _as(api, created["token"]["token"]) as grace:
+        for url in private:
+            refused = await grace.post("/api/webhooks", json={"url": url})
+            assert refused.status_code == 422, refused.text
+            assert "is not a public address" in refused.json()["message"], refused.text
+            assert "WEBHOOK_ALLOW_PRIVATE" in refused.json()["message"]
+        assert (await grace.get("/api/webhooks")).json()["receivers"] == []  # nothing stored
+        # A name that cannot be looked up now is taken: every delivery looks it up again.
+        assert (await grace.post("/api/webhooks", json={"url": "https://hooks.example.edu/g"})).status_code == 201
+    assert (await api.client.post("/api/webhooks", json={"url": "https://10.0.0.5/x"})).status_code == 201  # admin
+    api.app.state.settings = api.settings.model_copy(update={"webhook_allow_private": True})
+    async with _as(api, created["token"]["token"]) as grace:
+        assert (await grace.post("/api/webhooks", json={"url": "https://10.0.0.5/x"})).status_code == 201
+
+
 async def test_the_account_page_adds_and_removes_a_professors_webhook_receivers(api: Api) -> None:
     created = await _add(api)
     browser, csrf = _browser(api, created["professor"]["id"], created["token"]["id"])

@@ -21,10 +21,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def make_certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for localhost and 127.0.0.1: (certificate file, key file)."""
+def make_certificate(directory: Path, names: tuple[str, ...] = ("localhost", "127.0.0.1")) -> tuple[Path, Path]:
+    """A self-signed certificate for `names` (host names and IP addresses): (certificate file, key file)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    alternatives: list[x509.GeneralName] = []
+    for each in names:
+        try:
+            alternatives.append(x509.IPAddress(ipaddress.ip_address(each)))
+        except ValueError:
+            alternatives.append(x509.DNSName(each))
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
@@ -35,7 +41,7 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(hours=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName(alternatives),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -106,8 +112,10 @@ async def tls_proxy(backend_port: int, directory: Path) -> AsyncIterator[TlsProx
 
 
 @contextlib.asynccontextmanager
-async def tls_tunnel(backend_host: str, backend_port: int, directory: Path) -> AsyncIterator[TlsProxy]:
-    cert_path, key_path = make_certificate(directory)
+async def tls_tunnel(
+    backend_host: str, backend_port: int, directory: Path, names: tuple[str, ...] = ("localhost", "127.0.0.1")
+) -> AsyncIterator[TlsProxy]:
+    cert_path, key_path = make_certificate(directory, names)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_path, key_path)
 

@@ -26,6 +26,7 @@ class WebhookReceiver:
     accepted: list[Delivery] = field(default_factory=list)
     attempts: list[str] = field(default_factory=list)  # webhook-id of every request, whatever the answer
     bad_signatures: int = 0
+    hosts: list[str] = field(default_factory=list)  # the Host header of every request
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)  # ends the hangs
 
@@ -36,6 +37,7 @@ class WebhookReceiver:
         @app.post("/hook")
         async def hook(request: Request) -> Response:
             body = await request.body()
+            self.hosts.append(request.headers.get("host", ""))
             try:
                 payload = verifier.verify(body, dict(request.headers))
             except WebhookVerificationError:
