@@ -68,6 +68,18 @@ async def test_a_drop_without_a_course_asks_for_one_and_uploads_nothing(
     assert (await server.client.get("/api/materials")).json()["materials"] == []
 
 
+async def test_a_course_list_the_server_cannot_give_says_so_in_words(
+    signed_in: Dashboard, server: DashboardServer, page: Page
+) -> None:
+    """Before: an uncaught error in the page, and an empty table that looked like a course without materials."""
+    await page.route("**/api/materials?course=*", lambda route: route.abort("connectionreset"))
+    await page.goto(signed_in.url("/dashboard/materials?course=CS%20101"))
+    await expect(page.locator("#upload-status li.error")).to_have_text(
+        "The server cannot be reached. Check your connection."
+    )
+    await expect(page.locator("#no-materials")).to_be_hidden()
+
+
 async def test_a_rooms_details_and_the_report_page_show_the_passages_each_avatar_start_received(
     signed_in: Dashboard, server: DashboardServer, page: Page
 ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
@@ -57,3 +57,26 @@ async def test_the_session_list_follows_new_sessions(signed_in: Dashboard, serve
     await server.farm.join(first["rooms"][0]["id"])
     await expect(sessions.row(first["id"])).to_contain_text("1 / 1")
     await expect(sessions.rows.first).to_have_attribute("data-session-id", second["id"])
+
+
+async def test_a_list_update_that_cannot_reach_the_server_is_tried_again_without_a_page_error(
+    signed_in: Dashboard, server: DashboardServer
+) -> None:
+    """The list's fetch failing (a server restarting, a dropped keep-alive connection: a fresh-clone run saw an
+    uncaught 'Failed to fetch' here) leaves the list as it is, and a moment later it is fetched again."""
+    await server.create_session(1)
+    sessions = await signed_in.open_sessions()
+    await expect(sessions.rows).to_have_count(1)
+    refused: list[str] = []
+
+    async def drop_the_first(route: Route) -> None:
+        if not refused:
+            refused.append(route.request.url)
+            await route.abort("connectionreset")
+        else:
+            await route.continue_()
+
+    await signed_in.page.route(signed_in.url("/dashboard"), drop_the_first)
+    second = await server.create_session(2, course={"name": "Started while the server was away", "context": ""})
+    await expect(sessions.row(second["id"])).to_contain_text("Started while the server was away")
+    assert refused  # the first fetch did fail

@@ -35,7 +35,15 @@ async function refresh() {
     empty.hidden = true;
     return;
   }
-  const { materials } = await api(`/api/materials?course=${encodeURIComponent(name)}`);
+  let materials;
+  try {
+    ({ materials } = await api(`/api/materials?course=${encodeURIComponent(name)}`));
+  } catch (problem) {
+    say(problem instanceof ApiProblem ? problem.message : String(problem), "error");
+    table.hidden = true;
+    empty.hidden = true;
+    return;
+  }
   document.getElementById("material-course").textContent = name;
   for (const material of materials) {
     const remove = el("button", { type: "button", text: "Delete", "aria-label": `Delete ${material.filename}` });
