@@ -3,7 +3,7 @@
 Each bot's Chromium carries a --avatarfarm-owner=<pid>.<start> marker naming the process that launched it (a
 manager, a browser node) by its pid and its start time: pids are reused (this kernel's pid_max is often 32768,
 and a farm's browsers spawn processes by the thousand), so a pid alone could name a newer, unrelated process.
-At start-up the browsers whose owner is gone are killed; a node's socket directory is named with its pid, and a
+At start-up the browsers whose owner is gone are killed; a node's socket directory is named the same way, and a
 node starting removes those of nodes that are gone."""
 
 from __future__ import annotations
@@ -58,8 +58,13 @@ class Owner(NamedTuple):
             return None
         return cls(int(pid), int(started) if started else None)
 
+    @property
+    def tag(self) -> str:
+        """`<pid>.<start>` (`<pid>` where the start time is unknown), as Owner.parse reads it."""
+        return str(self.pid) if self.started is None else f"{self.pid}.{self.started}"
+
     def marker(self) -> str:
-        return f"{MARKER}{self.pid}" if self.started is None else f"{MARKER}{self.pid}.{self.started}"
+        return f"{MARKER}{self.tag}"
 
     def alive(self, proc: Path = Path("/proc")) -> bool:
         if self.started is None:
@@ -143,8 +148,7 @@ def kill_orphaned_browsers() -> list[int]:
 
 def node_socket_dir() -> str:
     """A new private directory (mode 0700) for this node's driver socket, named with its owner identity."""
-    me = Owner.me()
-    return tempfile.mkdtemp(prefix=f"{NODE_DIR_PREFIX}{me.pid}.{me.started}-")
+    return tempfile.mkdtemp(prefix=f"{NODE_DIR_PREFIX}{Owner.me().tag}-")
 
 
 def remove_orphaned_node_dirs() -> list[Path]:
