@@ -53,9 +53,9 @@ def test_a_browser_is_its_marked_main_process_not_its_helpers_nor_a_child_betwee
 
 
 def test_a_pid_reused_by_a_later_manager_names_neither_its_browsers_nor_the_dead_ones(tmp_path: Path) -> None:
-    """A test run wraps this machine's 32768 pids every few minutes: a harness that killed the browsers of a
-    manager it had killed long before, by pid alone, killed those of whatever manager had that pid by then (a
-    bot of another test failed to launch, twice in fresh-clone runs)."""
+    """Pids are reused (this machine's pid_max is 32768, and a test run goes round it): a pid alone names
+    whatever process has it now, so the browsers of a manager killed earlier and those of a later manager with
+    the same pid were one and the same to the orphan scan and to the harnesses that clean up after a test."""
     dead, later = Owner(7001, 1000), Owner(7001, 9000)
     _process(tmp_path, 7001, 1, "python", "-m", "api.cli", "serve", started=9000)  # the later manager
     _process(tmp_path, 7101, 7001, CHROMIUM, later.marker(), "--headless")
