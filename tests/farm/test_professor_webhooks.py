@@ -54,6 +54,27 @@ async def _class_of(repo: Repository, owner: str) -> str:
     return session.id
 
 
+def _sender(
+    repo: Repository,
+    *,
+    private_allowed: bool,
+    resolver: Resolver = resolve,
+    urls: tuple[str, ...] = (),
+    secret: str | None = None,
+) -> WebhookSender:
+    return WebhookSender(
+        repo,
+        urls,
+        secret,
+        budget_seconds=60.0,
+        first_retry_seconds=0.05,
+        max_retry_seconds=0.4,
+        timeout_seconds=5.0,
+        professor_receivers=professor_receivers(repo.webhook_receivers, private_allowed=private_allowed),
+        resolver=resolver,
+    )
+
+
 async def test_each_professors_receiver_gets_only_their_sessions_messages(repo: Repository) -> None:
     ada, bea = await _professor(repo, "Ada"), await _professor(repo, "Bea")
     server_secret, ada_secret, bea_secret, admin_secret = (new_secret() for _ in range(4))
@@ -69,16 +90,7 @@ async def test_each_professors_receiver_gets_only_their_sessions_messages(repo: 
         serve_app(bea_hook.app()) as bea_server,
         serve_app(admin_hook.app()) as admin_server,
     ):
-        webhooks = WebhookSender(
-            repo,
-            (f"{server.base_url}/hook",),
-            server_secret,
-            budget_seconds=60.0,
-            first_retry_seconds=0.05,
-            max_retry_seconds=0.4,
-            timeout_seconds=5.0,
-            professor_receivers=professor_receivers(repo.webhook_receivers, private_allowed=True),
-        )
+        webhooks = _sender(repo, private_allowed=True, urls=(f"{server.base_url}/hook",), secret=server_secret)
         await webhooks.start()
         try:
             # Registered while the sender runs: picked up at once, each signed with its own secret.
@@ -132,20 +144,6 @@ async def test_a_receiver_that_follows_one_professor_does_not_hold_back_pruning(
             break
         await outbox.delivered(keys[0], message)
     assert await outbox.prune(keys, older_than=later) == 0  # Ada's receiver has not had hers yet
-
-
-def _sender(repo: Repository, *, private_allowed: bool, resolver: Resolver) -> WebhookSender:
-    return WebhookSender(
-        repo,
-        (),
-        None,
-        budget_seconds=60.0,
-        first_retry_seconds=0.05,
-        max_retry_seconds=0.4,
-        timeout_seconds=5.0,
-        professor_receivers=professor_receivers(repo.webhook_receivers, private_allowed=private_allowed),
-        resolver=resolver,
-    )
 
 
 def _names(table: dict[str, list[str]]) -> Resolver:
