@@ -130,6 +130,7 @@ class AvatarRoom:
         self._loudness = 0.0
         self._speech_rate = 22_050
         self._audio: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
+        self._audio_generation = 0  # moved on by audio.stop: the pump drops the rest of the chunk it is sending
         self._commands: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tracks: list[rtc.LocalTrackPublication] = []
         self._avatar_task: asyncio.Task[None] | None = None
@@ -309,12 +310,15 @@ class AvatarRoom:
         """The agent's speech into the avatar's audio track, paced by the source's small queue."""
         while True:
             rate, pcm = await self._audio.get()
+            generation = self._audio_generation
             samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], np.int16).astype(np.float32)
             if rate != AUDIO_RATE and samples.size:
                 positions = np.arange(0, samples.size, rate / AUDIO_RATE)
                 samples = np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
             pcm48 = np.clip(samples, -32768, 32767).astype(np.int16)
             for offset in range(0, pcm48.size, AUDIO_FRAME):
+                if generation != self._audio_generation:
+                    break  # dropped (an interrupt) while this chunk was going out: none of the rest plays
                 chunk = pcm48[offset : offset + AUDIO_FRAME]
                 if chunk.size < AUDIO_FRAME:
                     chunk = np.pad(chunk, (0, AUDIO_FRAME - chunk.size))
@@ -337,6 +341,7 @@ class AvatarRoom:
         elif kind == "audio.begin":
             self._speech_rate = int(message.get("sample_rate") or self._speech_rate)
         elif kind == "audio.stop":
+            self._audio_generation += 1
             while not self._audio.empty():
                 self._audio.get_nowait()
             self.audio_source.clear_queue()
