@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench import report, results_file
-from tests.bench.defaults import MEASURED_SETTINGS, Setup
+from tests.bench.defaults import Setup, parse_setting
 from tests.bench.demo_stop import demo_stop
 from tests.bench.department import STEADY_S, STEPS, department
 from tests.bench.glass import glass_to_glass, rooms_at_20_fps_runs
@@ -150,18 +150,11 @@ async def main(runs: int, setup: Setup, only: list[str] | None, results_path: Pa
     return results
 
 
-def _setting(text: str) -> tuple[str, str]:
-    name, _, value = text.partition("=")
-    if name not in MEASURED_SETTINGS or not value:
-        raise argparse.ArgumentTypeError(f"NAME=VALUE with NAME one of {', '.join(MEASURED_SETTINGS)}")
-    return name, value
-
-
 def cli() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="independent runs per measure (medians reported)")
     parser.add_argument("--only", nargs="+", choices=list(MEASURES), help="run these; the others keep their entries")
-    parser.add_argument("--set", type=_setting, action="append", default=[], help="an extra row: NAME=VALUE")
+    parser.add_argument("--set", type=parse_setting, action="append", default=[], help="an extra row: NAME=VALUE")
     parser.add_argument("--as-root", action="store_true", help="an extra row: bot browsers as root, no sandbox")
     parser.add_argument("--results", type=Path, default=report.RESULTS, help="where results go (a smoke run: /tmp/…)")
     steps = " ".join(map(str, STEPS))

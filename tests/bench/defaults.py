@@ -5,6 +5,7 @@ root, are measured only as labelled extra rows (`python -m tests.bench --set ava
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,14 @@ class Setup:
     @property
     def waits_for_a_human(self) -> bool:
         return self.settings["avatar_start"] == "on_human"
+
+
+def parse_setting(text: str) -> tuple[str, str]:
+    """A command line's NAME=VALUE for one of the measured settings."""
+    name, _, value = text.partition("=")
+    if name not in MEASURED_SETTINGS or not value:
+        raise argparse.ArgumentTypeError(f"NAME=VALUE with NAME one of {', '.join(MEASURED_SETTINGS)}")
+    return name, value
 
 
 def label(settings: dict[str, Any], as_root: bool = False) -> str:

@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from farm.browsers.browser_node import PlaywrightNode
-from tests.bench.defaults import AVATAR_FPS, Setup
+from tests.bench.defaults import AVATAR_FPS, Setup, parse_setting
 from tests.bench.probes import all_live, join_url, received_fps
-from tests.bench.process_stats import bot_trees, by_process_kind, pss_mib
+from tests.bench.process_stats import bot_trees, by_process_kind, cores_by_thread, pss_mib, thread_ticks
 from tests.bench.room_measures import every_room
 from tests.bench.spread import figure
 from tests.bench.unprivileged import BENCH_UID, bench_node, needed, sandbox_in_force
@@ -74,6 +74,7 @@ class Sample:
     student_fps: list[float]  # one per student: the median of its readings over the window
     by_process_kind: dict[str, dict[str, float]]  # all bots' processes at the window's end: count and PSS per kind
     sandbox_checked: bool | None = None  # renderers seen as the unprivileged user under seccomp (None: not dropped)
+    cores_by_thread: dict[str, float] | None = None  # all bots' threads over the window, by '<process> <thread>'
 
 
 def node_for(variant: str, *, as_root: bool = False) -> PlaywrightNode:
@@ -154,12 +155,15 @@ async def measure(
                 pids = [pid for tree in trees for pid in tree]
                 memory_at_start = pss_mib(pids)
                 readings: dict[str, list[float]] = {student: [] for student in students}
+                threads_before = thread_ticks(pids)
                 before, started = cpu_seconds(pids), time.monotonic()
                 for _ in range(FPS_READINGS):
                     await asyncio.sleep(window / FPS_READINGS)
                     for student, fps in (await received_fps(stack, number, students)).items():
                         readings[student].append(fps or 0.0)
-                cores = (cpu_seconds(pids) - before) / (time.monotonic() - started)
+                elapsed = time.monotonic() - started
+                cores = (cpu_seconds(pids) - before) / elapsed
+                threads = cores_by_thread(threads_before, thread_ticks(pids), elapsed)
                 pids = [pid for tree in bot_trees() for pid in tree]
                 sandboxed = sandbox_in_force(pids, BENCH_UID) if needed() and not setup.as_root else None
                 memory = pss_mib(pids)
@@ -179,6 +183,7 @@ async def measure(
         student_fps=[statistics.median(readings[s]) for s in students],
         by_process_kind=kinds,
         sandbox_checked=sandboxed,
+        cores_by_thread={key: value / rooms for key, value in threads.items()},
     )
 
 
@@ -258,9 +263,13 @@ def cli(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS), help="nodes to compare")
     parser.add_argument("--settle", type=float, default=SETTLE_SECONDS, help="seconds before measuring")
     parser.add_argument("--window", type=float, default=WINDOW_SECONDS, help="seconds measured")
+    parser.add_argument("--set", type=parse_setting, action="append", default=[], help="a setting: NAME=VALUE")
     args = parser.parse_args(argv)
+    setup = Setup(dict(args.set))
     result = asyncio.run(
-        per_bot_cost(args.runs, _say, args.rooms, variants=args.variants, settle=args.settle, window=args.window)
+        per_bot_cost(
+            args.runs, _say, args.rooms, variants=args.variants, settle=args.settle, window=args.window, setup=setup
+        )
     )
     print(json.dumps(result, indent=2))
 
