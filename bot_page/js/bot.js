@@ -465,6 +465,8 @@ function status() {
     reason_text: failure?.reason_text ?? null,
     room: meeting?.room ?? null,
     humans: inRoom() ? [...slot.roomHumans] : [],
+    known_bots: meeting ? [...meeting.knownBots.userIds] : [],
+    releasing: slot.releasing,
     muted_by_host: Boolean(meeting?.hostMuted),
     avatar: { ready: Boolean(avatar?.ready), talking: Boolean(avatar?.talking), session_id: avatar?.sessionId ?? null },
   };

@@ -121,8 +121,28 @@ class FarmStack:
                 return session
             if time.monotonic() > deadline:
                 states = [(r["name"], r["status"], r["reason"], r["reason_text"]) for r in session["rooms"]]
-                raise AssertionError(f"timed out after {within}s waiting for {what}; rooms: {states}")
+                raise AssertionError(
+                    f"timed out after {within}s waiting for {what}; rooms: {states}\n{await self.explain(session)}"
+                )
             await asyncio.sleep(0.25)
+
+    async def explain(self, session: dict[str, Any]) -> str:
+        """What each room's page believes (its status) and the room's latest stored events: printed when a wait
+        times out, so that a failure says why a room did not move."""
+        lines = []
+        for room in session["rooms"]:
+            runner, page = self.farm._runners.get(room["id"]), None
+            commands = runner.page if runner is not None else None
+            if commands is not None:
+                try:
+                    async with asyncio.timeout(5):
+                        page = await commands.browser.evaluate("() => window.avatarfarm.status()")
+                except Exception as exc:  # a diagnosis: whatever the page says or raises is the answer
+                    page = f"no answer: {exc!r}"[:300]
+            events = await self.repository.events.recent(room_id=room["id"], limit=15)
+            lines.append(f"{room['name']}: page {page}")
+            lines += [f"    {e.kind} {str(e.detail)[:200]}" for e in events]
+        return "\n".join(lines)
 
     async def wait_all_live(self, session_id: str, within: float = 90) -> dict[str, Any]:
         return await self.wait_rooms(
