@@ -65,7 +65,7 @@ const slot = {
   liveSince: 0,
   pausedAt: 0,
   startAttempt: 0,
-  humanSeen: false, // a person was in the room while this avatar was live
+  humanSeen: false, // a person was in the room since the bot entered it (an avatar is asked for because of one)
   silenceRepaired: false, // this room visit already rejoined the audio once for a silent room
 };
 
@@ -136,6 +136,7 @@ function onMeetingPhase(phase, detail) {
 function enterRoom(detail) {
   slot.wasLiveHere = false;
   slot.emptySince = null;
+  slot.humanSeen = false;
   slot.lastSpeechAt = 0;
   slot.goodbyeFor = null;
   slot.silenceRepaired = false;
@@ -154,6 +155,7 @@ function consider() {
   const arrived = humans.filter((name) => !slot.roomHumans.includes(name));
   slot.roomHumans = humans;
   slot.emptySince = humans.length ? null : (slot.emptySince ?? now);
+  if (humans.length) slot.humanSeen = true;
 
   if (!meeting.roomsOpen()) {
     // Closing (or closed, the move back still under way): say goodbye, never ask for an avatar.
@@ -164,8 +166,8 @@ function consider() {
     // Whoever arrives while the avatar talks hears first that it is an AI (the farm has it say so).
     if (arrived.length) reporter.event(EventKind.students_arrived, { humans: arrived });
     const lastActivity = Math.max(slot.lastSpeechAt, avatar.talking ? now : avatar.talkingChangedAt, slot.liveSince);
-    if (humans.length) slot.humanSeen = true;
-    // "Empty" means the last person left; an eager avatar (on_join) in a room nobody came to only idles out.
+    // "Empty" means the last person left, even one who left while the avatar connected; an eager avatar
+    // (on_join) in a room nobody came to only idles out.
     const emptied = slot.humanSeen && slot.emptySince !== null && now - slot.emptySince >= policy.empty_grace_ms;
     if (emptied) release(AvatarRelease.room_empty);
     else if (!avatar.talking && now - lastActivity >= policy.idle_ms) release(AvatarRelease.idle);
@@ -382,7 +384,6 @@ async function goLive(sessionToken) {
   slot.wasLiveHere = true;
   slot.liveSince = Date.now();
   silence.reset(slot.liveSince);
-  slot.humanSeen = false;
   const hostMuted = Boolean(meeting?.hostMuted);
   bridge.setMicOpen(!hostMuted);
   meeting?.setMicWanted(true);

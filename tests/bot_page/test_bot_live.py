@@ -14,6 +14,7 @@ from farm.room.services import HEARTBEAT_TIMEOUT_SECONDS
 from farm.settings import SIM_LIVEAVATAR_API_KEY
 from tests.bot_page.harness import Stack, running_stack, wait_until
 from tests.fakes_zoom.harness import SDK_SECRET
+from tests.support.polling import until
 
 pytestmark = pytest.mark.browser
 
@@ -191,3 +192,31 @@ async def _poll(check, within: float, what: str) -> None:  # type: ignore[no-unt
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(0.25)
+
+
+async def test_a_student_who_left_while_the_avatar_connected_leaves_an_empty_room_that_lets_it_go(
+    tmp_path: Path,
+) -> None:
+    # Idle after 30 s; an empty room lets its avatar go after min(15 s, idle).
+    async with running_stack(tmp_path, avatar_idle_minutes=0.5) as stack:
+        number = await stack.meeting(breakout_options={"isRoomSelectionEnabled": True})
+        bot = await stack.launch_bot(number, serve_avatars=False)
+        await bot.wait_state("in_main_session")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/open")
+        await bot.wait_state("in_room")
+        ana = await stack.zoom.add_virtual(number, name="Ana")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/move", user_id=ana, room="Room 1")
+        await bot.wait_event("avatar.wanted", lambda d: d["humans"] == ["Ana"])
+        # She leaves while the farm is still minting her avatar; it arrives when nobody is in the room.
+        await stack.zoom.admin.delete(f"/fake/meetings/{number}/participants/{ana}")
+
+        async def gone() -> bool:
+            return bool((await bot.call("() => window.avatarfarm.status()"))["humans"] == [])
+
+        await until(gone, 10, "the page sees Ana gone")
+        await stack.serve_avatar(bot)
+        await bot.wait_state("live")
+        # The room was emptied by a person who was there for this avatar: it is let go as an empty room (not
+        # kept billing until it idles out, which is what an avatar nobody ever came to does).
+        await bot.wait_event("avatar.released", lambda d: True, within=45)
+        assert [d["why"] for d in bot.events("avatar.released")] == ["room_empty"]
