@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from farm.browsers.orphans import Owner, browsers_of
+from farm.browsers.orphans import Owner, browsers_of, stat_fields
 from tests.support.process_tree import argv, tree
 
 
@@ -51,13 +51,13 @@ def thread_ticks(pids: Sequence[int]) -> dict[str, int]:
             threads = os.listdir(f"/proc/{pid}/task")
         except OSError:
             continue
+        tasks = Path(f"/proc/{pid}/task")
         for tid in threads:
             try:
-                stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+                name = (tasks / tid / "comm").read_text().strip().rstrip("0123456789")
+                fields = stat_fields(tid, tasks)
             except OSError:
                 continue
-            name = stat[stat.index("(") + 1 : stat.rindex(")")].rstrip("0123456789")
-            fields = stat[stat.rindex(")") + 2 :].split()
             key = f"{kind} {name}"
             ticks[key] = ticks.get(key, 0) + int(fields[11]) + int(fields[12])
     return ticks
