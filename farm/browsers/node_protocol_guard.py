@@ -17,7 +17,9 @@ contexts with proxies, downloads to any path), Playwright's own HTTP client (`ne
 requests outside the browser and its proxy), files of the node (`setInputFiles` with paths, `saveAs`), HAR
 and tracing to the node's disk, and launching browsers. A refused call is answered as Playwright answers a
 failed one (the client's call raises, with the reason), is logged once per reason, and never reaches Playwright.
-Messages from Playwright to the client pass unchanged.
+Messages from Playwright to the client pass unchanged; when Playwright closes a connection whose client never
+asked its browser to close (the browser crashed or exited, at launch or later), the node says so in its log,
+with Playwright's close code and reason: the client sees only "Target page, context or browser has been closed".
 """
 
 from __future__ import annotations
@@ -121,6 +123,7 @@ class _Downstream:
         self.writer = writer
         self.mid_message = False
         self.pending: list[bytes] = []
+        self.close_asked = False  # the client asked its browser to close (or closed the connection itself)
 
     def frame(self, frame: Frame) -> None:
         self.writer.write(frame.raw)
@@ -173,6 +176,8 @@ class ProtocolGuard:
                     log.warning("a node client's connection closed: %s", exc)
                     return
                 if frame.control:
+                    if frame.opcode == CLOSE:
+                        downstream.close_asked = True
                     upstream.write(frame.raw)
                     await upstream.drain()
                     if frame.opcode == CLOSE:
@@ -192,6 +197,8 @@ class ProtocolGuard:
                     message = None
                 why = refusal(message)
                 if why is None:
+                    if _closes_its_browser(message):
+                        downstream.close_asked = True
                     upstream.write(b"".join(f.raw for f in frames))
                     await upstream.drain()
                     continue
@@ -203,9 +210,27 @@ class ProtocolGuard:
                 # Without an id nobody awaits an answer, and one with a null id breaks the client's connection.
 
 
+def _closes_its_browser(message: Any) -> bool:
+    return message.get("method") == "close" and str(message.get("guid") or "").startswith("browser@")
+
+
+def close_code_and_reason(payload: bytes) -> tuple[int | None, str]:
+    """A WebSocket close frame's status code (None when it has none) and reason text."""
+    if len(payload) < 2:
+        return None, ""
+    return int.from_bytes(payload[:2], "big"), payload[2:].decode(errors="replace")
+
+
 async def _from_playwright(reader: asyncio.StreamReader, downstream: _Downstream) -> None:
     with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError, FrameError):
         while True:
             frame = await read_frame(reader, max_payload=MAX_SERVER_FRAME)
+            if frame.opcode == CLOSE and not downstream.close_asked:
+                code, reason = close_code_and_reason(frame.payload)
+                log.warning(
+                    "a browser of this node closed without its client asking (Playwright closed the connection: %s %s)",
+                    code,
+                    reason or "without a reason",
+                )
             downstream.frame(frame)
             await downstream.writer.drain()

@@ -1,10 +1,13 @@
 """`avatarfarm node` on its own: the token guards every door, it launches Chromium with the farm's flags
-whatever the client asks, it keeps to --max-bots and reports it, and SIGTERM takes its browsers with it."""
+whatever the client asks, it keeps to --max-bots and reports it, SIGTERM takes its browsers with it, and a browser
+that dies under its client is said in the node's log."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 from pathlib import Path
 
 import httpx
@@ -88,3 +91,18 @@ async def test_a_node_serves_browsers_only_with_its_token_and_its_own_flags() ->
 )
 def test_only_a_bare_http_origin_is_treated_as_secure(given: str, origin: str | None) -> None:
     assert _insecure_page_origin(_Request("GET", "/", "HTTP/1.1", [(PAGE_ORIGIN_HEADER, given)])) == origin
+
+
+async def test_a_browser_that_dies_on_a_node_is_said_in_the_nodes_log(capfd: pytest.CaptureFixture[str]) -> None:
+    with browser_nodes(1, max_bots=1) as [node]:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.connect(node.url, headers=AUTH, timeout=30_000)
+            gone = asyncio.Event()
+            browser.on("disconnected", lambda _: gone.set())
+            [pid] = node.browsers()
+            os.kill(pid, signal.SIGKILL)  # the farm sees only "Target page, context or browser has been closed"
+            await asyncio.wait_for(gone.wait(), 10)
+            await browser.close()  # a connection the client closes itself, after: nothing more to say
+    said = capfd.readouterr().err
+    assert said.count("a browser of this node closed without its client asking") == 1, said
+    assert "1001 Browser closed" in said

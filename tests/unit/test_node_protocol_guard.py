@@ -1,17 +1,20 @@
 """The browser node's reading of the Playwright protocol: which calls pass, which are refused and why, the
-refusal in Playwright's own answer shape, and WebSocket frames read as sent (masked, fragmented, long)."""
+refusal in Playwright's own answer shape, WebSocket frames read as sent (masked, fragmented, long), and a browser
+that closes without its client asking said in the node's log."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import socket
 import struct
 
 import pytest
 
-from farm.browsers.node_protocol_guard import refusal, refused_answer
-from farm.browsers.websocket_frames import TEXT, FrameError, read_frame, text_frame
+from farm.browsers.node_protocol_guard import ProtocolGuard, refusal, refused_answer
+from farm.browsers.websocket_frames import CLOSE, TEXT, FrameError, read_frame, text_frame
 
 
 def _call(guid: str, method: str, **params: object) -> dict[str, object]:
@@ -117,3 +120,40 @@ async def test_a_servers_text_frame_reads_back() -> None:
         text = "é" * size
         frame = await read_frame(await _reader(text_frame(text)), max_payload=1 << 20)
         assert frame.payload.decode() == text and frame.fin
+
+
+Ends = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+async def _connected() -> tuple[Ends, Ends]:
+    one, other = socket.socketpair()
+    return await asyncio.open_connection(sock=one), await asyncio.open_connection(sock=other)
+
+
+@pytest.mark.parametrize("client_asked", [False, True])
+async def test_a_browser_that_closes_without_its_client_asking_is_said_in_the_nodes_log(
+    client_asked: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    (farm, front), (upstream, playwright) = await _connected(), await _connected()
+    relay = asyncio.ensure_future(ProtocolGuard().relay(front, upstream))
+    call = {"id": 1, "guid": "browser@1", "method": "close" if client_asked else "newContext", "params": {}}
+    farm[1].write(_masked(TEXT, json.dumps(call).encode()))
+    assert json.loads((await read_frame(playwright[0], max_payload=1 << 20)).payload) == call
+    # Playwright's server closes the connection: its browser is gone ("Browser closed", 1001).
+    closing = struct.pack("!H", 1001) + b"Browser closed"
+    with caplog.at_level(logging.WARNING, logger="avatarfarm.node"):
+        playwright[1].write(struct.pack("!BB", 0x80 | CLOSE, len(closing)) + closing)
+        relayed = await read_frame(farm[0], max_payload=1 << 20)
+        playwright[1].close()
+        await asyncio.wait_for(relay, 5)
+    assert (relayed.opcode, relayed.payload) == (CLOSE, closing)
+    noted = [r.getMessage() for r in caplog.records if "closed without its client asking" in r.getMessage()]
+    assert noted == (
+        []
+        if client_asked
+        else [
+            "a browser of this node closed without its client asking (Playwright closed the connection: 1001 "
+            "Browser closed)"
+        ]
+    )
+    farm[1].close()
