@@ -124,6 +124,10 @@ class AvatarRoom:
         self.mic_subscribed = False
         self.video_subscribed = False
         self.frames_sent = 0
+        # Loop times of the current utterance's first audio frame out and of the last interrupt (audio.stop):
+        # between them is all of the utterance a listener can have heard (tests/fakes_liveavatar).
+        self.speech_out_at: float | None = None
+        self.speech_stopped_at: float | None = None
         self._closed = False
         self._client_seen = asyncio.Event()
         self._video_wanted = asyncio.Event()  # the avatar's video is published and someone subscribed to it
@@ -326,6 +330,8 @@ class AvatarRoom:
                 self._loudness = min(1.0, rms / 0.12)
                 if self.avatar_published:
                     frame = rtc.AudioFrame(chunk.tobytes(), AUDIO_RATE, 1, AUDIO_FRAME)
+                    if self.speech_out_at is None:
+                        self.speech_out_at = asyncio.get_running_loop().time()
                     await self.audio_source.capture_frame(frame)
                 else:  # nobody to play it to: let it pass in real time
                     await asyncio.sleep(AUDIO_FRAME / AUDIO_RATE)
@@ -340,7 +346,9 @@ class AvatarRoom:
             await self._publish_event(message["data"])
         elif kind == "audio.begin":
             self._speech_rate = int(message.get("sample_rate") or self._speech_rate)
+            self.speech_out_at = None
         elif kind == "audio.stop":
+            self.speech_stopped_at = asyncio.get_running_loop().time()
             self._audio_generation += 1
             while not self._audio.empty():
                 self._audio.get_nowait()
