@@ -26,9 +26,10 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
 from playwright.async_api import Error as PlaywrightError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from farm.browsers.chromium import base_args, browser_env, chromium_executable, feature_args, sandboxed
-from farm.browsers.console_lines import ConsoleBudget, without_secrets
+from farm.browsers.console_lines import ConsoleBudget, launch_failure, without_secrets
 from farm.browsers.orphans import owner_marker
 from farm.browsers.playwright_driver import start_playwright
 from farm.cancellation import finish_cancelled
@@ -65,6 +66,12 @@ BOT_ARGS = (
     "--in-process-gpu",
     *feature_args(BOT_DISABLED_FEATURES, BOT_ENABLED_FEATURES),
 )
+
+# A Chromium that dies while it starts is started again at once, once: a fresh-clone run saw the bot's Chromium
+# end by SIGSEGV within a second of its launch twice in one run on a loaded machine (about one launch in
+# thousands), and such a crash is no reason to spend a room's retry budget, or to fail it where there is none.
+LAUNCH_ATTEMPTS = 2
+DIED_STARTING = ("<process did exit", "Target page, context or browser has been closed")
 
 TERMINAL_NOTICES = frozenset({"browser.disconnected", "node.lost"})
 # What a command to a page (or closing a browser) can fail with: the page refused (a script error), it is gone
@@ -317,6 +324,11 @@ class PlaywrightNode:
         if self._pool_size and (self._refilling is None or self._refilling.done()):
             self._refilling = asyncio.create_task(self._refill_quietly(), name=f"warm pool refill {self.name}")
 
+    def _starting_again(self, state: RetryCallState) -> None:
+        failed = state.outcome.exception() if state.outcome is not None else None
+        said = launch_failure(failed) if failed is not None else "?"
+        log.warning("a browser on node %s died while starting; starting another: %s", self.name, said)
+
     async def _refill_quietly(self) -> None:
         try:
             await self._refill()
@@ -326,7 +338,13 @@ class PlaywrightNode:
     async def _prepare(self) -> _Prepared:
         await self.start()
         assert self._playwright is not None
-        browser = await self._new_browser(self._playwright)
+        launching = AsyncRetrying(
+            stop=stop_after_attempt(LAUNCH_ATTEMPTS),
+            retry=retry_if_exception(died_starting),
+            before_sleep=self._starting_again,
+            reraise=True,
+        )
+        browser: Browser = await launching(self._new_browser, self._playwright)
         closed = asyncio.Event()
         dispatch = _Dispatch(self.console_budget())
 
@@ -432,6 +450,11 @@ class LocalBrowserNode(PlaywrightNode):
 
     async def _new_browser(self, playwright: Playwright) -> Browser:
         return await playwright.chromium.launch(**self.launch_options())
+
+
+def died_starting(exc: BaseException) -> bool:
+    """Whether a launch (or a node's connect) failed because the browser itself ended while starting."""
+    return isinstance(exc, PlaywrightError) and any(words in str(exc) for words in DIED_STARTING)
 
 
 async def _close_quietly(browser: Browser) -> None:
