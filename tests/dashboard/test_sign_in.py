@@ -3,11 +3,14 @@ sign-out revokes the cookie, a wrong token is refused beside the field, pages ne
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page, Route, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
@@ -52,6 +55,35 @@ async def test_sign_in_sets_a_strict_http_only_cookie_that_is_not_the_token_and_
 
     await page.goto(dashboard.url("/dashboard"))
     await expect(page).to_have_url(re.compile(r"/dashboard/sign-in"))
+
+
+async def test_sign_out_from_a_live_page_ends_signed_out_even_when_the_page_asks_the_api_meanwhile(
+    signed_in: Dashboard, server: DashboardServer, page: Page
+) -> None:
+    """The session page asks the API every 2 s; one of its requests can reach the server after the sign-out
+    revoked the cookie and before the browser shows the signed-out page. Its 401 must not send the browser to a
+    plain sign-in form over the sign-out's own answer (a fresh-clone run beside a busy core did)."""
+    session = await server.create_session(2)
+    await page.goto(signed_in.url(f"/dashboard/sessions/{session['id']}"))
+    await expect(page.locator("#monitor")).to_have_attribute("data-loaded", "true")
+
+    refused_meanwhile: list[str] = []
+    page.on("response", lambda r: refused_meanwhile.append(r.url) if r.status == 401 else None)
+
+    async def slow_sign_out(route: Route) -> None:
+        answer = await route.fetch(max_redirects=0)  # the server has revoked the cookie now
+        await page.wait_for_event("response", lambda r: r.status == 401 and "/api/" in r.url, timeout=10_000)
+        # Give the page the moment it needs to act on that 401 (before the fix: go to the sign-in form).
+        with contextlib.suppress(PlaywrightTimeoutError):
+            await page.wait_for_event("request", lambda r: "/dashboard/sign-in?next=" in r.url, timeout=1_000)
+        with contextlib.suppress(PlaywrightError):  # the page may have left this navigation already
+            await route.fulfill(response=answer)
+
+    await page.route("**/dashboard/sign-out", slow_sign_out)
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("status")).to_have_text("You are signed out.")
+    await expect(page).to_have_url(re.compile(r"/dashboard/sign-in\?signed_out=1$"))
+    assert refused_meanwhile, "the page asked nothing between the revocation and the signed-out page"
 
 
 async def test_a_wrong_token_is_refused_beside_the_field(dashboard: Dashboard, page: Page) -> None:

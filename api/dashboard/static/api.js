@@ -15,7 +15,15 @@ export class ApiProblem extends Error {
   }
 }
 
+// Sign-out revokes the cookie before the browser shows its answer; a request of this page refused in between
+// must not send the browser to the sign-in form over the signed-out page.
+let signingOut = false;
+document.addEventListener("submit", (event) => {
+  if (event.target instanceof HTMLFormElement && event.target.hasAttribute("data-sign-out")) signingOut = true;
+});
+
 export function signInAgain() {
+  if (signingOut) return;
   const here = location.pathname + location.search;
   location.assign(`/dashboard/sign-in?next=${encodeURIComponent(here)}`);
 }
