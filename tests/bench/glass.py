@@ -32,6 +32,7 @@ from tests.bench.defaults import AVATAR_FPS, Setup
 from tests.bench.probes import PROFESSOR, all_live, join_url, received_fps
 from tests.bench.spread import figure
 from tests.bench.waiting import until
+from tests.support.browsers import launch
 
 Say = Callable[[str], None]
 
@@ -197,7 +198,7 @@ async def glass_runs(runs: int, say: Say, frames: int = FRAMES_PER_RUN, setup: S
                 number = await stack.meeting(["Room 1"])
                 created = await stack.start(number, ["Room 1"])
                 video = moving_y4m(Path(tmp) / "s.y4m")
-                browser = await playwright.chromium.launch(**launch_options(fake_video=video))
+                browser = await launch(playwright, **launch_options(fake_video=video))
                 try:
                     page = await browser.new_page()
                     await page.goto(join_url(stack, number, "Watcher", "Room 1"))
@@ -257,7 +258,7 @@ async def fps_with_rooms(
             number = await stack.meeting(names)
             created = await stack.start(number, names)
             started = time.monotonic()
-            browser = await playwright.chromium.launch(**launch_options(fake_video=moving_y4m(Path(tmp) / "s.y4m")))
+            browser = await launch(playwright, **launch_options(fake_video=moving_y4m(Path(tmp) / "s.y4m")))
             try:
                 for student, room in zip(students, names, strict=True):
                     page = await browser.new_page()

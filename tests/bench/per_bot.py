@@ -45,6 +45,7 @@ from tests.bench.spread import figure
 from tests.bench.unprivileged import BENCH_UID, bench_node, needed, sandbox_in_force
 from tests.bench.waiting import until
 from tests.farm.harness import running_farm
+from tests.support.browsers import launch
 from tests.support.process_tree import cpu_seconds
 
 VARIANTS = ("avatarfarm", "naive", "shared browser")
@@ -136,7 +137,7 @@ async def measure(
             ready = every_room(stack, created["id"], "in_room", "live")
             await until(ready, 60 + 40 * rooms, f"{rooms} bot(s) in their rooms")
             video = moving_y4m(Path(tmp) / "student.y4m")
-            browser = await playwright.chromium.launch(**launch_options(fake_video=video))
+            browser = await launch(playwright, **launch_options(fake_video=video))
             try:
                 for name, student in zip(names, students, strict=True):
                     page = await browser.new_page()

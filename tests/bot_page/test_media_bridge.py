@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Page, async_playwright
 
 from farm.browsers.browser_node import media_bridge_source
-from tests.support.browsers import launch_options
+from tests.support.browsers import launch, launch_options
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +24,7 @@ OPEN_MEETING_AUDIO = "() => navigator.mediaDevices.getUserMedia({audio: {deviceI
 @pytest.fixture
 async def bridge_page() -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**launch_options())
+        browser = await launch(playwright, **launch_options())
         context = await browser.new_context()
         await context.add_init_script(media_bridge_source())
         tab = await context.new_page()

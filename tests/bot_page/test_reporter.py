@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.async_api import async_playwright
 
-from tests.support.browsers import launch_options
+from tests.support.browsers import launch, launch_options
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ HEARTBEATS_WITH_STUCK_STATS = """async () => {
 
 async def test_heartbeats_go_on_when_the_media_stats_hang() -> None:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**launch_options())
+        browser = await launch(playwright, **launch_options())
         page = await browser.new_page()
 
         async def serve(route: Any) -> None:

@@ -26,7 +26,7 @@ from state.models import RoomStatus, SessionStatus
 from state.repository import Repository
 from state.secret_box import load_secret_box
 from tests.support import process_tree
-from tests.support.browsers import launch_options
+from tests.support.browsers import launch, launch_options
 from tests.support.demo_process import demo_env, read_until, start_demo
 from tests.support.media import speech_wav
 from tests.support.polling import until
@@ -92,7 +92,7 @@ async def test_a_student_comes_back_twice_and_ctrl_c_leaves_nothing_behind(tmp_p
             for visit, question in enumerate(QUESTIONS):  # the first visit, then back twice
                 # The student talks (a question on loop), so the avatar answers: a new espeak-ng child each time.
                 voice = speech_wav(question, tmp_path / f"visit-{visit}.wav", silence_after=2.5)
-                student = await playwright.chromium.launch(**launch_options(fake_audio=voice))
+                student = await launch(playwright, **launch_options(fake_audio=voice))
                 page = await student.new_page()
                 said_before = await _lines(farm, session_id, room_id)
                 await page.goto(link)

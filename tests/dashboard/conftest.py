@@ -25,7 +25,7 @@ from tests.api.conftest import TOKEN, make_settings, session_body
 from tests.dashboard.farm import ScriptedFarm
 from tests.dashboard.pages import Dashboard
 from tests.dashboard.stream_cutter import StreamCutter
-from tests.support.browsers import launch_options
+from tests.support.browsers import launch, launch_options
 from tests.support.servers import serve_app
 
 
@@ -88,7 +88,7 @@ async def server(tmp_path: Path) -> AsyncIterator[DashboardServer]:
 @pytest_asyncio.fixture(scope="session", loop_scope=LOOP)
 async def chromium() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**launch_options())
+        browser = await launch(playwright, **launch_options())
         try:
             yield browser
         finally:

@@ -9,14 +9,14 @@ from urllib.parse import quote
 
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests.support.browsers import launch_options
+from tests.support.browsers import launch, launch_options
 from tests.support.servers import RunningServer
 
 
 @asynccontextmanager
 async def chromium(**options: Any) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**launch_options(**options))
+        browser = await launch(playwright, **launch_options(**options))
         try:
             yield browser
         finally:

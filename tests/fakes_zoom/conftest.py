@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from tests.fakes_zoom.harness import FakeZoom, running_fake_zoom
-from tests.support.browsers import launch_options
+from tests.support.browsers import launch, launch_options
 from tests.support.media import moving_y4m, speech_wav
 from tests.support.servers import RunningServer, serve_app
 
@@ -57,7 +57,7 @@ async def chromium(fake_media: tuple[Path, Path]) -> AsyncIterator[Browser]:
     """One Chromium for every browser test; its fake camera and microphone play a moving bar and speech."""
     wav, y4m = fake_media
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**launch_options(fake_video=y4m, fake_audio=wav))
+        browser = await launch(playwright, **launch_options(fake_video=y4m, fake_audio=wav))
         yield browser
         await browser.close()
 

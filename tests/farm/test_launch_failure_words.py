@@ -18,6 +18,7 @@ from farm.browsers.browser_node import LocalBrowserNode
 from farm.browsers.chromium import chromium_executable
 from farm.browsers.console_lines import launch_failure
 from farm.browsers.playwright_driver import start_playwright
+from tests.support.browsers import launch, launch_options
 
 
 async def test_a_browser_that_dies_at_launch_is_logged_with_its_exit_and_its_last_words(tmp_path: Path) -> None:
@@ -98,3 +99,18 @@ async def test_a_browser_that_dies_while_starting_is_started_again_once(
 
 def _ignore(kind: str, detail: dict[str, Any]) -> None:
     pass
+
+
+async def test_the_tests_own_browsers_are_started_again_once_too(tmp_path: Path) -> None:
+    """Students, fake participants and dashboards of the tests launch Chromium themselves (a fresh-clone run
+    failed a node test on the same crash at launch): they go through `tests.support.browsers.launch`."""
+    script, starts = _chromium_that_dies(tmp_path, times=1)
+    playwright = await start_playwright()
+    try:
+        browser = await launch(playwright, **{**launch_options(), "executable_path": str(script)})
+        page = await browser.new_page()
+        assert await page.evaluate("6 * 7") == 42
+        await browser.close()
+    finally:
+        await playwright.stop()
+    assert len(starts.read_text().split()) == 2

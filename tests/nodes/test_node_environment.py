@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from tests.nodes.harness import NODE_TOKEN, browser_nodes
+from tests.support.browsers import connect
 from tests.support.process_tree import argv, environment, tree
 
 pytestmark = pytest.mark.browser
@@ -32,7 +33,7 @@ async def test_no_process_of_a_nodes_chromium_carries_the_nodes_secrets(monkeypa
         monkeypatch.setenv(name, value)
     with browser_nodes(1, max_bots=1) as [node]:
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.connect(node.url, headers=AUTH, timeout=30_000)
+            browser = await connect(playwright, node.url, headers=AUTH, timeout=30_000)
             page = await browser.new_page()
             await page.goto("data:text/html,<p>bot</p>")
             [main] = node.browsers()

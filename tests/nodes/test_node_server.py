@@ -16,6 +16,7 @@ from playwright.async_api import Error, async_playwright
 
 from farm.browsers.node_server import PAGE_ORIGIN_HEADER, _insecure_page_origin, _Request
 from tests.nodes.harness import NODE_TOKEN, browser_nodes
+from tests.support.browsers import connect
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +50,7 @@ async def test_a_node_serves_browsers_only_with_its_token_and_its_own_flags() ->
 
             asked = {"args": ["--avatarfarm-test-client-flag"], "headless": False}
             headers = {**AUTH, "x-playwright-launch-options": json.dumps(asked), PAGE_ORIGIN_HEADER: PAGE_ORIGIN}
-            browser = await playwright.chromium.connect(node.url, headers=headers, timeout=30_000)
+            browser = await connect(playwright, node.url, headers=headers, timeout=30_000)
             page = await browser.new_page()
             # The farm's pages come from a plain-http address: still a secure context, or media APIs vanish.
             await page.route(
@@ -96,7 +97,8 @@ def test_only_a_bare_http_origin_is_treated_as_secure(given: str, origin: str | 
 async def test_a_browser_that_dies_on_a_node_is_said_in_the_nodes_log(capfd: pytest.CaptureFixture[str]) -> None:
     with browser_nodes(1, max_bots=1) as [node]:
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.connect(node.url, headers=AUTH, timeout=30_000)
+            browser = await connect(playwright, node.url, headers=AUTH, timeout=30_000)
+            capfd.readouterr()  # a browser that died while starting was said too (and replaced): not this test's
             gone = asyncio.Event()
             browser.on("disconnected", lambda _: gone.set())
             [pid] = node.browsers()

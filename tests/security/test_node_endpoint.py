@@ -12,6 +12,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from tests.nodes.harness import NODE_TOKEN, browser_nodes
+from tests.support.browsers import connect
 from tests.support.process_tree import argv, tree
 
 pytestmark = pytest.mark.browser
@@ -58,8 +59,8 @@ async def test_the_nodes_playwright_server_listens_on_no_tcp_port() -> None:
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700
         # The front still serves browsers.
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.connect(
-                node.url, headers={"Authorization": f"Bearer {NODE_TOKEN}"}, timeout=30_000
+            browser = await connect(
+                playwright, node.url, headers={"Authorization": f"Bearer {NODE_TOKEN}"}, timeout=30_000
             )
             page = await browser.new_page()
             assert await page.evaluate("6 * 7") == 42

@@ -14,6 +14,7 @@ from playwright.async_api import Browser, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from tests.nodes.harness import NODE_TOKEN, NodeProcess, browser_nodes
+from tests.support.browsers import connect
 
 pytestmark = pytest.mark.browser
 
@@ -37,9 +38,7 @@ async def _listener() -> AsyncIterator[tuple[int, list[bytes]]]:
 
 
 async def _connect(playwright: Playwright, node: NodeProcess) -> Browser:
-    return await playwright.chromium.connect(
-        node.url, headers={"Authorization": f"Bearer {NODE_TOKEN}"}, timeout=30_000
-    )
+    return await connect(playwright, node.url, headers={"Authorization": f"Bearer {NODE_TOKEN}"}, timeout=30_000)
 
 
 async def test_file_urls_and_other_schemes_are_refused_through_the_farms_own_connection() -> None:

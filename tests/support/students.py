@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from playwright.async_api import Browser, Page, Playwright, async_playwright
 
-from tests.support.browsers import launch_options
+from tests.support.browsers import launch, launch_options
 from tests.support.media import moving_y4m, speech_wav
 
 
@@ -31,7 +31,7 @@ class Students:
         audio = None
         if says:
             audio = speech_wav(says, self.workdir / f"{slug}.wav", voice="en-us+klatt", silence_after=2.5)
-        browser = await self.playwright.chromium.launch(**launch_options(fake_video=video, fake_audio=audio))
+        browser = await launch(self.playwright, **launch_options(fake_video=video, fake_audio=audio))
         self.browsers.append(browser)
         page = await browser.new_page()
         query = f"name={quote(name)}&pwd={quote(passcode)}" + (f"&room={quote(room)}" if room else "")
