@@ -16,7 +16,7 @@ from tests.support.polling import until
 
 pytestmark = pytest.mark.browser
 
-ROOMS = [f"Room {i}" for i in range(1, 7)]
+ROOMS = [f"Room {i}" for i in range(1, 5)]
 # A bot in its breakout room: with nobody there its avatar pauses after a grace, so `live` does not last.
 IN_ROOM = frozenset({"in_room", "avatar_connecting", "live", "idle"})
 
@@ -74,20 +74,24 @@ async def _wait_event(stack: FarmStack, kind: str, node: str, count: int = 1, wi
 
 
 async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path) -> None:
-    with browser_nodes(3, max_bots=3) as nodes:
-        a, b, c = nodes
+    # Four rooms on three nodes of two bots each: spread 2, 1, 1; the node with two dies, and its two rooms fill
+    # the others' last slots. (Six rooms on nodes of three took this test past pytest's 180 s beside a busy core:
+    # the fake LiveAvatar's media for every room runs in this test's own process.)
+    with browser_nodes(3, max_bots=2) as nodes:
         async with running_farm(tmp_path, **farm_node_settings(nodes)) as stack:
             number = await stack.meeting(ROOMS)
             created = await stack.start(number, ROOMS)
-            session = await _wait_in_rooms(stack, created["id"], {a.name, b.name, c.name})
-            placed = await _room_nodes(stack, session)
-            assert sorted(placed.values()) == sorted([a.name, b.name, c.name] * 2)  # two rooms on each node
+            session = await _wait_in_rooms(stack, created["id"], {node.name for node in nodes})
+            placed = list((await _room_nodes(stack, session)).values())
+            assert sorted(placed.count(node.name) for node in nodes) == [1, 1, 2]  # spread, not filled in turn
+            b = next(node for node in nodes if placed.count(node.name) == 2)
+            a, c = (node for node in nodes if node is not b)
             # And their browsers really run there (polled: on a loaded machine a closing browser lingers a moment).
             for _ in range(200):
-                if all(len(node.browsers()) == 2 for node in nodes):
+                if all(len(node.browsers()) == placed.count(node.name) for node in nodes):
                     break
                 await asyncio.sleep(0.1)
-            assert [len(node.browsers()) for node in nodes] == [2, 2, 2]
+            assert [len(node.browsers()) for node in nodes] == [placed.count(node.name) for node in nodes]
             room_on_b = next(r for r in session["rooms"] if r["node"] == b.name)
             detail = (await stack.client.get(f"/api/sessions/{created['id']}/rooms/{room_on_b['id']}")).json()
             assert [bot["node"] for bot in detail["bots"]] == [b.name]
@@ -96,7 +100,7 @@ async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path)
             await asyncio.to_thread(b.kill)
             await _wait_event(stack, "farm.node_down", b.name)
             session = await _wait_in_rooms(stack, created["id"], {a.name, c.name})
-            assert sorted((await _room_nodes(stack, session)).values()) == sorted([a.name, c.name] * 3)
+            assert sorted((await _room_nodes(stack, session)).values()) == sorted([a.name, c.name] * 2)
             # retry_budget is 0: had the node's loss counted against the rooms, they would have failed.
             lost_bots = 0
             for room in session["rooms"]:
@@ -107,17 +111,17 @@ async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path)
             assert lost_bots == 2
             await _no_avatar_left_behind(stack, session, b.name)
             for _ in range(100):  # the meeting notices the lost bots' connections drop
-                if len(await stack.bots_in_meeting(number)) == 6:
+                if len(await stack.bots_in_meeting(number)) == len(ROOMS):
                     break
                 await asyncio.sleep(0.1)
-            assert len(await stack.bots_in_meeting(number)) == 6
+            assert len(await stack.bots_in_meeting(number)) == len(ROOMS)
 
             ready = (await stack.client.get("/readyz")).json()
             assert ready["status"] == "ready"
             assert {n["name"]: n["up"] for n in ready["nodes"]} == {a.name: True, b.name: False, c.name: True}
             metrics = (await stack.client.get("/metrics")).text
             assert f'avatarfarm_browser_node_up{{node="{b.name}"}} 0.0' in metrics
-            assert f'avatarfarm_browser_node_bots{{node="{a.name}"}} 3.0' in metrics
+            assert f'avatarfarm_browser_node_bots{{node="{a.name}"}} 2.0' in metrics
 
             # The node comes back on its address. Its start (a new process, seconds on a loaded machine) runs off
             # the farm's loop: run on it, it stalled the farm for about the heartbeat timeout, and bots were called
@@ -125,7 +129,7 @@ async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path)
             # placed there (ties go by name) in about one run in four.
             await asyncio.to_thread(b.start)
             await _wait_event(stack, "farm.node_up", b.name, count=2)  # once at start, once back
-            more = await stack.start(await stack.meeting(["Room 7"]), ["Room 7"])
+            more = await stack.start(await stack.meeting(["Room 5"]), ["Room 5"])
             await _wait_in_rooms(stack, more["id"], {b.name}, within=90)  # a and c have no free slot: it lands on b
             session = await stack.session(created["id"])
             left = [(r["name"], r["status"], r["reason"]) for r in session["rooms"] if r["status"] not in IN_ROOM]
