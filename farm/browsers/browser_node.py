@@ -338,13 +338,7 @@ class PlaywrightNode:
     async def _prepare(self) -> _Prepared:
         await self.start()
         assert self._playwright is not None
-        launching = AsyncRetrying(
-            stop=stop_after_attempt(LAUNCH_ATTEMPTS),
-            retry=retry_if_exception(died_starting),
-            before_sleep=self._starting_again,
-            reraise=True,
-        )
-        browser: Browser = await launching(self._new_browser, self._playwright)
+        browser: Browser = await started_again_once(self._starting_again)(self._new_browser, self._playwright)
         closed = asyncio.Event()
         dispatch = _Dispatch(self.console_budget())
 
@@ -455,6 +449,16 @@ class LocalBrowserNode(PlaywrightNode):
 def died_starting(exc: BaseException) -> bool:
     """Whether a launch (or a node's connect) failed because the browser itself ended while starting."""
     return isinstance(exc, PlaywrightError) and any(words in str(exc) for words in DIED_STARTING)
+
+
+def started_again_once(before_sleep: Callable[[RetryCallState], None] | None = None) -> AsyncRetrying:
+    """How a launch (or a node's connect) is retried: at once, once, and only when the browser died starting."""
+    return AsyncRetrying(
+        stop=stop_after_attempt(LAUNCH_ATTEMPTS),
+        retry=retry_if_exception(died_starting),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
 
 
 async def _close_quietly(browser: Browser) -> None:

@@ -83,15 +83,16 @@ async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path)
             created = await stack.start(number, ROOMS)
             session = await _wait_in_rooms(stack, created["id"], {node.name for node in nodes})
             placed = list((await _room_nodes(stack, session)).values())
-            assert sorted(placed.count(node.name) for node in nodes) == [1, 1, 2]  # spread, not filled in turn
-            b = next(node for node in nodes if placed.count(node.name) == 2)
+            rooms_on = [placed.count(node.name) for node in nodes]
+            assert sorted(rooms_on) == [1, 1, 2]  # spread, not filled in turn
+            b = nodes[rooms_on.index(2)]
             a, c = (node for node in nodes if node is not b)
             # And their browsers really run there (polled: on a loaded machine a closing browser lingers a moment).
             for _ in range(200):
-                if all(len(node.browsers()) == placed.count(node.name) for node in nodes):
+                if [len(node.browsers()) for node in nodes] == rooms_on:
                     break
                 await asyncio.sleep(0.1)
-            assert [len(node.browsers()) for node in nodes] == [placed.count(node.name) for node in nodes]
+            assert [len(node.browsers()) for node in nodes] == rooms_on
             room_on_b = next(r for r in session["rooms"] if r["node"] == b.name)
             detail = (await stack.client.get(f"/api/sessions/{created['id']}/rooms/{room_on_b['id']}")).json()
             assert [bot["node"] for bot in detail["bots"]] == [b.name]

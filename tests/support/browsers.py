@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser, Playwright
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
-from farm.browsers.browser_node import LAUNCH_ATTEMPTS, died_starting
+from farm.browsers.browser_node import started_again_once
 from farm.browsers.chromium import base_args, chromium_executable
 
 
@@ -38,19 +37,13 @@ def launch_options(
     return options
 
 
-def _again_once() -> AsyncRetrying:
-    return AsyncRetrying(
-        stop=stop_after_attempt(LAUNCH_ATTEMPTS), retry=retry_if_exception(died_starting), reraise=True
-    )
-
-
 async def launch(playwright: Playwright, **options: Any) -> Browser:
     """`playwright.chromium.launch(**options)`, started again once if Chromium dies while starting."""
-    launched: Browser = await _again_once()(playwright.chromium.launch, **options)
+    launched: Browser = await started_again_once()(playwright.chromium.launch, **options)
     return launched
 
 
 async def connect(playwright: Playwright, url: str, **options: Any) -> Browser:
     """`playwright.chromium.connect(url, **options)` to a browser node, again once if its Chromium dies starting."""
-    connected: Browser = await _again_once()(playwright.chromium.connect, url, **options)
+    connected: Browser = await started_again_once()(playwright.chromium.connect, url, **options)
     return connected
