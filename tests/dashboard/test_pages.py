@@ -4,6 +4,9 @@ new sessions without a reload."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 import httpx
 import pytest
 from playwright.async_api import Page, Route, expect
@@ -80,3 +83,54 @@ async def test_a_list_update_that_cannot_reach_the_server_is_tried_again_without
     second = await server.create_session(2, course={"name": "Started while the server was away", "context": ""})
     await expect(sessions.row(second["id"])).to_contain_text("Started while the server was away")
     assert refused  # the first fetch did fail
+
+
+@pytest.mark.browser
+async def test_a_list_update_the_server_refuses_says_so_and_is_tried_again(
+    signed_in: Dashboard, server: DashboardServer
+) -> None:
+    """An error answer to the list's update (a 503 from a proxy in front of a restarting server) is said above the
+    list, which stays as it was; the update is tried again, and once it succeeds the notice goes."""
+    await server.create_session(1)
+    sessions = await signed_in.open_sessions()
+    await expect(sessions.rows).to_have_count(1)
+    problem = signed_in.page.locator("#list-problem")
+    await expect(problem).to_be_hidden()
+    notice_seen = asyncio.Event()
+    answered: list[int] = []
+
+    async def refuse_the_first(route: Route) -> None:
+        if not answered:
+            answered.append(503)
+            await route.fulfill(status=503, body="Service Unavailable", content_type="text/plain")
+        else:
+            await notice_seen.wait()  # the retry waits until the test has read the notice
+            answered.append(200)
+            await route.continue_()
+
+    await signed_in.page.route(signed_in.url("/dashboard"), refuse_the_first)
+    second = await server.create_session(2, course={"name": "Started while the server was refusing", "context": ""})
+    await expect(problem).to_be_visible()
+    await expect(problem).to_contain_text("the server answered 503")
+    await expect(problem).to_contain_text("may be out of date")
+    await expect(sessions.rows).to_have_count(1)  # the list as it was, not an error page
+    notice_seen.set()
+    await expect(sessions.row(second["id"])).to_contain_text("Started while the server was refusing")
+    await expect(problem).to_be_hidden()
+    assert answered[:2] == [503, 200]
+
+
+@pytest.mark.browser
+async def test_a_list_whose_sign_in_ended_in_another_tab_goes_to_the_sign_in_form(
+    signed_in: Dashboard, server: DashboardServer
+) -> None:
+    """Signed out in another tab: the list's next update is answered with the sign-in form, and the page goes
+    there (to come back to the list), instead of keeping a list that no longer updates."""
+    sessions = await signed_in.open_sessions()
+    other_tab = Dashboard(await signed_in.page.context.new_page(), server.base_url)
+    await other_tab.open_sessions()
+    await other_tab.sign_out()
+    await server.create_session(1)  # an event: the first tab's list asks for an update
+    await expect(signed_in.page).to_have_url(re.compile(r"/dashboard/sign-in\?next=%2Fdashboard$"))
+    await expect(signed_in.page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert await sessions.rows.count() == 0
