@@ -98,8 +98,7 @@ class MeetingBots:
     @staticmethod
     async def _send(page: _Page, bots: KnowBots) -> bool:
         try:
-            async with asyncio.timeout(TELL_TIMEOUT_SECONDS):
-                await page.commands.know_bots(bots)
+            await page.commands.know_bots(bots, within=TELL_TIMEOUT_SECONDS)
         except PAGE_ERRORS as exc:  # a page gone or busy: told again (_retell)
             log.info("could not tell a bot page of meeting %s its bots: %r", page.meeting, exc)
             return False

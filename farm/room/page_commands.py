@@ -56,9 +56,10 @@ class PageCommands:
         """Write `text` in the Zoom chat, to one participant of the bot's room (None: everyone there)."""
         await self.browser.evaluate(_SEND_CHAT, SendChat(text=text, to_user_id=to_user_id).model_dump())
 
-    async def know_bots(self, bots: KnowBots) -> None:
-        """Tell the page which participants of its meeting are the farm's bots."""
-        await self.browser.evaluate(_KNOW_BOTS, bots.model_dump())
+    async def know_bots(self, bots: KnowBots, *, within: float) -> None:
+        """Tell the page which participants of its meeting are the farm's bots; TimeoutError if it has not taken
+        them `within` seconds."""
+        await self.browser.evaluate(_KNOW_BOTS, bots.model_dump(), within=within)
 
     async def pulse(self, within: float) -> Pulse:
         """The page's clock and its last heartbeat's time: asked when a heartbeat is late. Fails with one of

@@ -1,7 +1,7 @@
 """The farm's browser-node seam, with simulated pages instead of Chromium (the department benchmark).
 
 The farm runs every bot through a BrowserNode (farm/browsers/browser_node.py): `open_bot(name, url, on_report=…,
-on_notice=…)` gives a bot whose page reports through `on_report` and obeys `evaluate(expression, arg)`. This node
+on_notice=…)` gives a bot whose page reports through `on_report` and obeys `evaluate(expression, arg, within=…)`. This node
 keeps that interface and, instead of launching Chromium, asks a pages host (tests/bench/simulated_pages.py, another
 process) over one WebSocket to open the bot's URL: the host loads the page from the farm's own HTTP endpoint
 (redeeming its one-time ticket), and from then on plays the page's part of the protocol. Like Playwright's
@@ -26,12 +26,9 @@ from playwright.async_api import Error as PlaywrightError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-log = logging.getLogger("avatarfarm.bench")
+from farm.browsers.browser_node import EVALUATE_TIMEOUT_SECONDS, MAX_REPORT_CHARS
 
-# As farm/browsers/browser_node.py's MAX_REPORT_CHARS and EVALUATE_TIMEOUT_SECONDS: a browser's report is measured (and
-# refused above this size) before the farm reads it, and a command waits this long for the page.
-MAX_REPORT_CHARS = 64 * 1024
-EVALUATE_TIMEOUT_SECONDS = 15.0
+log = logging.getLogger("avatarfarm.bench")
 
 
 class SimulatedPageError(PlaywrightError):
@@ -48,10 +45,11 @@ class SimulatedBot:
     node: SimulatedNode
     closed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def evaluate(self, expression: str, arg: Any = None) -> Any:
+    async def evaluate(self, expression: str, arg: Any = None, *, within: float = EVALUATE_TIMEOUT_SECONDS) -> Any:
         if self.closed.is_set():
             raise SimulatedPageError("Target page, context or browser has been closed")
-        return await self.node.call(self.number, "evaluate", {"expression": expression, "arg": arg})
+        async with asyncio.timeout(within):
+            return await self.node.call(self.number, "evaluate", {"expression": expression, "arg": arg})
 
     async def close(self) -> None:
         if not self.closed.is_set():

@@ -135,8 +135,7 @@ class FarmStack:
             commands = runner.page if runner is not None else None
             if commands is not None:
                 try:
-                    async with asyncio.timeout(5):
-                        page = await commands.browser.evaluate("() => window.avatarfarm.status()")
+                    page = await commands.browser.evaluate("() => window.avatarfarm.status()", within=5)
                 except Exception as exc:  # a diagnosis: whatever the page says or raises is the answer
                     page = f"no answer: {exc!r}"[:300]
             events = await self.repository.events.recent(room_id=room["id"], limit=15)

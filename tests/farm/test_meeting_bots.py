@@ -26,8 +26,9 @@ class Page:
         self.busy = busy  # how many tellings it misses first (it does not answer within the timeout)
         self.asked = 0
 
-    async def evaluate(self, expression: str, arg: Any = None) -> Any:
+    async def evaluate(self, expression: str, arg: Any = None, *, within: float) -> Any:
         assert expression == "(command) => window.avatarfarm.knowBots(command)"
+        assert within == meeting_bots.TELL_TIMEOUT_SECONDS  # one timeout, the page's own
         self.asked += 1
         if self.broken:
             raise PlaywrightError("Target page, context or browser has been closed")
