@@ -5,19 +5,27 @@
 //          computer audio, or muted though the bot wants its microphone open and nobody muted it (the students
 //          cannot hear the avatar).
 // The watch only judges; the bot says it in words and repairs (see bot.js).
+//
+// Zoom's speaker indicator trails the voice: it is computed from the sender's smoothed audio level, reported
+// about once a second, so Zoom can name a person as speaking after their last words have already been heard. A
+// naming within SPEAKER_LAG_MS of audio last heard is that audio's tail, not evidence that audio stopped (seen: a
+// 30-minute soak with a student asking a question a minute was failed twice as "silent" while every question
+// was transcribed).
 
 export const SILENT_MS = 5000;
+export const SPEAKER_LAG_MS = 3000;
 
 export class SilenceWatch {
-  constructor({ silentMs = SILENT_MS } = {}) {
+  constructor({ silentMs = SILENT_MS, speakerLagMs = SPEAKER_LAG_MS } = {}) {
     this.silentMs = silentMs;
+    this.speakerLagMs = speakerLagMs;
     this.reset(0);
   }
 
   /** Forget the evidence so far (the avatar just went live, or a repair just ran). */
   reset(now) {
     this.since = now;
-    this.lastHeardAt = now;
+    this.lastHeardAt = null;
     this.unheardSince = null;
     this.voicelessSince = null;
   }
@@ -44,7 +52,7 @@ export class SilenceWatch {
       this.unheardSince = null;
     } else if (!humanSpokeAt) {
       this.unheardSince = null; // nobody in the room is named as speaking: nothing is missing
-    } else if (humanSpokeAt > Math.max(this.lastHeardAt, this.since)) {
+    } else if (humanSpokeAt > this.evidenceAfter()) {
       this.unheardSince ??= humanSpokeAt;
     }
     if (this.unheardSince !== null && now - this.unheardSince >= this.silentMs) return "in";
@@ -53,5 +61,10 @@ export class SilenceWatch {
     else if (talking) this.voicelessSince ??= now;
     if (talking && this.voicelessSince !== null && now - this.voicelessSince >= this.silentMs) return "out";
     return null;
+  }
+
+  /** A naming of a speaker later than this is evidence: after the watch began, and past the tail of audio heard. */
+  evidenceAfter() {
+    return this.lastHeardAt === null ? this.since : Math.max(this.since, this.lastHeardAt + this.speakerLagMs);
   }
 }
