@@ -1,9 +1,9 @@
 """The farm's browser-node seam, with simulated pages instead of Chromium (the department benchmark).
 
 The farm runs every bot through a BrowserNode (farm/browsers/browser_node.py): `open_bot(name, url, on_report=…,
-on_notice=…)` gives a bot whose page reports through `on_report` and obeys `evaluate(expression, arg, within=…)`. This node
-keeps that interface and, instead of launching Chromium, asks a pages host (tests/bench/simulated_pages.py, another
-process) over one WebSocket to open the bot's URL: the host loads the page from the farm's own HTTP endpoint
+on_notice=…)` gives a bot whose page reports through `on_report` and obeys `evaluate(expression, arg, within=…)`.
+This node keeps that interface and, instead of launching Chromium, asks a pages host (tests/bench/simulated_pages.py,
+another process) over one WebSocket to open the bot's URL: the host loads the page from the farm's own HTTP endpoint
 (redeeming its one-time ticket), and from then on plays the page's part of the protocol. Like Playwright's
 connection to its driver, every report arrives here as one JSON message that is acknowledged, and every command
 goes out as one and waits for its answer; the report is held to the same size limit as a browser's.

@@ -94,7 +94,7 @@ async def soak(
     sandbox_checked: bool | None = None
     from playwright.async_api import async_playwright
 
-    from tests.support.browsers import launch_options
+    from tests.support.browsers import launch, launch_options
     from tests.support.media import moving_y4m, speech_wav
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,8 +117,8 @@ async def soak(
                 return (await stack.session(created["id"]))["rooms"][0]["status"] in ("in_room", "live", "idle")
 
             await until(in_room, 120, "the bot in its room")
-            browser = await playwright.chromium.launch(
-                **launch_options(fake_video=moving_y4m(Path(tmp) / "student.y4m"), fake_audio=question)
+            browser = await launch(
+                playwright, **launch_options(fake_video=moving_y4m(Path(tmp) / "student.y4m"), fake_audio=question)
             )
             try:
                 page = await browser.new_page()

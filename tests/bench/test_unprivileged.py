@@ -11,6 +11,7 @@ from playwright.async_api import async_playwright
 
 from tests.bench.process_stats import bot_trees
 from tests.bench.unprivileged import BENCH_UID, UnprivilegedNode, sandbox_in_force
+from tests.support.browsers import launch
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,7 +23,7 @@ async def test_bot_browsers_run_as_the_unprivileged_user_with_their_sandbox() ->
     options = UnprivilegedNode("test").launch_options()
     assert options["chromium_sandbox"] is True and "--no-sandbox" not in options["args"]
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**options)
+        browser = await launch(playwright, **options)
         try:
             page = await browser.new_page()
             await page.set_content("<p>a bot page</p>")

@@ -12,11 +12,12 @@ from contextlib import asynccontextmanager
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from farm.browsers.node_server import PAGE_ORIGIN_HEADER
 from tests.nodes.harness import NODE_TOKEN, NodeProcess, browser_nodes
+from tests.support.browsers import connect
 from tests.support.servers import RunningServer, serve_app
 
 pytestmark = pytest.mark.browser
@@ -51,9 +52,9 @@ async def _servers(count: int) -> AsyncIterator[tuple[list[RunningServer], list[
                 yield servers, hits
 
 
-async def _connect(playwright: object, node: NodeProcess, page_origin: str) -> Browser:
+async def _connect(playwright: Playwright, node: NodeProcess, page_origin: str) -> Browser:
     headers = {"Authorization": f"Bearer {NODE_TOKEN}", PAGE_ORIGIN_HEADER: page_origin}
-    return await playwright.chromium.connect(node.url, headers=headers, timeout=30_000)  # type: ignore[attr-defined,no-any-return]
+    return await connect(playwright, node.url, headers=headers, timeout=30_000)
 
 
 FETCH = "url => fetch(url).then(r => r.text(), e => 'failed: ' + e.message)"

@@ -11,6 +11,7 @@ from playwright.async_api import Error
 
 from farm.browsers.playwright_driver import start_playwright
 from tests.nodes.harness import NODE_TOKEN, browser_nodes
+from tests.support.browsers import connect
 from tests.support.tls_proxy import tls_tunnel
 
 pytestmark = pytest.mark.browser
@@ -32,7 +33,7 @@ async def test_the_farm_reaches_a_node_over_wss_with_the_nodes_ca(
             monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(tunnel.certificate))
             playwright = await start_playwright()
             try:
-                browser = await playwright.chromium.connect(tunnel.url, headers=AUTH, timeout=30_000)
+                browser = await connect(playwright, tunnel.url, headers=AUTH, timeout=30_000)
                 page = await browser.new_page()
                 assert await page.evaluate("1 + 1") == 2
                 assert len(node.browsers()) == 1
