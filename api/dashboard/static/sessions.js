@@ -23,7 +23,7 @@ function reloadIn(ms) {
 
 function failed(message) {
   failures += 1;
-  setText(problem, `${message} The list below may be out of date; it is tried again in a few seconds.`);
+  setText(problem, `${message} The list below may be out of date; it is tried again until it succeeds.`);
   problem.hidden = false;
   reloadIn(Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** (failures - 1)));
 }
