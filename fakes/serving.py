@@ -35,6 +35,10 @@ LIFELINE_HELP = (
 )
 # How long a fake whose starter died may take to stop cleanly before it exits without cleaning up.
 ORPHAN_GRACE_S = 5.0
+# How long an idle connection is kept open. uvicorn's default (5 s) equals httpx's pool expiry, so a client could
+# reuse a connection at the moment the server closed it (a ReadError on a request that never reached the
+# server); hosted services keep theirs for a minute or more.
+KEEP_ALIVE_S = 75
 
 
 def serve(app: Any, *, host: str, port: int, log_level: str, lifeline: int | None = None) -> int:
@@ -45,7 +49,15 @@ def serve(app: Any, *, host: str, port: int, log_level: str, lifeline: int | Non
     # re-raises the signal to whatever handler was installed before it; a no-op one makes a requested stop exit 0.
     previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        uvicorn.run(app, host=host, port=port, log_level=log_level, lifespan="on", loop=EVENT_LOOP)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            lifespan="on",
+            loop=EVENT_LOOP,
+            timeout_keep_alive=KEEP_ALIVE_S,
+        )
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
