@@ -18,13 +18,16 @@ import httpx
 from playwright.async_api import Browser, Error, Playwright
 
 from farm.browsers.browser_node import NodeLost, PlaywrightNode, _Dispatch
-from farm.browsers.node_server import PAGE_ORIGIN_HEADER
+from farm.browsers.node_server import LAUNCH_TIMEOUT_MS, PAGE_ORIGIN_HEADER
 from farm.tls_context import shared_tls_context
 
 log = logging.getLogger("avatarfarm.farm")
 
 PROBE_TIMEOUT_SECONDS = 5.0
-CONNECT_TIMEOUT_MS = 30_000
+# Longer than the node's own limit on a launch: the node's answer (with what the browser said) comes first. Given
+# less (it was 30 s against the node's 60), a launch the loaded node was about to finish was abandoned, and the
+# room spent a retry on it.
+CONNECT_TIMEOUT_MS = LAUNCH_TIMEOUT_MS + 15_000
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from farm.browsers.browser_node import BotBrowser, NodeLost, PageLoadFailed
 from farm.browsers.console_lines import launch_failure
+from farm.browsers.launch_failure_words import launch_failure_words
 from farm.room.bot_page_config import BotCredentials, bot_page_config
 from farm.vendors.vendor_http import VendorError
 from farm.vendors.zoom_client import ZoomNotAuthorized
@@ -84,5 +85,7 @@ async def launch_bot(
             return LaunchRefused("launch_failed", f"The bot's page did not load (HTTP {exc.status}).")
         if isinstance(exc, Exception):  # Playwright raises its own error types for a failed launch
             log.warning("could not launch a bot for room %s: %s", room.id, launch_failure(exc))
-            return LaunchRefused("launch_failed", f"The bot's browser could not be started ({type(exc).__name__}).")
+            return LaunchRefused(
+                "launch_failed", f"The bot's browser could not be started: {launch_failure_words(exc)}."
+            )
         raise
