@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,6 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.dashboard import session_cookie
-from fakes.liveavatar import FakeLiveAvatarConfig
-from fakes.liveavatar import create_app as create_liveavatar
 from farm.manager import Farm
 from farm.room.bot_tickets import BotTickets
 from farm.settings import Settings, load_settings
@@ -34,12 +34,19 @@ from tests.fakes_zoom.harness import (
     running_fake_zoom,
 )
 from tests.support.ports import bound_socket
-from tests.support.servers import serve_app
+from tests.support.servers import cli_server_process, serve_app
 
 TOKEN = "farm-tests-token-5f0c1d2e3a4b6978"
 LA_API_KEY = "farm-tests-liveavatar-key"
 LA_ADMIN = "farm-tests-admin"
 AVATAR_ADA = "3b8f0c1e-5a52-4f43-a0a4-6e6f1c2d9b10"
+# FakeLiveAvatarConfig's fields that tests set, and the options of `avatarfarm fake-liveavatar` that set them.
+LIVEAVATAR_OPTIONS = {
+    "avatar_fps": "--avatar-fps",
+    "seconds_per_billing_minute": "--seconds-per-billing-minute",
+    "stamp_frames": "--stamp-frames",
+    "tick_interval_s": "--tick-interval",
+}
 
 
 def session_request(number: str, rooms: list[str], **changes: Any) -> dict[str, Any]:
@@ -53,6 +60,31 @@ def session_request(number: str, rooms: list[str], **changes: Any) -> dict[str, 
     return body
 
 
+# How many of the farm's latest warnings a failed wait prints (CI shows only the head and tail of its output).
+WARNINGS_KEPT = 25
+
+
+class _KeptWarnings(logging.Handler):
+    """The farm's latest warnings (avatarfarm.*), with their times, for a failure to print."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: deque[str] = deque(maxlen=WARNINGS_KEPT)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{time.strftime('%H:%M:%S', time.localtime(record.created))} {record.getMessage()[:300]}")
+
+
+@contextlib.contextmanager
+def _kept_warnings() -> Iterator[_KeptWarnings]:
+    handler, logger = _KeptWarnings(), logging.getLogger("avatarfarm")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
 @dataclass
 class FarmStack:
     zoom: FakeZoom
@@ -61,6 +93,7 @@ class FarmStack:
     api: FastAPI
     client: httpx.AsyncClient
     settings: Settings
+    warnings: deque[str] = field(default_factory=deque)
 
     @property
     def farm(self) -> Farm:
@@ -127,9 +160,11 @@ class FarmStack:
             await asyncio.sleep(0.25)
 
     async def explain(self, session: dict[str, Any]) -> str:
-        """What each room's page believes (its status) and the room's latest stored events: printed when a wait
+        """What each room's page believes (its status), the room's latest stored events (seconds after the
+        session's first, and the node of each bot started) and the farm's latest warnings: printed when a wait
         times out, so that a failure says why a room did not move."""
         lines = []
+        start = next((e.time for e in await self.repository.events.all(limit=1)), 0.0)
         for room in session["rooms"]:
             runner, page = self.farm._runners.get(room["id"]), None
             commands = runner.page if runner is not None else None
@@ -140,7 +175,9 @@ class FarmStack:
                     page = f"no answer: {exc!r}"[:300]
             events = await self.repository.events.recent(room_id=room["id"], limit=15)
             lines.append(f"{room['name']}: page {page}")
-            lines += [f"    {e.kind} {str(e.detail)[:200]}" for e in events]
+            lines += [f"    +{e.time - start:.1f}s {e.kind} {str(e.detail)[:200]}" for e in events]
+        lines.append("the farm's latest warnings:")
+        lines += [f"    {line}" for line in self.warnings]
         return "\n".join(lines)
 
     async def wait_all_live(self, session_id: str, within: float = 90) -> dict[str, Any]:
@@ -185,15 +222,24 @@ def farm_settings(data_dir: Path, zoom_url: str, liveavatar_url: str, api_url: s
 
 @contextlib.asynccontextmanager
 async def liveavatar_server(**config: Any) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
-    app = create_liveavatar(FakeLiveAvatarConfig(api_key=LA_API_KEY, admin_token=LA_ADMIN, **config))
-    async with serve_app(app) as server:
+    """The fake LiveAvatar in its own process (`avatarfarm fake-liveavatar`, as the demo runs it), and a client
+    of its admin API. Run on the test's event loop, its media (every live avatar's video and voice, and listening
+    to every room) kept that loop busy most of the time, and the farm read its bots' heartbeats behind it: on a
+    loaded machine it called live bots hung. `config`: options of FakeLiveAvatarConfig that the command takes."""
+    args = ["fake-liveavatar", "--api-key", LA_API_KEY, "--admin-token", LA_ADMIN]
+    for name, value in config.items():
+        if name not in LIVEAVATAR_OPTIONS:
+            raise TypeError(f"the fake LiveAvatar's command has no option for {name}")
+        flag = LIVEAVATAR_OPTIONS[name]
+        args += [flag] if value is True else [] if value is False else [flag, str(value)]
+    async with cli_server_process(args) as base_url:
         async with httpx.AsyncClient(
             verify=shared_tls_context(),
-            base_url=server.base_url,
+            base_url=base_url,
             headers={"Authorization": f"Bearer {LA_ADMIN}"},
             timeout=30,
         ) as admin:
-            yield server.base_url, admin
+            yield base_url, admin
 
 
 @contextlib.asynccontextmanager
@@ -204,13 +250,14 @@ async def running_farm(
     liveavatar_config: dict[str, Any] | None = None,
     **settings: Any,
 ) -> AsyncIterator[FarmStack]:
-    async with running_fake_zoom() as zoom, liveavatar_server(**(liveavatar_config or {})) as (la_url, la_admin):
-        async with serve_farm_api(tmp_path, zoom.base_url, la_url, farm_options=farm_options, **settings) as (
-            api,
-            client,
-            app_settings,
-        ):
-            yield FarmStack(zoom, la_url, la_admin, api, client, app_settings)
+    with _kept_warnings() as kept:
+        async with running_fake_zoom() as zoom, liveavatar_server(**(liveavatar_config or {})) as (la_url, la_admin):
+            async with serve_farm_api(tmp_path, zoom.base_url, la_url, farm_options=farm_options, **settings) as (
+                api,
+                client,
+                app_settings,
+            ):
+                yield FarmStack(zoom, la_url, la_admin, api, client, app_settings, kept.lines)
 
 
 @contextlib.asynccontextmanager
