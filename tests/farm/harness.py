@@ -1,5 +1,6 @@
-"""The farm on the fakes: fake Zoom and fake LiveAvatar in-process, and the API server with the real Farm
-(browsers and all), driven over REST as a professor would."""
+"""The farm on the fakes: the fake Zoom in-process, the fake LiveAvatar in its own process (its media must not
+share the farm's event loop), and the API server with the real Farm (browsers and all), driven over REST as a
+professor would."""
 
 from __future__ import annotations
 
