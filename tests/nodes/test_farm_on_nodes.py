@@ -19,6 +19,9 @@ pytestmark = pytest.mark.browser
 ROOMS = [f"Room {i}" for i in range(1, 5)]
 # A bot in its breakout room: with nobody there its avatar pauses after a grace, so `live` does not last.
 IN_ROOM = frozenset({"in_room", "avatar_connecting", "live", "idle"})
+# These tests are about where bots run, not what they show: avatars at 5 frames a second (15 by default) cost every
+# bot a third of the decoding and re-encoding, on a machine that runs four or five of them and three nodes.
+AVATAR_VIDEO = {"avatar_fps": 5}
 
 
 async def _wait_in_rooms(stack: FarmStack, session_id: str, on: set[str], within: float = 120) -> dict[str, Any]:
@@ -75,10 +78,9 @@ async def _wait_event(stack: FarmStack, kind: str, node: str, count: int = 1, wi
 
 async def test_rooms_spread_over_nodes_and_move_when_a_node_dies(tmp_path: Path) -> None:
     # Four rooms on three nodes of two bots each: spread 2, 1, 1; the node with two dies, and its two rooms fill
-    # the others' last slots. (Six rooms on nodes of three took this test past pytest's 180 s beside a busy core:
-    # the fake LiveAvatar's media for every room runs in this test's own process.)
+    # the others' last slots. (Six rooms on nodes of three took this test past pytest's 180 s beside a busy core.)
     with browser_nodes(3, max_bots=2) as nodes:
-        async with running_farm(tmp_path, **farm_node_settings(nodes)) as stack:
+        async with running_farm(tmp_path, liveavatar_config=AVATAR_VIDEO, **farm_node_settings(nodes)) as stack:
             number = await stack.meeting(ROOMS)
             created = await stack.start(number, ROOMS)
             session = await _wait_in_rooms(stack, created["id"], {node.name for node in nodes})
@@ -145,7 +147,7 @@ async def test_a_node_down_at_start_queues_rooms_until_it_comes_up_and_a_wrong_t
         stranger.token = "a-token-this-farm-does-not-have"
         a.start()
         stranger.start()
-        async with running_farm(tmp_path, **farm_node_settings(nodes)) as stack:
+        async with running_farm(tmp_path, liveavatar_config=AVATAR_VIDEO, **farm_node_settings(nodes)) as stack:
             ready = (await stack.client.get("/readyz")).json()
             state = {n["name"]: (n["up"], n.get("problem")) for n in ready["nodes"]}
             assert state[a.name] == (True, None)
