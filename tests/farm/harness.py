@@ -1,6 +1,5 @@
-"""The farm on the fakes: the fake Zoom in-process, the fake LiveAvatar in its own process (its media must not
-share the farm's event loop), and the API server with the real Farm (browsers and all), driven over REST as a
-professor would."""
+"""The farm on the fakes: fake Zoom and fake LiveAvatar in-process, and the API server with the real Farm
+(browsers and all), driven over REST as a professor would."""
 
 from __future__ import annotations
 
@@ -19,6 +18,8 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.dashboard import session_cookie
+from fakes.liveavatar import FakeLiveAvatarConfig
+from fakes.liveavatar import create_app as create_liveavatar
 from farm.manager import Farm
 from farm.room.bot_tickets import BotTickets
 from farm.settings import Settings, load_settings
@@ -35,19 +36,12 @@ from tests.fakes_zoom.harness import (
     running_fake_zoom,
 )
 from tests.support.ports import bound_socket
-from tests.support.servers import cli_server_process, serve_app
+from tests.support.servers import serve_app
 
 TOKEN = "farm-tests-token-5f0c1d2e3a4b6978"
 LA_API_KEY = "farm-tests-liveavatar-key"
 LA_ADMIN = "farm-tests-admin"
 AVATAR_ADA = "3b8f0c1e-5a52-4f43-a0a4-6e6f1c2d9b10"
-# FakeLiveAvatarConfig's fields that tests set, and the options of `avatarfarm fake-liveavatar` that set them.
-LIVEAVATAR_OPTIONS = {
-    "avatar_fps": "--avatar-fps",
-    "seconds_per_billing_minute": "--seconds-per-billing-minute",
-    "stamp_frames": "--stamp-frames",
-    "tick_interval_s": "--tick-interval",
-}
 
 
 def session_request(number: str, rooms: list[str], **changes: Any) -> dict[str, Any]:
@@ -223,24 +217,15 @@ def farm_settings(data_dir: Path, zoom_url: str, liveavatar_url: str, api_url: s
 
 @contextlib.asynccontextmanager
 async def liveavatar_server(**config: Any) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
-    """The fake LiveAvatar in its own process (`avatarfarm fake-liveavatar`, as the demo runs it), and a client
-    of its admin API. Run on the test's event loop, its media (every live avatar's video and voice, and listening
-    to every room) kept that loop busy most of the time, and the farm read its bots' heartbeats behind it: on a
-    loaded machine it called live bots hung. `config`: options of FakeLiveAvatarConfig that the command takes."""
-    args = ["fake-liveavatar", "--api-key", LA_API_KEY, "--admin-token", LA_ADMIN]
-    for name, value in config.items():
-        if name not in LIVEAVATAR_OPTIONS:
-            raise TypeError(f"the fake LiveAvatar's command has no option for {name}")
-        flag = LIVEAVATAR_OPTIONS[name]
-        args += [flag] if value is True else [] if value is False else [flag, str(value)]
-    async with cli_server_process(args) as base_url:
+    app = create_liveavatar(FakeLiveAvatarConfig(api_key=LA_API_KEY, admin_token=LA_ADMIN, **config))
+    async with serve_app(app) as server:
         async with httpx.AsyncClient(
             verify=shared_tls_context(),
-            base_url=base_url,
+            base_url=server.base_url,
             headers={"Authorization": f"Bearer {LA_ADMIN}"},
             timeout=30,
         ) as admin:
-            yield base_url, admin
+            yield server.base_url, admin
 
 
 @contextlib.asynccontextmanager

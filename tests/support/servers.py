@@ -115,60 +115,6 @@ def run_cli_server(
             log_path.unlink(missing_ok=True)
 
 
-@contextlib.asynccontextmanager
-async def cli_server_process(
-    args: Sequence[str], *, health_path: str = "/healthz", within: float = 30.0
-) -> AsyncIterator[str]:
-    """`avatarfarm <args> --port N` as its own process, as a newcomer runs it, once `health_path` answers 200;
-    yields its base URL. It runs in its own process group and holds a lifeline (the fakes' `--lifeline`): it
-    stops when this process ends, however that ends. On exit: SIGTERM, then SIGKILL of its group after 10 s.
-    What it printed goes to this process's stderr once it has stopped, where pytest shows it for a failed test."""
-    port = free_port()
-    lifeline, keep = os.pipe()
-    with tempfile.TemporaryFile() as log:
-        try:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "api.cli", *args, "--port", str(port), "--lifeline", str(lifeline),
-                stdout=log, stderr=subprocess.STDOUT, pass_fds=(lifeline,), start_new_session=True,
-            )  # fmt: skip
-        except BaseException:
-            os.close(keep)
-            raise
-        finally:
-            os.close(lifeline)
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            await _answers(base_url + health_path, process, within)
-            yield base_url
-        finally:
-            os.close(keep)
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(process.wait(), 10)
-            with contextlib.suppress(ProcessLookupError):  # whatever it left behind (a speech worker) goes too
-                os.killpg(process.pid, signal.SIGKILL)
-            await process.wait()
-            log.seek(0)
-            said = log.read().decode(errors="replace").strip()
-            if said:
-                print(f"avatarfarm {' '.join(args[:1])} said:\n{said}", file=sys.stderr)
-
-
-async def _answers(url: str, process: asyncio.subprocess.Process, within: float) -> None:
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient(verify=shared_tls_context(), timeout=1) as probe:
-        while True:
-            if process.returncode is not None:
-                raise RuntimeError(f"the process serving {url} exited with {process.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await probe.get(url)).status_code == 200:
-                    return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} did not answer 200 within {within}s")
-            await asyncio.sleep(0.05)
-
-
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
     """SIGTERM, then SIGKILL after `timeout`; returns the exit status."""
     if proc.poll() is None:
