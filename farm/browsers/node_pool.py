@@ -30,7 +30,6 @@ from farm.browsers.browser_node import (
     LocalBrowserNode,
     NodeLost,
     NoticeHandler,
-    PageUrl,
     PlaywrightNode,
     ReportHandler,
 )
@@ -251,7 +250,7 @@ class NodePool:
     async def open_bot(
         self,
         name: str,
-        url: PageUrl,
+        url: str,
         *,
         on_report: ReportHandler,
         on_notice: NoticeHandler,

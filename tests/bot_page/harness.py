@@ -157,7 +157,7 @@ class Stack:
             ),
             **config_options,
         )
-        tickets = self.api.state.bot_tickets
+        ticket = self.api.state.bot_tickets.issue(config)
         reports: list[dict[str, Any]] = []
         notices: list[tuple[str, dict[str, Any]]] = []
         requests: list[str] = []
@@ -177,7 +177,7 @@ class Stack:
 
         browser = await self.node.open_bot(
             f"bot-{room}",
-            lambda: f"{self.api_url}/bot/{tickets.issue(config)}",  # once the browser is ready, as the farm does
+            f"{self.api_url}/bot/{ticket}",
             on_report=on_report,
             on_notice=lambda kind, detail: notices.append((kind, detail)),
             before_load=watch,
