@@ -69,18 +69,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.avatar_fps,
         help=f"frames per second of the avatar's video (default {defaults.avatar_fps:g})",
     )
-    parser.add_argument(
-        "--stamp-frames",
-        action="store_true",
-        help="draw each video frame's capture time into it (for glass-to-glass latency benchmarks)",
-    )
-    parser.add_argument(
-        "--tick-interval",
-        type=float,
-        default=defaults.tick_interval_s,
-        help="seconds between checks of the sessions' deadlines and bills "
-        f"(default {defaults.tick_interval_s:g}; shrink it with --seconds-per-billing-minute)",
-    )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     parser.add_argument("--lifeline", type=int, default=None, metavar="FD", help=LIFELINE_HELP)
 
@@ -99,8 +87,6 @@ def config_from_args(args: argparse.Namespace) -> FakeLiveAvatarConfig:
         seconds_per_billing_minute=args.seconds_per_billing_minute,
         client_absence_timeout_s=args.client_absence_timeout,
         avatar_fps=args.avatar_fps,
-        stamp_frames=args.stamp_frames,
-        tick_interval_s=args.tick_interval,
     )
 
 
