@@ -14,7 +14,7 @@ _NODE_FULL = re.compile(r"\b503 Service Unavailable\b")
 
 def launch_failure_words(exc: BaseException) -> str:
     """Why the bot's browser could not be started (no final full stop), from the error its launch raised."""
-    first = str(exc).splitlines()[0] if str(exc) else ""
+    first = (str(exc).splitlines() or [""])[0]
     if died_starting(exc):
         return "Chromium ended while starting, twice in a row"
     if timeout := _TIMEOUT.search(first):
