@@ -7,6 +7,7 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from farm import loop_clock
 from farm.browsers.node_pool import NodeStatus
 from state.models import AvatarSessionStatus, RoomStatus, SessionStatus
 from state.repository import Repository
@@ -50,6 +51,12 @@ class Metrics:
         self.node_bots = Gauge(
             "avatarfarm_browser_node_bots", "Bots placed on the browser node.", ["node"], registry=self.registry
         )
+        self.loop_stalled = Gauge(
+            "avatarfarm_event_loop_stalled_seconds",
+            "Seconds the farm's event loop was stalled since it started (a machine short of CPU); bots are not"
+            " judged for that time.",
+            registry=self.registry,
+        )
         self.event_listeners = Gauge(
             "avatarfarm_event_listeners", "Live event listeners (SSE streams and internal).", registry=self.registry
         )
@@ -67,6 +74,7 @@ class Metrics:
         self.avatar_minutes.set(usage.minutes)
         self.avatar_credits.set(usage.credits)
         self.event_listeners.set(repository.bus.listeners)
+        self.loop_stalled.set(round(loop_clock.clock().stalled_seconds, 3))
         for gauge in (self.node_up, self.node_slots, self.node_bots):
             gauge.clear()  # a node gone from DNS leaves no stale series
         for node in nodes or []:

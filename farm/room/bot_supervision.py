@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from farm import loop_clock
 from farm.browsers.browser_node import PAGE_ERRORS, BotBrowser
 from farm.errors import first_line
 from farm.money.credit_allowance import ALLOWANCE_REACHED
@@ -57,12 +58,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("avatarfarm.farm")
 
 LEAVE_TIMEOUT_SECONDS = 4.0
-# A heartbeat timer that fires this much later than due means the farm's loop was stalled (a loaded machine, a
-# blocking call), not that the bot stopped: the bot then gets STALL_GRACE_SECONDS (two heartbeats and a half) for
-# what it sent meanwhile to be read. Without this, one stall of about HEARTBEAT_TIMEOUT_SECONDS called every bot
-# hung at once although their heartbeats were waiting in their connections.
-LOOP_STALL_SECONDS = 1.0
-STALL_GRACE_SECONDS = 5.0
+# Once the question's window is over, how long its answer (posted by the question itself) may take to be read.
+ANSWER_POSTING_SECONDS = 1.0
 # States in which the bot is in the meeting (its time there is what "stable" and max duration count).
 IN_MEETING = frozenset(
     {
@@ -108,7 +105,8 @@ class Attempt:
     avatar: RoomAvatar | None = None
     messages: asyncio.Queue[AttemptMessage] = field(default_factory=asyncio.Queue)
     in_meeting_since: float | None = None
-    last_heartbeat: float = field(default_factory=time.monotonic)
+    # On the farm's clock of kept-up time (farm/loop_clock.py), as every time a bot is judged by.
+    last_heartbeat: float = field(default_factory=loop_clock.now)
 
     def post(self, message: AttemptMessage) -> None:
         self.messages.put_nowait(message)
@@ -156,31 +154,31 @@ class BotSupervisor:
             self._stop_asking()
 
     async def _supervise(self) -> Outcome:
+        """Times here are on the farm's clock of kept-up time: what the farm's loop could not read while it was
+        stalled does not count against the bot."""
         attempt = self.attempt
+        window = pulse_question.ask_window(self.s.heartbeat_timeout)
+        asked_at = 0.0
         while True:
             if self._asking is None:
-                timeout = max(0.5, self.s.heartbeat_timeout - (time.monotonic() - attempt.last_heartbeat))
-            else:  # the page's answer (or its time running out) is posted before this
-                timeout = pulse_question.ask_window(self.s.heartbeat_timeout) + STALL_GRACE_SECONDS
-            due = time.monotonic() + timeout
+                remaining = self.s.heartbeat_timeout - (loop_clock.now() - attempt.last_heartbeat)
+            else:  # the question posts its answer, or that there was none, within its window
+                remaining = asked_at + window + ANSWER_POSTING_SECONDS - loop_clock.now()
+            if remaining <= 0 and attempt.messages.empty():
+                page = attempt.page
+                if self._asking is not None or page is None:
+                    log.warning("room %s: no heartbeat, and no word from the question to its page: hung", self.room.id)
+                    return self._outcome("hung")
+                self._asking = pulse_question.ask(page, attempt.post, self.s.heartbeat_timeout)
+                asked_at = loop_clock.now()
+                continue
             try:
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation that arrives just
                 # as a report does, and the runner would then carry on after being cancelled.
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout(max(remaining, 0.05)):
                     message = await attempt.messages.get()
             except TimeoutError:
-                if attempt.messages.empty() and time.monotonic() - due < LOOP_STALL_SECONDS:
-                    page = attempt.page
-                    if self._asking is not None or page is None:
-                        return self._outcome("hung")
-                    self._asking = pulse_question.ask(page, attempt.post, self.s.heartbeat_timeout)
-                    continue
-                # The farm's own loop was stalled (its timer fired late), not necessarily the bot: what the page
-                # sent meanwhile is still being read. It gets a short window from now before it is called hung.
-                attempt.last_heartbeat = max(
-                    attempt.last_heartbeat, time.monotonic() - self.s.heartbeat_timeout + STALL_GRACE_SECONDS
-                )
-                continue
+                continue  # kept-up time never runs faster than the wall clock: look again at what is due
             outcome = await self._handle(message)
             if outcome is not None:
                 return outcome
@@ -195,7 +193,7 @@ class BotSupervisor:
         if self._asking is None:
             return None  # a heartbeat arrived meanwhile: the question was withdrawn
         self._asking = None
-        silent = time.monotonic() - attempt.last_heartbeat
+        silent = loop_clock.now() - attempt.last_heartbeat
         verdict = pulse_question.judge(answer, self.s.heartbeat_timeout, self._rescues)
         if not verdict.alive:
             log.warning("room %s: no heartbeat for %.0f s and %s: hung", self.room.id, silent, verdict.words)
@@ -210,7 +208,7 @@ class BotSupervisor:
             room_id=self.room.id,
             detail={"silent_seconds": round(silent, 1), "page_beat_seconds_ago": round(verdict.beat_age, 1)},
         )
-        attempt.last_heartbeat = time.monotonic()
+        attempt.last_heartbeat = loop_clock.now()
         return None
 
     async def _handle(self, message: AttemptMessage) -> Outcome | None:
@@ -423,7 +421,7 @@ class BotSupervisor:
 
     async def _heartbeat(self, beat: Heartbeat) -> Outcome | None:
         attempt = self.attempt
-        attempt.last_heartbeat = time.monotonic()
+        attempt.last_heartbeat = loop_clock.now()
         self._rescues = 0
         self._stop_asking()
         self.s.media.record(self.room.id, beat.stats, beat.thumbnail)

@@ -17,12 +17,16 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from farm import loop_clock
 from farm.browsers.browser_node import PAGE_ERRORS
 from farm.room.attempt_messages import PulseAnswered
 from farm.room.page_commands import PageCommands
 
 # How many times in a row a page is kept on its word, with no heartbeat arriving in between.
 MAX_RESCUES = 2
+# The question's window is counted on the farm's clock of kept-up time (farm/loop_clock.py); a question that a
+# stalled farm cannot read is still given up after this many windows of wall-clock time.
+WALL_CLOCK_WINDOWS = 10
 
 
 def ask_window(heartbeat_timeout: float) -> float:
@@ -38,7 +42,7 @@ def ask(page: PageCommands, post: Callable[[PulseAnswered], None], heartbeat_tim
 
     async def asking() -> None:
         try:
-            pulse = await page.pulse(within=within)
+            pulse = await loop_clock.within(page.pulse(within=within * WALL_CLOCK_WINDOWS), within)
         except TimeoutError:
             post(PulseAnswered(None, f"did not answer within {within:.0f} s"))
         except PAGE_ERRORS as exc:

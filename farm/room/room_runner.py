@@ -13,10 +13,10 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from farm import loop_clock
 from farm.browsers.browser_node import BotBrowser, NodeLost
 from farm.cancellation import finish_cancelled
 from farm.room.attempt_messages import AllowanceSpent, BrowserNotice, Command, RefreshAvatar, arrived
@@ -313,7 +313,7 @@ class RoomRunner:
         if isinstance(launched, LaunchRefused):
             return Outcome(launched.reason, launched.words)
         attempt.browser = launched
-        attempt.last_heartbeat = time.monotonic()
+        attempt.last_heartbeat = loop_clock.now()
         self._supervisor = BotSupervisor(
             self.s, session=session, room=room, attempt=attempt, avatar=avatar, set_status=self._status
         )

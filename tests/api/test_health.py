@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from farm import loop_clock
 from tests.api.conftest import Api
 
 
@@ -41,6 +44,20 @@ async def test_metrics_count_requests_by_route_and_state_by_status(api: Api) -> 
     missing = ("method", "GET"), ("route", "/api/sessions/{session_id}"), ("status", "404")
     assert samples[("avatarfarm_http_requests_total", missing)] == 1
     assert not any("ses_missing" in str(labels) for _, labels in samples)
+
+
+async def test_metrics_say_how_long_the_farms_loop_was_stalled(api: Api) -> None:
+    def stalled(text: str) -> float:
+        [family] = [
+            f for f in text_string_to_metric_families(text) if f.name == "avatarfarm_event_loop_stalled_seconds"
+        ]
+        return float(family.samples[0].value)
+
+    before = stalled((await api.client.get("/metrics")).text)
+    time.sleep(1.0)  # noqa: ASYNC251 - the farm's loop blocked, as by a machine short of CPU
+    await asyncio.sleep(loop_clock.TICK_SECONDS * 2)
+    # The clock sees a stall from the tick it delays: up to one tick of it goes unseen.
+    assert stalled((await api.client.get("/metrics")).text) - before >= 1.0 - loop_clock.TICK_SECONDS - 0.15
 
 
 async def test_openapi_has_an_example_for_every_request_body(api: Api) -> None:

@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from farm.room.pulse_question import MAX_RESCUES
+from farm.room.pulse_question import MAX_RESCUES, ask_window
 from state.models import RoomStatus
 from tests.support.polling import until
 from tests.support.scripted_pages import Rig, ScriptedBrowser, in_room
@@ -92,6 +92,26 @@ async def test_a_page_whose_heartbeats_are_late_on_their_way_is_asked_and_kept(
     [late] = await _late_events(rig)
     assert late["silent_seconds"] >= HEARTBEAT_TIMEOUT and late["page_beat_seconds_ago"] < HEARTBEAT_TIMEOUT
     assert any("pulse" in call for call in bot.calls)
+
+
+async def test_a_stall_while_the_page_is_asked_does_not_use_up_its_window(rig_factory: Callable[..., Any]) -> None:
+    """The farm asks a late page; its answer takes longer than the question's window by the wall clock, but the
+    farm's loop was stalled for most of that time (CI saw it: the question "did not answer within 20 s" on a farm
+    whose own API took over 30 s to answer a request). The answer, read once the loop runs again, keeps the bot."""
+    rig: Rig = await rig_factory(heartbeat_timeout=HEARTBEAT_TIMEOUT)
+    bot = await rig.node.next_bot(1)
+    await in_room(bot)
+    await rig.wait_status(RoomStatus.in_room)
+    window = ask_window(HEARTBEAT_TIMEOUT)
+    bot.pulse_delay = window + 1.0
+    async with _beating_unheard(bot):
+        await until(lambda: any("pulse" in call for call in bot.calls), HEARTBEAT_TIMEOUT * 4, "the farm asked")
+        time.sleep(window - 0.5)  # noqa: ASYNC251 - the stall under test: the loop must not run
+        await until(lambda: _late_events(rig), window * 2, "the page's answer was read")
+        bot.heartbeats_held = False
+        await asyncio.sleep(HEARTBEAT_TIMEOUT)
+    assert await _hung_events(rig) == []
+    assert len(rig.node.bots) == 1, "the bot was relaunched although its page answered"
 
 
 async def test_a_page_that_does_not_answer_the_question_is_hung(rig_factory: Callable[..., Any]) -> None:

@@ -42,6 +42,7 @@ class ScriptedBrowser:
     last_heartbeat_at: float | None = None
     heartbeats_held: bool = False
     answers_pulse: bool = True
+    pulse_delay: float = 0.0  # seconds its answer takes on its way (a loaded node or driver)
 
     def report(self, message: dict[str, Any]) -> None:
         self.on_report(message)
@@ -63,6 +64,8 @@ class ScriptedBrowser:
             if not self.answers_pulse:
                 await asyncio.sleep(within)
                 raise TimeoutError
+            async with asyncio.timeout(within):  # as BrowserNode.evaluate bounds it
+                await asyncio.sleep(self.pulse_delay)
             return {"now": time.time() * 1000, "last_heartbeat_at": self.last_heartbeat_at}
         if "leave" in expression:
             self.state("leaving")

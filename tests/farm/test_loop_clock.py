@@ -1,0 +1,52 @@
+"""The farm's clock of kept-up time (farm/loop_clock.py): it runs with the loop, stands still while the loop is
+stalled, and `within` gives an awaitable its time on that clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+
+from farm import loop_clock
+
+
+async def test_the_clock_runs_with_a_free_loop() -> None:
+    loop = asyncio.get_running_loop()
+    started, wall = loop_clock.now(), loop.time()
+    await asyncio.sleep(0.6)
+    assert (loop_clock.now() - started) == pytest.approx(loop.time() - wall, abs=0.05)
+
+
+async def test_the_clock_stands_still_while_the_loop_is_stalled(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loop_clock, "STALL_LOG_SECONDS", 0.5)
+    before = loop_clock.now()
+    time.sleep(1.2)  # noqa: ASYNC251 - the stall under test
+    during = loop_clock.now() - before  # read before the clock's own timer has run: no jump either way
+    assert during <= loop_clock.TICK_SECONDS + loop_clock.TOLERANCE_SECONDS
+    with caplog.at_level(logging.WARNING, "avatarfarm.farm"):
+        await asyncio.sleep(0.3)
+    after = loop_clock.now() - before
+    assert during <= after <= during + 0.3 + loop_clock.TICK_SECONDS
+    assert loop_clock.clock().worst_stall_seconds >= 0.8
+    assert any("event loop was stalled" in r.getMessage() for r in caplog.records)
+
+
+async def test_within_does_not_count_a_stall_against_what_it_waits_for() -> None:
+    waiting = asyncio.create_task(loop_clock.within(asyncio.sleep(1.0, "answered"), 0.6))
+    await asyncio.sleep(0.05)
+    time.sleep(0.8)  # noqa: ASYNC251 - the stall: 1 s of wall clock passes, of which 0.25 s kept up
+    assert await waiting == "answered"
+
+
+async def test_within_gives_up_after_its_time_on_a_free_loop() -> None:
+    never = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(TimeoutError):
+        await loop_clock.within(never, 0.4)
+    assert loop.time() - started >= 0.4
+    assert never.cancelled()
