@@ -48,7 +48,11 @@ log = logging.getLogger(__name__)
 
 CLIENT_IDENTITY = "client"
 AUDIO_RATE = 48_000
-AUDIO_FRAME = AUDIO_RATE // 100  # 10 ms
+# 40 ms frames out and 100 ms frames in: each frame is a wake-up of the loop the fake shares with the farm in the
+# tests (a LiveKit FFI event or request), and at 10 and 20 ms they were a steady load on it for every avatar.
+# The mouth moves at the video's rate (15 fps by default), slower than either.
+AUDIO_FRAME = AUDIO_RATE // 25
+LISTEN_FRAME_MS = 100
 TOKEN_TTL = timedelta(hours=2)
 STOPPED_GRACE_S = 0.5  # between sending session.stopped and deleting the room
 CLIENT_ANNOUNCE_WAIT_S = 4.0  # LiveKit announces a participant that publishes nothing within 3 s
@@ -416,7 +420,7 @@ class AvatarRoom:
 
     async def _listen(self, track: rtc.Track) -> None:
         detector = VoiceActivityDetector()
-        stream = rtc.AudioStream(track, sample_rate=STT_RATE, num_channels=1, frame_size_ms=20)
+        stream = rtc.AudioStream(track, sample_rate=STT_RATE, num_channels=1, frame_size_ms=LISTEN_FRAME_MS)
         try:
             async for event in stream:
                 for kind, pcm in detector.push(bytes(event.frame.data)).events:

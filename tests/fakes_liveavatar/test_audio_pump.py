@@ -38,7 +38,7 @@ async def test_an_interrupt_drops_the_rest_of_the_chunk_being_sent() -> None:
     room.audio_source = source  # type: ignore[assignment]
     room.avatar_published = True
     await room.send_json({"type": "audio.begin", "sample_rate": AUDIO_RATE})
-    speech = (np.sin(np.arange(AUDIO_RATE // 5) / 8) * 12000).astype(np.int16)  # 0.2 s: 20 frames of 10 ms
+    speech = (np.sin(np.arange(20 * AUDIO_FRAME) / 8) * 12000).astype(np.int16)  # 20 of the pump's frames
     await room.send_bytes(speech.tobytes())
     pump = asyncio.create_task(room._pump_audio())
     try:
