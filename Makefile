@@ -87,7 +87,8 @@ lint: python-deps node-deps
 
 # Three workers: faster than two on these 2 cores (measured, same commit, one run after the other: 2 workers
 # 14.4 min, 3 workers 10.3 min, CPU 84 % busy), since browser tests wait on meetings and avatars most of their
-# time. A file's tests stay on one worker (their fixtures share browsers and fakes).
+# time. A file's tests stay on one worker (their fixtures share browsers and fakes), and the three heaviest files
+# take turns on one worker (tests/support/heavy_files.py).
 PYTEST_WORKERS ?= 3
 
 test: setup lint

@@ -15,4 +15,9 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, **launch_options()}
 
 
-pytest_plugins = ["tests.support.worker_crashes", "tests.support.failure_logs", "tests.support.failed_test_browsers"]
+pytest_plugins = [
+    "tests.support.worker_crashes",
+    "tests.support.failure_logs",
+    "tests.support.failed_test_browsers",
+    "tests.support.heavy_files",
+]
