@@ -37,13 +37,20 @@ class LoopClock:
     """One event loop's clock of the time it kept up (see the module's docstring)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        # Weakly: the clocks are kept by loop in a WeakKeyDictionary, which a strong reference back would pin.
+        self._loop_ref = weakref.ref(loop)
         self.stalled_seconds = 0.0
         self.worst_stall_seconds = 0.0
         self._unlogged = 0.0
         self._logged_at = float("-inf")
         self._due = loop.time() + TICK_SECONDS
         loop.call_later(TICK_SECONDS, self._tick)
+
+    @property
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop_ref()
+        assert loop is not None, "a loop's clock is used only while its loop runs"
+        return loop
 
     def _tick(self) -> None:
         at = self._loop.time()

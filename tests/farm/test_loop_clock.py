@@ -4,8 +4,10 @@ stalled, and `within` gives an awaitable its time on that clock."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
+import weakref
 
 import pytest
 
@@ -50,3 +52,16 @@ async def test_within_gives_up_after_its_time_on_a_free_loop() -> None:
         await loop_clock.within(never, 0.4)
     assert loop.time() - started >= 0.4
     assert never.cancelled()
+
+
+def test_a_clock_does_not_keep_its_loop_alive() -> None:
+    async def read() -> float:
+        return loop_clock.now()
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(read())
+    loop.close()
+    gone = weakref.ref(loop)
+    del loop
+    gc.collect()
+    assert gone() is None
