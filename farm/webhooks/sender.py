@@ -107,7 +107,11 @@ class WebhookSender:
 
     @classmethod
     def from_settings(
-        cls, repository: Repository, settings: Settings, professor_receivers: ReceiverSource | None = None
+        cls,
+        repository: Repository,
+        settings: Settings,
+        professor_receivers: ReceiverSource | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> WebhookSender:
         urls = settings.webhook_targets
         secret = ensure_webhook_secret(settings) if urls else None
@@ -122,6 +126,7 @@ class WebhookSender:
             max_retry_seconds=settings.webhook_max_retry_seconds,
             timeout_seconds=settings.webhook_timeout_seconds,
             professor_receivers=professor_receivers,
+            clock=clock,
         )
 
     async def start(self) -> None:

@@ -5,6 +5,7 @@ given up after the budget with an event; a hanging receiver holds up only its ow
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -103,22 +104,30 @@ async def test_every_delivery_is_signed_in_order_and_arrives_once(repo: Reposito
 async def test_a_failing_receiver_is_retried_with_the_same_id_then_given_up_with_an_event(
     repo: Repository, tmp_path: Path
 ) -> None:
+    """Three tries of one message, then the test moves the sender's clock past its retry budget: given up at the
+    next failure. (With a real 1 s budget, a loaded machine's fresh-clone run had its first try come so late
+    that the budget was spent with it: given up after one try.)"""
     secret = new_secret()
     receiver = WebhookReceiver(secret, mode="fail")
+    budget = 60.0
+    moved_on = [0.0]
     async with serve_app(receiver.app()) as server:
         url = f"{server.base_url}/hook?token=receiver-secret"
         settings = load_settings(
             data_dir=tmp_path / "var",
             webhook_urls=url,
             webhook_secret=secret,
-            webhook_retry_budget_seconds=1.0,
+            webhook_retry_budget_seconds=budget,
             webhook_first_retry_seconds=0.05,
             webhook_max_retry_seconds=0.4,
         )
-        webhooks = WebhookSender.from_settings(repo, settings)
+        webhooks = WebhookSender.from_settings(repo, settings, clock=lambda: time.time() + moved_on[0])
         await webhooks.start()
         try:
             session, _ = await repo.sessions.create(sample_session(rooms=1))
+            await until(lambda: len(receiver.attempts) >= 3, 20, "three tries of the first message")
+            assert await _events(repo, "webhook.given_up") == [], "given up within its budget"
+            moved_on[0] = budget  # its budget, counted from when the change happened, is spent
             given_up = await _wait_for_events(repo, "webhook.given_up", 1)
             first = given_up[0]
             # The receiver is back: the next message goes through (the queue was not stuck).
@@ -152,9 +161,13 @@ async def test_a_hanging_receiver_holds_up_only_its_own_queue(repo: Repository) 
             stuck.release.set()
 
 
+async def _events(repo: Repository, kind: str) -> list[Event]:
+    return [e for e in await repo.events.all(limit=10_000) if e.kind == kind]
+
+
 async def _wait_for_events(repo: Repository, kind: str, count: int, within: float = 20.0) -> list[Event]:
     async def found() -> list[Event] | None:
-        events = [e for e in await repo.events.all(limit=10_000) if e.kind == kind]
+        events = await _events(repo, kind)
         return events if len(events) >= count else None
 
     return await until(found, within, f"{count} {kind} event(s)", every=0.05)
