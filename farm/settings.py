@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from farm.browsers.blocked_ports import refused_port_words
 from farm.credential_strength import weakness
 
 ENV_PREFIX = "AVATARFARM_"
@@ -231,7 +232,18 @@ class Settings(BaseSettings):
                     f"{ENV_PREFIX}BODY_LIMITS: {route!r} is not 'METHOD /path' (like 'POST /api/materials')"
                 )
         self._check_nodes()
+        self._check_page_port()
         return self
+
+    def _check_page_port(self) -> None:
+        """The bots' browsers load their page from base_url: a port they refuse would start no bot at all."""
+        if self.public_base_url is not None:
+            name, port = "PUBLIC_BASE_URL", urlsplit(self.public_base_url).port
+        else:
+            name, port = "PORT", self.port
+        words = refused_port_words(port) if port is not None else None
+        if words is not None:
+            raise ValueError(f"{ENV_PREFIX}{name}: {words}")
 
     def _check_credentials(self) -> None:
         """Our own credentials carry 128 bits; no credential is a placeholder (deploy/kubernetes/secret.yaml's).

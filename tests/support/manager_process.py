@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from farm.browsers.blocked_ports import BLOCKED_PORTS
 from farm.browsers.orphans import Owner, browsers_of
 from farm.tls_context import shared_tls_context
 from tests.fakes_zoom.harness import SDK_KEY, SDK_SECRET
@@ -28,7 +29,8 @@ READY_WITHIN_SECONDS = 45.0
 def restartable_port(proc: Path = Path("/proc")) -> int:
     """A free port below the kernel's ephemeral range. A kernel-chosen port comes from that range: once the
     manager is killed, any outgoing connection on the machine may take it as its source port, and the restart
-    then finds it in use."""
+    then finds it in use. Never one browsers refuse (a fresh-clone run drew 10080: every bot's page load failed
+    with ERR_UNSAFE_PORT)."""
     try:
         low = int((proc / "sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
@@ -36,6 +38,8 @@ def restartable_port(proc: Path = Path("/proc")) -> int:
     rng = random.SystemRandom()
     for _ in range(100):
         port = rng.randrange(10_000, max(10_001, low))
+        if port in BLOCKED_PORTS:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             try:
                 probe.bind(("127.0.0.1", port))

@@ -71,6 +71,8 @@ def test_public_base_url_and_trailing_slashes(monkeypatch: pytest.MonkeyPatch) -
         ("AVATARFARM_SESSION_CREDIT_BUDGET", "lots", "AVATARFARM_SESSION_CREDIT_BUDGET: must be a number (got 'lots')"),
         ("AVATARFARM_ZOOM_MODE", "LIVE", "AVATARFARM_ZOOM_MODE: must be one of: sim or live (got 'LIVE')"),
         ("AVATARFARM_PUBLIC_BASE_URL", "farm.edu", "AVATARFARM_PUBLIC_BASE_URL must start with http:// or https://"),
+        ("AVATARFARM_PORT", "10080", "AVATARFARM_PORT: browsers refuse to load pages from port 10080"),
+        ("AVATARFARM_PUBLIC_BASE_URL", "http://farm.edu:6000", "AVATARFARM_PUBLIC_BASE_URL: browsers refuse"),
     ],
 )
 def test_errors_are_one_line_naming_the_variable(
@@ -81,6 +83,12 @@ def test_errors_are_one_line_naming_the_variable(
         load_settings()
     assert str(caught.value).startswith(expected)
     assert "\n" not in str(caught.value)
+
+
+def test_a_blocked_port_behind_a_public_url_on_another_is_fine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AVATARFARM_PORT", "10080")  # browsers reach the farm through the public URL, not this port
+    monkeypatch.setenv("AVATARFARM_PUBLIC_BASE_URL", "https://farm.example.edu")
+    assert load_settings().base_url == "https://farm.example.edu"
 
 
 def test_default_max_bots_follows_cores_and_memory(monkeypatch: pytest.MonkeyPatch) -> None:
