@@ -18,6 +18,7 @@ from state.database import Database
 from state.models import Course, Meeting, NewRoom, NewSession, Professor, Student
 from state.repository import Repository
 from tests.farm.harness import AVATAR_ADA, LA_API_KEY, farm_settings, liveavatar_server
+from tests.support.ports import NOWHERE
 
 
 @dataclass
@@ -35,7 +36,7 @@ async def billing(tmp_path: Path) -> AsyncIterator[Billing]:
     repository = Repository(db)
     async with liveavatar_server() as (la_url, admin):
         client = LiveAvatarClient(la_url, LA_API_KEY, attempts=1)
-        settings = farm_settings(tmp_path / "var", "http://127.0.0.1:9", la_url, "http://127.0.0.1:9")
+        settings = farm_settings(tmp_path / "var", NOWHERE, la_url, NOWHERE)
         farm = Farm(repository, settings, BotTickets(), liveavatar=client)
         session, _ = await repository.sessions.create(
             NewSession(

@@ -12,12 +12,13 @@ import yaml
 
 from api.cli import main
 from farm.credential_strength import estimated_bits, weakness
+from tests.support.ports import free_port
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
 
 
 def _serve(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> tuple[int, str]:
-    status = main(["serve", "--data-dir", str(tmp_path / "var"), "--port", "1"])
+    status = main(["serve", "--data-dir", str(tmp_path / "var"), "--port", str(free_port())])
     captured = capsys.readouterr()
     return status, captured.err + captured.out
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import socket
 
+# A base URL for farms whose bot pages are never loaded (scripted pages): a loopback port below 1024, so no test
+# server takes it, and not one browsers refuse, which the settings would reject (farm/browsers/blocked_ports.py).
+NOWHERE = "http://127.0.0.1:47"
+
 
 def bound_socket() -> socket.socket:
     """A listening-ready TCP socket on 127.0.0.1 with a kernel-chosen port (no race: it stays bound)."""

@@ -27,6 +27,7 @@ from state.database import Database
 from state.models import Course, Meeting, NewRoom, NewSession, Professor, RoomStatus, Student
 from state.repository import Repository
 from tests.farm.harness import AVATAR_ADA, LA_API_KEY, farm_settings, liveavatar_server
+from tests.support.ports import NOWHERE
 
 
 @dataclass
@@ -172,7 +173,7 @@ async def scripted_rigs(tmp_path: Path, **client_options: Any) -> AsyncIterator[
         client = LiveAvatarClient(la_url, LA_API_KEY, **{"attempts": 1, **client_options})
 
         async def make(avatar_id: str = AVATAR_ADA, voice_id: str | None = None, **options: Any) -> Rig:
-            settings = farm_settings(tmp_path / "var", "http://127.0.0.1:9", la_url, "http://127.0.0.1:9")
+            settings = farm_settings(tmp_path / "var", NOWHERE, la_url, NOWHERE)
             node = ScriptedNode()
             services = FarmServices(
                 repository=repository,
