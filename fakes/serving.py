@@ -20,6 +20,7 @@ process group).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import threading
@@ -61,7 +62,18 @@ def serve(app: Any, *, host: str, port: int, log_level: str, lifeline: int | Non
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        _skip_collections_at_exit()
     return 0
+
+
+def _skip_collections_at_exit() -> None:
+    """The service has stopped: spare the interpreter's exit its garbage collections.
+
+    CPython's finalisation collects garbage after each phase of tearing down its modules; over the fake
+    LiveAvatar's 115,000 objects that was 0.5 s of CPU (perf: gc_collect_main), the most of its stop, and seconds
+    on a loaded machine, where the demo gives each fake 3 s. Frozen objects are left out of every collection;
+    the memory goes back with the process."""
+    gc.freeze()
 
 
 def _stopped(signum: int, frame: FrameType | None) -> None:
