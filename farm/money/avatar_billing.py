@@ -72,20 +72,28 @@ async def mint(
     )
     try:
         minted = await asyncio.shield(minting)
+        services.owned_vendor_sessions.add(minted.session_id)
+        recording = asyncio.ensure_future(
+            services.repository.avatars.assigned(row, vendor_session_id=minted.session_id)
+        )
+        await asyncio.shield(recording)
     except asyncio.CancelledError:
+        # Cancelled while minting or while recording what was minted: either way the caller never learns the
+        # vendor session, so it is recorded and stopped here.
         services.keep(_stop_when_minted(services, room_id, row, minting), f"abandoned mint {room_id}")
         raise
-    services.owned_vendor_sessions.add(minted.session_id)
-    await services.repository.avatars.assigned(row, vendor_session_id=minted.session_id)
     return minted
 
 
-async def not_minted(services: FarmServices, row: str, exc: VendorError) -> None:
-    """The vendor would not make the session of `row` (or its context): the row closes failed, nothing billed."""
-    await services.repository.avatars.close(
-        row, status=AvatarSessionStatus.failed, end_reason=f"token: {in_words(exc)}"[:200]
+async def not_minted(services: FarmServices, room_id: str, row: str, exc: VendorError) -> None:
+    """The vendor would not make the session of `row` (or its context): the row closes failed, nothing billed.
+    Closed even when the caller is cancelled meanwhile (its bot ending as the refusal came back): a row left
+    `requested` would count as open for ever."""
+    closing = services.keep(
+        close_avatar_row(services, row, None, f"token: {in_words(exc)}"[:200], failed=True, room_id=room_id),
+        f"failed mint {room_id}",
     )
-    services.owned_avatar_rows.discard(row)
+    await asyncio.shield(closing)
 
 
 async def close_avatar_row(

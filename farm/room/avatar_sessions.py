@@ -392,7 +392,7 @@ class RoomAvatar:
             )
         except VendorError as exc:
             self._current = None
-            await not_minted(self.s, row.id, exc)
+            await not_minted(self.s, self.room_id, row.id, exc)
             raise
         current.vendor = minted.session_id
         return minted.token
