@@ -21,6 +21,7 @@ from fakes.liveavatar.voices import VOICES
 from farm.settings import Settings, load_settings
 from tests.fakes_zoom.harness import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, running_fake_zoom
 from tests.nodes.harness import NODE_TOKEN, browser_nodes
+from tests.support.browsers import chromium_that_dies
 from tests.support.ports import free_port
 from tests.support.servers import serve_app
 
@@ -73,6 +74,19 @@ async def test_a_sound_sim_configuration_passes_every_check(fakes: Fakes, tmp_pa
     }
     assert all(finding.verdict == "ok" for finding in findings.values()), findings
     assert "Wayne" in findings["Avatar"].words
+
+
+async def test_a_chromium_that_dies_while_starting_is_started_again_as_the_farm_does(
+    fakes: Fakes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Debian's Chromium segfaults at launch now and then; the farm starts it again once, so the doctor does too
+    rather than calling a sound machine broken."""
+    script, starts = chromium_that_dies(tmp_path / "chromium", times=1)
+    monkeypatch.setenv("AVATARFARM_CHROMIUM", str(script))
+    findings = by_subject(await diagnose(settings_for(fakes, tmp_path), browsers=True))
+    assert findings["Chromium"].verdict == "ok", findings["Chromium"].words
+    assert findings["PUBLIC_BASE_URL from Chromium"].verdict == "ok"
+    assert len(starts.read_text().split()) == 2
 
 
 async def test_wrong_credentials_and_ids_are_named_in_words(fakes: Fakes, tmp_path: Path) -> None:
@@ -167,6 +181,6 @@ async def test_each_browser_node_is_asked_to_load_public_base_url(fakes: Fakes, 
         wrong_token = settings_for(fakes, tmp_path, browser_nodes=node.url, browser_node_token=other_token)
         refused = by_subject(await diagnose(wrong_token))
     subject = f"Browser node {node.url}"
-    assert findings[subject].verdict == "ok" and "Chromium" not in findings
+    assert findings[subject].verdict == "ok" and "Chromium" not in findings, findings[subject].words
     assert findings[f"PUBLIC_BASE_URL from {subject}"].verdict == "ok"
     assert refused[subject].verdict == "FAIL" and "refused the node token" in refused[subject].words

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,11 @@ import pytest
 from playwright.async_api import Error as PlaywrightError
 
 from farm.browsers.browser_node import LocalBrowserNode
-from farm.browsers.chromium import chromium_executable
 from farm.browsers.console_lines import launch_failure
 from farm.browsers.launch_failure_words import launch_failure_words
 from farm.browsers.node_server import _response
 from farm.browsers.playwright_driver import start_playwright
-from tests.support.browsers import launch, launch_options
+from tests.support.browsers import chromium_that_dies, launch, launch_options
 
 
 async def test_a_browser_that_dies_at_launch_is_logged_with_its_exit_and_its_last_words(tmp_path: Path) -> None:
@@ -61,26 +59,10 @@ class _Node(LocalBrowserNode):
         return {**super().launch_options(), "executable_path": str(self.executable)}
 
 
-def _chromium_that_dies(tmp_path: Path, times: int) -> tuple[Path, Path]:
-    """A "Chromium" that dies by SIGSEGV at its first `times` starts (counted in a file), then is Chromium."""
-    tmp_path.mkdir(exist_ok=True)
-    starts = tmp_path / "starts"
-    script = tmp_path / "chromium"
-    real = chromium_executable() or shutil.which("chromium") or "chromium"
-    script.write_text(
-        "#!/bin/sh\n"
-        f'echo x >> "{starts}"\n'
-        f'if [ "$(wc -l < "{starts}")" -le {times} ]; then echo "Fatal: died starting" >&2; kill -SEGV $$; fi\n'
-        f'exec "{real}" "$@"\n'
-    )
-    script.chmod(0o755)
-    return script, starts
-
-
 async def test_a_browser_that_dies_while_starting_is_started_again_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    script, starts = _chromium_that_dies(tmp_path, times=1)
+    script, starts = chromium_that_dies(tmp_path, times=1)
     node = _Node(script)
     try:
         bot = await node.open_bot("bot", "data:text/html,<p>bot</p>", on_report=lambda _: None, on_notice=_ignore)
@@ -93,7 +75,7 @@ async def test_a_browser_that_dies_while_starting_is_started_again_once(
     assert "Fatal: died starting" in again and "signal=SIGSEGV" in again, again
 
     # Once only: a browser that cannot start is a launch failure, said by whoever launched it.
-    script, starts = _chromium_that_dies(tmp_path / "always", times=99)
+    script, starts = chromium_that_dies(tmp_path / "always", times=99)
     node = _Node(script)
     try:
         with pytest.raises(PlaywrightError, match="Target page, context or browser has been closed") as failed:
@@ -111,7 +93,7 @@ def _ignore(kind: str, detail: dict[str, Any]) -> None:
 async def test_the_tests_own_browsers_are_started_again_once_too(tmp_path: Path) -> None:
     """Students, fake participants and dashboards of the tests launch Chromium themselves (a fresh-clone run
     failed a node test on the same crash at launch): they go through `tests.support.browsers.launch`."""
-    script, starts = _chromium_that_dies(tmp_path, times=1)
+    script, starts = chromium_that_dies(tmp_path, times=1)
     playwright = await start_playwright()
     try:
         browser = await launch(playwright, **{**launch_options(), "executable_path": str(script)})

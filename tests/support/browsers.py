@@ -4,6 +4,7 @@ started again once, so a test fails on what it tests rather than on that."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,19 @@ async def connect(playwright: Playwright, url: str, **options: Any) -> Browser:
     """`playwright.chromium.connect(url, **options)` to a browser node, again once if its Chromium dies starting."""
     connected: Browser = await started_again_once()(playwright.chromium.connect, url, **options)
     return connected
+
+
+def chromium_that_dies(tmp_path: Path, times: int) -> tuple[Path, Path]:
+    """A "Chromium" that dies by SIGSEGV at its first `times` starts (counted in a file), then is Chromium."""
+    tmp_path.mkdir(exist_ok=True)
+    starts = tmp_path / "starts"
+    script = tmp_path / "chromium"
+    real = chromium_executable() or shutil.which("chromium") or "chromium"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo x >> "{starts}"\n'
+        f'if [ "$(wc -l < "{starts}")" -le {times} ]; then echo "Fatal: died starting" >&2; kill -SEGV $$; fi\n'
+        f'exec "{real}" "$@"\n'
+    )
+    script.chmod(0o755)
+    return script, starts
