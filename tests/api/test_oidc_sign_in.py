@@ -18,6 +18,7 @@ from api.app import create_app
 from api.dashboard import session_cookie
 from state.repository import Repository
 from tests.api.conftest import TOKEN, RecordingFarm, make_settings
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.ports import bound_socket
 from tests.support.servers import CliServer, run_cli_server, serve_app
 
@@ -54,7 +55,9 @@ async def stack_for(tmp_path: Path, provider: CliServer, **overrides: Any) -> As
     )
     app = create_app(settings, farm_factory=lambda repo, *_: RecordingFarm(repo))
     async with serve_app(app, sock):
-        async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+        async with httpx.AsyncClient(
+            timeout=CLIENT_TIMEOUT, base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}
+        ) as api:
             yield Stack(base, api, app.state.repository)
 
 

@@ -21,6 +21,7 @@ from state.professors_repository import ADMIN_ID
 from state.repository import Repository
 from tests.api.conftest import make_settings
 from tests.fakes_zoom.harness import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, PROFESSOR, running_fake_zoom
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.servers import serve_app
 
 Outcome = httpx.Response | Exception
@@ -180,7 +181,7 @@ async def test_concurrent_callers_share_one_token_refresh(repository: Repository
             )
             try:
                 pkce = Pkce.new()
-                async with httpx.AsyncClient() as http:
+                async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT) as http:
                     approved = await http.get(f"{client.authorize_url('s', pkce.challenge)}&user={PROFESSOR}")
                 code = httpx.URL(approved.headers["location"]).params["code"]
                 authorization = await client.exchange_code(code, pkce.verifier)

@@ -27,6 +27,7 @@ from tests.fakes_zoom.harness import (
     FakeZoom,
     running_fake_zoom,
 )
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.ports import bound_socket
 from tests.support.servers import serve_app
 
@@ -66,7 +67,9 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
         )
         app = create_app(settings, farm_factory=lambda repo, *_: RecordingFarm(repo))
         async with serve_app(app, sock):
-            async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+            async with httpx.AsyncClient(
+                timeout=CLIENT_TIMEOUT, base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}
+            ) as api:
                 yield Stack(base, api, app.state.repository, settings.database_path, zoom, settings)
 
 
@@ -130,7 +133,9 @@ async def test_a_replayed_state_is_refused_in_words(stack: Stack) -> None:
 async def test_the_approval_must_come_back_to_the_browser_that_started_it(stack: Stack) -> None:
     async with browser(stack) as b:
         back = await callback_url(b, PROFESSOR)
-    async with httpx.AsyncClient() as stranger:  # e.g. a victim lured to an attacker's approval link
+    async with httpx.AsyncClient(
+        timeout=CLIENT_TIMEOUT
+    ) as stranger:  # e.g. a victim lured to an attacker's approval link
         page = await stranger.get(back)
     assert page.status_code == 403
     assert "different browser" in page.text

@@ -27,6 +27,7 @@ from farm.vendors.liveavatar_client import LiveAvatarClient
 from farm.vendors.zoom_signature import meeting_signature
 from tests.api.conftest import RecordingFarm
 from tests.fakes_zoom.harness import ADMIN_TOKEN, SDK_KEY, SDK_SECRET, FakeZoom, running_fake_zoom
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.servers import serve_app
 from tests.support.students import Students
 
@@ -229,6 +230,7 @@ async def running_stack(tmp_path: Path, **settings: Any) -> AsyncIterator[Stack]
             async with (
                 async_playwright() as playwright,
                 httpx.AsyncClient(
+                    timeout=CLIENT_TIMEOUT,
                     verify=shared_tls_context(),
                     base_url=liveavatar_server.base_url,
                     headers={"Authorization": f"Bearer {LA_ADMIN}"},

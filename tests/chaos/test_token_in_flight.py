@@ -21,6 +21,7 @@ from farm.browsers.orphans import Owner
 from tests.chaos.manager_process import bot_browsers
 from tests.fakes_zoom.harness import running_fake_zoom
 from tests.farm.harness import LA_ADMIN, LA_API_KEY, serve_farm_api, session_request
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.polling import until
 from tests.support.servers import serve_app
 
@@ -59,7 +60,9 @@ async def test_a_browser_killed_while_its_avatar_token_is_minted_leaves_nothing_
     liveavatar = create_liveavatar(FakeLiveAvatarConfig(api_key=LA_API_KEY, admin_token=LA_ADMIN))
     async with running_fake_zoom() as zoom, serve_app(late_token_answers(liveavatar)) as la_server:
         async with (
-            httpx.AsyncClient(base_url=la_server.base_url, headers={"Authorization": f"Bearer {LA_ADMIN}"}) as admin,
+            httpx.AsyncClient(
+                timeout=CLIENT_TIMEOUT, base_url=la_server.base_url, headers={"Authorization": f"Bearer {LA_ADMIN}"}
+            ) as admin,
             serve_farm_api(tmp_path, zoom.base_url, la_server.base_url) as (_api, client, _settings),
         ):
             created = await zoom.create_meeting(

@@ -28,6 +28,7 @@ from state.secret_box import load_secret_box
 from tests.support import process_tree
 from tests.support.browsers import launch, launch_options
 from tests.support.demo_process import demo_env, read_until, start_demo
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.media import speech_wav
 from tests.support.polling import until
 from tests.support.ports import free_port
@@ -84,8 +85,12 @@ async def test_a_student_comes_back_twice_and_ctrl_c_leaves_nothing_behind(tmp_p
         number = re.findall(r"meeting +(\d+)", output)[0]
         tree = set(process_tree.tree(process.pid))
         async with (
-            httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}", headers=_bearer(token)) as farm,
-            httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[1]}", headers=_bearer(SIM_ADMIN_TOKEN)) as zoom,
+            httpx.AsyncClient(
+                timeout=CLIENT_TIMEOUT, base_url=f"http://127.0.0.1:{ports[0]}", headers=_bearer(token)
+            ) as farm,
+            httpx.AsyncClient(
+                timeout=CLIENT_TIMEOUT, base_url=f"http://127.0.0.1:{ports[1]}", headers=_bearer(SIM_ADMIN_TOKEN)
+            ) as zoom,
             async_playwright() as playwright,
         ):
             room_id = (await farm.get(f"/api/sessions/{session_id}")).json()["rooms"][0]["id"]
@@ -112,7 +117,9 @@ async def test_a_student_comes_back_twice_and_ctrl_c_leaves_nothing_behind(tmp_p
         assert all(_listening(port) for port in ports)
         # The professor's dashboard is open on the event stream when Ctrl-C comes: it must not hold the stop.
         async with (
-            httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}", headers=_bearer(token)) as dashboard,
+            httpx.AsyncClient(
+                timeout=CLIENT_TIMEOUT, base_url=f"http://127.0.0.1:{ports[0]}", headers=_bearer(token)
+            ) as dashboard,
             dashboard.stream("GET", "/api/events", timeout=None) as stream,
         ):
             assert stream.status_code == 200
@@ -249,7 +256,9 @@ async def test_the_fakes_and_their_livekit_server_die_with_a_killed_demo(tmp_pat
     ports = [free_port() for _ in range(3)]
     process, _ = await _demo_until(tmp_path, ports, "fake LiveAvatar")
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[2]}", headers=_bearer(SIM_ADMIN_TOKEN)) as la:
+        async with httpx.AsyncClient(
+            timeout=CLIENT_TIMEOUT, base_url=f"http://127.0.0.1:{ports[2]}", headers=_bearer(SIM_ADMIN_TOKEN)
+        ) as la:
             assert (await la.get("/admin/livekit")).status_code == 200  # its LiveKit server runs from now on
         tree = set(process_tree.tree(process.pid))
         names = {process_tree.argv(pid)[0].rsplit("/", 1)[-1] for pid in tree if process_tree.argv(pid)}

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.polling import until
 from tests.support.ports import free_port
 
@@ -47,7 +48,7 @@ async def test_a_stopped_fake_leaves_its_objects_out_of_the_exits_collections() 
 def _answers(port: int) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         try:
-            async with httpx.AsyncClient() as client:
+            async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT) as client:
                 await client.get(f"http://127.0.0.1:{port}/")
         except httpx.HTTPError:
             return False

@@ -15,6 +15,7 @@ from api.dashboard import session_cookie
 from tests.api.conftest import TOKEN
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
+from tests.support.http_clients import CLIENT_TIMEOUT
 
 SIGN_IN_FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 CSRF_META = re.compile(r'name="avatarfarm-csrf" content="([^"]+)"')
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 @pytest_asyncio.fixture(loop_scope="session")
 async def browser_like(server: DashboardServer) -> AsyncIterator[httpx.AsyncClient]:
     """A client that signs in through the form, as a browser does (cookies kept between requests)."""
-    async with httpx.AsyncClient(base_url=server.base_url, follow_redirects=False) as client:
+    async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT, base_url=server.base_url, follow_redirects=False) as client:
         form = await client.get("/dashboard/sign-in")
         match = SIGN_IN_FORM_TOKEN.search(form.text)
         assert match
@@ -91,7 +92,9 @@ async def test_forged_expired_and_foreign_cookies_are_refused(server: DashboardS
     good, _ = session_cookie.issue(TOKEN)
     nonce_tampered = good.replace(good.split(".")[1], "A" * len(good.split(".")[1]))
     for value in (expired, other_server, nonce_tampered, "v1.x.9999999999.sig", TOKEN):
-        async with httpx.AsyncClient(base_url=server.base_url, cookies={"avatarfarm_session": value}) as client:
+        async with httpx.AsyncClient(
+            timeout=CLIENT_TIMEOUT, base_url=server.base_url, cookies={"avatarfarm_session": value}
+        ) as client:
             response = await client.get("/api/sessions")
             assert response.status_code == 401, value
             page = await client.get("/dashboard", follow_redirects=False)
@@ -99,7 +102,7 @@ async def test_forged_expired_and_foreign_cookies_are_refused(server: DashboardS
 
 
 async def test_sign_in_form_refuses_posts_from_elsewhere(server: DashboardServer) -> None:
-    async with httpx.AsyncClient(base_url=server.base_url, follow_redirects=False) as client:
+    async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT, base_url=server.base_url, follow_redirects=False) as client:
         form = await client.get("/dashboard/sign-in")
         match = SIGN_IN_FORM_TOKEN.search(form.text)
         assert match

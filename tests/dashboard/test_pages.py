@@ -13,12 +13,13 @@ from playwright.async_api import Page, Route, expect
 
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
+from tests.support.http_clients import CLIENT_TIMEOUT
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def test_root_headers_and_unknown_session(server: DashboardServer) -> None:
-    async with httpx.AsyncClient(base_url=server.base_url, follow_redirects=False) as client:
+    async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT, base_url=server.base_url, follow_redirects=False) as client:
         root = await client.get("/")
         assert root.status_code == 307 and root.headers["location"] == "/dashboard"
         sign_in = await client.get("/dashboard/sign-in")

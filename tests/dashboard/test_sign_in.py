@@ -14,6 +14,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.dashboard.conftest import DashboardServer
 from tests.dashboard.pages import Dashboard
+from tests.support.http_clients import CLIENT_TIMEOUT
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -38,8 +39,10 @@ async def test_sign_in_sets_a_strict_http_only_cookie_that_is_not_the_token_and_
 
     # The cookie works for REST, not as a bearer token.
     async with (
-        httpx.AsyncClient(base_url=server.base_url, cookies={"avatarfarm_session": cookie["value"]}) as with_cookie,
-        httpx.AsyncClient(base_url=server.base_url) as anonymous,
+        httpx.AsyncClient(
+            timeout=CLIENT_TIMEOUT, base_url=server.base_url, cookies={"avatarfarm_session": cookie["value"]}
+        ) as with_cookie,
+        httpx.AsyncClient(timeout=CLIENT_TIMEOUT, base_url=server.base_url) as anonymous,
     ):
         assert (await with_cookie.get("/api/sessions")).status_code == 200
         as_bearer = await anonymous.get("/api/sessions", headers={"Authorization": f"Bearer {cookie['value']}"})
@@ -116,7 +119,7 @@ async def test_no_secret_in_any_page_or_script(signed_in: Dashboard, server: Das
         for name, secret in secrets.items():
             assert secret and secret not in html, f"{name} in {path}"
     scripts.update(signed_in.url(f"/dashboard/static/{name}") for name in ("api.js", "stream.js", "room-card.js"))
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT) as client:
         for url in scripts:
             body = (await client.get(url)).text
             for name, secret in secrets.items():

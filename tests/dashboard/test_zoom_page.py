@@ -17,6 +17,7 @@ from api.app import create_app
 from tests.api.conftest import TOKEN, RecordingFarm, make_settings
 from tests.dashboard.pages import Dashboard
 from tests.fakes_zoom.harness import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, running_fake_zoom
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.ports import bound_socket
 from tests.support.servers import serve_app
 
@@ -48,7 +49,9 @@ async def stack(tmp_path: Path) -> AsyncIterator[ZoomStack]:
         )
         app = create_app(settings, farm_factory=lambda repo, *_: RecordingFarm(repo))
         async with serve_app(app, sock):
-            async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+            async with httpx.AsyncClient(
+                timeout=CLIENT_TIMEOUT, base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}
+            ) as api:
                 yield ZoomStack(base, zoom.base_url, api)
 
 

@@ -18,6 +18,7 @@ from livekit import api, rtc
 from fakes.liveavatar import create_app
 from fakes.liveavatar.livekit_server import find_binary
 from tests.fakes_liveavatar.client import Fake, FakeFactory, fake_config, wait_for
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="no livekit-server (make livekit)")
@@ -46,7 +47,7 @@ async def admin_session(fake: Fake, session_id: str) -> dict[str, Any]:
 
 async def test_the_livekit_server_is_the_fakes_own_and_stops_with_it() -> None:
     app = create_app(fake_config())
-    async with serve_app(app) as server, httpx.AsyncClient(base_url=server.base_url) as http:
+    async with serve_app(app) as server, httpx.AsyncClient(timeout=CLIENT_TIMEOUT, base_url=server.base_url) as http:
         assert (await http.get("/admin/livekit")).status_code == 401
         headers = {"Authorization": f"Bearer {app.state.service.config.admin_token}"}
         answer = (await http.get("/admin/livekit", headers=headers)).json()["data"]

@@ -20,6 +20,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from fakes.zoom import FakeZoomConfig, create_app
 from farm.tls_context import shared_tls_context
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.servers import serve_app
 
 SDK_KEY = "test-sdk-key"
@@ -100,7 +101,7 @@ class FakeZoom:
     async def user_token(self, user: str, *, kind: str = "onbehalf", **params: Any) -> str:
         """An OBF token or ZAK through the OAuth + REST flow, as the farm gets one."""
         async with httpx.AsyncClient(
-            verify=shared_tls_context(), base_url=self.base_url, follow_redirects=False
+            timeout=CLIENT_TIMEOUT, verify=shared_tls_context(), base_url=self.base_url, follow_redirects=False
         ) as client:
             redirect = "http://127.0.0.1:9/callback"
             authorize = await client.get(

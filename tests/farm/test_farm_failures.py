@@ -11,6 +11,7 @@ import pytest
 
 from farm.vendors.liveavatar_client import LiveAvatarClient
 from tests.farm.harness import AVATAR_ADA, LA_API_KEY, FarmStack, running_farm
+from tests.support.http_clients import CLIENT_TIMEOUT
 
 pytestmark = pytest.mark.browser
 
@@ -148,7 +149,7 @@ async def test_the_reaper_leaves_sessions_it_did_not_start_alone(tmp_path: Path)
         client = LiveAvatarClient(stack.liveavatar_url, LA_API_KEY, attempts=1)
         try:
             foreign = await client.session_token(avatar_id=AVATAR_ADA, context_id=None, quality="low")
-            async with httpx.AsyncClient(base_url=stack.liveavatar_url) as browser:
+            async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT, base_url=stack.liveavatar_url) as browser:
                 started = await browser.post("/v1/sessions/start", headers={"Authorization": f"Bearer {foreign.token}"})
                 assert started.status_code == 201, started.text
             assert foreign.session_id in await stack.vendor_active()

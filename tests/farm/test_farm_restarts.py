@@ -18,6 +18,7 @@ from farm.browsers.orphans import Owner
 from farm.vendors.liveavatar_client import LiveAvatarClient
 from tests.fakes_zoom.harness import FakeZoom, running_fake_zoom
 from tests.farm.harness import LA_ADMIN, LA_API_KEY, TOKEN, liveavatar_server, session_request
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.manager_process import ManagerProcess
 
 pytestmark = pytest.mark.browser
@@ -53,7 +54,9 @@ async def class_on_a_manager(tmp_path: Path) -> AsyncIterator[tuple[FakeZoom, st
             number = str(created["number"])
             await zoom.add_virtual(number, name="Host", host=True)
             await zoom.post(f"/fake/meetings/{number}/breakout/open")
-            async with httpx.AsyncClient(base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+            async with httpx.AsyncClient(
+                timeout=CLIENT_TIMEOUT, base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}
+            ) as api:
                 response = await api.post("/api/sessions", json=session_request(number, ROOMS))
                 assert response.status_code == 202, response.text
                 session_id = response.json()["id"]
@@ -96,7 +99,9 @@ async def test_sigkill_then_restart_reconciles_without_duplicates_or_leaks(tmp_p
         manager.send(signal.SIGKILL)
         await manager.exited(10)
         await manager.start()
-        async with httpx.AsyncClient(base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+        async with httpx.AsyncClient(
+            timeout=CLIENT_TIMEOUT, base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}
+        ) as api:
             session = await _all_live(api, session_id)
             for room in session["rooms"]:
                 detail = (await api.get(f"/api/sessions/{session_id}/rooms/{room['id']}")).json()
@@ -125,7 +130,9 @@ async def test_sigterm_leaves_every_meeting_and_stops_every_avatar(tmp_path: Pat
         assert _marked_by(owner) == []
         # The class is still wanted: a restart relaunches it.
         await manager.start()
-        async with httpx.AsyncClient(base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+        async with httpx.AsyncClient(
+            timeout=CLIENT_TIMEOUT, base_url=manager.url, headers={"Authorization": f"Bearer {TOKEN}"}
+        ) as api:
             session = await _all_live(api, session_id)
             for room in session["rooms"]:
                 detail = (await api.get(f"/api/sessions/{session_id}/rooms/{room['id']}")).json()
@@ -138,7 +145,9 @@ async def test_sigterm_waits_for_avatar_stops_still_under_way(tmp_path: Path) ->
     through before it closes its HTTP clients and exits, so no avatar bills on after it."""
     async with class_on_a_manager(tmp_path) as (zoom, la_url, manager, number, _session_id):
         assert len(await _active_vendor_sessions(la_url)) == 2
-        async with httpx.AsyncClient(base_url=la_url, headers={"Authorization": f"Bearer {LA_ADMIN}"}) as admin:
+        async with httpx.AsyncClient(
+            timeout=CLIENT_TIMEOUT, base_url=la_url, headers={"Authorization": f"Bearer {LA_ADMIN}"}
+        ) as admin:
             slow = {"method": "POST", "path": "/v1/sessions/stop", "fault": "slow", "hang_seconds": 9.5, "times": 2}
             armed = await admin.post("/admin/faults", json=slow)
             assert armed.status_code in (200, 201), armed.text

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.servers import serve_app
 
 
@@ -41,7 +42,7 @@ async def _taken(request: Request) -> Response:
 
 async def test_an_http_request_searches_the_import_path_for_nothing() -> None:
     app = Starlette(routes=[Route("/hooks", _taken, methods=["POST"])])
-    async with serve_app(app) as server, httpx.AsyncClient() as client:
+    async with serve_app(app) as server, httpx.AsyncClient(timeout=CLIENT_TIMEOUT) as client:
         await client.post(f"{server.base_url}/hooks", content=b"{}")  # whatever a first request loads, loaded
         searches = _Searches()
         sys.meta_path.insert(0, searches)

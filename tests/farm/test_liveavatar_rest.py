@@ -22,6 +22,7 @@ from farm.settings import SettingsError, load_settings
 from farm.vendors.liveavatar_client import LiveAvatarClient, LiveAvatarRefusal, in_words
 from farm.vendors.request_pacing import endpoint_of
 from farm.vendors.vendor_http import VendorError, retry_after
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.servers import serve_app
 
 KEY = "pacing-test-key"
@@ -161,7 +162,7 @@ async def test_the_fake_refuses_calls_over_its_limit_with_429_and_retry_after(
     fake_liveavatar: tuple[str, LiveAvatarService],
 ) -> None:
     base_url, _service = fake_liveavatar
-    async with httpx.AsyncClient(base_url=base_url, headers={"X-API-KEY": KEY}) as http:
+    async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT, base_url=base_url, headers={"X-API-KEY": KEY}) as http:
         body = {"avatar_id": WAYNE_ID, "avatar_persona": {}}
         answers = await asyncio.gather(*(http.post(TOKEN, json=body) for _ in range(16)))
         voices = await http.get("/v1/voices")  # another endpoint has its own budget

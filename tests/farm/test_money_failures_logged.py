@@ -18,6 +18,7 @@ from state.database import Database
 from state.models import Course, Meeting, NewRoom, NewSession, Professor, Student
 from state.repository import Repository
 from tests.farm.harness import AVATAR_ADA, LA_API_KEY, farm_settings, liveavatar_server
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.ports import NOWHERE
 
 
@@ -48,7 +49,7 @@ async def billing(tmp_path: Path) -> AsyncIterator[Billing]:
         )
         room_id = session.rooms[0].id
         minted = await client.session_token(avatar_id=AVATAR_ADA, context_id=None, quality="low")
-        async with httpx.AsyncClient(base_url=la_url) as page:
+        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT, base_url=la_url) as page:
             started = await page.post("/v1/sessions/start", headers={"Authorization": f"Bearer {minted.token}"})
             assert started.status_code == 201, started.text
         row = await repository.avatars.open(room_id, bot_id=None)

@@ -14,6 +14,7 @@ import pytest
 
 from state.reports import is_question
 from tests.farm.harness import LA_API_KEY, FarmStack, running_farm
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.polling import until
 from tests.support.students import students
 
@@ -69,7 +70,9 @@ async def _transcript(stack: FarmStack, room_id: str) -> list[tuple[str, str, st
 async def _context(stack: FarmStack, room_id: str) -> dict[str, Any]:
     room = await stack.repository.sessions.get_room(room_id)
     assert room is not None and room.avatar_context_id
-    async with httpx.AsyncClient(base_url=stack.liveavatar_url, headers={"X-API-KEY": LA_API_KEY}) as client:
+    async with httpx.AsyncClient(
+        timeout=CLIENT_TIMEOUT, base_url=stack.liveavatar_url, headers={"X-API-KEY": LA_API_KEY}
+    ) as client:
         response = await client.get(f"/v1/contexts/{room.avatar_context_id}")
     data: dict[str, Any] = response.json()["data"]
     return data

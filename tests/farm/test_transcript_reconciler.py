@@ -22,6 +22,7 @@ from state.database import Database
 from state.models import AvatarSessionStatus, TranscriptLine, TranscriptRole
 from state.repository import Repository
 from tests.state.conftest import sample_session
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.servers import serve_app
 
 API_KEY = "reconciler-tests-key"
@@ -46,7 +47,9 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     repo = Repository(db)
     async with serve_app(app) as server:
         client = LiveAvatarClient(server.base_url, API_KEY, attempts=1)
-        admin = httpx.AsyncClient(base_url=server.base_url, headers={"Authorization": f"Bearer {ADMIN}"})
+        admin = httpx.AsyncClient(
+            timeout=CLIENT_TIMEOUT, base_url=server.base_url, headers={"Authorization": f"Bearer {ADMIN}"}
+        )
         minted = await client.session_token(avatar_id=WAYNE, context_id=None, is_sandbox=True)
         vendor = app.state.service.registry.get(minted.session_id)
         session, _ = await repo.sessions.create(sample_session(rooms=1))

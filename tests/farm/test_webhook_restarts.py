@@ -10,6 +10,7 @@ import httpx
 from farm.webhooks.secret import new_secret
 from state.database import Database
 from tests.farm.harness import TOKEN, liveavatar_server, session_request
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.manager_process import ManagerProcess
 from tests.support.ports import free_port
 from tests.support.servers import serve_app
@@ -49,7 +50,9 @@ async def test_deliveries_pending_at_sigkill_arrive_after_the_restart(tmp_path: 
             await _zoom_connected(serve.database)
             await serve.start()
             body = session_request("0", ["Room 1", "Room 2"], meeting={"create": True, "topic": "CS 101"})
-            async with httpx.AsyncClient(base_url=serve.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+            async with httpx.AsyncClient(
+                timeout=CLIENT_TIMEOUT, base_url=serve.url, headers={"Authorization": f"Bearer {TOKEN}"}
+            ) as api:
                 created = (await api.post("/api/sessions", json=body)).json()
                 # A meeting that cannot be created ends its session at once, in words.
                 assert created["status"] == "ended", created

@@ -14,6 +14,7 @@ from api.app import create_app
 from api.body_limits import DEFAULT_LIMITS, UPLOAD_FORM_OVERHEAD, BodyLimits
 from farm.settings import SettingsError
 from tests.api.conftest import TOKEN, Api, RecordingFarm, make_settings, session_body
+from tests.support.http_clients import CLIENT_TIMEOUT
 from tests.support.servers import serve_app
 
 MIB = 1024 * 1024
@@ -154,7 +155,9 @@ async def test_over_a_real_server_a_chunked_flood_gets_413_and_the_connection_cl
             pass  # the server closed while we were still sending: what it should do
         received = await asyncio.wait_for(answer, 30)
         writer.close()
-        async with httpx.AsyncClient(base_url=running.base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+        async with httpx.AsyncClient(
+            timeout=CLIENT_TIMEOUT, base_url=running.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
+        ) as api:
             metrics = (await api.get("/metrics")).text
     assert sent < 200 * MIB  # the server did not wait for the whole flood
     # The server answered 413. The client may not see it: the server closes with the flood still arriving unread,
