@@ -306,7 +306,7 @@ async def answering_at(host: str, port: int) -> AsyncIterator[str | None]:
 
 
 async def check_browsers(settings: Settings) -> list[Finding]:
-    from playwright.async_api import Error, async_playwright
+    from playwright.async_api import Browser, Error, async_playwright
 
     from farm.browsers.browser_node import LAUNCH_ERRORS, LocalBrowserNode, PlaywrightNode, started_again_once
     from farm.browsers.remote_node import RemoteBrowserNode
@@ -338,7 +338,7 @@ async def check_browsers(settings: Settings) -> list[Finding]:
             try:
                 # Started as the farm starts its bots: again, once, when Chromium died starting (it sometimes
                 # does on a loaded machine), so the doctor fails only what would fail the farm.
-                browser = await started_again_once()(node._new_browser, playwright)
+                browser: Browser = await started_again_once()(node._new_browser, playwright)
             except launch_errors as exc:  # a failure to launch or connect is the finding itself
                 first = first_line(exc)
                 words = f"could not be started: {first}"
