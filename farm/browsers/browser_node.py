@@ -81,8 +81,15 @@ PAGE_ERRORS: tuple[type[Exception], ...] = (PlaywrightError, TimeoutError)
 DRIVER_ERRORS: tuple[type[Exception], ...] = (PlaywrightError, OSError)
 
 ReportHandler = Callable[[dict[str, Any]], Awaitable[None] | None]
+# A bot page's URL, or how to make it once its browser is ready: a one-time bot URL expires, and its clock must
+# not run while a loaded node launches the browser (tens of seconds).
+PageUrl = str | Callable[[], str]
 NoticeHandler = Callable[[str, dict[str, Any]], None]
 ContextHook = Callable[[BrowserContext], None]
+
+
+def url_now(url: PageUrl) -> str:
+    return url() if callable(url) else url
 
 
 def page_address(url: str) -> str:
@@ -148,7 +155,7 @@ class BrowserNode(Protocol):
     async def open_bot(
         self,
         name: str,
-        url: str,
+        url: PageUrl,
         *,
         on_report: ReportHandler,
         on_notice: NoticeHandler,
@@ -366,14 +373,15 @@ class PlaywrightNode:
     async def open_bot(
         self,
         name: str,
-        url: str,
+        url: PageUrl,
         *,
         on_report: ReportHandler,
         on_notice: NoticeHandler,
         before_load: ContextHook | None = None,
         room_id: str | None = None,
     ) -> BotBrowser:
-        """A Chromium (from the warm pool when one is ready) loading the bot page at `url`."""
+        """A Chromium (from the warm pool when one is ready) loading the bot page at `url` (made, when it is a
+        function, once the browser is ready)."""
         prepared = None
         while self._pool and prepared is None:
             candidate = self._pool.pop(0)
@@ -384,13 +392,14 @@ class PlaywrightNode:
             prepared = await self._prepare()
         prepared.dispatch.on_report = on_report
         prepared.dispatch.on_notice = on_notice
-        prepared.dispatch.page_address = page_address(url)
         if not prepared.closed.is_set():
             self._open[id(prepared.dispatch)] = prepared.dispatch
         if before_load is not None:
             before_load(prepared.context)
         try:
-            response = await prepared.page.goto(url, wait_until="domcontentloaded")
+            address = url_now(url)
+            prepared.dispatch.page_address = page_address(address)
+            response = await prepared.page.goto(address, wait_until="domcontentloaded")
             if response is not None and not 200 <= response.status < 300:
                 raise PageLoadFailed(response.status)
         except BaseException:

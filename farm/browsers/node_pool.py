@@ -30,6 +30,7 @@ from farm.browsers.browser_node import (
     LocalBrowserNode,
     NodeLost,
     NoticeHandler,
+    PageUrl,
     PlaywrightNode,
     ReportHandler,
 )
@@ -250,7 +251,7 @@ class NodePool:
     async def open_bot(
         self,
         name: str,
-        url: str,
+        url: PageUrl,
         *,
         on_report: ReportHandler,
         on_notice: NoticeHandler,

@@ -68,16 +68,22 @@ async def launch_bot(
             obf_token=obf,
         ),
     )
-    ticket = services.tickets.issue(config)
-    url = f"{settings.base_url}/bot/{ticket}"
+    issued: list[str] = []
+
+    def page_url() -> str:
+        # Issued once the browser is ready, not before its launch: the ticket's minute is for loading the page.
+        issued.append(services.tickets.issue(config))
+        return f"{settings.base_url}/bot/{issued[-1]}"
+
     try:
         async with services.launching:
             return await services.node.open_bot(
-                f"{session.id}/{room.name}", url, on_report=on_report, on_notice=on_notice, room_id=room.id
+                f"{session.id}/{room.name}", page_url, on_report=on_report, on_notice=on_notice, room_id=room.id
             )
     except BaseException as exc:
         # A page that did not load leaves no usable ticket behind, whatever the reason (cancellation included).
-        services.tickets.revoke(ticket)
+        for ticket in issued:
+            services.tickets.revoke(ticket)
         if isinstance(exc, NodeLost):
             return LaunchRefused("node_lost", str(exc))
         if isinstance(exc, PageLoadFailed):

@@ -26,7 +26,7 @@ from playwright.async_api import Error as PlaywrightError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from farm.browsers.browser_node import EVALUATE_TIMEOUT_SECONDS, MAX_REPORT_CHARS
+from farm.browsers.browser_node import EVALUATE_TIMEOUT_SECONDS, MAX_REPORT_CHARS, PageUrl, url_now
 
 log = logging.getLogger("avatarfarm.bench")
 
@@ -121,7 +121,7 @@ class SimulatedNode:
     async def open_bot(
         self,
         name: str,
-        url: str,
+        url: PageUrl,
         *,
         on_report: Callable[[dict[str, Any]], Any],
         on_notice: Callable[[str, dict[str, Any]], None],
@@ -133,7 +133,7 @@ class SimulatedNode:
         bot = SimulatedBot(name, number, self)
         self._open[number] = _Open(bot, on_report, on_notice)
         try:
-            status = await self.call(number, "open", {"name": name, "url": url})
+            status = await self.call(number, "open", {"name": name, "url": url_now(url)})
         except BaseException:
             self.forget(number)
             raise

@@ -158,7 +158,7 @@ class Stack:
             ),
             **config_options,
         )
-        ticket = self.api.state.bot_tickets.issue(config)
+        tickets = self.api.state.bot_tickets
         reports: list[dict[str, Any]] = []
         notices: list[tuple[str, dict[str, Any]]] = []
         requests: list[str] = []
@@ -178,7 +178,7 @@ class Stack:
 
         browser = await self.node.open_bot(
             f"bot-{room}",
-            f"{self.api_url}/bot/{ticket}",
+            lambda: f"{self.api_url}/bot/{tickets.issue(config)}",  # once the browser is ready, as the farm does
             on_report=on_report,
             on_notice=lambda kind, detail: notices.append((kind, detail)),
             before_load=watch,

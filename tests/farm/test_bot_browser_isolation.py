@@ -1,6 +1,7 @@
 """What a bot's Chromium is given and what it may tell the farm, with real Chromium on loopback pages: no secret
 in any of its processes' environments, reports only from the bot page's main frame, console lines without
-query strings and within a budget, and a page that does not load takes its one-time ticket with it."""
+query strings and within a budget, and a page that does not load takes its one-time ticket with it (a ticket
+whose clock starts once the browser is ready)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from playwright.async_api import Browser, Playwright
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -285,6 +287,41 @@ async def test_a_bot_page_that_cannot_be_reached_revokes_its_ticket(node: LocalB
     assert isinstance(launched, LaunchRefused), launched
     assert launched.reason == "launch_failed"
     assert len(services.tickets) == 0
+
+
+class _SlowToStart(LocalBrowserNode):
+    """A node whose browsers take `delay` seconds to start, as on a loaded machine."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(capacity=1)
+        self.delay = delay
+
+    async def _new_browser(self, playwright: Playwright) -> Browser:
+        await asyncio.sleep(self.delay)
+        return await super()._new_browser(playwright)
+
+
+async def test_a_browser_slower_to_start_than_a_ticket_lives_still_loads_its_page(tmp_path: Path) -> None:
+    # The ticket lives 1 s and the browser takes 1.5 s to start: issued before the launch, it expired before the
+    # page asked for it (a CI run's bot page answered 404 after a slow launch).
+    tickets = BotTickets(ttl_seconds=1.0)
+
+    async def bot_page(request: Request) -> PlainTextResponse:
+        found = tickets.redeem(request.path_params["ticket"])
+        return PlainTextResponse("bot page" if found else "no such ticket", status_code=200 if found else 404)
+
+    node = _SlowToStart(delay=1.5)
+    async with serve_app(Starlette(routes=[Route("/bot/{ticket}", bot_page)])) as site:
+        services = _services(site.base_url, node, tmp_path)
+        services.tickets = tickets
+        try:
+            launched = await _launch(services)
+            assert not isinstance(launched, LaunchRefused), launched
+            assert await launched.page.text_content("body") == "bot page"
+            await launched.close()
+        finally:
+            await node.stop()
+    assert len(tickets) == 0
 
 
 def _switch_values(pid: int, switch: str) -> list[list[str]]:

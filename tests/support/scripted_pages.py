@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from farm.browsers.browser_node import NoticeHandler, ReportHandler
+from farm.browsers.browser_node import NoticeHandler, PageUrl, ReportHandler, url_now
 from farm.browsers.capacity import Capacity
 from farm.room.bot_tickets import BotTickets
 from farm.room.live_media import LiveMediaStore
@@ -106,14 +106,14 @@ class ScriptedNode:
     async def open_bot(
         self,
         name: str,
-        url: str,
+        url: PageUrl,
         *,
         on_report: ReportHandler,
         on_notice: NoticeHandler,
         before_load: Any = None,
         room_id: str | None = None,
     ) -> Any:
-        assert "/bot/" in url
+        assert "/bot/" in url_now(url)
         bot = ScriptedBrowser(on_report, on_notice)
         self.bots.append(bot)
         self.opened.set()
