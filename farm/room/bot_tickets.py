@@ -1,6 +1,7 @@
 """One-time bot page tickets: the farm stores a bot's page configuration under a random ticket, the API serves
 the page once for it, within 60 seconds. The page URL is thus useless to anyone who sees it later, and a
-launch whose page did not load revokes its ticket at once (its URL may sit in a browser's error page or log)."""
+launch whose page did not load revokes its ticket at once (its URL may sit in a browser's error page or log).
+A launch issues its ticket once its browser is ready (farm/room/bot_launch.py), so the minute is the page's."""
 
 from __future__ import annotations
 
