@@ -166,7 +166,10 @@ class BotSupervisor:
                 remaining = asked_at + window + ANSWER_POSTING_SECONDS - loop_clock.now()
             if remaining <= 0 and attempt.messages.empty():
                 page = attempt.page
-                if self._asking is not None or page is None:
+                if page is None:
+                    log.warning("room %s: no heartbeat, and no page to ask: hung", self.room.id)
+                    return self._outcome("hung")
+                if self._asking is not None:
                     log.warning("room %s: no heartbeat, and no word from the question to its page: hung", self.room.id)
                     return self._outcome("hung")
                 self._asking = pulse_question.ask(page, attempt.post, self.s.heartbeat_timeout)
