@@ -20,11 +20,12 @@ from livekit import rtc
 from fakes.liveavatar.agent_protocol import AVATAR_IDENTITY, COMMAND_TOPIC, EVENT_TOPIC
 
 MIC_RATE = 16_000
-MIC_FRAME = MIC_RATE // 100  # 10 ms
-# How far `speak` may run ahead of real time. The native source plays the queue out at real time; with 200 ms, a
-# test process starved for longer (a loaded machine) left gaps in the words sent, and the fake's recogniser heard
-# "what is that it is that is of x squared" for "what is the derivative of x squared" (a fresh-clone run).
-MIC_QUEUE_MS = 1000
+MIC_CHUNK = MIC_RATE // 10  # 100 ms handed to the source at a time
+# `speak` queues a whole utterance at once; LiveKit's native source plays it out in real time on its own thread,
+# whatever this process's event loop is doing. With a queue of 200 ms, then 1 s, a test process starved for longer
+# (a loaded machine) left gaps in the words sent, and the fake's recogniser heard "why is that it is it is of x
+# squared" for "what is the derivative of x squared" (two fresh-clone runs, the second beside a busy core).
+MIC_QUEUE_MS = 30_000
 LOUD_RMS = 0.01  # of full scale: espeak-ng's speech is far above, the silent track far below
 
 
@@ -133,16 +134,16 @@ class RoomClient:
         await self.room.local_participant.publish_track(track, options)
 
     async def speak(self, pcm16k: bytes, silence_after_s: float = 1.5) -> None:
-        """`pcm16k` (16 kHz mono int16) into the microphone in real time, then silence so the utterance ends."""
+        """`pcm16k` (16 kHz mono int16) into the microphone, then silence so the utterance ends; returns once it
+        has all been played out, in real time."""
         assert self._microphone is not None, "open_microphone() first"
         samples = np.frombuffer(pcm16k, np.int16)
-        silence = np.zeros(int(MIC_RATE * silence_after_s), np.int16)
-        for chunk in (samples, silence):
-            for offset in range(0, chunk.size, MIC_FRAME):
-                frame = chunk[offset : offset + MIC_FRAME]
-                if frame.size < MIC_FRAME:
-                    frame = np.pad(frame, (0, MIC_FRAME - frame.size))
-                await self._microphone.capture_frame(rtc.AudioFrame(frame.tobytes(), MIC_RATE, 1, MIC_FRAME))
+        utterance = np.concatenate([samples, np.zeros(int(MIC_RATE * silence_after_s), np.int16)])
+        assert utterance.size * 1000 // MIC_RATE < MIC_QUEUE_MS, "an utterance longer than the microphone's queue"
+        for offset in range(0, utterance.size, MIC_CHUNK):
+            chunk = utterance[offset : offset + MIC_CHUNK]
+            await self._microphone.capture_frame(rtc.AudioFrame(chunk.tobytes(), MIC_RATE, 1, chunk.size))
+        await self._microphone.wait_for_playout()
 
     async def _close(self) -> None:
         for task in list(self._tasks):
