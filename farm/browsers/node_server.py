@@ -61,6 +61,9 @@ HEAD_LIMIT = 16 * 1024
 HEAD_TIMEOUT_SECONDS = 10.0
 DRIVER_START_SECONDS = 30.0
 STOP_SECONDS = 5.0
+# A node at its limit holds a new connection this long for a slot before it answers 503 "node full": a browser
+# that died while starting is still being torn down when its client (the farm) connects again at once.
+SLOT_WAIT_SECONDS = 3.0
 LAUNCH_TIMEOUT_MS = 60_000
 # Headers a client may not choose: the node decides what it launches, and never proxies the client's network.
 REPLACED_HEADERS = frozenset(
@@ -135,6 +138,7 @@ class BrowserNodeServer:
         self._server: asyncio.Server | None = None
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self.bots = 0
+        self._slot_freed = asyncio.Event()
         self.port = config.port
         self.egress = EgressProxy(config.egress)
         self.guard = ProtocolGuard()
@@ -275,10 +279,33 @@ class BrowserNodeServer:
         if not upgrade or request.path != "/":
             writer.write(_response(404, "Not Found", {"error": "no such endpoint"}))
             return
-        if self.config.max_bots is not None and self.bots >= self.config.max_bots:
+        if not await self._slot():
             writer.write(_response(503, "Service Unavailable", {"error": f"node full ({self.bots} bots)"}))
             return
-        await self._splice(request, reader, writer)
+        self.bots += 1  # taken before any await, so two connections cannot both take the last slot
+        try:
+            await self._splice(request, reader, writer)
+        finally:
+            self.bots -= 1
+            self._slot_freed.set()
+
+    async def _slot(self) -> bool:
+        """Whether a bot may start now, after waiting up to SLOT_WAIT_SECONDS for one to end if the node is full."""
+        limit = self.config.max_bots
+        if limit is None:
+            return True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SLOT_WAIT_SECONDS
+        while self.bots >= limit:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            self._slot_freed.clear()
+            try:
+                await asyncio.wait_for(self._slot_freed.wait(), remaining)
+            except TimeoutError:
+                return False
+        return True
 
     async def _splice(self, request: _Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream_reader, upstream_writer = await asyncio.open_unix_connection(self._socket_path)
@@ -291,7 +318,6 @@ class BrowserNodeServer:
         head = f"GET / {request.version}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
         upstream_writer.write(head.encode("latin-1"))
-        self.bots += 1
         try:
             # Playwright's answer to the upgrade goes back as it is; after it, messages pass the guard.
             answer = await asyncio.wait_for(upstream_reader.readuntil(b"\r\n\r\n"), LAUNCH_TIMEOUT_MS / 1000)
@@ -300,7 +326,6 @@ class BrowserNodeServer:
                 return
             await self.guard.relay((reader, writer), (upstream_reader, upstream_writer))
         finally:
-            self.bots -= 1
             upstream_writer.close()
             with contextlib.suppress(OSError):
                 await upstream_writer.wait_closed()

@@ -1,6 +1,7 @@
 """`avatarfarm node` on its own: the token guards every door, it launches Chromium with the farm's flags
-whatever the client asks, it keeps to --max-bots and reports it, SIGTERM takes its browsers with it, and a browser
-that dies under its client is said in the node's log."""
+whatever the client asks, it keeps to --max-bots (holding a connection a moment for a slot being freed) and
+reports it, SIGTERM takes its browsers with it, and a browser that dies under its client is said in the node's
+log."""
 
 from __future__ import annotations
 
@@ -77,6 +78,22 @@ async def test_a_node_serves_browsers_only_with_its_token_and_its_own_flags() ->
             assert node.terminate() == 0  # SIGTERM: a clean exit...
             assert node.browsers() == []  # ...that took its browsers along
             await asyncio.wait_for(gone.wait(), 10)
+
+
+async def test_a_full_node_holds_a_connection_for_a_slot_being_freed() -> None:
+    """A browser that died while starting is still being torn down when its client connects again at once: a
+    full node waits a moment for the slot (SLOT_WAIT_SECONDS) rather than answering 503 at once (a fresh-clone run
+    failed a test's connection to a node of one slot that way)."""
+    with browser_nodes(1, max_bots=1) as [node]:
+        async with async_playwright() as playwright:
+            first = await connect(playwright, node.url, headers=AUTH, timeout=30_000)
+            second = asyncio.ensure_future(playwright.chromium.connect(node.url, headers=AUTH, timeout=30_000))
+            await asyncio.sleep(0.5)
+            assert not second.done()  # held, not refused
+            await first.close()
+            browser = await asyncio.wait_for(second, 30)
+            assert browser.is_connected()
+            await browser.close()
 
 
 @pytest.mark.parametrize(
