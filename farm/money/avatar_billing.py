@@ -89,11 +89,11 @@ async def not_minted(services: FarmServices, room_id: str, row: str, exc: Vendor
     """The vendor would not make the session of `row` (or its context): the row closes failed, nothing billed.
     Closed even when the caller is cancelled meanwhile (its bot ending as the refusal came back): a row left
     `requested` would count as open for ever."""
-    closing = services.keep(
-        close_avatar_row(services, row, None, f"token: {in_words(exc)}"[:200], failed=True, room_id=room_id),
-        f"failed mint {room_id}",
-    )
-    await asyncio.shield(closing)
+    await asyncio.shield(services.keep(_close_refused(services, room_id, row, exc), f"failed mint {room_id}"))
+
+
+async def _close_refused(services: FarmServices, room_id: str, row: str, exc: VendorError) -> None:
+    await close_avatar_row(services, row, None, f"token: {in_words(exc)}"[:200], failed=True, room_id=room_id)
 
 
 async def close_avatar_row(
@@ -165,7 +165,7 @@ async def _stop_when_minted(
     try:
         minted = await minting
     except VendorError as exc:
-        await close_avatar_row(services, row, None, f"token: {in_words(exc)}"[:200], failed=True, room_id=room_id)
+        await _close_refused(services, room_id, row, exc)
         return
     try:
         await services.repository.avatars.assigned(row, vendor_session_id=minted.session_id)
