@@ -312,6 +312,7 @@ async function main() {
     width: config.compositor.width,
     height: config.compositor.height,
     fps: config.compositor.fps,
+    placeholderFps: config.compositor.placeholder_fps,
     professorName: config.professor_name,
     roomName: config.room_name,
     excludeAudioFrom: config.liveavatar.exclude_audio_from ?? [],

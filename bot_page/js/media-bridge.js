@@ -40,6 +40,9 @@
     width: 640,
     height: 360,
     fps: 25,
+    // The placeholder card is a still picture with a turning arc: a few frames a second show it alive, and each
+    // frame not drawn is a canvas read-back and an encode saved while a bot waits through the lecture.
+    placeholderFps: 5,
     professorName: "Professor",
     roomName: "",
     status: "connecting…",
@@ -113,7 +116,7 @@
   // Camera: the outbound video track is a MediaStreamTrackGenerator. The avatar's decoded frames pass through
   // it as they are (re-stamped, and cropped and sized to the camera's shape by metadata only: the encoder
   // scales), so a live avatar costs no drawing, no canvas read-back and no colour conversion. While no avatar
-  // picture arrives, a placeholder card is drawn on a canvas and sent at the camera's frame rate.
+  // picture arrives, a placeholder card is drawn on a canvas and sent at its own, lower frame rate.
   //
   // Measured (README, "What a bot costs"): drawing the avatar's <video> or VideoFrames onto a 2D canvas made
   // Chromium's software canvas keep a shared-memory copy of each frame, about 460 MiB per bot before the cache
@@ -304,7 +307,7 @@
 
   function startDrawing() {
     if (drawTimer !== null) clearInterval(drawTimer);
-    drawTimer = setInterval(drawPlaceholderFrame, 1000 / config.fps);
+    drawTimer = setInterval(drawPlaceholderFrame, 1000 / config.placeholderFps);
     drawPlaceholderFrame();
   }
 
@@ -604,7 +607,7 @@
     requests: [],
     configure(options) {
       const resize = (options.width && options.width !== config.width) || (options.height && options.height !== config.height);
-      const refps = options.fps && options.fps !== config.fps;
+      const refps = options.placeholderFps && options.placeholderFps !== config.placeholderFps;
       Object.assign(config, options);
       if (resize) {
         canvas.width = config.width;

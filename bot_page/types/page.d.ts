@@ -15,6 +15,7 @@ interface AvatarfarmBridge {
     width?: number;
     height?: number;
     fps?: number;
+    placeholderFps?: number;
     professorName?: string;
     roomName?: string;
     excludeAudioFrom?: string[];
