@@ -39,6 +39,7 @@ from api.secrets_at_rest import open_repository, open_secret_box
 from farm.factory import browser_farm
 from farm.room.bot_tickets import BotTickets
 from farm.settings import Settings
+from farm.startup_log import startup_step
 from farm.vendors.zoom_client import ZoomClient
 from state.repository import Repository
 
@@ -99,7 +100,8 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
         app.state.token_key = ensure_token_key(settings)
         if token.generated:
             log.info("generated an API token, kept in %s", token.source)
-        repository = await open_repository(settings, open_secret_box(settings))
+        with startup_step("database"):
+            repository = await open_repository(settings, open_secret_box(settings))
         zoom = ZoomClient.for_settings(repository.zoom_grants, settings)
         farm = make_farm(repository, settings, tickets, zoom)
         api_key = settings.liveavatar_api_key.get_secret_value() if settings.liveavatar_api_key else ""
@@ -111,7 +113,8 @@ def create_app(settings: Settings, *, farm_factory: FarmFactory | None = None) -
         app.state.liveavatar_catalog = catalog
         retention = asyncio.create_task(repository.keep_retention(settings.retention_days), name="retention")
         try:
-            await farm.start()
+            with startup_step("farm"):
+                await farm.start()
             yield
         finally:
             retention.cancel()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import logging
 import os
 import re
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -90,6 +92,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     _configure_logging(args.log_level)
+    # `kill -USR1 <pid>` writes every thread's Python stack to the log: where a stuck manager is stuck.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         token = ensure_api_token(settings)
         asyncio.run(check_secrets(settings))

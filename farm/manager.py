@@ -30,6 +30,7 @@ from farm.room.recovery_policy import words
 from farm.room.room_runner import RoomRunner, run_with_timeout
 from farm.room.services import FarmServices
 from farm.settings import Settings
+from farm.startup_log import startup_step
 from farm.vendors.liveavatar_client import LiveAvatarClient
 from farm.vendors.vendor_http import VendorError
 from farm.vendors.zoom_client import ZoomClient, ZoomNotAuthorized
@@ -92,7 +93,8 @@ class Farm:
     # ---- lifecycle ------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        killed = kill_orphaned_browsers()
+        with startup_step("orphaned browsers"):
+            killed = kill_orphaned_browsers()
         if killed:
             log.warning("killed %d browser(s) left by a previous manager", len(killed))
             await self.repository.events.append("farm.orphans_killed", detail={"pids": killed})
@@ -103,21 +105,25 @@ class Farm:
                 self.repository.webhook_receivers, private_allowed=self.services.settings.webhook_allow_private
             ),
         )
-        await self._webhooks.start()
-        await self._transcripts.start()
-        await self.nodes.start()
+        with startup_step("webhooks and transcripts"):
+            await self._webhooks.start()
+            await self._transcripts.start()
+        with startup_step("browser nodes"):
+            await self.nodes.start()
         self.services.capacity.resize(self.nodes.capacity)
         for node in self.nodes.status():
             if not node.up:
                 await self._node_changed(node)
-        await self._reconcile()
+        with startup_step("sessions reconciled"):
+            await self._reconcile()
         self._background = [
             asyncio.create_task(self._every(self._reaper_interval, self.reap), name="reaper"),
             asyncio.create_task(self._every(self._meter_interval, self.meter), name="usage meter"),
         ]
         warm = self.services.settings.warm_pool
         if warm:
-            await self.nodes.prewarm(warm)
+            with startup_step(f"warm pool of {warm}"):
+                await self.nodes.prewarm(warm)
         self._ready = True
 
     async def stop(self) -> None:

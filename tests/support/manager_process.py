@@ -112,7 +112,9 @@ class ManagerProcess:
                     if (await client.get(f"{self.url}{self.ready}")).status_code == 200:
                         return time.monotonic() - started
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"the manager was not ready within {READY_WITHIN_SECONDS}s:\n{self.tail()}")
+                    self.send(signal.SIGUSR1)  # its threads' stacks, into its log (api/cli.py)
+                    await asyncio.sleep(1)
+                    raise AssertionError(f"the manager was not ready within {READY_WITHIN_SECONDS}s:\n{self.tail(150)}")
                 await asyncio.sleep(0.1)
 
     async def kill(self) -> None:
