@@ -5,6 +5,8 @@ Every measure is the median of independent runs (each a fresh farm), reported wi
   * CPU (cores) and memory (PSS) per bot with a student receiving in every room, for 1, 3 and 6 rooms, side by
     side with a naive baseline (Playwright's defaults, none of our flags) and with one shared Chromium holding a
     BrowserContext per room (tests/bench/per_bot.py);
+  * CPU per bot while bots wait in the main session, a lecturer receiving their placeholder cards, for 1 and 3
+    rooms, side by side with the card at the camera's rate (tests/bench/waiting_bot.py);
   * memory over a soak of one bot with a student (tests/bench/soak.py);
   * glass-to-glass video latency, from the avatar's frame to the student's screen, and the largest number of
     rooms whose students all receive ≥ 20 fps (tests/bench/glass.py);
@@ -47,6 +49,7 @@ from tests.bench.room_measures import media_and_latency, recovery, shutdown, stu
 from tests.bench.soak import soak
 from tests.bench.spread import figure
 from tests.bench.unprivileged import user_description
+from tests.bench.waiting_bot import waiting_bot_cost
 
 Say = Callable[[str], None]
 SOAK_MINUTES = 12.0
@@ -81,6 +84,7 @@ MEASURES: dict[str, Measure] = {
     "time_to_live_1": Measure(lambda runs, setup, say: time_to_ready(1, runs, setup, say)),
     "time_to_live_3": Measure(lambda runs, setup, say: time_to_ready(3, runs, setup, say)),
     "per_bot": Measure(lambda runs, setup, say: per_bot_cost(runs, say, (1, 3, 6), shared_rooms=(3,), setup=setup)),
+    "waiting_bot": Measure(lambda runs, setup, say: waiting_bot_cost(runs, say, (1, 3), setup=setup)),
     "memory_soak": Measure(
         lambda runs, setup, say: soak(SOAK_MINUTES, say, as_root=setup.as_root, **setup.changes), runs=1
     ),

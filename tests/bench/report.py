@@ -78,6 +78,22 @@ def _per_bot(result: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _waiting_bot(result: dict[str, Any]) -> list[Row]:
+    rows = []
+    for count, variants in result["rooms"].items():
+        ours, base = variants["avatarfarm"], variants[result["baseline"]]
+        fps = ours["lecturer_fps"]["median"]
+        where = f"{_rooms(count)}, waiting in the main session, a lecturer receiving the card ({fps or 0:.0f} fps)"
+        against = "no baseline"
+        if base["cores_per_bot"]["median"] and ours.get("ratio_to_baseline") is not None:
+            against = (
+                f"the card at the camera's {result['camera_fps']} fps: "
+                f"{shown(base['cores_per_bot'], '{:.2f}', 'cores')} (×{ours['ratio_to_baseline']:.2f})"
+            )
+        rows.append((f"CPU per bot, {where}", shown(ours["cores_per_bot"], "{:.2f}", "cores"), against))
+    return rows
+
+
 def _time_to_live(rooms: str) -> Callable[[dict[str, Any]], list[Row]]:
     def rows(result: dict[str, Any]) -> list[Row]:
         if result["ready_status"] == "live":
@@ -185,6 +201,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "time_to_live_1": _time_to_live("1"),
     "time_to_live_3": _time_to_live("3"),
     "per_bot": _per_bot,
+    "waiting_bot": _waiting_bot,
     "memory_soak": _soak,
     "glass_to_glass_s": lambda r: [
         (
