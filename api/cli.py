@@ -92,8 +92,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     _configure_logging(args.log_level)
-    # `kill -USR1 <pid>` writes every thread's Python stack to the log: where a stuck manager is stuck.
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # `kill -USR1 <pid>` writes every thread's Python stack to the log: where a stuck manager is stuck. To the
+    # process's own standard error, which has a file descriptor even where sys.stderr is replaced (in tests).
+    faulthandler.register(signal.SIGUSR1, file=sys.__stderr__ or sys.stderr, all_threads=True)
     try:
         token = ensure_api_token(settings)
         asyncio.run(check_secrets(settings))
