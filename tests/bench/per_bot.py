@@ -39,14 +39,13 @@ from typing import Any
 from farm.browsers.browser_node import PlaywrightNode
 from tests.bench.defaults import AVATAR_FPS, Setup, parse_setting
 from tests.bench.probes import all_live, join_url, received_fps
-from tests.bench.process_stats import bot_trees, by_process_kind, cores_by_thread, pss_mib, thread_ticks
+from tests.bench.process_stats import CpuWindow, bot_trees, by_process_kind, no_bot_browsers, pss_mib
 from tests.bench.room_measures import every_room
 from tests.bench.spread import figure
 from tests.bench.unprivileged import BENCH_UID, bench_node, needed, sandbox_in_force
 from tests.bench.waiting import until
 from tests.farm.harness import running_farm
 from tests.support.browsers import launch
-from tests.support.process_tree import cpu_seconds
 
 VARIANTS = ("avatarfarm", "naive", "shared browser")
 BASELINE = "naive"
@@ -92,10 +91,6 @@ def expected_trees(variant: str, bots: int) -> int:
     return 1 if variant == "shared browser" else bots
 
 
-async def _no_bot_browsers() -> bool:
-    return not bot_trees()
-
-
 def _student(index: int) -> str:
     return f"Student {index + 1}"
 
@@ -117,7 +112,7 @@ async def measure(
 
     setup = setup or Setup()
     # The previous sample's browsers must be gone, or their trees would be counted here.
-    await until(_no_bot_browsers, 30, "the previous sample's bot browsers exit")
+    await until(no_bot_browsers, 30, "the previous sample's bot browsers exit")
     names = [f"Room {i + 1}" for i in range(rooms)]
     students = [_student(i) for i in range(rooms)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -156,15 +151,12 @@ async def measure(
                 pids = [pid for tree in trees for pid in tree]
                 memory_at_start = pss_mib(pids)
                 readings: dict[str, list[float]] = {student: [] for student in students}
-                threads_before = thread_ticks(pids)
-                before, started = cpu_seconds(pids), time.monotonic()
+                cpu = CpuWindow(pids)
                 for _ in range(FPS_READINGS):
                     await asyncio.sleep(window / FPS_READINGS)
                     for student, fps in (await received_fps(stack, number, students)).items():
                         readings[student].append(fps or 0.0)
-                elapsed = time.monotonic() - started
-                cores = (cpu_seconds(pids) - before) / elapsed
-                threads = cores_by_thread(threads_before, thread_ticks(pids), elapsed)
+                cores, threads = cpu.end()
                 pids = [pid for tree in bot_trees() for pid in tree]
                 sandboxed = sandbox_in_force(pids, BENCH_UID) if needed() and not setup.as_root else None
                 memory = pss_mib(pids)

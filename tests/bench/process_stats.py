@@ -4,17 +4,43 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from farm.browsers.orphans import Owner, browsers_of, stat_fields
-from tests.support.process_tree import argv, tree
+from tests.support.process_tree import argv, cpu_seconds, tree
 
 
 def bot_trees(owner: Owner | None = None) -> list[list[int]]:
     """One list of PIDs per bot browser (its main process and all descendants) of this (or `owner`'s) farm."""
     return [tree(root) for root in browsers_of(owner or Owner.me())]
+
+
+async def no_bot_browsers() -> bool:
+    """Whether this farm's bot browsers are all gone (a sample's must be, before the next one counts trees)."""
+    return not bot_trees()
+
+
+@dataclass
+class CpuWindow:
+    """The CPU these processes use from the window's start: `end()` gives cores in all and by thread."""
+
+    pids: list[int]
+    threads: dict[str, int] = field(init=False)
+    cpu: float = field(init=False)
+    started: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.threads = thread_ticks(self.pids)
+        self.cpu = cpu_seconds(self.pids)
+        self.started = time.monotonic()
+
+    def end(self) -> tuple[float, dict[str, float]]:
+        elapsed = time.monotonic() - self.started
+        cores = (cpu_seconds(self.pids) - self.cpu) / elapsed
+        return cores, cores_by_thread(self.threads, thread_ticks(self.pids), elapsed)
 
 
 def pss_mib(pids: list[int]) -> float:

@@ -32,7 +32,7 @@ from typing import Any
 from farm.room import bot_page_config
 from tests.bench.defaults import Setup, parse_setting
 from tests.bench.probes import PROFESSOR, join_url_at
-from tests.bench.process_stats import bot_trees, cores_by_thread, thread_ticks
+from tests.bench.process_stats import CpuWindow, bot_trees, no_bot_browsers
 from tests.bench.room_measures import every_room
 from tests.bench.spread import figure
 from tests.bench.unprivileged import bench_node
@@ -40,7 +40,6 @@ from tests.bench.waiting import until
 from tests.farm.harness import FarmStack, running_farm
 from tests.support.browsers import launch, launch_options
 from tests.support.media import moving_y4m
-from tests.support.process_tree import cpu_seconds
 
 BASELINE = "card at the camera's rate"
 VARIANTS = ("avatarfarm", BASELINE)
@@ -77,25 +76,12 @@ def _card_rate(variant: str) -> Iterator[None]:
         defaults["placeholder_fps"] = before
 
 
-async def _closed_rooms_meeting(stack: FarmStack, rooms: list[str]) -> str:
-    created = await stack.zoom.create_meeting(
-        passcode="pw123", breakout_rooms=rooms, breakout_options={"isRoomSelectionEnabled": True}
-    )
-    number = str(created["number"])
-    await stack.zoom.add_virtual(number, name="Host", host=True)
-    return number
-
-
 async def _lecturer_fps(stack: FarmStack, number: str) -> list[float]:
     """The frame rate the lecturer receives from each bot (0 for a bot not received yet)."""
     roster = await stack.zoom.roster(number)
     people = {p["name"]: p for p in roster["participants"]}
     streams = ((people.get(LECTURER) or {}).get("media") or {}).get("receiving") or []
     return [float(s.get("videoFps") or 0.0) for s in streams if str(s.get("name", "")).startswith(PROFESSOR)]
-
-
-async def _no_bot_browsers() -> bool:
-    return not bot_trees()
 
 
 async def measure(
@@ -111,7 +97,7 @@ async def measure(
     from playwright.async_api import async_playwright
 
     setup = setup or Setup()
-    await until(_no_bot_browsers, 30, "the previous sample's bot browsers exit")
+    await until(no_bot_browsers, 30, "the previous sample's bot browsers exit")
     names = [f"Room {i + 1}" for i in range(rooms)]
     with tempfile.TemporaryDirectory() as tmp, _card_rate(variant):
         async with (
@@ -123,7 +109,7 @@ async def measure(
             ) as stack,
             async_playwright() as playwright,
         ):
-            number = await _closed_rooms_meeting(stack, names)
+            number = await stack.meeting(names, open_rooms=False)
             created = await stack.start(number, names)
             await until(every_room(stack, created["id"], "in_main_session"), 60 + 40 * rooms, "bots in the meeting")
             browser = await launch(playwright, **launch_options(fake_video=moving_y4m(Path(tmp) / "lecturer.y4m")))
@@ -141,12 +127,9 @@ async def measure(
                 if len(trees) != rooms:
                     raise RuntimeError(f"{variant}: {len(trees)} bot browser trees for {rooms} bot(s)")
                 pids = [pid for tree in trees for pid in tree]
-                threads_before = thread_ticks(pids)
-                before, started = cpu_seconds(pids), time.monotonic()
+                cpu = CpuWindow(pids)
                 await asyncio.sleep(window)
-                elapsed = time.monotonic() - started
-                cores = (cpu_seconds(pids) - before) / elapsed
-                threads = cores_by_thread(threads_before, thread_ticks(pids), elapsed)
+                cores, threads = cpu.end()
                 fps = await _lecturer_fps(stack, number)
                 if not await every_room(stack, created["id"], "in_main_session")():
                     raise RuntimeError(f"{variant}: a bot left the main session during the window")

@@ -100,14 +100,18 @@ class FarmStack:
         repository: Repository = self.api.state.repository
         return repository
 
-    async def meeting(self, rooms: list[str], *, self_select: bool = True, **settings: Any) -> str:
+    async def meeting(
+        self, rooms: list[str], *, self_select: bool = True, open_rooms: bool = True, **settings: Any
+    ) -> str:
+        """A meeting with a host and these breakout rooms, open unless `open_rooms` is false (a lecture first)."""
         options = {"isRoomSelectionEnabled": True} if self_select else {}
         created = await self.zoom.create_meeting(
             passcode="pw123", breakout_rooms=rooms, breakout_options=options, **settings
         )
         number = str(created["number"])
         await self.zoom.add_virtual(number, name="Host", host=True)
-        await self.zoom.post(f"/fake/meetings/{number}/breakout/open")
+        if open_rooms:
+            await self.zoom.post(f"/fake/meetings/{number}/breakout/open")
         return number
 
     async def start(self, number: str, rooms: list[str], **changes: Any) -> dict[str, Any]:

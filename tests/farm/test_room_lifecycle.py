@@ -27,16 +27,6 @@ BOT_2 = "Prof. Ada (AI) · Room 2"
 BROADCAST = "Two minutes left, please wrap up"
 
 
-async def _closed_rooms_meeting(stack: FarmStack, rooms: list[str], **settings: Any) -> str:
-    """A meeting whose breakout rooms exist but are not open yet (the lecture comes first)."""
-    created = await stack.zoom.create_meeting(
-        passcode="pw123", breakout_rooms=rooms, breakout_options={"isRoomSelectionEnabled": True}, **settings
-    )
-    number = str(created["number"])
-    await stack.zoom.add_virtual(number, name="Host", host=True)
-    return number
-
-
 async def _from(stack: FarmStack, number: str, receiver: str, sender: str) -> dict[str, Any]:
     person = await stack.zoom.person(number, receiver)
     for stream in person.get("media", {}).get("receiving", []):
@@ -83,7 +73,7 @@ async def test_silent_through_the_lecture_then_an_avatar_only_where_a_student_is
         running_farm(tmp_path, avatar_start="on_human") as stack,
         students(stack.zoom.base_url, tmp_path) as people,
     ):
-        number = await _closed_rooms_meeting(stack, ["Room 1", "Room 2"])
+        number = await stack.meeting(["Room 1", "Room 2"], open_rooms=False)
         await people.join(number, "Lecturer", says=LECTURE)
         created = await stack.start(number, ["Room 1", "Room 2"])
         sid = created["id"]
@@ -153,7 +143,7 @@ async def test_a_quiet_room_pauses_the_avatar_and_speech_brings_it_back_with_the
         running_farm(tmp_path, avatar_start="on_human", avatar_idle_minutes=0.1) as stack,
         students(stack.zoom.base_url, tmp_path) as people,
     ):
-        number = await _closed_rooms_meeting(stack, ["Room 1"])
+        number = await stack.meeting(["Room 1"], open_rooms=False)
         created = await stack.start(number, ["Room 1"])
         sid, room_id = created["id"], created["rooms"][0]["id"]
         await _status(stack, sid, "Room 1", "in_main_session", 90)
@@ -201,7 +191,7 @@ async def test_two_rounds_broadcast_goodbye_mute_on_entry_and_a_host_mute(tmp_pa
         running_farm(tmp_path, avatar_start="on_human") as stack,
         students(stack.zoom.base_url, tmp_path) as people,
     ):
-        number = await _closed_rooms_meeting(stack, ["Room 1"], mute_on_entry=True)
+        number = await stack.meeting(["Room 1"], open_rooms=False, mute_on_entry=True)
         created = await stack.start(number, ["Room 1"])
         sid, room_id = created["id"], created["rooms"][0]["id"]
         await _status(stack, sid, "Room 1", "in_main_session", 90)
