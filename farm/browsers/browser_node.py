@@ -303,6 +303,8 @@ class PlaywrightNode:
         for prepared in pool:
             with contextlib.suppress(*PAGE_ERRORS):
                 await prepared.browser.close()
+        if self._closing:
+            await asyncio.wait(self._closing)
         if self._playwright is not None:
             playwright, self._playwright = self._playwright, None
             if self._own_playwright:
@@ -342,10 +344,21 @@ class PlaywrightNode:
         except LAUNCH_ERRORS as exc:  # a node that cannot launch now gets its pool back at the next refill
             log.warning("warm pool of node %s not refilled: %s", self.name, exc)
 
-    async def _prepare(self) -> _Prepared:
+    async def _prepare(self, steps: list[str] | None = None) -> _Prepared:
+        steps = [] if steps is None else steps
+        steps.append("starting Playwright's driver")
         await self.start()
         assert self._playwright is not None
-        browser: Browser = await started_again_once(self._starting_again)(self._new_browser, self._playwright)
+        steps.append("launching Chromium")
+        launching: asyncio.Future[Browser] = asyncio.ensure_future(
+            started_again_once(self._starting_again)(self._new_browser, self._playwright)
+        )
+        try:
+            browser: Browser = await asyncio.shield(launching)
+        except asyncio.CancelledError:
+            launching.add_done_callback(self._close_unwanted)
+            raise
+        steps.append("opening its page")
         closed = asyncio.Event()
         dispatch = _Dispatch(self.console_budget())
 
@@ -388,14 +401,36 @@ class PlaywrightNode:
             if not candidate.closed.is_set():
                 prepared = candidate
         self._refill_later()
+        steps: list[str] = []  # what the start is doing, for the log when it is stopped (a deadline, a room's end)
+        began = asyncio.get_running_loop().time()
+        try:
+            return await self._load(name, prepared, steps, url, on_report, on_notice, before_load)
+        except asyncio.CancelledError:
+            spent = asyncio.get_running_loop().time() - began
+            log.info("the start of bot %s on node %s stopped while %s (%.1f s)", name, self.name, steps[-1], spent)
+            raise
+
+    async def _load(
+        self,
+        name: str,
+        prepared: _Prepared | None,
+        steps: list[str],
+        url: PageUrl,
+        on_report: ReportHandler,
+        on_notice: NoticeHandler,
+        before_load: ContextHook | None,
+    ) -> BotBrowser:
         if prepared is None:
-            prepared = await self._prepare()
+            prepared = await self._prepare(steps)
+        else:
+            steps.append("taking a warm browser")
         prepared.dispatch.on_report = on_report
         prepared.dispatch.on_notice = on_notice
         if not prepared.closed.is_set():
             self._open[id(prepared.dispatch)] = prepared.dispatch
         if before_load is not None:
             before_load(prepared.context)
+        steps.append("loading the bot page")
         try:
             address = url_now(url)
             prepared.dispatch.page_address = page_address(address)
@@ -409,6 +444,17 @@ class PlaywrightNode:
             raise
         return BotBrowser(name, prepared.browser, prepared.context, prepared.page, prepared.closed)
 
+    def _close_unwanted(self, launching: asyncio.Future[Browser]) -> None:
+        """A launch its bot gave up on (a deadline, a room that ended) still ends: its browser is closed."""
+        if launching.cancelled() or launching.exception() is not None:
+            return
+        self._close_later(launching.result())
+
+    def _close_later(self, browser: Browser) -> None:
+        task = asyncio.ensure_future(_close_quietly(browser))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
     def lose(self, detail: dict[str, Any]) -> None:
         """The node is gone: every bot on it hears `node.lost`, and its warm browsers are dropped."""
         for dispatch in list(self._open.values()):
@@ -418,9 +464,7 @@ class PlaywrightNode:
         for prepared in pool:
             prepared.closed.set()
             # A node cut off from us may still hold the connection: let it go rather than leak it there.
-            task = asyncio.ensure_future(_close_quietly(prepared.browser))
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+            self._close_later(prepared.browser)
 
 
 class LocalBrowserNode(PlaywrightNode):

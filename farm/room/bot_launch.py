@@ -4,6 +4,7 @@ avatar only from its breakout room (farm/room/avatar_sessions.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,15 +76,22 @@ async def launch_bot(
         issued.append(services.tickets.issue(config))
         return f"{settings.base_url}/bot/{issued[-1]}"
 
+    deadline: asyncio.Timeout | None = None
     try:
         async with services.launching:
-            return await services.node.open_bot(
-                f"{session.id}/{room.name}", page_url, on_report=on_report, on_notice=on_notice, room_id=room.id
-            )
+            # Its clock starts with its turn to launch: waiting for another room's launch is not this one's delay.
+            async with asyncio.timeout(settings.launch_timeout_seconds) as deadline:
+                return await services.node.open_bot(
+                    f"{session.id}/{room.name}", page_url, on_report=on_report, on_notice=on_notice, room_id=room.id
+                )
     except BaseException as exc:
         # A page that did not load leaves no usable ticket behind, whatever the reason (cancellation included).
         for ticket in issued:
             services.tickets.revoke(ticket)
+        if isinstance(exc, TimeoutError) and deadline is not None and deadline.expired():
+            seconds = settings.launch_timeout_seconds
+            log.warning("the bot of room %s did not start within %.0f s; given up", room.id, seconds)
+            return LaunchRefused("launch_failed", f"The bot's browser did not start within {seconds:.0f} s.")
         if isinstance(exc, NodeLost):
             return LaunchRefused("node_lost", str(exc))
         if isinstance(exc, PageLoadFailed):

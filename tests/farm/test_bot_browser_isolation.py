@@ -6,6 +6,7 @@ whose clock starts once the browser is ready)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import shutil
@@ -295,10 +296,13 @@ class _SlowToStart(LocalBrowserNode):
     def __init__(self, delay: float) -> None:
         super().__init__(capacity=1)
         self.delay = delay
+        self.launched: list[Browser] = []
 
     async def _new_browser(self, playwright: Playwright) -> Browser:
         await asyncio.sleep(self.delay)
-        return await super()._new_browser(playwright)
+        browser = await super()._new_browser(playwright)
+        self.launched.append(browser)
+        return browser
 
 
 async def test_a_browser_slower_to_start_than_a_ticket_lives_still_loads_its_page(tmp_path: Path) -> None:
@@ -322,6 +326,30 @@ async def test_a_browser_slower_to_start_than_a_ticket_lives_still_loads_its_pag
         finally:
             await node.stop()
     assert len(tickets) == 0
+
+
+async def test_a_browser_that_does_not_start_in_time_is_given_up_and_closed_once_it_starts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The room gives up after 1 s (a launch that hangs would hold its room at "starting" for ever); the browser
+    # that still starts at 2.5 s belongs to nobody and is closed, not left running.
+    node = _SlowToStart(delay=2.5)
+    await node.start()
+    async with serve_app(Starlette(routes=[Route("/main", _main)])) as site:
+        services = _services(site.base_url, node, tmp_path)
+        services.settings = services.settings.model_copy(update={"launch_timeout_seconds": 1.0})
+        try:
+            with caplog.at_level(logging.INFO, logger="avatarfarm.farm"):
+                launched = await _launch(services)
+            assert launched == LaunchRefused("launch_failed", "The bot's browser did not start within 1 s.")
+            said = [r.getMessage() for r in caplog.records]
+            assert "the start of bot ses_1/Room 1 on node local stopped while launching Chromium" in " ".join(said)
+            assert len(services.tickets) == 0
+            await until(lambda: node.launched, 30, "the late browser launched")
+            await until(lambda: not node.launched[0].is_connected(), 30, "the late browser closed")
+            await until(lambda: browsers_of(Owner.me()) == [], 30, "no browser process left")
+        finally:
+            await node.stop()
 
 
 def _switch_values(pid: int, switch: str) -> list[list[str]]:

@@ -19,9 +19,11 @@ import httpx
 
 from farm.browsers.blocked_ports import BLOCKED_PORTS
 from farm.browsers.orphans import Owner, browsers_of
+from farm.browsers.playwright_driver import describe_process
 from farm.tls_context import shared_tls_context
 from tests.fakes_zoom.harness import SDK_KEY, SDK_SECRET
 from tests.farm.harness import LA_API_KEY, TOKEN
+from tests.support.process_tree import argv, tree
 
 READY_WITHIN_SECONDS = 45.0
 
@@ -112,10 +114,18 @@ class ManagerProcess:
                     if (await client.get(f"{self.url}{self.ready}")).status_code == 200:
                         return time.monotonic() - started
                 if time.monotonic() > deadline:
+                    processes = self._processes()
                     self.send(signal.SIGUSR1)  # its threads' stacks, into its log (api/cli.py)
                     await asyncio.sleep(1)
-                    raise AssertionError(f"the manager was not ready within {READY_WITHIN_SECONDS}s:\n{self.tail(150)}")
+                    raise AssertionError(
+                        f"the manager was not ready within {READY_WITHIN_SECONDS}s:\n{processes}\n{self.tail(150)}"
+                    )
                 await asyncio.sleep(0.1)
+
+    def _processes(self) -> str:
+        """The manager and its descendants: each one's state, kernel wait and CPU time (hung, or only starved)."""
+        lines = [f"{describe_process(pid)}: {' '.join(argv(pid)[:3])[:160]}" for pid in tree(self.pid)]
+        return "processes:\n" + "\n".join(lines)
 
     async def kill(self) -> None:
         """SIGKILL, as the OOM killer or a node failure would: no clean-up of any kind."""
