@@ -17,7 +17,9 @@ contexts with proxies, downloads to any path), Playwright's own HTTP client (`ne
 requests outside the browser and its proxy), files of the node (`setInputFiles` with paths, `saveAs`), HAR
 and tracing to the node's disk, and launching browsers. A refused call is answered as Playwright answers a
 failed one (the client's call raises, with the reason), is logged once per reason, and never reaches Playwright.
-Messages from Playwright to the client pass unchanged; when Playwright closes a connection whose client never
+Messages from Playwright to the client pass unchanged. When its browser fails to start, Playwright answers the
+client's `initialize` with the error and keeps the connection open (and so does the client): the node closes it
+then, or the browser that never started would hold its slot. When Playwright closes a connection whose client never
 asked its browser to close (the browser crashed or exited, at launch or later), the node says so in its log,
 with Playwright's close code and reason: the client sees only "Target page, context or browser has been closed".
 """
@@ -31,7 +33,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from farm.browsers.websocket_frames import CLOSE, Frame, FrameError, read_frame, text_frame
+from farm.browsers.websocket_frames import CLOSE, TEXT, Frame, FrameError, close_frame, read_frame, text_frame
 
 log = logging.getLogger("avatarfarm.node")
 
@@ -124,6 +126,8 @@ class _Downstream:
         self.mid_message = False
         self.pending: list[bytes] = []
         self.close_asked = False  # the client asked its browser to close (or closed the connection itself)
+        self.initialize_id: object = None  # the client's first call, answered once its browser has started
+        self.started: bool | None = None  # whether it has (None until Playwright answers that call)
 
     def frame(self, frame: Frame) -> None:
         self.writer.write(frame.raw)
@@ -132,6 +136,20 @@ class _Downstream:
         if not self.mid_message and self.pending:
             self.writer.write(b"".join(self.pending))
             self.pending.clear()
+
+    def launch_answer(self, frame: Frame) -> bool | None:
+        """Whether this frame says the browser started (True) or did not (False); None for any other frame.
+        Only whole text frames are read, and only until Playwright has answered the client's `initialize`."""
+        if self.started is not None or self.initialize_id is None or frame.opcode != TEXT or not frame.fin:
+            return None
+        try:
+            message = json.loads(frame.payload)
+        except ValueError:
+            return None
+        if not isinstance(message, dict) or message.get("id") != self.initialize_id:
+            return None
+        self.started = "error" not in message
+        return self.started
 
     def refuse(self, answer: str) -> None:
         if self.mid_message:
@@ -197,6 +215,8 @@ class ProtocolGuard:
                     message = None
                 why = refusal(message)
                 if why is None:
+                    if downstream.initialize_id is None and message.get("method") == "initialize":
+                        downstream.initialize_id = message.get("id")
                     if _closes_its_browser(message):
                         downstream.close_asked = True
                     upstream.write(b"".join(f.raw for f in frames))
@@ -233,4 +253,11 @@ async def _from_playwright(reader: asyncio.StreamReader, downstream: _Downstream
                     reason or "without a reason",
                 )
             downstream.frame(frame)
+            if downstream.launch_answer(frame) is False:
+                # Playwright answers a failed launch and then keeps the connection open, and so does the client:
+                # the node would count the browser that never started for as long as the client lives.
+                log.warning("a browser of this node did not start; its connection is closed")
+                downstream.writer.write(close_frame(1011, "the browser did not start"))
+                await downstream.writer.drain()
+                return
             await downstream.writer.drain()

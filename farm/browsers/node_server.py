@@ -61,8 +61,8 @@ HEAD_LIMIT = 16 * 1024
 HEAD_TIMEOUT_SECONDS = 10.0
 DRIVER_START_SECONDS = 30.0
 STOP_SECONDS = 5.0
-# A node at its limit holds a new connection this long for a slot before it answers 503 "node full": a browser
-# that died while starting is still being torn down when its client (the farm) connects again at once.
+# A node at its limit holds a new connection this long for a slot before it answers 503 "node full": a client
+# that closes a browser and connects again at once finds the old connection still closing.
 SLOT_WAIT_SECONDS = 3.0
 LAUNCH_TIMEOUT_MS = 60_000
 # Headers a client may not choose: the node decides what it launches, and never proxies the client's network.

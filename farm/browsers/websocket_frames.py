@@ -58,6 +58,12 @@ def _unmask(body: bytes, key: bytes) -> bytes:
     return (int.from_bytes(body, "big") ^ int.from_bytes(repeated, "big")).to_bytes(len(body), "big")
 
 
+def close_frame(code: int, reason: str) -> bytes:
+    """An unmasked close frame (what a server sends) with its status code and a short reason."""
+    payload = code.to_bytes(2, "big") + reason.encode()[:123]
+    return struct.pack("!BB", 0x80 | CLOSE, len(payload)) + payload
+
+
 def text_frame(text: str) -> bytes:
     """One unmasked, final text frame (what a server sends)."""
     payload = text.encode()

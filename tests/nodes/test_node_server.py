@@ -18,6 +18,7 @@ from playwright.async_api import Error, async_playwright
 from farm.browsers.node_server import PAGE_ORIGIN_HEADER, _insecure_page_origin, _Request
 from tests.nodes.harness import NODE_TOKEN, browser_nodes
 from tests.support.browsers import connect
+from tests.support.polling import until
 
 pytestmark = pytest.mark.browser
 
@@ -81,9 +82,8 @@ async def test_a_node_serves_browsers_only_with_its_token_and_its_own_flags() ->
 
 
 async def test_a_full_node_holds_a_connection_for_a_slot_being_freed() -> None:
-    """A browser that died while starting is still being torn down when its client connects again at once: a
-    full node waits a moment for the slot (SLOT_WAIT_SECONDS) rather than answering 503 at once (a fresh-clone run
-    failed a test's connection to a node of one slot that way)."""
+    """A client that closes its browser and connects again at once finds the old connection still closing: a
+    full node waits a moment for the slot (SLOT_WAIT_SECONDS) rather than answering 503 at once."""
     with browser_nodes(1, max_bots=1) as [node]:
         async with async_playwright() as playwright:
             first = await connect(playwright, node.url, headers=AUTH, timeout=30_000)
@@ -94,6 +94,30 @@ async def test_a_full_node_holds_a_connection_for_a_slot_being_freed() -> None:
             browser = await asyncio.wait_for(second, 30)
             assert browser.is_connected()
             await browser.close()
+
+
+async def test_a_browser_that_does_not_start_frees_its_slot_at_once(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Playwright answers a failed launch and keeps the connection open, and so does its client: the node closes
+    it, or the browser that never started would hold the node's slot for as long as the client lives (a
+    fresh-clone run's room was refused "node full" after a browser died starting on a node of two slots)."""
+    crashing = tmp_path / "chromium"
+    crashing.write_text('#!/bin/sh\necho "simulated crash while starting" >&2\nkill -SEGV $$\n')
+    crashing.chmod(0o755)
+    with browser_nodes(1, max_bots=1, env={"AVATARFARM_CHROMIUM": str(crashing)}) as [node]:
+        async with async_playwright() as playwright, httpx.AsyncClient(headers=AUTH) as client:
+            for _ in range(2):  # the second is not "node full": the first's slot is free again
+                with pytest.raises(Error, match="Target page, context or browser has been closed"):
+                    await playwright.chromium.connect(node.url, headers=AUTH, timeout=30_000)
+            await until(lambda: _bots(client, node.name), 10, "the node's slot freed after its browser did not start")
+    said = capfd.readouterr().err
+    assert said.count("a browser of this node did not start; its connection is closed") == 2, said
+
+
+async def _bots(client: httpx.AsyncClient, name: str) -> bool:
+    info = (await client.get(f"http://{name}/info")).json()
+    return bool(info == {"max_bots": 1, "bots": 0})
 
 
 @pytest.mark.parametrize(
