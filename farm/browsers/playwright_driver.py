@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 import signal
+import weakref
 from pathlib import Path
 
 from playwright._impl import transport
@@ -31,9 +32,10 @@ DRIVER_START_ATTEMPTS = 2
 DRIVER_ARGUMENT = b"run-driver"
 KILLED_DRIVER_SECONDS = 5.0
 
-# One start at a time in a process: the environment is swapped module-wide across an await, and a start's
-# driver is told from the others by being the one new child.
-_starting = asyncio.Lock()
+# One start at a time in an event loop: the environment is swapped module-wide across an await, and a start's
+# driver is told from the others by being the one new child. (A lock per loop: an asyncio.Lock belongs to the
+# first loop that waits on it, and a test process runs many.)
+_starting: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 class DriverDidNotStart(Exception):
@@ -42,7 +44,7 @@ class DriverDidNotStart(Exception):
 
 async def start_playwright(*, within: float = DRIVER_START_SECONDS) -> Playwright:
     """async_playwright().start(), its driver spawned with the allow-listed environment, within a deadline."""
-    async with _starting:
+    async with _starting.setdefault(asyncio.get_running_loop(), asyncio.Lock()):
         for attempt in range(1, DRIVER_START_ATTEMPTS + 1):
             before = _drivers()
             starting = asyncio.ensure_future(_start_once())
