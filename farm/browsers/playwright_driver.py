@@ -4,9 +4,10 @@ needs plus Playwright's own PW_*/PLAYWRIGHT_* variables), never the farm's AVATA
 would hand the driver a copy of the whole environment. tests/farm/test_bot_browser_isolation.py reads the
 driver's environment from /proc and fails if a Playwright upgrade moves what is replaced here.
 
-A driver that does not answer its first message within DRIVER_START_SECONDS is killed and started again, once:
-a fresh-clone run saw a manager's start wait 45 s on a driver that was alive and silent, and Playwright itself
-has no deadline there. What the silent driver was doing (its state, kernel wait and CPU time) is logged first.
+A driver that does not answer its first message within DRIVER_START_SECONDS is killed and started again, once,
+with twice the time: a fresh-clone run saw a manager's start wait 45 s on a driver that was alive and silent,
+and Playwright itself has no deadline there. What the silent driver was doing (its state, kernel wait and CPU
+time: hung, or only starved of CPU) is logged first.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ async def start_playwright(*, within: float = DRIVER_START_SECONDS) -> Playwrigh
             before = _drivers()
             starting = asyncio.ensure_future(_start_once())
             try:
-                await asyncio.wait({starting}, timeout=within)
+                await asyncio.wait({starting}, timeout=within * attempt)
             except asyncio.CancelledError:
                 starting.cancel()
                 raise
@@ -58,14 +59,14 @@ async def start_playwright(*, within: float = DRIVER_START_SECONDS) -> Playwrigh
             silent = _drivers() - before
             log.warning(
                 "Playwright's driver did not answer within %.0f s (attempt %d of %d): %s",
-                within,
+                within * attempt,
                 attempt,
                 DRIVER_START_ATTEMPTS,
                 "; ".join(describe_process(pid) for pid in sorted(silent)) or "its process is gone",
             )
             await _end(silent, starting)
         raise DriverDidNotStart(
-            f"Playwright's driver did not answer within {within:.0f} s, {DRIVER_START_ATTEMPTS} times"
+            f"Playwright's driver did not answer in {DRIVER_START_ATTEMPTS} attempts of {within:.0f} s and more"
         )
 
 

@@ -46,14 +46,14 @@ async def test_a_silent_driver_is_described_killed_and_started_again(
 ) -> None:
     monkeypatch.setenv("PLAYWRIGHT_NODEJS_PATH", str(_node(tmp_path, silent_first=1)))
     with caplog.at_level(logging.WARNING, logger="avatarfarm.farm"):
-        playwright = await start_playwright(within=3)
+        playwright = await start_playwright(within=5)
     try:
         assert playwright.chromium.name == "chromium"
     finally:
         await playwright.stop()
     said = [r.getMessage() for r in caplog.records if "did not answer" in r.getMessage()]
     assert len(said) == 1, said
-    found = re.search(r"within 3 s \(attempt 1 of 2\): pid (\d+) state \w, waiting in \S+, [\d.]+ s of CPU", said[0])
+    found = re.search(r"within 5 s \(attempt 1 of 2\): pid (\d+) state \w, waiting in \S+, [\d.]+ s of CPU", said[0])
     assert found, said[0]
     await until(lambda: not _alive(int(found.group(1))), 10, "the silent driver ended")
 
