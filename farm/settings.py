@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     session_credit_budget: Annotated[float, Field(gt=0)] | None = None
 
     launch_concurrency: Annotated[int, Field(ge=1, le=64)] = 2
-    launch_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 90.0
+    launch_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 120.0
     warm_pool: Annotated[int, Field(ge=0, le=64)] = 0
     retry_budget: Annotated[int, Field(ge=0, le=100)] = 3
     max_room_minutes: Annotated[float, Field(gt=0)] = 180.0
