@@ -28,7 +28,14 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 from playwright.async_api import Error as PlaywrightError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from farm.browsers.chromium import base_args, browser_env, chromium_executable, feature_args, sandboxed
+from farm.browsers.chromium import (
+    HEADLESS_UNUSED_FEATURES,
+    base_args,
+    browser_env,
+    chromium_executable,
+    feature_args,
+    sandboxed,
+)
 from farm.browsers.console_lines import ConsoleBudget, launch_failure, without_secrets
 from farm.browsers.orphans import owner_marker
 from farm.browsers.playwright_driver import start_playwright
@@ -45,16 +52,13 @@ MAX_REPORT_CHARS = 64 * 1024
 
 # Many bots on few cores: no throttling of a page nobody looks at, no GPU process of its own, and none of the
 # processes a bot never uses (each measured; README, "What a bot costs"):
-#   * the omnibox popup pages headless Chromium preloads (browser UI a bot has none of): a renderer, ~45 MiB;
+#   * the browser UI headless Chromium preloads (chromium.py's HEADLESS_UNUSED_FEATURES): a renderer, ~45 MiB;
 #   * the spare renderer kept warm for a next navigation (a bot navigates once): ~14 MiB;
 #   * the audio and network services in their own utility processes (~20 and ~25 MiB): they run in the browser
 #     process instead. Both handle only our own pages' and the meeting's traffic; the renderers, which decode
 #     what participants send, keep their own sandboxed processes.
 BOT_DISABLED_FEATURES = (
-    "Translate",
-    "PreloadTopChromeWebUI",
-    "WebUIOmniboxPopup",
-    "WebUIOmniboxAimPopup",
+    *HEADLESS_UNUSED_FEATURES,
     "SpareRendererForSitePerProcess",
     "AudioServiceOutOfProcess",
 )
