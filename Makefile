@@ -85,11 +85,13 @@ lint: python-deps node-deps
 	@$(PY) -c 'from state.vocabulary import as_javascript; print(as_javascript(), end="")' > bot_page/.tscheck/vocabulary.js
 	bot_page/node_modules/.bin/tsc -p bot_page/tsconfig.json
 
-# Three workers: faster than two on these 2 cores (measured, same commit, one run after the other: 2 workers
-# 14.4 min, 3 workers 10.3 min, CPU 84 % busy), since browser tests wait on meetings and avatars most of their
-# time. A file's tests stay on one worker (their fixtures share browsers and fakes), and the three heaviest files
-# take turns on one worker (tests/support/heavy_files.py).
-PYTEST_WORKERS ?= 3
+# Two workers on CI's 2 cores. Three were faster when browser tests mostly waited (2 workers 14.4 min, 3 workers
+# 10.3 min, CPU 84 % busy); the suite is now bound by CPU, and a third worker only makes every process wait its
+# turn: fresh-clone runs one after the other on one day, 3 workers 1,637 s of tests with 5 failures of starved
+# processes (a manager given 2.35 s of CPU in 45 s), 2 workers 1,557 s and none, CPU 85 % busy. A file's tests
+# stay on one worker (their fixtures share browsers and fakes), and the three heaviest files take turns on one
+# worker (tests/support/heavy_files.py).
+PYTEST_WORKERS ?= 2
 
 test: setup lint
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --max-worker-restart=0 --durations=15 $(PYTEST_ARGS)
