@@ -79,7 +79,7 @@ async def _end(silent: set[int], starting: asyncio.Future[Playwright]) -> None:
     if not done:
         starting.cancel()
     await asyncio.wait({starting})
-    if starting.done() and not starting.cancelled() and starting.exception() is None:
+    if not starting.cancelled() and starting.exception() is None:
         await starting.result().stop()  # answered just as it was killed: a driver we will not use
 
 
