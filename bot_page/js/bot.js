@@ -96,7 +96,7 @@ function statusWords(current) {
       [State.in_main_session]: `${tutor} — waiting for the breakout rooms`,
       [State.joining_breakout]: `${tutor} — joining the breakout room…`,
       [State.in_room]: `${tutor} — say hello to start`,
-      [State.avatar_connecting]: `${tutor} — connecting the avatar…`,
+      [State.avatar_connecting]: slot.wasLiveHere ? `${tutor} — avatar reconnecting…` : `${tutor} — connecting the avatar…`,
       [State.live]: avatar?.ready ? "live" : `${tutor} — avatar reconnecting…`,
       [State.idle]: `${tutor} — paused: speak to continue`,
       [State.leaving]: `${tutor} — leaving…`,
@@ -184,11 +184,15 @@ function consider() {
 }
 
 function ask(why, humans) {
-  slot.asking = true;
-  slot.askedAt = Date.now();
   setState(State.avatar_connecting, { detail: { why } });
   reporter.event(EventKind.avatar_wanted, { why, humans, room: meeting.room });
-  // A farm that never answers must not leave the page waiting forever.
+  awaitAnswer();
+}
+
+/** The farm answers with an avatar, a decline or a stop; one that never answers must not leave the page waiting. */
+function awaitAnswer() {
+  slot.asking = true;
+  slot.askedAt = Date.now();
   setTimeout(() => {
     if (slot.asking && Date.now() - slot.askedAt >= policy.ask_again_ms) {
       slot.asking = false;
@@ -370,9 +374,14 @@ function newAvatar() {
       reporter.event(kind, detail);
     },
     onDropped: (reason, sessionId) => {
-      bridge.setStatus(`AI tutor for ${config.room_name} — avatar reconnecting…`);
       meeting?.setMicWanted(false);
       bridge.setMicOpen(false);
+      // A room without its avatar is not live: it says so (before the drop is reported, so the farm never sees
+      // a live room without one) until the farm's new session, its decline or its stop arrives.
+      if (inRoom() && state === State.live) {
+        setState(State.avatar_connecting, { detail: { why: AvatarWant.dropped } });
+        awaitAnswer();
+      }
       reporter.event(EventKind.avatar_dropped, { reason, session_id: sessionId });
     },
   });
@@ -400,7 +409,8 @@ async function startAvatar({ session_token: sessionToken }) {
   if (!inRoom() || TERMINAL.has(state) || state === State.leaving) {
     throw new Error("the bot is no longer in its breakout room");
   }
-  if (state !== State.live) setState(State.avatar_connecting);
+  // A replacement stops the current avatar first: until the new one plays, the room is not live.
+  setState(State.avatar_connecting);
   const attempt = ++slot.startAttempt;
   (async () => {
     try {

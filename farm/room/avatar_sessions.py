@@ -241,7 +241,9 @@ class RoomAvatar:
         """The avatar's connection ended without being asked to: close it and start a new one in place — unless
         LiveAvatar ended it for good (no credits, maximum duration, avatar deleted): then the page is told to
         stop, and the reason (in words) is returned for the room. A drop of a session the farm has already
-        replaced only closes that one."""
+        replaced only closes that one. A drop of one the farm had already closed while nothing replaced it (a
+        start it gave up on, which the page took late) leaves the page waiting without an avatar: it gets a new
+        one like any drop."""
         if self.final_reason == STUDENT_DECLINED and self._current is None:
             return None  # the farm stopped it at a student's request: nothing to bring back
         current_vendor = self._current.vendor if self._current else None
@@ -250,7 +252,10 @@ class RoomAvatar:
             if retiring is not None and retiring.vendor == session_id:
                 self._retiring = None
                 await self._close(retiring, f"dropped while replaced: {reason}"[:200])
-            return None
+                return None
+            if self.busy:
+                return None  # a newer session is live or on its way
+            log.info("room %s: the page lost LiveAvatar session %s, closed by the farm", self.room_id, session_id)
         await self.s.repository.events.append(
             "avatar.dropped", room_id=self.room_id, detail={"reason": reason, "stop_reason": self._vendor_stop}
         )

@@ -93,6 +93,7 @@ def bot_page_config(
     idle_ms: int | None = None,
     audio_join_ms: int = AUDIO_JOIN_MS,
     unassigned_notice_ms: int = UNASSIGNED_NOTICE_MS,
+    ask_again_ms: int = ASK_AGAIN_MS,
 ) -> dict[str, Any]:
     sources = sdk_sources(settings)
     return {
@@ -122,7 +123,7 @@ def bot_page_config(
             "start": settings.avatar_start,
             "idle_ms": idle_ms if idle_ms is not None else int(settings.avatar_idle_minutes * 60_000),
             "empty_grace_ms": min(EMPTY_ROOM_GRACE_MS, int(settings.avatar_idle_minutes * 60_000)),
-            "ask_again_ms": ASK_AGAIN_MS,
+            "ask_again_ms": ask_again_ms,
             "vad_level": VOICE_LEVEL,
             "goodbye_text": GOODBYE_TEXT,
         },

@@ -50,7 +50,7 @@ from farm.room.student_choice import ACKNOWLEDGEMENT, StudentDeclined, declines,
 from state import talk_time
 from state.models import Room, RoomStatus, Session, TranscriptRole
 from state.transitions import IllegalTransition
-from state.vocabulary import EventKind, StoredEventKind, reason_words
+from state.vocabulary import AvatarWant, EventKind, StoredEventKind, reason_words
 
 if TYPE_CHECKING:
     from farm.room.services import FarmServices
@@ -278,6 +278,10 @@ class BotSupervisor:
             elif why == ALLOWANCE_REACHED and self.allowance_words is not None:
                 await self._set_status(
                     report.state, reason=ALLOWANCE_REACHED, reason_text=self.allowance_words, detail=detail
+                )
+            elif why == AvatarWant.dropped and report.state is RoomStatus.avatar_connecting:
+                await self._set_status(
+                    report.state, reason="avatar_dropped", reason_text=reason_words("avatar_dropped"), detail=detail
                 )
             elif isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room", STUDENT_DECLINED):
                 await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)

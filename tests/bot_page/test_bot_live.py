@@ -164,6 +164,10 @@ async def test_avatar_drop_and_restart_never_stops_the_camera(tmp_path: Path) ->
         )
         await bot.wait_event("avatar.dropped", lambda d: True, within=20)
         assert (await bot.bridge_stats())["avatar_playing"] is False  # the placeholder is drawn meanwhile
+        # Not live without its avatar: said before the drop itself, so the farm never sees a live room without one.
+        dropped_at = next(i for i, r in enumerate(bot.reports) if r.get("kind") == "avatar.dropped")
+        said = [r for r in bot.reports[:dropped_at] if r["type"] == "state"][-1]
+        assert (said["state"], said["detail"]["why"]) == ("avatar_connecting", "dropped")
         await asyncio.sleep(2)
         await stack.serve_avatar(bot)  # the farm's answer to a drop: a new session in place
         await bot.wait_event("avatar.ready", lambda d: d.get("session_id") == bot.vendor_sessions[-1], within=30)
@@ -177,6 +181,32 @@ async def test_avatar_drop_and_restart_never_stops_the_camera(tmp_path: Path) ->
         # The outbound track is the same one: the meeting never had to renegotiate.
         assert await bot.call("() => window.__avatarfarmBridge.outboundTracks.video.id") == tracks_before
         assert bot.last_state()["state"] == "live"
+
+
+async def test_a_drop_the_farm_does_not_answer_leaves_the_room_paused_not_live(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        number = await stack.meeting(breakout_options={"isAutoJoinRoom": True})
+        bot = await stack.launch_bot(number, serve_avatars=False, ask_again_ms=3000)
+        await stack.student(number, "Alan", room="Room 1")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/assign", name=BOT_NAME, room="Room 1")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/assign", name="Alan", room="Room 1")
+        await stack.zoom.post(f"/fake/meetings/{number}/breakout/open")
+        await bot.wait_event("avatar.wanted", lambda d: True, within=30)
+        await stack.serve_avatar(bot)
+        await bot.wait_state("live")
+        live_at = len(bot.reports)
+        await stack.liveavatar_admin.post(
+            f"/admin/sessions/{bot.vendor_session_id}/stop", json={"reason": "SERVER_ERROR"}
+        )
+        await bot.wait_event("avatar.dropped", lambda d: True, within=20)
+
+        def states_since_live() -> list[str]:
+            return [r["state"] for r in bot.reports[live_at:] if r["type"] == "state"]
+
+        # No new session comes (the farm said nothing): the page stops waiting and pauses, never stays "live".
+        await wait_until(lambda: "idle" in states_since_live(), 15, lambda: f"idle; saw {states_since_live()}")
+        assert states_since_live() == ["avatar_connecting", "idle"]
+        assert (await bot.call("() => window.avatarfarm.status()"))["state"] == "idle"
 
 
 async def _positive(measure) -> bool:  # type: ignore[no-untyped-def]

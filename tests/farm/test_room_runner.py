@@ -269,6 +269,56 @@ async def test_no_restart_after_liveavatar_ends_a_session_for_good(rig_factory: 
     assert len(bot.tokens) == 1
 
 
+async def test_a_dropped_avatar_takes_the_room_out_of_live_until_its_new_session_plays(
+    rig_factory: Callable[..., Any],
+) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    await go_live(bot)
+    await rig.wait_status(RoomStatus.live)
+    bot.avatar_starts = False
+    # What the page reports when its avatar's connection ends unasked: not live first, then the drop.
+    bot.state("avatar_connecting", detail={"room": "Room 1", "why": "dropped"})
+    bot.event("avatar.dropped", reason="SERVER_INITIATED")
+    await _tokens(bot, 2)
+    status, reason, text = await rig.status()
+    assert (status, reason) == (RoomStatus.avatar_connecting, "avatar_dropped")
+    assert text is not None and "dropped" in text
+    rows = await rig.repository.avatars.in_room(rig.room_id)
+    assert [row.status.value for row in rows] == ["stopped", "requested"]
+    bot.event("avatar.ready", session_id="x")
+    bot.state("live")
+    status, reason, _ = await rig.wait_status(RoomStatus.live)
+    assert reason is None
+
+
+async def test_an_avatar_the_farm_gave_up_on_that_the_page_took_late_is_replaced_when_it_drops(
+    rig_factory: Callable[..., Any],
+) -> None:
+    rig: Rig = await rig_factory()
+    bot = await rig.node.next_bot(1)
+    bot.start_answers = False
+    await go_live(bot)
+    for _ in range(200):  # the page did not answer: the farm stops billing for the session it minted
+        rows = await rig.repository.avatars.in_room(rig.room_id)
+        if [row.status.value for row in rows] == ["stopped"]:
+            break
+        await asyncio.sleep(0.05)
+    [given_up] = rows
+    assert given_up.vendor_session_id is not None
+    assert (await rig.services.liveavatar.session(given_up.vendor_session_id)).end_reason == "USER_CLOSED"
+    # The page took the token after all and played it until LiveAvatar ended it: it waits for a new one.
+    bot.start_answers = True
+    bot.state("avatar_connecting", detail={"room": "Room 1", "why": "joined_room"})
+    bot.state("live")
+    bot.state("avatar_connecting", detail={"room": "Room 1", "why": "dropped"})
+    bot.event("avatar.dropped", reason="SERVER_INITIATED", session_id=given_up.vendor_session_id)
+    await _tokens(bot, 2)
+    await rig.wait_status(RoomStatus.live)
+    rows = await rig.repository.avatars.in_room(rig.room_id)
+    assert [row.status.value for row in rows] == ["stopped", "active"]
+
+
 async def test_a_deaf_avatar_is_restarted_once_and_said_in_words(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
     bot = await rig.node.next_bot(1)

@@ -38,6 +38,8 @@ class ScriptedBrowser:
     tokens: list[str] = field(default_factory=list)
     closed: bool = False
     avatar_starts: bool = True
+    # False: `startAvatar` gets no answer in time (a loaded page); the page may still take the token later.
+    start_answers: bool = True
     # The page's side of `avatarfarm.pulse()`: when it last sent a heartbeat (ms), whether its heartbeats are
     # held up on their way to the farm, and whether it answers the farm's question at all.
     last_heartbeat_at: float | None = None
@@ -73,6 +75,8 @@ class ScriptedBrowser:
             self.state("ended")
         if "startAvatar" in expression:
             self.tokens.append(arg["session_token"])
+            if not self.start_answers:
+                raise TimeoutError  # what BrowserNode.evaluate raises once `within` has passed
             if self.avatar_starts:
                 self.state("avatar_connecting")
                 self.event("avatar.ready", session_id="x")
