@@ -197,7 +197,7 @@ REASON_WORDS: dict[str, str] = {
     "muted_by_host": "The host muted the bot, so the avatar stays silent in the meeting until the next room.",
     "avatar_deaf": "The avatar could not hear the room (its voice chat did not start), so it was restarted.",
     "avatar_stalled": "The avatar's picture froze, so it was restarted.",
-    "avatar_dropped": "The avatar's connection dropped; a new one is starting.",
+    "avatar_dropped": "The avatar's connection dropped, so it was restarted.",
     "avatar_no_credits": "LiveAvatar stopped the avatar: the account has no credits left.",
     "avatar_max_duration": "LiveAvatar stopped the avatar: the session reached its maximum duration.",
     "avatar_deleted": "LiveAvatar stopped the avatar: the avatar was deleted from the account.",

@@ -104,6 +104,9 @@ class RoomAvatar:
         self._vendor_stop: str | None = None  # LiveAvatar's stop_reason for the current session, if it said one
         self.final_reason: str | None = None  # a reason (in REASON_WORDS) that stops automatic restarts
         self.deaf_restarted = False
+        # Why the farm started the avatar that is connecting or live now in place of a lost one (a reason in
+        # REASON_WORDS): the room keeps saying it until the page moves on (state_moved_on).
+        self.restarted_for: str | None = None
         self._starting: asyncio.Task[None] | None = None
         self._deadline: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -274,6 +277,7 @@ class RoomAvatar:
             self._post(AvatarFailed("avatar_lost"))
             return None
         # A new session in place: the bot is still in its room with its students.
+        self.restarted_for = "avatar_dropped"
         self.want(self._last_humans, "restart")
         await self.s.repository.events.append(
             "avatar.restarted", room_id=self.room_id, detail={"attempt": self.failures}
@@ -317,6 +321,7 @@ class RoomAvatar:
         if self.deaf_restarted or self._current is None or not self._current.ready:
             return False
         self.deaf_restarted = True
+        self.restarted_for = "avatar_deaf"
         self._replace("restart", "replaced: its voice chat was not active")
         return True
 
@@ -340,6 +345,7 @@ class RoomAvatar:
         if self.failures >= AVATAR_FAILURE_BUDGET:
             self._post(AvatarFailed("avatar_lost"))
             return
+        self.restarted_for = "avatar_stalled"
         self._replace("restart", "replaced: its picture froze")
         await self.s.repository.events.append(
             "avatar.restarted", room_id=self.room_id, detail={"attempt": self.failures}
@@ -360,6 +366,7 @@ class RoomAvatar:
         """New instructions for a live avatar: a fresh session with the new context."""
         if self._current is None or not self._current.ready:
             return
+        self.restarted_for = None
         self._replace("context_updated", "context updated")
         await self.s.repository.events.append("avatar.refreshed", room_id=self.room_id, detail={})
 

@@ -84,6 +84,8 @@ TIMELINE_EVENTS = frozenset(
 )
 # States of a bot in its room without a live avatar (asking for one included).
 AVATARLESS = frozenset({RoomStatus.in_room, RoomStatus.avatar_connecting, RoomStatus.idle})
+# States of a bot whose avatar is connecting or live.
+AVATAR_UP = frozenset({RoomStatus.avatar_connecting, RoomStatus.live})
 # States of a bot that waits for (or asks for) its breakout room.
 WAITING_FOR_A_ROOM = frozenset({RoomStatus.in_main_session, RoomStatus.joining_breakout})
 # Notices from a bot's browser that end its attempt (with this cause); the others are stored as `bot.<kind>` events.
@@ -269,6 +271,8 @@ class BotSupervisor:
         why = report.detail.get("why")
         if report.state not in WAITING_FOR_A_ROOM:
             self.unassigned_words = None
+        if report.state not in AVATAR_UP:
+            self.avatar.restarted_for = None
         try:
             if self.unassigned_words is not None:
                 # Asking for its room (and being refused) keeps the words up until the bot is in its room.
@@ -283,6 +287,10 @@ class BotSupervisor:
                 await self._set_status(
                     report.state, reason="avatar_dropped", reason_text=reason_words("avatar_dropped"), detail=detail
                 )
+            elif (restarted_for := self.avatar.restarted_for) is not None and report.state in AVATAR_UP:
+                # A replacement the farm started (deaf, frozen, dropped): connecting and live again, it says why.
+                reason_text = reason_words(restarted_for)
+                await self._set_status(report.state, reason=restarted_for, reason_text=reason_text, detail=detail)
             elif isinstance(why, str) and why in ("idle", "room_empty", "rooms_closing", "left_room", STUDENT_DECLINED):
                 await self._set_status(report.state, reason=why, reason_text=reason_words(why), detail=detail)
             elif self.avatar.final_reason == STUDENT_DECLINED and report.state in AVATARLESS:

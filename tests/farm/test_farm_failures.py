@@ -91,7 +91,7 @@ async def test_a_dropped_avatar_restarts_alone_while_the_meeting_connection_stay
             if e.kind == "room.status"
         ]
         gap = statuses[statuses.index(("live", None)) + 1 :]
-        assert gap[:2] == [("avatar_connecting", "avatar_dropped"), ("live", None)], statuses
+        assert gap[:2] == [("avatar_connecting", "avatar_dropped"), ("live", "avatar_dropped")], statuses
         assert "dropped" in detail["avatar_sessions"][0]["end_reason"]
         [after] = await stack.bots_in_meeting(number)
         assert after["user_id"] == before["user_id"]  # the meeting connection never dropped
