@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import httpx
 import uvicorn
 
+from api.listening import PortTaken, bind
 from api.zoom_sdk_version import zoom_sdk_version
 from farm.errors import first_line
 from farm.settings import ENV_PREFIX, Mode, Settings, SettingsError, load_settings
@@ -278,14 +279,9 @@ def _probe_app(nonce: str) -> Callable[..., Awaitable[None]]:
 async def answering_at(host: str, port: int) -> AsyncIterator[str | None]:
     """Answer on HOST:PORT for the moment of the check when nothing listens there; yields the answer's nonce,
     or None when the port is taken (by avatarfarm serve, presumably)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((host, port))
-        sock.listen(64)
-    except OSError:
-        sock.close()
+        sock = bind(host, port)
+    except PortTaken:
         yield None
         return
     nonce = secrets.token_hex(8)
