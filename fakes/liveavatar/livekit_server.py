@@ -4,8 +4,9 @@ Found (in this order) at $AVATARFARM_LIVEKIT_SERVER, as `livekit-server` on PATH
 (where `make` builds it from LiveKit's Go module). It is started on first use (the first session start, or
 GET /admin/livekit) and stopped with the fake. It runs in its own process group, and on Linux it is also told to
 die with the fake (PR_SET_PDEATHSIG), so not even a SIGKILL of the fake leaves it behind. That is set by a small
-trampoline (a fresh interpreter that sets it and execs the server), never by Python code run between fork and exec
-in this process: there, with LiveKit's native threads about, it can deadlock (see fakes/serving.py).
+trampoline (fakes/dying_with_parent.py: a fresh interpreter that sets it and execs the server), never by Python
+code run between fork and exec in this process: there, with LiveKit's native threads about, it can deadlock (see
+fakes/serving.py).
 
 Its config (a 0600 file in a private temp dir, never on a command line) binds signalling, ICE/TCP and ICE/UDP to
 127.0.0.1 only, advertises 127.0.0.1 as the node IP, and turns off everything that would reach the internet
@@ -22,12 +23,13 @@ import secrets
 import shutil
 import signal
 import socket
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from fakes.dying_with_parent import dying_with_this_process
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,6 @@ HOW_TO_GET_ONE = (
     "livekit-server not found: run `make` (builds it with Go into ./bin), `brew install livekit`, or put LiveKit's "
     f"release binary on PATH (or set {ENV_BINARY})"
 )
-_PR_SET_PDEATHSIG = 1
 
 
 class LiveKitUnavailable(RuntimeError):
@@ -119,23 +120,6 @@ def _sweep_stale_workdirs() -> None:
             continue
 
 
-# argv: the parent's pid, then the command. Exits at once when that parent is already gone (the death signal is
-# only sent for a parent that dies after it was set).
-_DIE_WITH_PARENT = (
-    "import ctypes, os, signal, sys; "
-    f"ctypes.CDLL(None, use_errno=True).prctl({_PR_SET_PDEATHSIG}, signal.SIGKILL); "
-    "os.getppid() == int(sys.argv[1]) or os._exit(1); "
-    "os.execv(sys.argv[2], sys.argv[2:])"
-)
-
-
-def _dying_with_this_process(command: list[str]) -> list[str]:
-    """`command`, started so that it gets SIGKILL when this process exits (Linux; elsewhere as it is)."""
-    if not sys.platform.startswith("linux"):
-        return command
-    return [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
-
-
 class LiveKitServer:
     """One livekit-server child; `await ensure_started()` is idempotent and safe to call concurrently."""
 
@@ -190,7 +174,7 @@ class LiveKitServer:
         self._log_path = Path(self._workdir) / "livekit.log"
         with self._log_path.open("wb") as log_file:
             self._process = await asyncio.create_subprocess_exec(
-                *_dying_with_this_process([str(binary), "--config", str(config)]),
+                *dying_with_this_process([str(binary), "--config", str(config)]),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=log_file,

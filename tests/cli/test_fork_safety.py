@@ -9,6 +9,7 @@ hook that leaves a mark in a file, makes it start its LiveKit server and speak (
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import os
@@ -124,3 +125,21 @@ async def test_avatarfarm_serve_runs_no_python_in_the_children_it_starts(tmp_pat
             await process.wait()
         log.close()
     assert not mark.exists(), "Python code ran in a child of avatarfarm serve between fork and exec"
+
+
+def test_no_code_here_runs_python_between_fork_and_exec() -> None:
+    """`preexec_fn` (and a bare `os.fork`) run Python in the child of a process whose native threads may hold
+    locks. The node tests' harness set PR_SET_PDEATHSIG that way: once in a fresh-clone run, the child waited for
+    ever on a lock, and its `Popen` hung the pytest worker past its timeout. fakes/dying_with_parent.py does it
+    after exec instead."""
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for folder in ("api", "farm", "fakes", "state", "tests"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if not isinstance(node, ast.Call):
+                    continue
+                forks = isinstance(node.func, ast.Attribute) and node.func.attr == "fork"
+                if forks or any(keyword.arg == "preexec_fn" for keyword in node.keywords):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []

@@ -4,7 +4,6 @@ so nothing can assume 127.0.0.1; each in its own process group so a test can SIG
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import socket
@@ -15,17 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakes.dying_with_parent import dying_with_this_process
 from farm.browsers.orphans import Owner, browsers_of, kill_browsers_of
 
 NODE_TOKEN = "nodes-test-token-0123456789"
-PR_SET_PDEATHSIG = 1
 START_SECONDS = 30.0
-
-
-def _die_with_the_test() -> None:
-    """A node outlives no test run, even one killed before its clean-up (Linux: PR_SET_PDEATHSIG)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port_on(host: str) -> int:
@@ -59,11 +52,11 @@ class NodeProcess:
         command += ["--token", self.token, "--log-level", "warning"]
         if self.max_bots is not None:
             command += ["--max-bots", str(self.max_bots)]
+        # A node outlives no test run, even one killed before its clean-up.
         self.process = subprocess.Popen(
-            command,
+            dying_with_this_process(command, signal.SIGTERM),
             stdout=subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=_die_with_the_test,
             env={**os.environ, **self.env},
         )
         self.owners.append(Owner.of(self.process.pid))
