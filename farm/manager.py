@@ -22,6 +22,7 @@ from farm.money.allowance_cutoff import cut_off_spent_allowances
 from farm.money.avatar_billing import AvatarBilling
 from farm.money.context_cleanup import delete_contexts
 from farm.money.credit_budget import budget_spent, budget_words
+from farm.room.bot_page_config import PRODUCT_TIMINGS, PageTimings
 from farm.room.bot_tickets import BotTickets
 from farm.room.commands import RoomCommand
 from farm.room.live_media import LiveMedia, LiveMediaStore
@@ -62,6 +63,7 @@ class Farm:
         zoom: ZoomClient | None = None,
         reaper_interval: float = REAPER_INTERVAL_SECONDS,
         meter_interval: float = METER_INTERVAL_SECONDS,
+        page_timings: PageTimings = PRODUCT_TIMINGS,
     ) -> None:
         self.nodes: NodePool = node_pool(settings, node)
         self.nodes.on_change = self._node_changed
@@ -77,6 +79,7 @@ class Farm:
             launching=asyncio.Semaphore(settings.launch_concurrency),
             retry_budget=settings.retry_budget,
             max_room_seconds=settings.max_room_minutes * 60.0,
+            page_timings=page_timings,
         )
         self.repository = repository
         self._runners: dict[str, RoomRunner] = {}

@@ -68,6 +68,7 @@ async def launch_bot(
             ),
             obf_token=obf,
         ),
+        timings=services.page_timings,
     )
     issued: list[str] = []
 

@@ -47,6 +47,18 @@ VOICE_LEVEL = 0.01
 
 
 @dataclass(frozen=True)
+class PageTimings:
+    """How long the page waits before it acts on its own (the product's values; tests shorten them)."""
+
+    audio_join_ms: int = AUDIO_JOIN_MS
+    unassigned_notice_ms: int = UNASSIGNED_NOTICE_MS
+    ask_again_ms: int = ASK_AGAIN_MS
+
+
+PRODUCT_TIMINGS = PageTimings()
+
+
+@dataclass(frozen=True)
 class SdkSources:
     zoom_scripts: tuple[str, ...]
     zoom_asset_path: str | None
@@ -91,9 +103,7 @@ def bot_page_config(
     credentials: BotCredentials,
     compositor: dict[str, int] | None = None,
     idle_ms: int | None = None,
-    audio_join_ms: int = AUDIO_JOIN_MS,
-    unassigned_notice_ms: int = UNASSIGNED_NOTICE_MS,
-    ask_again_ms: int = ASK_AGAIN_MS,
+    timings: PageTimings = PRODUCT_TIMINGS,
 ) -> dict[str, Any]:
     sources = sdk_sources(settings)
     return {
@@ -116,14 +126,14 @@ def bot_page_config(
             "zak": credentials.zak,
             "breakout_room": room_name,
             "poll_ms": 1000,
-            "audio_join_ms": audio_join_ms,
-            "unassigned_notice_ms": unassigned_notice_ms,
+            "audio_join_ms": timings.audio_join_ms,
+            "unassigned_notice_ms": timings.unassigned_notice_ms,
         },
         "avatar": {
             "start": settings.avatar_start,
             "idle_ms": idle_ms if idle_ms is not None else int(settings.avatar_idle_minutes * 60_000),
             "empty_grace_ms": min(EMPTY_ROOM_GRACE_MS, int(settings.avatar_idle_minutes * 60_000)),
-            "ask_again_ms": ask_again_ms,
+            "ask_again_ms": timings.ask_again_ms,
             "vad_level": VOICE_LEVEL,
             "goodbye_text": GOODBYE_TEXT,
         },

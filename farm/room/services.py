@@ -11,6 +11,7 @@ from typing import Any
 
 from farm.browsers.browser_node import BrowserNode
 from farm.browsers.capacity import Capacity
+from farm.room.bot_page_config import PRODUCT_TIMINGS, PageTimings
 from farm.room.bot_tickets import BotTickets
 from farm.room.live_media import LiveMediaStore
 from farm.room.meeting_bots import MeetingBots
@@ -38,6 +39,7 @@ class FarmServices:
     retry_budget: int = 3
     max_room_seconds: float = 3 * 3600.0
     heartbeat_timeout: float = HEARTBEAT_TIMEOUT_SECONDS
+    page_timings: PageTimings = PRODUCT_TIMINGS
     owned_vendor_sessions: set[str] = field(default_factory=set)
     # avatar_sessions rows of live bots, from before the vendor is called: the reaper leaves them alone.
     owned_avatar_rows: set[str] = field(default_factory=set)

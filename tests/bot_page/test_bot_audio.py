@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from farm.room.bot_page_config import PageTimings
 from tests.bot_page.harness import Bot, running_stack, wait_until
 
 pytestmark = pytest.mark.browser
@@ -52,7 +53,7 @@ async def test_the_bot_joins_computer_audio_by_the_audio_buttons_title(tmp_path:
 async def test_audio_that_never_joins_fails_in_words(tmp_path: Path) -> None:
     async with running_stack(tmp_path) as stack:
         number = await stack.meeting(computer_audio_fails=True)
-        bot = await stack.launch_bot(number, audio_join_ms=3000)
+        bot = await stack.launch_bot(number, timings=PageTimings(audio_join_ms=3000))
         failed = await bot.wait_state("failed", within=45)
         assert failed["reason"] == "audio_not_joined"
         assert "could not join the meeting's audio" in failed["reason_text"]
@@ -105,7 +106,7 @@ async def test_an_avatar_whose_voice_cannot_leave_through_zoom_is_said_repaired_
     async with running_stack(tmp_path) as stack:
         # Rooms that people join as they are assigned (the virtual student below has no client to accept).
         number = await stack.meeting(breakout_options={"isAutoJoinRoom": True})
-        bot = await stack.launch_bot(number, audio_join_ms=120_000)
+        bot = await stack.launch_bot(number, timings=PageTimings(audio_join_ms=120_000))
         await bot.wait_state("in_main_session")
         # A student without a microphone: a browser student's fake microphone beeps, and the avatar would stop
         # talking to listen (barge-in), cutting the speech this test needs.

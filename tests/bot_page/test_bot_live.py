@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from farm.room.bot_page_config import PageTimings
 from farm.room.page_commands import PageCommands
 from farm.room.services import HEARTBEAT_TIMEOUT_SECONDS
 from farm.settings import SIM_LIVEAVATAR_API_KEY
@@ -186,7 +187,7 @@ async def test_avatar_drop_and_restart_never_stops_the_camera(tmp_path: Path) ->
 async def test_a_drop_the_farm_does_not_answer_leaves_the_room_paused_not_live(tmp_path: Path) -> None:
     async with running_stack(tmp_path) as stack:
         number = await stack.meeting(breakout_options={"isAutoJoinRoom": True})
-        bot = await stack.launch_bot(number, serve_avatars=False, ask_again_ms=3000)
+        bot = await stack.launch_bot(number, serve_avatars=False, timings=PageTimings(ask_again_ms=3000))
         await stack.student(number, "Alan", room="Room 1")
         await stack.zoom.post(f"/fake/meetings/{number}/breakout/assign", name=BOT_NAME, room="Room 1")
         await stack.zoom.post(f"/fake/meetings/{number}/breakout/assign", name="Alan", room="Room 1")

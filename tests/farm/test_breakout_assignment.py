@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from farm.room.bot_page_config import PageTimings
 from tests.farm.harness import running_farm
 
 pytestmark = pytest.mark.browser
@@ -17,7 +18,8 @@ BOT = "Prof. Ada (AI) · Room 1"
 
 
 async def test_a_bot_left_unassigned_says_what_the_host_must_do(tmp_path: Path) -> None:
-    async with running_farm(tmp_path) as stack:
+    # The page's notice comes after 3 s here instead of the product's 20.
+    async with running_farm(tmp_path, farm_options={"page_timings": PageTimings(unassigned_notice_ms=3000)}) as stack:
         number = await stack.meeting(["Room 1"], self_select=False)
         # Pre-assigned before the bot joins: Zoom never applies that to an SDK participant.
         await stack.zoom.post(f"/fake/meetings/{number}/breakout/assign", name=BOT, room="Room 1")
