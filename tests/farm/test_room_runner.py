@@ -21,15 +21,11 @@ from tests.support.scripted_pages import Rig, ScriptedBrowser, go_live, in_room
 
 async def test_a_bot_without_heartbeats_is_relaunched(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory(heartbeat_timeout=0.6)
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    bot = await rig.live_bot()
     detail = await rig.wait_passed(RoomStatus.recovering)
     assert detail["reason"] == "hung" and "no heartbeat" in detail["reason_text"]
     assert bot.closed
-    second = await rig.node.next_bot(2)
-    await go_live(second)
-    await rig.wait_status(RoomStatus.live)
+    second = await rig.live_bot(2)
     bots = await rig.repository.bots.in_room(rig.room_id)
     assert [(b.attempt, b.end_reason) for b in bots] == [(1, "hung"), (2, None)]
     second.heartbeat()
@@ -107,9 +103,7 @@ async def test_an_avatar_start_is_one_requested_event_with_why_who_and_its_row(
     rig_factory: Callable[..., Any],
 ) -> None:
     rig: Rig = await rig_factory()
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    await rig.live_bot()
     [row] = await rig.repository.avatars.in_room(rig.room_id)
     events = await rig.repository.events.all(room_id=rig.room_id, limit=1000)
     requested = [event.detail for event in events if event.kind == "avatar.requested"]
@@ -119,9 +113,7 @@ async def test_an_avatar_start_is_one_requested_event_with_why_who_and_its_row(
 async def test_a_spent_budget_declines_the_avatar_in_words(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
     rig.services.settings = rig.services.settings.model_copy(update={"session_credit_budget": 0.001})
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    bot = await rig.live_bot()
     [row] = await rig.repository.avatars.in_room(rig.room_id)
     await rig.repository.avatars.record_usage(row.id, minutes=1.0, credits=2.0)
     bot.event("avatar.released", why="room_empty", room="Room 1")
@@ -141,9 +133,7 @@ async def test_a_spent_budget_declines_the_avatar_in_words(rig_factory: Callable
 async def test_a_spent_monthly_allowance_declines_the_avatar_in_words(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
     await rig.repository.professors.set_allowance(ADMIN_ID, 1.5)  # the rig's session is the admin's
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    bot = await rig.live_bot()
     [row] = await rig.repository.avatars.in_room(rig.room_id)
     await rig.repository.avatars.record_usage(row.id, minutes=1.0, credits=2.0)
     bot.event("avatar.released", why="room_empty", room="Room 1")
@@ -165,9 +155,7 @@ async def test_a_running_avatar_is_cut_off_when_the_monthly_allowance_runs_out(
 ) -> None:
     rig: Rig = await rig_factory()
     await rig.repository.professors.set_allowance(ADMIN_ID, 1.5)  # the rig's session is the admin's
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    bot = await rig.live_bot()
     assert await cut_off_spent_allowances(rig.repository.professors, [rig.runner]) == set()  # room left: it runs on
     [row] = await rig.repository.avatars.in_room(rig.room_id)
     await rig.repository.avatars.record_usage(row.id, minutes=1.0, credits=2.0)
@@ -224,13 +212,9 @@ async def test_console_lines_and_page_errors_become_room_events(rig_factory: Cal
 
 async def test_leave_and_restart_commands(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    await rig.live_bot()
     rig.runner.request(RoomCommand.restart)
-    second = await rig.node.next_bot(2)
-    await go_live(second)
-    await rig.wait_status(RoomStatus.live)
+    await rig.live_bot(2)
     rig.runner.request(RoomCommand.leave)
     _, reason, _ = await rig.wait_status(RoomStatus.ended)
     assert reason == "left"
@@ -249,9 +233,7 @@ async def _tokens(bot: ScriptedBrowser, count: int) -> None:
 
 async def test_no_restart_after_liveavatar_ends_a_session_for_good(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    bot = await rig.live_bot()
     bot.event("avatar.stopped", stop_reason="NO_CREDITS")
     bot.event("avatar.dropped", reason="SERVER_INITIATED")
     _, reason, text = await rig.wait_status(RoomStatus.idle)
@@ -273,9 +255,7 @@ async def test_a_dropped_avatar_takes_the_room_out_of_live_until_its_new_session
     rig_factory: Callable[..., Any],
 ) -> None:
     rig: Rig = await rig_factory()
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    bot = await rig.live_bot()
     bot.avatar_starts = False
     # What the page reports when its avatar's connection ends unasked: not live first, then the drop.
     bot.state("avatar_connecting", detail={"room": "Room 1", "why": "dropped"})
@@ -326,9 +306,7 @@ async def test_an_avatar_the_farm_gave_up_on_that_the_page_took_late_is_replaced
 
 async def test_a_deaf_avatar_is_restarted_once_and_said_in_words(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    bot = await rig.live_bot()
     bot.event("avatar.deaf", voice_chat="INACTIVE")
     await _tokens(bot, 2)
     bot.event("avatar.deaf", voice_chat="INACTIVE")
@@ -349,9 +327,7 @@ async def test_a_frozen_picture_is_handled_like_a_drop(
 ) -> None:
     monkeypatch.setattr("farm.room.avatar_sessions.STALL_RESTART_SECONDS", 0.3)
     rig: Rig = await rig_factory()
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    bot = await rig.live_bot()
     bot.event("avatar.stalled", stalled=True)
     bot.event("avatar.stalled", stalled=False)  # it came back: nothing happens
     await asyncio.sleep(0.6)
@@ -367,9 +343,7 @@ async def test_the_farm_keeps_live_avatars_alive_with_the_api_key(
 ) -> None:
     monkeypatch.setattr("farm.room.avatar_sessions.KEEP_ALIVE_SECONDS", 0.2)
     rig: Rig = await rig_factory()
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    await rig.live_bot()
     admin = rig.admin
     for _ in range(100):
         calls = (await admin.get("/admin/calls", params={"path": "/v1/sessions/keep-alive"})).json()["data"]
@@ -427,9 +401,7 @@ async def test_a_context_deleted_at_liveavatar_is_made_again_at_the_next_start(
     rig_factory: Callable[..., Any],
 ) -> None:
     rig: Rig = await rig_factory()
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    bot = await rig.live_bot()
     room = await rig.repository.sessions.get_room(rig.room_id)
     assert room is not None and room.avatar_context_id
     first_context = room.avatar_context_id
@@ -449,9 +421,7 @@ async def test_a_cancelled_runner_stops_even_when_a_report_arrives_at_that_momen
     rig_factory: Callable[..., Any],
 ) -> None:
     rig: Rig = await rig_factory()
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    bot = await rig.live_bot()
     bot.heartbeat()  # queued for the supervisor in the same instant as the cancellation below
     async with asyncio.timeout(10):
         await rig.runner.cancel()
@@ -481,9 +451,7 @@ async def test_an_avatar_start_gets_the_course_passages_its_room_needs_and_they_
     await rig.repository.transcripts.add(
         rig.room_id, speaker="Grace", role=TranscriptRole.student, text="why does sift-down fix my heap?"
     )
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    await rig.live_bot()
     room = await rig.repository.sessions.get_room(rig.room_id)
     assert room is not None and room.avatar_context_id
     prompt = (await rig.services.liveavatar._call("GET", f"/v1/contexts/{room.avatar_context_id}"))["prompt"]
@@ -512,8 +480,6 @@ async def test_an_avatar_starts_without_passages_when_they_cannot_be_selected(
 
     monkeypatch.setattr("farm.room.avatar_sessions.select_passages", broken)
     rig: Rig = await rig_factory()
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    await rig.live_bot()
     assert await rig.repository.materials.given_passages(rig.room_id) == {}
     assert any("course passages could not be selected" in r.getMessage() for r in caplog.records)

@@ -7,15 +7,12 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from state.models import RoomStatus
-from tests.support.scripted_pages import Rig, go_live
+from tests.support.scripted_pages import Rig
 
 
 async def test_speaking_signals_become_talk_spans(rig_factory: Callable[..., Any]) -> None:
     rig: Rig = await rig_factory()
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    bot = await rig.live_bot()
     for kind, detail in (
         ("student.speaking", {"speaking": True}),
         ("student.speaking", {"speaking": False}),

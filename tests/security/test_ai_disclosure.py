@@ -32,9 +32,7 @@ def _recording(bot: ScriptedBrowser) -> list[tuple[str, Any]]:
 
 async def test_the_greeting_says_ai_and_how_to_decline(rig_factory: Callable[..., Any]) -> None:  # noqa: F811
     rig: Rig = await rig_factory()
-    bot = await rig.node.next_bot(1)
-    await go_live(bot)
-    await rig.wait_status(RoomStatus.live)
+    await rig.live_bot()
     room = await rig.repository.sessions.get_room(rig.room_id)
     assert room is not None and room.avatar_context_id
     context = await rig.services.liveavatar._call("GET", f"/v1/contexts/{room.avatar_context_id}")

@@ -162,6 +162,13 @@ class Rig:
             await asyncio.sleep(0.05)
         raise AssertionError(f"room never became {status}: {await self.status()}")
 
+    async def live_bot(self, attempt: int = 1) -> ScriptedBrowser:
+        """The runner's `attempt`-th bot, taken to its room, given its avatar and seen `live` by the farm."""
+        bot = await self.node.next_bot(attempt)
+        await go_live(bot)
+        await self.wait_status(RoomStatus.live)
+        return bot
+
 
 MakeRig = Callable[..., Awaitable[Rig]]
 
