@@ -88,7 +88,9 @@ lint: python-deps node-deps
 # Two workers on CI's 2 cores. Three were faster when browser tests mostly waited (2 workers 14.4 min, 3 workers
 # 10.3 min, CPU 84 % busy); the suite is now bound by CPU, and a third worker only makes every process wait its
 # turn: fresh-clone runs one after the other on one day, 3 workers 1,637 s of tests with 5 failures of starved
-# processes (a manager given 2.35 s of CPU in 45 s), 2 workers 1,557 s and none, CPU 85 % busy. A file's tests
+# processes (a manager given 2.35 s of CPU in 45 s), 2 workers 1,557 s and none, CPU 85 % busy. On a fast evening
+# (2026-12-07) 3 workers passed and gained 5-10 % (676 s of tests quiet, 787 s beside a busy core, against 739-776 s
+# and 827 s with 2), with the machine 92 % busy instead of 55 %: too little margin for a slow hour. A file's tests
 # stay on one worker (their fixtures share browsers and fakes), and the three heaviest files take turns on one
 # worker (tests/support/heavy_files.py).
 PYTEST_WORKERS ?= 2
