@@ -27,6 +27,7 @@ from farm.browsers.chromium import chromium_executable
 from farm.browsers.console_lines import ConsoleBudget
 from farm.browsers.orphans import Owner, browsers_of
 from farm.room.bot_launch import LaunchRefused, launch_bot
+from farm.room.bot_page_config import PRODUCT_TIMINGS
 from farm.room.bot_tickets import BotTickets
 from farm.settings import load_settings
 from tests.support.polling import until
@@ -251,7 +252,12 @@ async def test_an_unprivileged_users_bot_chromium_keeps_its_renderer_sandbox(
 def _services(base_url: str, node: LocalBrowserNode, tmp_path: Path) -> SimpleNamespace:
     settings = load_settings(public_base_url=base_url, data_dir=tmp_path)
     return SimpleNamespace(
-        settings=settings, tickets=BotTickets(), node=node, launching=asyncio.Semaphore(1), zoom=None
+        settings=settings,
+        tickets=BotTickets(),
+        node=node,
+        launching=asyncio.Semaphore(1),
+        zoom=None,
+        page_timings=PRODUCT_TIMINGS,
     )
 
 
