@@ -28,8 +28,8 @@ _TRAMPOLINE = (
 def dying_with_this_process(command: list[str], death_signal: signal.Signals = signal.SIGKILL) -> list[str]:
     """`command`, started so that it gets `death_signal` when this process exits (Linux; elsewhere as it is).
 
-    The signal comes when the thread that started the child ends, so start it from a thread that lives as long
-    as this process (the event loop's, or the main thread)."""
+    Linux sends it when the thread that started the child ends: a child started from a thread pool's thread (as
+    `asyncio.to_thread` does) dies when the pool shuts its threads down, at the latest."""
     if not sys.platform.startswith("linux"):
         return command
     return [sys.executable, "-I", "-S", "-c", _TRAMPOLINE, str(int(death_signal)), str(os.getpid()), *command]
