@@ -56,7 +56,11 @@ MAX_REPORT_CHARS = 64 * 1024
 #   * the spare renderer kept warm for a next navigation (a bot navigates once): ~14 MiB;
 #   * the audio and network services in their own utility processes (~20 and ~25 MiB): they run in the browser
 #     process instead. Both handle only our own pages' and the meeting's traffic; the renderers, which decode
-#     what participants send, keep their own sandboxed processes.
+#     what participants send, keep their own sandboxed processes;
+#   * the on-device model service, which Chromium starts three minutes in to rate the machine for its built-in AI
+#     models (a utility process and, with the sandbox, a broker: ~13 MiB, found by the memory soak): given the
+#     machine's class, Chromium never rates it. Class 2 is "very low", one no on-device model runs on.
+ON_DEVICE_MODEL_CLASS_ARG = "--optimization-guide-performance-class=2"
 BOT_DISABLED_FEATURES = (
     *HEADLESS_UNUSED_FEATURES,
     "SpareRendererForSitePerProcess",
@@ -68,6 +72,7 @@ BOT_ARGS = (
     "--disable-renderer-backgrounding",
     "--disable-backgrounding-occluded-windows",
     "--in-process-gpu",
+    ON_DEVICE_MODEL_CLASS_ARG,
     *feature_args(BOT_DISABLED_FEATURES, BOT_ENABLED_FEATURES),
 )
 

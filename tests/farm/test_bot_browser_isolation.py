@@ -22,8 +22,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from farm.browsers.browser_node import LocalBrowserNode
-from farm.browsers.chromium import chromium_executable
+from farm.browsers.browser_node import (
+    BOT_ARGS,
+    BOT_DISABLED_FEATURES,
+    BOT_ENABLED_FEATURES,
+    ON_DEVICE_MODEL_CLASS_ARG,
+    LocalBrowserNode,
+)
+from farm.browsers.chromium import chromium_executable, feature_args
 from farm.browsers.console_lines import ConsoleBudget
 from farm.browsers.orphans import Owner, browsers_of
 from farm.room.bot_launch import LaunchRefused, launch_bot
@@ -385,3 +391,47 @@ async def test_a_bots_chromium_runs_one_renderer_and_keeps_playwrights_features_
         assert [t["type"] for t in targets] == ["page"], targets
     finally:
         await bot.close()
+
+
+# Chromium's own parameter for when it rates the machine (three minutes by default), shortened for this test.
+RATE_THE_MACHINE_SOON = "LogOnDeviceMetricsOnStartup:on_device_startup_metric_delay/2s"
+
+
+def _on_device_model_services(browser: int) -> list[str]:
+    return [
+        s for pid in tree(browser) for s in re.findall(r"--utility-sub-type=(\S*OnDeviceModel\S*)", " ".join(argv(pid)))
+    ]
+
+
+async def test_a_bots_chromium_never_starts_the_on_device_model_service(pages: RunningServer) -> None:
+    """Chromium rates the machine for its built-in AI models in a service process of its own, three minutes after
+    it starts (the memory soak found it). Both browsers here rate it after 2 s instead: one with the bot's flags but
+    not the machine's class starts the service; the bot's Chromium, started first, never does."""
+    quick = [a for a in BOT_ARGS if not a.startswith(("--disable-features=", "--enable-features="))]
+    quick += feature_args(BOT_DISABLED_FEATURES, (*BOT_ENABLED_FEATURES, RATE_THE_MACHINE_SOON))
+    without_class = tuple(a for a in quick if a != ON_DEVICE_MODEL_CLASS_ARG)
+    assert len(without_class) == len(quick) - 1, "the bot's flags lost the machine's class"
+    bot_node, other_node = LocalBrowserNode(bot_args=tuple(quick)), LocalBrowserNode(bot_args=without_class)
+    await bot_node.start()
+    await other_node.start()
+    heard = Heard()
+    try:
+        bot = await bot_node.open_bot("rated", f"{pages.base_url}/main", on_report=heard.report, on_notice=heard.notice)
+        [bot_browser] = browsers_of(Owner.me())
+        other = await other_node.open_bot(
+            "unrated", f"{pages.base_url}/main", on_report=heard.report, on_notice=heard.notice
+        )
+        [other_browser] = set(browsers_of(Owner.me())) - {bot_browser}
+        await until(
+            lambda: _on_device_model_services(other_browser),
+            30,
+            "the on-device model service in a Chromium not given the machine's class (if it never comes, this "
+            "Chromium rates the machine another way: check that ON_DEVICE_MODEL_CLASS_ARG still matters)",
+        )
+        await asyncio.sleep(1.0)  # the bot's own 2 s ran out first (it started first): give its launch a moment
+        assert _on_device_model_services(bot_browser) == []
+        await bot.close()
+        await other.close()
+    finally:
+        await bot_node.stop()
+        await other_node.stop()
