@@ -8,21 +8,37 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from farm.browsers.browser_node import BotBrowser, NodeLost, PageLoadFailed
+from farm.browsers.browser_node import BotBrowser, BrowserNode, NodeLost, PageLoadFailed
 from farm.browsers.console_lines import launch_failure
 from farm.browsers.launch_failure_words import launch_failure_words
-from farm.room.bot_page_config import BotCredentials, bot_page_config
+from farm.room.bot_page_config import BotCredentials, PageTimings, bot_page_config
+from farm.room.bot_tickets import BotTickets
+from farm.settings import Settings
 from farm.vendors.vendor_http import VendorError
-from farm.vendors.zoom_client import ZoomNotAuthorized
+from farm.vendors.zoom_client import ZoomClient, ZoomNotAuthorized
 from farm.vendors.zoom_signature import meeting_signature
 from state.models import Room, Session
 
-if TYPE_CHECKING:
-    from farm.room.services import FarmServices
-
 log = logging.getLogger("avatarfarm.farm")
+
+
+class LaunchServices(Protocol):
+    """What a launch reads of the farm's shared services (FarmServices has all of it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def tickets(self) -> BotTickets: ...
+    @property
+    def node(self) -> BrowserNode: ...
+    @property
+    def launching(self) -> asyncio.Semaphore: ...
+    @property
+    def zoom(self) -> ZoomClient | None: ...
+    @property
+    def page_timings(self) -> PageTimings: ...
 
 
 @dataclass(frozen=True)
@@ -34,7 +50,7 @@ class LaunchRefused:
 
 
 async def launch_bot(
-    services: FarmServices,
+    services: LaunchServices,
     *,
     session: Session,
     room: Room,

@@ -10,9 +10,10 @@ import logging
 import os
 import re
 import shutil
+import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -27,15 +28,19 @@ from farm.browsers.browser_node import (
     BOT_DISABLED_FEATURES,
     BOT_ENABLED_FEATURES,
     ON_DEVICE_MODEL_CLASS_ARG,
+    BotBrowser,
     LocalBrowserNode,
 )
 from farm.browsers.chromium import chromium_executable, feature_args
 from farm.browsers.console_lines import ConsoleBudget
 from farm.browsers.orphans import Owner, browsers_of
 from farm.room.bot_launch import LaunchRefused, launch_bot
-from farm.room.bot_page_config import PRODUCT_TIMINGS
+from farm.room.bot_page_config import PRODUCT_TIMINGS, PageTimings
 from farm.room.bot_tickets import BotTickets
-from farm.settings import load_settings
+from farm.settings import Settings, load_settings
+from farm.vendors.zoom_client import ZoomClient
+from state.models import Course, Meeting, Professor, Room, Session, SessionStatus, Student
+from state.vocabulary import RoomStatus
 from tests.support.polling import until
 from tests.support.ports import free_port
 from tests.support.process_tree import argv, environment, seccomp_mode, tree, user_namespace
@@ -255,27 +260,57 @@ async def test_an_unprivileged_users_bot_chromium_keeps_its_renderer_sandbox(
         await node.stop()
 
 
-def _services(base_url: str, node: LocalBrowserNode, tmp_path: Path) -> SimpleNamespace:
+@dataclass
+class _LaunchOnly:
+    """The part of FarmServices a launch reads (farm.room.bot_launch.LaunchServices)."""
+
+    settings: Settings
+    tickets: BotTickets
+    node: LocalBrowserNode
+    launching: asyncio.Semaphore
+    zoom: ZoomClient | None = None
+    page_timings: PageTimings = PRODUCT_TIMINGS
+
+
+def _services(base_url: str, node: LocalBrowserNode, tmp_path: Path) -> _LaunchOnly:
     settings = load_settings(public_base_url=base_url, data_dir=tmp_path)
-    return SimpleNamespace(
-        settings=settings,
-        tickets=BotTickets(),
-        node=node,
-        launching=asyncio.Semaphore(1),
-        zoom=None,
-        page_timings=PRODUCT_TIMINGS,
-    )
+    return _LaunchOnly(settings=settings, tickets=BotTickets(), node=node, launching=asyncio.Semaphore(1))
 
 
-async def _launch(services: SimpleNamespace) -> Any:
-    session = SimpleNamespace(
-        id="ses_1", meeting=SimpleNamespace(number="85012345678", passcode="x"), professor=SimpleNamespace(name="Ada")
+async def _launch(services: _LaunchOnly) -> BotBrowser | LaunchRefused:
+    now = time.time()
+    student = Student(name="Grace")
+    room = Room(
+        id="room_1",
+        session_id="ses_1",
+        position=0,
+        name="Room 1",
+        student=student,
+        status=RoomStatus.starting,
+        reason=None,
+        reason_text=None,
+        context_text=None,
+        created_at=now,
+        updated_at=now,
+        live_since=None,
+        ended_at=None,
     )
-    room = SimpleNamespace(id="room_1", name="Room 1")
+    session = Session(
+        id="ses_1",
+        status=SessionStatus.active,
+        meeting=Meeting(number="85012345678", passcode="x"),
+        professor=Professor(name="Ada", avatar_id="avatar_ada"),
+        course=Course(name="CS 101"),
+        end_reason=None,
+        created_at=now,
+        updated_at=now,
+        ended_at=None,
+        rooms=(room,),
+    )
     return await launch_bot(
-        services,  # type: ignore[arg-type]
-        session=session,  # type: ignore[arg-type]
-        room=room,  # type: ignore[arg-type]
+        services,
+        session=session,
+        room=room,
         bot_id="bot_1",
         with_obf=False,
         on_report=lambda _: None,
