@@ -11,7 +11,7 @@ does not exist); the admin's carries everything.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
@@ -64,7 +64,7 @@ class _Visible:
 
 async def _follow(
     request: Request, repository: Repository, principal: Principal, session_id: str | None, last_id: int
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncGenerator[ServerSentEvent, None]:
     bus = repository.bus
     visible = _Visible(repository, principal)
     while True:

@@ -260,12 +260,12 @@ async def test_a_professors_event_stream_carries_only_their_sessions(api: Api) -
 
     stream = events_routes._follow(Connected(), api.repository, bea, None, 0)  # type: ignore[arg-type]
     first = await anext(stream)  # replayed from the log; what follows is live (or replayed again if it lags)
-    seen: list[dict[str, Any]] = [json.loads(first.data)]
+    seen: list[dict[str, Any]] = [json.loads(str(first.data))]
     await api.repository.events.append("room.command", room_id=theirs.room_id, detail={"command": "theirs"})
     marker = await api.repository.events.append("room.command", room_id=mine.room_id, detail={"command": "marker"})
     async for message in stream:
-        seen.append(json.loads(message.data))
-        if int(message.id) == marker.id:
+        seen.append(json.loads(str(message.data)))
+        if message.id == str(marker.id):
             break
     await stream.aclose()
     assert seen and {e["session_id"] for e in seen} == {mine.session_id}

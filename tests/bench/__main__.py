@@ -52,7 +52,7 @@ from tests.bench.unprivileged import user_description
 from tests.bench.waiting_bot import waiting_bot_cost
 
 Say = Callable[[str], None]
-SOAK_MINUTES = 12.0
+SOAK_MINUTES = 20.0  # long enough that its second half alone (10 min) is a plateau or is not
 
 
 def say(message: str) -> None:

@@ -16,6 +16,7 @@ import argparse
 import re
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -417,6 +418,10 @@ def needed_requests(results: dict[str, Any]) -> tuple[float, float] | None:
 # ---- writing and checking -------------------------------------------------------------------------------------
 
 
+def _between_marks(words: str, marks: re.Match[str]) -> str:
+    return f"{marks.group(1)}{words}{marks.group(2)}"
+
+
 def readme_text(results: dict[str, Any], readme: str) -> str:
     head, rest = readme.split(START, 1)
     _, tail = rest.split(END, 1)
@@ -425,7 +430,7 @@ def readme_text(results: dict[str, Any], readme: str) -> str:
         pattern = re.compile(rf"(<!-- bench:{name} -->).*?(<!-- /bench:{name} -->)", re.DOTALL)
         if not pattern.search(text):
             raise ValueError(f"README has no <!-- bench:{name} --> … <!-- /bench:{name} --> phrase")
-        text = pattern.sub(lambda m, w=words: f"{m.group(1)}{w}{m.group(2)}", text)
+        text = pattern.sub(partial(_between_marks, words), text)
     return text
 
 

@@ -14,6 +14,7 @@ import signal
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -166,11 +167,11 @@ async def media_and_latency(runs: int, setup: Setup, say: Say) -> dict[str, Any]
                 try:
                     page = await student_in(browser, stack, number, "Listener", "Room 1")
                     await until(all_live(stack, created["id"]), 180, "the room live")
-                    await until(lambda page=page: listening(page), 60, "the student hears the bot")
+                    await until(partial(listening, page), 60, "the student hears the bot")
                     room_base = f"/api/sessions/{created['id']}/rooms/{created['rooms'][0]['id']}"
                     # The greeting has been heard and has ended: the bot has been quiet for a while.
                     await first_loud_after(page, 0, 60)
-                    await until(lambda page=page: quiet_for(page, QUIET_S), 60, "the greeting ends")
+                    await until(partial(quiet_for, page, QUIET_S), 60, "the greeting ends")
                     sent = time.time() * 1000
                     said = {"text": "Let us look at the base case."}
                     response = await stack.client.post(f"{room_base}/say", json=said)
@@ -348,7 +349,7 @@ async def student_arrival(runs: int, setup: Setup, say: Say) -> dict[str, Any]:
 
                     await until(in_room, 60, "the student in the room")
                     arrived = time.time()
-                    await until(lambda page=page: listening(page), 30, "the student's audio tap")
+                    await until(partial(listening, page), 30, "the student's audio tap")
                     seen = await first_avatar_frame(page, 90)
                     heard = await first_loud_after(page, arrived * 1000, 60) / 1000
                     await until(room_status(stack, sid, "live"), 30, "the room live")

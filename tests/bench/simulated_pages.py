@@ -186,7 +186,11 @@ class SimulatedPage:
                 "audio_context": "running",
                 "speech_age_s": 3,
             }
-            beat = Heartbeat(type="heartbeat", state=self.state.value, stats={**bridge, **stats.model_dump()})
+            beat = Heartbeat(
+                type="heartbeat",
+                state=self.state.value,
+                stats=MediaStats.model_validate({**bridge, **stats.model_dump()}),
+            )
             if now - last_thumbnail >= THUMBNAIL_S:
                 beat.thumbnail, last_thumbnail = thumbnail(), now
             await self.report(beat)

@@ -38,6 +38,8 @@ async def test_undefined_breakout_getters_mid_move(tmp_path: Path) -> None:
         tail = bot.states()[bot.states().index("live") :]
         assert tail[-1] == "in_main_session" and "in_room" not in tail[1:-1], tail
         # The page reports the release beside its move back; the two may arrive in either order.
-        await wait_until(lambda: bot.events("avatar.released"), 10, lambda: f"the avatar released: {bot.states()}")
+        await wait_until(
+            lambda: bool(bot.events("avatar.released")), 10, lambda: f"the avatar released: {bot.states()}"
+        )
         [released] = bot.events("avatar.released")
         assert released["why"] in ("left_room", "rooms_closing")

@@ -9,7 +9,7 @@ from tests.fakes_liveavatar.client import Fake
 
 
 async def test_create_read_update_delete(fake: Fake) -> None:
-    body = {
+    body: dict[str, Any] = {
         "name": "Room 3 - Calculus",
         "prompt": "You are Professor Ada. Ask guiding questions about ${topic}.",
         "opening_text": "Hello room 3, today we look at ${topic}.",

@@ -111,7 +111,7 @@ async def test_token_bodies_are_validated_with_422_details(fake: Fake) -> None:
 
 
 async def test_token_business_errors_have_their_own_codes(fake: Fake) -> None:
-    base = {"avatar_persona": {}}
+    base: dict[str, Any] = {"avatar_persona": {}}
     unknown_avatar = await fake.api("POST", "/v1/sessions/token", json={**base, "avatar_id": str(uuid.uuid4())})
     assert_error(unknown_avatar, 404, 4041)
     deploying = await fake.api("POST", "/v1/sessions/token", json={**base, "avatar_id": NOVA_DEPLOYING_ID})

@@ -150,7 +150,8 @@ class TestBreakoutRooms:
         await fake_zoom.post(f"/fake/meetings/{NUMBER}/breakout/open")
         await early.wait_state(lambda s: s["breakout"]["userStatus"] == "in room")
         # A pre-assignment applies to Zoom's own clients (here, the kind of signature the participant page has).
-        late = await joined(fake_zoom, "Late", signature=meeting_jwt(NUMBER, **{ZOOM_CLIENT_CLAIM: True}))
+        zoom_client: dict[str, Any] = {ZOOM_CLIENT_CLAIM: True}
+        late = await joined(fake_zoom, "Late", signature=meeting_jwt(NUMBER, **zoom_client))
         assert late.state()["breakout"]["userStatus"] == "in room"
         state = await early.wait_state(lambda s: [p["userId"] for p in s["media"]["peers"]] == [late.user_id])
         assert {p["userName"] for p in state["participants"]} == {"Early", "Late"}

@@ -21,7 +21,7 @@ async def test_a_bot_lost_while_its_page_is_handed_its_avatar_leaves_no_row_open
     assert (await rig.admin.post("/admin/faults", json=slow_stop)).status_code in (200, 201)
     bot = await rig.node.next_bot(1)
 
-    async def node_gone(expression: str, arg: Any = None) -> Any:
+    async def node_gone(expression: str, arg: Any = None, *, within: float = 15.0) -> Any:
         bot.calls.append(expression)
         if "startAvatar" in expression:  # the node dies as the page is handed its token
             bot.on_notice("node.lost", {"node": "scripted", "problem": "unreachable"})

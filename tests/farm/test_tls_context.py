@@ -6,6 +6,7 @@ to building contexts, most of them for clients that only spoke plain HTTP to loo
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from tests.farm.harness import running_farm
 
 
 @pytest.fixture
-def contexts_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def contexts_made(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The CA bundles loaded into a new TLS context from now on, one entry per context."""
     made: list[str] = []
     real = ssl.create_default_context

@@ -166,9 +166,9 @@ async def _events(repo: Repository, kind: str) -> list[Event]:
 
 
 async def _wait_for_events(repo: Repository, kind: str, count: int, within: float = 20.0) -> list[Event]:
-    async def found() -> list[Event] | None:
+    async def found() -> list[Event]:
         events = await _events(repo, kind)
-        return events if len(events) >= count else None
+        return events if len(events) >= count else []
 
     return await until(found, within, f"{count} {kind} event(s)", every=0.05)
 

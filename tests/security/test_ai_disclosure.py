@@ -22,9 +22,9 @@ def _recording(bot: ScriptedBrowser) -> list[tuple[str, Any]]:
     said: list[tuple[str, Any]] = []
     original = bot.evaluate
 
-    async def evaluate(expression: str, arg: Any = None) -> Any:
+    async def evaluate(expression: str, arg: Any = None, *, within: float = 15.0) -> Any:
         said.append((expression, arg))
-        return await original(expression, arg)
+        return await original(expression, arg, within=within)
 
     bot.evaluate = evaluate  # type: ignore[method-assign]
     return said

@@ -11,19 +11,23 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
 
-async def until(check: Callable[[], Awaitable[T] | T], within: float, what: str, *, every: float = 0.25) -> T:
+@overload
+async def until(check: Callable[[], Awaitable[T]], within: float, what: str, *, every: float = 0.25) -> T: ...
+@overload
+async def until(check: Callable[[], T], within: float, what: str, *, every: float = 0.25) -> T: ...
+async def until(check: Callable[[], Any], within: float, what: str, *, every: float = 0.25) -> Any:
     """Poll `check` until it answers something truthy (returned); fail after `within` seconds with `what`."""
     deadline = time.monotonic() + within
     while True:
         answer = check()
         value = await answer if inspect.isawaitable(answer) else answer
         if value:
-            return value  # type: ignore[return-value]
+            return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(every)

@@ -189,7 +189,7 @@ async def scripted_rigs(tmp_path: Path, **client_options: Any) -> AsyncIterator[
             services = FarmServices(
                 repository=repository,
                 settings=settings,
-                node=node,  # type: ignore[arg-type]
+                node=node,
                 liveavatar=client,
                 zoom=None,
                 tickets=BotTickets(),

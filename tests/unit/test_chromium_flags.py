@@ -24,7 +24,9 @@ def test_this_machines_bots_get_the_flag_its_real_user_calls_for() -> None:
     # Playwright adds --no-sandbox itself unless its chromiumSandbox option says otherwise.
     assert options["chromium_sandbox"] is not root
     node_options = BrowserNodeServer(NodeConfig("127.0.0.1", 0, "t" * 16)).launch_options()
-    assert ("--no-sandbox" in node_options["args"]) == root
+    node_args = node_options["args"]
+    assert isinstance(node_args, list)
+    assert ("--no-sandbox" in node_args) == root
     assert node_options["chromiumSandbox"] is not root
 
 

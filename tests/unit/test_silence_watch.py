@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ console.log(JSON.stringify(verdicts));
 """
 
 
-def verdicts(steps: list[dict[str, object]]) -> list[str | None]:
+def verdicts(steps: Sequence[Mapping[str, object]]) -> list[str | None]:
     done = subprocess.run(
         ["node", "--input-type=module", "-e", SCRIPT, WATCH.as_uri(), json.dumps(steps)],
         capture_output=True,
