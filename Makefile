@@ -87,10 +87,11 @@ lint: python-deps node-deps
 
 # Three workers on CI's 2 cores. The suite mostly waits (real speech, real timeouts, the vendors' own windows): with
 # two workers the machine is 55 % busy and the tests take 717-776 s quiet, 827 s beside a busy core (fresh-clone
-# runs, 2026-12-07); with three, 676 s and 787 s, the machine 92 % busy. Three once starved processes on an
-# afternoon twice as slow (a manager given 2.35 s of CPU in 45 s); what keeps that from coming back: a file's tests
-# stay on one worker (their fixtures share browsers and fakes), and the three heaviest files take turns on one
-# worker (tests/support/heavy_files.py). Set PYTEST_WORKERS=2 on a slower machine.
+# runs, 2026-12-07); with three, 676 s and 787 s, the machine 92 % busy. Eight fresh-clone runs in a row at one
+# commit that night, all passed: five quiet, 560-622 s of tests; three beside a busy core, 705-738 s. Three once
+# starved processes on an afternoon twice as slow (a manager given 2.35 s of CPU in 45 s): on such a machine, set
+# PYTEST_WORKERS=2. A file's tests stay on one worker (their fixtures share browsers and fakes), and the three
+# heaviest files take turns on one worker (tests/support/heavy_files.py).
 PYTEST_WORKERS ?= 3
 
 test: setup lint

@@ -58,7 +58,7 @@ MAX_REPORT_CHARS = 64 * 1024
 #     process instead. Both handle only our own pages' and the meeting's traffic; the renderers, which decode
 #     what participants send, keep their own sandboxed processes;
 #   * the on-device model service, which Chromium starts three minutes in to rate the machine for its built-in AI
-#     models (a utility process and, with the sandbox, a broker: ~13 MiB, found by the memory soak): given the
+#     models (a utility process and, with the sandbox, a broker: ~12 MiB, found by the memory soak): given the
 #     machine's class, Chromium never rates it. Class 2 is "very low", one no on-device model runs on.
 ON_DEVICE_MODEL_CLASS_ARG = "--optimization-guide-performance-class=2"
 BOT_DISABLED_FEATURES = (
