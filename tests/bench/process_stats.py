@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from farm.browsers.orphans import Owner, browsers_of, stat_fields
-from tests.support.process_tree import argv, cpu_seconds, tree
+from tests.support.process_tree import cpu_seconds, process_kind, tree
 
 
 def bot_trees(owner: Owner | None = None) -> list[list[int]]:
@@ -54,16 +53,6 @@ def pss_mib(pids: list[int]) -> float:
         except OSError:
             continue
     return total_kib / 1024
-
-
-def process_kind(pid: int) -> str:
-    """`browser`, `zygote`, `renderer`, `gpu-process`, `utility:<service>`... (from Chromium's rewritten argv)."""
-    words = " ".join(argv(pid))
-    kind = re.search(r"--type=([a-z-]+)", words)
-    if kind is None:
-        return "browser"
-    service = re.search(r"--utility-sub-type=([\w.]+)", words)
-    return f"{kind.group(1)}:{service.group(1)}" if kind.group(1) == "utility" and service else kind.group(1)
 
 
 def thread_ticks(pids: Sequence[int]) -> dict[str, int]:

@@ -21,8 +21,8 @@ from typing import Any
 
 from farm.browsers.browser_node import LocalBrowserNode
 from farm.browsers.chromium import NO_SANDBOX_ARGS, chromium_executable
-from tests.bench.process_stats import process_kind
 from tests.bench.shared_browser import SharedBrowserNode
+from tests.support.process_tree import process_kind
 
 BENCH_UID = 65534
 HOME = Path("/tmp/avatarfarm-bench-home")

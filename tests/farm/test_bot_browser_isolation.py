@@ -43,7 +43,7 @@ from state.models import Course, Meeting, Professor, Room, Session, SessionStatu
 from state.vocabulary import RoomStatus
 from tests.support.polling import until
 from tests.support.ports import free_port
-from tests.support.process_tree import argv, environment, seccomp_mode, tree, user_namespace
+from tests.support.process_tree import argv, environment, process_kind, seccomp_mode, tree, user_namespace
 from tests.support.servers import RunningServer, serve_app
 
 pytestmark = pytest.mark.browser
@@ -132,12 +132,6 @@ class Heard:
         return [detail for k, detail in self.notices if k == kind]
 
 
-def _process_type(pid: int) -> str:
-    # Chromium rewrites its command line into one string: look for --type= in all of it.
-    found = re.search(r"--type=([a-z-]+)", " ".join(argv(pid)))
-    return found.group(1) if found else "browser"
-
-
 async def test_no_process_of_a_bot_chromium_carries_the_farms_secrets(
     monkeypatch: pytest.MonkeyPatch, node: LocalBrowserNode, pages: RunningServer
 ) -> None:
@@ -154,13 +148,13 @@ async def test_no_process_of_a_bot_chromium_carries_the_farms_secrets(
         [browser] = browsers_of(Owner.me())
         processes = {pid: environment(pid) for pid in tree(browser)}
         environments = {pid: env for pid, env in processes.items() if env is not None}
-        kinds = {_process_type(pid) for pid in environments}
+        kinds = {process_kind(pid) for pid in environments}
         assert {"browser", "zygote", "renderer"} <= kinds, kinds  # the whole tree, renderers included
         for pid, env in environments.items():
-            assert not [name for name in env if name.startswith("AVATARFARM_")], (pid, _process_type(pid))
+            assert not [name for name in env if name.startswith("AVATARFARM_")], (pid, process_kind(pid))
             text = "\n".join(f"{k}={v}" for k, v in env.items())
             for secret in SECRETS.values():
-                assert secret not in text, (pid, _process_type(pid))
+                assert secret not in text, (pid, process_kind(pid))
         # What Chromium needs is still there.
         main_env = environments[browser]
         assert main_env.get("PATH") == os.environ["PATH"]
@@ -249,7 +243,7 @@ async def test_an_unprivileged_users_bot_chromium_keeps_its_renderer_sandbox(
         try:
             await until(lambda: heard.reports, 10, "a report from the page", every=0.05)
             [browser] = browsers_of(Owner.me())
-            renderers = [pid for pid in tree(browser) if _process_type(pid) == "renderer"]
+            renderers = [pid for pid in tree(browser) if process_kind(pid) == "renderer"]
             assert renderers
             for pid in renderers:
                 assert seccomp_mode(pid) == 2, "a renderer without its seccomp-bpf sandbox"
@@ -399,6 +393,11 @@ async def test_a_browser_that_does_not_start_in_time_is_given_up_and_closed_once
             await node.stop()
 
 
+def _utility_services(browser: int) -> list[str]:
+    """The services `browser` runs in utility processes of their own (network.mojom.NetworkService, ...)."""
+    return [kind.removeprefix("utility:") for kind in map(process_kind, tree(browser)) if kind.startswith("utility:")]
+
+
 def _switch_values(pid: int, switch: str) -> list[list[str]]:
     return [value.split(",") for value in re.findall(rf"{switch}=(\S+)", " ".join(argv(pid)))]
 
@@ -417,9 +416,9 @@ async def test_a_bots_chromium_runs_one_renderer_and_keeps_playwrights_features_
             *earlier, last = _switch_values(browser, switch)
             assert earlier, f"Playwright passed no {switch} of its own"
             assert {name for names in earlier for name in names} <= set(last), switch
-        kinds = [_process_type(pid) for pid in tree(browser)]
+        kinds = [process_kind(pid) for pid in tree(browser)]
         assert kinds.count("renderer") == 1, kinds  # no spare renderer, no omnibox popup pages
-        services = re.findall(r"--utility-sub-type=(\S+)", " ".join(" ".join(argv(pid)) for pid in tree(browser)))
+        services = _utility_services(browser)
         assert not [s for s in services if "NetworkService" in s or "AudioService" in s], services
         cdp = await bot.browser.new_browser_cdp_session()
         targets = (await cdp.send("Target.getTargets"))["targetInfos"]
@@ -433,9 +432,7 @@ RATE_THE_MACHINE_SOON = "LogOnDeviceMetricsOnStartup:on_device_startup_metric_de
 
 
 def _on_device_model_services(browser: int) -> list[str]:
-    return [
-        s for pid in tree(browser) for s in re.findall(r"--utility-sub-type=(\S*OnDeviceModel\S*)", " ".join(argv(pid)))
-    ]
+    return [service for service in _utility_services(browser) if "OnDeviceModel" in service]
 
 
 async def test_a_bots_chromium_never_starts_the_on_device_model_service(pages: RunningServer) -> None:

@@ -3,14 +3,12 @@ secret the container carries (Playwright's server launches browsers with its own
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.async_api import async_playwright
 
 from tests.nodes.harness import NODE_TOKEN, browser_nodes
 from tests.support.browsers import connect
-from tests.support.process_tree import argv, environment, tree
+from tests.support.process_tree import environment, process_kind, tree
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +21,6 @@ SECRETS = {
 }
 
 
-def _process_type(pid: int) -> str:
-    found = re.search(r"--type=([a-z-]+)", " ".join(argv(pid)))
-    return found.group(1) if found else "browser"
-
-
 async def test_no_process_of_a_nodes_chromium_carries_the_nodes_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
@@ -38,11 +31,11 @@ async def test_no_process_of_a_nodes_chromium_carries_the_nodes_secrets(monkeypa
             await page.goto("data:text/html,<p>bot</p>")
             [main] = node.browsers()
             environments = {pid: env for pid in tree(main) if (env := environment(pid)) is not None}
-            assert {"browser", "zygote", "renderer"} <= {_process_type(pid) for pid in environments}
+            assert {"browser", "zygote", "renderer"} <= {process_kind(pid) for pid in environments}
             for pid, env in environments.items():
-                assert not [name for name in env if name.startswith("AVATARFARM_")], _process_type(pid)
+                assert not [name for name in env if name.startswith("AVATARFARM_")], process_kind(pid)
                 text = "\n".join(f"{k}={v}" for k, v in env.items())
                 for secret in SECRETS.values():
-                    assert secret not in text, (_process_type(pid), secret)
+                    assert secret not in text, (process_kind(pid), secret)
             assert "PATH" in environments[main]
             await browser.close()

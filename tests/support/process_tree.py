@@ -4,6 +4,7 @@ and the CPU they have used."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from farm.browsers.orphans import stat_fields
@@ -49,6 +50,17 @@ def argv(pid: int) -> list[str]:
         return [a.decode(errors="replace") for a in (PROC / str(pid) / "cmdline").read_bytes().split(b"\0") if a]
     except OSError:
         return []
+
+
+def process_kind(pid: int) -> str:
+    """`browser`, `zygote`, `renderer`, `gpu-process`, `utility:<service>`... Chromium rewrites its command line
+    into one string, so its switches are read from all of it."""
+    words = " ".join(argv(pid))
+    kind = re.search(r"--type=([a-z-]+)", words)
+    if kind is None:
+        return "browser"
+    service = re.search(r"--utility-sub-type=([\w.]+)", words)
+    return f"{kind.group(1)}:{service.group(1)}" if kind.group(1) == "utility" and service else kind.group(1)
 
 
 def seccomp_mode(pid: int) -> int | None:
