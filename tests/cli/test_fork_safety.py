@@ -25,6 +25,7 @@ from tests.fakes_liveavatar.room_client import room_client
 from tests.support import process_tree
 from tests.support.polling import until
 from tests.support.ports import free_port
+from tests.support.source_files import PRODUCT, ROOT, calls, python_files
 
 API_KEY = "fork-key"
 WAYNE = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
@@ -132,14 +133,10 @@ def test_no_code_here_runs_python_between_fork_and_exec() -> None:
     locks. The node tests' harness set PR_SET_PDEATHSIG that way: once in a fresh-clone run, the child waited for
     ever on a lock, and its `Popen` hung the pytest worker past its timeout. fakes/dying_with_parent.py does it
     after exec instead."""
-    root = Path(__file__).resolve().parents[2]
     found = []
-    for folder in ("api", "farm", "fakes", "state", "tests"):
-        for path in sorted((root / folder).rglob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(), str(path))):
-                if not isinstance(node, ast.Call):
-                    continue
-                forks = isinstance(node.func, ast.Attribute) and node.func.attr == "fork"
-                if forks or any(keyword.arg == "preexec_fn" for keyword in node.keywords):
-                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+    for path in python_files(*PRODUCT, "fakes", "tests"):
+        for call in calls(path.read_text(encoding="utf-8")):
+            forks = isinstance(call.func, ast.Attribute) and call.func.attr == "fork"
+            if forks or any(keyword.arg == "preexec_fn" for keyword in call.keywords):
+                found.append(f"{path.relative_to(ROOT)}:{call.lineno}")
     assert found == []

@@ -5,9 +5,9 @@ its transactions stay in one package. Tests about the database itself (its migra
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.source_files import ROOT, python_files
+
 DATABASE_REACH = re.compile(r"\._?db\b(?![\w\"'])")
 # Tests about the database itself, which open it without a repository.
 ABOUT_THE_DATABASE = ("tests/state/test_migrations*.py",)
@@ -16,7 +16,7 @@ ABOUT_THE_DATABASE = ("tests/state/test_migrations*.py",)
 def _reaches(folder: str, allowed: tuple[str, ...] = ()) -> list[str]:
     return [
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
-        for path in sorted((ROOT / folder).rglob("*.py"))
+        for path in python_files(folder)
         if not any(path.relative_to(ROOT).match(pattern) for pattern in allowed)
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
         if DATABASE_REACH.search(line)

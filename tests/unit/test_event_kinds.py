@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 
 from farm.room.bot_supervision import NOTICE_OUTCOMES, TIMELINE_EVENTS
 from state.vocabulary import STORED_EVENT_WORDS, STREAMED_EVENT_KINDS, UNSTREAMED_EVENT_KINDS, StoredEventKind
+from tests.support.source_files import PRODUCT, ROOT, python_files
 
-ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = [path for folder in ("farm", "state", "api") for path in sorted((ROOT / folder).rglob("*.py"))]
+PRODUCT_FILES = python_files(*PRODUCT)
 DECLARED = {kind.value for kind in StoredEventKind}
 # Writes whose kind is computed, each with where its kinds come from (checked below).
 COMPUTED = {
@@ -60,7 +59,7 @@ def _is_events_append(func: ast.Attribute) -> bool:
 
 def _event_writes() -> list[tuple[str, ast.expr, set[str] | None]]:
     writes = []
-    for path in PRODUCT:
+    for path in PRODUCT_FILES:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         constants = _constants(tree)
         for node in ast.walk(tree):

@@ -5,31 +5,27 @@ see it. A suppress names the errors it expects; anything wider is an `except` th
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ("api", "farm", "state")
+from tests.support.source_files import PRODUCT, ROOT, calls, python_files
+
 BLANKET = frozenset({"Exception", "BaseException"})
 
 
 def blanket_suppressions(source: str) -> list[int]:
     """Lines of `suppress(...)` calls (however imported) that name Exception or BaseException."""
     found = []
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.Call):
-            continue
-        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-        named = {arg.id if isinstance(arg, ast.Name) else getattr(arg, "attr", None) for arg in node.args}
+    for call in calls(source):
+        called = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+        named = {arg.id if isinstance(arg, ast.Name) else getattr(arg, "attr", None) for arg in call.args}
         if called == "suppress" and named & BLANKET:
-            found.append(node.lineno)
+            found.append(call.lineno)
     return found
 
 
 def test_no_product_code_suppresses_every_exception() -> None:
     found = [
         f"{path.relative_to(ROOT)}:{line}"
-        for folder in PRODUCT
-        for path in sorted((ROOT / folder).rglob("*.py"))
+        for path in python_files(*PRODUCT)
         for line in blanket_suppressions(path.read_text(encoding="utf-8"))
     ]
     assert found == []
