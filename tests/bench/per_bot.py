@@ -6,8 +6,9 @@ by default) with the setup's settings (tests/bench/defaults.py) and its bots as 
 sandbox (tests/bench/unprivileged.py); once its bots are in their rooms, one student Chromium (not counted: it
 carries no owner marker) opens one page per room, each joining its room with a moving camera; the rooms go live
 (at AVATAR_START=on_human, because the students came); once every student receives the bot's video, the bots
-settle (SETTLE_SECONDS) and their trees' CPU time is read over WINDOW_SECONDS and their PSS at its end
-(tests/bench/process_stats; at its start too). The students' received frame rate is read too, so a variant that
+settle (SETTLE_SECONDS, past where the soak's memory stops rising) and their trees' CPU time is read over
+WINDOW_SECONDS and their PSS READINGS times over it, the median of those reported (tests/bench/process_stats; at
+the window's start too). The students' received frame rate is read too, so a variant that
 is cheap because it is broken shows. Where memory goes over minutes is tests/bench/soak.py's measure.
 
 Variants, all in the same run (their order rotated from run to run) so that the result is a ratio:
@@ -49,13 +50,13 @@ from tests.support.browsers import launch
 
 VARIANTS = ("avatarfarm", "naive", "shared browser")
 BASELINE = "naive"
-# A bot page's renderer fills Chromium's discardable shared memory (capped at 512 MiB per browser) for some
-# 25-30 s after the avatar's video starts: measured 8 s after the students see the bot, a bot's PSS still grows by
-# ~200 MiB over the window. After that it swings by tens of MiB between readings (the soak's figures): a single
-# window's start and end are not a trend.
-SETTLE_SECONDS = 30.0
-WINDOW_SECONDS = 15.0
-FPS_READINGS = 3  # students' received frame rate, read this many times over the window
+# In the memory soak (tests/bench/soak.py, 2026-12-08) a bot's renderer grows from 100 to 124 MiB over the two
+# minutes after its student first receives the avatar and then holds, while the whole tree swings by tens of MiB
+# from one reading to the next (Chromium frees and refills its caches). So the window opens two and a half
+# minutes in, on the plateau, and its PSS is the median of several readings rather than one.
+SETTLE_SECONDS = 150.0
+WINDOW_SECONDS = 30.0
+READINGS = 6  # the students' received frame rate and the bots' PSS, read this many times over the window
 
 Say = Callable[[str], None]
 
@@ -69,7 +70,7 @@ class Sample:
     browser_trees: int
     processes: int
     cores_per_bot: float
-    pss_mib_per_bot: float  # at the window's end
+    pss_mib_per_bot: float  # the median of the readings over the window
     pss_mib_per_bot_at_start: float  # at its start: a difference says the bots are not in steady state yet
     student_fps: list[float]  # one per student: the median of its readings over the window
     by_process_kind: dict[str, dict[str, float]]  # all bots' processes at the window's end: count and PSS per kind
@@ -151,15 +152,17 @@ async def measure(
                 pids = [pid for tree in trees for pid in tree]
                 memory_at_start = pss_mib(pids)
                 readings: dict[str, list[float]] = {student: [] for student in students}
+                memory_readings: list[float] = []
                 cpu = CpuWindow(pids)
-                for _ in range(FPS_READINGS):
-                    await asyncio.sleep(window / FPS_READINGS)
+                for _ in range(READINGS):
+                    await asyncio.sleep(window / READINGS)
                     for student, fps in (await received_fps(stack, number, students)).items():
                         readings[student].append(fps or 0.0)
+                    memory_readings.append(pss_mib([pid for tree in bot_trees() for pid in tree]))
                 cores, threads = cpu.end()
                 pids = [pid for tree in bot_trees() for pid in tree]
                 sandboxed = sandbox_in_force(pids, BENCH_UID) if needed() and not setup.as_root else None
-                memory = pss_mib(pids)
+                memory = statistics.median(memory_readings)
                 kinds = by_process_kind(pids)
             finally:
                 await browser.close()
