@@ -39,15 +39,27 @@ def test_a_changed_figure_makes_the_check_fail() -> None:
     assert report.manifest_text(changed, manifest) != manifest
 
 
+def _node_requests() -> dict[str, str]:
+    docs = list(yaml.safe_load_all(report.MANIFEST.read_text(encoding="utf-8")))
+    deployment = next(d for d in docs if d and d["kind"] == "Deployment")
+    requests: dict[str, str] = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
+    return requests
+
+
 def test_the_manifests_requests_cover_the_quoted_figures() -> None:
     needed = report.needed_requests(results_file.load(report.RESULTS))
     assert needed is not None
     cores, mib = needed
-    docs = list(yaml.safe_load_all(report.MANIFEST.read_text(encoding="utf-8")))
-    deployment = next(d for d in docs if d and d["kind"] == "Deployment")
-    requests = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
+    requests = _node_requests()
     assert int(requests["cpu"].removesuffix("m")) / 1000 >= cores
     assert int(requests["memory"].removesuffix("Mi")) >= mib
+
+
+def test_readme_quotes_the_manifests_requests() -> None:
+    quoted = re.search(r"requests (\d+)m CPU and (\d+) MiB for 4 bots", report.README.read_text(encoding="utf-8"))
+    assert quoted, "README's Kubernetes paragraph no longer quotes the browser nodes' requests"
+    requests = _node_requests()
+    assert (f"{quoted.group(1)}m", f"{quoted.group(2)}Mi") == (requests["cpu"], requests["memory"])
 
 
 def test_a_partial_rerun_replaces_only_what_it_measured() -> None:
