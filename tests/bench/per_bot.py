@@ -158,9 +158,9 @@ async def measure(
                     await asyncio.sleep(window / READINGS)
                     for student, fps in (await received_fps(stack, number, students)).items():
                         readings[student].append(fps or 0.0)
-                    memory_readings.append(pss_mib([pid for tree in bot_trees() for pid in tree]))
+                    pids = [pid for tree in bot_trees() for pid in tree]
+                    memory_readings.append(pss_mib(pids))
                 cores, threads = cpu.end()
-                pids = [pid for tree in bot_trees() for pid in tree]
                 sandboxed = sandbox_in_force(pids, BENCH_UID) if needed() and not setup.as_root else None
                 memory = statistics.median(memory_readings)
                 kinds = by_process_kind(pids)
